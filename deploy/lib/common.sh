@@ -1,0 +1,95 @@
+# Shared by run.sh, test.sh, bench scripts and the test harness: packages,
+# the build, and private PostgreSQL clusters. Source it; it defines functions.
+
+XF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+XF_PG_BIN=/usr/lib/postgresql/15/bin
+
+# Debian packages the build, the server and the tests need.
+XF_PACKAGES="cmake g++ make pkg-config ccache tzdata
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libsoci-dev libboost-dev libpq-dev libssl-dev postgresql
+  libgtest-dev libgmock-dev clang-14 libclang-rt-14-dev"
+
+xf_log() { printf '==> %s\n' "$*" >&2; }
+
+# Runs a command as root: directly when we are root, else through sudo.
+xf_as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+xf_install_packages() {
+  local missing=() p
+  for p in $XF_PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  xf_log "installing ${missing[*]}"
+  xf_as_root apt-get update -qq
+  xf_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+}
+
+# xf_build BUILD_DIR [cmake args...]
+xf_build() {
+  local dir=$1; shift
+  xf_log "building in $dir"
+  cmake -S "$XF_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j"${XF_JOBS:-2}"
+}
+
+# A TCP port nobody listens on, from the given start upward.
+xf_free_port() {
+  local p=${1:-55432}
+  while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+  echo "$p"
+}
+
+# PostgreSQL refuses to run as root: when root, the cluster belongs to the
+# 'postgres' user (made by the postgresql package).
+xf_pg_user() { if [ "$(id -u)" = 0 ]; then echo postgres; else id -un; fi; }
+xf_pg_run() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# xf_pg_init DIR PORT: a new cluster in DIR/data, listening on 127.0.0.1:PORT
+# and a Unix socket in DIR only, with superuser 'xinfang' (trust auth: the
+# cluster is private to this machine's loopback).
+xf_pg_init() {
+  local dir=$1 port=$2
+  mkdir -p "$dir"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$dir"; fi
+  xf_pg_run "$XF_PG_BIN/initdb" -D "$dir/data" -U xinfang --auth=trust -E UTF8 \
+    --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
+  cat >>"$dir/data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$dir'
+max_connections = 200
+shared_buffers = 256MB
+fsync = on
+CONF
+}
+
+# xf_pg_start DIR: starts the cluster (waits until it accepts connections).
+xf_pg_start() {
+  local dir=$1
+  xf_pg_run "$XF_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
+    || { tail -20 "$dir/server.log" >&2; return 1; }
+}
+
+xf_pg_stop() {
+  local dir=$1
+  [ -f "$dir/data/postmaster.pid" ] || return 0
+  xf_pg_run "$XF_PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+}
+
+xf_pg_port() { sed -n 's/^port = \([0-9]*\)$/\1/p' "$1/data/postgresql.conf" | tail -1; }
+
+# xf_pg_createdb PORT NAME: creates the database if it does not exist.
+xf_pg_createdb() {
+  local port=$1 name=$2
+  if ! psql -h 127.0.0.1 -p "$port" -U xinfang -d postgres -tAc \
+      "SELECT 1 FROM pg_database WHERE datname = '$name'" | grep -q 1; then
+    psql -h 127.0.0.1 -p "$port" -U xinfang -d postgres -qc "CREATE DATABASE \"$name\"" >/dev/null
+  fi
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Runs xinfang on this machine: installs missing Debian packages, builds,
+# starts a private PostgreSQL (data in .xinfang/, loopback and a Unix socket
+# only), and starts xinfang-server on 127.0.0.1:50051, which applies the
+# migrations. Running it again reuses the data.
+#   ./deploy/run.sh            start (or report that it is running)
+#   ./deploy/run.sh stop       stop the server and the database
+#   ./deploy/run.sh status
+# Extra flags after `start` go to xinfang-server (e.g. --simulated-clock=2026-03-02T09:00:00+08:00).
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+
+STATE="$XF_ROOT/.xinfang"
+PG="$STATE/pg"
+BUILD="$XF_ROOT/build"
+PIDFILE="$STATE/server.pid"
+LISTEN=${XINFANG_LISTEN:-127.0.0.1:50051}
+
+server_running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+
+stop() {
+  if server_running; then
+    xf_log "stopping xinfang-server"
+    kill -TERM "$(cat "$PIDFILE")"
+    for _ in $(seq 50); do server_running || break; sleep 0.2; done
+  fi
+  rm -f "$PIDFILE"
+  if [ -d "$PG/data" ]; then xf_log "stopping PostgreSQL"; xf_pg_stop "$PG"; fi
+}
+
+cmd=${1:-start}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  stop) stop; exit 0 ;;
+  status)
+    if server_running; then echo "xinfang-server running (pid $(cat "$PIDFILE")) on $LISTEN"; else echo "xinfang-server not running"; fi
+    exit 0 ;;
+  start) ;;
+  *) echo "usage: $0 [start [server flags...]|stop|status]" >&2; exit 2 ;;
+esac
+
+if server_running; then
+  echo "xinfang-server is already running on $LISTEN (pid $(cat "$PIDFILE")); ./deploy/run.sh stop first to restart it."
+  exit 0
+fi
+
+xf_install_packages
+xf_build "$BUILD"
+mkdir -p "$STATE"
+if [ ! -d "$PG/data" ]; then
+  xf_log "creating a private PostgreSQL cluster in $PG"
+  xf_pg_init "$PG" "$(xf_free_port 55432)"
+fi
+port=$(xf_pg_port "$PG")
+if ! xf_pg_run "$XF_PG_BIN/pg_ctl" -D "$PG/data" status >/dev/null 2>&1; then
+  xf_log "starting PostgreSQL on 127.0.0.1:$port"
+  xf_pg_start "$PG"
+fi
+xf_pg_createdb "$port" xinfang
+
+DB_URL="postgresql://xinfang@127.0.0.1:$port/xinfang"
+echo "$DB_URL" >"$STATE/db_url"
+xf_log "starting xinfang-server on $LISTEN (log: $STATE/server.log)"
+nohup "$BUILD/services/xinfang-server" --db "$DB_URL" --listen "$LISTEN" "$@" \
+  >>"$STATE/server.log" 2>&1 </dev/null &
+echo $! >"$PIDFILE"
+for _ in $(seq 100); do
+  if "$BUILD/tools/xfctl" --server "$LISTEN" --as ops --role administrator --unit prov --timeout 1 info >/dev/null 2>&1; then
+    break
+  fi
+  if ! server_running; then echo "xinfang-server exited:" >&2; tail -5 "$STATE/server.log" >&2; exit 1; fi
+  sleep 0.2
+done
+
+cat <<TXT
+
+xinfang is running: server $LISTEN, database $DB_URL
+Try (see README.md for the walkthrough):
+  export PATH="$BUILD/tools:\$PATH" XFCTL_SERVER=$LISTEN
+  export XFCTL_ACCOUNT=clerk1 XFCTL_ROLE=intake_clerk XFCTL_UNIT=prov.organs.office
+  xfctl info
+  xfctl case register --channel visit --name 张三 --phone 13800000000 --category wages.arrears --summary "公司拖欠三个月工资"
+Stop it with: ./deploy/run.sh stop
+TXT

@@ -1,0 +1,116 @@
+#include "services/casework/casework_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "services/common/grpc_util.h"
+#include "services/common/validate.h"
+
+namespace xinfang::casework {
+
+absl::StatusOr<xinfang::v1::ListActionsResponse> Casework::ListActions(
+    const workflow::Actor& actor, const xinfang::v1::ListActionsRequest& req) {
+  auto rec = LoadCase(core_.store(), req.case_());
+  if (!rec.ok()) return rec.status();
+  const workflow::Engine* engine =
+      core_.EngineFor(rec->snapshot.workflow, rec->snapshot.workflow_version);
+  if (engine == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "case workflow ", rec->snapshot.workflow, "@", rec->snapshot.workflow_version,
+        " is not loaded on this server"));
+  }
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  xinfang::v1::ListActionsResponse resp;
+  resp.set_version(rec->version);
+  resp.set_state(rec->snapshot.state);
+  for (const xinfang::v1::Action* a :
+       engine->Available(rec->snapshot, actor, core_.clock().Now(), **org)) {
+    xinfang::v1::AvailableAction* out = resp.add_actions();
+    out->set_name(a->name());
+    out->set_title(a->title());
+    out->set_to(a->to());
+    *out->mutable_fields() = a->fields();
+  }
+  return resp;
+}
+
+absl::StatusOr<xinfang::v1::TakeActionResponse> Casework::TakeAction(
+    const workflow::Actor& actor, const xinfang::v1::TakeActionRequest& req) {
+  if (req.action().empty()) return absl::InvalidArgumentError("action: required");
+  if (req.expected_version() <= 0) {
+    return absl::InvalidArgumentError("expected_version: required (the version you read)");
+  }
+  if (auto s = CheckText("note", req.note(), 4000, false); !s.ok()) return s;
+  for (const auto& [k, v] : req.fields()) {
+    if (auto s = CheckText(absl::StrCat("fields.", k), v, 20000, false); !s.ok()) return s;
+  }
+  auto rec = LoadCase(core_.store(), req.case_());
+  if (!rec.ok()) return rec.status();
+  if (rec->version != req.expected_version()) {
+    return absl::AbortedError(absl::StrCat("case ", rec->tracking_number, " is at version ",
+                                           rec->version, ", not ", req.expected_version(),
+                                           ": read it again and retry"));
+  }
+  const workflow::Engine* engine =
+      core_.EngineFor(rec->snapshot.workflow, rec->snapshot.workflow_version);
+  if (engine == nullptr) {
+    return absl::FailedPreconditionError("the case's workflow version is not loaded");
+  }
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  workflow::ActionRequest ar;
+  ar.action = req.action();
+  ar.fields = {req.fields().begin(), req.fields().end()};
+  ar.note = req.note();
+  const absl::Time now = core_.clock().Now();
+  auto decision = engine->Apply(rec->snapshot, ar, actor, now, **org);
+  if (!decision.ok()) return decision.status();
+  auto updated = core_.store().Apply(rec->id, req.expected_version(), *decision, actor, now);
+  if (!updated.ok()) return updated.status();
+  xinfang::v1::TakeActionResponse resp;
+  *resp.mutable_case_() = ToProto(*updated, engine, now);
+  auto history = core_.store().History(updated->id);
+  if (history.ok()) {
+    const std::size_t n = decision->events.size();
+    for (std::size_t i = history->size() >= n ? history->size() - n : 0; i < history->size(); ++i) {
+      *resp.add_events() = ToProto((*history)[i], updated->tracking_number);
+    }
+  }
+  return resp;
+}
+
+absl::StatusOr<xinfang::v1::VerifyHistoryResponse> Casework::VerifyHistory(
+    const workflow::Actor& actor, const xinfang::v1::VerifyHistoryRequest& req) {
+  auto rec = LoadCase(core_.store(), req.case_());
+  if (!rec.ok()) return rec.status();
+  auto v = core_.store().Verify(rec->id);
+  if (!v.ok()) return v.status();
+  xinfang::v1::VerifyHistoryResponse resp;
+  resp.set_intact(v->intact);
+  resp.set_events(v->events);
+  resp.set_first_broken_seq(v->first_broken_seq);
+  resp.set_detail(v->detail);
+  return resp;
+}
+
+grpc::Status CaseworkServiceImpl::ListActions(grpc::ServerContext* ctx,
+                                              const xinfang::v1::ListActionsRequest* req,
+                                              xinfang::v1::ListActionsResponse* resp) {
+  return Serve("ListActions", ctx, resp,
+               [&](const workflow::Actor& a) { return casework_.ListActions(a, *req); });
+}
+
+grpc::Status CaseworkServiceImpl::TakeAction(grpc::ServerContext* ctx,
+                                             const xinfang::v1::TakeActionRequest* req,
+                                             xinfang::v1::TakeActionResponse* resp) {
+  return Serve("TakeAction", ctx, resp,
+               [&](const workflow::Actor& a) { return casework_.TakeAction(a, *req); });
+}
+
+grpc::Status CaseworkServiceImpl::VerifyHistory(grpc::ServerContext* ctx,
+                                                const xinfang::v1::VerifyHistoryRequest* req,
+                                                xinfang::v1::VerifyHistoryResponse* resp) {
+  return Serve("VerifyHistory", ctx, resp,
+               [&](const workflow::Actor& a) { return casework_.VerifyHistory(a, *req); });
+}
+
+}  // namespace xinfang::casework

@@ -1,0 +1,166 @@
+#include "services/common/config.h"
+
+#include <cstdlib>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace xinfang {
+namespace {
+
+struct Setting {
+  const char* flag;
+  const char* env;
+};
+
+constexpr Setting kSettings[] = {
+    {"db", "XINFANG_DB_URL"},
+    {"listen", "XINFANG_LISTEN"},
+    {"time-zone", "XINFANG_TIME_ZONE"},
+    {"log-level", "XINFANG_LOG_LEVEL"},
+    {"data-dir", "XINFANG_DATA_DIR"},
+    {"pool-size", "XINFANG_POOL_SIZE"},
+    {"simulated-clock", "XINFANG_SIMULATED_CLOCK"},
+    {"production", "XINFANG_PRODUCTION"},
+    {"max-receipt-age-days", "XINFANG_MAX_RECEIPT_AGE_DAYS"},
+    {"drain-timeout-seconds", "XINFANG_DRAIN_TIMEOUT_SECONDS"},
+};
+
+absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& value,
+                   const std::string& origin) {
+  auto bad = [&](const std::string& why) {
+    return absl::InvalidArgumentError(absl::StrCat(origin, ": ", why));
+  };
+  if (name == "db") {
+    if (value.empty()) return bad("database URL is empty");
+    c.db_url = value;
+  } else if (name == "listen") {
+    const auto colon = value.rfind(':');
+    int port = 0;
+    if (colon == std::string::npos || colon == 0 ||
+        !absl::SimpleAtoi(value.substr(colon + 1), &port) || port < 0 || port > 65535) {
+      return bad(absl::StrCat("'", value, "' is not host:port"));
+    }
+    c.listen = value;
+  } else if (name == "time-zone") {
+    if (value != "Asia/Shanghai" && value != "+08:00" && value != "UTC+8") {
+      return bad(absl::StrCat("time zone '", value,
+                              "' is not supported: the statutory deadlines are in Asia/Shanghai"));
+    }
+    c.time_zone = "Asia/Shanghai";
+  } else if (name == "log-level") {
+    if (value == "debug") c.log_level = LogLevel::kDebug;
+    else if (value == "info") c.log_level = LogLevel::kInfo;
+    else if (value == "warn") c.log_level = LogLevel::kWarn;
+    else if (value == "error") c.log_level = LogLevel::kError;
+    else return bad(absl::StrCat("log level '", value, "' is not debug, info, warn or error"));
+  } else if (name == "data-dir") {
+    c.data_dir = value;
+  } else if (name == "pool-size") {
+    if (!absl::SimpleAtoi(value, &c.pool_size) || c.pool_size < 1 || c.pool_size > 256) {
+      return bad(absl::StrCat("pool size '", value, "' is not a number from 1 to 256"));
+    }
+  } else if (name == "simulated-clock") {
+    absl::Time t;
+    std::string err;
+    if (!absl::ParseTime(absl::RFC3339_full, value, &t, &err)) {
+      return bad(absl::StrCat("'", value, "' is not an RFC 3339 instant (", err, ")"));
+    }
+    c.simulated_clock = t;
+  } else if (name == "production") {
+    if (value == "" || value == "1" || value == "true") c.production = true;
+    else if (value == "0" || value == "false") c.production = false;
+    else return bad(absl::StrCat("'", value, "' is not true or false"));
+  } else if (name == "max-receipt-age-days") {
+    int days = 0;
+    if (!absl::SimpleAtoi(value, &days) || days < 0 || days > 3650) {
+      return bad(absl::StrCat("'", value, "' is not a number of days from 0 to 3650"));
+    }
+    c.max_receipt_age = absl::Hours(24 * days);
+  } else if (name == "drain-timeout-seconds") {
+    int secs = 0;
+    if (!absl::SimpleAtoi(value, &secs) || secs < 0 || secs > 3600) {
+      return bad(absl::StrCat("'", value, "' is not a number of seconds from 0 to 3600"));
+    }
+    c.drain_timeout = absl::Seconds(secs);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
+                                               const char* (*env)(const char*)) {
+  ServerConfig c;
+  if (env != nullptr) {
+    for (const Setting& s : kSettings) {
+      const char* v = env(s.env);
+      if (v == nullptr) continue;
+      if (auto st = Apply(c, s.flag, v, s.env); !st.ok()) return st;
+    }
+  }
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-h" || a == "--help") {
+      c.help = true;
+      continue;
+    }
+    if (a == "--migrate-only") {
+      c.migrate_only = true;
+      continue;
+    }
+    if (!absl::StartsWith(a, "--")) {
+      return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", a, "'"));
+    }
+    std::string name = a.substr(2), value;
+    bool has_value = false;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    bool known = false;
+    for (const Setting& s : kSettings) known = known || name == s.flag;
+    if (!known) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name, " (see --help)"));
+    }
+    if (!has_value && name != "production") {
+      if (i + 1 >= args.size()) {
+        return absl::InvalidArgumentError(absl::StrCat("flag --", name, " needs a value"));
+      }
+      value = args[++i];
+    }
+    if (auto st = Apply(c, name, value, "--" + name); !st.ok()) return st;
+  }
+  if (c.help) return c;
+  if (c.db_url.empty()) {
+    return absl::InvalidArgumentError(
+        "no database: set --db or XINFANG_DB_URL (e.g. postgresql://user@127.0.0.1:5432/xinfang)");
+  }
+  if (c.production && c.simulated_clock.has_value()) {
+    return absl::InvalidArgumentError(
+        "--simulated-clock is refused in production mode (--production / XINFANG_PRODUCTION)");
+  }
+  return c;
+}
+
+std::string ServerUsage(const std::string& program) {
+  return absl::StrCat(
+      "usage: ", program, " [flags]\n",
+      "Flags (each also read from its environment variable; flags win):\n"
+      "  --db URL                   XINFANG_DB_URL       PostgreSQL conninfo or URL (required)\n"
+      "  --listen HOST:PORT         XINFANG_LISTEN       default 127.0.0.1:50051\n"
+      "  --time-zone ZONE           XINFANG_TIME_ZONE    Asia/Shanghai (the only one supported)\n"
+      "  --log-level LEVEL          XINFANG_LOG_LEVEL    debug|info|warn|error, default info\n"
+      "  --data-dir DIR             XINFANG_DATA_DIR     holds workflows/ and calendar/\n"
+      "  --pool-size N              XINFANG_POOL_SIZE    database connections, default 8\n"
+      "  --simulated-clock TIME     XINFANG_SIMULATED_CLOCK  start a simulated clock at an RFC 3339\n"
+      "                                                  instant; enables AdminService.AdvanceClock\n"
+      "  --production               XINFANG_PRODUCTION   refuse the simulated clock\n"
+      "  --max-receipt-age-days N   XINFANG_MAX_RECEIPT_AGE_DAYS  how far back a receipt time may be, default 30\n"
+      "  --migrate-only                                  apply the migrations and exit\n"
+      "  --drain-timeout-seconds N  XINFANG_DRAIN_TIMEOUT_SECONDS  SIGTERM grace for in-flight calls, default 10\n");
+}
+
+}  // namespace xinfang

@@ -1,0 +1,43 @@
+// Server configuration from flags and environment (flags win). Every setting
+// is documented in docs/configuration.md. A bad or missing setting is an
+// INVALID_ARGUMENT whose message is the one line the server prints.
+#ifndef XINFANG_SERVICES_COMMON_CONFIG_H_
+#define XINFANG_SERVICES_COMMON_CONFIG_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace xinfang {
+
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+
+struct ServerConfig {
+  std::string db_url;                    // --db / XINFANG_DB_URL (required)
+  std::string listen = "127.0.0.1:50051";  // --listen / XINFANG_LISTEN
+  std::string time_zone = "Asia/Shanghai";  // --time-zone / XINFANG_TIME_ZONE
+  LogLevel log_level = LogLevel::kInfo;  // --log-level / XINFANG_LOG_LEVEL
+  std::string data_dir;                  // --data-dir / XINFANG_DATA_DIR: workflows/, calendar/
+  int pool_size = 8;                     // --pool-size / XINFANG_POOL_SIZE
+  std::optional<absl::Time> simulated_clock;  // --simulated-clock=<RFC 3339>
+  bool production = false;               // --production / XINFANG_PRODUCTION=1
+  absl::Duration max_receipt_age = absl::Hours(24 * 30);  // --max-receipt-age-days
+  absl::Duration drain_timeout = absl::Seconds(10);       // --drain-timeout-seconds
+  bool migrate_only = false;             // --migrate-only: apply migrations and exit
+  bool help = false;
+};
+
+// Parses argv (argv[0] is skipped) over the environment. `env` looks up a
+// variable (nullptr: none); tests pass their own.
+absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
+                                               const char* (*env)(const char*));
+
+// The --help text.
+std::string ServerUsage(const std::string& program);
+
+}  // namespace xinfang
+
+#endif  // XINFANG_SERVICES_COMMON_CONFIG_H_

@@ -1,0 +1,102 @@
+#include "services/common/core.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/log.h"
+#include "services/storage/migrations.h"
+
+namespace xinfang {
+
+std::string DefaultDataDir() {
+#ifdef XINFANG_DEFAULT_DATA_DIR
+  return XINFANG_DEFAULT_DATA_DIR;
+#else
+  return "/usr/share/xinfang";
+#endif
+}
+
+Core::Core(ServerConfig config) : config_(std::move(config)) {}
+
+absl::StatusOr<std::unique_ptr<Core>> Core::Open(const ServerConfig& config) {
+  std::unique_ptr<Core> core(new Core(config));
+  if (core->config_.data_dir.empty()) core->config_.data_dir = DefaultDataDir();
+  const std::string dir = core->config_.data_dir;
+
+  if (config.simulated_clock.has_value()) {
+    auto sim = std::make_unique<SimulatedClock>(*config.simulated_clock);
+    core->simulated_ = sim.get();
+    core->clock_ = std::move(sim);
+  } else {
+    core->clock_ = std::make_unique<SystemClock>();
+  }
+
+  auto calendar = workflow::Calendar::LoadDirectory(dir + "/calendar");
+  if (!calendar.ok()) {
+    return absl::Status(calendar.status().code(),
+                        absl::StrCat("calendar: ", calendar.status().message()));
+  }
+  core->calendar_ = std::move(*calendar);
+  auto registry = workflow::DefinitionRegistry::LoadDirectory(dir + "/workflows");
+  if (!registry.ok()) {
+    return absl::Status(registry.status().code(),
+                        absl::StrCat("workflow definitions: ", registry.status().message()));
+  }
+  core->registry_ = std::move(*registry);
+  for (const std::string& key : core->registry_.Keys()) {
+    const auto at = key.rfind('@');
+    auto def = core->registry_.Get(key.substr(0, at), std::stoi(key.substr(at + 1)));
+    if (!def.ok()) return def.status();
+    core->engines_[key] = std::make_unique<workflow::Engine>(*def, core->calendar_);
+  }
+  auto latest = core->registry_.Latest(kDefaultWorkflow);
+  if (!latest.ok()) {
+    return absl::NotFoundError(absl::StrCat("workflow definitions: no '", kDefaultWorkflow,
+                                            "' definition in ", dir, "/workflows"));
+  }
+  core->default_engine_ = core->engines_.at((*latest)->key()).get();
+
+  storage::PoolOptions popts;
+  popts.url = config.db_url;
+  popts.size = config.pool_size;
+  auto pool = storage::Pool::Open(popts);
+  if (!pool.ok()) {
+    return absl::Status(pool.status().code(),
+                        absl::StrCat("database unreachable: ", pool.status().message()));
+  }
+  core->pool_ = std::move(*pool);
+  auto migrated = storage::Migrate(*core->pool_);
+  if (!migrated.ok()) {
+    return absl::Status(migrated.status().code(),
+                        absl::StrCat("migrations: ", migrated.status().message()));
+  }
+  for (const std::string& name : migrated->applied) LogInfo(absl::StrCat("applied migration ", name));
+  Core* raw = core.get();
+  core->store_ = std::make_unique<storage::CaseStore>(
+      *core->pool_,
+      [raw](const std::string& name, int version) { return raw->EngineFor(name, version); });
+  return core;
+}
+
+const workflow::Engine* Core::EngineFor(const std::string& name, int version) const {
+  auto it = engines_.find(absl::StrCat(name, "@", version));
+  return it == engines_.end() ? nullptr : it->second.get();
+}
+
+absl::StatusOr<std::shared_ptr<const workflow::MapOrgTree>> Core::Org() {
+  auto units = store_->Units();
+  if (!units.ok()) return units.status();
+  std::map<std::string, std::string> parents;
+  for (const auto& [code, parent] : *units) {
+    if (!parent.empty()) parents[code] = parent;
+  }
+  return std::make_shared<const workflow::MapOrgTree>(std::move(parents));
+}
+
+absl::StatusOr<bool> Core::UnitExists(const std::string& code) {
+  auto units = store_->Units();
+  if (!units.ok()) return units.status();
+  return units->contains(code);
+}
+
+}  // namespace xinfang

@@ -1,0 +1,68 @@
+// What every service of a process shares: configuration, the clock, the
+// database pool and case store, the calendar, the workflow definitions and
+// their engines. Built once at start-up; thread-safe afterwards.
+#ifndef XINFANG_SERVICES_COMMON_CORE_H_
+#define XINFANG_SERVICES_COMMON_CORE_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "services/common/clock.h"
+#include "services/common/config.h"
+#include "services/storage/case_store.h"
+#include "services/storage/db.h"
+#include "workflow/calendar.h"
+#include "workflow/definition.h"
+#include "workflow/engine.h"
+
+namespace xinfang {
+
+// The name of the workflow new cases start with.
+inline constexpr char kDefaultWorkflow[] = "petition";
+
+class Core {
+ public:
+  // Loads calendars and definitions from config.data_dir, connects to the
+  // database and applies migrations. The error message is the one line the
+  // server prints before exiting.
+  static absl::StatusOr<std::unique_ptr<Core>> Open(const ServerConfig& config);
+
+  const ServerConfig& config() const { return config_; }
+  const Clock& clock() const { return *clock_; }
+  // nullptr unless started with --simulated-clock.
+  SimulatedClock* simulated_clock() { return simulated_; }
+  storage::CaseStore& store() { return *store_; }
+  storage::Pool& pool() { return *pool_; }
+  const workflow::Calendar& calendar() const { return calendar_; }
+  const workflow::DefinitionRegistry& definitions() const { return registry_; }
+
+  // The engine for a case's workflow version; nullptr if unknown.
+  const workflow::Engine* EngineFor(const std::string& name, int version) const;
+  // The engine new cases start with (latest version of kDefaultWorkflow).
+  const workflow::Engine& DefaultEngine() const { return *default_engine_; }
+
+  // The organisation tree as it is now in the database.
+  absl::StatusOr<std::shared_ptr<const workflow::MapOrgTree>> Org();
+  absl::StatusOr<bool> UnitExists(const std::string& code);
+
+ private:
+  explicit Core(ServerConfig config);
+  ServerConfig config_;
+  std::unique_ptr<Clock> clock_;
+  SimulatedClock* simulated_ = nullptr;
+  workflow::Calendar calendar_;
+  workflow::DefinitionRegistry registry_;
+  std::map<std::string, std::unique_ptr<workflow::Engine>> engines_;
+  const workflow::Engine* default_engine_ = nullptr;
+  std::unique_ptr<storage::Pool> pool_;
+  std::unique_ptr<storage::CaseStore> store_;
+};
+
+// The data directory used when --data-dir is not given.
+std::string DefaultDataDir();
+
+}  // namespace xinfang
+
+#endif  // XINFANG_SERVICES_COMMON_CORE_H_

@@ -1,0 +1,172 @@
+#include "services/common/grpc_util.h"
+
+#include <exception>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/log.h"
+
+namespace xinfang {
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+grpc::Status Guard(const char* rpc, const std::function<grpc::Status()>& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    LogError(absl::StrCat(rpc, ": unexpected exception: ", e.what()));
+  } catch (...) {
+    LogError(absl::StrCat(rpc, ": unexpected exception"));
+  }
+  return grpc::Status(grpc::StatusCode::INTERNAL, "internal error (logged on the server)");
+}
+
+namespace {
+constexpr std::pair<xinfang::v1::Role, const char*> kRoles[] = {
+    {xinfang::v1::ROLE_INTAKE_CLERK, "intake_clerk"},
+    {xinfang::v1::ROLE_CASE_OFFICER, "case_officer"},
+    {xinfang::v1::ROLE_UNIT_HEAD, "unit_head"},
+    {xinfang::v1::ROLE_SUPERVISOR, "supervisor"},
+    {xinfang::v1::ROLE_ADMINISTRATOR, "administrator"},
+    {xinfang::v1::ROLE_AUDITOR, "auditor"},
+    {xinfang::v1::ROLE_SERVICE, "service"},
+    {xinfang::v1::ROLE_SYSTEM, "system"},
+};
+
+std::string Metadata(const grpc::ServerContext& ctx, const char* key) {
+  const auto& md = ctx.client_metadata();
+  auto it = md.find(key);
+  if (it == md.end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+}  // namespace
+
+std::string RoleName(xinfang::v1::Role role) {
+  for (const auto& [r, name] : kRoles) {
+    if (r == role) return name;
+  }
+  return "unspecified";
+}
+
+xinfang::v1::Role RoleFromName(const std::string& name) {
+  for (const auto& [r, n] : kRoles) {
+    if (name == n) return r;
+  }
+  return xinfang::v1::ROLE_UNSPECIFIED;
+}
+
+absl::StatusOr<workflow::Actor> ActorFrom(const grpc::ServerContext& ctx) {
+  workflow::Actor a;
+  a.account = Metadata(ctx, "x-xinfang-account");
+  a.unit = Metadata(ctx, "x-xinfang-unit");
+  const std::string role = Metadata(ctx, "x-xinfang-role");
+  a.role = RoleFromName(role);
+  if (a.account.empty() || a.unit.empty() || role.empty()) {
+    return absl::UnauthenticatedError(
+        "caller unknown: send x-xinfang-account, x-xinfang-role and x-xinfang-unit metadata");
+  }
+  if (a.role == xinfang::v1::ROLE_UNSPECIFIED || a.role == xinfang::v1::ROLE_SYSTEM) {
+    return absl::UnauthenticatedError(absl::StrCat("x-xinfang-role: unknown role '", role, "'"));
+  }
+  return a;
+}
+
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  const int64_t us = absl::ToUnixMicros(t);
+  int64_t secs = us / 1000000, rem = us % 1000000;
+  if (rem < 0) {
+    rem += 1000000;
+    --secs;
+  }
+  ts.set_seconds(secs);
+  ts.set_nanos(static_cast<int32_t>(rem * 1000));
+  return ts;
+}
+
+absl::Time FromProto(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+xinfang::v1::Deadline ToProto(const workflow::TimerState& t, absl::Time now) {
+  xinfang::v1::Deadline d;
+  d.set_timer(t.name);
+  *d.mutable_due_at() = ToProto(t.deadline.due_at);
+  d.set_due_date(absl::FormatCivilTime(t.deadline.due_day));
+  *d.mutable_warn_at() = ToProto(t.warn_at);
+  d.set_provisional(t.deadline.provisional);
+  d.set_suspended(t.suspended_at.has_value());
+  d.set_overdue(t.overdue || (!t.suspended_at.has_value() && now >= t.deadline.due_at));
+  d.set_rung(t.rung);
+  return d;
+}
+
+xinfang::v1::Case ToProto(const storage::CaseRecord& r, const workflow::Engine* engine,
+                          absl::Time now) {
+  xinfang::v1::Case c;
+  const workflow::CaseSnapshot& s = r.snapshot;
+  c.set_id(r.id);
+  c.set_tracking_number(r.tracking_number);
+  c.set_version(r.version);
+  c.set_workflow(s.workflow);
+  c.set_workflow_version(s.workflow_version);
+  c.set_state(s.state);
+  if (engine != nullptr) {
+    if (const auto* st = engine->definition().FindState(s.state)) c.set_stage(st->stage());
+  }
+  c.set_responsible_unit(s.responsible_unit);
+  c.set_case_officer(s.case_officer);
+  *c.mutable_intake() = r.intake;
+  c.set_registered_by(r.registered_by);
+  *c.mutable_registered_at() = ToProto(r.registered_at);
+  if (s.accepted_at) *c.mutable_accepted_at() = ToProto(*s.accepted_at);
+  if (s.decided_at) *c.mutable_decided_at() = ToProto(*s.decided_at);
+  if (s.served_at) *c.mutable_served_at() = ToProto(*s.served_at);
+  if (s.closed_at) *c.mutable_closed_at() = ToProto(*s.closed_at);
+  c.set_outcome(s.outcome);
+  c.set_evaluation(s.evaluation);
+  for (const workflow::TimerState& t : s.timers) *c.add_deadlines() = ToProto(t, now);
+  for (const std::string& f : s.flags) c.add_flags(f);
+  for (const std::string& t : r.related_tracking_numbers) c.add_related_tracking_numbers(t);
+  for (const auto& [k, v] : s.attributes) (*c.mutable_attributes())[k] = v;
+  return c;
+}
+
+xinfang::v1::CaseEvent ToProto(const storage::StoredEvent& e, const std::string& tracking) {
+  xinfang::v1::CaseEvent p;
+  p.set_id(e.id);
+  p.set_case_id(e.case_id);
+  p.set_tracking_number(tracking);
+  p.set_seq(e.seq);
+  p.set_kind(e.event.kind);
+  p.set_action(e.event.action);
+  p.set_from_state(e.event.from_state);
+  p.set_to_state(e.event.to_state);
+  p.set_actor(e.actor.account);
+  p.set_actor_role(e.actor.role);
+  p.set_actor_unit(e.actor.unit);
+  *p.mutable_at() = ToProto(e.at);
+  p.set_note(e.event.note);
+  for (const auto& [k, v] : e.event.fields) (*p.mutable_fields())[k] = v;
+  p.set_hash(e.hash);
+  return p;
+}
+
+absl::StatusOr<storage::CaseRecord> LoadCase(storage::CaseStore& store,
+                                             const xinfang::v1::CaseRef& ref) {
+  switch (ref.ref_case()) {
+    case xinfang::v1::CaseRef::kId:
+      return store.Get(ref.id());
+    case xinfang::v1::CaseRef::kTrackingNumber:
+      if (ref.tracking_number().empty() || ref.tracking_number().size() > 64) {
+        return absl::InvalidArgumentError("case.tracking_number: empty or too long");
+      }
+      return store.GetByTracking(ref.tracking_number());
+    default:
+      return absl::InvalidArgumentError("case: give an id or a tracking_number");
+  }
+}
+
+}  // namespace xinfang

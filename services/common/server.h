@@ -1,0 +1,27 @@
+// The bootstrap every server binary shares: parse configuration, open the
+// core (database, migrations, definitions, calendar), register the services
+// with health checking and reflection, serve until SIGTERM/SIGINT, then drain
+// in-flight calls and exit 0. A bad setting or an unreachable database ends
+// start-up with one clear line on stderr and exit code 2 (usage) or 1.
+#ifndef XINFANG_SERVICES_COMMON_SERVER_H_
+#define XINFANG_SERVICES_COMMON_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/service_type.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "services/common/core.h"
+
+namespace xinfang {
+
+using ServiceFactory = std::function<std::vector<std::unique_ptr<grpc::Service>>(Core&)>;
+
+int ServerMain(int argc, char** argv, const std::string& program, const ServiceFactory& make);
+
+}  // namespace xinfang
+
+#endif  // XINFANG_SERVICES_COMMON_SERVER_H_

@@ -1,0 +1,47 @@
+// Validation of what clients send: text fields, resident ID numbers, phone
+// numbers, and a whole CaseIntake. Every error is INVALID_ARGUMENT whose
+// message starts with the field's path ("intake.petitioners[0].id_number: ...").
+#ifndef XINFANG_SERVICES_COMMON_VALIDATE_H_
+#define XINFANG_SERVICES_COMMON_VALIDATE_H_
+
+#include <functional>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "xinfang/v1/case.pb.h"
+
+namespace xinfang {
+
+// Number of Unicode code points, or -1 if `s` is not valid UTF-8.
+int Utf8Length(absl::string_view s);
+
+// Valid UTF-8, no control characters other than \n and \t, at most
+// `max_chars` code points; `required` also refuses an empty (all-blank) value.
+absl::Status CheckText(absl::string_view field, absl::string_view value, int max_chars,
+                       bool required);
+
+// An 18-character PRC resident ID: 17 digits, a valid birth date, and the
+// ISO 7064 MOD 11-2 check character (digit or X).
+bool IsValidResidentId(absl::string_view id);
+
+// Digits with an optional leading '+', and '-' or spaces; 5 to 20 digits.
+bool IsValidPhone(absl::string_view phone);
+
+struct IntakeRules {
+  absl::Time now;
+  absl::Duration max_receipt_age;
+  std::function<bool(const std::string&)> unit_exists;
+  std::function<bool(const std::string&)> category_exists;
+};
+
+// Checks a CaseIntake (fills received_at with `now` if unset; the caller
+// fills registering_unit before). Limits: summary 500, request 4000, facts
+// 20000, location and complained_about 200, names 100 characters; at most 5
+// representatives (Art. 20); at most 200 petitioners.
+absl::Status ValidateIntake(xinfang::v1::CaseIntake& intake, const IntakeRules& rules);
+
+}  // namespace xinfang
+
+#endif  // XINFANG_SERVICES_COMMON_VALIDATE_H_

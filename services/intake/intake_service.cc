@@ -1,0 +1,103 @@
+#include "services/intake/intake_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "services/common/grpc_util.h"
+#include "services/common/validate.h"
+
+namespace xinfang::intake {
+namespace {
+
+bool MayRegister(xinfang::v1::Role r) {
+  return r == xinfang::v1::ROLE_INTAKE_CLERK || r == xinfang::v1::ROLE_CASE_OFFICER ||
+         r == xinfang::v1::ROLE_UNIT_HEAD || r == xinfang::v1::ROLE_ADMINISTRATOR;
+}
+
+const char* ChannelName(xinfang::v1::Channel c) {
+  switch (c) {
+    case xinfang::v1::CHANNEL_VISIT: return "来访";
+    case xinfang::v1::CHANNEL_CALL: return "来电";
+    case xinfang::v1::CHANNEL_LETTER: return "来信";
+    case xinfang::v1::CHANNEL_ONLINE: return "网上信访";
+    default: return "";
+  }
+}
+
+}  // namespace
+
+std::string ReceiptText(const xinfang::v1::Case& c, const workflow::Calendar& calendar) {
+  const absl::CivilDay received = calendar.LocalDay(FromProto(c.intake().received_at()));
+  std::string text = absl::StrFormat(
+      "信访事项回执\n编号: %s\n收到日期: %04d年%02d月%02d日 (%s)\n事项: %s\n", c.tracking_number(),
+      received.year(), received.month(), received.day(), ChannelName(c.intake().channel()),
+      c.intake().summary());
+  for (const auto& d : c.deadlines()) {
+    if (d.timer() != "intake_notice") continue;
+    absl::CivilDay due;
+    absl::ParseCivilTime(d.due_date(), &due);
+    absl::StrAppendFormat(&text, "本机关将于 %04d年%02d月%02d日 前书面告知是否受理%s。\n",
+                          due.year(), due.month(), due.day(), d.provisional() ? " (暂定)" : "");
+  }
+  if (c.intake().anonymous()) text += "匿名信访事项不书面告知受理情况。\n";
+  absl::StrAppend(&text, "查询请提供编号 ", c.tracking_number(), "。\n");
+  return text;
+}
+
+absl::StatusOr<xinfang::v1::RegisterCaseResponse> Intake::Register(
+    const workflow::Actor& actor, xinfang::v1::RegisterCaseRequest request) {
+  if (!MayRegister(actor.role)) {
+    return absl::PermissionDeniedError("RegisterCase: the caller's role may not register cases");
+  }
+  const std::string& rid = request.request_id();
+  if (rid.size() < 8 || rid.size() > 64 || Utf8Length(rid) < 0) {
+    return absl::InvalidArgumentError("request_id: required, 8 to 64 characters");
+  }
+  xinfang::v1::CaseIntake& in = *request.mutable_intake();
+  if (in.registering_unit().empty()) in.set_registering_unit(actor.unit);
+  auto units = core_.store().Units();
+  if (!units.ok()) return units.status();
+  const absl::Time now = core_.clock().Now();
+  IntakeRules rules{now, core_.config().max_receipt_age,
+                    [&](const std::string& u) { return units->contains(u); },
+                    [&](const std::string& c) {
+                      auto ok = core_.store().CategoryExists(c);
+                      return ok.ok() && *ok;
+                    }};
+  if (auto s = ValidateIntake(in, rules); !s.ok()) return s;
+
+  const workflow::Engine& engine = core_.DefaultEngine();
+  workflow::CaseStart start;
+  start.received_at = FromProto(in.received_at());
+  start.anonymous = in.anonymous();
+  start.registering_unit = in.registering_unit();
+  auto decision = engine.Start(start, actor, now);
+  if (!decision.ok()) return decision.status();
+
+  storage::NewCase nc;
+  nc.request_id = rid;
+  nc.intake = in;
+  nc.start = std::move(*decision);
+  nc.actor = actor;
+  nc.now = now;
+  const absl::CivilDay today = core_.calendar().LocalDay(now);
+  nc.tracking_prefix = absl::StrFormat("XF%04d%02d%02d-", today.year(), today.month(), today.day());
+  auto created = core_.store().Create(nc);
+  if (!created.ok()) return created.status();
+
+  xinfang::v1::RegisterCaseResponse resp;
+  const workflow::Engine* case_engine =
+      core_.EngineFor(created->record.snapshot.workflow, created->record.snapshot.workflow_version);
+  *resp.mutable_case_() = ToProto(created->record, case_engine, now);
+  resp.set_receipt(ReceiptText(resp.case_(), core_.calendar()));
+  resp.set_replayed(created->replayed);
+  return resp;
+}
+
+grpc::Status IntakeServiceImpl::RegisterCase(grpc::ServerContext* ctx,
+                                             const xinfang::v1::RegisterCaseRequest* req,
+                                             xinfang::v1::RegisterCaseResponse* resp) {
+  return Serve("RegisterCase", ctx, resp,
+               [&](const workflow::Actor& a) { return intake_.Register(a, *req); });
+}
+
+}  // namespace xinfang::intake

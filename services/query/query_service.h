@@ -1,0 +1,36 @@
+// CaseQueryService: what other services and dashboards read.
+#ifndef XINFANG_SERVICES_QUERY_QUERY_SERVICE_H_
+#define XINFANG_SERVICES_QUERY_QUERY_SERVICE_H_
+
+#include "services/common/core.h"
+#include "xinfang/v1/query.grpc.pb.h"
+
+namespace xinfang::query {
+
+class Query {
+ public:
+  explicit Query(Core& core) : core_(core) {}
+  absl::StatusOr<xinfang::v1::GetCaseResponse> GetCase(const workflow::Actor& actor,
+                                                       const xinfang::v1::GetCaseRequest& req);
+  absl::StatusOr<xinfang::v1::GetHistoryResponse> GetHistory(
+      const workflow::Actor& actor, const xinfang::v1::GetHistoryRequest& req);
+
+ private:
+  Core& core_;
+};
+
+class CaseQueryServiceImpl final : public xinfang::v1::CaseQueryService::Service {
+ public:
+  explicit CaseQueryServiceImpl(Core& core) : query_(core) {}
+  grpc::Status GetCase(grpc::ServerContext* ctx, const xinfang::v1::GetCaseRequest* req,
+                       xinfang::v1::GetCaseResponse* resp) override;
+  grpc::Status GetHistory(grpc::ServerContext* ctx, const xinfang::v1::GetHistoryRequest* req,
+                          xinfang::v1::GetHistoryResponse* resp) override;
+
+ private:
+  Query query_;
+};
+
+}  // namespace xinfang::query
+
+#endif  // XINFANG_SERVICES_QUERY_QUERY_SERVICE_H_

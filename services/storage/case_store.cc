@@ -1,0 +1,689 @@
+#include "services/storage/case_store.h"
+
+#include <openssl/sha.h>
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/util/json_util.h"
+#include "services/storage/json.h"
+
+namespace xinfang::storage {
+namespace {
+
+using workflow::CaseSnapshot;
+using workflow::TimerState;
+
+constexpr char kSelectCase[] = R"sql(
+  SELECT id, tracking_number, version, workflow, workflow_version, state,
+         xf_us(received_at), xf_us(registered_at), registered_by, responsible_unit,
+         coalesce(forwarder_unit, ''), coalesce(review_unit, ''), coalesce(recheck_unit, ''),
+         coalesce(case_officer, ''), anonymous::int,
+         xf_us(accepted_at), xf_us(decided_at), xf_us(served_at), xf_us(closed_at),
+         coalesce(outcome, ''), coalesce(evaluation, ''), flags, conflicted_accounts,
+         intake::text
+    FROM cases)sql";
+
+constexpr char kSelectAttributes[] =
+    "SELECT a.key, a.value FROM cases c, jsonb_each_text(c.attributes) a WHERE c.id = :id";
+
+#define XF_TIMER_COLUMNS                                                                \
+  "t.name, xf_us(t.started_at), t.due_day::text, xf_us(t.due_at), xf_us(t.warn_at), " \
+  "t.provisional::int, xf_us(t.suspended_at), t.extended::int, t.warned::int, "       \
+  "t.overdue::int, t.rung"
+
+constexpr char kSelectTimers[] =
+    "SELECT " XF_TIMER_COLUMNS " FROM case_timers t WHERE t.case_id = :id";
+
+constexpr char kSelectDue[] =
+    "WITH RECURSIVE scope(code) AS ("
+    "  SELECT code FROM units WHERE :unit1 = '' OR code = :unit2"
+    "  UNION SELECT u.code FROM units u JOIN scope ON u.parent = scope.code) "
+    "SELECT c.id, c.tracking_number, c.state, c.responsible_unit, " XF_TIMER_COLUMNS
+    "  FROM case_timers t JOIN cases c ON c.id = t.case_id "
+    " WHERE t.due_at < xf_ts(:before) AND t.suspended_at IS NULL "
+    "   AND c.responsible_unit IN (SELECT code FROM scope) "
+    " ORDER BY t.due_at, c.id LIMIT :lim";
+
+constexpr char kSelectRelated[] = R"sql(
+  SELECT r.tracking_number FROM case_links l JOIN cases r ON r.id = l.related_id
+   WHERE l.case_id = :id ORDER BY r.id)sql";
+
+constexpr char kUpdateCase[] = R"sql(
+  UPDATE cases SET
+    version = version + 1, state = :state, stage = :stage, final = (:final = 1),
+    responsible_unit = :responsible_unit,
+    forwarder_unit = nullif(:forwarder_unit, ''), review_unit = nullif(:review_unit, ''),
+    recheck_unit = nullif(:recheck_unit, ''), case_officer = nullif(:case_officer, ''),
+    accepted_at = xf_ts(:accepted_at), decided_at = xf_ts(:decided_at),
+    served_at = xf_ts(:served_at), closed_at = xf_ts(:closed_at),
+    outcome = nullif(:outcome, ''), evaluation = nullif(:evaluation, ''),
+    flags = :flags, attributes = CAST(:attributes AS jsonb),
+    conflicted_accounts = :conflicted, updated_at = xf_ts(:now)
+  WHERE id = :id AND version = :expected
+  RETURNING version)sql";
+
+constexpr char kInsertCase[] = R"sql(
+  INSERT INTO cases (tracking_number, request_id, workflow, workflow_version, state, stage,
+                     final, channel, received_at, registered_at, registered_by,
+                     registering_unit, responsible_unit, forwarder_unit, anonymous, purpose,
+                     category, complained_about_unit, summary, flags, intake, updated_at)
+  VALUES (:tracking, :request_id, :workflow, :workflow_version, :state, :stage,
+          (:final = 1), :channel, xf_ts(:received_at), xf_ts(:now), :registered_by,
+          :registering_unit, :responsible_unit, nullif(:forwarder_unit, ''), (:anonymous = 1),
+          :purpose, :category, nullif(:complained_unit, ''), :summary, :flags,
+          CAST(:intake AS jsonb), xf_ts(:now))
+  ON CONFLICT (request_id) DO NOTHING
+  RETURNING id)sql";
+
+constexpr char kLastEvent[] =
+    "SELECT seq, hash FROM case_events WHERE case_id = :id ORDER BY seq DESC LIMIT 1";
+
+constexpr char kInsertEvent[] = R"sql(
+  INSERT INTO case_events (case_id, seq, kind, action, from_state, to_state, actor, actor_role,
+                           actor_unit, at, note, fields, prev_hash, hash)
+  VALUES (:case_id, :seq, :kind, :action, :from_state, :to_state, :actor, :role, :unit,
+          xf_ts(:at), :note, CAST(:fields AS jsonb), :prev_hash, :hash))sql";
+
+constexpr char kDeleteTimers[] = "DELETE FROM case_timers WHERE case_id = :id";
+
+constexpr char kInsertTimer[] = R"sql(
+  INSERT INTO case_timers (case_id, name, started_at, due_day, due_at, warn_at, provisional,
+                           suspended_at, extended, warned, overdue, rung, next_fire_at)
+  VALUES (:case_id, :name, xf_ts(:started_at), CAST(:due_day AS date), xf_ts(:due_at),
+          xf_ts(:warn_at), (:provisional = 1), xf_ts(:suspended_at), (:extended = 1),
+          (:warned = 1), (:overdue = 1), :rung, xf_ts(:next_fire_at)))sql";
+
+constexpr char kSelectEvents[] = R"sql(
+  SELECT id, seq, kind, action, from_state, to_state, actor, actor_role::int, actor_unit,
+         xf_us(at), note, prev_hash, hash
+    FROM case_events WHERE case_id = :id ORDER BY seq)sql";
+
+constexpr char kSelectEventFields[] = R"sql(
+  SELECT e.seq, f.key, f.value
+    FROM case_events e, jsonb_each_text(e.fields) f
+   WHERE e.case_id = :id ORDER BY e.seq, f.key)sql";
+
+constexpr char kNotify[] = "SELECT pg_notify('xinfang_events', CAST(:id AS text))";
+
+std::string Hex(const unsigned char* p, std::size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(n * 2, '0');
+  for (std::size_t i = 0; i < n; ++i) {
+    out[2 * i] = kDigits[p[i] >> 4];
+    out[2 * i + 1] = kDigits[p[i] & 15];
+  }
+  return out;
+}
+
+void AppendField(std::string* out, absl::string_view v) {
+  absl::StrAppend(out, v.size(), ":", v, ";");
+}
+
+std::string JoinSet(const std::set<std::string>& s) { return absl::StrJoin(s, ","); }
+
+std::set<std::string> SplitSet(const std::string& s) {
+  std::set<std::string> out;
+  for (absl::string_view part : absl::StrSplit(s, ',', absl::SkipEmpty())) {
+    out.emplace(part);
+  }
+  return out;
+}
+
+absl::CivilDay ParseDay(const std::string& s) {
+  absl::CivilDay d;
+  absl::ParseCivilTime(s, &d);
+  return d;
+}
+
+// Optional instant <-> (micros, indicator) for SOCI.
+struct OptTime {
+  long long us = 0;
+  soci::indicator ind = soci::i_null;
+  explicit OptTime(const std::optional<absl::Time>& t) {
+    if (t.has_value()) {
+      us = ToMicros(*t);
+      ind = soci::i_ok;
+    }
+  }
+};
+
+std::optional<absl::Time> GetOptTime(const soci::row& r, std::size_t i) {
+  if (r.get_indicator(i) == soci::i_null) return std::nullopt;
+  return FromMicros(r.get<long long>(i));
+}
+
+// Reads the timer columns of kSelectTimers starting at column `j`.
+TimerState ReadTimer(const soci::row& t, std::size_t j) {
+  TimerState ts;
+  ts.name = t.get<std::string>(j++);
+  ts.started_at = FromMicros(t.get<long long>(j++));
+  ts.deadline.due_day = ParseDay(t.get<std::string>(j++));
+  ts.deadline.due_at = FromMicros(t.get<long long>(j++));
+  ts.warn_at = FromMicros(t.get<long long>(j++));
+  ts.deadline.provisional = t.get<int>(j++) != 0;
+  ts.suspended_at = GetOptTime(t, j++);
+  ts.extended = t.get<int>(j++) != 0;
+  ts.warned = t.get<int>(j++) != 0;
+  ts.overdue = t.get<int>(j++) != 0;
+  ts.rung = t.get<int>(j++);
+  return ts;
+}
+
+absl::StatusOr<CaseRecord> LoadCase(soci::session& s, const std::string& where_column,
+                                    const std::string& key_text, long long key_id,
+                                    const CaseStore::EngineLookup& engine_for) {
+  soci::row r;
+  if (where_column == "id") {
+    s << kSelectCase << " WHERE id = :id", soci::use(key_id, "id"), soci::into(r);
+  } else {
+    s << kSelectCase << " WHERE tracking_number = :t", soci::use(key_text, "t"), soci::into(r);
+  }
+  if (!s.got_data()) {
+    return absl::NotFoundError(where_column == "id"
+                                   ? absl::StrCat("case ", key_id, " not found")
+                                   : absl::StrCat("case ", key_text, " not found"));
+  }
+  CaseRecord c;
+  std::size_t i = 0;
+  c.id = r.get<long long>(i++);
+  c.tracking_number = r.get<std::string>(i++);
+  c.version = r.get<long long>(i++);
+  CaseSnapshot& snap = c.snapshot;
+  snap.workflow = r.get<std::string>(i++);
+  snap.workflow_version = r.get<int>(i++);
+  snap.state = r.get<std::string>(i++);
+  snap.received_at = FromMicros(r.get<long long>(i++));
+  c.registered_at = FromMicros(r.get<long long>(i++));
+  c.registered_by = r.get<std::string>(i++);
+  snap.responsible_unit = r.get<std::string>(i++);
+  snap.forwarder_unit = r.get<std::string>(i++);
+  snap.review_unit = r.get<std::string>(i++);
+  snap.recheck_unit = r.get<std::string>(i++);
+  snap.case_officer = r.get<std::string>(i++);
+  snap.anonymous = r.get<int>(i++) != 0;
+  snap.accepted_at = GetOptTime(r, i++);
+  snap.decided_at = GetOptTime(r, i++);
+  snap.served_at = GetOptTime(r, i++);
+  snap.closed_at = GetOptTime(r, i++);
+  snap.outcome = r.get<std::string>(i++);
+  snap.evaluation = r.get<std::string>(i++);
+  snap.flags = SplitSet(r.get<std::string>(i++));
+  snap.conflicted_accounts = SplitSet(r.get<std::string>(i++));
+  const std::string intake_json = r.get<std::string>(i++);
+  google::protobuf::util::JsonParseOptions jopts;
+  jopts.ignore_unknown_fields = true;
+  if (!google::protobuf::util::JsonStringToMessage(intake_json, &c.intake, jopts).ok()) {
+    return absl::InternalError(absl::StrCat("case ", c.id, ": stored intake does not parse"));
+  }
+
+  const long long id = c.id;
+  {
+    std::string key, value;
+    soci::statement st = (s.prepare << kSelectAttributes, soci::use(id, "id"), soci::into(key),
+                          soci::into(value));
+    st.execute();
+    while (st.fetch()) snap.attributes[key] = value;
+  }
+  {
+    soci::rowset<soci::row> rows = (s.prepare << kSelectTimers, soci::use(id, "id"));
+    for (const soci::row& t : rows) {
+      TimerState ts = ReadTimer(t, 0);
+      snap.timers.push_back(std::move(ts));
+    }
+  }
+  // Timers in definition order, as the engine keeps them.
+  if (const workflow::Engine* engine = engine_for(snap.workflow, snap.workflow_version)) {
+    const auto& defs = engine->definition().proto().timers();
+    auto index = [&](const std::string& name) {
+      for (int k = 0; k < defs.size(); ++k) {
+        if (defs[k].name() == name) return k;
+      }
+      return defs.size();
+    };
+    std::stable_sort(snap.timers.begin(), snap.timers.end(),
+                     [&](const TimerState& a, const TimerState& b) {
+                       return index(a.name) < index(b.name);
+                     });
+  }
+  {
+    std::string tn;
+    soci::statement st = (s.prepare << kSelectRelated, soci::use(id, "id"), soci::into(tn));
+    st.execute();
+    while (st.fetch()) c.related_tracking_numbers.push_back(tn);
+  }
+  return c;
+}
+
+// Appends `events` after the case's last one, chaining hashes.
+void AppendEvents(soci::session& s, long long case_id, const std::vector<workflow::Event>& events,
+                  const workflow::Actor& actor, absl::Time now) {
+  int seq = 0;
+  std::string prev_hash;
+  soci::indicator ind = soci::i_null;
+  s << kLastEvent, soci::use(case_id, "id"), soci::into(seq, ind), soci::into(prev_hash);
+  if (!s.got_data()) {
+    seq = 0;
+    prev_hash.clear();
+  }
+  long long at = ToMicros(now);
+  for (const workflow::Event& e : events) {
+    ++seq;
+    // Stored instants have microsecond precision: hash what is stored.
+    const std::string hash =
+        EventHash(prev_hash, case_id, seq, e, actor, FromMicros(at));
+    const std::string fields = JsonObject(e.fields);
+    const int role = static_cast<int>(actor.role);
+    s << kInsertEvent, soci::use(case_id, "case_id"), soci::use(seq, "seq"),
+        soci::use(e.kind, "kind"), soci::use(e.action, "action"),
+        soci::use(e.from_state, "from_state"), soci::use(e.to_state, "to_state"),
+        soci::use(actor.account, "actor"), soci::use(role, "role"),
+        soci::use(actor.unit, "unit"), soci::use(at, "at"), soci::use(e.note, "note"),
+        soci::use(fields, "fields"), soci::use(prev_hash, "prev_hash"),
+        soci::use(hash, "hash");
+    prev_hash = hash;
+  }
+}
+
+void ReplaceTimers(soci::session& s, long long case_id, const CaseSnapshot& snap,
+                   const workflow::Engine* engine) {
+  s << kDeleteTimers, soci::use(case_id, "id");
+  for (const TimerState& t : snap.timers) {
+    long long started = ToMicros(t.started_at);
+    std::string due_day = absl::FormatCivilTime(t.deadline.due_day);
+    long long due_at = ToMicros(t.deadline.due_at);
+    long long warn_at = ToMicros(t.warn_at);
+    int provisional = t.deadline.provisional ? 1 : 0;
+    OptTime suspended(t.suspended_at);
+    int extended = t.extended ? 1 : 0, warned = t.warned ? 1 : 0, overdue = t.overdue ? 1 : 0;
+    int rung = t.rung;
+    OptTime next(engine != nullptr ? engine->NextFireAt(t) : std::optional<absl::Time>());
+    s << kInsertTimer, soci::use(case_id, "case_id"), soci::use(t.name, "name"),
+        soci::use(started, "started_at"), soci::use(due_day, "due_day"),
+        soci::use(due_at, "due_at"), soci::use(warn_at, "warn_at"),
+        soci::use(provisional, "provisional"),
+        soci::use(suspended.us, suspended.ind, "suspended_at"),
+        soci::use(extended, "extended"), soci::use(warned, "warned"),
+        soci::use(overdue, "overdue"), soci::use(rung, "rung"),
+        soci::use(next.us, next.ind, "next_fire_at");
+  }
+}
+
+}  // namespace
+
+std::string EventHash(const std::string& prev_hash, int64_t case_id, int seq,
+                      const workflow::Event& event, const workflow::Actor& actor, absl::Time at) {
+  std::string buf;
+  AppendField(&buf, prev_hash);
+  AppendField(&buf, absl::StrCat(case_id));
+  AppendField(&buf, absl::StrCat(seq));
+  AppendField(&buf, event.kind);
+  AppendField(&buf, event.action);
+  AppendField(&buf, event.from_state);
+  AppendField(&buf, event.to_state);
+  AppendField(&buf, actor.account);
+  AppendField(&buf, absl::StrCat(static_cast<int>(actor.role)));
+  AppendField(&buf, actor.unit);
+  AppendField(&buf, absl::StrCat(ToMicros(at)));
+  AppendField(&buf, event.note);
+  AppendField(&buf, absl::StrCat(event.fields.size()));
+  for (const auto& [k, v] : event.fields) {
+    AppendField(&buf, k);
+    AppendField(&buf, v);
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(buf.data()), buf.size(), digest);
+  return Hex(digest, sizeof digest);
+}
+
+CaseStore::CaseStore(Pool& pool, EngineLookup engine_for)
+    : pool_(pool), engine_for_(std::move(engine_for)) {}
+
+absl::StatusOr<CaseRecord> CaseStore::Get(int64_t id) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  try {
+    return LoadCase(lease->session(), "id", "", id, engine_for_);
+  } catch (...) {
+    return StatusFromCurrentException("reading a case");
+  }
+}
+
+absl::StatusOr<CaseRecord> CaseStore::GetByTracking(const std::string& tracking_number) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  try {
+    return LoadCase(lease->session(), "tracking", tracking_number, 0, engine_for_);
+  } catch (...) {
+    return StatusFromCurrentException("reading a case");
+  }
+}
+
+absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  soci::session& s = lease->session();
+  try {
+    long long existing = 0;
+    s << "SELECT id FROM cases WHERE request_id = :r", soci::use(c.request_id, "r"),
+        soci::into(existing);
+    if (s.got_data()) {
+      auto rec = LoadCase(s, "id", "", existing, engine_for_);
+      if (!rec.ok()) return rec.status();
+      return CreateResult{std::move(*rec), true};
+    }
+
+    const CaseSnapshot& snap = c.start.next;
+    const workflow::Engine* engine = engine_for_(snap.workflow, snap.workflow_version);
+    if (engine == nullptr) {
+      return absl::InternalError(
+          absl::StrCat("no engine for ", snap.workflow, "@", snap.workflow_version));
+    }
+    const xinfang::v1::State* state = engine->definition().FindState(snap.state);
+    std::string intake_json;
+    if (!google::protobuf::util::MessageToJsonString(c.intake, &intake_json).ok()) {
+      return absl::InternalError("intake does not serialise to JSON");
+    }
+
+    soci::transaction tx(s);
+    long long seqno = 0;
+    s << "SELECT nextval('tracking_seq')", soci::into(seqno);
+    const std::string tracking = absl::StrFormat("%s%06d", c.tracking_prefix, seqno);
+    long long id = 0;
+    {
+      const int stage = state != nullptr ? static_cast<int>(state->stage()) : 0;
+      const int final = state != nullptr && state->final() ? 1 : 0;
+      const int channel = static_cast<int>(c.intake.channel());
+      const long long received = ToMicros(snap.received_at);
+      const long long now = ToMicros(c.now);
+      const int anonymous = snap.anonymous ? 1 : 0;
+      const int purpose = static_cast<int>(c.intake.purpose());
+      const std::string flags = JoinSet(snap.flags);
+      const std::string wf = snap.workflow;
+      const int wfv = snap.workflow_version;
+      s << kInsertCase, soci::use(tracking, "tracking"), soci::use(c.request_id, "request_id"),
+          soci::use(wf, "workflow"), soci::use(wfv, "workflow_version"),
+          soci::use(snap.state, "state"), soci::use(stage, "stage"), soci::use(final, "final"),
+          soci::use(channel, "channel"), soci::use(received, "received_at"),
+          soci::use(now, "now"), soci::use(c.actor.account, "registered_by"),
+          soci::use(c.intake.registering_unit(), "registering_unit"),
+          soci::use(snap.responsible_unit, "responsible_unit"),
+          soci::use(snap.forwarder_unit, "forwarder_unit"), soci::use(anonymous, "anonymous"),
+          soci::use(purpose, "purpose"), soci::use(c.intake.category(), "category"),
+          soci::use(c.intake.complained_about_unit(), "complained_unit"),
+          soci::use(c.intake.summary(), "summary"), soci::use(flags, "flags"),
+          soci::use(intake_json, "intake"), soci::into(id);
+      if (!s.got_data()) {
+        // A concurrent retry with the same request id won the race.
+        tx.rollback();
+        s << "SELECT id FROM cases WHERE request_id = :r", soci::use(c.request_id, "r"),
+            soci::into(existing);
+        auto rec = LoadCase(s, "id", "", existing, engine_for_);
+        if (!rec.ok()) return rec.status();
+        return CreateResult{std::move(*rec), true};
+      }
+    }
+
+    // Petitioners: match the registry, then link earlier cases of the same
+    // person in the same category as repeat petitions.
+    std::set<long long> related;
+    int position = 0;
+    for (const xinfang::v1::Petitioner& p : c.intake.petitioners()) {
+      long long person = 0;
+      if (!p.id_number().empty()) {
+        s << R"sql(INSERT INTO persons (name, id_number, phone, address)
+                   VALUES (:name, :idn, nullif(:phone, ''), nullif(:address, ''))
+                   ON CONFLICT (id_number) DO UPDATE
+                     SET phone = coalesce(EXCLUDED.phone, persons.phone),
+                         address = coalesce(EXCLUDED.address, persons.address)
+                   RETURNING id)sql",
+            soci::use(p.name(), "name"), soci::use(p.id_number(), "idn"),
+            soci::use(p.phone(), "phone"), soci::use(p.address(), "address"),
+            soci::into(person);
+      } else {
+        soci::indicator ind = soci::i_null;
+        if (!p.phone().empty()) {
+          s << "SELECT min(id) FROM persons WHERE name = :name AND phone = :phone",
+              soci::use(p.name(), "name"), soci::use(p.phone(), "phone"),
+              soci::into(person, ind);
+        }
+        if (ind == soci::i_null) {
+          s << R"sql(INSERT INTO persons (name, phone, address)
+                     VALUES (:name, nullif(:phone, ''), nullif(:address, '')) RETURNING id)sql",
+              soci::use(p.name(), "name"), soci::use(p.phone(), "phone"),
+              soci::use(p.address(), "address"), soci::into(person);
+        }
+      }
+      s << "INSERT INTO case_petitioners (case_id, position, person_id) VALUES (:c, :p, :person)",
+          soci::use(id, "c"), soci::use(position, "p"), soci::use(person, "person");
+      ++position;
+      long long other = 0;
+      soci::statement st =
+          (s.prepare << R"sql(SELECT DISTINCT c.id FROM case_petitioners cp
+                                JOIN cases c ON c.id = cp.case_id
+                               WHERE cp.person_id = :person AND c.category = :category
+                                 AND c.id <> :id)sql",
+           soci::use(person, "person"), soci::use(c.intake.category(), "category"),
+           soci::use(id, "id"), soci::into(other));
+      st.execute();
+      while (st.fetch()) related.insert(other);
+    }
+    for (long long r : related) {
+      s << "INSERT INTO case_links (case_id, related_id, kind) VALUES (:c, :r, 'repeat')",
+          soci::use(id, "c"), soci::use(r, "r");
+    }
+
+    std::vector<workflow::Event> events = c.start.events;
+    if (!related.empty() && !events.empty()) {
+      events.front().fields["repeat_of"] = absl::StrJoin(related, ",");
+    }
+    AppendEvents(s, id, events, c.actor, c.now);
+    ReplaceTimers(s, id, snap, engine);
+    s << kNotify, soci::use(id, "id");
+    tx.commit();
+    auto rec = LoadCase(s, "id", "", id, engine_for_);
+    if (!rec.ok()) return rec.status();
+    return CreateResult{std::move(*rec), false};
+  } catch (...) {
+    return StatusFromCurrentException("registering a case");
+  }
+}
+
+absl::StatusOr<CaseRecord> CaseStore::Apply(int64_t id, int64_t expected_version,
+                                            const workflow::Decision& decision,
+                                            const workflow::Actor& actor, absl::Time now) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  soci::session& s = lease->session();
+  const CaseSnapshot& snap = decision.next;
+  const workflow::Engine* engine = engine_for_(snap.workflow, snap.workflow_version);
+  if (engine == nullptr) {
+    return absl::InternalError(
+        absl::StrCat("no engine for ", snap.workflow, "@", snap.workflow_version));
+  }
+  const xinfang::v1::State* state = engine->definition().FindState(snap.state);
+  try {
+    soci::transaction tx(s);
+    long long case_id = id;
+    long long expected = expected_version;
+    long long new_version = 0;
+    const int stage = state != nullptr ? static_cast<int>(state->stage()) : 0;
+    const int final = state != nullptr && state->final() ? 1 : 0;
+    OptTime accepted(snap.accepted_at), decided(snap.decided_at), served(snap.served_at),
+        closed(snap.closed_at);
+    const std::string flags = JoinSet(snap.flags);
+    const std::string conflicted = JoinSet(snap.conflicted_accounts);
+    const std::string attributes = JsonObject(snap.attributes);
+    long long now_us = ToMicros(now);
+    s << kUpdateCase, soci::use(snap.state, "state"), soci::use(stage, "stage"),
+        soci::use(final, "final"), soci::use(snap.responsible_unit, "responsible_unit"),
+        soci::use(snap.forwarder_unit, "forwarder_unit"),
+        soci::use(snap.review_unit, "review_unit"), soci::use(snap.recheck_unit, "recheck_unit"),
+        soci::use(snap.case_officer, "case_officer"),
+        soci::use(accepted.us, accepted.ind, "accepted_at"),
+        soci::use(decided.us, decided.ind, "decided_at"),
+        soci::use(served.us, served.ind, "served_at"),
+        soci::use(closed.us, closed.ind, "closed_at"), soci::use(snap.outcome, "outcome"),
+        soci::use(snap.evaluation, "evaluation"), soci::use(flags, "flags"),
+        soci::use(attributes, "attributes"), soci::use(conflicted, "conflicted"),
+        soci::use(now_us, "now"), soci::use(case_id, "id"), soci::use(expected, "expected"),
+        soci::into(new_version);
+    if (!s.got_data()) {
+      tx.rollback();
+      long long current = 0;
+      s << "SELECT version FROM cases WHERE id = :id", soci::use(case_id, "id"),
+          soci::into(current);
+      if (!s.got_data()) return absl::NotFoundError(absl::StrCat("case ", id, " not found"));
+      return absl::AbortedError(absl::StrCat("case ", id, " is at version ", current,
+                                             ", not ", expected_version,
+                                             ": read it again and retry"));
+    }
+    AppendEvents(s, case_id, decision.events, actor, now);
+    ReplaceTimers(s, case_id, snap, engine);
+    s << kNotify, soci::use(case_id, "id");
+    tx.commit();
+    return LoadCase(s, "id", "", case_id, engine_for_);
+  } catch (...) {
+    return StatusFromCurrentException("applying a change to a case");
+  }
+}
+
+absl::StatusOr<std::vector<StoredEvent>> CaseStore::History(int64_t id) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  soci::session& s = lease->session();
+  try {
+    long long case_id = id;
+    long long exists = 0;
+    s << "SELECT id FROM cases WHERE id = :id", soci::use(case_id, "id"), soci::into(exists);
+    if (!s.got_data()) return absl::NotFoundError(absl::StrCat("case ", id, " not found"));
+    std::vector<StoredEvent> out;
+    soci::rowset<soci::row> rows = (s.prepare << kSelectEvents, soci::use(case_id, "id"));
+    for (const soci::row& r : rows) {
+      StoredEvent e;
+      std::size_t i = 0;
+      e.id = r.get<long long>(i++);
+      e.case_id = id;
+      e.seq = r.get<int>(i++);
+      e.event.kind = r.get<std::string>(i++);
+      e.event.action = r.get<std::string>(i++);
+      e.event.from_state = r.get<std::string>(i++);
+      e.event.to_state = r.get<std::string>(i++);
+      e.actor.account = r.get<std::string>(i++);
+      e.actor.role = static_cast<xinfang::v1::Role>(r.get<int>(i++));
+      e.actor.unit = r.get<std::string>(i++);
+      e.at = FromMicros(r.get<long long>(i++));
+      e.event.note = r.get<std::string>(i++);
+      e.prev_hash = r.get<std::string>(i++);
+      e.hash = r.get<std::string>(i++);
+      out.push_back(std::move(e));
+    }
+    int seq = 0;
+    std::string key, value;
+    soci::statement st = (s.prepare << kSelectEventFields, soci::use(case_id, "id"),
+                          soci::into(seq), soci::into(key), soci::into(value));
+    st.execute();
+    while (st.fetch()) {
+      if (seq >= 1 && seq <= static_cast<int>(out.size()) && out[seq - 1].seq == seq) {
+        out[seq - 1].event.fields[key] = value;
+      } else {
+        for (StoredEvent& e : out) {
+          if (e.seq == seq) e.event.fields[key] = value;
+        }
+      }
+    }
+    return out;
+  } catch (...) {
+    return StatusFromCurrentException("reading a case's history");
+  }
+}
+
+absl::StatusOr<VerifyResult> CaseStore::Verify(int64_t id) {
+  auto history = History(id);
+  if (!history.ok()) return history.status();
+  VerifyResult result;
+  result.events = static_cast<int64_t>(history->size());
+  std::string prev;
+  int expected_seq = 1;
+  for (const StoredEvent& e : *history) {
+    std::string problem;
+    if (e.seq != expected_seq) {
+      problem = absl::StrCat("sequence gap: expected event ", expected_seq, ", found ", e.seq);
+    } else if (e.prev_hash != prev) {
+      problem = "its recorded previous hash does not match the event before it";
+    } else if (EventHash(prev, e.case_id, e.seq, e.event, e.actor, e.at) != e.hash) {
+      problem = "its content does not match its hash";
+    }
+    if (!problem.empty()) {
+      result.intact = false;
+      result.first_broken_seq = e.seq;
+      result.detail = absl::StrCat("event ", e.seq, " (", e.event.kind, "): ", problem);
+      return result;
+    }
+    prev = e.hash;
+    ++expected_seq;
+  }
+  return result;
+}
+
+absl::StatusOr<std::vector<DueRow>> CaseStore::ListDue(const DueQuery& q) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  try {
+    long long before = ToMicros(q.before);
+    int limit = q.limit;
+    std::vector<DueRow> out;
+    soci::rowset<soci::row> rows =
+        (lease->session().prepare << kSelectDue, soci::use(q.unit, "unit1"), soci::use(q.unit, "unit2"),
+         soci::use(before, "before"), soci::use(limit, "lim"));
+    for (const soci::row& r : rows) {
+      DueRow d;
+      d.case_id = r.get<long long>(0);
+      d.tracking_number = r.get<std::string>(1);
+      d.state = r.get<std::string>(2);
+      d.responsible_unit = r.get<std::string>(3);
+      d.timer = ReadTimer(r, 4);
+      out.push_back(std::move(d));
+    }
+    return out;
+  } catch (...) {
+    return StatusFromCurrentException("listing deadlines");
+  }
+}
+
+absl::StatusOr<std::map<std::string, std::string>> CaseStore::Units() {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  try {
+    std::map<std::string, std::string> out;
+    std::string code, parent;
+    soci::statement st = (lease->session().prepare
+                              << "SELECT code, coalesce(parent, '') FROM units",
+                          soci::into(code), soci::into(parent));
+    st.execute();
+    while (st.fetch()) out[code] = parent;
+    return out;
+  } catch (...) {
+    return StatusFromCurrentException("reading units");
+  }
+}
+
+absl::StatusOr<bool> CaseStore::CategoryExists(const std::string& code) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  try {
+    int n = 0;
+    lease->session() << "SELECT count(*) FROM categories WHERE code = :c AND active",
+        soci::use(code, "c"), soci::into(n);
+    return n > 0;
+  } catch (...) {
+    return StatusFromCurrentException("reading categories");
+  }
+}
+
+}  // namespace xinfang::storage

@@ -1,0 +1,133 @@
+// Cases, their append-only hash-chained history and their timers in
+// PostgreSQL. The only code that writes case state: every change is one
+// transaction that checks the case's version, updates the case row, appends
+// the events, replaces the timers and notifies listeners.
+//
+// Errors: NOT_FOUND (no such case), ABORTED (stale expected version, or a
+// serialization failure: redo the read-modify-write), UNAVAILABLE (no
+// connection), INVALID_ARGUMENT (unknown unit or category), INTERNAL.
+// Thread-safety: thread-safe; each call leases its own connection.
+#ifndef XINFANG_SERVICES_STORAGE_CASE_STORE_H_
+#define XINFANG_SERVICES_STORAGE_CASE_STORE_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/storage/db.h"
+#include "workflow/engine.h"
+#include "xinfang/v1/case.pb.h"
+
+namespace xinfang::storage {
+
+struct CaseRecord {
+  int64_t id = 0;
+  std::string tracking_number;
+  int64_t version = 0;
+  xinfang::v1::CaseIntake intake;
+  std::string registered_by;
+  absl::Time registered_at;
+  workflow::CaseSnapshot snapshot;
+  std::vector<std::string> related_tracking_numbers;  // repeat petitions
+};
+
+struct StoredEvent {
+  int64_t id = 0;
+  int64_t case_id = 0;
+  int seq = 0;
+  workflow::Event event;
+  workflow::Actor actor;
+  absl::Time at;
+  std::string prev_hash;
+  std::string hash;
+};
+
+struct NewCase {
+  std::string request_id;
+  xinfang::v1::CaseIntake intake;  // validated by the caller
+  workflow::Decision start;        // from Engine::Start
+  workflow::Actor actor;
+  absl::Time now;
+  std::string tracking_prefix;     // e.g. "XF20261124-"
+};
+
+struct CreateResult {
+  CaseRecord record;
+  bool replayed = false;  // request_id had been seen: the original case
+};
+
+struct VerifyResult {
+  bool intact = true;
+  int64_t events = 0;
+  int first_broken_seq = 0;
+  std::string detail;
+};
+
+// The hash of one event given the previous event's hash (hex SHA-256 over a
+// length-prefixed encoding of every recorded column).
+std::string EventHash(const std::string& prev_hash, int64_t case_id, int seq,
+                      const workflow::Event& event, const workflow::Actor& actor, absl::Time at);
+
+struct DueQuery {
+  absl::Time before;   // deadlines due before this instant
+  std::string unit;    // responsible unit subtree; empty: all
+  int limit = 100;
+};
+
+struct DueRow {
+  int64_t case_id = 0;
+  std::string tracking_number;
+  std::string state;
+  std::string responsible_unit;
+  workflow::TimerState timer;
+};
+
+class CaseStore {
+ public:
+  // `engine_for` gives the engine of a workflow version (for timers' next
+  // fire instants); the pool and the callback must outlive the store.
+  using EngineLookup =
+      std::function<const workflow::Engine*(const std::string& workflow, int version)>;
+  CaseStore(Pool& pool, EngineLookup engine_for);
+
+  // Registers a case, idempotent on request_id: a retry (even a concurrent
+  // one) returns the original case with replayed = true and writes nothing.
+  // Petitioners are matched to the registry by ID number, else by name and
+  // phone; earlier cases of the same person in the same category are linked
+  // as repeat petitions.
+  absl::StatusOr<CreateResult> Create(const NewCase& c);
+
+  absl::StatusOr<CaseRecord> Get(int64_t id);
+  absl::StatusOr<CaseRecord> GetByTracking(const std::string& tracking_number);
+
+  // Applies an engine decision to case `id` if its version is still
+  // `expected_version`; returns the updated record.
+  absl::StatusOr<CaseRecord> Apply(int64_t id, int64_t expected_version,
+                                   const workflow::Decision& decision,
+                                   const workflow::Actor& actor, absl::Time now);
+
+  // The case's events, oldest first.
+  absl::StatusOr<std::vector<StoredEvent>> History(int64_t id);
+
+  // Recomputes the hash chain; reports the first event that does not match.
+  absl::StatusOr<VerifyResult> Verify(int64_t id);
+
+  // Open, running deadlines due before q.before, most urgent first.
+  absl::StatusOr<std::vector<DueRow>> ListDue(const DueQuery& q);
+
+  // Unit code -> parent code (empty for the top).
+  absl::StatusOr<std::map<std::string, std::string>> Units();
+  absl::StatusOr<bool> CategoryExists(const std::string& code);
+
+ private:
+  Pool& pool_;
+  EngineLookup engine_for_;
+};
+
+}  // namespace xinfang::storage
+
+#endif  // XINFANG_SERVICES_STORAGE_CASE_STORE_H_

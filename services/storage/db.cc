@@ -1,0 +1,193 @@
+#include "services/storage/db.h"
+
+#include <soci/connection-pool.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace xinfang::storage {
+
+Lease::Lease(Pool* pool, std::size_t pos, soci::session* session)
+    : pool_(pool), pos_(pos), session_(session) {}
+
+Lease::Lease(Lease&& other) noexcept
+    : pool_(std::exchange(other.pool_, nullptr)), pos_(other.pos_), session_(other.session_) {}
+
+Lease::~Lease() {
+  if (pool_ != nullptr) pool_->GiveBack(pos_);
+}
+
+Pool::Pool(std::unique_ptr<soci::connection_pool> pool, int size, std::string url,
+           absl::Duration lease_timeout)
+    : pool_(std::move(pool)), size_(size), url_(std::move(url)), lease_timeout_(lease_timeout) {}
+
+Pool::~Pool() = default;
+
+absl::StatusOr<std::unique_ptr<Pool>> Pool::Open(const PoolOptions& options) {
+  if (options.size < 1 || options.size > 1000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("pool size must be 1..1000, got ", options.size));
+  }
+  if (options.url.empty()) return absl::InvalidArgumentError("database URL is empty");
+  auto conninfo = ToConninfo(options.url);
+  if (!conninfo.ok()) return conninfo.status();
+  std::string url = WithConnectTimeout(*conninfo, options.connect_timeout);
+  auto pool = std::make_unique<soci::connection_pool>(options.size);
+  try {
+    for (int i = 0; i < options.size; ++i) {
+      pool->at(i).open(soci::postgresql, url);
+    }
+  } catch (...) {
+    absl::Status s = StatusFromCurrentException("connecting to the database");
+    return absl::UnavailableError(s.message());
+  }
+  return std::unique_ptr<Pool>(
+      new Pool(std::move(pool), options.size, options.url, options.lease_timeout));
+}
+
+absl::StatusOr<Lease> Pool::Acquire() {
+  std::size_t pos = 0;
+  if (!pool_->try_lease(pos, static_cast<int>(absl::ToInt64Milliseconds(lease_timeout_)))) {
+    return absl::UnavailableError(
+        absl::StrCat("no database connection free within ", absl::FormatDuration(lease_timeout_)));
+  }
+  soci::session& s = pool_->at(pos);
+  Lease lease(this, pos, &s);
+  if (!s.is_connected()) {
+    try {
+      s.reconnect();
+    } catch (...) {
+      return StatusFromCurrentException("reconnecting to the database");
+    }
+  }
+  return lease;
+}
+
+void Pool::GiveBack(std::size_t pos) { pool_->give_back(pos); }
+
+absl::Status StatusFromCurrentException(const std::string& what) {
+  try {
+    throw;
+  } catch (const soci::postgresql_soci_error& e) {
+    const std::string state = e.sqlstate();
+    std::string msg = absl::StrCat(what, ": ", e.get_error_message(), " (SQLSTATE ", state, ")");
+    if (state == "40001" || state == "40P01") return absl::AbortedError(msg);
+    if (state == "23505") return absl::AlreadyExistsError(msg);
+    if (absl::StartsWith(state, "23")) return absl::FailedPreconditionError(msg);
+    if (absl::StartsWith(state, "08") || absl::StartsWith(state, "57P")) {
+      return absl::UnavailableError(msg);
+    }
+    return absl::InternalError(msg);
+  } catch (const soci::soci_error& e) {
+    std::string msg = absl::StrCat(what, ": ", e.get_error_message());
+    // A dead connection or a refused connect shows up as a plain soci_error.
+    if (e.get_error_category() == soci::soci_error::connection_error ||
+        absl::StrContains(e.what(), "connection") || absl::StrContains(e.what(), "server")) {
+      return absl::UnavailableError(msg);
+    }
+    return absl::InternalError(msg);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat(what, ": ", e.what()));
+  } catch (...) {
+    return absl::InternalError(absl::StrCat(what, ": unknown error"));
+  }
+}
+
+namespace {
+
+// Decodes %XX escapes.
+std::string PercentDecode(absl::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    int hex = 0;
+    if (s[i] == '%' && i + 2 < s.size() && absl::SimpleHexAtoi(s.substr(i + 1, 2), &hex)) {
+      out += static_cast<char>(hex);
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// A conninfo value, quoted when needed.
+std::string Quote(const std::string& v) {
+  if (!v.empty() && v.find_first_of(" '\\") == std::string::npos) return v;
+  std::string out = "'";
+  for (char c : v) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ToConninfo(const std::string& url) {
+  absl::string_view rest = url;
+  if (!absl::ConsumePrefix(&rest, "postgresql://") && !absl::ConsumePrefix(&rest, "postgres://")) {
+    return url;
+  }
+  std::vector<std::string> parts;
+  std::string query;
+  if (auto q = rest.find('?'); q != absl::string_view::npos) {
+    query = std::string(rest.substr(q + 1));
+    rest = rest.substr(0, q);
+  }
+  std::string dbname;
+  if (auto slash = rest.find('/'); slash != absl::string_view::npos) {
+    dbname = PercentDecode(rest.substr(slash + 1));
+    rest = rest.substr(0, slash);
+  }
+  if (auto at = rest.rfind('@'); at != absl::string_view::npos) {
+    absl::string_view userinfo = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    if (auto colon = userinfo.find(':'); colon != absl::string_view::npos) {
+      parts.push_back("user=" + Quote(PercentDecode(userinfo.substr(0, colon))));
+      parts.push_back("password=" + Quote(PercentDecode(userinfo.substr(colon + 1))));
+    } else if (!userinfo.empty()) {
+      parts.push_back("user=" + Quote(PercentDecode(userinfo)));
+    }
+  }
+  if (!rest.empty()) {
+    absl::string_view host = rest;
+    if (auto colon = rest.rfind(':'); colon != absl::string_view::npos && rest.back() != ']') {
+      absl::string_view port = rest.substr(colon + 1);
+      int p = 0;
+      if (!absl::SimpleAtoi(port, &p) || p <= 0 || p > 65535) {
+        return absl::InvalidArgumentError(absl::StrCat("database URL: bad port '", port, "'"));
+      }
+      parts.push_back(absl::StrCat("port=", p));
+      host = rest.substr(0, colon);
+    }
+    if (!host.empty()) parts.push_back("host=" + Quote(PercentDecode(host)));
+  }
+  if (!dbname.empty()) parts.push_back("dbname=" + Quote(dbname));
+  for (absl::string_view kv : absl::StrSplit(query, '&', absl::SkipEmpty())) {
+    auto eq = kv.find('=');
+    if (eq == absl::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("database URL: bad parameter '", kv, "'"));
+    }
+    parts.push_back(absl::StrCat(kv.substr(0, eq), "=", Quote(PercentDecode(kv.substr(eq + 1)))));
+  }
+  return absl::StrJoin(parts, " ");
+}
+
+std::string WithConnectTimeout(const std::string& conninfo, absl::Duration timeout) {
+  if (absl::StrContains(conninfo, "connect_timeout")) return conninfo;
+  const int64_t secs = std::max<int64_t>(1, absl::ToInt64Seconds(timeout));
+  return absl::StrCat(conninfo, " connect_timeout=", secs);
+}
+
+int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
+absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
+
+}  // namespace xinfang::storage

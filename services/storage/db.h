@@ -1,0 +1,99 @@
+// The PostgreSQL connection pool and the one place where SOCI's exceptions
+// become absl::Status values. Nothing outside services/storage sees SOCI.
+//
+// Thread-safety: Pool is thread-safe; a Lease (and the session it holds)
+// belongs to one thread at a time.
+#ifndef XINFANG_SERVICES_STORAGE_DB_H_
+#define XINFANG_SERVICES_STORAGE_DB_H_
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace soci {
+class connection_pool;
+class session;
+}  // namespace soci
+
+namespace xinfang::storage {
+
+struct PoolOptions {
+  std::string url;          // libpq conninfo or postgresql:// URL
+  int size = 8;             // connections opened at start
+  absl::Duration lease_timeout = absl::Seconds(5);  // waiting for a free connection
+  absl::Duration connect_timeout = absl::Seconds(5);
+};
+
+class Pool;
+
+// A leased connection; returns it to the pool when destroyed.
+class Lease {
+ public:
+  Lease(Lease&& other) noexcept;
+  Lease& operator=(Lease&&) = delete;
+  ~Lease();
+  soci::session& session() { return *session_; }
+  soci::session& operator*() { return *session_; }
+
+ private:
+  friend class Pool;
+  Lease(Pool* pool, std::size_t pos, soci::session* session);
+  Pool* pool_;
+  std::size_t pos_;
+  soci::session* session_;
+};
+
+class Pool {
+ public:
+  // Opens `options.size` connections. UNAVAILABLE with the server's message
+  // when the database cannot be reached; INVALID_ARGUMENT for a bad size.
+  static absl::StatusOr<std::unique_ptr<Pool>> Open(const PoolOptions& options);
+  ~Pool();
+
+  // A connection, waiting at most lease_timeout. UNAVAILABLE on time-out.
+  // A connection found broken is reconnected before it is handed out.
+  absl::StatusOr<Lease> Acquire();
+
+  int size() const { return size_; }
+  const std::string& url() const { return url_; }
+
+ private:
+  friend class Lease;
+  Pool(std::unique_ptr<soci::connection_pool> pool, int size, std::string url,
+       absl::Duration lease_timeout);
+  void GiveBack(std::size_t pos);
+
+  std::unique_ptr<soci::connection_pool> pool_;
+  int size_;
+  std::string url_;
+  absl::Duration lease_timeout_;
+};
+
+// Turns the exception in flight (call only inside a catch block) into a
+// Status: PostgreSQL SQLSTATE 40001/40P01 → ABORTED, 23505 → ALREADY_EXISTS,
+// 23xxx → FAILED_PRECONDITION, 08xxx / 57Pxx / lost connection → UNAVAILABLE,
+// anything else → INTERNAL. `what` says what was being done.
+absl::Status StatusFromCurrentException(const std::string& what);
+
+// A postgresql:// (or postgres://) URL as libpq key=value conninfo, which is
+// what SOCI passes on intact; other strings are returned unchanged.
+// INVALID_ARGUMENT for a malformed URL.
+absl::StatusOr<std::string> ToConninfo(const std::string& url);
+
+// Adds libpq's connect_timeout to a key=value conninfo if it has none.
+std::string WithConnectTimeout(const std::string& conninfo, absl::Duration timeout);
+
+// Microseconds since the Unix epoch: how instants cross the SQL boundary
+// (SQL helpers xf_ts(bigint) and xf_us(timestamptz), migration 0001).
+int64_t ToMicros(absl::Time t);
+absl::Time FromMicros(int64_t us);
+
+}  // namespace xinfang::storage
+
+#endif  // XINFANG_SERVICES_STORAGE_DB_H_

@@ -1,0 +1,13 @@
+# Writes OUT: a C++ file defining BuiltInMigrations() from the SQL files in DIR.
+file(GLOB files ${DIR}/[0-9][0-9][0-9][0-9]_*.sql)
+list(SORT files)
+set(body "")
+foreach(f ${files})
+  get_filename_component(name ${f} NAME_WE)
+  string(SUBSTRING ${name} 0 4 num)
+  math(EXPR num "${num}")
+  file(READ ${f} sql)
+  string(APPEND body "    {${num}, \"${name}\", R\"xfsql(${sql})xfsql\"},\n")
+endforeach()
+file(WRITE ${OUT}.tmp "// Generated from services/storage/migrations by embed_migrations.cmake.\n#include \"services/storage/migrations.h\"\n\nnamespace xinfang::storage {\n\nconst std::vector<Migration>& BuiltInMigrations() {\n  static const auto* const kMigrations = new std::vector<Migration>{\n${body}  };\n  return *kMigrations;\n}\n\n}  // namespace xinfang::storage\n")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

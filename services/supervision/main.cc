@@ -1,0 +1,6 @@
+// xinfang-supervision: the supervision service as a process of its own.
+#include "services/server/services.h"
+
+int main(int argc, char** argv) {
+  return xinfang::ServerMain(argc, argv, "xinfang-supervision", xinfang::MakeServices({"supervision"}));
+}

@@ -1,0 +1,22 @@
+// SupervisionService: deadlines and overdue cases.
+#ifndef XINFANG_SERVICES_SUPERVISION_SUPERVISION_SERVICE_H_
+#define XINFANG_SERVICES_SUPERVISION_SUPERVISION_SERVICE_H_
+
+#include "services/common/core.h"
+#include "xinfang/v1/supervision.grpc.pb.h"
+
+namespace xinfang::supervision {
+
+class SupervisionServiceImpl final : public xinfang::v1::SupervisionService::Service {
+ public:
+  explicit SupervisionServiceImpl(Core& core) : core_(core) {}
+  grpc::Status ListDeadlines(grpc::ServerContext* ctx, const xinfang::v1::ListDeadlinesRequest* req,
+                             xinfang::v1::ListDeadlinesResponse* resp) override;
+
+ private:
+  Core& core_;
+};
+
+}  // namespace xinfang::supervision
+
+#endif  // XINFANG_SERVICES_SUPERVISION_SUPERVISION_SERVICE_H_

@@ -1,0 +1,71 @@
+# Helpers for the end-to-end scripts: a fresh database, server processes on
+# free loopback ports, xfctl with an identity. Everything started is stopped
+# on exit.
+set -euo pipefail
+. "$XF_SRC/deploy/lib/common.sh"
+
+E2E_TMP=$(mktemp -d /tmp/xf-e2e.XXXXXX)
+chmod 755 "$E2E_TMP"
+E2E_PIDS=()
+E2E_OWN_PG=""
+
+e2e_cleanup() {
+  local pid
+  for pid in "${E2E_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  if [ -n "${E2E_DB:-}" ]; then
+    psql "$E2E_ADMIN" -qc "DROP DATABASE IF EXISTS $E2E_DB WITH (FORCE)" >/dev/null 2>&1 || true
+  fi
+  [ -n "$E2E_OWN_PG" ] && "$XF_SRC/deploy/pg.sh" stop "$E2E_OWN_PG"
+  rm -rf "$E2E_TMP"
+}
+trap e2e_cleanup EXIT
+
+if [ -n "${XINFANG_TEST_PG:-}" ]; then
+  E2E_ADMIN=$XINFANG_TEST_PG
+else
+  E2E_OWN_PG="$E2E_TMP/pg"
+  E2E_ADMIN=$("$XF_SRC/deploy/pg.sh" start "$E2E_OWN_PG")
+fi
+E2E_DB="xf_e2e_$$"
+psql "$E2E_ADMIN" -qc "CREATE DATABASE $E2E_DB" >/dev/null
+E2E_URL="${E2E_ADMIN%/*}/$E2E_DB"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# start_server NAME BINARY [flags...]: starts it on a free port; sets PORT_<NAME> and PID_<NAME>.
+start_server() {
+  local name=$1 bin=$2; shift 2
+  local portfile="$E2E_TMP/$name.port"
+  rm -f "$portfile"
+  XINFANG_PORT_FILE="$portfile" "$XF_BIN/services/$bin" --db "$E2E_URL" --listen 127.0.0.1:0 \
+    --data-dir "$XF_SRC/deploy" "$@" >>"$E2E_TMP/$name.log" 2>&1 &
+  local pid=$!
+  E2E_PIDS+=("$pid")
+  for _ in $(seq 150); do
+    [ -s "$portfile" ] && break
+    kill -0 "$pid" 2>/dev/null || { cat "$E2E_TMP/$name.log" >&2; fail "$bin exited at start"; }
+    sleep 0.1
+  done
+  [ -s "$portfile" ] || fail "$bin did not start"
+  printf -v "PORT_$name" '%s' "$(cat "$portfile")"
+  printf -v "PID_$name" '%s' "$pid"
+}
+
+# stop_server NAME: SIGTERM, and the exit code must be 0.
+stop_server() {
+  local name=$1 pid_var="PID_$1"
+  local pid=${!pid_var}
+  kill -TERM "$pid"
+  local rc=0
+  wait "$pid" || rc=$?
+  [ "$rc" = 0 ] || { cat "$E2E_TMP/$name.log" >&2; fail "$name exited $rc after SIGTERM"; }
+}
+
+# xf PORT [xfctl args...] as an intake clerk of the petition office.
+xf() {
+  local port=$1; shift
+  "$XF_BIN/tools/xfctl" --server "127.0.0.1:$port" --as clerk1 --role intake_clerk \
+    --unit prov.organs.office "$@"
+}
+
+json_field() { sed -n "s/.*\"$1\": \"\([^\"]*\)\".*/\1/p" | head -1; }

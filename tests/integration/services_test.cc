@@ -1,0 +1,344 @@
+// The services over real gRPC on loopback, against a real PostgreSQL.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/test_server.h"
+
+namespace xinfang {
+namespace {
+
+namespace v1 = xinfang::v1;
+using testing::Caller;
+using testing::TestServer;
+using ::testing::HasSubstr;
+
+const Caller kClerk{"clerk1", "intake_clerk", "prov.organs.office"};
+const Caller kOfficer{"officer1", "case_officer", "prov.organs.office"};
+const Caller kHead{"head1", "unit_head", "prov.organs.office"};
+const Caller kSupervisor{"sup1", "supervisor", "prov.organs"};
+
+// 2026-03-02 09:00 in Shanghai, a Monday.
+absl::Time Monday() {
+  return absl::FromCivil(absl::CivilSecond(2026, 3, 2, 9, 0, 0), absl::FixedTimeZone(8 * 3600));
+}
+
+v1::RegisterCaseRequest VisitRequest(const std::string& request_id) {
+  v1::RegisterCaseRequest r;
+  r.set_request_id(request_id);
+  v1::CaseIntake* in = r.mutable_intake();
+  in->set_channel(v1::CHANNEL_VISIT);
+  in->mutable_visit()->set_people_present(2);
+  in->mutable_visit()->add_representatives("李四");
+  in->set_purpose(v1::PURPOSE_CLAIM);
+  in->set_category("wages.arrears");
+  in->set_summary("某公司拖欠三个月工资");
+  in->set_request("请求督促公司支付工资");
+  auto* p = in->add_petitioners();
+  p->set_name("张三");
+  p->set_id_number("11010519491231002X");
+  p->set_phone("13800000000");
+  return r;
+}
+
+class ServicesTest : public ::testing::Test {
+ protected:
+  explicit ServicesTest(std::optional<absl::Time> start = Monday()) : server_(start) {}
+
+  absl::StatusOr<v1::RegisterCaseResponse> Register(const v1::RegisterCaseRequest& req,
+                                                    const Caller& who = kClerk) {
+    v1::RegisterCaseResponse resp;
+    auto ctx = TestServer::Context(who);
+    grpc::Status s = server_.intake()->RegisterCase(ctx.get(), req, &resp);
+    if (!s.ok()) return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+    return resp;
+  }
+
+  absl::StatusOr<v1::Case> Get(const std::string& tracking, const Caller& who = kClerk) {
+    v1::GetCaseRequest req;
+    req.mutable_case_()->set_tracking_number(tracking);
+    v1::GetCaseResponse resp;
+    auto ctx = TestServer::Context(who);
+    grpc::Status s = server_.query()->GetCase(ctx.get(), req, &resp);
+    if (!s.ok()) return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+    return resp.case_();
+  }
+
+  absl::StatusOr<v1::Case> Act(const std::string& tracking, const std::string& action,
+                               const Caller& who, std::map<std::string, std::string> fields = {},
+                               int64_t version = 0) {
+    if (version == 0) {
+      auto c = Get(tracking);
+      if (!c.ok()) return c.status();
+      version = c->version();
+    }
+    v1::TakeActionRequest req;
+    req.mutable_case_()->set_tracking_number(tracking);
+    req.set_action(action);
+    req.set_expected_version(version);
+    for (const auto& [k, v] : fields) (*req.mutable_fields())[k] = v;
+    v1::TakeActionResponse resp;
+    auto ctx = TestServer::Context(who);
+    grpc::Status s = server_.casework()->TakeAction(ctx.get(), req, &resp);
+    if (!s.ok()) return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+    return resp.case_();
+  }
+
+  TestServer server_;
+};
+
+TEST_F(ServicesTest, RegisterAndReadBack) {
+  auto r = Register(VisitRequest("req-visit-0001"));
+  ASSERT_THAT(r, testing::IsOk());
+  const v1::Case& c = r->case_();
+  EXPECT_THAT(c.tracking_number(), HasSubstr("XF20260302-"));
+  EXPECT_EQ(c.state(), "registered");
+  EXPECT_EQ(c.stage(), v1::STAGE_INTAKE);
+  EXPECT_EQ(c.responsible_unit(), "prov.organs.office");
+  EXPECT_EQ(c.registered_by(), "clerk1");
+  // Received 2026-03-02: the 15-day intake notice is due 2026-03-17 (a Tuesday).
+  bool found = false;
+  for (const auto& d : c.deadlines()) {
+    if (d.timer() == "intake_notice") {
+      found = true;
+      EXPECT_EQ(d.due_date(), "2026-03-17");
+      EXPECT_FALSE(d.provisional());
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_THAT(r->receipt(), HasSubstr(c.tracking_number()));
+  EXPECT_THAT(r->receipt(), HasSubstr("2026年03月17日"));
+
+  auto back = Get(c.tracking_number());
+  ASSERT_THAT(back, testing::IsOk());
+  EXPECT_EQ(back->intake().petitioners(0).name(), "张三");
+  EXPECT_EQ(back->intake().visit().representatives(0), "李四");
+  EXPECT_EQ(back->version(), 1);
+  EXPECT_THAT(Get("XF20260302-999999"), testing::StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(ServicesTest, RetriedRegistrationReturnsTheSameCase) {
+  auto first = Register(VisitRequest("req-retry-0001"));
+  ASSERT_THAT(first, testing::IsOk());
+  auto retry = Register(VisitRequest("req-retry-0001"));
+  ASSERT_THAT(retry, testing::IsOk());
+  EXPECT_TRUE(retry->replayed());
+  EXPECT_EQ(retry->case_().tracking_number(), first->case_().tracking_number());
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM cases"), "1");
+}
+
+TEST_F(ServicesTest, CallerMustIdentifyAndHoldARole) {
+  EXPECT_THAT(Register(VisitRequest("req-anon-0001"), Caller{}),
+              testing::StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(Register(VisitRequest("req-anon-0002"), Caller{"x", "wizard", "prov"}),
+              testing::StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(Register(VisitRequest("req-sup-0001"), kSupervisor),
+              testing::StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM cases"), "0");
+}
+
+struct BadInput {
+  const char* name;
+  std::function<void(v1::RegisterCaseRequest&)> spoil;
+  const char* field;
+};
+
+TEST_F(ServicesTest, BadInputNamesTheFieldAndWritesNothing) {
+  const std::vector<BadInput> cases = {
+      {"no request id", [](auto& r) { r.set_request_id(""); }, "request_id"},
+      {"no channel", [](auto& r) { r.mutable_intake()->set_channel(v1::CHANNEL_UNSPECIFIED); },
+       "intake.channel"},
+      {"details of another channel",
+       [](auto& r) { r.mutable_intake()->mutable_call()->set_caller_number("13800000000"); },
+       "intake.channel_details"},
+      {"empty summary", [](auto& r) { r.mutable_intake()->set_summary("   "); }, "intake.summary"},
+      {"oversized summary", [](auto& r) { r.mutable_intake()->set_summary(std::string(501 * 3, 'a')); },
+       "intake.summary"},
+      {"control character", [](auto& r) { r.mutable_intake()->set_request("bad \x01 byte"); },
+       "intake.request"},
+      {"bad ID checksum",
+       [](auto& r) { r.mutable_intake()->mutable_petitioners(0)->set_id_number("110105194912310021"); },
+       "intake.petitioners[0].id_number"},
+      {"bad phone", [](auto& r) { r.mutable_intake()->mutable_petitioners(0)->set_phone("call me"); },
+       "intake.petitioners[0].phone"},
+      {"unknown category", [](auto& r) { r.mutable_intake()->set_category("wages.nonexistent"); },
+       "intake.category"},
+      {"unknown unit complained about",
+       [](auto& r) { r.mutable_intake()->set_complained_about_unit("nowhere"); },
+       "intake.complained_about_unit"},
+      {"future receipt",
+       [](auto& r) {
+         r.mutable_intake()->mutable_received_at()->set_seconds(absl::ToUnixSeconds(Monday()) + 3600);
+       },
+       "intake.received_at"},
+      {"receipt too old",
+       [](auto& r) {
+         r.mutable_intake()->mutable_received_at()->set_seconds(absl::ToUnixSeconds(Monday()) -
+                                                                86400 * 400);
+       },
+       "intake.received_at"},
+      {"six representatives",
+       [](auto& r) {
+         for (int i = 0; i < 5; ++i) r.mutable_intake()->mutable_visit()->add_representatives("代表");
+       },
+       "intake.visit.representatives"},
+      {"no petitioner and not anonymous", [](auto& r) { r.mutable_intake()->clear_petitioners(); },
+       "intake.petitioners"},
+      {"no purpose", [](auto& r) { r.mutable_intake()->set_purpose(v1::PURPOSE_UNSPECIFIED); },
+       "intake.purpose"},
+  };
+  int n = 0;
+  for (const BadInput& b : cases) {
+    SCOPED_TRACE(b.name);
+    v1::RegisterCaseRequest req = VisitRequest(absl::StrCat("req-bad-input-", n++));
+    b.spoil(req);
+    auto r = Register(req);
+    EXPECT_THAT(r, testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(b.field)));
+  }
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM cases"), "0");
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM case_events"), "0");
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM persons"), "0");
+}
+
+TEST_F(ServicesTest, AnonymousPetitionOwesNoNotice) {
+  v1::RegisterCaseRequest req = VisitRequest("req-anonymous-01");
+  req.mutable_intake()->clear_petitioners();
+  req.mutable_intake()->set_anonymous(true);
+  auto r = Register(req);
+  ASSERT_THAT(r, testing::IsOk());
+  for (const auto& d : r->case_().deadlines()) EXPECT_NE(d.timer(), "intake_notice");
+}
+
+TEST_F(ServicesTest, AFullLifeThroughEveryHandlingStep) {
+  auto r = Register(VisitRequest("req-life-000001"));
+  ASSERT_THAT(r, testing::IsOk());
+  const std::string t = r->case_().tracking_number();
+  ASSERT_THAT(Act(t, "accept", kClerk), testing::IsOk());
+  ASSERT_THAT(Act(t, "assign_officer", kHead, {{"officer", "officer1"}}), testing::IsOk());
+  ASSERT_THAT(Act(t, "decide", kOfficer, {{"outcome", "support"}, {"decision_text", "支持其诉求"}}),
+              testing::IsOk());
+  ASSERT_THAT(Act(t, "serve", kClerk, {{"served_on", "2026-03-02"}}), testing::IsOk());
+  ASSERT_THAT(Act(t, "evaluate", kClerk, {{"rating", "satisfied"}}), testing::IsOk());
+  auto closed = Act(t, "close", kOfficer);
+  ASSERT_THAT(closed, testing::IsOk());
+  EXPECT_EQ(closed->state(), "closed");
+  EXPECT_EQ(closed->stage(), v1::STAGE_FINAL);
+  EXPECT_EQ(closed->outcome(), "support");
+  EXPECT_EQ(closed->evaluation(), "satisfied");
+  EXPECT_EQ(closed->case_officer(), "officer1");
+  EXPECT_EQ(closed->version(), 7);
+  EXPECT_EQ(closed->deadlines_size(), 0);
+
+  v1::VerifyHistoryRequest vreq;
+  vreq.mutable_case_()->set_tracking_number(t);
+  v1::VerifyHistoryResponse vresp;
+  auto ctx = TestServer::Context(kSupervisor);
+  ASSERT_TRUE(server_.casework()->VerifyHistory(ctx.get(), vreq, &vresp).ok());
+  EXPECT_TRUE(vresp.intact());
+  EXPECT_EQ(vresp.events(), 7);
+
+  server_.db().Query("UPDATE case_events SET actor = 'someone_else' WHERE seq = 4 RETURNING 1");
+  auto ctx2 = TestServer::Context(kSupervisor);
+  ASSERT_TRUE(server_.casework()->VerifyHistory(ctx2.get(), vreq, &vresp).ok());
+  EXPECT_FALSE(vresp.intact());
+  EXPECT_EQ(vresp.first_broken_seq(), 4);
+}
+
+TEST_F(ServicesTest, RefusalsCarryTheRightCodeAndWriteNothing) {
+  auto r = Register(VisitRequest("req-refuse-0001"));
+  ASSERT_THAT(r, testing::IsOk());
+  const std::string t = r->case_().tracking_number();
+  // Wrong state: nothing to decide before acceptance.
+  EXPECT_THAT(Act(t, "decide", kOfficer, {{"outcome", "support"}, {"decision_text", "x"}}),
+              testing::StatusIs(absl::StatusCode::kFailedPrecondition));
+  // Role: a supervisor may not accept.
+  EXPECT_THAT(Act(t, "accept", kSupervisor), testing::StatusIs(absl::StatusCode::kPermissionDenied));
+  // Unknown action.
+  EXPECT_THAT(Act(t, "teleport", kClerk), testing::StatusIs(absl::StatusCode::kNotFound));
+  // Stale version.
+  EXPECT_THAT(Act(t, "accept", kClerk, {}, 7), testing::StatusIs(absl::StatusCode::kAborted));
+  ASSERT_THAT(Act(t, "accept", kClerk), testing::IsOk());
+  // Missing required field.
+  EXPECT_THAT(Act(t, "assign_officer", kHead),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("officer")));
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM case_events"), "2");
+  EXPECT_EQ(server_.db().Query("SELECT version FROM cases"), "2");
+}
+
+TEST_F(ServicesTest, TwoClientsOnOneVersionExactlyOneWins) {
+  auto r = Register(VisitRequest("req-race-000001"));
+  ASSERT_THAT(r, testing::IsOk());
+  const std::string t = r->case_().tracking_number();
+  ASSERT_THAT(Act(t, "accept", kClerk), testing::IsOk());
+  std::vector<absl::Status> results(6);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = Act(t, "assign_officer", kHead, {{"officer", absl::StrCat("officer", i)}}, 2)
+                       .status();
+    });
+  }
+  for (auto& th : threads) th.join();
+  int ok = 0, aborted = 0;
+  for (const auto& s : results) {
+    if (s.ok()) ++ok;
+    if (s.code() == absl::StatusCode::kAborted) ++aborted;
+  }
+  EXPECT_EQ(ok, 1);
+  EXPECT_EQ(aborted, 5);
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM case_events"), "3");
+}
+
+TEST_F(ServicesTest, SimulatedClockMovesDeadlinesToOverdue) {
+  auto r = Register(VisitRequest("req-clock-00001"));
+  ASSERT_THAT(r, testing::IsOk());
+  const std::string t = r->case_().tracking_number();
+  v1::AdvanceClockRequest adv;
+  adv.set_seconds(16 * 86400);
+  v1::AdvanceClockResponse resp;
+  auto ctx = TestServer::Context(kClerk);
+  EXPECT_EQ(server_.admin()->AdvanceClock(ctx.get(), adv, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  auto ctx2 = TestServer::Context(kSupervisor);
+  ASSERT_TRUE(server_.admin()->AdvanceClock(ctx2.get(), adv, &resp).ok());
+  EXPECT_EQ(resp.now().seconds(), absl::ToUnixSeconds(Monday()) + 16 * 86400);
+  auto c = Get(t);
+  ASSERT_THAT(c, testing::IsOk());
+  bool overdue = false;
+  for (const auto& d : c->deadlines()) overdue = overdue || (d.timer() == "intake_notice" && d.overdue());
+  EXPECT_TRUE(overdue);
+
+  v1::ListDeadlinesRequest lreq;
+  lreq.set_overdue_only(true);
+  lreq.set_unit("prov.organs");
+  v1::ListDeadlinesResponse lresp;
+  auto ctx3 = TestServer::Context(kSupervisor);
+  ASSERT_TRUE(server_.supervision()->ListDeadlines(ctx3.get(), lreq, &lresp).ok());
+  ASSERT_GE(lresp.items_size(), 1);
+  EXPECT_EQ(lresp.items(0).tracking_number(), t);
+  lreq.set_unit("prov.city-a");
+  auto ctx4 = TestServer::Context(kSupervisor);
+  ASSERT_TRUE(server_.supervision()->ListDeadlines(ctx4.get(), lreq, &lresp).ok());
+  EXPECT_EQ(lresp.items_size(), 0);
+}
+
+class RealClockServicesTest : public ServicesTest {
+ protected:
+  RealClockServicesTest() : ServicesTest(std::nullopt) {}
+};
+
+TEST_F(RealClockServicesTest, AdvanceClockIsRefusedOnTheRealClock) {
+  v1::AdvanceClockRequest adv;
+  adv.set_seconds(60);
+  v1::AdvanceClockResponse resp;
+  auto ctx = TestServer::Context(kSupervisor);
+  EXPECT_EQ(server_.admin()->AdvanceClock(ctx.get(), adv, &resp).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+}  // namespace
+}  // namespace xinfang

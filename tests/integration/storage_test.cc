@@ -1,0 +1,290 @@
+// Storage against a real PostgreSQL: migrations, the pool, the case store.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/core.h"
+#include "services/storage/case_store.h"
+#include "services/storage/migrations.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/test_db.h"
+
+extern char** environ;
+
+namespace xinfang {
+namespace {
+
+using storage::Migrate;
+using storage::Pool;
+using storage::PoolOptions;
+using testing::IsOk;
+using testing::StatusIs;
+using testing::TestDatabase;
+using ::testing::HasSubstr;
+
+std::unique_ptr<Pool> OpenPool(const std::string& url, int size = 2) {
+  auto pool = Pool::Open(PoolOptions{url, size});
+  EXPECT_THAT(pool, IsOk());
+  return std::move(*pool);
+}
+
+TEST(MigrationsTest, ApplyOnceThenNothingTheSecondTime) {
+  TestDatabase db;
+  auto pool = OpenPool(db.url());
+  const int n = static_cast<int>(storage::BuiltInMigrations().size());
+  ASSERT_GE(n, 2);
+  auto first = Migrate(*pool);
+  ASSERT_THAT(first, IsOk());
+  EXPECT_EQ(static_cast<int>(first->applied.size()), n);
+  EXPECT_EQ(first->total, n);
+  auto second = Migrate(*pool);
+  ASSERT_THAT(second, IsOk());
+  EXPECT_TRUE(second->applied.empty());
+  EXPECT_EQ(second->total, n);
+  EXPECT_EQ(db.Query("SELECT count(*) FROM schema_migrations"), absl::StrCat(n));
+  EXPECT_EQ(db.Query("SELECT name FROM schema_migrations WHERE number = 1"), "0001_init");
+  // The reference data went in exactly once.
+  EXPECT_EQ(db.Query("SELECT count(*) FROM units WHERE code = 'prov'"), "1");
+}
+
+// Two server processes start at once on a new database: the advisory lock
+// makes one wait; each migration is applied exactly once and both succeed.
+TEST(MigrationsTest, TwoProcessesAtOnce) {
+  TestDatabase db;
+  const std::string server = testing::BinaryDir() + "/services/xinfang-server";
+  const std::string data = "--data-dir=" + testing::SourceDir() + "/deploy";
+  const std::string dbflag = "--db=" + db.url();
+  std::vector<pid_t> pids;
+  for (int i = 0; i < 2; ++i) {
+    const char* argv[] = {server.c_str(), dbflag.c_str(), data.c_str(), "--migrate-only",
+                          "--log-level=error", nullptr};
+    pid_t pid = 0;
+    ASSERT_EQ(posix_spawn(&pid, server.c_str(), nullptr, nullptr, const_cast<char**>(argv),
+                          environ),
+              0);
+    pids.push_back(pid);
+  }
+  for (pid_t pid : pids) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+  }
+  const int n = static_cast<int>(storage::BuiltInMigrations().size());
+  EXPECT_EQ(db.Query("SELECT count(*) FROM schema_migrations"), absl::StrCat(n));
+  EXPECT_EQ(db.Query("SELECT count(*) FROM units WHERE code = 'prov'"), "1");
+}
+
+TEST(MigrationsTest, ThreadsAtOnceApplyEachOnce) {
+  TestDatabase db;
+  auto pool = OpenPool(db.url(), 4);
+  std::vector<std::thread> threads;
+  std::atomic<int> applied{0}, failed{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      auto r = Migrate(*pool);
+      if (!r.ok()) {
+        ++failed;
+        return;
+      }
+      applied += static_cast<int>(r->applied.size());
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(applied.load(), static_cast<int>(storage::BuiltInMigrations().size()));
+}
+
+TEST(MigrationsTest, RefusesADatabaseFromANewerVersion) {
+  TestDatabase db;
+  auto pool = OpenPool(db.url());
+  ASSERT_THAT(Migrate(*pool), IsOk());
+  db.Query("INSERT INTO schema_migrations (number, name) VALUES (9999, '9999_future')");
+  EXPECT_THAT(Migrate(*pool), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("9999")));
+}
+
+TEST(PoolTest, UnreachableDatabaseIsUnavailable) {
+  auto pool = Pool::Open(PoolOptions{"postgresql://xinfang@127.0.0.1:1/none", 1,
+                                     absl::Seconds(1), absl::Seconds(1)});
+  EXPECT_THAT(pool, StatusIs(absl::StatusCode::kUnavailable));
+}
+
+TEST(PoolTest, LeaseIsBoundedInTime) {
+  TestDatabase db;
+  auto pool = Pool::Open(PoolOptions{db.url(), 1, absl::Milliseconds(200)});
+  ASSERT_THAT(pool, IsOk());
+  auto held = (*pool)->Acquire();
+  ASSERT_THAT(held, IsOk());
+  const absl::Time start = absl::Now();
+  EXPECT_THAT((*pool)->Acquire(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+TEST(PoolTest, BadSizeIsInvalid) {
+  EXPECT_THAT(Pool::Open(PoolOptions{"postgresql://x@127.0.0.1/x", 0}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// The case store through a Core (definitions, calendar, migrations).
+class CaseStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerConfig config;
+    config.db_url = db_.url();
+    config.data_dir = testing::SourceDir() + "/deploy";
+    config.pool_size = 8;
+    auto core = Core::Open(config);
+    ASSERT_THAT(core, IsOk());
+    core_ = std::move(*core);
+  }
+
+  storage::NewCase MakeCase(const std::string& request_id) {
+    storage::NewCase c;
+    c.request_id = request_id;
+    c.intake.set_channel(xinfang::v1::CHANNEL_VISIT);
+    c.intake.set_purpose(xinfang::v1::PURPOSE_CLAIM);
+    c.intake.set_category("wages.arrears");
+    c.intake.set_summary("公司拖欠工资三个月");
+    c.intake.set_registering_unit("prov.organs.office");
+    auto* p = c.intake.add_petitioners();
+    p->set_name("张三");
+    p->set_id_number("11010519491231002X");
+    c.actor = workflow::Actor{"clerk1", xinfang::v1::ROLE_INTAKE_CLERK, "prov.organs.office"};
+    c.now = absl::FromCivil(absl::CivilSecond(2026, 3, 2, 9, 0, 0), core_->calendar().zone());
+    workflow::CaseStart start;
+    start.received_at = c.now - absl::Hours(1);
+    start.registering_unit = "prov.organs.office";
+    auto d = core_->DefaultEngine().Start(start, c.actor, c.now);
+    EXPECT_THAT(d, IsOk());
+    c.start = *d;
+    c.tracking_prefix = "XF20260302-";
+    return c;
+  }
+
+  TestDatabase db_;
+  std::unique_ptr<Core> core_;
+};
+
+TEST_F(CaseStoreTest, CreateStoresCaseEventsAndTimers) {
+  auto created = core_->store().Create(MakeCase("request-0001"));
+  ASSERT_THAT(created, IsOk());
+  EXPECT_FALSE(created->replayed);
+  const auto& rec = created->record;
+  EXPECT_EQ(rec.tracking_number.rfind("XF20260302-", 0), 0u);
+  EXPECT_EQ(rec.version, 1);
+  EXPECT_EQ(rec.snapshot.state, core_->DefaultEngine().definition().proto().initial_state());
+  EXPECT_EQ(rec.intake.petitioners(0).name(), "张三");
+  EXPECT_FALSE(rec.snapshot.timers.empty());
+  EXPECT_EQ(db_.Query("SELECT count(*) FROM case_events"), "1");
+  EXPECT_EQ(db_.Query(absl::StrCat("SELECT count(*) FROM case_timers WHERE case_id = ", rec.id)),
+            absl::StrCat(rec.snapshot.timers.size()));
+  auto again = core_->store().GetByTracking(rec.tracking_number);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->snapshot, rec.snapshot);
+  EXPECT_THAT(core_->store().GetByTracking("XF-nope"), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(CaseStoreTest, RetriedRequestIdReturnsTheOriginal) {
+  auto first = core_->store().Create(MakeCase("request-0002"));
+  ASSERT_THAT(first, IsOk());
+  auto retry = core_->store().Create(MakeCase("request-0002"));
+  ASSERT_THAT(retry, IsOk());
+  EXPECT_TRUE(retry->replayed);
+  EXPECT_EQ(retry->record.id, first->record.id);
+  EXPECT_EQ(db_.Query("SELECT count(*) FROM cases"), "1");
+  EXPECT_EQ(db_.Query("SELECT count(*) FROM case_events"), "1");
+}
+
+TEST_F(CaseStoreTest, ConcurrentRetriesMakeOneCase) {
+  std::vector<std::thread> threads;
+  std::vector<int64_t> ids(8, 0);
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = core_->store().Create(MakeCase("request-race"));
+      if (r.ok()) ids[i] = r->record.id;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int64_t id : ids) EXPECT_EQ(id, ids[0]);
+  EXPECT_NE(ids[0], 0);
+  EXPECT_EQ(db_.Query("SELECT count(*) FROM cases"), "1");
+  EXPECT_EQ(db_.Query("SELECT count(*) FROM case_events"), "1");
+}
+
+TEST_F(CaseStoreTest, RepeatPetitionsAreLinked) {
+  auto first = core_->store().Create(MakeCase("request-0003"));
+  ASSERT_THAT(first, IsOk());
+  auto second = core_->store().Create(MakeCase("request-0004"));
+  ASSERT_THAT(second, IsOk());
+  ASSERT_EQ(second->record.related_tracking_numbers.size(), 1u);
+  EXPECT_EQ(second->record.related_tracking_numbers[0], first->record.tracking_number);
+  EXPECT_EQ(db_.Query("SELECT count(*) FROM persons"), "1");
+}
+
+TEST_F(CaseStoreTest, StaleVersionIsAbortedAndChangesNothing) {
+  auto created = core_->store().Create(MakeCase("request-0005"));
+  ASSERT_THAT(created, IsOk());
+  workflow::Decision d;
+  d.next = created->record.snapshot;
+  d.next.attributes["probe"] = "x";
+  d.events.push_back(workflow::Event{"note_added", "", d.next.state, d.next.state, {}, "n"});
+  const workflow::Actor actor{"officer1", xinfang::v1::ROLE_CASE_OFFICER, "prov.organs.office"};
+  auto applied = core_->store().Apply(created->record.id, 1, d, actor, absl::Now());
+  ASSERT_THAT(applied, IsOk());
+  EXPECT_EQ(applied->version, 2);
+  EXPECT_EQ(applied->snapshot.attributes.at("probe"), "x");
+  d.next.attributes["probe"] = "y";
+  EXPECT_THAT(core_->store().Apply(created->record.id, 1, d, actor, absl::Now()),
+              StatusIs(absl::StatusCode::kAborted));
+  EXPECT_EQ(db_.Query("SELECT attributes->>'probe' FROM cases"), "x");
+  EXPECT_EQ(db_.Query("SELECT count(*) FROM case_events"), "2");
+  EXPECT_THAT(core_->store().Apply(424242, 1, d, actor, absl::Now()),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(CaseStoreTest, VerifyFindsTheFirstAlteredEvent) {
+  auto created = core_->store().Create(MakeCase("request-0006"));
+  ASSERT_THAT(created, IsOk());
+  const workflow::Actor actor{"officer1", xinfang::v1::ROLE_CASE_OFFICER, "prov.organs.office"};
+  workflow::Decision d;
+  d.next = created->record.snapshot;
+  for (int i = 0; i < 3; ++i) {
+    d.events = {workflow::Event{"note_added", "", d.next.state, d.next.state,
+                                {{"n", absl::StrCat(i)}}, "原始记录"}};
+    ASSERT_THAT(core_->store().Apply(created->record.id, 1 + i, d, actor, absl::Now()), IsOk());
+  }
+  auto ok = core_->store().Verify(created->record.id);
+  ASSERT_THAT(ok, IsOk());
+  EXPECT_TRUE(ok->intact);
+  EXPECT_EQ(ok->events, 4);
+
+  db_.Query("UPDATE case_events SET note = '篡改' WHERE seq = 3 RETURNING 1");
+  auto broken = core_->store().Verify(created->record.id);
+  ASSERT_THAT(broken, IsOk());
+  EXPECT_FALSE(broken->intact);
+  EXPECT_EQ(broken->first_broken_seq, 3);
+}
+
+TEST_F(CaseStoreTest, VerifyCatchesAlteredFieldsAndDeletedEvents) {
+  auto created = core_->store().Create(MakeCase("request-0007"));
+  ASSERT_THAT(created, IsOk());
+  const workflow::Actor actor{"officer1", xinfang::v1::ROLE_CASE_OFFICER, "prov.organs.office"};
+  workflow::Decision d;
+  d.next = created->record.snapshot;
+  for (int i = 0; i < 3; ++i) {
+    d.events = {workflow::Event{"note_added", "", d.next.state, d.next.state,
+                                {{"n", absl::StrCat(i)}}, ""}};
+    ASSERT_THAT(core_->store().Apply(created->record.id, 1 + i, d, actor, absl::Now()), IsOk());
+  }
+  db_.Query("UPDATE case_events SET fields = '{\"n\": \"9\"}' WHERE seq = 2 RETURNING 1");
+  auto v = core_->store().Verify(created->record.id);
+  ASSERT_THAT(v, IsOk());
+  EXPECT_EQ(v->first_broken_seq, 2);
+}
+
+}  // namespace
+}  // namespace xinfang

@@ -1,0 +1,597 @@
+// xfctl: the command-line client of intake staff, case officers and
+// supervisors. `xfctl help` lists the commands; docs/cli.md explains them.
+#include <grpcpp/grpcpp.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/json_util.h"
+#include "tools/xfctl/text.h"
+#include "xinfang/v1/admin.grpc.pb.h"
+#include "xinfang/v1/casework.grpc.pb.h"
+#include "xinfang/v1/intake.grpc.pb.h"
+#include "xinfang/v1/query.grpc.pb.h"
+#include "xinfang/v1/supervision.grpc.pb.h"
+
+namespace xinfang::xfctl {
+namespace {
+
+namespace v1 = xinfang::v1;
+
+constexpr char kUsage[] = R"(usage: xfctl [global flags] COMMAND [args]
+
+Commands:
+  case register [flags]          register a petition (flags below)
+  case show TRACKING             a case with its deadlines and timeline
+  case history TRACKING          the case's events
+  case actions TRACKING          what you may do with the case now
+  case act TRACKING ACTION [--field NAME=VALUE]... [--note TEXT] [--version N]
+  case verify TRACKING           check the history's hash chain
+  sup due [--unit U] [--overdue] deadlines falling due (or overdue)
+  clock advance DURATION         move a simulated clock (e.g. 36h, 15d)
+  info                           what the server runs
+
+Global flags (environment in brackets):
+  --server HOST:PORT   [XFCTL_SERVER]   default 127.0.0.1:50051
+  --as ACCOUNT         [XFCTL_ACCOUNT]  who you are (until token login arrives)
+  --role ROLE          [XFCTL_ROLE]     intake_clerk, case_officer, unit_head, supervisor, ...
+  --unit UNIT          [XFCTL_UNIT]     your unit, e.g. prov.organs.office
+  --timeout SECONDS    [XFCTL_TIMEOUT]  per call, default 10
+  --json                                machine-readable output
+  Defaults may also be set as KEY=VALUE lines (server, as, role, unit, timeout)
+  in $XFCTL_CONFIG or ~/.config/xfctl/config.
+
+case register flags:
+  --channel visit|call|letter|online (required)   --received-at RFC3339 (default now)
+  --name NAME --id-number ID --phone PHONE --address ADDR   (main petitioner)
+  --co-petitioner NAME (repeatable)   --anonymous
+  --purpose claim|suggestion|appeal|accusation|other   --category CODE
+  --summary TEXT --request TEXT --facts TEXT --location TEXT
+  --complained-about TEXT --complained-unit UNIT --attachment REF (repeatable)
+  visit: --people N --representative NAME (repeatable, at most 5)
+  call: --caller-number PHONE --call-ref REF
+  letter: --postmark YYYY-MM-DD --sender-address ADDR --scan REF (repeatable)
+  online: --platform NAME --ref REF
+  --request-id ID   retry-safe id (default: a new random one)
+)";
+
+struct Global {
+  std::string server = "127.0.0.1:50051";
+  std::string account, role, unit;
+  int timeout = 10;
+  bool json = false;
+};
+
+// Flags after the command: --name value (repeatable) or --flag.
+struct Args {
+  std::vector<std::string> positional;
+  std::multimap<std::string, std::string> flags;
+  std::string Get(const std::string& k, const std::string& def = "") const {
+    auto it = flags.find(k);
+    return it == flags.end() ? def : it->second;
+  }
+  std::vector<std::string> All(const std::string& k) const {
+    std::vector<std::string> out;
+    for (auto [it, end] = flags.equal_range(k); it != end; ++it) out.push_back(it->second);
+    return out;
+  }
+  bool Has(const std::string& k) const { return flags.contains(k); }
+};
+
+const std::set<std::string> kBoolFlags = {"json", "anonymous", "overdue", "help"};
+
+[[noreturn]] void Fail(const std::string& msg, int code = 2) {
+  std::fprintf(stderr, "xfctl: %s\n", msg.c_str());
+  std::exit(code);
+}
+
+Args ParseArgs(const std::vector<std::string>& in, std::size_t from) {
+  Args a;
+  for (std::size_t i = from; i < in.size(); ++i) {
+    const std::string& s = in[i];
+    if (s.rfind("--", 0) == 0 && s.size() > 2) {
+      std::string name = s.substr(2), value;
+      if (auto eq = name.find('='); eq != std::string::npos) {
+        value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+      } else if (!kBoolFlags.contains(name)) {
+        if (i + 1 >= in.size()) Fail(absl::StrCat("flag --", name, " needs a value"));
+        value = in[++i];
+      }
+      a.flags.emplace(name, value);
+    } else {
+      a.positional.push_back(s);
+    }
+  }
+  return a;
+}
+
+void LoadConfigFile(Global& g) {
+  std::string path;
+  if (const char* p = std::getenv("XFCTL_CONFIG")) {
+    path = p;
+  } else if (const char* home = std::getenv("HOME")) {
+    path = absl::StrCat(home, "/.config/xfctl/config");
+  }
+  std::ifstream f(path);
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    std::string k = line.substr(0, eq), v = line.substr(eq + 1);
+    if (k == "server") g.server = v;
+    else if (k == "as") g.account = v;
+    else if (k == "role") g.role = v;
+    else if (k == "unit") g.unit = v;
+    else if (k == "timeout") absl::SimpleAtoi(v, &g.timeout);
+  }
+}
+
+void ApplyEnv(Global& g) {
+  if (const char* v = std::getenv("XFCTL_SERVER")) g.server = v;
+  if (const char* v = std::getenv("XFCTL_ACCOUNT")) g.account = v;
+  if (const char* v = std::getenv("XFCTL_ROLE")) g.role = v;
+  if (const char* v = std::getenv("XFCTL_UNIT")) g.unit = v;
+  if (const char* v = std::getenv("XFCTL_TIMEOUT")) absl::SimpleAtoi(v, &g.timeout);
+}
+
+class Client {
+ public:
+  explicit Client(const Global& g)
+      : g_(g), channel_(grpc::CreateChannel(g.server, grpc::InsecureChannelCredentials())) {}
+
+  void Prepare(grpc::ClientContext& ctx) const {
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(g_.timeout));
+    if (!g_.account.empty()) ctx.AddMetadata("x-xinfang-account", g_.account);
+    if (!g_.role.empty()) ctx.AddMetadata("x-xinfang-role", g_.role);
+    if (!g_.unit.empty()) ctx.AddMetadata("x-xinfang-unit", g_.unit);
+  }
+
+  template <typename Stub, typename Req, typename Resp, typename Method>
+  Resp Call(Method method, const Req& req) {
+    auto stub = Stub::NewStub(channel_);
+    grpc::ClientContext ctx;
+    Prepare(ctx);
+    Resp resp;
+    grpc::Status s = ((*stub).*method)(&ctx, req, &resp);
+    if (!s.ok()) {
+      Fail(absl::StrCat(CodeName(s.error_code()), ": ", s.error_message()), 1);
+    }
+    return resp;
+  }
+
+  static std::string CodeName(grpc::StatusCode c) {
+    static const char* kNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
+                                   "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
+                                   "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+                                   "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+                                   "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+                                   "UNAUTHENTICATED"};
+    const int i = static_cast<int>(c);
+    return i >= 0 && i < 17 ? kNames[i] : absl::StrCat("code ", i);
+  }
+
+ private:
+  const Global& g_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+std::string Json(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions o;
+  o.preserve_proto_field_names = true;
+  o.add_whitespace = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
+  return out;
+}
+
+absl::TimeZone Zone() {
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone("Asia/Shanghai", &tz)) tz = absl::FixedTimeZone(8 * 3600);
+  return tz;
+}
+
+std::string Local(const google::protobuf::Timestamp& t) {
+  if (t.seconds() == 0 && t.nanos() == 0) return "";
+  return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(t.seconds()), Zone());
+}
+
+const char* ChannelLabel(v1::Channel c) {
+  switch (c) {
+    case v1::CHANNEL_VISIT: return "来访 visit";
+    case v1::CHANNEL_CALL: return "来电 call";
+    case v1::CHANNEL_LETTER: return "来信 letter";
+    case v1::CHANNEL_ONLINE: return "网上 online";
+    default: return "?";
+  }
+}
+
+v1::CaseRef Ref(const Args& a, const char* what) {
+  if (a.positional.empty()) Fail(absl::StrCat(what, ": give the tracking number"));
+  v1::CaseRef r;
+  r.set_tracking_number(a.positional[0]);
+  return r;
+}
+
+std::string RandomRequestId() {
+  std::random_device rd;
+  std::mt19937_64 gen((static_cast<uint64_t>(rd()) << 32) ^ rd() ^
+                      static_cast<uint64_t>(absl::ToUnixNanos(absl::Now())));
+  return absl::StrFormat("xfctl-%016x%016x", gen(), gen());
+}
+
+void PrintCase(const v1::Case& c) {
+  const auto& in = c.intake();
+  std::vector<std::vector<std::string>> rows = {
+      {"编号 Tracking", c.tracking_number()},
+      {"状态 State", absl::StrCat(c.state(), " (", v1::Stage_Name(c.stage()), ")")},
+      {"渠道 Channel", ChannelLabel(in.channel())},
+      {"收到 Received", Local(in.received_at())},
+      {"登记 Registered", absl::StrCat(Local(c.registered_at()), " by ", c.registered_by())},
+      {"承办单位 Unit", c.responsible_unit()},
+  };
+  if (!c.case_officer().empty()) rows.push_back({"承办人 Officer", c.case_officer()});
+  if (in.anonymous()) {
+    rows.push_back({"信访人 Petitioner", "匿名 anonymous"});
+  } else {
+    for (int i = 0; i < in.petitioners_size(); ++i) {
+      const auto& p = in.petitioners(i);
+      std::string who = p.name();
+      if (!p.id_number().empty()) absl::StrAppend(&who, "  ", p.id_number());
+      if (!p.phone().empty()) absl::StrAppend(&who, "  ", p.phone());
+      rows.push_back({i == 0 ? "信访人 Petitioner" : "共同信访人 Co-petitioner", who});
+    }
+  }
+  rows.push_back({"类别 Category", in.category()});
+  rows.push_back({"事项 Summary", in.summary()});
+  if (!in.request().empty()) rows.push_back({"诉求 Request", in.request()});
+  if (!in.complained_about().empty()) rows.push_back({"被反映对象 About", in.complained_about()});
+  if (!c.outcome().empty()) rows.push_back({"处理意见 Outcome", c.outcome()});
+  if (!c.evaluation().empty()) rows.push_back({"评价 Evaluation", c.evaluation()});
+  if (c.related_tracking_numbers_size() > 0) {
+    rows.push_back({"重复件 Repeat of", absl::StrJoin(c.related_tracking_numbers(), ", ")});
+  }
+  rows.push_back({"版本 Version", absl::StrCat(c.version())});
+  std::cout << Table(rows);
+  if (c.deadlines_size() > 0) {
+    std::cout << "\n期限 Deadlines\n";
+    std::vector<std::vector<std::string>> d = {{"  timer", "due (last day)", "status"}};
+    for (const auto& dl : c.deadlines()) {
+      std::string status = dl.overdue() ? "OVERDUE" : "open";
+      if (dl.suspended()) status = "suspended";
+      if (dl.provisional()) status += ", provisional";
+      if (dl.rung() > 0) absl::StrAppend(&status, ", escalated x", dl.rung());
+      d.push_back({"  " + dl.timer(), dl.due_date(), status});
+    }
+    std::cout << Table(d);
+  }
+}
+
+void PrintEvents(const google::protobuf::RepeatedPtrField<v1::CaseEvent>& events) {
+  std::vector<std::vector<std::string>> rows = {{"#", "time", "event", "state", "by", "note"}};
+  for (const auto& e : events) {
+    std::string state = e.to_state();
+    if (!e.from_state().empty() && e.from_state() != e.to_state()) {
+      state = absl::StrCat(e.from_state(), " → ", e.to_state());
+    }
+    std::string by = absl::StrCat(e.actor(), "/", e.actor_unit());
+    std::string note = e.note();
+    for (const auto& [k, v] : e.fields()) {
+      absl::StrAppend(&note, note.empty() ? "" : "; ", k, "=", v);
+    }
+    rows.push_back({absl::StrCat(e.seq()), Local(e.at()), e.kind(), state, by, note});
+  }
+  std::cout << Table(rows);
+}
+
+int CaseRegister(Client& client, const Global& g, const Args& a) {
+  v1::RegisterCaseRequest req;
+  req.set_request_id(a.Get("request-id", RandomRequestId()));
+  v1::CaseIntake& in = *req.mutable_intake();
+  const std::string channel = a.Get("channel");
+  if (channel == "visit") {
+    in.set_channel(v1::CHANNEL_VISIT);
+    auto* v = in.mutable_visit();
+    int people = 0;
+    if (a.Has("people") && !absl::SimpleAtoi(a.Get("people"), &people)) Fail("--people: not a number");
+    v->set_people_present(people);
+    for (const auto& r : a.All("representative")) v->add_representatives(r);
+  } else if (channel == "call") {
+    in.set_channel(v1::CHANNEL_CALL);
+    in.mutable_call()->set_caller_number(a.Get("caller-number"));
+    in.mutable_call()->set_call_reference(a.Get("call-ref"));
+  } else if (channel == "letter") {
+    in.set_channel(v1::CHANNEL_LETTER);
+    auto* l = in.mutable_letter();
+    l->set_postmark_date(a.Get("postmark"));
+    l->set_sender_address(a.Get("sender-address"));
+    for (const auto& s : a.All("scan")) l->add_scan_references(s);
+  } else if (channel == "online") {
+    in.set_channel(v1::CHANNEL_ONLINE);
+    in.mutable_online()->set_platform(a.Get("platform"));
+    in.mutable_online()->set_reference(a.Get("ref"));
+  } else {
+    Fail("case register: --channel must be visit, call, letter or online");
+  }
+  if (a.Has("received-at")) {
+    absl::Time t;
+    std::string err;
+    if (!absl::ParseTime(absl::RFC3339_full, a.Get("received-at"), &t, &err)) {
+      Fail(absl::StrCat("--received-at: not an RFC 3339 instant (", err, ")"));
+    }
+    in.mutable_received_at()->set_seconds(absl::ToUnixSeconds(t));
+  }
+  in.set_anonymous(a.Has("anonymous"));
+  if (a.Has("name") || a.Has("id-number") || a.Has("phone")) {
+    auto* p = in.add_petitioners();
+    p->set_name(a.Get("name"));
+    p->set_id_number(a.Get("id-number"));
+    p->set_phone(a.Get("phone"));
+    p->set_address(a.Get("address"));
+  }
+  for (const auto& n : a.All("co-petitioner")) in.add_petitioners()->set_name(n);
+  static const std::map<std::string, v1::Purpose> kPurposes = {
+      {"claim", v1::PURPOSE_CLAIM},           {"suggestion", v1::PURPOSE_SUGGESTION},
+      {"appeal", v1::PURPOSE_APPEAL},         {"accusation", v1::PURPOSE_ACCUSATION},
+      {"other", v1::PURPOSE_OTHER}};
+  const std::string purpose = a.Get("purpose", "claim");
+  if (!kPurposes.contains(purpose)) Fail("--purpose: claim, suggestion, appeal, accusation or other");
+  in.set_purpose(kPurposes.at(purpose));
+  in.set_category(a.Get("category"));
+  in.set_summary(a.Get("summary"));
+  in.set_request(a.Get("request"));
+  in.set_facts_and_reasons(a.Get("facts"));
+  in.set_issue_location(a.Get("location"));
+  in.set_complained_about(a.Get("complained-about"));
+  in.set_complained_about_unit(a.Get("complained-unit"));
+  for (const auto& s : a.All("attachment")) in.add_attachments(s);
+  auto resp = client.Call<v1::IntakeService, v1::RegisterCaseRequest, v1::RegisterCaseResponse>(
+      &v1::IntakeService::Stub::RegisterCase, req);
+  if (g.json) {
+    std::cout << Json(resp);
+    return 0;
+  }
+  std::cout << (resp.replayed() ? "已登记 (重试返回原件) already registered\n" : "已登记 registered\n");
+  PrintCase(resp.case_());
+  std::cout << "\n" << resp.receipt();
+  return 0;
+}
+
+int CaseShow(Client& client, const Global& g, const Args& a) {
+  v1::GetCaseRequest req;
+  *req.mutable_case_() = Ref(a, "case show");
+  auto resp = client.Call<v1::CaseQueryService, v1::GetCaseRequest, v1::GetCaseResponse>(
+      &v1::CaseQueryService::Stub::GetCase, req);
+  v1::GetHistoryRequest hreq;
+  *hreq.mutable_case_() = req.case_();
+  auto history = client.Call<v1::CaseQueryService, v1::GetHistoryRequest, v1::GetHistoryResponse>(
+      &v1::CaseQueryService::Stub::GetHistory, hreq);
+  if (g.json) {
+    std::cout << Json(resp);
+    return 0;
+  }
+  PrintCase(resp.case_());
+  std::cout << "\n时间线 Timeline\n";
+  PrintEvents(history.events());
+  return 0;
+}
+
+int CaseHistory(Client& client, const Global& g, const Args& a) {
+  v1::GetHistoryRequest req;
+  *req.mutable_case_() = Ref(a, "case history");
+  auto resp = client.Call<v1::CaseQueryService, v1::GetHistoryRequest, v1::GetHistoryResponse>(
+      &v1::CaseQueryService::Stub::GetHistory, req);
+  if (g.json) {
+    std::cout << Json(resp);
+    return 0;
+  }
+  PrintEvents(resp.events());
+  return 0;
+}
+
+int CaseActions(Client& client, const Global& g, const Args& a) {
+  v1::ListActionsRequest req;
+  *req.mutable_case_() = Ref(a, "case actions");
+  auto resp = client.Call<v1::CaseworkService, v1::ListActionsRequest, v1::ListActionsResponse>(
+      &v1::CaseworkService::Stub::ListActions, req);
+  if (g.json) {
+    std::cout << Json(resp);
+    return 0;
+  }
+  std::cout << "state " << resp.state() << ", version " << resp.version() << "\n";
+  std::vector<std::vector<std::string>> rows = {{"action", "title", "to", "fields (* required)"}};
+  for (const auto& act : resp.actions()) {
+    std::vector<std::string> fields;
+    for (const auto& f : act.fields()) {
+      std::string s = f.name() + (f.required() ? "*" : "");
+      if (f.choices_size() > 0) absl::StrAppend(&s, "(", absl::StrJoin(f.choices(), "|"), ")");
+      fields.push_back(s);
+    }
+    rows.push_back({act.name(), act.title(), act.to(), absl::StrJoin(fields, " ")});
+  }
+  std::cout << Table(rows);
+  return 0;
+}
+
+int CaseAct(Client& client, const Global& g, const Args& a) {
+  if (a.positional.size() < 2) Fail("case act: give the tracking number and the action");
+  v1::TakeActionRequest req;
+  req.mutable_case_()->set_tracking_number(a.positional[0]);
+  req.set_action(a.positional[1]);
+  req.set_note(a.Get("note"));
+  for (const auto& f : a.All("field")) {
+    auto eq = f.find('=');
+    if (eq == std::string::npos) Fail(absl::StrCat("--field ", f, ": expected NAME=VALUE"));
+    (*req.mutable_fields())[f.substr(0, eq)] = f.substr(eq + 1);
+  }
+  long long version = 0;
+  if (a.Has("version")) {
+    if (!absl::SimpleAtoi(a.Get("version"), &version)) Fail("--version: not a number");
+  } else {
+    v1::GetCaseRequest get;
+    *get.mutable_case_() = req.case_();
+    version = client.Call<v1::CaseQueryService, v1::GetCaseRequest, v1::GetCaseResponse>(
+                        &v1::CaseQueryService::Stub::GetCase, get)
+                  .case_()
+                  .version();
+  }
+  req.set_expected_version(version);
+  auto resp = client.Call<v1::CaseworkService, v1::TakeActionRequest, v1::TakeActionResponse>(
+      &v1::CaseworkService::Stub::TakeAction, req);
+  if (g.json) {
+    std::cout << Json(resp);
+    return 0;
+  }
+  PrintEvents(resp.events());
+  std::cout << "\n";
+  PrintCase(resp.case_());
+  return 0;
+}
+
+int CaseVerify(Client& client, const Global& g, const Args& a) {
+  v1::VerifyHistoryRequest req;
+  *req.mutable_case_() = Ref(a, "case verify");
+  auto resp = client.Call<v1::CaseworkService, v1::VerifyHistoryRequest, v1::VerifyHistoryResponse>(
+      &v1::CaseworkService::Stub::VerifyHistory, req);
+  if (g.json) {
+    std::cout << Json(resp);
+  } else if (resp.intact()) {
+    std::cout << "intact: " << resp.events() << " events, hash chain verified\n";
+  } else {
+    std::cout << "BROKEN at event " << resp.first_broken_seq() << ": " << resp.detail() << "\n";
+  }
+  return resp.intact() ? 0 : 3;
+}
+
+int SupDue(Client& client, const Global& g, const Args& a) {
+  v1::ListDeadlinesRequest req;
+  req.set_unit(a.Get("unit"));
+  req.set_overdue_only(a.Has("overdue"));
+  auto resp = client.Call<v1::SupervisionService, v1::ListDeadlinesRequest, v1::ListDeadlinesResponse>(
+      &v1::SupervisionService::Stub::ListDeadlines, req);
+  if (g.json) {
+    std::cout << Json(resp);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows = {{"tracking", "unit", "state", "timer", "due", "status"}};
+  for (const auto& it : resp.items()) {
+    rows.push_back({it.tracking_number(), it.responsible_unit(), it.state(), it.deadline().timer(),
+                    it.deadline().due_date(), it.deadline().overdue() ? "OVERDUE" : "due soon"});
+  }
+  std::cout << Table(rows);
+  return 0;
+}
+
+int ClockAdvance(Client& client, const Global& g, const Args& a) {
+  if (a.positional.empty()) Fail("clock advance: give a duration, e.g. 36h or 15d");
+  std::string d = a.positional[0];
+  absl::Duration dur;
+  if (!d.empty() && d.back() == 'd') {
+    int days = 0;
+    if (!absl::SimpleAtoi(d.substr(0, d.size() - 1), &days)) Fail("clock advance: bad duration");
+    dur = absl::Hours(24 * days);
+  } else if (!absl::ParseDuration(d, &dur)) {
+    Fail("clock advance: bad duration (e.g. 90m, 36h, 15d)");
+  }
+  v1::AdvanceClockRequest req;
+  req.set_seconds(absl::ToInt64Seconds(dur));
+  auto resp = client.Call<v1::AdminService, v1::AdvanceClockRequest, v1::AdvanceClockResponse>(
+      &v1::AdminService::Stub::AdvanceClock, req);
+  if (g.json) {
+    std::cout << Json(resp);
+  } else {
+    std::cout << "server clock now " << Local(resp.now()) << " (Asia/Shanghai)\n";
+  }
+  return 0;
+}
+
+int Info(Client& client, const Global& g, const Args&) {
+  auto resp = client.Call<v1::AdminService, v1::GetServerInfoRequest, v1::GetServerInfoResponse>(
+      &v1::AdminService::Stub::GetServerInfo, v1::GetServerInfoRequest());
+  if (g.json) {
+    std::cout << Json(resp);
+    return 0;
+  }
+  std::cout << Table({{"version", resp.version()},
+                      {"now", absl::StrCat(Local(resp.now()), resp.simulated_clock() ? " (simulated)" : "")},
+                      {"time zone", resp.time_zone()},
+                      {"workflows", absl::StrJoin(resp.workflows(), ", ")},
+                      {"services", absl::StrJoin(resp.services(), ", ")}});
+  return 0;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  Global g;
+  LoadConfigFile(g);
+  ApplyEnv(g);
+  std::vector<std::string> in(argv + 1, argv + argc);
+  // Global flags come before the command.
+  std::size_t i = 0;
+  for (; i < in.size() && in[i].rfind("--", 0) == 0; ++i) {
+    std::string name = in[i].substr(2), value;
+    bool inline_value = false;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      inline_value = true;
+    }
+    if (name == "json") { g.json = true; continue; }
+    if (name == "help") { std::cout << kUsage; return 0; }
+    if (!inline_value) {
+      if (i + 1 >= in.size()) Fail(absl::StrCat("flag --", name, " needs a value"));
+      value = in[++i];
+    }
+    if (name == "server") g.server = value;
+    else if (name == "as") g.account = value;
+    else if (name == "role") g.role = value;
+    else if (name == "unit") g.unit = value;
+    else if (name == "timeout") { if (!absl::SimpleAtoi(value, &g.timeout)) Fail("--timeout: not a number"); }
+    else Fail(absl::StrCat("unknown global flag --", name, " (see xfctl help)"));
+  }
+  if (i >= in.size() || in[i] == "help") {
+    std::cout << kUsage;
+    return i >= in.size() ? 2 : 0;
+  }
+  const std::string cmd = in[i];
+  const std::string sub = i + 1 < in.size() ? in[i + 1] : "";
+  Client client(g);
+  auto args = [&](std::size_t skip) {
+    Args a = ParseArgs(in, i + skip);
+    if (a.Has("json")) g.json = true;
+    return a;
+  };
+  if (cmd == "case") {
+    if (sub == "register") return CaseRegister(client, g, args(2));
+    if (sub == "show") return CaseShow(client, g, args(2));
+    if (sub == "history") return CaseHistory(client, g, args(2));
+    if (sub == "actions") return CaseActions(client, g, args(2));
+    if (sub == "act") return CaseAct(client, g, args(2));
+    if (sub == "verify") return CaseVerify(client, g, args(2));
+    Fail("case: register, show, history, actions, act or verify");
+  }
+  if (cmd == "sup" && sub == "due") return SupDue(client, g, args(2));
+  if (cmd == "clock" && sub == "advance") return ClockAdvance(client, g, args(2));
+  if (cmd == "info") return Info(client, g, args(1));
+  Fail(absl::StrCat("unknown command '", cmd, "' (see xfctl help)"));
+}
+
+}  // namespace xinfang::xfctl
+
+int main(int argc, char** argv) { return xinfang::xfctl::Main(argc, argv); }
