@@ -34,6 +34,22 @@ std::string OneLine(absl::string_view message) {
 
 }  // namespace
 
+std::unique_ptr<grpc::Server> StartServer(
+    const std::string& listen, const std::vector<std::unique_ptr<grpc::Service>>& services,
+    int* port) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  *port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), port);
+  builder.SetMaxReceiveMessageSize(4 * 1024 * 1024);
+  for (const auto& s : services) builder.RegisterService(s.get());
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || *port == 0) return nullptr;
+  server->GetHealthCheckService()->SetServingStatus(true);
+  return server;
+}
+
 int ServerMain(int argc, char** argv, const std::string& program, const ServiceFactory& make) {
   SetLogProgram(program);
   // Block the stop signals in every thread; main waits for them below.
@@ -64,20 +80,13 @@ int ServerMain(int argc, char** argv, const std::string& program, const ServiceF
     return 0;
   }
 
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(config->listen, grpc::InsecureServerCredentials(), &port);
-  builder.SetMaxReceiveMessageSize(4 * 1024 * 1024);
   std::vector<std::unique_ptr<grpc::Service>> services = make(**core);
-  for (auto& s : services) builder.RegisterService(s.get());
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
+  int port = 0;
+  std::unique_ptr<grpc::Server> server = StartServer(config->listen, services, &port);
+  if (server == nullptr) {
     std::fprintf(stderr, "%s: cannot listen on %s\n", program.c_str(), config->listen.c_str());
     return 1;
   }
-  server->GetHealthCheckService()->SetServingStatus(true);
   const auto at = config->listen.rfind(':');
   LogInfo(absl::StrCat("serving on ", config->listen.substr(0, at), ":", port,
                        (*core)->clock().simulated() ? " (simulated clock)" : "",

@@ -20,6 +20,13 @@ namespace xinfang {
 
 using ServiceFactory = std::function<std::vector<std::unique_ptr<grpc::Service>>(Core&)>;
 
+// Builds and starts a gRPC server on `listen` hosting `services`, with the
+// standard health checking (reporting SERVING) and server reflection.
+// nullptr when the address cannot be bound; *port receives the bound port.
+std::unique_ptr<grpc::Server> StartServer(
+    const std::string& listen, const std::vector<std::unique_ptr<grpc::Service>>& services,
+    int* port);
+
 int ServerMain(int argc, char** argv, const std::string& program, const ServiceFactory& make);
 
 }  // namespace xinfang

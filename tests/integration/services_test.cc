@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
 
@@ -324,6 +326,33 @@ TEST_F(ServicesTest, SimulatedClockMovesDeadlinesToOverdue) {
   auto ctx4 = TestServer::Context(kSupervisor);
   ASSERT_TRUE(server_.supervision()->ListDeadlines(ctx4.get(), lreq, &lresp).ok());
   EXPECT_EQ(lresp.items_size(), 0);
+}
+
+TEST_F(ServicesTest, HealthCheckingAndReflectionAreOn) {
+  auto health = grpc::health::v1::Health::NewStub(server_.channel());
+  grpc::health::v1::HealthCheckRequest hreq;
+  grpc::health::v1::HealthCheckResponse hresp;
+  grpc::ClientContext hctx;  // health checking needs no identity
+  ASSERT_TRUE(health->Check(&hctx, hreq, &hresp).ok());
+  EXPECT_EQ(hresp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+
+  auto reflection = grpc::reflection::v1alpha::ServerReflection::NewStub(server_.channel());
+  grpc::ClientContext rctx;
+  auto stream = reflection->ServerReflectionInfo(&rctx);
+  grpc::reflection::v1alpha::ServerReflectionRequest rreq;
+  rreq.set_list_services("");
+  ASSERT_TRUE(stream->Write(rreq));
+  stream->WritesDone();
+  grpc::reflection::v1alpha::ServerReflectionResponse rresp;
+  ASSERT_TRUE(stream->Read(&rresp));
+  std::set<std::string> names;
+  for (const auto& svc : rresp.list_services_response().service()) names.insert(svc.name());
+  EXPECT_TRUE(stream->Finish().ok());
+  for (const char* want : {"xinfang.v1.IntakeService", "xinfang.v1.CaseworkService",
+                           "xinfang.v1.CaseQueryService", "xinfang.v1.SupervisionService",
+                           "xinfang.v1.AdminService", "grpc.health.v1.Health"}) {
+    EXPECT_TRUE(names.contains(want)) << want;
+  }
 }
 
 class RealClockServicesTest : public ServicesTest {

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/server.h"
 #include "services/server/services.h"
 
 namespace xinfang::testing {
@@ -21,12 +22,9 @@ TestServer::TestServer(std::optional<absl::Time> simulated_start) {
   }
   core_ = std::move(*core);
   services_ = MakeServices({"intake", "casework", "supervision", "query", "admin"})(*core_);
-  grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  for (auto& s : services_) builder.RegisterService(s.get());
-  server_ = builder.BuildAndStart();
-  if (server_ == nullptr || port == 0) {
+  server_ = StartServer("127.0.0.1:0", services_, &port);
+  if (server_ == nullptr) {
     std::cerr << "TestServer: cannot listen\n";
     std::abort();
   }
