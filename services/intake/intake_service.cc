@@ -65,6 +65,26 @@ absl::StatusOr<xinfang::v1::RegisterCaseResponse> Intake::Register(
                     }};
   if (auto s = ValidateIntake(in, rules); !s.ok()) return s;
 
+  // Rules across cases: Art. 19 (the same matter, open and in time below,
+  // is refused at a higher body) and finality after re-check.
+  {
+    auto priors = core_.store().CasesOfPetitioners(
+        {in.petitioners().begin(), in.petitioners().end()}, 200);
+    if (!priors.ok()) return priors.status();
+    auto org = core_.Org();
+    if (!org.ok()) return org.status();
+    std::vector<workflow::PriorCase> summaries;
+    for (const storage::CaseRecord& p : *priors) {
+      const workflow::Engine* e = core_.EngineFor(p.snapshot.workflow, p.snapshot.workflow_version);
+      if (e == nullptr) continue;
+      summaries.push_back(workflow::SummarizeCase(e->definition(), p.snapshot, p.tracking_number,
+                                                  p.intake.category(),
+                                                  p.intake.complained_about()));
+    }
+    workflow::NewMatter matter{in.category(), in.complained_about(), in.registering_unit()};
+    if (auto s = workflow::CheckAdmissible(matter, summaries, **org, now); !s.ok()) return s;
+  }
+
   const workflow::Engine& engine = core_.DefaultEngine();
   workflow::CaseStart start;
   start.received_at = FromProto(in.received_at());

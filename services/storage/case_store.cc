@@ -631,6 +631,40 @@ absl::StatusOr<VerifyResult> CaseStore::Verify(int64_t id) {
   return result;
 }
 
+absl::StatusOr<std::vector<CaseRecord>> CaseStore::CasesOfPetitioners(
+    const std::vector<xinfang::v1::Petitioner>& petitioners, int limit) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  soci::session& s = lease->session();
+  try {
+    std::set<long long> ids;
+    for (const xinfang::v1::Petitioner& p : petitioners) {
+      if (p.id_number().empty() && p.phone().empty()) continue;
+      long long id = 0;
+      soci::statement st =
+          (s.prepare << R"sql(SELECT cp.case_id FROM case_petitioners cp
+                                JOIN persons ps ON ps.id = cp.person_id
+                               WHERE (:idn <> '' AND ps.id_number = :idn2)
+                                  OR (:idn3 = '' AND ps.name = :name AND ps.phone = :phone)
+                               ORDER BY cp.case_id DESC LIMIT :lim)sql",
+           soci::use(p.id_number(), "idn"), soci::use(p.id_number(), "idn2"),
+           soci::use(p.id_number(), "idn3"), soci::use(p.name(), "name"),
+           soci::use(p.phone(), "phone"), soci::use(limit, "lim"), soci::into(id));
+      st.execute();
+      while (st.fetch()) ids.insert(id);
+    }
+    std::vector<CaseRecord> out;
+    for (auto it = ids.rbegin(); it != ids.rend() && static_cast<int>(out.size()) < limit; ++it) {
+      auto rec = LoadCase(s, "id", "", *it, engine_for_);
+      if (!rec.ok()) return rec.status();
+      out.push_back(std::move(*rec));
+    }
+    return out;
+  } catch (...) {
+    return StatusFromCurrentException("finding the petitioner's earlier cases");
+  }
+}
+
 absl::StatusOr<std::vector<DueRow>> CaseStore::ListDue(const DueQuery& q) {
   auto lease = pool_.Acquire();
   if (!lease.ok()) return lease.status();

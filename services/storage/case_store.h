@@ -116,6 +116,11 @@ class CaseStore {
   // Recomputes the hash chain; reports the first event that does not match.
   absl::StatusOr<VerifyResult> Verify(int64_t id);
 
+  // Earlier cases of the registry persons matching `petitioners` (by ID
+  // number, else name and phone), newest first, at most `limit`.
+  absl::StatusOr<std::vector<CaseRecord>> CasesOfPetitioners(
+      const std::vector<xinfang::v1::Petitioner>& petitioners, int limit);
+
   // Open, running deadlines due before q.before, most urgent first.
   absl::StatusOr<std::vector<DueRow>> ListDue(const DueQuery& q);
 

@@ -328,6 +328,114 @@ TEST_F(ServicesTest, SimulatedClockMovesDeadlinesToOverdue) {
   EXPECT_EQ(lresp.items_size(), 0);
 }
 
+v1::RegisterCaseRequest ChannelRequest(v1::Channel channel, const std::string& request_id) {
+  v1::RegisterCaseRequest r = VisitRequest(request_id);
+  v1::CaseIntake* in = r.mutable_intake();
+  in->set_channel(channel);
+  switch (channel) {
+    case v1::CHANNEL_CALL:
+      in->mutable_call()->set_caller_number("12351");
+      in->mutable_call()->set_call_reference("CALL-0001");
+      break;
+    case v1::CHANNEL_LETTER:
+      in->mutable_letter()->set_postmark_date("2026-02-27");
+      in->mutable_letter()->set_sender_address("某市某区某路1号");
+      in->mutable_letter()->add_scan_references("scan://letters/0001.pdf");
+      break;
+    case v1::CHANNEL_ONLINE:
+      in->mutable_online()->set_platform("12351");
+      in->mutable_online()->set_reference("WX-0001");
+      break;
+    default:
+      break;
+  }
+  in->set_complained_about("某建筑公司");
+  return r;
+}
+
+class ChannelLifeTest : public ServicesTest,
+                        public ::testing::WithParamInterface<v1::Channel> {};
+
+// Every channel through handling, a dissatisfied evaluation, review by the
+// next-higher unit, re-check by the one above with a hearing, and finality:
+// afterwards the same matter is never accepted again.
+TEST_P(ChannelLifeTest, ThroughReviewAndRecheckToFinality) {
+  const Caller kReviewHead{"rhead", "unit_head", "prov.organs"};
+  const Caller kRecheckHead{"chead", "unit_head", "prov"};
+  const std::string rid = absl::StrCat("req-life-ch-", static_cast<int>(GetParam()));
+  auto r = Register(ChannelRequest(GetParam(), rid));
+  ASSERT_THAT(r, testing::IsOk());
+  const std::string t = r->case_().tracking_number();
+  EXPECT_EQ(r->case_().intake().channel(), GetParam());
+  ASSERT_THAT(Act(t, "accept", kClerk), testing::IsOk());
+  ASSERT_THAT(Act(t, "assign_officer", kHead, {{"officer", "officer1"}}), testing::IsOk());
+  ASSERT_THAT(Act(t, "decide", kOfficer, {{"outcome", "not_supported"}, {"decision_text", "不予支持"}}),
+              testing::IsOk());
+  ASSERT_THAT(Act(t, "serve", kClerk, {{"served_on", "2026-03-02"}}), testing::IsOk());
+  ASSERT_THAT(Act(t, "evaluate", kClerk, {{"rating", "dissatisfied"}}), testing::IsOk());
+  auto review = Act(t, "request_review", kClerk, {{"reasons", "事实认定有误"}});
+  ASSERT_THAT(review, testing::IsOk());
+  EXPECT_EQ(review->stage(), v1::STAGE_REVIEW);
+  // The review is answered by the next-higher unit only.
+  EXPECT_THAT(Act(t, "review_opinion", kHead, {{"review_outcome", "upheld"}, {"opinion_text", "维持"}}),
+              testing::StatusIs(absl::StatusCode::kPermissionDenied));
+  ASSERT_THAT(Act(t, "review_opinion", kReviewHead,
+                  {{"review_outcome", "upheld"}, {"opinion_text", "维持原处理意见"}}),
+              testing::IsOk());
+  ASSERT_THAT(Act(t, "serve_review", kReviewHead, {{"served_on", "2026-03-02"}}), testing::IsOk());
+  ASSERT_THAT(Act(t, "request_recheck", kClerk, {{"reasons", "仍不服"}}), testing::IsOk());
+  // Re-check belongs to the unit above the reviewer.
+  EXPECT_THAT(Act(t, "start_hearing", kReviewHead), testing::StatusIs(absl::StatusCode::kPermissionDenied));
+  auto hearing = Act(t, "start_hearing", kRecheckHead);
+  ASSERT_THAT(hearing, testing::IsOk());
+  bool suspended = false;
+  for (const auto& d : hearing->deadlines()) suspended = suspended || (d.timer() == "recheck_answer" && d.suspended());
+  EXPECT_TRUE(suspended);
+  ASSERT_THAT(Act(t, "end_hearing", kRecheckHead), testing::IsOk());
+  ASSERT_THAT(Act(t, "recheck_opinion", kRecheckHead,
+                  {{"recheck_outcome", "upheld"}, {"opinion_text", "复核维持"}}),
+              testing::IsOk());
+  auto final = Act(t, "serve_recheck", kRecheckHead, {{"served_on", "2026-03-02"}});
+  ASSERT_THAT(final, testing::IsOk());
+  EXPECT_EQ(final->state(), "closed");
+  EXPECT_EQ(final->stage(), v1::STAGE_FINAL);
+  EXPECT_THAT(final->flags(), ::testing::Contains("final_after_recheck"));
+  EXPECT_EQ(final->deadlines_size(), 0);
+  EXPECT_EQ(final->version(), 14);  // registration + 13 actions
+
+  // The same facts and reasons are not accepted again, at any unit.
+  auto again = Register(ChannelRequest(GetParam(), rid + "-again"));
+  EXPECT_THAT(again, testing::StatusIs(absl::StatusCode::kFailedPrecondition,
+                                       HasSubstr(t)));
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM cases"), "1");
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryChannel, ChannelLifeTest,
+                         ::testing::Values(v1::CHANNEL_VISIT, v1::CHANNEL_CALL,
+                                           v1::CHANNEL_LETTER, v1::CHANNEL_ONLINE));
+
+// Art. 19: a matter open and within its time limits at a lower unit is
+// refused when brought to a higher body; at the same unit it is a repeat.
+TEST_F(ServicesTest, SameMatterOpenBelowIsRefusedAbove) {
+  const Caller kEduClerk{"edu1", "intake_clerk", "prov.organs.edu"};
+  const Caller kOrgansClerk{"org1", "intake_clerk", "prov.organs"};
+  auto below = Register(ChannelRequest(v1::CHANNEL_VISIT, "req-art19-below"), kEduClerk);
+  ASSERT_THAT(below, testing::IsOk());
+  auto above = Register(ChannelRequest(v1::CHANNEL_LETTER, "req-art19-above"), kOrgansClerk);
+  EXPECT_THAT(above, testing::StatusIs(absl::StatusCode::kFailedPrecondition,
+                                       ::testing::AllOf(HasSubstr("Art. 19"),
+                                                        HasSubstr(below->case_().tracking_number()))));
+  // A different matter of the same petitioner is fine above.
+  v1::RegisterCaseRequest other = ChannelRequest(v1::CHANNEL_LETTER, "req-art19-other");
+  other.mutable_intake()->set_category("insurance");
+  EXPECT_THAT(Register(other, kOrgansClerk), testing::IsOk());
+  // The same matter again at the same unit is a repeat petition, linked.
+  auto repeat = Register(ChannelRequest(v1::CHANNEL_CALL, "req-art19-repeat"), kEduClerk);
+  ASSERT_THAT(repeat, testing::IsOk());
+  EXPECT_THAT(repeat->case_().related_tracking_numbers(),
+              ::testing::Contains(below->case_().tracking_number()));
+}
+
 TEST_F(ServicesTest, HealthCheckingAndReflectionAreOn) {
   auto health = grpc::health::v1::Health::NewStub(server_.channel());
   grpc::health::v1::HealthCheckRequest hreq;

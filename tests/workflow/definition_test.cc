@@ -96,9 +96,9 @@ TEST(DefaultDefinitionTest, EncodesTheStatutoryDeadlines) {
 
   std::vector<std::pair<int, std::string>> ladder;
   for (const auto& r : def->proto().ladder()) ladder.emplace_back(r.delay_days(), r.notify());
-  EXPECT_THAT(ladder, ElementsAre(std::make_pair(0, "case_officer"), std::make_pair(3, "unit_head"),
-                                  std::make_pair(7, "supervising_unit"),
-                                  std::make_pair(15, "top")));
+  EXPECT_THAT(ladder,
+              ElementsAre(std::make_pair(0, "case_officer"), std::make_pair(3, "unit_head"),
+                          std::make_pair(7, "supervising_unit"), std::make_pair(15, "top")));
 }
 
 TEST(DefaultDefinitionTest, LookupsAndActionsFrom) {
@@ -118,7 +118,8 @@ TEST(DefaultDefinitionTest, LookupsAndActionsFrom) {
 
 // One file with one of each problem: all are listed together, each with its
 // file, line and name.
-constexpr char kBadDefinition[] = R"pb(name: "bad"
+// clang-format off
+constexpr char kBadDefinition[] = R"txt(name: "bad"
 version: 1
 initial_state: "a"
 states { name: "a" stage: STAGE_INTAKE }
@@ -143,23 +144,23 @@ timers {
   running_in: ["done"]
 }
 ladder { rung: 1 delay_days: 0 }
-)pb";
+)txt";
+// clang-format on
 
 TEST(ValidateTest, ListsEveryProblemWithFileLineAndName) {
   WorkflowDefinition proto;
   ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(kBadDefinition, &proto));
   std::vector<Problem> problems = Definition::Validate(proto, "bad.textproto", kBadDefinition);
-  EXPECT_THAT(problems,
-              UnorderedElementsAre(ProblemAt(6, "a", "duplicate state name"),
-                                   ProblemAt(7, "orphan", "unreachable"),
-                                   ProblemAt(10, "go", "duplicate action name"),
-                                   ProblemAt(12, "jump", "no roles"),
-                                   ProblemAt(13, "jump", "unknown state \"nowhere\" in from"),
-                                   ProblemAt(16, "reopen", "final state \"done\""),
-                                   ProblemAt(17, "orphan_exit", "unknown state \"ghost\" in to"),
-                                   ProblemAt(20, "t", "duplicate timer name"),
-                                   ProblemAt(23, "t", "final state \"done\""),
-                                   ProblemAt(25, "rung 1", "no recipient")));
+  EXPECT_THAT(
+      problems,
+      UnorderedElementsAre(
+          ProblemAt(6, "a", "duplicate state name"), ProblemAt(7, "orphan", "unreachable"),
+          ProblemAt(10, "go", "duplicate action name"), ProblemAt(12, "jump", "no roles"),
+          ProblemAt(13, "jump", "unknown state \"nowhere\" in from"),
+          ProblemAt(16, "reopen", "final state \"done\""),
+          ProblemAt(17, "orphan_exit", "unknown state \"ghost\" in to"),
+          ProblemAt(20, "t", "duplicate timer name"), ProblemAt(23, "t", "final state \"done\""),
+          ProblemAt(25, "rung 1", "no recipient")));
   // Sorted by line, so a reader goes through the file top to bottom.
   for (size_t i = 1; i < problems.size(); ++i) {
     EXPECT_LE(problems[i - 1].line, problems[i].line);
@@ -185,8 +186,8 @@ TEST(ValidateTest, WithoutTextLinesAreZero) {
 }
 
 TEST(ValidateTest, SyntaxErrorGivesFileAndLine) {
-  absl::StatusOr<std::shared_ptr<const Definition>> def =
-      Definition::Parse("name: \"x\"\nversion: 1\nstates { name: \"a\" stage: NOPE }\n", "s.textproto");
+  absl::StatusOr<std::shared_ptr<const Definition>> def = Definition::Parse(
+      "name: \"x\"\nversion: 1\nstates { name: \"a\" stage: NOPE }\n", "s.textproto");
   ASSERT_THAT(def, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("s.textproto:3:")));
   EXPECT_THAT(Definition::Parse("name: \"x\" bogus_field: 3", "u.textproto"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bogus_field")));
@@ -215,8 +216,8 @@ TEST(ValidateTest, EachRuleOnTheDefaultDefinition) {
     return static_cast<xinfang::v1::Timer*>(nullptr);
   };
   const std::vector<std::tuple<std::string, Mutation, std::string, std::string>> table = {
-      {"initial unknown", [](WorkflowDefinition& d) { d.set_initial_state("limbo"); },
-       "limbo", "initial state is not a state"},
+      {"initial unknown", [](WorkflowDefinition& d) { d.set_initial_state("limbo"); }, "limbo",
+       "initial state is not a state"},
       {"no version", [](WorkflowDefinition& d) { d.set_version(0); }, "version", "version"},
       {"bad state name",
        [](WorkflowDefinition& d) { d.mutable_states(1)->set_name("Objection Pending"); },
@@ -234,13 +235,15 @@ TEST(ValidateTest, EachRuleOnTheDefaultDefinition) {
        [&](WorkflowDefinition& d) { timer(d, "handling")->set_max_extension_days(0); },
        "approve_extension", "cannot be extended"},
       {"within unknown timer",
-       [&](WorkflowDefinition& d) { action(d, "evaluate")->set_within_timer("eval"); },
-       "evaluate", "within_timer names unknown timer"},
+       [&](WorkflowDefinition& d) { action(d, "evaluate")->set_within_timer("eval"); }, "evaluate",
+       "within_timer names unknown timer"},
       {"choice without choices",
        [&](WorkflowDefinition& d) { action(d, "decide")->mutable_fields(0)->clear_choices(); },
        "decide.outcome", "no choices"},
       {"days without max",
-       [&](WorkflowDefinition& d) { action(d, "request_extension")->mutable_fields(1)->set_max_days(0); },
+       [&](WorkflowDefinition& d) {
+         action(d, "request_extension")->mutable_fields(1)->set_max_days(0);
+       },
        "request_extension.days", "max_days"},
       {"duplicate field",
        [&](WorkflowDefinition& d) {
@@ -251,10 +254,14 @@ TEST(ValidateTest, EachRuleOnTheDefaultDefinition) {
        [&](WorkflowDefinition& d) { action(d, "assign_officer")->clear_fields(); },
        "assign_officer", "EFFECT_ASSIGN_OFFICER needs a required field \"officer\""},
       {"expiry action unknown",
-       [&](WorkflowDefinition& d) { timer(d, "evaluation")->mutable_expiry()->set_action("lapse"); },
+       [&](WorkflowDefinition& d) {
+         timer(d, "evaluation")->mutable_expiry()->set_action("lapse");
+       },
        "evaluation", "expiry action \"lapse\" is unknown"},
       {"expiry action not for the system",
-       [&](WorkflowDefinition& d) { timer(d, "evaluation")->mutable_expiry()->set_action("evaluate"); },
+       [&](WorkflowDefinition& d) {
+         timer(d, "evaluation")->mutable_expiry()->set_action("evaluate");
+       },
        "evaluation", "does not allow ROLE_SYSTEM"},
       {"expiry action not from the running state",
        [&](WorkflowDefinition& d) {
@@ -268,7 +275,9 @@ TEST(ValidateTest, EachRuleOnTheDefaultDefinition) {
        [&](WorkflowDefinition& d) { timer(d, "evaluation")->set_starts_at("field:rating"); },
        "evaluation", "no action's DATE field"},
       {"running and suspended",
-       [&](WorkflowDefinition& d) { timer(d, "recheck_answer")->add_suspended_in("recheck_requested"); },
+       [&](WorkflowDefinition& d) {
+         timer(d, "recheck_answer")->add_suspended_in("recheck_requested");
+       },
        "recheck_answer", "both running_in and suspended_in"},
       {"timer far too long",
        [&](WorkflowDefinition& d) { timer(d, "handling")->set_length(100000); }, "handling",
@@ -296,7 +305,9 @@ TEST(ValidateTest, EachRuleOnTheDefaultDefinition) {
        [&](WorkflowDefinition& d) { action(d, "serve_recheck")->set_from(0, "recheck_hearing"); },
        "recheck_decided", "no outgoing action"},
       {"value guard without values",
-       [&](WorkflowDefinition& d) { action(d, "close")->mutable_requires_values(0)->clear_any_of(); },
+       [&](WorkflowDefinition& d) {
+         action(d, "close")->mutable_requires_values(0)->clear_any_of();
+       },
        "close", "no any_of"},
   };
   for (const auto& [label, mutate, name, message] : table) {

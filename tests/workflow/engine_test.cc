@@ -95,7 +95,9 @@ absl::Time At(int y, int m, int d, int hh = 10, int mm = 0) {
 
 std::string Day(absl::CivilDay d) { return absl::FormatCivilTime(d); }
 
-Actor Clerk(const std::string& unit) { return {"clerk_" + unit, xinfang::v1::ROLE_INTAKE_CLERK, unit}; }
+Actor Clerk(const std::string& unit) {
+  return {"clerk_" + unit, xinfang::v1::ROLE_INTAKE_CLERK, unit};
+}
 Actor Officer(const std::string& unit, const std::string& account = "officer1") {
   return {account, xinfang::v1::ROLE_CASE_OFFICER, unit};
 }
@@ -122,9 +124,8 @@ Actor ActorFor(const Action& a, const CaseSnapshot& c, Role role) {
 
 // Valid fields for `a` (all of them, optional ones too); nullopt when no
 // valid value exists (no unit below to forward to). With `rng`, values vary.
-std::optional<std::map<std::string, std::string>> FillFields(const Action& a,
-                                                             const CaseSnapshot& c, absl::Time now,
-                                                             std::mt19937* rng) {
+std::optional<std::map<std::string, std::string>> FillFields(const Action& a, const CaseSnapshot& c,
+                                                             absl::Time now, std::mt19937* rng) {
   std::map<std::string, std::string> out;
   auto pick = [&](int n) { return rng == nullptr ? 0 : static_cast<int>((*rng)() % n); };
   for (const auto& f : a.fields()) {
@@ -378,8 +379,8 @@ TEST_F(EngineTest, EveryActionRefusedFromStatesOutsideFrom) {
       absl::Time now = l.now + absl::Hours(1);
       auto fields = FillFields(a, l.c, now, nullptr).value_or(std::map<std::string, std::string>{});
       EXPECT_THAT(l.Do(a.name(), fields, actor, now),
-                  StatusIs(kFailedPrecondition, HasSubstr(s.final() ? "case is final"
-                                                                    : "is not allowed in state")));
+                  StatusIs(kFailedPrecondition,
+                           HasSubstr(s.final() ? "case is final" : "is not allowed in state")));
       EXPECT_THAT(engine().Available(l.c, actor, now, Org()), Not(Contains(&a)));
     }
   }
@@ -454,8 +455,9 @@ TEST_F(EngineTest, FieldTypesAreChecked) {
   EXPECT_THAT(h.Do("decide", {{"outcome", "support"}, {"decision_text", text}}, officer, now),
               IsOk());
   Life h2 = DriveTo("in_handling");
-  EXPECT_THAT(h2.Do("decide", {{"outcome", "support"}, {"decision_text", text + "字"}}, officer, now),
-              StatusIs(kInvalidArgument, HasSubstr("fields.decision_text: longer than 4000")));
+  EXPECT_THAT(
+      h2.Do("decide", {{"outcome", "support"}, {"decision_text", text + "字"}}, officer, now),
+      StatusIs(kInvalidArgument, HasSubstr("fields.decision_text: longer than 4000")));
   EXPECT_THAT(h2.Do("request_extension", {{"reason", "r"}, {"days", "ten"}}, officer, now),
               StatusIs(kInvalidArgument, HasSubstr("fields.days: not a whole number")));
   EXPECT_THAT(h2.Do("request_extension", {{"reason", "r"}, {"days", "0"}}, officer, now),
@@ -465,9 +467,9 @@ TEST_F(EngineTest, FieldTypesAreChecked) {
   Life r = DriveTo("registered");
   EXPECT_THAT(r.Do("route_legal", {{"channel", "court"}}, Clerk("dist"), r.now),
               StatusIs(kInvalidArgument, HasSubstr("fields.channel")));
-  EXPECT_THAT(r.Do("direct_elsewhere", {{"competent_body", std::string(201, 'x')}}, Clerk("dist"),
-                   r.now),
-              StatusIs(kInvalidArgument, HasSubstr("longer than 200")));
+  EXPECT_THAT(
+      r.Do("direct_elsewhere", {{"competent_body", std::string(201, 'x')}}, Clerk("dist"), r.now),
+      StatusIs(kInvalidArgument, HasSubstr("longer than 200")));
 }
 
 // ---- Whole lives ----
@@ -488,7 +490,8 @@ TEST_F(EngineTest, SimpleLifeFromAcceptanceToClosing) {
   EXPECT_THAT(l.last.timers_cancelled, ElementsAre("intake_notice"));
   ASSERT_EQ(l.last.notices.size(), 1u);
   EXPECT_EQ(l.last.notices[0].kind, "petitioner");
-  EXPECT_EQ(l.Timer("handling").deadline.due_day, absl::CivilDay(2025, 5, 6));  // 5/3 in the May break
+  EXPECT_EQ(l.Timer("handling").deadline.due_day,
+            absl::CivilDay(2025, 5, 6));  // 5/3 in the May break
 
   l.Must("assign_officer", {{"officer", "officer1"}}, Head("dist"), At(2025, 3, 5));
   EXPECT_EQ(l.c.case_officer, "officer1");
@@ -819,7 +822,8 @@ TEST_F(EngineTest, ConflictOfInterestBlocksAssignment) {
   l.c.conflicted_accounts = {"officer_x"};
   EXPECT_THAT(l.Do("assign_officer", {{"officer", "officer_x"}}, Head("dist"), l.NextDay()),
               StatusIs(kFailedPrecondition, HasSubstr("Art. 28")));
-  EXPECT_THAT(l.Do("assign_officer", {{"officer", "officer_y"}}, Head("dist"), l.NextDay()), IsOk());
+  EXPECT_THAT(l.Do("assign_officer", {{"officer", "officer_y"}}, Head("dist"), l.NextDay()),
+              IsOk());
 }
 
 // ---- Timers firing: warning, overdue, ladder ----
@@ -927,8 +931,9 @@ TEST_F(EngineTest, Art19RefusesTheSameOpenMatterAtAHigherBody) {
   prior.due_at = At(2025, 5, 7, 0);
   NewMatter matter{"wages.arrears", " 某某公司 ", "city"};
   absl::Time now = At(2025, 4, 1);
-  EXPECT_THAT(CheckAdmissible(matter, {prior}, Org(), now),
-              StatusIs(kFailedPrecondition, AllOf(HasSubstr("Art. 19"), HasSubstr("XF-2025-0001"))));
+  EXPECT_THAT(
+      CheckAdmissible(matter, {prior}, Org(), now),
+      StatusIs(kFailedPrecondition, AllOf(HasSubstr("Art. 19"), HasSubstr("XF-2025-0001"))));
   NewMatter at_top = matter;
   at_top.unit = "prov";
   EXPECT_THAT(CheckAdmissible(at_top, {prior}, Org(), now), StatusIs(kFailedPrecondition));
@@ -962,8 +967,9 @@ TEST_F(EngineTest, FinalAfterRecheckIsNeverAcceptedAgain) {
                 StatusIs(kFailedPrecondition, HasSubstr("final after re-check")))
         << unit;
   }
-  EXPECT_THAT(CheckAdmissible({"labour.contract", "别的厂", "city"}, {prior}, Org(), At(2030, 1, 1)),
-              IsOk());
+  EXPECT_THAT(
+      CheckAdmissible({"labour.contract", "别的厂", "city"}, {prior}, Org(), At(2030, 1, 1)),
+      IsOk());
   // A decision that became final by an unused window is not "after re-check".
   Life lapsed = DriveTo("review_served");
   ASSERT_THAT(lapsed.Fire("recheck_request", lapsed.Timer("recheck_request").deadline.due_at),
@@ -1063,8 +1069,9 @@ TEST_F(EngineTest, ReplayReportsTheFailingStep) {
   bad.actor = Clerk("dist");
   bad.at = l.NextDay();
   steps.push_back(bad);
-  EXPECT_THAT(Replay(engine(), steps, Org()),
-              StatusIs(kFailedPrecondition, HasSubstr(absl::StrCat("replay step ", steps.size() - 1))));
+  EXPECT_THAT(
+      Replay(engine(), steps, Org()),
+      StatusIs(kFailedPrecondition, HasSubstr(absl::StrCat("replay step ", steps.size() - 1))));
 }
 
 // PROPERTY: random valid lives (actions chosen among Available(), valid
