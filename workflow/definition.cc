@@ -106,8 +106,8 @@ class Locator {
   }
 
  private:
-  static int LineOf(const TextFormat::ParseInfoTree* tree, const Descriptor* d,
-                    const char* field, int index) {
+  static int LineOf(const TextFormat::ParseInfoTree* tree, const Descriptor* d, const char* field,
+                    int index) {
     const FieldDescriptor* f = d->FindFieldByName(field);
     if (f == nullptr) return 0;
     // The parser CHECKs the index: -1 for singular fields, >= 0 for repeated
@@ -244,8 +244,7 @@ class Validator {
         if (!IsState(from)) {
           Add(from_line, name, absl::StrCat("unknown state \"", from, "\" in from"));
         } else if (IsFinal(from)) {
-          Add(from_line, name,
-              absl::StrCat("final state \"", from, "\" has an outgoing action"));
+          Add(from_line, name, absl::StrCat("final state \"", from, "\" has an outgoing action"));
         }
       }
       int to_line = loc_.Nested("actions", i, "to");
@@ -266,10 +265,8 @@ class Validator {
         Add(loc_.Nested("actions", i, "within_timer"), name,
             absl::StrCat("within_timer names unknown timer \"", a.within_timer(), "\""));
       }
-      CheckFlagNames(a.requires_flags(), loc_.Nested("actions", i, "requires_flags"), name,
-                     "flag");
-      CheckFlagNames(a.forbids_flags(), loc_.Nested("actions", i, "forbids_flags"), name,
-                     "flag");
+      CheckFlagNames(a.requires_flags(), loc_.Nested("actions", i, "requires_flags"), name, "flag");
+      CheckFlagNames(a.forbids_flags(), loc_.Nested("actions", i, "forbids_flags"), name, "flag");
       CheckFlagNames(a.sets_flags(), loc_.Nested("actions", i, "sets_flags"), name, "flag");
       CheckFlagNames(a.clears_flags(), loc_.Nested("actions", i, "clears_flags"), name, "flag");
       for (int g = 0; g < a.requires_values_size(); ++g) {
@@ -392,8 +389,7 @@ class Validator {
     const FieldSpec* f = FindField(a, field);
     std::string effect_name = xinfang::v1::Effect_Name(effect);
     if (f == nullptr || !f->required()) {
-      Add(line, a.name(),
-          absl::StrCat(effect_name, " needs a required field \"", field, "\""));
+      Add(line, a.name(), absl::StrCat(effect_name, " needs a required field \"", field, "\""));
     } else if (type != xinfang::v1::FIELD_TYPE_UNSPECIFIED && f->type() != type) {
       Add(line, a.name(),
           absl::StrCat("field \"", field, "\" of ", effect_name, " must be ",
@@ -491,19 +487,19 @@ class Validator {
     }
     for (const FieldSpec& f : a.fields()) {
       if (f.required()) {
-        Add(line, name, absl::StrCat("expiry action \"", a.name(), "\" has required field \"",
-                                     f.name(), "\""));
+        Add(line, name,
+            absl::StrCat("expiry action \"", a.name(), "\" has required field \"", f.name(), "\""));
       }
     }
-    if (!a.within_timer().empty() || !a.requires_flags().empty() ||
-        !a.forbids_flags().empty() || !a.requires_values().empty()) {
-      Add(line, name,
-          absl::StrCat("expiry action \"", a.name(), "\" may not have guards"));
+    if (!a.within_timer().empty() || !a.requires_flags().empty() || !a.forbids_flags().empty() ||
+        !a.requires_values().empty()) {
+      Add(line, name, absl::StrCat("expiry action \"", a.name(), "\" may not have guards"));
     }
     for (const std::string& s : t.running_in()) {
       if (std::find(a.from().begin(), a.from().end(), s) == a.from().end()) {
-        Add(line, name, absl::StrCat("expiry action \"", a.name(),
-                                     "\" cannot be taken in running state \"", s, "\""));
+        Add(line, name,
+            absl::StrCat("expiry action \"", a.name(), "\" cannot be taken in running state \"", s,
+                         "\""));
       }
     }
   }
@@ -553,11 +549,10 @@ class Validator {
       int line = loc_.Nested("states", i, "name");
       if (reached.count(name) == 0) Add(line, name, "state is unreachable from the initial state");
       if (s.final()) continue;
-      bool has_exit = std::any_of(def_.actions().begin(), def_.actions().end(),
-                                  [&](const Action& a) {
-                                    return std::find(a.from().begin(), a.from().end(), name) !=
-                                           a.from().end();
-                                  });
+      bool has_exit =
+          std::any_of(def_.actions().begin(), def_.actions().end(), [&](const Action& a) {
+            return std::find(a.from().begin(), a.from().end(), name) != a.from().end();
+          });
       if (!has_exit) Add(line, name, "non-final state has no outgoing action");
     }
   }
@@ -649,7 +644,8 @@ absl::Status DefinitionRegistry::Add(std::shared_ptr<const Definition> def) {
   if (def == nullptr) return absl::InvalidArgumentError("null definition");
   auto key = std::make_pair(def->name(), def->version());
   if (defs_.count(key) > 0) {
-    return absl::AlreadyExistsError(absl::StrCat("workflow ", def->key(), " is already registered"));
+    return absl::AlreadyExistsError(
+        absl::StrCat("workflow ", def->key(), " is already registered"));
   }
   defs_.emplace(std::move(key), std::move(def));
   return absl::OkStatus();

@@ -8,8 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
@@ -131,7 +131,9 @@ class Core {
 
   absl::Time StartInstant(const Timer& spec, const CaseSnapshot& c, absl::Time now) const {
     const std::string& s = spec.starts_at();
-    if (s == "receipt") return c.unit_received_at;
+    if (s == "receipt") {
+      return c.unit_received_at == absl::Time() ? c.received_at : c.unit_received_at;
+    }
     if (absl::StartsWith(s, kFieldStartPrefix)) {
       auto it = c.attributes.find(s.substr(sizeof(kFieldStartPrefix) - 1));
       if (it != c.attributes.end()) {
@@ -152,7 +154,8 @@ class Core {
     TimerState t;
     t.name = spec.name();
     t.started_at = StartInstant(spec, c, now);
-    t.deadline = cal_.Compute(t.started_at, spec.length(), spec.day_kind(), !spec.no_roll_forward());
+    t.deadline =
+        cal_.Compute(t.started_at, spec.length(), spec.day_kind(), !spec.no_roll_forward());
     t.warn_at = WarnAt(spec, t.started_at, t.deadline);
     t.warned = spec.warning_lead_days() <= 0;  // no warning owed
     return t;
@@ -237,17 +240,15 @@ class Core {
           "the case is in state \"", c.state, "\", which workflow ", def_.key(), " does not have"));
     }
     if (state->final()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("case is final (state \"", c.state, "\")"));
+      return absl::FailedPreconditionError(absl::StrCat("case is final (state \"", c.state, "\")"));
     }
     if (!Contains(a.from(), c.state)) {
-      return absl::FailedPreconditionError(absl::StrCat("action \"", a.name(),
-                                                        "\" is not allowed in state \"",
-                                                        c.state, "\""));
+      return absl::FailedPreconditionError(
+          absl::StrCat("action \"", a.name(), "\" is not allowed in state \"", c.state, "\""));
     }
     if (!HasRole(a, actor.role)) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "role ", xinfang::v1::Role_Name(actor.role), " may not take action \"", a.name(), "\""));
+      return absl::PermissionDeniedError(absl::StrCat("role ", xinfang::v1::Role_Name(actor.role),
+                                                      " may not take action \"", a.name(), "\""));
     }
     if (absl::Status s = CheckScope(c, a, actor, org); !s.ok()) return s;
     for (const std::string& f : a.requires_flags()) {
@@ -265,9 +266,9 @@ class Core {
     for (const xinfang::v1::ValueGuard& g : a.requires_values()) {
       std::string value = AttributeValue(c, g.attribute());
       if (!Contains(g.any_of(), value)) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "action \"", a.name(), "\" requires ", g.attribute(), " to be one of [",
-            absl::StrJoin(g.any_of(), ", "), "]; it is \"", value, "\""));
+        return absl::FailedPreconditionError(
+            absl::StrCat("action \"", a.name(), "\" requires ", g.attribute(), " to be one of [",
+                         absl::StrJoin(g.any_of(), ", "), "]; it is \"", value, "\""));
       }
     }
     if (!a.within_timer().empty()) {
@@ -277,9 +278,9 @@ class Core {
             absl::StrCat("window \"", a.within_timer(), "\" is not open"));
       }
       if (!t->suspended_at.has_value() && now >= t->deadline.due_at) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("window \"", a.within_timer(), "\" closed at the end of ",
-                         DayString(t->deadline.due_day)));
+        return absl::FailedPreconditionError(absl::StrCat("window \"", a.within_timer(),
+                                                          "\" closed at the end of ",
+                                                          DayString(t->deadline.due_day)));
       }
     }
     if (HasEffect(a, xinfang::v1::EFFECT_EXTEND_TIMER)) {
@@ -308,9 +309,9 @@ class Core {
     if (actor.role == xinfang::v1::ROLE_SYSTEM) return absl::OkStatus();
     auto must_be = [&](const std::string& unit, const char* what) -> absl::Status {
       if (!unit.empty() && actor.unit == unit) return absl::OkStatus();
-      return absl::PermissionDeniedError(absl::StrCat(
-          "action \"", a.name(), "\" must come from the case's ", what, " (",
-          unit.empty() ? "none" : unit, "), not from unit \"", actor.unit, "\""));
+      return absl::PermissionDeniedError(
+          absl::StrCat("action \"", a.name(), "\" must come from the case's ", what, " (",
+                       unit.empty() ? "none" : unit, "), not from unit \"", actor.unit, "\""));
     };
     switch (a.scope()) {
       case xinfang::v1::UNIT_SCOPE_ANY:
@@ -327,8 +328,8 @@ class Core {
           return absl::OkStatus();
         }
         return absl::PermissionDeniedError(absl::StrCat(
-            "action \"", a.name(), "\" must come from the responsible unit \"",
-            c.responsible_unit, "\" or a unit above it, not from \"", actor.unit, "\""));
+            "action \"", a.name(), "\" must come from the responsible unit \"", c.responsible_unit,
+            "\" or a unit above it, not from \"", actor.unit, "\""));
     }
   }
 
@@ -354,14 +355,13 @@ class Core {
     }
     std::optional<size_t> note_length = Utf8Length(req.note);
     if (!note_length.has_value() || *note_length > kDefaultMaxTextLength) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "note: must be valid UTF-8 of at most ", kDefaultMaxTextLength, " characters"));
+      return absl::InvalidArgumentError(absl::StrCat("note: must be valid UTF-8 of at most ",
+                                                     kDefaultMaxTextLength, " characters"));
     }
     return absl::OkStatus();
   }
 
-  static absl::Status CheckText(const std::string& name, const std::string& value,
-                                int max_length) {
+  static absl::Status CheckText(const std::string& name, const std::string& value, int max_length) {
     std::optional<size_t> length = Utf8Length(value);
     if (!length.has_value()) return FieldError(name, "not valid UTF-8");
     if (absl::StripAsciiWhitespace(value).empty()) {
@@ -385,14 +385,21 @@ class Core {
         if (!day.has_value()) return FieldError(name, "not a date (YYYY-MM-DD)");
         absl::CivilDay today = cal_.LocalDay(now);
         if (*day > today) {
-          return FieldError(name, absl::StrCat(value, " is in the future (today is ",
-                                               DayString(today), ")"));
+          return FieldError(
+              name, absl::StrCat(value, " is in the future (today is ", DayString(today), ")"));
         }
-        absl::CivilDay entered = cal_.LocalDay(c.state_entered_at);
-        if (*day < entered) {
-          return FieldError(name, absl::StrCat(value, " is before ", DayString(entered),
-                                               ", when the case entered state \"", c.state,
-                                               "\""));
+        if (c.state_entered_at != absl::Time()) {
+          absl::CivilDay entered = cal_.LocalDay(c.state_entered_at);
+          if (*day < entered) {
+            return FieldError(name,
+                              absl::StrCat(value, " is before ", DayString(entered),
+                                           ", when the case entered state \"", c.state, "\""));
+          }
+        }
+        if (name == "served_on" && HasEffect(a, xinfang::v1::EFFECT_SET_SERVED) &&
+            c.decided_at.has_value() && *day < cal_.LocalDay(*c.decided_at)) {
+          return FieldError(name, absl::StrCat(value, " is before the decision (",
+                                               DayString(cal_.LocalDay(*c.decided_at)), ")"));
         }
         return absl::OkStatus();
       }
@@ -410,9 +417,9 @@ class Core {
         return absl::OkStatus();
       case xinfang::v1::FIELD_TYPE_DAYS: {
         int days = 0;
-        bool digits = !value.empty() && value.size() <= 6 &&
-                      std::all_of(value.begin(), value.end(),
-                                  [](char ch) { return ch >= '0' && ch <= '9'; });
+        bool digits =
+            !value.empty() && value.size() <= 6 &&
+            std::all_of(value.begin(), value.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
         if (!digits || !absl::SimpleAtoi(value, &days)) {
           return FieldError(name, "not a whole number of days");
         }
@@ -449,9 +456,9 @@ class Core {
     if (HasEffect(a, xinfang::v1::EFFECT_ASSIGN_OFFICER)) {
       auto it = req.fields.find("officer");
       if (it != req.fields.end() && c.conflicted_accounts.count(it->second) > 0) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("Art. 28: \"", it->second,
-                         "\" declared a conflict of interest in this case and may not be assigned"));
+        return absl::FailedPreconditionError(absl::StrCat(
+            "Art. 28: \"", it->second,
+            "\" declared a conflict of interest in this case and may not be assigned"));
       }
     }
     if (absl::Status s = CheckFields(c, a, req, now); !s.ok()) return s;
@@ -513,8 +520,7 @@ class Core {
           std::optional<std::string> parent = org.Parent(c.responsible_unit);
           if (!parent.has_value()) {
             return absl::FailedPreconditionError(absl::StrCat(
-                "review goes to the next-higher body, and \"", c.responsible_unit,
-                "\" has none"));
+                "review goes to the next-higher body, and \"", c.responsible_unit, "\" has none"));
           }
           n.review_unit = *parent;
           break;
@@ -523,9 +529,9 @@ class Core {
           std::optional<std::string> parent;
           if (!c.review_unit.empty()) parent = org.Parent(c.review_unit);
           if (!parent.has_value()) {
-            return absl::FailedPreconditionError(absl::StrCat(
-                "re-check goes to the body above the review unit, and \"", c.review_unit,
-                "\" has none"));
+            return absl::FailedPreconditionError(
+                absl::StrCat("re-check goes to the body above the review unit, and \"",
+                             c.review_unit, "\" has none"));
           }
           n.recheck_unit = *parent;
           break;
@@ -535,9 +541,9 @@ class Core {
           break;
         case xinfang::v1::EFFECT_NOTIFY_PETITIONER:
           if (!c.anonymous) {
-            d.notices.push_back(Notice{"petitioner", "",
-                                       absl::StrCat(a.title().empty() ? a.name() : a.title(),
-                                                    NoticeDetails(req))});
+            d.notices.push_back(
+                Notice{"petitioner", "",
+                       absl::StrCat(a.title().empty() ? a.name() : a.title(), NoticeDetails(req))});
           }
           break;
         default:  // timer effects: after the timers are reconciled below
@@ -566,8 +572,8 @@ class Core {
       const Timer* spec = def_.FindTimer(a.timer());
       TimerState* t = MutableTimer(n, a.timer());
       if (spec == nullptr || t == nullptr) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "action \"", a.name(), "\": timer \"", a.timer(), "\" is not running after it"));
+        return absl::FailedPreconditionError(absl::StrCat("action \"", a.name(), "\": timer \"",
+                                                          a.timer(), "\" is not running after it"));
       }
       if (HasEffect(a, xinfang::v1::EFFECT_EXTEND_TIMER)) {
         int days = 0;
@@ -582,8 +588,8 @@ class Core {
       if (HasEffect(a, xinfang::v1::EFFECT_RESUME_TIMER)) Resume(*spec, *t, now);
     }
 
-    d.events.push_back(Event{a.event_kind().empty() ? a.name() : a.event_kind(), a.name(),
-                             c.state, n.state, req.fields, req.note});
+    d.events.push_back(Event{a.event_kind().empty() ? a.name() : a.event_kind(), a.name(), c.state,
+                             n.state, req.fields, req.note});
     DiffTimers(c, n, d);
     d.next = std::move(n);
     return d;
@@ -662,9 +668,9 @@ class Core {
         }
         t->rung = r.rung();
         std::string recipient = Recipient(r.notify(), n, org);
-        timer_event("escalated", {{"rung", absl::StrCat(r.rung())},
-                                  {"notify", r.notify()},
-                                  {"recipient", recipient}});
+        timer_event(
+            "escalated",
+            {{"rung", absl::StrCat(r.rung())}, {"notify", r.notify()}, {"recipient", recipient}});
         d.notices.push_back(Notice{
             r.notify(), recipient,
             absl::StrCat(title, ": overdue since the end of ", due_day, "; escalation rung ",
@@ -677,9 +683,9 @@ class Core {
       req.note = absl::StrCat("timer ", name, " expired at the end of ", due_day);
       absl::StatusOr<Decision> expiry = Apply(n, req, SystemActor(), now, org);
       if (!expiry.ok()) {
-        return absl::Status(expiry.status().code(),
-                            absl::StrCat("expiry action of timer \"", name,
-                                         "\": ", expiry.status().message()));
+        return absl::Status(
+            expiry.status().code(),
+            absl::StrCat("expiry action of timer \"", name, "\": ", expiry.status().message()));
       }
       for (Event& e : expiry->events) d.events.push_back(std::move(e));
       for (Notice& x : expiry->notices) d.notices.push_back(std::move(x));
@@ -752,8 +758,8 @@ Engine::Engine(std::shared_ptr<const Definition> definition, const Calendar& cal
 absl::StatusOr<Decision> Engine::Start(const CaseStart& start, const Actor& actor,
                                        absl::Time now) const {
   if (start.received_at > now) {
-    return absl::InvalidArgumentError(absl::StrCat("received_at ", Rfc3339(start.received_at),
-                                                   " is after now ", Rfc3339(now)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("received_at ", Rfc3339(start.received_at), " is after now ", Rfc3339(now)));
   }
   if (!IsIdentifier(start.registering_unit)) {
     return absl::InvalidArgumentError("registering_unit: required");
@@ -783,8 +789,8 @@ absl::StatusOr<Decision> Engine::Start(const CaseStart& start, const Actor& acto
   return d;
 }
 
-std::vector<const xinfang::v1::Action*> Engine::Available(const CaseSnapshot& c,
-                                                          const Actor& actor, absl::Time now,
+std::vector<const xinfang::v1::Action*> Engine::Available(const CaseSnapshot& c, const Actor& actor,
+                                                          absl::Time now,
                                                           const OrgTree& org) const {
   std::vector<const xinfang::v1::Action*> out;
   Core core(*definition_, calendar_);
@@ -815,16 +821,16 @@ absl::StatusOr<Decision> Engine::Migrate(const CaseSnapshot& c, const Engine& to
   const Definition& def = to.definition();
   for (const auto& [from, target] : mapping) {
     if (def.FindState(target) == nullptr) {
-      return absl::FailedPreconditionError(absl::StrCat("migration maps state \"", from,
-                                                        "\" to \"", target, "\", which ",
-                                                        def.key(), " does not have"));
+      return absl::FailedPreconditionError(absl::StrCat("migration maps state \"", from, "\" to \"",
+                                                        target, "\", which ", def.key(),
+                                                        " does not have"));
     }
   }
   auto it = mapping.find(c.state);
   std::string state = it == mapping.end() ? c.state : it->second;
   if (def.FindState(state) == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "state \"", state, "\" does not exist in ", def.key(), ": map it to one that does"));
+    return absl::FailedPreconditionError(absl::StrCat("state \"", state, "\" does not exist in ",
+                                                      def.key(), ": map it to one that does"));
   }
   Decision d;
   CaseSnapshot n = c;
@@ -859,7 +865,8 @@ absl::StatusOr<CaseSnapshot> Replay(const Engine& engine, const std::vector<Reco
     absl::StatusOr<Decision> d;
     switch (step.kind) {
       case RecordedStep::Kind::kStart:
-        if (i != 0) return absl::InvalidArgumentError(absl::StrCat("replay step ", i, ": a second start"));
+        if (i != 0)
+          return absl::InvalidArgumentError(absl::StrCat("replay step ", i, ": a second start"));
         d = engine.Start(step.start, step.actor, step.at);
         break;
       case RecordedStep::Kind::kAction:
@@ -890,20 +897,20 @@ absl::Status CheckAdmissible(const NewMatter& matter, const std::vector<PriorCas
   for (const PriorCase& p : priors) {
     if (!SameMatter(matter, p)) continue;
     if (p.flags.count("final_after_recheck") > 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "final after re-check: the same matter was finally decided in case ", p.tracking_number,
-          " and is not accepted again"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("final after re-check: the same matter was finally decided in case ",
+                       p.tracking_number, " and is not accepted again"));
     }
   }
   for (const PriorCase& p : priors) {
     if (!SameMatter(matter, p) || !p.open) continue;
     bool in_time = !p.overdue && (!p.due_at.has_value() || now < *p.due_at);
-    bool higher = p.responsible_unit != matter.unit && org.IsWithin(p.responsible_unit, matter.unit);
+    bool higher =
+        p.responsible_unit != matter.unit && org.IsWithin(p.responsible_unit, matter.unit);
     if (in_time && higher) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "Art. 19: the same matter is open and within its time limits in case ",
-          p.tracking_number, " at unit \"", p.responsible_unit,
-          "\"; a higher body does not accept it"));
+          "Art. 19: the same matter is open and within its time limits in case ", p.tracking_number,
+          " at unit \"", p.responsible_unit, "\"; a higher body does not accept it"));
     }
   }
   return absl::OkStatus();
@@ -922,8 +929,7 @@ PriorCase SummarizeCase(const Definition& definition, const CaseSnapshot& c,
   p.responsible_unit = c.responsible_unit;
   if (s != nullptr && s->stage() == xinfang::v1::STAGE_REVIEW && !c.review_unit.empty()) {
     p.responsible_unit = c.review_unit;
-  } else if (s != nullptr && s->stage() == xinfang::v1::STAGE_RECHECK &&
-             !c.recheck_unit.empty()) {
+  } else if (s != nullptr && s->stage() == xinfang::v1::STAGE_RECHECK && !c.recheck_unit.empty()) {
     p.responsible_unit = c.recheck_unit;
   }
   p.flags = c.flags;

@@ -69,12 +69,14 @@ struct CaseSnapshot {
   int workflow_version = 0;
   std::string state;
   // When the case entered `state` (set on every change of state, not by an
-  // action that stays in the same state). DATE fields may not precede its day.
+  // action that stays in the same state). DATE fields may not precede its
+  // day. absl::Time() (unset, e.g. not stored) skips that bound; served_on is
+  // still bounded by decided_at.
   absl::Time state_entered_at;
   absl::Time received_at;
   // When the responsible unit received the matter: received_at, or the time it
   // was forwarded/assigned to the unit or returned to it. "receipt" timers
-  // count from it.
+  // count from it; absl::Time() (unset, e.g. not stored) means received_at.
   absl::Time unit_received_at;
   bool anonymous = false;
   std::set<std::string> flags;
@@ -130,11 +132,15 @@ struct ActionRequest {
 
 // An event to append to the case's history.
 struct Event {
-  std::string kind;    // "registered", the action's event_kind, "deadline_warning", "deadline_overdue", "escalated", ...
+  // "registered", the action's event_kind (default: its name), "deadline_warning",
+  // "deadline_overdue", "escalated", "migrated".
+  std::string kind;
   std::string action;  // the action taken, empty for timer events
   std::string from_state;
   std::string to_state;
-  std::map<std::string, std::string> fields;  // the action's fields; timer events: timer, rung, due_day
+  // The action's fields; timer events: timer, due_day (+ rung, notify,
+  // recipient for "escalated"); "migrated": from_workflow, to_workflow.
+  std::map<std::string, std::string> fields;
   std::string note;
   friend bool operator==(const Event&, const Event&) = default;
 };

@@ -633,6 +633,12 @@ TEST_F(EngineTest, WindowsStartAtServiceNotAtDecision) {
               StatusIs(kInvalidArgument, HasSubstr("fields.served_on: 2025-03-09 is before")));
   EXPECT_THAT(l.Do("serve", {{"served_on", "2025-03-15"}}, clerk, At(2025, 3, 14)),
               StatusIs(kInvalidArgument, HasSubstr("in the future")));
+  // A snapshot loaded without state_entered_at still keeps served_on after the decision.
+  CaseSnapshot loaded = l.c;
+  loaded.state_entered_at = absl::Time();
+  EXPECT_THAT(engine().Apply(loaded, {"serve", {{"served_on", "2025-03-09"}}, ""}, clerk,
+                             At(2025, 3, 14), Org()),
+              StatusIs(kInvalidArgument, HasSubstr("before the decision")));
   l.Must("serve", {{"served_on", "2025-03-12"}}, clerk, At(2025, 3, 14));
   EXPECT_EQ(l.c.served_at, At(2025, 3, 12, 0));
   EXPECT_EQ(l.Timer("evaluation").started_at, At(2025, 3, 12, 0));
@@ -805,6 +811,15 @@ TEST_F(EngineTest, ObjectionWithinFiveWorkingDaysOfTheForwardedMatter) {
   EXPECT_EQ(refused.c.FindTimer("objection"), nullptr);
   EXPECT_THAT(refused.Do("object", {{"reasons", "again"}}, Clerk("dist"), At(2025, 10, 11, 10)),
               StatusIs(kFailedPrecondition, HasSubstr("objected")));
+
+  // A snapshot loaded without unit_received_at counts "receipt" from received_at.
+  CaseSnapshot loaded = refused.c;
+  loaded.unit_received_at = absl::Time();
+  loaded.timers.clear();
+  absl::StatusOr<Decision> again = Engine::Migrate(loaded, engine(), {}, At(2025, 10, 12));
+  ASSERT_THAT(again, IsOk());
+  ASSERT_NE(again->next.FindTimer("intake_notice"), nullptr);
+  EXPECT_EQ(again->next.FindTimer("intake_notice")->started_at, At(2025, 9, 24, 9));
 
   l.Must("objection_agreed", {}, Head("city"), At(2025, 10, 11, 9));
   EXPECT_EQ(l.c.state, "registered");
