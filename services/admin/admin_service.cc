@@ -40,6 +40,7 @@ grpc::Status AdminServiceImpl::AdvanceClock(grpc::ServerContext* ctx,
                  }
                  xinfang::v1::AdvanceClockResponse r;
                  *r.mutable_now() = ToProto(clock->Advance(absl::Seconds(req->seconds())));
+                 core_.ClockAdvanced();
                  return r;
                });
 }

@@ -25,6 +25,8 @@ constexpr Setting kSettings[] = {
     {"production", "XINFANG_PRODUCTION"},
     {"max-receipt-age-days", "XINFANG_MAX_RECEIPT_AGE_DAYS"},
     {"drain-timeout-seconds", "XINFANG_DRAIN_TIMEOUT_SECONDS"},
+    {"sweep-interval-ms", "XINFANG_SWEEP_INTERVAL_MS"},
+    {"sweep-batch", "XINFANG_SWEEP_BATCH"},
 };
 
 absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& value,
@@ -84,6 +86,16 @@ absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& 
       return bad(absl::StrCat("'", value, "' is not a number of seconds from 0 to 3600"));
     }
     c.drain_timeout = absl::Seconds(secs);
+  } else if (name == "sweep-interval-ms") {
+    int ms = 0;
+    if (!absl::SimpleAtoi(value, &ms) || ms < 0 || ms > 3600000) {
+      return bad(absl::StrCat("'", value, "' is not a number of milliseconds from 0 to 3600000"));
+    }
+    c.sweep_interval = absl::Milliseconds(ms);
+  } else if (name == "sweep-batch") {
+    if (!absl::SimpleAtoi(value, &c.sweep_batch) || c.sweep_batch < 1 || c.sweep_batch > 10000) {
+      return bad(absl::StrCat("'", value, "' is not a number from 1 to 10000"));
+    }
   }
   return absl::OkStatus();
 }
@@ -159,6 +171,9 @@ std::string ServerUsage(const std::string& program) {
       "                                                  instant; enables AdminService.AdvanceClock\n"
       "  --production               XINFANG_PRODUCTION   refuse the simulated clock\n"
       "  --max-receipt-age-days N   XINFANG_MAX_RECEIPT_AGE_DAYS  how far back a receipt time may be, default 30\n"
+      "  --sweep-interval-ms N      XINFANG_SWEEP_INTERVAL_MS  timer sweeper period, default 1000; 0 turns\n"
+      "                                                  the sweeper off in this process\n"
+      "  --sweep-batch N            XINFANG_SWEEP_BATCH  cases per sweeper transaction, default 200\n"
       "  --migrate-only                                  apply the migrations and exit\n"
       "  --drain-timeout-seconds N  XINFANG_DRAIN_TIMEOUT_SECONDS  SIGTERM grace for in-flight calls, default 10\n");
 }

@@ -26,6 +26,8 @@ struct ServerConfig {
   bool production = false;               // --production / XINFANG_PRODUCTION=1
   absl::Duration max_receipt_age = absl::Hours(24 * 30);  // --max-receipt-age-days
   absl::Duration drain_timeout = absl::Seconds(10);       // --drain-timeout-seconds
+  absl::Duration sweep_interval = absl::Seconds(1);  // --sweep-interval-ms; 0: no sweeper
+  int sweep_batch = 200;                              // --sweep-batch: cases per transaction
   bool migrate_only = false;             // --migrate-only: apply migrations and exit
   bool help = false;
 };

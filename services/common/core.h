@@ -4,7 +4,9 @@
 #ifndef XINFANG_SERVICES_COMMON_CORE_H_
 #define XINFANG_SERVICES_COMMON_CORE_H_
 
+#include <functional>
 #include <map>
+#include <vector>
 #include <memory>
 #include <string>
 
@@ -43,6 +45,14 @@ class Core {
   // The engine new cases start with (latest version of kDefaultWorkflow).
   const workflow::Engine& DefaultEngine() const { return *default_engine_; }
 
+  // Called (synchronously, in registration order) after AdminService moves
+  // the simulated clock, so that e.g. the sweeper acts on the moved time
+  // before the call returns. Register before serving starts.
+  void AddClockListener(std::function<void()> listener) { clock_listeners_.push_back(std::move(listener)); }
+  void ClockAdvanced() const {
+    for (const auto& l : clock_listeners_) l();
+  }
+
   // The organisation tree as it is now in the database.
   absl::StatusOr<std::shared_ptr<const workflow::MapOrgTree>> Org();
   absl::StatusOr<bool> UnitExists(const std::string& code);
@@ -58,6 +68,7 @@ class Core {
   const workflow::Engine* default_engine_ = nullptr;
   std::unique_ptr<storage::Pool> pool_;
   std::unique_ptr<storage::CaseStore> store_;
+  std::vector<std::function<void()>> clock_listeners_;
 };
 
 // The data directory used when --data-dir is not given.

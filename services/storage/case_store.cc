@@ -500,6 +500,23 @@ absl::StatusOr<CaseRecord> CaseStore::Apply(int64_t id, int64_t expected_version
   auto lease = pool_.Acquire();
   if (!lease.ok()) return lease.status();
   soci::session& s = lease->session();
+  try {
+    soci::transaction tx(s);
+    absl::Status written = WriteDecision(s, id, expected_version, decision, actor, now);
+    if (!written.ok()) {
+      tx.rollback();
+      return written;
+    }
+    tx.commit();
+    return LoadCase(s, "id", "", id, engine_for_);
+  } catch (...) {
+    return StatusFromCurrentException("applying a change to a case");
+  }
+}
+
+absl::Status CaseStore::WriteDecision(soci::session& s, int64_t id, int64_t expected_version,
+                                      const workflow::Decision& decision,
+                                      const workflow::Actor& actor, absl::Time now) {
   const CaseSnapshot& snap = decision.next;
   const workflow::Engine* engine = engine_for_(snap.workflow, snap.workflow_version);
   if (engine == nullptr) {
@@ -507,49 +524,109 @@ absl::StatusOr<CaseRecord> CaseStore::Apply(int64_t id, int64_t expected_version
         absl::StrCat("no engine for ", snap.workflow, "@", snap.workflow_version));
   }
   const xinfang::v1::State* state = engine->definition().FindState(snap.state);
+  long long case_id = id;
+  long long expected = expected_version;
+  long long new_version = 0;
+  const int stage = state != nullptr ? static_cast<int>(state->stage()) : 0;
+  const int final = state != nullptr && state->final() ? 1 : 0;
+  OptTime accepted(snap.accepted_at), decided(snap.decided_at), served(snap.served_at),
+      closed(snap.closed_at);
+  const std::string flags = JoinSet(snap.flags);
+  const std::string conflicted = JoinSet(snap.conflicted_accounts);
+  const std::string attributes = JsonObject(snap.attributes);
+  long long now_us = ToMicros(now);
+  s << kUpdateCase, soci::use(snap.state, "state"), soci::use(stage, "stage"),
+      soci::use(final, "final"), soci::use(snap.responsible_unit, "responsible_unit"),
+      soci::use(snap.forwarder_unit, "forwarder_unit"), soci::use(snap.review_unit, "review_unit"),
+      soci::use(snap.recheck_unit, "recheck_unit"), soci::use(snap.case_officer, "case_officer"),
+      soci::use(accepted.us, accepted.ind, "accepted_at"),
+      soci::use(decided.us, decided.ind, "decided_at"),
+      soci::use(served.us, served.ind, "served_at"), soci::use(closed.us, closed.ind, "closed_at"),
+      soci::use(snap.outcome, "outcome"), soci::use(snap.evaluation, "evaluation"),
+      soci::use(flags, "flags"), soci::use(attributes, "attributes"),
+      soci::use(conflicted, "conflicted"), soci::use(now_us, "now"), soci::use(case_id, "id"),
+      soci::use(expected, "expected"), soci::into(new_version);
+  if (!s.got_data()) {
+    long long current = 0;
+    s << "SELECT version FROM cases WHERE id = :id", soci::use(case_id, "id"),
+        soci::into(current);
+    if (!s.got_data()) return absl::NotFoundError(absl::StrCat("case ", id, " not found"));
+    return absl::AbortedError(absl::StrCat("case ", id, " is at version ", current, ", not ",
+                                           expected_version, ": read it again and retry"));
+  }
+  AppendEvents(s, case_id, decision.events, actor, now);
+  ReplaceTimers(s, case_id, snap, engine);
+  s << kNotify, soci::use(case_id, "id");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SweepResult> CaseStore::SweepDue(absl::Time now, int batch, const Decide& decide) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  soci::session& s = lease->session();
+  SweepResult result;
   try {
     soci::transaction tx(s);
-    long long case_id = id;
-    long long expected = expected_version;
-    long long new_version = 0;
-    const int stage = state != nullptr ? static_cast<int>(state->stage()) : 0;
-    const int final = state != nullptr && state->final() ? 1 : 0;
-    OptTime accepted(snap.accepted_at), decided(snap.decided_at), served(snap.served_at),
-        closed(snap.closed_at);
-    const std::string flags = JoinSet(snap.flags);
-    const std::string conflicted = JoinSet(snap.conflicted_accounts);
-    const std::string attributes = JsonObject(snap.attributes);
     long long now_us = ToMicros(now);
-    s << kUpdateCase, soci::use(snap.state, "state"), soci::use(stage, "stage"),
-        soci::use(final, "final"), soci::use(snap.responsible_unit, "responsible_unit"),
-        soci::use(snap.forwarder_unit, "forwarder_unit"),
-        soci::use(snap.review_unit, "review_unit"), soci::use(snap.recheck_unit, "recheck_unit"),
-        soci::use(snap.case_officer, "case_officer"),
-        soci::use(accepted.us, accepted.ind, "accepted_at"),
-        soci::use(decided.us, decided.ind, "decided_at"),
-        soci::use(served.us, served.ind, "served_at"),
-        soci::use(closed.us, closed.ind, "closed_at"), soci::use(snap.outcome, "outcome"),
-        soci::use(snap.evaluation, "evaluation"), soci::use(flags, "flags"),
-        soci::use(attributes, "attributes"), soci::use(conflicted, "conflicted"),
-        soci::use(now_us, "now"), soci::use(case_id, "id"), soci::use(expected, "expected"),
-        soci::into(new_version);
-    if (!s.got_data()) {
-      tx.rollback();
-      long long current = 0;
-      s << "SELECT version FROM cases WHERE id = :id", soci::use(case_id, "id"),
-          soci::into(current);
-      if (!s.got_data()) return absl::NotFoundError(absl::StrCat("case ", id, " not found"));
-      return absl::AbortedError(absl::StrCat("case ", id, " is at version ", current,
-                                             ", not ", expected_version,
-                                             ": read it again and retry"));
+    std::vector<long long> ids;
+    {
+      // Lock the cases (not the timer rows): every writer locks the case row
+      // first, so sweepers and casework never deadlock; SKIP LOCKED lets
+      // several sweepers share the work.
+      long long id = 0;
+      soci::statement st =
+          (s.prepare << R"sql(SELECT c.id FROM cases c
+                               WHERE c.id IN (SELECT t.case_id FROM case_timers t
+                                               WHERE t.next_fire_at <= xf_ts(:now)
+                                               ORDER BY t.next_fire_at LIMIT :lim)
+                               ORDER BY c.id
+                               FOR UPDATE OF c SKIP LOCKED)sql",
+           soci::use(now_us, "now"), soci::use(batch, "lim"), soci::into(id));
+      st.execute();
+      while (st.fetch()) ids.push_back(id);
     }
-    AppendEvents(s, case_id, decision.events, actor, now);
-    ReplaceTimers(s, case_id, snap, engine);
-    s << kNotify, soci::use(case_id, "id");
+    for (long long id : ids) {
+      auto rec = LoadCase(s, "id", "", id, engine_for_);
+      if (!rec.ok()) return rec.status();
+      std::vector<std::string> due;
+      std::string name;
+      soci::statement st = (s.prepare << R"sql(SELECT name FROM case_timers
+                                                 WHERE case_id = :id AND next_fire_at <= xf_ts(:now)
+                                                 ORDER BY next_fire_at, name)sql",
+                            soci::use(id, "id"), soci::use(now_us, "now"), soci::into(name));
+      st.execute();
+      while (st.fetch()) due.push_back(name);
+      auto decision = decide(*rec, due);
+      if (!decision.ok()) {
+        ++result.failed;
+        result.last_error = decision.status();
+        continue;
+      }
+      const workflow::Actor system{"system", xinfang::v1::ROLE_SYSTEM, ""};
+      if (auto w = WriteDecision(s, id, rec->version, *decision, system, now); !w.ok()) {
+        return w;
+      }
+      ++result.cases;
+      result.events += static_cast<int>(decision->events.size());
+    }
     tx.commit();
-    return LoadCase(s, "id", "", case_id, engine_for_);
+    return result;
   } catch (...) {
-    return StatusFromCurrentException("applying a change to a case");
+    return StatusFromCurrentException("firing due timers");
+  }
+}
+
+absl::StatusOr<std::optional<absl::Time>> CaseStore::NextFireAt() {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  try {
+    long long us = 0;
+    soci::indicator ind = soci::i_null;
+    lease->session() << "SELECT xf_us(min(next_fire_at)) FROM case_timers", soci::into(us, ind);
+    if (ind == soci::i_null) return std::optional<absl::Time>();
+    return std::optional<absl::Time>(FromMicros(us));
+  } catch (...) {
+    return StatusFromCurrentException("reading the next deadline");
   }
 }
 

@@ -86,6 +86,13 @@ struct DueRow {
   workflow::TimerState timer;
 };
 
+struct SweepResult {
+  int cases = 0;   // cases whose due timers were fired and applied
+  int events = 0;  // events appended
+  int failed = 0;  // cases the decide callback refused (left untouched)
+  absl::Status last_error;
+};
+
 class CaseStore {
  public:
   // `engine_for` gives the engine of a workflow version (for timers' next
@@ -110,6 +117,20 @@ class CaseStore {
                                    const workflow::Decision& decision,
                                    const workflow::Actor& actor, absl::Time now);
 
+  // Decides what a case's due timers (names, earliest first) mean now.
+  using Decide = std::function<absl::StatusOr<workflow::Decision>(
+      const CaseRecord& c, const std::vector<std::string>& due_timers)>;
+
+  // Claims up to `batch` cases with timers due at `now` (FOR UPDATE SKIP
+  // LOCKED on the case rows, so concurrent sweepers never take the same
+  // case), asks `decide` for each, and applies every decision (as the
+  // "system" actor) in ONE transaction. A crash before the commit applies
+  // nothing; the timer rows record what has fired, so nothing fires twice.
+  absl::StatusOr<SweepResult> SweepDue(absl::Time now, int batch, const Decide& decide);
+
+  // The earliest instant any timer fires; nullopt when none.
+  absl::StatusOr<std::optional<absl::Time>> NextFireAt();
+
   // The case's events, oldest first.
   absl::StatusOr<std::vector<StoredEvent>> History(int64_t id);
 
@@ -129,6 +150,12 @@ class CaseStore {
   absl::StatusOr<bool> CategoryExists(const std::string& code);
 
  private:
+  // Updates the case row (version check), appends events, replaces timers,
+  // notifies: the body of every change, inside the caller's transaction.
+  absl::Status WriteDecision(soci::session& s, int64_t id, int64_t expected_version,
+                             const workflow::Decision& decision, const workflow::Actor& actor,
+                             absl::Time now);
+
   Pool& pool_;
   EngineLookup engine_for_;
 };

@@ -4,6 +4,15 @@
 
 namespace xinfang::supervision {
 
+SupervisionServiceImpl::SupervisionServiceImpl(Core& core) : core_(core) {
+  if (core.config().sweep_interval <= absl::ZeroDuration()) return;
+  sweeper_ = std::make_unique<Sweeper>(
+      core, SweeperOptions{core.config().sweep_batch, core.config().sweep_interval});
+  Sweeper* sweeper = sweeper_.get();
+  core.AddClockListener([sweeper] { (void)sweeper->SweepOnce(); });
+  sweeper_->Start();
+}
+
 grpc::Status SupervisionServiceImpl::ListDeadlines(grpc::ServerContext* ctx,
                                                    const xinfang::v1::ListDeadlinesRequest* req,
                                                    xinfang::v1::ListDeadlinesResponse* resp) {

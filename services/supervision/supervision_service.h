@@ -2,19 +2,24 @@
 #ifndef XINFANG_SERVICES_SUPERVISION_SUPERVISION_SERVICE_H_
 #define XINFANG_SERVICES_SUPERVISION_SUPERVISION_SERVICE_H_
 
+#include <memory>
+
 #include "services/common/core.h"
+#include "services/supervision/sweeper.h"
 #include "xinfang/v1/supervision.grpc.pb.h"
 
 namespace xinfang::supervision {
 
 class SupervisionServiceImpl final : public xinfang::v1::SupervisionService::Service {
  public:
-  explicit SupervisionServiceImpl(Core& core) : core_(core) {}
+  // Starts the timer sweeper unless config().sweep_interval is zero.
+  explicit SupervisionServiceImpl(Core& core);
   grpc::Status ListDeadlines(grpc::ServerContext* ctx, const xinfang::v1::ListDeadlinesRequest* req,
                              xinfang::v1::ListDeadlinesResponse* resp) override;
 
  private:
   Core& core_;
+  std::unique_ptr<Sweeper> sweeper_;
 };
 
 }  // namespace xinfang::supervision

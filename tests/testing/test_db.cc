@@ -103,6 +103,16 @@ TestDatabase::~TestDatabase() {
   }
 }
 
+void TestDatabase::Exec(const std::string& sql) const {
+  try {
+    soci::session s(soci::postgresql, Conninfo(url_));
+    s << sql;
+  } catch (const std::exception& e) {
+    std::cerr << "test harness: statement failed: " << sql << ": " << e.what() << "\n";
+    std::abort();
+  }
+}
+
 std::string TestDatabase::Query(const std::string& sql) const {
   try {
     soci::session s(soci::postgresql, Conninfo(url_));

@@ -23,6 +23,9 @@ class TestDatabase {
   // row as text ("" if none). Aborts on error.
   std::string Query(const std::string& sql) const;
 
+  // Runs SQL that returns no rows (DDL, DO blocks, bulk inserts). Aborts on error.
+  void Exec(const std::string& sql) const;
+
   // The admin URL of the cluster (…/postgres).
   static std::string AdminUrl();
 

@@ -1,0 +1,105 @@
+#include "services/supervision/sweeper.h"
+
+#include "absl/strings/str_cat.h"
+#include "services/common/log.h"
+
+namespace xinfang::supervision {
+
+Sweeper::Sweeper(Core& core, SweeperOptions options) : core_(core), options_(options) {}
+
+Sweeper::~Sweeper() { Stop(); }
+
+absl::StatusOr<workflow::Decision> Sweeper::Decide(const workflow::Engine& engine,
+                                                   const workflow::CaseSnapshot& c,
+                                                   const std::vector<std::string>& due,
+                                                   absl::Time now, const workflow::OrgTree& org) {
+  workflow::Decision total;
+  total.next = c;
+  for (const std::string& timer : due) {
+    auto d = engine.Fire(total.next, timer, now, org);
+    if (!d.ok()) return d.status();
+    total.next = std::move(d->next);
+    for (auto& e : d->events) total.events.push_back(std::move(e));
+    for (auto& t : d->timers_set) total.timers_set.push_back(std::move(t));
+    for (auto& t : d->timers_cancelled) total.timers_cancelled.push_back(std::move(t));
+    for (auto& n : d->notices) total.notices.push_back(std::move(n));
+  }
+  return total;
+}
+
+absl::StatusOr<int> Sweeper::SweepOnce() {
+  std::lock_guard<std::mutex> lock(sweep_mu_);
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  const absl::Time now = core_.clock().Now();
+  int handled = 0;
+  for (;;) {
+    auto result = core_.store().SweepDue(
+        now, options_.batch,
+        [&](const storage::CaseRecord& c,
+            const std::vector<std::string>& due) -> absl::StatusOr<workflow::Decision> {
+          const workflow::Engine* engine =
+              core_.EngineFor(c.snapshot.workflow, c.snapshot.workflow_version);
+          if (engine == nullptr) {
+            return absl::FailedPreconditionError(
+                absl::StrCat(c.tracking_number, ": workflow version not loaded"));
+          }
+          return Decide(*engine, c.snapshot, due, now, **org);
+        });
+    if (!result.ok()) return result.status();
+    if (result->failed > 0) {
+      LogWarn(absl::StrCat("sweeper: ", result->failed, " case(s) refused: ",
+                           result->last_error.message()));
+    }
+    handled += result->cases;
+    // Done when a batch found nothing it could apply.
+    if (result->cases == 0) break;
+  }
+  if (handled > 0) LogDebug(absl::StrCat("sweeper: fired timers of ", handled, " case(s)"));
+  return handled;
+}
+
+void Sweeper::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Sweeper::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Sweeper::Wake() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Sweeper::Loop() {
+  for (;;) {
+    auto swept = SweepOnce();
+    if (!swept.ok()) LogWarn(absl::StrCat("sweeper: ", swept.status().message()));
+    absl::Duration wait = options_.interval;
+    if (!core_.clock().simulated()) {
+      auto next = core_.store().NextFireAt();
+      if (next.ok() && next->has_value()) {
+        wait = std::max(absl::ZeroDuration(),
+                        std::min(wait, **next - core_.clock().Now() + absl::Milliseconds(5)));
+      }
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, absl::ToChronoMilliseconds(wait), [this] { return stop_ || woken_; });
+    if (stop_) return;
+    woken_ = false;
+  }
+}
+
+}  // namespace xinfang::supervision

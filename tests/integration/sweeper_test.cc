@@ -1,0 +1,347 @@
+// The timer sweeper against a real PostgreSQL, on driven clocks: warnings,
+// overdue marking and the escalation ladder fire exactly once, at the exact
+// instants, across processes and crashes.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "services/supervision/sweeper.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/test_server.h"
+
+extern char** environ;
+
+namespace xinfang {
+namespace {
+
+namespace v1 = xinfang::v1;
+using testing::Caller;
+using testing::IsOk;
+using testing::TestServer;
+
+const Caller kClerk{"clerk1", "intake_clerk", "prov.organs.office"};
+const Caller kOfficer{"officer1", "case_officer", "prov.organs.office"};
+const Caller kHead{"head1", "unit_head", "prov.organs.office"};
+const Caller kSupervisor{"sup1", "supervisor", "prov"};
+
+absl::TimeZone Shanghai() { return absl::FixedTimeZone(8 * 3600); }
+absl::Time Local(int y, int m, int d, int hh = 0, int mm = 0, int ss = 0) {
+  return absl::FromCivil(absl::CivilSecond(y, m, d, hh, mm, ss), Shanghai());
+}
+
+class SweeperTest : public ::testing::Test {
+ protected:
+  explicit SweeperTest(absl::Time start = Local(2026, 3, 2, 9)) : server_(start) {}
+
+  std::string Register(const std::string& request_id) {
+    v1::RegisterCaseRequest r;
+    r.set_request_id(request_id);
+    v1::CaseIntake* in = r.mutable_intake();
+    in->set_channel(v1::CHANNEL_CALL);
+    in->set_purpose(v1::PURPOSE_CLAIM);
+    in->set_category("wages.arrears");
+    in->set_summary("拖欠工资");
+    in->add_petitioners()->set_name(absl::StrCat("来电人", request_id));
+    v1::RegisterCaseResponse resp;
+    auto ctx = TestServer::Context(kClerk);
+    grpc::Status s = server_.intake()->RegisterCase(ctx.get(), r, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.case_().tracking_number();
+  }
+
+  void Act(const std::string& t, const std::string& action, const Caller& who,
+           std::map<std::string, std::string> fields = {}) {
+    v1::GetCaseRequest g;
+    g.mutable_case_()->set_tracking_number(t);
+    v1::GetCaseResponse gr;
+    auto gctx = TestServer::Context(who);
+    ASSERT_TRUE(server_.query()->GetCase(gctx.get(), g, &gr).ok());
+    v1::TakeActionRequest req;
+    req.mutable_case_()->set_tracking_number(t);
+    req.set_action(action);
+    req.set_expected_version(gr.case_().version());
+    for (const auto& [k, v] : fields) (*req.mutable_fields())[k] = v;
+    v1::TakeActionResponse resp;
+    auto ctx = TestServer::Context(who);
+    grpc::Status s = server_.casework()->TakeAction(ctx.get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << action << ": " << s.error_message();
+  }
+
+  // Moves the server's clock to `to` through AdminService (which sweeps).
+  void AdvanceTo(absl::Time to) {
+    const absl::Time now = server_.core().clock().Now();
+    ASSERT_GE(to, now);
+    v1::AdvanceClockRequest req;
+    req.set_seconds(absl::ToInt64Seconds(to - now));
+    v1::AdvanceClockResponse resp;
+    auto ctx = TestServer::Context(kSupervisor);
+    ASSERT_TRUE(server_.admin()->AdvanceClock(ctx.get(), req, &resp).ok());
+  }
+
+  // "kind" or "kind:rung" of the timer events of case `t` for `timer`.
+  std::vector<std::string> TimerEvents(const std::string& t, const std::string& timer) {
+    v1::GetHistoryRequest req;
+    req.mutable_case_()->set_tracking_number(t);
+    v1::GetHistoryResponse resp;
+    auto ctx = TestServer::Context(kSupervisor);
+    EXPECT_TRUE(server_.query()->GetHistory(ctx.get(), req, &resp).ok());
+    std::vector<std::string> out;
+    for (const auto& e : resp.events()) {
+      auto it = e.fields().find("timer");
+      if (it == e.fields().end() || it->second != timer || e.action() != "") continue;
+      auto rung = e.fields().find("rung");
+      out.push_back(rung == e.fields().end() ? e.kind() : absl::StrCat(e.kind(), ":", rung->second));
+    }
+    return out;
+  }
+
+  TestServer server_;
+};
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+// An untouched case climbs the whole ladder as the clock moves, each rung
+// once, each at its instant (15-day intake notice from Monday 2026-03-02:
+// last day 2026-03-17, overdue from 2026-03-18 00:00 local).
+TEST_F(SweeperTest, AnUntouchedCaseClimbsTheLadderRungByRung) {
+  const std::string t = Register("sweep-ladder-01");
+  AdvanceTo(Local(2026, 3, 15) - absl::Seconds(1));
+  EXPECT_THAT(TimerEvents(t, "intake_notice"), IsEmpty());
+  AdvanceTo(Local(2026, 3, 15));  // 3 days before the deadline instant (end of 3/17)
+  EXPECT_THAT(TimerEvents(t, "intake_notice"), ElementsAre("deadline_warning"));
+  AdvanceTo(Local(2026, 3, 17, 23, 59, 59));
+  EXPECT_THAT(TimerEvents(t, "intake_notice"), ElementsAre("deadline_warning"));
+  AdvanceTo(Local(2026, 3, 18));
+  EXPECT_THAT(TimerEvents(t, "intake_notice"),
+              ElementsAre("deadline_warning", "deadline_overdue", "escalated:1"));
+  AdvanceTo(Local(2026, 3, 21) - absl::Seconds(1));
+  EXPECT_EQ(TimerEvents(t, "intake_notice").size(), 3u);
+  AdvanceTo(Local(2026, 3, 21));
+  AdvanceTo(Local(2026, 3, 25));
+  AdvanceTo(Local(2026, 4, 2));
+  AdvanceTo(Local(2026, 6, 1));
+  EXPECT_THAT(TimerEvents(t, "intake_notice"),
+              ElementsAre("deadline_warning", "deadline_overdue", "escalated:1", "escalated:2",
+                          "escalated:3", "escalated:4"));
+  // Nothing is left to fire for it.
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM case_timers WHERE next_fire_at IS NOT NULL"),
+            "0");
+  // The supervisors' overdue list shows it, with the rungs climbed.
+  v1::ListDeadlinesRequest lreq;
+  lreq.set_overdue_only(true);
+  v1::ListDeadlinesResponse lresp;
+  auto ctx = TestServer::Context(kSupervisor);
+  ASSERT_TRUE(server_.supervision()->ListDeadlines(ctx.get(), lreq, &lresp).ok());
+  ASSERT_EQ(lresp.items_size(), 1);
+  EXPECT_EQ(lresp.items(0).deadline().rung(), 4);
+  EXPECT_TRUE(lresp.items(0).deadline().overdue());
+}
+
+// Acting in time cancels the timer: nothing fires afterwards.
+TEST_F(SweeperTest, ActingInTimeCancelsTheDeadline) {
+  const std::string t = Register("sweep-intime-01");
+  AdvanceTo(Local(2026, 3, 16));
+  Act(t, "accept", kClerk);
+  AdvanceTo(Local(2026, 4, 30));
+  EXPECT_THAT(TimerEvents(t, "intake_notice"), ElementsAre("deadline_warning"));
+}
+
+// An approved extension reschedules the warning and the deadline: nothing
+// fires for the old instants. Accepted 2026-03-02: 60 days end 2026-05-01,
+// inside the Labour Day break (5/1–5/5), rolled to Wednesday 2026-05-06;
+// 30 more days from there end Friday 2026-06-05.
+TEST_F(SweeperTest, ExtensionReschedulesWarningAndDeadline) {
+  const std::string t = Register("sweep-extend-01");
+  Act(t, "accept", kClerk);
+  Act(t, "assign_officer", kHead, {{"officer", "officer1"}});
+  Act(t, "request_extension", kOfficer, {{"reason", "案情复杂"}, {"days", "30"}});
+  Act(t, "approve_extension", kHead, {{"days", "30"}, {"petitioner_told_on", "2026-03-02"}});
+  AdvanceTo(Local(2026, 5, 7));  // past the old deadline and its warning
+  EXPECT_THAT(TimerEvents(t, "handling"), IsEmpty());
+  AdvanceTo(Local(2026, 5, 29) - absl::Seconds(1));  // just before 7 days before the new end
+  EXPECT_THAT(TimerEvents(t, "handling"), IsEmpty());
+  AdvanceTo(Local(2026, 5, 30));
+  EXPECT_THAT(TimerEvents(t, "handling"), ElementsAre("deadline_warning"));
+  AdvanceTo(Local(2026, 6, 5, 23, 59, 59));
+  EXPECT_THAT(TimerEvents(t, "handling"), ElementsAre("deadline_warning"));
+  AdvanceTo(Local(2026, 6, 6));
+  EXPECT_THAT(TimerEvents(t, "handling"),
+              ElementsAre("deadline_warning", "deadline_overdue", "escalated:1"));
+}
+
+// Expiry actions: an unused evaluation window lapses (逾期未评价) and an
+// unused review window makes the decision final, each exactly once.
+TEST_F(SweeperTest, LapsedWindowsAreTakenByTheSystem) {
+  const std::string t = Register("sweep-lapse-01");
+  Act(t, "accept", kClerk);
+  Act(t, "assign_officer", kHead, {{"officer", "officer1"}});
+  Act(t, "decide", kOfficer, {{"outcome", "explain"}, {"decision_text", "解释说明"}});
+  Act(t, "serve", kClerk, {{"served_on", "2026-03-02"}});
+  AdvanceTo(Local(2026, 4, 30));
+  v1::GetCaseRequest g;
+  g.mutable_case_()->set_tracking_number(t);
+  v1::GetCaseResponse gr;
+  auto ctx = TestServer::Context(kClerk);
+  ASSERT_TRUE(server_.query()->GetCase(ctx.get(), g, &gr).ok());
+  EXPECT_EQ(gr.case_().evaluation(), "lapsed");
+  EXPECT_EQ(gr.case_().state(), "closed");
+  EXPECT_EQ(server_.db().Query(
+                "SELECT count(*) FROM case_events WHERE action = 'evaluation_lapse'"), "1");
+  EXPECT_EQ(server_.db().Query(
+                "SELECT count(*) FROM case_events WHERE action = 'review_window_lapse'"), "1");
+}
+
+// The worked example of procedure.md §5 at its boundary instants: received
+// 2025-09-20, 15 days end 2025-10-05 inside the National Day break and roll
+// to 2025-10-09; overdue exactly at 2025-10-10 00:00 local.
+class HolidaySweeperTest : public SweeperTest {
+ protected:
+  HolidaySweeperTest() : SweeperTest(Local(2025, 9, 20, 10)) {}
+};
+
+TEST_F(HolidaySweeperTest, OverdueExactlyAfterTheRolledLastDay) {
+  const std::string t = Register("sweep-holiday-01");
+  AdvanceTo(Local(2025, 10, 7) - absl::Seconds(1));
+  EXPECT_THAT(TimerEvents(t, "intake_notice"), IsEmpty());
+  AdvanceTo(Local(2025, 10, 7));  // warning: 3 days before the end of 10/9
+  EXPECT_THAT(TimerEvents(t, "intake_notice"), ElementsAre("deadline_warning"));
+  AdvanceTo(Local(2025, 10, 9, 23, 59, 59));
+  EXPECT_THAT(TimerEvents(t, "intake_notice"), ElementsAre("deadline_warning"));
+  AdvanceTo(Local(2025, 10, 10));
+  EXPECT_THAT(TimerEvents(t, "intake_notice"),
+              ElementsAre("deadline_warning", "deadline_overdue", "escalated:1"));
+}
+
+// ---- Many timers, several processes, crashes ----
+
+// Clones case `template_id` (row, timers, first event) `n` times in SQL.
+void CloneCases(const testing::TestDatabase& db, int64_t template_id, int n) {
+  db.Exec(absl::StrCat(R"sql(
+    DO $$
+    DECLARE cols text;
+    BEGIN
+      SELECT string_agg(quote_ident(column_name), ',') INTO cols
+        FROM information_schema.columns
+       WHERE table_name = 'cases' AND column_name NOT IN ('id', 'tracking_number', 'request_id');
+      EXECUTE format('INSERT INTO cases (tracking_number, request_id, %s)
+                      SELECT ''BULK-'' || g, ''bulk-'' || g, %s
+                        FROM cases, generate_series(1, )sql", n, R"sql() g WHERE id = )sql",
+                       template_id, R"sql(', cols, cols);
+    END $$)sql"));
+  db.Exec(absl::StrCat(R"sql(
+    INSERT INTO case_timers (case_id, name, started_at, due_day, due_at, warn_at, provisional,
+                             suspended_at, extended, warned, overdue, rung, next_fire_at)
+    SELECT c.id, t.name, t.started_at, t.due_day, t.due_at, t.warn_at, t.provisional,
+           t.suspended_at, t.extended, t.warned, t.overdue, t.rung, t.next_fire_at
+      FROM case_timers t CROSS JOIN cases c
+     WHERE t.case_id = )sql", template_id, " AND c.id <> ", template_id));
+}
+
+pid_t SpawnSweeper(const std::string& db_url, absl::Time at, int batch) {
+  const std::string bin = testing::BinaryDir() + "/services/xinfang-supervision";
+  const std::string db = "--db=" + db_url;
+  const std::string data = "--data-dir=" + testing::SourceDir() + "/deploy";
+  const std::string clock =
+      "--simulated-clock=" + absl::FormatTime(absl::RFC3339_full, at, absl::UTCTimeZone());
+  const std::string b = absl::StrCat("--sweep-batch=", batch);
+  const char* argv[] = {bin.c_str(), db.c_str(), data.c_str(), clock.c_str(), b.c_str(),
+                        "--sweep-interval-ms=20", "--listen=127.0.0.1:0", "--log-level=warn",
+                        nullptr};
+  pid_t pid = 0;
+  EXPECT_EQ(posix_spawn(&pid, bin.c_str(), nullptr, nullptr, const_cast<char**>(argv), environ), 0);
+  return pid;
+}
+
+int Due(const testing::TestDatabase& db, absl::Time at) {
+  return std::stoi(db.Query(absl::StrCat(
+      "SELECT count(*) FROM case_timers WHERE next_fire_at <= xf_ts(", absl::ToUnixMicros(at), ")")));
+}
+
+// Each (case, timer, event kind, rung) appears at most once.
+std::string Duplicates(const testing::TestDatabase& db) {
+  return db.Query(R"sql(
+    SELECT count(*) FROM (
+      SELECT case_id, fields->>'timer', kind, coalesce(fields->>'rung', '')
+        FROM case_events WHERE kind IN ('deadline_warning', 'deadline_overdue', 'escalated')
+       GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) d)sql");
+}
+
+void WaitUntilNoneDue(const testing::TestDatabase& db, absl::Time at, absl::Duration limit) {
+  const absl::Time give_up = absl::Now() + limit;
+  while (Due(db, at) > 0 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(100));
+  ASSERT_EQ(Due(db, at), 0) << "sweepers did not finish in " << limit;
+}
+
+void Terminate(pid_t pid, int sig = SIGTERM) {
+  kill(pid, sig);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (sig == SIGTERM) {
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+}
+
+class ManyTimersTest : public SweeperTest {
+ protected:
+  // Registers one case at 2026-03-02 09:00 and clones it to `n` in all.
+  void Seed(int n) {
+    const std::string t = Register("sweep-template");
+    const std::string id = server_.db().Query(
+        absl::StrCat("SELECT id FROM cases WHERE tracking_number = '", t, "'"));
+    CloneCases(server_.db(), std::stoll(id), n - 1);
+    ASSERT_EQ(server_.db().Query("SELECT count(*) FROM case_timers"), absl::StrCat(n));
+  }
+  // 2026-04-01 09:00: warning, overdue, rungs 1–3 are due (rung 4 is not).
+  const absl::Time kLater = Local(2026, 4, 1, 9);
+  static constexpr int kEventsPerCase = 5;
+};
+
+TEST_F(ManyTimersTest, TwoSweeperProcessesFireEachTimerExactlyOnce) {
+  constexpr int kCases = 10000;
+  Seed(kCases);
+  const absl::Time start = absl::Now();
+  pid_t a = SpawnSweeper(server_.db().url(), kLater, 100);
+  pid_t b = SpawnSweeper(server_.db().url(), kLater, 100);
+  WaitUntilNoneDue(server_.db(), kLater, absl::Minutes(5));
+  std::cout << "two sweepers fired " << kCases * kEventsPerCase << " events in "
+            << absl::FormatDuration(absl::Now() - start) << "\n";
+  Terminate(a);
+  Terminate(b);
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM case_events WHERE actor = 'system'"),
+            absl::StrCat(kCases * kEventsPerCase));
+  EXPECT_EQ(Duplicates(server_.db()), "0");
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM case_timers WHERE rung <> 3 OR NOT overdue"),
+            "0");
+}
+
+TEST_F(ManyTimersTest, ASweeperKilledMidBatchLosesAndDoublesNothing) {
+  constexpr int kCases = 3000;
+  Seed(kCases);
+  pid_t a = SpawnSweeper(server_.db().url(), kLater, 500);
+  // Kill it once it has committed some batches but not all.
+  const absl::Time give_up = absl::Now() + absl::Minutes(2);
+  int due = kCases;
+  while ((due = Due(server_.db(), kLater)) == kCases && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  Terminate(a, SIGKILL);
+  const int left = Due(server_.db(), kLater);
+  EXPECT_GT(left, 0) << "the sweeper finished before it could be killed";
+  EXPECT_LT(left, kCases);
+  pid_t b = SpawnSweeper(server_.db().url(), kLater, 500);
+  WaitUntilNoneDue(server_.db(), kLater, absl::Minutes(3));
+  Terminate(b);
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM case_events WHERE actor = 'system'"),
+            absl::StrCat(kCases * kEventsPerCase));
+  EXPECT_EQ(Duplicates(server_.db()), "0");
+}
+
+}  // namespace
+}  // namespace xinfang
