@@ -7,7 +7,7 @@ set -euo pipefail
 case "${1:-}" in
   start)
     dir=$2
-    port=$(xf_free_port $((50000 + RANDOM % 10000)))
+    port=$(xf_free_port $((54000 + RANDOM % 1000)))
     xf_pg_init "$dir" "$port"
     xf_pg_start "$dir"
     echo "postgresql://xinfang@127.0.0.1:$port/postgres"

@@ -64,13 +64,20 @@ xf_log "starting xinfang-server on $LISTEN (log: $STATE/server.log)"
 nohup "$BUILD/services/xinfang-server" --db "$DB_URL" --listen "$LISTEN" "$@" \
   >>"$STATE/server.log" 2>&1 </dev/null &
 echo $! >"$PIDFILE"
-for _ in $(seq 100); do
+answered=no
+for _ in $(seq 150); do
   if "$BUILD/tools/xfctl" --server "$LISTEN" --as ops --role administrator --unit prov --timeout 1 info >/dev/null 2>&1; then
+    answered=yes
     break
   fi
-  if ! server_running; then echo "xinfang-server exited:" >&2; tail -5 "$STATE/server.log" >&2; exit 1; fi
+  if ! server_running; then echo "xinfang-server exited:" >&2; tail -5 "$STATE/server.log" >&2; rm -f "$PIDFILE"; exit 1; fi
   sleep 0.2
 done
+if [ "$answered" != yes ]; then
+  echo "xinfang-server did not answer on $LISTEN within 30 s; its log:" >&2
+  tail -5 "$STATE/server.log" >&2
+  exit 1
+fi
 
 cat <<TXT
 

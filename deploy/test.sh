@@ -16,7 +16,7 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT
-port=$(xf_free_port $((50000 + RANDOM % 10000)))
+port=$(xf_free_port $((54000 + RANDOM % 1000)))
 xf_log "throwaway PostgreSQL on 127.0.0.1:$port in $TMP"
 xf_pg_init "$TMP/pg" "$port"
 xf_pg_start "$TMP/pg"

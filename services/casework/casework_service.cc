@@ -67,13 +67,9 @@ absl::StatusOr<xinfang::v1::TakeActionResponse> Casework::TakeAction(
   auto updated = core_.store().Apply(rec->id, req.expected_version(), *decision, actor, now);
   if (!updated.ok()) return updated.status();
   xinfang::v1::TakeActionResponse resp;
-  *resp.mutable_case_() = ToProto(*updated, engine, now);
-  auto history = core_.store().History(updated->id);
-  if (history.ok()) {
-    const std::size_t n = decision->events.size();
-    for (std::size_t i = history->size() >= n ? history->size() - n : 0; i < history->size(); ++i) {
-      *resp.add_events() = ToProto((*history)[i], updated->tracking_number);
-    }
+  *resp.mutable_case_() = ToProto(updated->record, engine, now);
+  for (const storage::StoredEvent& e : updated->events) {
+    *resp.add_events() = ToProto(e, updated->record.tracking_number);
   }
   return resp;
 }

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "services/storage/db.h"
 
 namespace xinfang {
 namespace {
@@ -36,6 +37,9 @@ absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& 
   };
   if (name == "db") {
     if (value.empty()) return bad("database URL is empty");
+    if (auto conninfo = storage::ToConninfo(value); !conninfo.ok()) {
+      return bad(std::string(conninfo.status().message()));
+    }
     c.db_url = value;
   } else if (name == "listen") {
     const auto colon = value.rfind(':');
@@ -71,8 +75,9 @@ absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& 
     }
     c.simulated_clock = t;
   } else if (name == "production") {
-    if (value == "" || value == "1" || value == "true") c.production = true;
-    else if (value == "0" || value == "false") c.production = false;
+    // A bare --production flag arrives as "true"; an empty variable is off.
+    if (value == "1" || value == "true") c.production = true;
+    else if (value == "" || value == "0" || value == "false") c.production = false;
     else return bad(absl::StrCat("'", value, "' is not true or false"));
   } else if (name == "max-receipt-age-days") {
     int days = 0;
@@ -137,6 +142,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
     if (!known) {
       return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name, " (see --help)"));
     }
+    if (!has_value && name == "production") value = "true";
     if (!has_value && name != "production") {
       if (i + 1 >= args.size()) {
         return absl::InvalidArgumentError(absl::StrCat("flag --", name, " needs a value"));

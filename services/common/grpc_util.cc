@@ -9,6 +9,10 @@ namespace xinfang {
 
 grpc::Status ToGrpc(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
+  if (s.code() == absl::StatusCode::kInternal || s.code() == absl::StatusCode::kUnknown ||
+      s.code() == absl::StatusCode::kDataLoss || s.code() == absl::StatusCode::kUnavailable) {
+    LogError(absl::StrCat("returning ", absl::StatusCodeToString(s.code()), ": ", s.message()));
+  }
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
 }
 
@@ -35,9 +39,11 @@ constexpr std::pair<xinfang::v1::Role, const char*> kRoles[] = {
     {xinfang::v1::ROLE_SYSTEM, "system"},
 };
 
-std::string Metadata(const grpc::ServerContext& ctx, const char* key) {
+// The value of `key`, or of `key`-bin (binary metadata, for names in Chinese).
+std::string Metadata(const grpc::ServerContext& ctx, const std::string& key) {
   const auto& md = ctx.client_metadata();
-  auto it = md.find(key);
+  auto it = md.find(key + "-bin");
+  if (it == md.end()) it = md.find(key);
   if (it == md.end()) return "";
   return std::string(it->second.data(), it->second.size());
 }

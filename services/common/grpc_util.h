@@ -26,7 +26,7 @@ grpc::Status Guard(const char* rpc, const std::function<grpc::Status()>& body);
 // Interim identity until token authentication (issue 7): the caller names
 // itself in metadata x-xinfang-account, x-xinfang-role (intake_clerk,
 // case_officer, unit_head, supervisor, administrator, auditor, service) and
-// x-xinfang-unit. UNAUTHENTICATED when any is missing or the role is unknown.
+// x-xinfang-unit; account and unit may come as binary "-bin" metadata (UTF-8). UNAUTHENTICATED when any is missing or the role is unknown.
 absl::StatusOr<workflow::Actor> ActorFrom(const grpc::ServerContext& ctx);
 
 // The glue of every RPC: identify the caller, run `fn(actor)` (returning

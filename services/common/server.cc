@@ -40,6 +40,8 @@ std::unique_ptr<grpc::Server> StartServer(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // A port already in use is an error, not a port to share.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   *port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), port);
   builder.SetMaxReceiveMessageSize(4 * 1024 * 1024);

@@ -43,7 +43,7 @@ absl::Status CheckText(absl::string_view field, absl::string_view value, int max
   if (n < 0) return absl::InvalidArgumentError(absl::StrCat(field, ": not valid UTF-8"));
   for (char ch : value) {
     const unsigned char c = static_cast<unsigned char>(ch);
-    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F) {
+    if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c == 0x7F) {
       return absl::InvalidArgumentError(absl::StrCat(field, ": contains a control character"));
     }
   }
@@ -178,6 +178,9 @@ absl::Status ValidateIntake(xinfang::v1::CaseIntake& in, const IntakeRules& rule
   }
   if (in.petitioners_size() > 200) return err("intake.petitioners: more than 200");
   for (int i = 0; i < in.petitioners_size(); ++i) {
+    // One person, one registry entry: the check character is stored upper-case.
+    std::string* idn = in.mutable_petitioners(i)->mutable_id_number();
+    for (char& ch : *idn) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     const auto& p = in.petitioners(i);
     const std::string path = absl::StrCat("intake.petitioners[", i, "]");
     if (auto s = CheckText(path + ".name", p.name(), 100, !in.anonymous()); !s.ok()) return s;

@@ -17,7 +17,7 @@ namespace xinfang {
 // Number of Unicode code points, or -1 if `s` is not valid UTF-8.
 int Utf8Length(absl::string_view s);
 
-// Valid UTF-8, no control characters other than \n and \t, at most
+// Valid UTF-8, no control characters other than \n, \r and \t, at most
 // `max_chars` code points; `required` also refuses an empty (all-blank) value.
 absl::Status CheckText(absl::string_view field, absl::string_view value, int max_chars,
                        bool required);
@@ -36,8 +36,8 @@ struct IntakeRules {
   std::function<bool(const std::string&)> category_exists;
 };
 
-// Checks a CaseIntake (fills received_at with `now` if unset; the caller
-// fills registering_unit before). Limits: summary 500, request 4000, facts
+// Checks a CaseIntake (fills received_at with `now` if unset and upper-cases
+// ID numbers' check character; the caller fills registering_unit before). Limits: summary 500, request 4000, facts
 // 20000, location and complained_about 200, names 100 characters; at most 5
 // representatives (Art. 20); at most 200 petitioners.
 absl::Status ValidateIntake(xinfang::v1::CaseIntake& intake, const IntakeRules& rules);

@@ -1,5 +1,7 @@
 #include "services/intake/intake_service.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "services/common/grpc_util.h"
@@ -49,20 +51,27 @@ absl::StatusOr<xinfang::v1::RegisterCaseResponse> Intake::Register(
     return absl::PermissionDeniedError("RegisterCase: the caller's role may not register cases");
   }
   const std::string& rid = request.request_id();
-  if (rid.size() < 8 || rid.size() > 64 || Utf8Length(rid) < 0) {
-    return absl::InvalidArgumentError("request_id: required, 8 to 64 characters");
+  const bool printable = std::all_of(rid.begin(), rid.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+  if (rid.size() < 8 || rid.size() > 64 || !printable) {
+    return absl::InvalidArgumentError(
+        "request_id: required, 8 to 64 printable ASCII characters (a UUID, say)");
   }
+  // The request as the client sent it, before defaults are filled in: a
+  // retry must send the same petition.
+  const std::string request_hash = storage::Sha256Hex(request.intake().SerializeAsString());
   xinfang::v1::CaseIntake& in = *request.mutable_intake();
   if (in.registering_unit().empty()) in.set_registering_unit(actor.unit);
   auto units = core_.store().Units();
   if (!units.ok()) return units.status();
+  absl::StatusOr<bool> category_known = true;
+  if (!in.category().empty()) {
+    category_known = core_.store().CategoryExists(in.category());
+    if (!category_known.ok()) return category_known.status();
+  }
   const absl::Time now = core_.clock().Now();
   IntakeRules rules{now, core_.config().max_receipt_age,
                     [&](const std::string& u) { return units->contains(u); },
-                    [&](const std::string& c) {
-                      auto ok = core_.store().CategoryExists(c);
-                      return ok.ok() && *ok;
-                    }};
+                    [&](const std::string&) { return *category_known; }};
   if (auto s = ValidateIntake(in, rules); !s.ok()) return s;
 
   // Rules across cases: Art. 19 (the same matter, open and in time below,
@@ -95,6 +104,7 @@ absl::StatusOr<xinfang::v1::RegisterCaseResponse> Intake::Register(
 
   storage::NewCase nc;
   nc.request_id = rid;
+  nc.request_hash = request_hash;
   nc.intake = in;
   nc.start = std::move(*decision);
   nc.actor = actor;

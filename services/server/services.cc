@@ -18,7 +18,9 @@ ServiceFactory MakeServices(std::vector<std::string> names) {
     if (has("casework")) out.push_back(std::make_unique<casework::CaseworkServiceImpl>(core));
     if (has("supervision")) out.push_back(std::make_unique<supervision::SupervisionServiceImpl>(core));
     if (has("query")) out.push_back(std::make_unique<query::CaseQueryServiceImpl>(core));
-    out.push_back(std::make_unique<admin::AdminServiceImpl>(core, names));
+    std::vector<std::string> hosted = names;
+    if (!has("admin")) hosted.push_back("admin");  // every process serves AdminService
+    out.push_back(std::make_unique<admin::AdminServiceImpl>(core, hosted));
     return out;
   };
 }

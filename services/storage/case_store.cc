@@ -26,7 +26,7 @@ constexpr char kSelectCase[] = R"sql(
          coalesce(case_officer, ''), anonymous::int,
          xf_us(accepted_at), xf_us(decided_at), xf_us(served_at), xf_us(closed_at),
          coalesce(outcome, ''), coalesce(evaluation, ''), flags, conflicted_accounts,
-         intake::text
+         intake::text, xf_us(state_entered_at), xf_us(unit_received_at), head_seq, head_hash
     FROM cases)sql";
 
 constexpr char kSelectAttributes[] =
@@ -64,31 +64,34 @@ constexpr char kUpdateCase[] = R"sql(
     served_at = xf_ts(:served_at), closed_at = xf_ts(:closed_at),
     outcome = nullif(:outcome, ''), evaluation = nullif(:evaluation, ''),
     flags = :flags, attributes = CAST(:attributes AS jsonb),
-    conflicted_accounts = :conflicted, updated_at = xf_ts(:now)
+    conflicted_accounts = :conflicted, updated_at = xf_ts(:now),
+    state_entered_at = xf_ts(:state_entered_at), unit_received_at = xf_ts(:unit_received_at)
   WHERE id = :id AND version = :expected
-  RETURNING version)sql";
+  RETURNING version, head_seq, head_hash)sql";
+
+constexpr char kSetHead[] = "UPDATE cases SET head_seq = :seq, head_hash = :hash WHERE id = :id";
 
 constexpr char kInsertCase[] = R"sql(
   INSERT INTO cases (tracking_number, request_id, workflow, workflow_version, state, stage,
                      final, channel, received_at, registered_at, registered_by,
                      registering_unit, responsible_unit, forwarder_unit, anonymous, purpose,
-                     category, complained_about_unit, summary, flags, intake, updated_at)
+                     category, complained_about_unit, summary, flags, intake, updated_at,
+                     state_entered_at, unit_received_at, request_hash)
   VALUES (:tracking, :request_id, :workflow, :workflow_version, :state, :stage,
           (:final = 1), :channel, xf_ts(:received_at), xf_ts(:now), :registered_by,
           :registering_unit, :responsible_unit, nullif(:forwarder_unit, ''), (:anonymous = 1),
           :purpose, :category, nullif(:complained_unit, ''), :summary, :flags,
-          CAST(:intake AS jsonb), xf_ts(:now))
+          CAST(:intake AS jsonb), xf_ts(:now), xf_ts(:state_entered_at),
+          xf_ts(:unit_received_at), :request_hash)
   ON CONFLICT (request_id) DO NOTHING
   RETURNING id)sql";
-
-constexpr char kLastEvent[] =
-    "SELECT seq, hash FROM case_events WHERE case_id = :id ORDER BY seq DESC LIMIT 1";
 
 constexpr char kInsertEvent[] = R"sql(
   INSERT INTO case_events (case_id, seq, kind, action, from_state, to_state, actor, actor_role,
                            actor_unit, at, note, fields, prev_hash, hash)
   VALUES (:case_id, :seq, :kind, :action, :from_state, :to_state, :actor, :role, :unit,
-          xf_ts(:at), :note, CAST(:fields AS jsonb), :prev_hash, :hash))sql";
+          xf_ts(:at), :note, CAST(:fields AS jsonb), :prev_hash, :hash)
+  RETURNING id)sql";
 
 constexpr char kDeleteTimers[] = "DELETE FROM case_timers WHERE case_id = :id";
 
@@ -216,6 +219,10 @@ absl::StatusOr<CaseRecord> LoadCase(soci::session& s, const std::string& where_c
   snap.flags = SplitSet(r.get<std::string>(i++));
   snap.conflicted_accounts = SplitSet(r.get<std::string>(i++));
   const std::string intake_json = r.get<std::string>(i++);
+  snap.state_entered_at = GetOptTime(r, i++).value_or(absl::Time());
+  snap.unit_received_at = GetOptTime(r, i++).value_or(absl::Time());
+  c.head_seq = r.get<int>(i++);
+  c.head_hash = r.get<std::string>(i++);
   google::protobuf::util::JsonParseOptions jopts;
   jopts.ignore_unknown_fields = true;
   if (!google::protobuf::util::JsonStringToMessage(intake_json, &c.intake, jopts).ok()) {
@@ -252,6 +259,19 @@ absl::StatusOr<CaseRecord> LoadCase(soci::session& s, const std::string& where_c
                      });
   }
   {
+    int position = 0;
+    long long person = 0;
+    soci::statement st =
+        (s.prepare << "SELECT position, person_id FROM case_petitioners WHERE case_id = :id",
+         soci::use(id, "id"), soci::into(position), soci::into(person));
+    st.execute();
+    while (st.fetch()) {
+      if (position >= 0 && position < c.intake.petitioners_size()) {
+        c.intake.mutable_petitioners(position)->set_person_id(person);
+      }
+    }
+  }
+  {
     std::string tn;
     soci::statement st = (s.prepare << kSelectRelated, soci::use(id, "id"), soci::into(tn));
     st.execute();
@@ -260,34 +280,34 @@ absl::StatusOr<CaseRecord> LoadCase(soci::session& s, const std::string& where_c
   return c;
 }
 
-// Appends `events` after the case's last one, chaining hashes.
-void AppendEvents(soci::session& s, long long case_id, const std::vector<workflow::Event>& events,
-                  const workflow::Actor& actor, absl::Time now) {
-  int seq = 0;
-  std::string prev_hash;
-  soci::indicator ind = soci::i_null;
-  s << kLastEvent, soci::use(case_id, "id"), soci::into(seq, ind), soci::into(prev_hash);
-  if (!s.got_data()) {
-    seq = 0;
-    prev_hash.clear();
-  }
+// Appends `events` after the case's history head (`seq`, `prev_hash`),
+// chaining hashes, and records the new head on the case row. Returns them
+// as stored.
+std::vector<StoredEvent> AppendEvents(soci::session& s, long long case_id, int seq,
+                                      std::string prev_hash,
+                                      const std::vector<workflow::Event>& events,
+                                      const workflow::Actor& actor, absl::Time now) {
   long long at = ToMicros(now);
+  std::vector<StoredEvent> stored;
   for (const workflow::Event& e : events) {
     ++seq;
     // Stored instants have microsecond precision: hash what is stored.
-    const std::string hash =
-        EventHash(prev_hash, case_id, seq, e, actor, FromMicros(at));
+    const std::string hash = EventHash(prev_hash, case_id, seq, e, actor, FromMicros(at));
     const std::string fields = JsonObject(e.fields);
     const int role = static_cast<int>(actor.role);
+    long long event_id = 0;
     s << kInsertEvent, soci::use(case_id, "case_id"), soci::use(seq, "seq"),
         soci::use(e.kind, "kind"), soci::use(e.action, "action"),
         soci::use(e.from_state, "from_state"), soci::use(e.to_state, "to_state"),
         soci::use(actor.account, "actor"), soci::use(role, "role"),
         soci::use(actor.unit, "unit"), soci::use(at, "at"), soci::use(e.note, "note"),
         soci::use(fields, "fields"), soci::use(prev_hash, "prev_hash"),
-        soci::use(hash, "hash");
+        soci::use(hash, "hash"), soci::into(event_id);
+    stored.push_back(StoredEvent{event_id, case_id, seq, e, actor, FromMicros(at), prev_hash, hash});
     prev_hash = hash;
   }
+  s << kSetHead, soci::use(seq, "seq"), soci::use(prev_hash, "hash"), soci::use(case_id, "id");
+  return stored;
 }
 
 void ReplaceTimers(soci::session& s, long long case_id, const CaseSnapshot& snap,
@@ -336,8 +356,12 @@ std::string EventHash(const std::string& prev_hash, int64_t case_id, int seq,
     AppendField(&buf, k);
     AppendField(&buf, v);
   }
+  return Sha256Hex(buf);
+}
+
+std::string Sha256Hex(const std::string& data) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(buf.data()), buf.size(), digest);
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
   return Hex(digest, sizeof digest);
 }
 
@@ -369,13 +393,26 @@ absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
   if (!lease.ok()) return lease.status();
   soci::session& s = lease->session();
   try {
-    long long existing = 0;
-    s << "SELECT id FROM cases WHERE request_id = :r", soci::use(c.request_id, "r"),
-        soci::into(existing);
-    if (s.got_data()) {
+    auto replay = [&]() -> absl::StatusOr<CreateResult> {
+      long long existing = 0;
+      std::string hash;
+      s << "SELECT id, request_hash FROM cases WHERE request_id = :r",
+          soci::use(c.request_id, "r"), soci::into(existing), soci::into(hash);
+      if (!s.got_data()) return absl::InternalError("replayed request vanished");
       auto rec = LoadCase(s, "id", "", existing, engine_for_);
       if (!rec.ok()) return rec.status();
+      if (hash != c.request_hash) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "request_id: already used for a different petition (case ", rec->tracking_number,
+            "): use a new request_id for a new petition"));
+      }
       return CreateResult{std::move(*rec), true};
+    };
+    {
+      int seen = 0;
+      s << "SELECT count(*) FROM cases WHERE request_id = :r", soci::use(c.request_id, "r"),
+          soci::into(seen);
+      if (seen > 0) return replay();
     }
 
     const CaseSnapshot& snap = c.start.next;
@@ -406,6 +443,8 @@ absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
       const std::string flags = JoinSet(snap.flags);
       const std::string wf = snap.workflow;
       const int wfv = snap.workflow_version;
+      const long long entered = ToMicros(snap.state_entered_at);
+      const long long unit_received = ToMicros(snap.unit_received_at);
       s << kInsertCase, soci::use(tracking, "tracking"), soci::use(c.request_id, "request_id"),
           soci::use(wf, "workflow"), soci::use(wfv, "workflow_version"),
           soci::use(snap.state, "state"), soci::use(stage, "stage"), soci::use(final, "final"),
@@ -417,15 +456,13 @@ absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
           soci::use(purpose, "purpose"), soci::use(c.intake.category(), "category"),
           soci::use(c.intake.complained_about_unit(), "complained_unit"),
           soci::use(c.intake.summary(), "summary"), soci::use(flags, "flags"),
-          soci::use(intake_json, "intake"), soci::into(id);
+          soci::use(intake_json, "intake"), soci::use(entered, "state_entered_at"),
+          soci::use(unit_received, "unit_received_at"), soci::use(c.request_hash, "request_hash"),
+          soci::into(id);
       if (!s.got_data()) {
         // A concurrent retry with the same request id won the race.
         tx.rollback();
-        s << "SELECT id FROM cases WHERE request_id = :r", soci::use(c.request_id, "r"),
-            soci::into(existing);
-        auto rec = LoadCase(s, "id", "", existing, engine_for_);
-        if (!rec.ok()) return rec.status();
-        return CreateResult{std::move(*rec), true};
+        return replay();
       }
     }
 
@@ -482,7 +519,7 @@ absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
     if (!related.empty() && !events.empty()) {
       events.front().fields["repeat_of"] = absl::StrJoin(related, ",");
     }
-    AppendEvents(s, id, events, c.actor, c.now);
+    AppendEvents(s, id, 0, "", events, c.actor, c.now);
     ReplaceTimers(s, id, snap, engine);
     s << kNotify, soci::use(id, "id");
     tx.commit();
@@ -494,29 +531,32 @@ absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
   }
 }
 
-absl::StatusOr<CaseRecord> CaseStore::Apply(int64_t id, int64_t expected_version,
-                                            const workflow::Decision& decision,
-                                            const workflow::Actor& actor, absl::Time now) {
+absl::StatusOr<Applied> CaseStore::Apply(int64_t id, int64_t expected_version,
+                                         const workflow::Decision& decision,
+                                         const workflow::Actor& actor, absl::Time now) {
   auto lease = pool_.Acquire();
   if (!lease.ok()) return lease.status();
   soci::session& s = lease->session();
   try {
     soci::transaction tx(s);
-    absl::Status written = WriteDecision(s, id, expected_version, decision, actor, now);
+    absl::StatusOr<std::vector<StoredEvent>> written =
+        WriteDecision(s, id, expected_version, decision, actor, now);
     if (!written.ok()) {
       tx.rollback();
-      return written;
+      return written.status();
     }
     tx.commit();
-    return LoadCase(s, "id", "", id, engine_for_);
+    auto rec = LoadCase(s, "id", "", id, engine_for_);
+    if (!rec.ok()) return rec.status();
+    return Applied{std::move(*rec), std::move(*written)};
   } catch (...) {
     return StatusFromCurrentException("applying a change to a case");
   }
 }
 
-absl::Status CaseStore::WriteDecision(soci::session& s, int64_t id, int64_t expected_version,
-                                      const workflow::Decision& decision,
-                                      const workflow::Actor& actor, absl::Time now) {
+absl::StatusOr<std::vector<StoredEvent>> CaseStore::WriteDecision(
+    soci::session& s, int64_t id, int64_t expected_version, const workflow::Decision& decision,
+    const workflow::Actor& actor, absl::Time now) {
   const CaseSnapshot& snap = decision.next;
   const workflow::Engine* engine = engine_for_(snap.workflow, snap.workflow_version);
   if (engine == nullptr) {
@@ -535,6 +575,13 @@ absl::Status CaseStore::WriteDecision(soci::session& s, int64_t id, int64_t expe
   const std::string conflicted = JoinSet(snap.conflicted_accounts);
   const std::string attributes = JsonObject(snap.attributes);
   long long now_us = ToMicros(now);
+  OptTime entered(snap.state_entered_at == absl::Time() ? std::nullopt
+                                                        : std::optional(snap.state_entered_at));
+  OptTime unit_received(snap.unit_received_at == absl::Time()
+                            ? std::nullopt
+                            : std::optional(snap.unit_received_at));
+  int head_seq = 0;
+  std::string head_hash;
   s << kUpdateCase, soci::use(snap.state, "state"), soci::use(stage, "stage"),
       soci::use(final, "final"), soci::use(snap.responsible_unit, "responsible_unit"),
       soci::use(snap.forwarder_unit, "forwarder_unit"), soci::use(snap.review_unit, "review_unit"),
@@ -544,8 +591,11 @@ absl::Status CaseStore::WriteDecision(soci::session& s, int64_t id, int64_t expe
       soci::use(served.us, served.ind, "served_at"), soci::use(closed.us, closed.ind, "closed_at"),
       soci::use(snap.outcome, "outcome"), soci::use(snap.evaluation, "evaluation"),
       soci::use(flags, "flags"), soci::use(attributes, "attributes"),
-      soci::use(conflicted, "conflicted"), soci::use(now_us, "now"), soci::use(case_id, "id"),
-      soci::use(expected, "expected"), soci::into(new_version);
+      soci::use(conflicted, "conflicted"), soci::use(now_us, "now"),
+      soci::use(entered.us, entered.ind, "state_entered_at"),
+      soci::use(unit_received.us, unit_received.ind, "unit_received_at"),
+      soci::use(case_id, "id"), soci::use(expected, "expected"), soci::into(new_version),
+      soci::into(head_seq), soci::into(head_hash);
   if (!s.got_data()) {
     long long current = 0;
     s << "SELECT version FROM cases WHERE id = :id", soci::use(case_id, "id"),
@@ -554,10 +604,11 @@ absl::Status CaseStore::WriteDecision(soci::session& s, int64_t id, int64_t expe
     return absl::AbortedError(absl::StrCat("case ", id, " is at version ", current, ", not ",
                                            expected_version, ": read it again and retry"));
   }
-  AppendEvents(s, case_id, decision.events, actor, now);
+  std::vector<StoredEvent> stored =
+      AppendEvents(s, case_id, head_seq, head_hash, decision.events, actor, now);
   ReplaceTimers(s, case_id, snap, engine);
   s << kNotify, soci::use(case_id, "id");
-  return absl::OkStatus();
+  return stored;
 }
 
 absl::StatusOr<SweepResult> CaseStore::SweepDue(absl::Time now, int batch, const Decide& decide) {
@@ -604,7 +655,7 @@ absl::StatusOr<SweepResult> CaseStore::SweepDue(absl::Time now, int batch, const
       }
       const workflow::Actor system{"system", xinfang::v1::ROLE_SYSTEM, ""};
       if (auto w = WriteDecision(s, id, rec->version, *decision, system, now); !w.ok()) {
-        return w;
+        return w.status();
       }
       ++result.cases;
       result.events += static_cast<int>(decision->events.size());
@@ -681,6 +732,8 @@ absl::StatusOr<std::vector<StoredEvent>> CaseStore::History(int64_t id) {
 }
 
 absl::StatusOr<VerifyResult> CaseStore::Verify(int64_t id) {
+  auto rec = Get(id);
+  if (!rec.ok()) return rec.status();
   auto history = History(id);
   if (!history.ok()) return history.status();
   VerifyResult result;
@@ -704,6 +757,15 @@ absl::StatusOr<VerifyResult> CaseStore::Verify(int64_t id) {
     }
     prev = e.hash;
     ++expected_seq;
+  }
+  // The case row records the head of its history: a missing tail is caught.
+  const int last = expected_seq - 1;
+  if (last != rec->head_seq || prev != rec->head_hash) {
+    result.intact = false;
+    result.first_broken_seq = std::min(last, rec->head_seq) + 1;
+    result.detail = absl::StrCat("the history ends at event ", last,
+                                 " but the case records event ", rec->head_seq,
+                                 " as its last: events are missing or were replaced");
   }
   return result;
 }

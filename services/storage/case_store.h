@@ -33,6 +33,8 @@ struct CaseRecord {
   absl::Time registered_at;
   workflow::CaseSnapshot snapshot;
   std::vector<std::string> related_tracking_numbers;  // repeat petitions
+  int head_seq = 0;        // seq of the last event of the history
+  std::string head_hash;   // its hash
 };
 
 struct StoredEvent {
@@ -46,6 +48,11 @@ struct StoredEvent {
   std::string hash;
 };
 
+struct Applied {
+  CaseRecord record;               // the case after the change
+  std::vector<StoredEvent> events;  // the events this change appended
+};
+
 struct NewCase {
   std::string request_id;
   xinfang::v1::CaseIntake intake;  // validated by the caller
@@ -53,6 +60,9 @@ struct NewCase {
   workflow::Actor actor;
   absl::Time now;
   std::string tracking_prefix;     // e.g. "XF20261124-"
+  // Fingerprint of the request as the client sent it: a retry must match,
+  // or the request id is refused as used for a different petition.
+  std::string request_hash;
 };
 
 struct CreateResult {
@@ -66,6 +76,9 @@ struct VerifyResult {
   int first_broken_seq = 0;
   std::string detail;
 };
+
+// Hex SHA-256 of `data`.
+std::string Sha256Hex(const std::string& data);
 
 // The hash of one event given the previous event's hash (hex SHA-256 over a
 // length-prefixed encoding of every recorded column).
@@ -102,7 +115,8 @@ class CaseStore {
   CaseStore(Pool& pool, EngineLookup engine_for);
 
   // Registers a case, idempotent on request_id: a retry (even a concurrent
-  // one) returns the original case with replayed = true and writes nothing.
+  // one) returns the original case with replayed = true and writes nothing;
+  // ALREADY_EXISTS when the id was used with a different request_hash.
   // Petitioners are matched to the registry by ID number, else by name and
   // phone; earlier cases of the same person in the same category are linked
   // as repeat petitions.
@@ -112,8 +126,8 @@ class CaseStore {
   absl::StatusOr<CaseRecord> GetByTracking(const std::string& tracking_number);
 
   // Applies an engine decision to case `id` if its version is still
-  // `expected_version`; returns the updated record.
-  absl::StatusOr<CaseRecord> Apply(int64_t id, int64_t expected_version,
+  // `expected_version`; returns the updated record and the appended events.
+  absl::StatusOr<Applied> Apply(int64_t id, int64_t expected_version,
                                    const workflow::Decision& decision,
                                    const workflow::Actor& actor, absl::Time now);
 
@@ -134,7 +148,8 @@ class CaseStore {
   // The case's events, oldest first.
   absl::StatusOr<std::vector<StoredEvent>> History(int64_t id);
 
-  // Recomputes the hash chain; reports the first event that does not match.
+  // Recomputes the hash chain and checks it ends at the head the case row
+  // records; reports the first event that does not match.
   absl::StatusOr<VerifyResult> Verify(int64_t id);
 
   // Earlier cases of the registry persons matching `petitioners` (by ID
@@ -152,9 +167,11 @@ class CaseStore {
  private:
   // Updates the case row (version check), appends events, replaces timers,
   // notifies: the body of every change, inside the caller's transaction.
-  absl::Status WriteDecision(soci::session& s, int64_t id, int64_t expected_version,
-                             const workflow::Decision& decision, const workflow::Actor& actor,
-                             absl::Time now);
+  absl::StatusOr<std::vector<StoredEvent>> WriteDecision(soci::session& s, int64_t id,
+                                                         int64_t expected_version,
+                                                         const workflow::Decision& decision,
+                                                         const workflow::Actor& actor,
+                                                         absl::Time now);
 
   Pool& pool_;
   EngineLookup engine_for_;

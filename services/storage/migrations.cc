@@ -47,7 +47,13 @@ absl::StatusOr<MigrationResult> Migrate(Pool& pool) {
   std::string current = "preparing";
   try {
     AdvisoryLock lock(s);
-    s << kCreateTable;
+    {
+      // Only when missing: IF NOT EXISTS alone makes PostgreSQL print a NOTICE.
+      soci::indicator ind = soci::i_null;
+      std::string exists;
+      s << "SELECT to_regclass('schema_migrations')::text", soci::into(exists, ind);
+      if (ind == soci::i_null) s << kCreateTable;
+    }
     std::set<int> done;
     {
       int number = 0;

@@ -16,10 +16,16 @@ echo "$show" | grep -q "王五" || fail "case show lacks the petitioner: $show"
 echo "$show" | grep -q "intake_notice" || fail "case show lacks the deadline: $show"
 echo "$show" | grep -q "registered" || fail "case show lacks the state"
 
-# A retry with the same request id returns the same case.
+# A retry with the same request id returns the same case...
 again=$(xf "$PORT_one" --json case register --channel letter --name 王五 --phone 13900000001 \
-  --category contract.dismissal --summary "被违法解除劳动合同" --request-id e2e-letter-0001)
+  --category contract.dismissal --summary "被违法解除劳动合同" --postmark 2026-11-20 \
+  --sender-address "某市某区某路1号" --request-id e2e-letter-0001)
 [ "$(echo "$again" | json_field tracking_number)" = "$tracking" ] || fail "retry made a new case"
+echo "$again" | grep -q '"replayed": true' || fail "retry not marked replayed"
+# ...and the same id with a different petition is refused.
+rc=0; err=$(xf "$PORT_one" case register --channel letter --name 王五 --category contract.dismissal \
+  --summary "另一件事" --request-id e2e-letter-0001 2>&1) || rc=$?
+[ "$rc" = 1 ] && echo "$err" | grep -q "ALREADY_EXISTS: request_id" || fail "reused id accepted: $err"
 
 # Bad input: a clear status naming the field, exit code 1.
 rc=0; err=$(xf "$PORT_one" case register --channel visit --name 赵六 --category wages.arrears \
@@ -27,6 +33,19 @@ rc=0; err=$(xf "$PORT_one" case register --channel visit --name 赵六 --categor
   --representative e --representative f 2>&1) || rc=$?
 [ "$rc" = 1 ] || fail "six representatives: exit $rc"
 echo "$err" | grep -q "INVALID_ARGUMENT: intake.visit.representatives" || fail "unclear error: $err"
+
+# Chinese account and unit names travel as binary metadata.
+"$XF_BIN/tools/xfctl" --server "127.0.0.1:$PORT_one" --as 张三 --role intake_clerk --unit prov info \
+  >/dev/null || fail "a Chinese account name broke xfctl"
+# Global flags may follow the command; unknown flags are refused.
+xf "$PORT_one" case show "$tracking" --json | grep -q "\"tracking_number\"" || fail "--json after the command"
+rc=0; err=$(xf "$PORT_one" case show "$tracking" --colour 2>&1) || rc=$?
+[ "$rc" = 2 ] && echo "$err" | grep -q "unknown flag --colour" || fail "unknown flag accepted: $err"
+
+# A second server cannot take a port in use.
+rc=0; out=$("$XF_BIN/services/xinfang-server" --db "$E2E_URL" --data-dir "$XF_SRC/deploy" \
+  --listen "127.0.0.1:$PORT_one" 2>&1) || rc=$?
+[ "$rc" = 1 ] && echo "$out" | grep -q "cannot listen" || fail "second server on a used port: $rc $out"
 
 stop_server one
 start_server two xinfang-server

@@ -22,4 +22,5 @@ expect_fail 2 "RFC 3339" "$srv" --db "$E2E_URL" --simulated-clock yesterday
 expect_fail 2 "refused in production" "$srv" --db "$E2E_URL" --production --simulated-clock 2026-01-05T09:00:00+08:00
 expect_fail 1 "calendar" "$srv" --db "$E2E_URL" --data-dir /nonexistent
 expect_fail 2 "XINFANG_LOG_LEVEL" env XINFANG_LOG_LEVEL=verbose "$srv" --db "$E2E_URL"
+expect_fail 2 "bad port" "$srv" --db "postgresql://x@127.0.0.1:99999/x"
 echo "startup_e2e: ok"

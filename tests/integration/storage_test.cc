@@ -1,6 +1,7 @@
 // Storage against a real PostgreSQL: migrations, the pool, the case store.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <soci/soci.h>
 #include <spawn.h>
 #include <sys/wait.h>
 
@@ -165,6 +166,30 @@ class CaseStoreTest : public ::testing::Test {
     return c;
   }
 
+  // Registers a case and appends `notes` note events, one change each.
+  storage::CaseRecord CaseWithNotes(const std::string& request_id, int notes) {
+    auto created = core_->store().Create(MakeCase(request_id));
+    EXPECT_THAT(created, IsOk());
+    workflow::Decision d;
+    d.next = created->record.snapshot;
+    for (int i = 0; i < notes; ++i) {
+      d.events = {workflow::Event{"note_added", "", d.next.state, d.next.state,
+                                  {{"n", absl::StrCat(i)}}, "原始记录"}};
+      EXPECT_THAT(core_->store().Apply(created->record.id, 1 + i, d, kOfficer1, absl::Now()),
+                  IsOk());
+    }
+    return created->record;
+  }
+
+  // Changes history the way only someone with full database rights could:
+  // past the append-only trigger.
+  void Tamper(const std::string& sql) {
+    db_.Exec("ALTER TABLE case_events DISABLE TRIGGER case_events_append_only");
+    db_.Exec(sql);
+  }
+
+  const workflow::Actor kOfficer1{"officer1", xinfang::v1::ROLE_CASE_OFFICER,
+                                  "prov.organs.office"};
   TestDatabase db_;
   std::unique_ptr<Core> core_;
 };
@@ -235,8 +260,11 @@ TEST_F(CaseStoreTest, StaleVersionIsAbortedAndChangesNothing) {
   const workflow::Actor actor{"officer1", xinfang::v1::ROLE_CASE_OFFICER, "prov.organs.office"};
   auto applied = core_->store().Apply(created->record.id, 1, d, actor, absl::Now());
   ASSERT_THAT(applied, IsOk());
-  EXPECT_EQ(applied->version, 2);
-  EXPECT_EQ(applied->snapshot.attributes.at("probe"), "x");
+  EXPECT_EQ(applied->record.version, 2);
+  EXPECT_EQ(applied->record.snapshot.attributes.at("probe"), "x");
+  ASSERT_EQ(applied->events.size(), 1u);
+  EXPECT_EQ(applied->events[0].seq, 2);
+  EXPECT_EQ(applied->events[0].event.kind, "note_added");
   d.next.attributes["probe"] = "y";
   EXPECT_THAT(core_->store().Apply(created->record.id, 1, d, actor, absl::Now()),
               StatusIs(absl::StatusCode::kAborted));
@@ -247,41 +275,62 @@ TEST_F(CaseStoreTest, StaleVersionIsAbortedAndChangesNothing) {
 }
 
 TEST_F(CaseStoreTest, VerifyFindsTheFirstAlteredEvent) {
-  auto created = core_->store().Create(MakeCase("request-0006"));
-  ASSERT_THAT(created, IsOk());
-  const workflow::Actor actor{"officer1", xinfang::v1::ROLE_CASE_OFFICER, "prov.organs.office"};
-  workflow::Decision d;
-  d.next = created->record.snapshot;
-  for (int i = 0; i < 3; ++i) {
-    d.events = {workflow::Event{"note_added", "", d.next.state, d.next.state,
-                                {{"n", absl::StrCat(i)}}, "原始记录"}};
-    ASSERT_THAT(core_->store().Apply(created->record.id, 1 + i, d, actor, absl::Now()), IsOk());
-  }
-  auto ok = core_->store().Verify(created->record.id);
+  const storage::CaseRecord c = CaseWithNotes("request-0006", 3);
+  auto ok = core_->store().Verify(c.id);
   ASSERT_THAT(ok, IsOk());
   EXPECT_TRUE(ok->intact);
   EXPECT_EQ(ok->events, 4);
 
-  db_.Query("UPDATE case_events SET note = '篡改' WHERE seq = 3 RETURNING 1");
-  auto broken = core_->store().Verify(created->record.id);
+  Tamper("UPDATE case_events SET note = '篡改' WHERE seq = 3");
+  auto broken = core_->store().Verify(c.id);
   ASSERT_THAT(broken, IsOk());
   EXPECT_FALSE(broken->intact);
   EXPECT_EQ(broken->first_broken_seq, 3);
 }
 
-TEST_F(CaseStoreTest, VerifyCatchesAlteredFieldsAndDeletedEvents) {
-  auto created = core_->store().Create(MakeCase("request-0007"));
+TEST_F(CaseStoreTest, HistoryIsAppendOnlyInTheDatabase) {
+  auto created = core_->store().Create(MakeCase("request-0008"));
   ASSERT_THAT(created, IsOk());
-  const workflow::Actor actor{"officer1", xinfang::v1::ROLE_CASE_OFFICER, "prov.organs.office"};
-  workflow::Decision d;
-  d.next = created->record.snapshot;
-  for (int i = 0; i < 3; ++i) {
-    d.events = {workflow::Event{"note_added", "", d.next.state, d.next.state,
-                                {{"n", absl::StrCat(i)}}, ""}};
-    ASSERT_THAT(core_->store().Apply(created->record.id, 1 + i, d, actor, absl::Now()), IsOk());
+  auto pool = OpenPool(db_.url(), 1);
+  auto lease = pool->Acquire();
+  ASSERT_THAT(lease, IsOk());
+  for (const char* sql : {"UPDATE case_events SET note = 'x'", "DELETE FROM case_events"}) {
+    try {
+      lease->session() << std::string(sql);
+      ADD_FAILURE() << sql << " was allowed";
+    } catch (...) {
+      EXPECT_THAT(storage::StatusFromCurrentException("tamper"),
+                  StatusIs(absl::StatusCode::kInternal, HasSubstr("append-only")));
+    }
   }
-  db_.Query("UPDATE case_events SET fields = '{\"n\": \"9\"}' WHERE seq = 2 RETURNING 1");
-  auto v = core_->store().Verify(created->record.id);
+  EXPECT_EQ(db_.Query("SELECT count(*) FROM case_events"), "1");
+}
+
+TEST_F(CaseStoreTest, VerifyCatchesADeletedLastEvent) {
+  const storage::CaseRecord c = CaseWithNotes("request-0009", 1);
+  Tamper("DELETE FROM case_events WHERE seq = 2");
+  auto v = core_->store().Verify(c.id);
+  ASSERT_THAT(v, IsOk());
+  EXPECT_FALSE(v->intact);
+  EXPECT_EQ(v->first_broken_seq, 2);
+  EXPECT_THAT(v->detail, HasSubstr("missing"));
+}
+
+TEST_F(CaseStoreTest, ARequestIdReusedForAnotherPetitionIsRefused) {
+  storage::NewCase first = MakeCase("request-0010");
+  first.request_hash = "aaaa";
+  ASSERT_THAT(core_->store().Create(first), IsOk());
+  storage::NewCase other = MakeCase("request-0010");
+  other.request_hash = "bbbb";
+  EXPECT_THAT(core_->store().Create(other),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("request_id")));
+  EXPECT_EQ(db_.Query("SELECT count(*) FROM cases"), "1");
+}
+
+TEST_F(CaseStoreTest, VerifyCatchesAlteredFields) {
+  const storage::CaseRecord c = CaseWithNotes("request-0007", 3);
+  Tamper("UPDATE case_events SET fields = '{\"n\": \"9\"}' WHERE seq = 2");
+  auto v = core_->store().Verify(c.id);
   ASSERT_THAT(v, IsOk());
   EXPECT_EQ(v->first_broken_seq, 2);
 }

@@ -93,13 +93,36 @@ struct Args {
 };
 
 const std::set<std::string> kBoolFlags = {"json", "anonymous", "overdue", "help"};
+const std::set<std::string> kGlobalFlags = {"server", "as", "role", "unit", "timeout", "json"};
+
+// Flags each command takes besides the global ones.
+const std::map<std::string, std::set<std::string>> kCommandFlags = {
+    {"case register",
+     {"channel", "received-at", "name", "id-number", "phone", "address", "co-petitioner",
+      "anonymous", "purpose", "category", "summary", "request", "facts", "location",
+      "complained-about", "complained-unit", "attachment", "people", "representative",
+      "caller-number", "call-ref", "postmark", "sender-address", "scan", "platform", "ref",
+      "request-id"}},
+    {"case show", {}},
+    {"case history", {}},
+    {"case actions", {}},
+    {"case act", {"field", "note", "version"}},
+    {"case verify", {}},
+    {"sup due", {"unit", "overdue"}},
+    {"clock advance", {}},
+    {"info", {}},
+};
+
+bool HasNoInlineValue(const std::string& arg) { return arg.find('=') == std::string::npos; }
 
 [[noreturn]] void Fail(const std::string& msg, int code = 2) {
   std::fprintf(stderr, "xfctl: %s\n", msg.c_str());
   std::exit(code);
 }
 
-Args ParseArgs(const std::vector<std::string>& in, std::size_t from) {
+// `allowed`: the command's own flags (global ones are always allowed).
+Args ParseArgs(const std::vector<std::string>& in, std::size_t from, const std::string& command,
+               const std::set<std::string>& allowed) {
   Args a;
   for (std::size_t i = from; i < in.size(); ++i) {
     const std::string& s = in[i];
@@ -108,7 +131,11 @@ Args ParseArgs(const std::vector<std::string>& in, std::size_t from) {
       if (auto eq = name.find('='); eq != std::string::npos) {
         value = name.substr(eq + 1);
         name = name.substr(0, eq);
-      } else if (!kBoolFlags.contains(name)) {
+      }
+      if (!kGlobalFlags.contains(name) && !allowed.contains(name)) {
+        Fail(absl::StrCat(command, ": unknown flag --", name, " (see xfctl help)"));
+      }
+      if (HasNoInlineValue(s) && !kBoolFlags.contains(name)) {
         if (i + 1 >= in.size()) Fail(absl::StrCat("flag --", name, " needs a value"));
         value = in[++i];
       }
@@ -157,9 +184,11 @@ class Client {
 
   void Prepare(grpc::ClientContext& ctx) const {
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(g_.timeout));
-    if (!g_.account.empty()) ctx.AddMetadata("x-xinfang-account", g_.account);
+    // "-bin" metadata carries any bytes (gRPC base64-encodes it): account
+    // and unit names may be Chinese.
+    if (!g_.account.empty()) ctx.AddMetadata("x-xinfang-account-bin", g_.account);
     if (!g_.role.empty()) ctx.AddMetadata("x-xinfang-role", g_.role);
-    if (!g_.unit.empty()) ctx.AddMetadata("x-xinfang-unit", g_.unit);
+    if (!g_.unit.empty()) ctx.AddMetadata("x-xinfang-unit-bin", g_.unit);
   }
 
   template <typename Stub, typename Req, typename Resp, typename Method>
@@ -571,12 +600,23 @@ int Main(int argc, char** argv) {
   }
   const std::string cmd = in[i];
   const std::string sub = i + 1 < in.size() ? in[i + 1] : "";
+  const std::string name = cmd == "info" ? cmd : absl::StrCat(cmd, " ", sub);
+  auto known = kCommandFlags.find(name);
+  if (known == kCommandFlags.end()) {
+    Fail(absl::StrCat("unknown command '", name, "' (see xfctl help)"));
+  }
+  Args parsed = ParseArgs(in, i + (cmd == "info" ? 1 : 2), name, known->second);
+  // Global flags may also follow the command.
+  if (parsed.Has("json")) g.json = true;
+  if (parsed.Has("server")) g.server = parsed.Get("server");
+  if (parsed.Has("as")) g.account = parsed.Get("as");
+  if (parsed.Has("role")) g.role = parsed.Get("role");
+  if (parsed.Has("unit") && name != "sup due") g.unit = parsed.Get("unit");
+  if (parsed.Has("timeout") && !absl::SimpleAtoi(parsed.Get("timeout"), &g.timeout)) {
+    Fail("--timeout: not a number");
+  }
   Client client(g);
-  auto args = [&](std::size_t skip) {
-    Args a = ParseArgs(in, i + skip);
-    if (a.Has("json")) g.json = true;
-    return a;
-  };
+  auto args = [&](std::size_t) { return parsed; };
   if (cmd == "case") {
     if (sub == "register") return CaseRegister(client, g, args(2));
     if (sub == "show") return CaseShow(client, g, args(2));
