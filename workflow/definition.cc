@@ -248,7 +248,9 @@ class Validator {
         }
       }
       int to_line = loc_.Nested("actions", i, "to");
-      if (a.to().empty()) {
+      if (a.stay()) {
+        if (!a.to().empty()) Add(to_line, name, "a stay action has no to-state");
+      } else if (a.to().empty()) {
         Add(to_line, name, "action has no to-state");
       } else if (!IsState(a.to())) {
         Add(to_line, name, absl::StrCat("unknown state \"", a.to(), "\" in to"));
@@ -333,6 +335,9 @@ class Validator {
           break;
         case xinfang::v1::EFFECT_ASSIGN_OFFICER:
           RequireField(line, a, "officer", xinfang::v1::FIELD_TYPE_ACCOUNT, effect);
+          break;
+        case xinfang::v1::EFFECT_DECLARE_CONFLICT:
+          RequireField(line, a, "account", xinfang::v1::FIELD_TYPE_ACCOUNT, effect);
           break;
         case xinfang::v1::EFFECT_MOVE_TO_UNIT:
           RequireField(line, a, "target_unit", xinfang::v1::FIELD_TYPE_UNIT, effect);
@@ -551,7 +556,8 @@ class Validator {
       if (s.final()) continue;
       bool has_exit =
           std::any_of(def_.actions().begin(), def_.actions().end(), [&](const Action& a) {
-            return std::find(a.from().begin(), a.from().end(), name) != a.from().end();
+            // A stay action does not lead out of the state.
+            return !a.stay() && std::find(a.from().begin(), a.from().end(), name) != a.from().end();
           });
       if (!has_exit) Add(line, name, "non-final state has no outgoing action");
     }

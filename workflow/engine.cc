@@ -490,6 +490,12 @@ class Core {
           n.evaluation = rating.empty() ? "lapsed" : rating;
           break;
         }
+        case xinfang::v1::EFFECT_DECLARE_CONFLICT: {
+          const std::string account = field("account");
+          n.conflicted_accounts.insert(account);
+          if (n.case_officer == account) n.case_officer.clear();  // Art. 28: steps aside
+          break;
+        }
         case xinfang::v1::EFFECT_ASSIGN_OFFICER:
           n.case_officer = field("officer");
           break;
@@ -552,7 +558,7 @@ class Core {
     }
     for (const std::string& f : a.sets_flags()) n.flags.insert(f);
     for (const std::string& f : a.clears_flags()) n.flags.erase(f);
-    if (a.to() != c.state) {
+    if (!a.stay() && a.to() != c.state) {
       n.state = a.to();
       n.state_entered_at = now;
     }

@@ -272,6 +272,23 @@ TEST_F(ServicesTest, RefusalsCarryTheRightCodeAndWriteNothing) {
   EXPECT_EQ(server_.db().Query("SELECT version FROM cases"), "2");
 }
 
+// Art. 28 through the service: the declaration is stored with the case and
+// blocks assigning that officer; the case stays in its state.
+TEST_F(ServicesTest, DeclaredConflictBlocksAssignment) {
+  auto r = Register(VisitRequest("req-recusal-0001"));
+  ASSERT_THAT(r, testing::IsOk());
+  const std::string t = r->case_().tracking_number();
+  ASSERT_THAT(Act(t, "accept", kClerk), testing::IsOk());
+  auto declared = Act(t, "declare_conflict", kOfficer,
+                      {{"account", "officer1"}, {"reason", "与信访人系亲属"}});
+  ASSERT_THAT(declared, testing::IsOk());
+  EXPECT_EQ(declared->state(), "accepted");
+  EXPECT_THAT(Act(t, "assign_officer", kHead, {{"officer", "officer1"}}),
+              testing::StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("Art. 28")));
+  EXPECT_THAT(Act(t, "assign_officer", kHead, {{"officer", "officer2"}}), testing::IsOk());
+  EXPECT_EQ(server_.db().Query("SELECT conflicted_accounts FROM cases"), "officer1");
+}
+
 TEST_F(ServicesTest, TwoClientsOnOneVersionExactlyOneWins) {
   auto r = Register(VisitRequest("req-race-000001"));
   ASSERT_THAT(r, testing::IsOk());

@@ -112,7 +112,7 @@ TEST(DefaultDefinitionTest, LookupsAndActionsFrom) {
   std::vector<std::string> names;
   for (const auto* a : def->ActionsFrom("registered")) names.push_back(a->name());
   EXPECT_THAT(names, ElementsAre("accept", "forward", "assign", "direct_elsewhere", "route_legal",
-                                 "object"));
+                                 "object", "declare_conflict"));
   EXPECT_THAT(def->ActionsFrom("closed"), IsEmpty());
 }
 

@@ -143,9 +143,16 @@ std::optional<std::map<std::string, std::string>> FillFields(const Action& a, co
         out[f.name()] = below[pick(below.size())];
         break;
       }
-      case xinfang::v1::FIELD_TYPE_ACCOUNT:
-        out[f.name()] = pick(2) == 0 ? "officer1" : "officer2";
+      case xinfang::v1::FIELD_TYPE_ACCOUNT: {
+        // An officer to assign must not have declared a conflict (Art. 28):
+        // take one who has not; officer3 never declares one.
+        std::vector<std::string> free;
+        for (const char* o : {"officer1", "officer2"}) {
+          if (f.name() != "officer" || c.conflicted_accounts.count(o) == 0) free.push_back(o);
+        }
+        out[f.name()] = free.empty() ? "officer3" : free[pick(static_cast<int>(free.size()))];
         break;
+      }
       case xinfang::v1::FIELD_TYPE_CHOICE:
         out[f.name()] = f.choices(pick(f.choices_size()));
         break;
@@ -356,7 +363,7 @@ TEST_F(EngineTest, EveryActionAllowedFromEachFromStateForEachRole) {
         EXPECT_THAT(engine().Available(l.c, actor, now, Org()), Contains(&a));
         absl::StatusOr<Decision> d = l.Do(a.name(), *fields, actor, now);
         ASSERT_THAT(d, IsOk());
-        EXPECT_EQ(d->next.state, a.to());
+        EXPECT_EQ(d->next.state, a.stay() ? from : a.to());
         ASSERT_FALSE(d->events.empty());
         EXPECT_EQ(d->events[0].kind, a.event_kind().empty() ? a.name() : a.event_kind());
         EXPECT_EQ(d->events[0].action, a.name());
@@ -839,6 +846,39 @@ TEST_F(EngineTest, ConflictOfInterestBlocksAssignment) {
               StatusIs(kFailedPrecondition, HasSubstr("Art. 28")));
   EXPECT_THAT(l.Do("assign_officer", {{"officer", "officer_y"}}, Head("dist"), l.NextDay()),
               IsOk());
+}
+
+// Declaring the conflict is itself an action: the case stays where it is, the
+// declared account cannot be assigned, and an assigned officer steps aside.
+TEST_F(EngineTest, DeclaredConflictIsRecordedAndTheOfficerStepsAside) {
+  Life l = DriveTo("accepted");
+  ASSERT_THAT(l.Do("assign_officer", {{"officer", "officer_x"}}, Head("dist"), l.NextDay()), IsOk());
+  ASSERT_EQ(l.c.state, "in_handling");
+  ASSERT_EQ(l.c.case_officer, "officer_x");
+  ASSERT_THAT(l.Do("declare_conflict", {{"account", "officer_x"}, {"reason", "与被反映单位负责人系亲属"}},
+                   Head("dist"), l.NextDay()),
+              IsOk());
+  EXPECT_EQ(l.c.state, "in_handling");
+  EXPECT_EQ(l.c.case_officer, "");
+  EXPECT_THAT(l.c.conflicted_accounts, ElementsAre("officer_x"));
+  ASSERT_EQ(l.last.events.size(), 1u);
+  EXPECT_EQ(l.last.events[0].from_state, "in_handling");
+  EXPECT_EQ(l.last.events[0].to_state, "in_handling");
+  EXPECT_THAT(l.Do("assign_officer", {{"officer", "officer_x"}}, Head("dist"), l.NextDay()),
+              StatusIs(kFailedPrecondition, HasSubstr("Art. 28")));
+  EXPECT_THAT(l.Do("declare_conflict", {{"account", "officer_y"}}, Head("dist"), l.NextDay()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("reason")));
+}
+
+TEST(DefinitionStayTest, AStayActionMayNotNameAToState) {
+  auto d = Definition::Parse(R"pb(
+    name: "t" version: 1 initial_state: "a"
+    states { name: "a" stage: STAGE_INTAKE }
+    states { name: "z" stage: STAGE_FINAL final: true }
+    actions { name: "go" from: "a" to: "z" roles: [ROLE_CASE_OFFICER] }
+    actions { name: "note" from: "a" to: "z" stay: true roles: [ROLE_CASE_OFFICER] }
+  )pb", "stay.textproto");
+  EXPECT_THAT(d, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("stay action")));
 }
 
 // ---- Timers firing: warning, overdue, ladder ----
