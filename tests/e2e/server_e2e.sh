@@ -34,6 +34,12 @@ rc=0; err=$(xf "$PORT_one" case register --channel visit --name 赵六 --categor
 [ "$rc" = 1 ] || fail "six representatives: exit $rc"
 echo "$err" | grep -q "INVALID_ARGUMENT: intake.visit.representatives" || fail "unclear error: $err"
 
+# A clerk answers prompts instead of writing flags.
+out=$(printf 'call\n赵六\n\n13700000002\n\nclaim\nwages.overtime\n长期加班无加班费\n\n\n\n12351\nCALL-77\n' |
+  xf "$PORT_one" --json case register --interactive 2>/dev/null)
+echo "$out" | grep -q '"summary": "长期加班无加班费"' || fail "interactive register: $out"
+echo "$out" | grep -q '"caller_number": "12351"' || fail "interactive call details: $out"
+
 # Chinese account and unit names travel as binary metadata.
 "$XF_BIN/tools/xfctl" --server "127.0.0.1:$PORT_one" --as 张三 --role intake_clerk --unit prov info \
   >/dev/null || fail "a Chinese account name broke xfctl"

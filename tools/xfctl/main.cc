@@ -2,6 +2,8 @@
 // supervisors. `xfctl help` lists the commands; docs/cli.md explains them.
 #include <grpcpp/grpcpp.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -67,6 +69,8 @@ case register flags:
   letter: --postmark YYYY-MM-DD --sender-address ADDR --scan REF (repeatable)
   online: --platform NAME --ref REF
   --request-id ID   retry-safe id (default: a new random one)
+  --interactive     ask for the details one by one (also the default when run
+                    at a terminal with no flags)
 )";
 
 struct Global {
@@ -92,7 +96,7 @@ struct Args {
   bool Has(const std::string& k) const { return flags.contains(k); }
 };
 
-const std::set<std::string> kBoolFlags = {"json", "anonymous", "overdue", "help"};
+const std::set<std::string> kBoolFlags = {"json", "anonymous", "overdue", "help", "interactive"};
 const std::set<std::string> kGlobalFlags = {"server", "as", "role", "unit", "timeout", "json"};
 
 // Flags each command takes besides the global ones.
@@ -102,7 +106,7 @@ const std::map<std::string, std::set<std::string>> kCommandFlags = {
       "anonymous", "purpose", "category", "summary", "request", "facts", "location",
       "complained-about", "complained-unit", "attachment", "people", "representative",
       "caller-number", "call-ref", "postmark", "sender-address", "scan", "platform", "ref",
-      "request-id"}},
+      "request-id", "interactive"}},
     {"case show", {}},
     {"case history", {}},
     {"case actions", {}},
@@ -328,7 +332,58 @@ void PrintEvents(const google::protobuf::RepeatedPtrField<v1::CaseEvent>& events
   std::cout << Table(rows);
 }
 
-int CaseRegister(Client& client, const Global& g, const Args& a) {
+// Asks for what a clerk records at the desk, one line each; an empty answer
+// keeps the flag's value (if any) or leaves the item out.
+Args PromptForIntake(Args a) {
+  struct Question {
+    const char* flag;
+    const char* prompt;
+  };
+  static constexpr Question kQuestions[] = {
+      {"channel", "渠道 channel (visit/call/letter/online)"},
+      {"name", "信访人姓名 petitioner's name (empty: anonymous)"},
+      {"id-number", "身份证号 ID number"},
+      {"phone", "电话 phone"},
+      {"address", "地址 address"},
+      {"purpose", "目的 purpose (claim/suggestion/appeal/accusation/other)"},
+      {"category", "类别 category (e.g. wages.arrears)"},
+      {"summary", "事项 summary"},
+      {"request", "诉求 request"},
+      {"facts", "事实和理由 facts and reasons"},
+      {"complained-about", "被反映对象 unit or person complained about"},
+  };
+  for (const Question& q : kQuestions) {
+    const std::string current = a.Get(q.flag);
+    std::cerr << q.prompt << (current.empty() ? "" : " [" + current + "]") << ": " << std::flush;
+    std::string line;
+    if (!std::getline(std::cin, line)) break;
+    if (line.empty()) continue;
+    a.flags.erase(q.flag);
+    a.flags.emplace(q.flag, line);
+  }
+  if (a.Get("name").empty() && !a.Has("anonymous")) a.flags.emplace("anonymous", "");
+  const std::string channel = a.Get("channel");
+  const std::vector<Question> details =
+      channel == "visit"    ? std::vector<Question>{{"people", "在场人数 people present"}}
+      : channel == "call"   ? std::vector<Question>{{"caller-number", "来电号码 caller number"},
+                                                    {"call-ref", "来电编号 call reference"}}
+      : channel == "letter" ? std::vector<Question>{{"postmark", "邮戳日期 postmark (YYYY-MM-DD)"},
+                                                    {"sender-address", "寄信地址 sender address"}}
+      : channel == "online" ? std::vector<Question>{{"platform", "平台 platform"},
+                                                    {"ref", "平台编号 platform reference"}}
+                            : std::vector<Question>{};
+  for (const Question& q : details) {
+    std::cerr << q.prompt << ": " << std::flush;
+    std::string line;
+    if (!std::getline(std::cin, line)) break;
+    if (!line.empty()) a.flags.emplace(q.flag, line);
+  }
+  return a;
+}
+
+int CaseRegister(Client& client, const Global& g, Args a) {
+  // Prompts with --interactive, or when a person runs it with no details.
+  if (a.Has("interactive") || (a.flags.empty() && isatty(STDIN_FILENO))) a = PromptForIntake(a);
   v1::RegisterCaseRequest req;
   req.set_request_id(a.Get("request-id", RandomRequestId()));
   v1::CaseIntake& in = *req.mutable_intake();
