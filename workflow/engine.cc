@@ -154,8 +154,13 @@ class Core {
     TimerState t;
     t.name = spec.name();
     t.started_at = StartInstant(spec, c, now);
-    t.deadline =
-        cal_.Compute(t.started_at, spec.length(), spec.day_kind(), !spec.no_roll_forward());
+    int length = spec.length();
+    if (!spec.length_field().empty()) {
+      auto it = c.attributes.find(spec.length_field());
+      int days = 0;
+      if (it != c.attributes.end() && absl::SimpleAtoi(it->second, &days) && days > 0) length = days;
+    }
+    t.deadline = cal_.Compute(t.started_at, length, spec.day_kind(), !spec.no_roll_forward());
     t.warn_at = WarnAt(spec, t.started_at, t.deadline);
     t.warned = spec.warning_lead_days() <= 0;  // no warning owed
     return t;

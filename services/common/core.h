@@ -53,6 +53,16 @@ class Core {
     for (const auto& l : clock_listeners_) l();
   }
 
+  // Called once the server listens (ServerMain, TestServer): background
+  // work such as the sweeper starts here, never in a process that then
+  // fails to bind its port.
+  void AddServingListener(std::function<void()> listener) {
+    serving_listeners_.push_back(std::move(listener));
+  }
+  void Serving() const {
+    for (const auto& l : serving_listeners_) l();
+  }
+
   // The organisation tree as it is now in the database.
   absl::StatusOr<std::shared_ptr<const workflow::MapOrgTree>> Org();
   absl::StatusOr<bool> UnitExists(const std::string& code);
@@ -69,6 +79,7 @@ class Core {
   std::unique_ptr<storage::Pool> pool_;
   std::unique_ptr<storage::CaseStore> store_;
   std::vector<std::function<void()>> clock_listeners_;
+  std::vector<std::function<void()>> serving_listeners_;
 };
 
 // The data directory used when --data-dir is not given.

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/log.h"
+#include "services/common/validate.h"
 
 namespace xinfang {
 
@@ -39,10 +40,11 @@ constexpr std::pair<xinfang::v1::Role, const char*> kRoles[] = {
     {xinfang::v1::ROLE_SYSTEM, "system"},
 };
 
-// The value of `key`, or of `key`-bin (binary metadata, for names in Chinese).
-std::string Metadata(const grpc::ServerContext& ctx, const std::string& key) {
+// The value of `key`, or (when `binary_ok`) of `key`-bin: binary metadata,
+// for names in Chinese.
+std::string Metadata(const grpc::ServerContext& ctx, const std::string& key, bool binary_ok) {
   const auto& md = ctx.client_metadata();
-  auto it = md.find(key + "-bin");
+  auto it = binary_ok ? md.find(key + "-bin") : md.end();
   if (it == md.end()) it = md.find(key);
   if (it == md.end()) return "";
   return std::string(it->second.data(), it->second.size());
@@ -65,9 +67,16 @@ xinfang::v1::Role RoleFromName(const std::string& name) {
 
 absl::StatusOr<workflow::Actor> ActorFrom(const grpc::ServerContext& ctx) {
   workflow::Actor a;
-  a.account = Metadata(ctx, "x-xinfang-account");
-  a.unit = Metadata(ctx, "x-xinfang-unit");
-  const std::string role = Metadata(ctx, "x-xinfang-role");
+  a.account = Metadata(ctx, "x-xinfang-account", true);
+  a.unit = Metadata(ctx, "x-xinfang-unit", true);
+  const std::string role = Metadata(ctx, "x-xinfang-role", false);
+  for (const auto& [name, value] : {std::pair{"x-xinfang-account", &a.account},
+                                    std::pair{"x-xinfang-unit", &a.unit}}) {
+    if (!CheckText(name, *value, 64, false).ok()) {
+      return absl::UnauthenticatedError(
+          absl::StrCat(name, ": not a name (UTF-8 text of at most 64 characters)"));
+    }
+  }
   a.role = RoleFromName(role);
   if (a.account.empty() || a.unit.empty() || role.empty()) {
     return absl::UnauthenticatedError(

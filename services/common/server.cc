@@ -89,6 +89,7 @@ int ServerMain(int argc, char** argv, const std::string& program, const ServiceF
     std::fprintf(stderr, "%s: cannot listen on %s\n", program.c_str(), config->listen.c_str());
     return 1;
   }
+  (*core)->Serving();
   const auto at = config->listen.rfind(':');
   LogInfo(absl::StrCat("serving on ", config->listen.substr(0, at), ":", port,
                        (*core)->clock().simulated() ? " (simulated clock)" : "",

@@ -59,6 +59,21 @@ absl::StatusOr<xinfang::v1::RegisterCaseResponse> Intake::Register(
   // The request as the client sent it, before defaults are filled in: a
   // retry must send the same petition.
   const std::string request_hash = storage::Sha256Hex(request.intake().SerializeAsString());
+  // A retry gets its original case back, whatever has happened since.
+  {
+    auto replay = core_.store().FindReplay(rid, request_hash);
+    if (!replay.ok()) return replay.status();
+    if (replay->has_value()) {
+      const storage::CaseRecord& rec = **replay;
+      xinfang::v1::RegisterCaseResponse resp;
+      *resp.mutable_case_() =
+          ToProto(rec, core_.EngineFor(rec.snapshot.workflow, rec.snapshot.workflow_version),
+                  core_.clock().Now());
+      resp.set_receipt(ReceiptText(resp.case_(), core_.calendar()));
+      resp.set_replayed(true);
+      return resp;
+    }
+  }
   xinfang::v1::CaseIntake& in = *request.mutable_intake();
   if (in.registering_unit().empty()) in.set_registering_unit(actor.unit);
   auto units = core_.store().Units();

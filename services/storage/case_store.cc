@@ -40,15 +40,37 @@ constexpr char kSelectAttributes[] =
 constexpr char kSelectTimers[] =
     "SELECT " XF_TIMER_COLUMNS " FROM case_timers t WHERE t.case_id = :id";
 
+// A unit and everything below it (all units for '').
+#define XF_SCOPE_CTE                                                  \
+  "WITH RECURSIVE scope(code) AS ("                                   \
+  "  SELECT code FROM units WHERE :unit1 = '' OR code = :unit2"       \
+  "  UNION SELECT u.code FROM units u JOIN scope ON u.parent = scope.code) "
+
 constexpr char kSelectDue[] =
-    "WITH RECURSIVE scope(code) AS ("
-    "  SELECT code FROM units WHERE :unit1 = '' OR code = :unit2"
-    "  UNION SELECT u.code FROM units u JOIN scope ON u.parent = scope.code) "
-    "SELECT c.id, c.tracking_number, c.state, c.responsible_unit, " XF_TIMER_COLUMNS
+    XF_SCOPE_CTE
+    "SELECT c.id, c.tracking_number, c.state, c.responsible_unit, c.stage::int, t.owing_unit, "
+    XF_TIMER_COLUMNS
     "  FROM case_timers t JOIN cases c ON c.id = t.case_id "
     " WHERE t.due_at < xf_ts(:before) AND t.suspended_at IS NULL "
-    "   AND c.responsible_unit IN (SELECT code FROM scope) "
-    " ORDER BY t.due_at, c.id LIMIT :lim";
+    "   AND t.owing_unit IN (SELECT code FROM scope) "
+    "   AND (:timer1 = '' OR t.name = :timer2) "
+    "   AND (:stage1 = 0 OR c.stage = :stage2) "
+    "   AND (:escalated = 0 OR t.rung > 0) "
+    "   AND (:has_after = 0 OR (t.due_at, t.case_id, t.name) > "
+    "        (xf_ts(:after_due), :after_id, :after_name)) "
+    " ORDER BY t.due_at, t.case_id, t.name LIMIT :lim";
+
+constexpr char kDashboard[] =
+    XF_SCOPE_CTE
+    "SELECT c.responsible_unit, c.stage::int, count(DISTINCT c.id)::int, "
+    "  (count(t.name) FILTER (WHERE t.suspended_at IS NULL AND t.due_at >= xf_ts(:now1) "
+    "                          AND t.due_at < xf_ts(:soon)))::int, "
+    "  (count(t.name) FILTER (WHERE t.suspended_at IS NULL AND t.due_at < xf_ts(:now2)))::int, "
+    "  (count(t.name) FILTER (WHERE t.rung > 0))::int, "
+    "  (count(t.name) FILTER (WHERE t.name = :notice))::int "
+    "  FROM cases c LEFT JOIN case_timers t ON t.case_id = c.id "
+    " WHERE NOT c.final AND c.responsible_unit IN (SELECT code FROM scope) "
+    " GROUP BY 1, 2 ORDER BY 1, 2";
 
 constexpr char kSelectRelated[] = R"sql(
   SELECT r.tracking_number FROM case_links l JOIN cases r ON r.id = l.related_id
@@ -97,10 +119,11 @@ constexpr char kDeleteTimers[] = "DELETE FROM case_timers WHERE case_id = :id";
 
 constexpr char kInsertTimer[] = R"sql(
   INSERT INTO case_timers (case_id, name, started_at, due_day, due_at, warn_at, provisional,
-                           suspended_at, extended, warned, overdue, rung, next_fire_at)
+                           suspended_at, extended, warned, overdue, rung, next_fire_at,
+                           owing_unit)
   VALUES (:case_id, :name, xf_ts(:started_at), CAST(:due_day AS date), xf_ts(:due_at),
           xf_ts(:warn_at), (:provisional = 1), xf_ts(:suspended_at), (:extended = 1),
-          (:warned = 1), (:overdue = 1), :rung, xf_ts(:next_fire_at)))sql";
+          (:warned = 1), (:overdue = 1), :rung, xf_ts(:next_fire_at), :owing_unit))sql";
 
 constexpr char kSelectEvents[] = R"sql(
   SELECT id, seq, kind, action, from_state, to_state, actor, actor_role::int, actor_unit,
@@ -310,9 +333,23 @@ std::vector<StoredEvent> AppendEvents(soci::session& s, long long case_id, int s
   return stored;
 }
 
+// The unit that owes the case's deadlines in its current stage.
+std::string OwingUnit(const CaseSnapshot& snap, const workflow::Engine* engine) {
+  const xinfang::v1::State* st =
+      engine != nullptr ? engine->definition().FindState(snap.state) : nullptr;
+  if (st != nullptr && st->stage() == xinfang::v1::STAGE_REVIEW && !snap.review_unit.empty()) {
+    return snap.review_unit;
+  }
+  if (st != nullptr && st->stage() == xinfang::v1::STAGE_RECHECK && !snap.recheck_unit.empty()) {
+    return snap.recheck_unit;
+  }
+  return snap.responsible_unit;
+}
+
 void ReplaceTimers(soci::session& s, long long case_id, const CaseSnapshot& snap,
                    const workflow::Engine* engine) {
   s << kDeleteTimers, soci::use(case_id, "id");
+  const std::string owing = OwingUnit(snap, engine);
   for (const TimerState& t : snap.timers) {
     long long started = ToMicros(t.started_at);
     std::string due_day = absl::FormatCivilTime(t.deadline.due_day);
@@ -330,7 +367,7 @@ void ReplaceTimers(soci::session& s, long long case_id, const CaseSnapshot& snap
         soci::use(suspended.us, suspended.ind, "suspended_at"),
         soci::use(extended, "extended"), soci::use(warned, "warned"),
         soci::use(overdue, "overdue"), soci::use(rung, "rung"),
-        soci::use(next.us, next.ind, "next_fire_at");
+        soci::use(next.us, next.ind, "next_fire_at"), soci::use(owing, "owing_unit");
   }
 }
 
@@ -375,6 +412,30 @@ absl::StatusOr<CaseRecord> CaseStore::Get(int64_t id) {
     return LoadCase(lease->session(), "id", "", id, engine_for_);
   } catch (...) {
     return StatusFromCurrentException("reading a case");
+  }
+}
+
+absl::StatusOr<std::optional<CaseRecord>> CaseStore::FindReplay(const std::string& request_id,
+                                                                const std::string& request_hash) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  soci::session& s = lease->session();
+  try {
+    long long id = 0;
+    std::string hash;
+    s << "SELECT id, request_hash FROM cases WHERE request_id = :r", soci::use(request_id, "r"),
+        soci::into(id), soci::into(hash);
+    if (!s.got_data()) return std::optional<CaseRecord>();
+    auto rec = LoadCase(s, "id", "", id, engine_for_);
+    if (!rec.ok()) return rec.status();
+    if (hash != request_hash) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "request_id: already used for a different petition (case ", rec->tracking_number,
+          "): use a new request_id for a new petition"));
+    }
+    return std::optional<CaseRecord>(std::move(*rec));
+  } catch (...) {
+    return StatusFromCurrentException("looking up a request id");
   }
 }
 
@@ -649,8 +710,16 @@ absl::StatusOr<SweepResult> CaseStore::SweepDue(absl::Time now, int batch, const
       while (st.fetch()) due.push_back(name);
       auto decision = decide(*rec, due);
       if (!decision.ok()) {
+        // Not decidable now (e.g. its workflow version is not loaded here):
+        // try again later instead of spinning on it and starving the rest.
         ++result.failed;
-        result.last_error = decision.status();
+        result.last_error = absl::Status(decision.status().code(),
+                                         absl::StrCat(rec->tracking_number, ": ",
+                                                      decision.status().message()));
+        long long retry_us = ToMicros(now + kSweepRetryDelay);
+        s << "UPDATE case_timers SET next_fire_at = xf_ts(:retry) "
+             "WHERE case_id = :id AND next_fire_at <= xf_ts(:now)",
+            soci::use(retry_us, "retry"), soci::use(id, "id"), soci::use(now_us, "now");
         continue;
       }
       const workflow::Actor system{"system", xinfang::v1::ROLE_SYSTEM, ""};
@@ -809,23 +878,56 @@ absl::StatusOr<std::vector<DueRow>> CaseStore::ListDue(const DueQuery& q) {
   if (!lease.ok()) return lease.status();
   try {
     long long before = ToMicros(q.before);
-    int limit = q.limit;
+    int limit = q.limit, stage = q.stage, escalated = q.escalated_only ? 1 : 0;
+    int has_after = q.after.has_value() ? 1 : 0;
+    long long after_due = q.after ? ToMicros(q.after->due_at) : 0;
+    long long after_id = q.after ? q.after->case_id : 0;
+    std::string after_name = q.after ? q.after->timer : "";
     std::vector<DueRow> out;
     soci::rowset<soci::row> rows =
-        (lease->session().prepare << kSelectDue, soci::use(q.unit, "unit1"), soci::use(q.unit, "unit2"),
-         soci::use(before, "before"), soci::use(limit, "lim"));
+        (lease->session().prepare << kSelectDue, soci::use(q.unit, "unit1"),
+         soci::use(q.unit, "unit2"), soci::use(before, "before"), soci::use(q.timer, "timer1"),
+         soci::use(q.timer, "timer2"), soci::use(stage, "stage1"), soci::use(stage, "stage2"),
+         soci::use(escalated, "escalated"), soci::use(has_after, "has_after"),
+         soci::use(after_due, "after_due"), soci::use(after_id, "after_id"),
+         soci::use(after_name, "after_name"), soci::use(limit, "lim"));
     for (const soci::row& r : rows) {
       DueRow d;
       d.case_id = r.get<long long>(0);
       d.tracking_number = r.get<std::string>(1);
       d.state = r.get<std::string>(2);
       d.responsible_unit = r.get<std::string>(3);
-      d.timer = ReadTimer(r, 4);
+      d.stage = r.get<int>(4);
+      d.owing_unit = r.get<std::string>(5);
+      d.timer = ReadTimer(r, 6);
       out.push_back(std::move(d));
     }
     return out;
   } catch (...) {
     return StatusFromCurrentException("listing deadlines");
+  }
+}
+
+absl::StatusOr<std::vector<DashboardCount>> CaseStore::Dashboard(const std::string& unit,
+                                                                 absl::Time now,
+                                                                 absl::Duration soon,
+                                                                 const std::string& notice_timer) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  try {
+    long long now_us = ToMicros(now), soon_us = ToMicros(now + soon);
+    std::vector<DashboardCount> out;
+    soci::rowset<soci::row> rows =
+        (lease->session().prepare << kDashboard, soci::use(unit, "unit1"),
+         soci::use(unit, "unit2"), soci::use(now_us, "now1"), soci::use(soon_us, "soon"),
+         soci::use(now_us, "now2"), soci::use(notice_timer, "notice"));
+    for (const soci::row& r : rows) {
+      out.push_back(DashboardCount{r.get<std::string>(0), r.get<int>(1), r.get<int>(2),
+                                   r.get<int>(3), r.get<int>(4), r.get<int>(5), r.get<int>(6)});
+    }
+    return out;
+  } catch (...) {
+    return StatusFromCurrentException("counting for the dashboard");
   }
 }
 

@@ -86,9 +86,19 @@ std::string EventHash(const std::string& prev_hash, int64_t case_id, int seq,
                       const workflow::Event& event, const workflow::Actor& actor, absl::Time at);
 
 struct DueQuery {
-  absl::Time before;   // deadlines due before this instant
-  std::string unit;    // responsible unit subtree; empty: all
+  absl::Time before;        // deadlines due before this instant
+  std::string unit;         // owing unit subtree; empty: all
+  std::string timer;        // one timer name; empty: all
+  int stage = 0;            // xinfang.v1.Stage of the case; 0: all
+  bool escalated_only = false;
   int limit = 100;
+  // Keyset pagination: rows after (due_at, case_id, timer name).
+  struct Key {
+    absl::Time due_at;
+    int64_t case_id = 0;
+    std::string timer;
+  };
+  std::optional<Key> after;
 };
 
 struct DueRow {
@@ -96,13 +106,28 @@ struct DueRow {
   std::string tracking_number;
   std::string state;
   std::string responsible_unit;
+  int stage = 0;
+  std::string owing_unit;
   workflow::TimerState timer;
 };
+
+struct DashboardCount {
+  std::string unit;  // responsible unit
+  int stage = 0;
+  int open_cases = 0;
+  int due_soon = 0;
+  int overdue = 0;
+  int escalated = 0;
+  int notices = 0;
+};
+
+// How long a case the sweeper could not decide waits before it is tried again.
+inline constexpr absl::Duration kSweepRetryDelay = absl::Minutes(10);
 
 struct SweepResult {
   int cases = 0;   // cases whose due timers were fired and applied
   int events = 0;  // events appended
-  int failed = 0;  // cases the decide callback refused (left untouched)
+  int failed = 0;  // cases the decide callback refused: retried after kSweepRetryDelay
   absl::Status last_error;
 };
 
@@ -121,6 +146,11 @@ class CaseStore {
   // phone; earlier cases of the same person in the same category are linked
   // as repeat petitions.
   absl::StatusOr<CreateResult> Create(const NewCase& c);
+
+  // The case registered under `request_id`, if any (nullopt otherwise);
+  // ALREADY_EXISTS when it was registered from a different request_hash.
+  absl::StatusOr<std::optional<CaseRecord>> FindReplay(const std::string& request_id,
+                                                       const std::string& request_hash);
 
   absl::StatusOr<CaseRecord> Get(int64_t id);
   absl::StatusOr<CaseRecord> GetByTracking(const std::string& tracking_number);
@@ -157,8 +187,16 @@ class CaseStore {
   absl::StatusOr<std::vector<CaseRecord>> CasesOfPetitioners(
       const std::vector<xinfang::v1::Petitioner>& petitioners, int limit);
 
-  // Open, running deadlines due before q.before, most urgent first.
+  // Open, running deadlines matching q, most urgent first (due_at, case,
+  // timer), at most q.limit after q.after.
   absl::StatusOr<std::vector<DueRow>> ListDue(const DueQuery& q);
+
+  // Per responsible unit (in `unit`'s subtree; empty: all) and stage, the
+  // open cases and their deadlines at `now`: due before now + `soon`,
+  // overdue, escalated, and open timers named `notice_timer`.
+  absl::StatusOr<std::vector<DashboardCount>> Dashboard(const std::string& unit, absl::Time now,
+                                                        absl::Duration soon,
+                                                        const std::string& notice_timer);
 
   // Unit code -> parent code (empty for the top).
   absl::StatusOr<std::map<std::string, std::string>> Units();

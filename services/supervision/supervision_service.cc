@@ -1,6 +1,10 @@
 #include "services/supervision/supervision_service.h"
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "services/common/grpc_util.h"
+#include "services/common/log.h"
 
 namespace xinfang::supervision {
 
@@ -9,31 +13,115 @@ SupervisionServiceImpl::SupervisionServiceImpl(Core& core) : core_(core) {
   sweeper_ = std::make_unique<Sweeper>(
       core, SweeperOptions{core.config().sweep_batch, core.config().sweep_interval});
   Sweeper* sweeper = sweeper_.get();
-  core.AddClockListener([sweeper] { (void)sweeper->SweepOnce(); });
-  sweeper_->Start();
+  core.AddClockListener([sweeper] {
+    if (auto swept = sweeper->SweepOnce(); !swept.ok()) {
+      LogWarn(absl::StrCat("sweep after the clock moved: ", swept.status().message()));
+    }
+  });
+  core.AddServingListener([sweeper] { sweeper->Start(); });
+}
+
+namespace {
+
+std::string PageToken(const storage::DueRow& r) {
+  return absl::StrCat(absl::ToUnixMicros(r.timer.deadline.due_at), ":", r.case_id, ":", r.timer.name);
+}
+
+absl::StatusOr<storage::DueQuery::Key> ParsePageToken(const std::string& token) {
+  std::vector<std::string> parts = absl::StrSplit(token, absl::MaxSplits(':', 2));
+  storage::DueQuery::Key key;
+  int64_t us = 0;
+  if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &us) ||
+      !absl::SimpleAtoi(parts[1], &key.case_id) || parts[2].empty()) {
+    return absl::InvalidArgumentError("page_token: not a token this service gave out");
+  }
+  key.due_at = absl::FromUnixMicros(us);
+  key.timer = parts[2];
+  return key;
+}
+
+}  // namespace
+
+absl::StatusOr<xinfang::v1::ListDeadlinesResponse> SupervisionServiceImpl::List(
+    const xinfang::v1::ListDeadlinesRequest& req) {
+  const absl::Time now = core_.clock().Now();
+  if (req.page_size() < 0 || req.page_size() > 1000) {
+    return absl::InvalidArgumentError("page_size: 1 to 1000 (0: the default, 100)");
+  }
+  if (req.min_days_overdue() < 0) return absl::InvalidArgumentError("min_days_overdue: negative");
+  if (!xinfang::v1::Stage_IsValid(req.stage())) return absl::InvalidArgumentError("stage: unknown");
+  storage::DueQuery q;
+  q.before = req.has_before() ? FromProto(req.before()) : now + kDueSoon;
+  if (req.overdue_only() || req.min_days_overdue() > 0) {
+    // Overdue from the deadline instant on: due_at <= now - N days (the query's
+    // bound is exclusive, and instants are stored to the microsecond).
+    q.before = std::min(q.before,
+                        now - absl::Hours(24) * req.min_days_overdue() + absl::Microseconds(1));
+  }
+  q.unit = req.unit();
+  q.timer = req.timer();
+  q.stage = req.stage();
+  q.escalated_only = req.escalated_only();
+  q.limit = req.page_size() > 0 ? req.page_size() : 100;
+  if (!req.page_token().empty()) {
+    auto key = ParsePageToken(req.page_token());
+    if (!key.ok()) return key.status();
+    q.after = *key;
+  }
+  if (!q.unit.empty()) {
+    auto known = core_.UnitExists(q.unit);
+    if (!known.ok()) return known.status();
+    if (!*known) return absl::InvalidArgumentError(absl::StrCat("unit: unknown unit '", q.unit, "'"));
+  }
+  // One more than asked: whether there is a next page.
+  ++q.limit;
+  auto rows = core_.store().ListDue(q);
+  if (!rows.ok()) return rows.status();
+  xinfang::v1::ListDeadlinesResponse r;
+  const int page = q.limit - 1;
+  for (int i = 0; i < static_cast<int>(rows->size()) && i < page; ++i) {
+    const storage::DueRow& row = (*rows)[i];
+    xinfang::v1::DueItem* item = r.add_items();
+    item->set_case_id(row.case_id);
+    item->set_tracking_number(row.tracking_number);
+    item->set_state(row.state);
+    item->set_responsible_unit(row.responsible_unit);
+    item->set_owing_unit(row.owing_unit);
+    item->set_stage(static_cast<xinfang::v1::Stage>(row.stage));
+    *item->mutable_deadline() = ToProto(row.timer, now);
+    if (now >= row.timer.deadline.due_at) {
+      item->set_days_overdue(static_cast<int>((now - row.timer.deadline.due_at) / absl::Hours(24)));
+    }
+  }
+  if (static_cast<int>(rows->size()) > page) r.set_next_page_token(PageToken((*rows)[page - 1]));
+  return r;
 }
 
 grpc::Status SupervisionServiceImpl::ListDeadlines(grpc::ServerContext* ctx,
                                                    const xinfang::v1::ListDeadlinesRequest* req,
                                                    xinfang::v1::ListDeadlinesResponse* resp) {
-  return Serve("ListDeadlines", ctx, resp,
-               [&](const workflow::Actor&) -> absl::StatusOr<xinfang::v1::ListDeadlinesResponse> {
+  return Serve("ListDeadlines", ctx, resp, [&](const workflow::Actor&) { return List(*req); });
+}
+
+grpc::Status SupervisionServiceImpl::Dashboard(grpc::ServerContext* ctx,
+                                               const xinfang::v1::DashboardRequest* req,
+                                               xinfang::v1::DashboardResponse* resp) {
+  return Serve("Dashboard", ctx, resp,
+               [&](const workflow::Actor&) -> absl::StatusOr<xinfang::v1::DashboardResponse> {
                  const absl::Time now = core_.clock().Now();
-                 storage::DueQuery q;
-                 q.before = req->has_before() ? FromProto(req->before()) : now + absl::Hours(24 * 7);
-                 if (req->overdue_only()) q.before = now;
-                 q.unit = req->unit();
-                 q.limit = req->page_size() > 0 ? std::min(req->page_size(), 1000) : 100;
-                 auto rows = core_.store().ListDue(q);
-                 if (!rows.ok()) return rows.status();
-                 xinfang::v1::ListDeadlinesResponse r;
-                 for (const storage::DueRow& row : *rows) {
-                   xinfang::v1::DueItem* item = r.add_items();
-                   item->set_case_id(row.case_id);
-                   item->set_tracking_number(row.tracking_number);
-                   item->set_state(row.state);
-                   item->set_responsible_unit(row.responsible_unit);
-                   *item->mutable_deadline() = ToProto(row.timer, now);
+                 auto counts = core_.store().Dashboard(req->unit(), now, kDueSoon, kNoticeTimer);
+                 if (!counts.ok()) return counts.status();
+                 xinfang::v1::DashboardResponse r;
+                 *r.mutable_now() = ToProto(now);
+                 for (const storage::DashboardCount& c : *counts) {
+                   xinfang::v1::DashboardRow* row = r.add_rows();
+                   row->set_unit(c.unit);
+                   row->set_stage(static_cast<xinfang::v1::Stage>(c.stage));
+                   row->set_open_cases(c.open_cases);
+                   row->set_due_soon(c.due_soon);
+                   row->set_overdue(c.overdue);
+                   row->set_escalated(c.escalated);
+                   row->set_notices_awaiting_reply(c.notices);
                  }
                  return r;
                });

@@ -10,12 +10,23 @@
 
 namespace xinfang::supervision {
 
+// The timer of supervision notices awaiting a reply (default definition).
+inline constexpr char kNoticeTimer[] = "notice_reply";
+// "Due soon" on the dashboard: within this long.
+inline constexpr absl::Duration kDueSoon = absl::Hours(24 * 7);
+
 class SupervisionServiceImpl final : public xinfang::v1::SupervisionService::Service {
  public:
   // Starts the timer sweeper unless config().sweep_interval is zero.
   explicit SupervisionServiceImpl(Core& core);
   grpc::Status ListDeadlines(grpc::ServerContext* ctx, const xinfang::v1::ListDeadlinesRequest* req,
                              xinfang::v1::ListDeadlinesResponse* resp) override;
+  grpc::Status Dashboard(grpc::ServerContext* ctx, const xinfang::v1::DashboardRequest* req,
+                         xinfang::v1::DashboardResponse* resp) override;
+
+  // The logic of ListDeadlines, without gRPC.
+  absl::StatusOr<xinfang::v1::ListDeadlinesResponse> List(
+      const xinfang::v1::ListDeadlinesRequest& req);
 
  private:
   Core& core_;

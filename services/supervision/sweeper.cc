@@ -52,8 +52,8 @@ absl::StatusOr<int> Sweeper::SweepOnce() {
                            result->last_error.message()));
     }
     handled += result->cases;
-    // Done when a batch found nothing it could apply.
-    if (result->cases == 0) break;
+    // Done when a batch found nothing to do (refused cases were put back).
+    if (result->cases == 0 && result->failed == 0) break;
   }
   if (handled > 0) LogDebug(absl::StrCat("sweeper: fired timers of ", handled, " case(s)"));
   return handled;

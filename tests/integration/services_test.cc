@@ -454,6 +454,24 @@ TEST_F(ServicesTest, SameMatterOpenBelowIsRefusedAbove) {
               ::testing::Contains(below->case_().tracking_number()));
 }
 
+// A retry is answered with the original case even after the case moved on
+// (here: forwarded to a lower unit, which would make a new petition on the
+// same matter an Art. 19 refusal).
+TEST_F(ServicesTest, ARetryGetsTheOriginalEvenAfterTheCaseMovedOn) {
+  const Caller kOrgansClerk{"org1", "intake_clerk", "prov.organs"};
+  v1::RegisterCaseRequest req = ChannelRequest(v1::CHANNEL_VISIT, "req-retry-moved");
+  auto first = Register(req, kOrgansClerk);
+  ASSERT_THAT(first, testing::IsOk());
+  ASSERT_THAT(Act(first->case_().tracking_number(), "forward", kOrgansClerk,
+                  {{"target_unit", "prov.organs.edu"}}),
+              testing::IsOk());
+  auto retry = Register(req, kOrgansClerk);
+  ASSERT_THAT(retry, testing::IsOk());
+  EXPECT_TRUE(retry->replayed());
+  EXPECT_EQ(retry->case_().tracking_number(), first->case_().tracking_number());
+  EXPECT_EQ(retry->case_().responsible_unit(), "prov.organs.edu");
+}
+
 TEST_F(ServicesTest, HealthCheckingAndReflectionAreOn) {
   auto health = grpc::health::v1::Health::NewStub(server_.channel());
   grpc::health::v1::HealthCheckRequest hreq;

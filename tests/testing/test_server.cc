@@ -28,6 +28,7 @@ TestServer::TestServer(std::optional<absl::Time> simulated_start) {
     std::cerr << "TestServer: cannot listen\n";
     std::abort();
   }
+  core_->Serving();
   channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
                                  grpc::InsecureChannelCredentials());
 }

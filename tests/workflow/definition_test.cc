@@ -76,6 +76,7 @@ TEST(DefaultDefinitionTest, EncodesTheStatutoryDeadlines) {
       {"review_answer", 30, xinfang::v1::DAY_KIND_CALENDAR, "entry", 0},
       {"recheck_request", 30, xinfang::v1::DAY_KIND_CALENDAR, "field:served_on", 0},
       {"recheck_answer", 30, xinfang::v1::DAY_KIND_CALENDAR, "entry", 0},
+      {"notice_reply", 30, xinfang::v1::DAY_KIND_CALENDAR, "entry", 0},
   };
   ASSERT_EQ(def->proto().timers_size(), static_cast<int>(table.size()));
   for (const Expected& e : table) {
@@ -112,7 +113,7 @@ TEST(DefaultDefinitionTest, LookupsAndActionsFrom) {
   std::vector<std::string> names;
   for (const auto* a : def->ActionsFrom("registered")) names.push_back(a->name());
   EXPECT_THAT(names, ElementsAre("accept", "forward", "assign", "direct_elsewhere", "route_legal",
-                                 "object", "declare_conflict"));
+                                 "object", "declare_conflict", "issue_notice", "reply_notice"));
   EXPECT_THAT(def->ActionsFrom("closed"), IsEmpty());
 }
 

@@ -337,6 +337,17 @@ class EngineTest : public ::testing::Test {
   const Calendar& cal() const { return *W().cal; }
 };
 
+// DriveTo, then whatever the action's flag guards need: an open supervision
+// notice for reply_notice.
+Life DriveToFor(const Action& a, const std::string& from) {
+  Life l = DriveTo(from);
+  if (std::count(a.requires_flags().begin(), a.requires_flags().end(), "notice_open") > 0) {
+    l.Must("issue_notice", {{"notice_kind", "urge"}, {"notice_text", "请加快办理"}},
+           Actor{"sup", xinfang::v1::ROLE_SUPERVISOR, "city"});
+  }
+  return l;
+}
+
 // ---- Every action of the default definition, allowed and refused ----
 
 TEST_F(EngineTest, DriveToReachesEveryNonFinalState) {
@@ -354,7 +365,7 @@ TEST_F(EngineTest, EveryActionAllowedFromEachFromStateForEachRole) {
       for (int r : a.roles()) {
         auto role = static_cast<Role>(r);
         SCOPED_TRACE(absl::StrCat(a.name(), " from ", from, " as ", xinfang::v1::Role_Name(role)));
-        Life l = DriveTo(from);
+        Life l = DriveToFor(a, from);
         ASSERT_EQ(l.c.state, from);
         absl::Time now = l.now + absl::Hours(1);
         Actor actor = ActorFor(a, l.c, role);
@@ -396,7 +407,7 @@ TEST_F(EngineTest, EveryActionRefusedFromStatesOutsideFrom) {
 TEST_F(EngineTest, EveryActionRefusedForOtherRolesUnitsAndMissingFields) {
   for (const Action& a : def().proto().actions()) {
     const std::string& from = a.from(0);
-    Life l = DriveTo(from);
+    Life l = DriveToFor(a, from);
     absl::Time now = l.now + absl::Hours(1);
     auto fields = FillFields(a, l.c, now, nullptr);
     ASSERT_TRUE(fields.has_value());

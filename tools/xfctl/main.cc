@@ -43,7 +43,15 @@ Commands:
   case actions TRACKING          what you may do with the case now
   case act TRACKING ACTION [--field NAME=VALUE]... [--note TEXT] [--version N]
   case verify TRACKING           check the history's hash chain
-  sup due [--unit U] [--overdue] deadlines falling due (or overdue)
+  sup due [filters]              deadlines falling due within 7 days (and overdue ones)
+  sup overdue [filters]          deadlines already passed
+     filters: --unit U (owing unit and below) --stage S --timer T --escalated
+              --min-days N (overdue at least N days) --page-size N --page-token T
+  sup notice issue TRACKING --kind urge|interview|public_notice|listed_supervision
+                 --text TEXT [--reply-days N]      督办: press the responsible unit
+  sup notice reply TRACKING --text TEXT            the unit's written reply
+  sup notice list [filters]      notices awaiting a reply
+  sup dashboard [--unit U]       counts per unit and stage
   clock advance DURATION         move a simulated clock (e.g. 36h, 15d)
   info                           what the server runs
 
@@ -96,7 +104,8 @@ struct Args {
   bool Has(const std::string& k) const { return flags.contains(k); }
 };
 
-const std::set<std::string> kBoolFlags = {"json", "anonymous", "overdue", "help", "interactive"};
+const std::set<std::string> kBoolFlags = {"json", "anonymous", "overdue", "help", "interactive",
+                                         "escalated"};
 const std::set<std::string> kGlobalFlags = {"server", "as", "role", "unit", "timeout", "json"};
 
 // Flags each command takes besides the global ones.
@@ -112,7 +121,10 @@ const std::map<std::string, std::set<std::string>> kCommandFlags = {
     {"case actions", {}},
     {"case act", {"field", "note", "version"}},
     {"case verify", {}},
-    {"sup due", {"unit", "overdue"}},
+    {"sup due", {"unit", "overdue", "timer", "stage", "escalated", "min-days", "page-size", "page-token"}},
+    {"sup overdue", {"unit", "timer", "stage", "escalated", "min-days", "page-size", "page-token"}},
+    {"sup dashboard", {"unit"}},
+    {"sup notice", {"unit", "kind", "text", "reply-days", "page-size", "page-token"}},
     {"clock advance", {}},
     {"info", {}},
 };
@@ -562,23 +574,102 @@ int CaseVerify(Client& client, const Global& g, const Args& a) {
   return resp.intact() ? 0 : 3;
 }
 
-int SupDue(Client& client, const Global& g, const Args& a) {
+const std::map<std::string, v1::Stage> kStages = {
+    {"intake", v1::STAGE_INTAKE},     {"handling", v1::STAGE_HANDLING},
+    {"decision", v1::STAGE_DECISION}, {"evaluation", v1::STAGE_EVALUATION},
+    {"review", v1::STAGE_REVIEW},     {"recheck", v1::STAGE_RECHECK}};
+
+std::string StageLabel(v1::Stage s) {
+  for (const auto& [name, stage] : kStages) {
+    if (stage == s) return name;
+  }
+  return "?";
+}
+
+// sup due / sup overdue / sup notice list: one page of deadlines, most urgent first.
+int SupList(Client& client, const Global& g, const Args& a, bool overdue, const std::string& timer) {
   v1::ListDeadlinesRequest req;
   req.set_unit(a.Get("unit"));
-  req.set_overdue_only(a.Has("overdue"));
+  req.set_overdue_only(overdue || a.Has("overdue"));
+  req.set_timer(a.Get("timer", timer));
+  // Every notice awaiting a reply, however far its reply deadline.
+  if (timer == "notice_reply") req.mutable_before()->set_seconds(4102444800);  // 2100-01-01
+  req.set_escalated_only(a.Has("escalated"));
+  req.set_page_token(a.Get("page-token"));
+  int n = 0;
+  if (a.Has("min-days") && !absl::SimpleAtoi(a.Get("min-days"), &n)) Fail("--min-days: not a number");
+  req.set_min_days_overdue(n);
+  if (a.Has("page-size") && !absl::SimpleAtoi(a.Get("page-size"), &n)) Fail("--page-size: not a number");
+  if (a.Has("page-size")) req.set_page_size(n);
+  if (a.Has("stage")) {
+    auto it = kStages.find(a.Get("stage"));
+    if (it == kStages.end()) Fail("--stage: intake, handling, decision, evaluation, review or recheck");
+    req.set_stage(it->second);
+  }
   auto resp = client.Call<v1::SupervisionService, v1::ListDeadlinesRequest, v1::ListDeadlinesResponse>(
       &v1::SupervisionService::Stub::ListDeadlines, req);
   if (g.json) {
     std::cout << Json(resp);
     return 0;
   }
-  std::vector<std::vector<std::string>> rows = {{"tracking", "unit", "state", "timer", "due", "status"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"tracking", "owing unit", "stage", "state", "timer", "last day", "status"}};
   for (const auto& it : resp.items()) {
-    rows.push_back({it.tracking_number(), it.responsible_unit(), it.state(), it.deadline().timer(),
-                    it.deadline().due_date(), it.deadline().overdue() ? "OVERDUE" : "due soon"});
+    const auto& d = it.deadline();
+    std::string status = d.overdue() ? absl::StrCat("OVERDUE ", it.days_overdue(), "d") : "due soon";
+    if (d.rung() > 0) absl::StrAppend(&status, ", rung ", d.rung());
+    if (d.provisional()) status += ", provisional";
+    rows.push_back({it.tracking_number(), it.owing_unit(), StageLabel(it.stage()), it.state(),
+                    d.timer(), d.due_date(), status});
   }
   std::cout << Table(rows);
+  if (!resp.next_page_token().empty()) {
+    std::cout << "more: --page-token " << resp.next_page_token() << "\n";
+  }
   return 0;
+}
+
+int SupDashboard(Client& client, const Global& g, const Args& a) {
+  v1::DashboardRequest req;
+  req.set_unit(a.Get("unit"));
+  auto resp = client.Call<v1::SupervisionService, v1::DashboardRequest, v1::DashboardResponse>(
+      &v1::SupervisionService::Stub::Dashboard, req);
+  if (g.json) {
+    std::cout << Json(resp);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows = {
+      {"unit", "stage", "open", "due soon", "overdue", "escalated", "notices"}};
+  int totals[5] = {0, 0, 0, 0, 0};
+  for (const auto& r : resp.rows()) {
+    rows.push_back({r.unit(), StageLabel(r.stage()), absl::StrCat(r.open_cases()),
+                    absl::StrCat(r.due_soon()), absl::StrCat(r.overdue()),
+                    absl::StrCat(r.escalated()), absl::StrCat(r.notices_awaiting_reply())});
+    totals[0] += r.open_cases();
+    totals[1] += r.due_soon();
+    totals[2] += r.overdue();
+    totals[3] += r.escalated();
+    totals[4] += r.notices_awaiting_reply();
+  }
+  rows.push_back({"total", "", absl::StrCat(totals[0]), absl::StrCat(totals[1]),
+                  absl::StrCat(totals[2]), absl::StrCat(totals[3]), absl::StrCat(totals[4])});
+  std::cout << "as of " << Local(resp.now()) << "\n" << Table(rows);
+  return 0;
+}
+
+// sup notice issue|reply: the casework actions issue_notice / reply_notice.
+int SupNotice(Client& client, const Global& g, const std::string& verb, Args a) {
+  if (a.positional.empty()) Fail(absl::StrCat("sup notice ", verb, ": give the tracking number"));
+  Args act;
+  act.positional = {a.positional[0], verb == "issue" ? "issue_notice" : "reply_notice"};
+  if (verb == "issue") {
+    act.flags.emplace("field", "notice_kind=" + a.Get("kind", "urge"));
+    act.flags.emplace("field", "notice_text=" + a.Get("text"));
+    if (a.Has("reply-days")) act.flags.emplace("field", "reply_days=" + a.Get("reply-days"));
+  } else {
+    act.flags.emplace("field", "reply_text=" + a.Get("text"));
+  }
+  return CaseAct(client, g, act);
 }
 
 int ClockAdvance(Client& client, const Global& g, const Args& a) {
@@ -666,9 +757,17 @@ int Main(int argc, char** argv) {
   if (parsed.Has("server")) g.server = parsed.Get("server");
   if (parsed.Has("as")) g.account = parsed.Get("as");
   if (parsed.Has("role")) g.role = parsed.Get("role");
-  if (parsed.Has("unit") && name != "sup due") g.unit = parsed.Get("unit");
+  // After a `sup` command, --unit is the filter, not the caller's unit.
+  if (parsed.Has("unit") && cmd != "sup") g.unit = parsed.Get("unit");
   if (parsed.Has("timeout") && !absl::SimpleAtoi(parsed.Get("timeout"), &g.timeout)) {
     Fail("--timeout: not a number");
+  }
+  static const std::set<std::string> kRoles = {"intake_clerk", "case_officer", "unit_head",
+                                               "supervisor",   "administrator", "auditor",
+                                               "service"};
+  if (!g.role.empty() && !kRoles.contains(g.role)) {
+    Fail(absl::StrCat("--role: '", g.role, "' is not one of intake_clerk, case_officer, unit_head, ",
+                      "supervisor, administrator, auditor, service"));
   }
   Client client(g);
   auto args = [&](std::size_t) { return parsed; };
@@ -681,7 +780,17 @@ int Main(int argc, char** argv) {
     if (sub == "verify") return CaseVerify(client, g, args(2));
     Fail("case: register, show, history, actions, act or verify");
   }
-  if (cmd == "sup" && sub == "due") return SupDue(client, g, args(2));
+  if (cmd == "sup" && sub == "due") return SupList(client, g, args(2), false, "");
+  if (cmd == "sup" && sub == "overdue") return SupList(client, g, args(2), true, "");
+  if (cmd == "sup" && sub == "dashboard") return SupDashboard(client, g, args(2));
+  if (cmd == "sup" && sub == "notice") {
+    Args a = args(2);
+    const std::string verb = a.positional.empty() ? "" : a.positional[0];
+    if (!a.positional.empty()) a.positional.erase(a.positional.begin());
+    if (verb == "list") return SupList(client, g, a, false, "notice_reply");
+    if (verb == "issue" || verb == "reply") return SupNotice(client, g, verb, a);
+    Fail("sup notice: issue, reply or list");
+  }
   if (cmd == "clock" && sub == "advance") return ClockAdvance(client, g, args(2));
   if (cmd == "info") return Info(client, g, args(1));
   Fail(absl::StrCat("unknown command '", cmd, "' (see xfctl help)"));

@@ -219,6 +219,151 @@ TEST_F(HolidaySweeperTest, OverdueExactlyAfterTheRolledLastDay) {
               ElementsAre("deadline_warning", "deadline_overdue", "escalated:1"));
 }
 
+// A case the sweeper cannot decide (its workflow version is not loaded here)
+// is put back for later; it neither spins the sweeper nor starves the others.
+TEST_F(SweeperTest, AnUndecidableCaseDoesNotBlockTheOthers) {
+  const std::string stuck = Register("sweep-stuck-01");
+  const std::string fine = Register("sweep-fine-001");
+  server_.db().Exec(absl::StrCat("UPDATE cases SET workflow_version = 99 WHERE tracking_number = '",
+                                 stuck, "'"));
+  AdvanceTo(Local(2026, 3, 16));
+  EXPECT_THAT(TimerEvents(fine, "intake_notice"), ElementsAre("deadline_warning"));
+  EXPECT_EQ(server_.db().Query(absl::StrCat(
+                "SELECT count(*) FROM case_events e JOIN cases c ON c.id = e.case_id "
+                "WHERE c.tracking_number = '", stuck, "'")),
+            "1");  // only its registration
+  EXPECT_EQ(server_.db().Query(absl::StrCat(
+                "SELECT count(*) FROM case_timers t JOIN cases c ON c.id = t.case_id "
+                "WHERE c.tracking_number = '", stuck, "' AND t.next_fire_at > xf_ts(",
+                absl::ToUnixMicros(Local(2026, 3, 16)), ")")),
+            "1");  // put back for later
+}
+
+// ---- Supervision notices (督办) ----
+
+// A notice's life: issued with its own reply deadline, listed as awaiting a
+// reply, answered in writing; all in the case history. An unanswered notice
+// escalates like any deadline.
+TEST_F(SweeperTest, ANoticeIsIssuedListedAndAnswered) {
+  const std::string t = Register("notice-life-01");
+  Act(t, "accept", kClerk);
+  const Caller kProvSupervisor{"sup1", "supervisor", "prov"};
+  Act(t, "issue_notice", kProvSupervisor,
+      {{"notice_kind", "interview"}, {"notice_text", "请于十日内书面说明办理进展"}, {"reply_days", "10"}});
+  // A second notice waits for the first to be answered.
+  v1::TakeActionRequest again;
+  again.mutable_case_()->set_tracking_number(t);
+  again.set_action("issue_notice");
+  again.set_expected_version(3);
+  (*again.mutable_fields())["notice_kind"] = "urge";
+  (*again.mutable_fields())["notice_text"] = "催办";
+  v1::TakeActionResponse again_resp;
+  auto actx = TestServer::Context(kProvSupervisor);
+  EXPECT_EQ(server_.casework()->TakeAction(actx.get(), again, &again_resp).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  v1::ListDeadlinesRequest list;
+  list.set_timer("notice_reply");
+  list.mutable_before()->set_seconds(absl::ToUnixSeconds(Local(2026, 12, 31)));
+  v1::ListDeadlinesResponse listed;
+  auto lctx = TestServer::Context(kSupervisor);
+  ASSERT_TRUE(server_.supervision()->ListDeadlines(lctx.get(), list, &listed).ok());
+  ASSERT_EQ(listed.items_size(), 1);
+  EXPECT_EQ(listed.items(0).tracking_number(), t);
+  EXPECT_EQ(listed.items(0).deadline().due_date(), "2026-03-12");  // 10 days from 3/2
+
+  Act(t, "reply_notice", kHead, {{"reply_text", "已约谈企业，正在核实"}});
+  auto lctx2 = TestServer::Context(kSupervisor);
+  ASSERT_TRUE(server_.supervision()->ListDeadlines(lctx2.get(), list, &listed).ok());
+  EXPECT_EQ(listed.items_size(), 0);
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM case_events WHERE action IN "
+                               "('issue_notice', 'reply_notice')"), "2");
+
+  // A second notice, left unanswered, escalates.
+  Act(t, "issue_notice", kProvSupervisor, {{"notice_kind", "urge"}, {"notice_text", "催办"}});
+  AdvanceTo(Local(2026, 4, 30));
+  EXPECT_THAT(TimerEvents(t, "notice_reply"),
+              ElementsAre("deadline_warning", "deadline_overdue", "escalated:1", "escalated:2",
+                          "escalated:3", "escalated:4"));
+}
+
+// The lists: filters by owing unit subtree, timer, stage, days overdue and
+// escalation; urgency order; pages that neither skip nor repeat.
+TEST_F(SweeperTest, ListsFilterSortAndPage) {
+  std::vector<std::string> ts;
+  for (int i = 0; i < 5; ++i) {
+    ts.push_back(Register(absl::StrCat("list-case-", i)));
+    AdvanceTo(server_.core().clock().Now() + absl::Hours(24));  // one a day: distinct deadlines
+  }
+  Act(ts[4], "accept", kClerk);  // its intake notice is answered; handling runs 60 days
+  AdvanceTo(Local(2026, 3, 25));  // intake notices of ts[0..3] are 4–7 days overdue
+
+  auto list = [&](std::function<void(v1::ListDeadlinesRequest&)> set) {
+    v1::ListDeadlinesRequest req;
+    set(req);
+    v1::ListDeadlinesResponse resp;
+    auto ctx = TestServer::Context(kSupervisor);
+    grpc::Status s = server_.supervision()->ListDeadlines(ctx.get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::vector<std::string> out;
+    for (const auto& it : resp.items()) out.push_back(it.tracking_number());
+    return std::make_pair(out, resp.next_page_token());
+  };
+  EXPECT_EQ(list([](auto& r) { r.set_overdue_only(true); }).first,
+            (std::vector<std::string>{ts[0], ts[1], ts[2], ts[3]}));  // most overdue first
+  EXPECT_EQ(list([](auto& r) { r.set_min_days_overdue(6); }).first,
+            (std::vector<std::string>{ts[0], ts[1]}));
+  EXPECT_EQ(list([](auto& r) { r.set_stage(v1::STAGE_HANDLING); r.mutable_before()->set_seconds(
+                                   absl::ToUnixSeconds(Local(2026, 12, 1))); }).first,
+            (std::vector<std::string>{ts[4]}));
+  EXPECT_EQ(list([](auto& r) { r.set_overdue_only(true); r.set_unit("prov.city-a"); }).first,
+            (std::vector<std::string>{}));
+  EXPECT_EQ(list([](auto& r) { r.set_overdue_only(true); r.set_unit("prov.organs"); }).first.size(),
+            4u);
+  EXPECT_EQ(list([](auto& r) { r.set_escalated_only(true); r.set_timer("handling"); }).first,
+            (std::vector<std::string>{}));
+  // Pages of 3: all four, in order, once.
+  auto [page1, token] = list([](auto& r) { r.set_overdue_only(true); r.set_page_size(3); });
+  ASSERT_EQ(page1.size(), 3u);
+  ASSERT_FALSE(token.empty());
+  const std::string tok = token;
+  auto [page2, token2] = list([&](auto& r) {
+    r.set_overdue_only(true);
+    r.set_page_size(3);
+    r.set_page_token(tok);
+  });
+  EXPECT_EQ(page2, (std::vector<std::string>{ts[3]}));
+  EXPECT_TRUE(token2.empty());
+
+  v1::ListDeadlinesRequest bad;
+  bad.set_page_token("garbage");
+  v1::ListDeadlinesResponse resp;
+  auto ctx = TestServer::Context(kSupervisor);
+  EXPECT_EQ(server_.supervision()->ListDeadlines(ctx.get(), bad, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  bad.set_page_token("");
+  bad.set_unit("nowhere");
+  auto ctx2 = TestServer::Context(kSupervisor);
+  EXPECT_EQ(server_.supervision()->ListDeadlines(ctx2.get(), bad, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  // The dashboard counts the same cases.
+  v1::DashboardRequest dreq;
+  v1::DashboardResponse dash;
+  auto dctx = TestServer::Context(kSupervisor);
+  ASSERT_TRUE(server_.supervision()->Dashboard(dctx.get(), dreq, &dash).ok());
+  int open = 0, overdue = 0, escalated = 0;
+  for (const auto& row : dash.rows()) {
+    EXPECT_EQ(row.unit(), "prov.organs.office");
+    open += row.open_cases();
+    overdue += row.overdue();
+    escalated += row.escalated();
+  }
+  EXPECT_EQ(open, 5);
+  EXPECT_EQ(overdue, 4);
+  EXPECT_EQ(escalated, 4);  // rung 1 at the deadline, rung 2 three days later
+}
+
 // ---- Many timers, several processes, crashes ----
 
 // Clones case `template_id` (row, timers, first event) `n` times in SQL.
@@ -237,9 +382,10 @@ void CloneCases(const testing::TestDatabase& db, int64_t template_id, int n) {
     END $$)sql"));
   db.Exec(absl::StrCat(R"sql(
     INSERT INTO case_timers (case_id, name, started_at, due_day, due_at, warn_at, provisional,
-                             suspended_at, extended, warned, overdue, rung, next_fire_at)
+                             suspended_at, extended, warned, overdue, rung, next_fire_at,
+                             owing_unit)
     SELECT c.id, t.name, t.started_at, t.due_day, t.due_at, t.warn_at, t.provisional,
-           t.suspended_at, t.extended, t.warned, t.overdue, t.rung, t.next_fire_at
+           t.suspended_at, t.extended, t.warned, t.overdue, t.rung, t.next_fire_at, t.owing_unit
       FROM case_timers t CROSS JOIN cases c
      WHERE t.case_id = )sql", template_id, " AND c.id <> ", template_id));
 }

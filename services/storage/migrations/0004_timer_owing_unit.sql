@@ -1,0 +1,7 @@
+-- 0004: each deadline records the unit that owes it (the review or re-check
+-- unit during those stages, else the responsible unit), for supervisors'
+-- lists by unit subtree.
+ALTER TABLE case_timers ADD COLUMN owing_unit text;
+UPDATE case_timers t SET owing_unit = c.responsible_unit FROM cases c WHERE c.id = t.case_id;
+ALTER TABLE case_timers ALTER COLUMN owing_unit SET NOT NULL;
+CREATE INDEX case_timers_owing_due ON case_timers (owing_unit, due_at);
