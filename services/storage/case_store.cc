@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/storage/json.h"
+#include "services/storage/listener.h"
 
 namespace xinfang::storage {
 namespace {
@@ -346,10 +347,14 @@ std::string OwingUnit(const CaseSnapshot& snap, const workflow::Engine* engine) 
   return snap.responsible_unit;
 }
 
+// Replaces the case's timer rows; when one of them fires within a minute of
+// `now`, tells sweepers in other processes (NOTIFY xinfang_timers, sent at
+// commit) so they need not wait out their interval.
 void ReplaceTimers(soci::session& s, long long case_id, const CaseSnapshot& snap,
-                   const workflow::Engine* engine) {
+                   const workflow::Engine* engine, absl::Time now) {
   s << kDeleteTimers, soci::use(case_id, "id");
   const std::string owing = OwingUnit(snap, engine);
+  bool soon = false;
   for (const TimerState& t : snap.timers) {
     long long started = ToMicros(t.started_at);
     std::string due_day = absl::FormatCivilTime(t.deadline.due_day);
@@ -359,7 +364,10 @@ void ReplaceTimers(soci::session& s, long long case_id, const CaseSnapshot& snap
     OptTime suspended(t.suspended_at);
     int extended = t.extended ? 1 : 0, warned = t.warned ? 1 : 0, overdue = t.overdue ? 1 : 0;
     int rung = t.rung;
-    OptTime next(engine != nullptr ? engine->NextFireAt(t) : std::optional<absl::Time>());
+    const std::optional<absl::Time> next_fire =
+        engine != nullptr ? engine->NextFireAt(t) : std::optional<absl::Time>();
+    soon = soon || (next_fire.has_value() && *next_fire <= now + absl::Minutes(1));
+    OptTime next(next_fire);
     s << kInsertTimer, soci::use(case_id, "case_id"), soci::use(t.name, "name"),
         soci::use(started, "started_at"), soci::use(due_day, "due_day"),
         soci::use(due_at, "due_at"), soci::use(warn_at, "warn_at"),
@@ -369,6 +377,7 @@ void ReplaceTimers(soci::session& s, long long case_id, const CaseSnapshot& snap
         soci::use(overdue, "overdue"), soci::use(rung, "rung"),
         soci::use(next.us, next.ind, "next_fire_at"), soci::use(owing, "owing_unit");
   }
+  if (soon) s << "SELECT pg_notify('" << kTimersChannel << "', '')";
 }
 
 }  // namespace
@@ -581,7 +590,7 @@ absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
       events.front().fields["repeat_of"] = absl::StrJoin(related, ",");
     }
     AppendEvents(s, id, 0, "", events, c.actor, c.now);
-    ReplaceTimers(s, id, snap, engine);
+    ReplaceTimers(s, id, snap, engine, c.now);
     s << kNotify, soci::use(id, "id");
     tx.commit();
     auto rec = LoadCase(s, "id", "", id, engine_for_);
@@ -667,7 +676,7 @@ absl::StatusOr<std::vector<StoredEvent>> CaseStore::WriteDecision(
   }
   std::vector<StoredEvent> stored =
       AppendEvents(s, case_id, head_seq, head_hash, decision.events, actor, now);
-  ReplaceTimers(s, case_id, snap, engine);
+  ReplaceTimers(s, case_id, snap, engine, now);
   s << kNotify, soci::use(case_id, "id");
   return stored;
 }

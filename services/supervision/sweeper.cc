@@ -4,6 +4,10 @@
 #include "services/common/log.h"
 
 namespace xinfang::supervision {
+namespace {
+// How often a waiting sweeper checks for Stop() and Wake().
+constexpr absl::Duration kSlice = absl::Milliseconds(100);
+}  // namespace
 
 Sweeper::Sweeper(Core& core, SweeperOptions options) : core_(core), options_(options) {}
 
@@ -84,6 +88,11 @@ void Sweeper::Wake() {
 }
 
 void Sweeper::Loop() {
+  if (auto l = storage::Listener::Open(core_.config().db_url, storage::kTimersChannel); l.ok()) {
+    listener_ = std::move(*l);
+  } else {
+    LogWarn(absl::StrCat("sweeper: no LISTEN connection, interval only: ", l.status().message()));
+  }
   for (;;) {
     auto swept = SweepOnce();
     if (!swept.ok()) LogWarn(absl::StrCat("sweeper: ", swept.status().message()));
@@ -95,10 +104,25 @@ void Sweeper::Loop() {
                         std::min(wait, **next - core_.clock().Now() + absl::Milliseconds(5)));
       }
     }
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, absl::ToChronoMilliseconds(wait), [this] { return stop_ || woken_; });
-    if (stop_) return;
-    woken_ = false;
+    // Wait in short slices: a notification, Wake() or Stop() ends the wait.
+    const absl::Time until = absl::Now() + wait;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        if (stop_) return;
+        if (woken_) {
+          woken_ = false;
+          break;
+        }
+        if (listener_ == nullptr) {
+          cv_.wait_for(lock, absl::ToChronoMilliseconds(std::min(wait, kSlice)),
+                       [this] { return stop_ || woken_; });
+        }
+      }
+      const absl::Duration left = until - absl::Now();
+      if (left <= absl::ZeroDuration()) break;
+      if (listener_ != nullptr && listener_->Wait(std::min(left, kSlice))) break;
+    }
   }
 }
 

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/common/core.h"
+#include "services/storage/listener.h"
 
 namespace xinfang::supervision {
 
@@ -33,7 +34,8 @@ class Sweeper {
   absl::StatusOr<int> SweepOnce();
 
   // Runs SweepOnce in a background thread: every `interval`, sooner when the
-  // next deadline is nearer (real clock), and at once on Wake().
+  // next deadline is nearer (real clock), at once on Wake(), and when any
+  // process announces a timer due within a minute (LISTEN xinfang_timers).
   void Start();
   void Stop();
   void Wake();
@@ -56,6 +58,7 @@ class Sweeper {
   bool woken_ = false;  // guarded by mu_
   std::mutex sweep_mu_;  // one pass at a time in this process
   std::thread thread_;
+  std::unique_ptr<storage::Listener> listener_;  // used by the loop thread only
 };
 
 }  // namespace xinfang::supervision

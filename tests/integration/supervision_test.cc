@@ -176,6 +176,36 @@ TEST_F(SweeperTest, ExtensionReschedulesWarningAndDeadline) {
               ElementsAre("deadline_warning", "deadline_overdue", "escalated:1"));
 }
 
+// A re-check hearing stops the clock: nothing fires for the old deadline, and
+// the answer is due later by the hearing's length. Re-check asked 2026-03-02:
+// 30 days end Wednesday 4/1. Hearing 3/2–3/12 (10 days): 4/11, a Saturday,
+// rolls to Monday 4/13; overdue from 4/14 00:00.
+TEST_F(SweeperTest, AHearingSuspensionReschedulesTheAnswer) {
+  const Caller kReviewHead{"rhead", "unit_head", "prov.organs"};
+  const Caller kRecheckHead{"chead", "unit_head", "prov"};
+  const std::string t = Register("sweep-hearing-01");
+  Act(t, "accept", kClerk);
+  Act(t, "assign_officer", kHead, {{"officer", "officer1"}});
+  Act(t, "decide", kOfficer, {{"outcome", "not_supported"}, {"decision_text", "不予支持"}});
+  Act(t, "serve", kClerk, {{"served_on", "2026-03-02"}});
+  Act(t, "request_review", kClerk, {{"reasons", "不服"}});
+  Act(t, "review_opinion", kReviewHead, {{"review_outcome", "upheld"}, {"opinion_text", "维持"}});
+  Act(t, "serve_review", kReviewHead, {{"served_on", "2026-03-02"}});
+  Act(t, "request_recheck", kClerk, {{"reasons", "仍不服"}});
+  Act(t, "start_hearing", kRecheckHead);
+  AdvanceTo(Local(2026, 3, 12, 9));
+  Act(t, "end_hearing", kRecheckHead);
+  AdvanceTo(Local(2026, 4, 5));  // past the old deadline (4/2 00:00) and its warning
+  EXPECT_THAT(TimerEvents(t, "recheck_answer"), IsEmpty());
+  AdvanceTo(Local(2026, 4, 9) - absl::Seconds(1));  // the new warning: 5 days before 4/14
+  EXPECT_THAT(TimerEvents(t, "recheck_answer"), IsEmpty());
+  AdvanceTo(Local(2026, 4, 13, 23, 59, 59));
+  EXPECT_THAT(TimerEvents(t, "recheck_answer"), ElementsAre("deadline_warning"));
+  AdvanceTo(Local(2026, 4, 14));
+  EXPECT_THAT(TimerEvents(t, "recheck_answer"),
+              ElementsAre("deadline_warning", "deadline_overdue", "escalated:1"));
+}
+
 // Expiry actions: an unused evaluation window lapses (逾期未评价) and an
 // unused review window makes the decision final, each exactly once.
 TEST_F(SweeperTest, LapsedWindowsAreTakenByTheSystem) {
@@ -432,6 +462,59 @@ void Terminate(pid_t pid, int sig = SIGTERM) {
   if (sig == SIGTERM) {
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
+}
+
+// A sweeper in another process, on the real clock with a 10-minute interval,
+// wakes within moments when a deadline that is already due is written.
+class WakeTest : public ::testing::Test {
+ protected:
+  WakeTest() : server_(std::nullopt, /*sweeper=*/false) {}
+  TestServer server_;
+};
+
+TEST_F(WakeTest, ASweeperElsewhereWakesWhenADueDeadlineIsWritten) {
+  const std::string bin = testing::BinaryDir() + "/services/xinfang-supervision";
+  const std::string db = "--db=" + server_.db().url();
+  const std::string data = "--data-dir=" + testing::SourceDir() + "/deploy";
+  const char* argv[] = {bin.c_str(), db.c_str(), data.c_str(), "--sweep-interval-ms=600000",
+                        "--listen=127.0.0.1:0", "--log-level=warn", nullptr};
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, bin.c_str(), nullptr, nullptr, const_cast<char**>(argv), environ), 0);
+  // Wait (bounded) until it listens.
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (server_.db().Query("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'") ==
+             "0" &&
+         absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_EQ(server_.db().Query("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"),
+            "1");
+  // Received 20 days ago: its 15-day intake notice is already overdue.
+  v1::RegisterCaseRequest r;
+  r.set_request_id("wake-case-0001");
+  v1::CaseIntake* in = r.mutable_intake();
+  in->set_channel(v1::CHANNEL_LETTER);
+  in->mutable_received_at()->set_seconds(absl::ToUnixSeconds(absl::Now() - absl::Hours(24 * 20)));
+  in->set_purpose(v1::PURPOSE_CLAIM);
+  in->set_category("wages.arrears");
+  in->set_summary("来信反映欠薪");
+  in->add_petitioners()->set_name("周九");
+  v1::RegisterCaseResponse resp;
+  auto ctx = TestServer::Context(kClerk);
+  ASSERT_TRUE(server_.intake()->RegisterCase(ctx.get(), r, &resp).ok());
+  const absl::Time written = absl::Now();
+  auto overdue = [&] {
+    return server_.db().Query("SELECT count(*) FROM case_events WHERE kind = 'deadline_overdue'");
+  };
+  while (overdue() == "0" && absl::Now() - written < absl::Seconds(30)) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  const absl::Duration took = absl::Now() - written;
+  Terminate(pid);
+  EXPECT_EQ(overdue(), "1");
+  EXPECT_LT(took, absl::Seconds(10)) << "woke only after " << took;
+  std::cout << "a sweeper in another process fired " << absl::FormatDuration(took)
+            << " after the write\n";
 }
 
 class ManyTimersTest : public SweeperTest {

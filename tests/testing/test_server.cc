@@ -9,12 +9,13 @@
 
 namespace xinfang::testing {
 
-TestServer::TestServer(std::optional<absl::Time> simulated_start) {
+TestServer::TestServer(std::optional<absl::Time> simulated_start, bool sweeper) {
   ServerConfig config;
   config.db_url = db_.url();
   config.data_dir = SourceDir() + "/deploy";
   config.pool_size = 4;
   config.simulated_clock = simulated_start;
+  if (!sweeper) config.sweep_interval = absl::ZeroDuration();
   auto core = Core::Open(config);
   if (!core.ok()) {
     std::cerr << "TestServer: " << core.status() << "\n";

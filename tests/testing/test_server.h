@@ -31,7 +31,9 @@ struct Caller {
 class TestServer {
  public:
   // `simulated_start`: run on a simulated clock from that instant.
-  explicit TestServer(std::optional<absl::Time> simulated_start = std::nullopt);
+  // `sweeper`: run the timer sweeper in this server (as production does).
+  explicit TestServer(std::optional<absl::Time> simulated_start = std::nullopt,
+                      bool sweeper = true);
   ~TestServer();
 
   Core& core() { return *core_; }
