@@ -482,12 +482,12 @@ TEST_F(WakeTest, ASweeperElsewhereWakesWhenADueDeadlineIsWritten) {
   ASSERT_EQ(posix_spawn(&pid, bin.c_str(), nullptr, nullptr, const_cast<char**>(argv), environ), 0);
   // Wait (bounded) until it listens.
   const absl::Time give_up = absl::Now() + absl::Seconds(20);
-  while (server_.db().Query("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'") ==
+  while (server_.db().Query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'") ==
              "0" &&
          absl::Now() < give_up) {
     absl::SleepFor(absl::Milliseconds(20));
   }
-  ASSERT_EQ(server_.db().Query("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"),
+  ASSERT_EQ(server_.db().Query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'"),
             "1");
   // Received 20 days ago: its 15-day intake notice is already overdue.
   v1::RegisterCaseRequest r;
