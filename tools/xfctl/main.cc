@@ -336,7 +336,8 @@ void PrintEvents(const google::protobuf::RepeatedPtrField<v1::CaseEvent>& events
     }
     std::string by = absl::StrCat(e.actor(), "/", e.actor_unit());
     std::string note = e.note();
-    for (const auto& [k, v] : e.fields()) {
+    const std::map<std::string, std::string> fields(e.fields().begin(), e.fields().end());
+    for (const auto& [k, v] : fields) {
       absl::StrAppend(&note, note.empty() ? "" : "; ", k, "=", v);
     }
     rows.push_back({absl::StrCat(e.seq()), Local(e.at()), e.kind(), state, by, note});
