@@ -1,6 +1,11 @@
 #include "services/query/query_service.h"
 
+#include <tuple>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "services/common/grpc_util.h"
+#include "services/common/validate.h"
 
 namespace xinfang::query {
 
@@ -24,6 +29,75 @@ absl::StatusOr<xinfang::v1::GetHistoryResponse> Query::GetHistory(
   xinfang::v1::GetHistoryResponse resp;
   for (const auto& e : *history) *resp.add_events() = ToProto(e, rec->tracking_number);
   return resp;
+}
+
+absl::StatusOr<xinfang::v1::ListCasesResponse> Query::ListCases(
+    const workflow::Actor& actor, const xinfang::v1::ListCasesRequest& req) {
+  if (req.page_size() < 0 || req.page_size() > 500) {
+    return absl::InvalidArgumentError("page_size: 1 to 500 (0: the default, 50)");
+  }
+  if (!xinfang::v1::Stage_IsValid(req.stage())) return absl::InvalidArgumentError("stage: unknown");
+  if (!xinfang::v1::Channel_IsValid(req.channel())) {
+    return absl::InvalidArgumentError("channel: unknown");
+  }
+  for (const auto& [field, value, max] :
+       {std::tuple{"state", req.state(), 64}, std::tuple{"category", req.category(), 64},
+        std::tuple{"unit", req.unit(), 64}, std::tuple{"petitioner", req.petitioner(), 100}}) {
+    if (auto st = CheckText(field, value, max, false); !st.ok()) return st;
+  }
+  storage::CaseFilter f;
+  f.state = req.state();
+  f.stage = req.stage();
+  f.channel = req.channel();
+  f.category = req.category();
+  f.unit = req.unit();
+  f.overdue_only = req.overdue_only();
+  f.now = core_.clock().Now();
+  if (req.has_received_from()) f.received_from = FromProto(req.received_from());
+  if (req.has_received_before()) f.received_before = FromProto(req.received_before());
+  if (f.received_from && f.received_before && *f.received_from >= *f.received_before) {
+    return absl::InvalidArgumentError("received_from: must be before received_before");
+  }
+  f.petitioner = req.petitioner();
+  if (!req.page_token().empty() &&
+      (!absl::SimpleAtoi(req.page_token(), &f.before_id) || f.before_id <= 0)) {
+    return absl::InvalidArgumentError("page_token: not a token this service gave out");
+  }
+  if (!f.unit.empty()) {
+    auto known = core_.UnitExists(f.unit);
+    if (!known.ok()) return known.status();
+    if (!*known) return absl::InvalidArgumentError(absl::StrCat("unit: unknown unit '", f.unit, "'"));
+  }
+  const int page = req.page_size() > 0 ? req.page_size() : 50;
+  f.limit = page + 1;  // one more: is there a next page?
+  auto rows = core_.store().ListCases(f);
+  if (!rows.ok()) return rows.status();
+  xinfang::v1::ListCasesResponse resp;
+  for (int i = 0; i < static_cast<int>(rows->size()) && i < page; ++i) {
+    const storage::CaseRow& r = (*rows)[i];
+    xinfang::v1::CaseSummary* c = resp.add_cases();
+    c->set_id(r.id);
+    c->set_tracking_number(r.tracking_number);
+    c->set_state(r.state);
+    c->set_stage(static_cast<xinfang::v1::Stage>(r.stage));
+    c->set_channel(static_cast<xinfang::v1::Channel>(r.channel));
+    c->set_category(r.category);
+    c->set_responsible_unit(r.responsible_unit);
+    *c->mutable_received_at() = ToProto(r.received_at);
+    c->set_summary(r.summary);
+    c->set_overdue(r.overdue);
+  }
+  if (static_cast<int>(rows->size()) > page) {
+    resp.set_next_page_token(absl::StrCat((*rows)[page - 1].id));
+  }
+  return resp;
+}
+
+grpc::Status CaseQueryServiceImpl::ListCases(grpc::ServerContext* ctx,
+                                             const xinfang::v1::ListCasesRequest* req,
+                                             xinfang::v1::ListCasesResponse* resp) {
+  return Serve("ListCases", ctx, resp,
+               [&](const workflow::Actor& a) { return query_.ListCases(a, *req); });
 }
 
 grpc::Status CaseQueryServiceImpl::GetCase(grpc::ServerContext* ctx,

@@ -14,6 +14,8 @@ class Query {
                                                        const xinfang::v1::GetCaseRequest& req);
   absl::StatusOr<xinfang::v1::GetHistoryResponse> GetHistory(
       const workflow::Actor& actor, const xinfang::v1::GetHistoryRequest& req);
+  absl::StatusOr<xinfang::v1::ListCasesResponse> ListCases(
+      const workflow::Actor& actor, const xinfang::v1::ListCasesRequest& req);
 
  private:
   Core& core_;
@@ -26,6 +28,8 @@ class CaseQueryServiceImpl final : public xinfang::v1::CaseQueryService::Service
                        xinfang::v1::GetCaseResponse* resp) override;
   grpc::Status GetHistory(grpc::ServerContext* ctx, const xinfang::v1::GetHistoryRequest* req,
                           xinfang::v1::GetHistoryResponse* resp) override;
+  grpc::Status ListCases(grpc::ServerContext* ctx, const xinfang::v1::ListCasesRequest* req,
+                         xinfang::v1::ListCasesResponse* resp) override;
 
  private:
   Query query_;

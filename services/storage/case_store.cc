@@ -61,6 +61,28 @@ constexpr char kSelectDue[] =
     "        (xf_ts(:after_due), :after_id, :after_name)) "
     " ORDER BY t.due_at, t.case_id, t.name LIMIT :lim";
 
+constexpr char kListCases[] =
+    XF_SCOPE_CTE
+    "SELECT c.id, c.tracking_number, c.state, c.stage::int, c.channel::int, c.category, "
+    "       c.responsible_unit, xf_us(c.received_at), c.summary, "
+    "       EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id "
+    "                  AND t.suspended_at IS NULL AND t.due_at <= xf_ts(:now1))::int "
+    "  FROM cases c "
+    " WHERE c.responsible_unit IN (SELECT code FROM scope) "
+    "   AND (:before_id1 = 0 OR c.id < :before_id2) "
+    "   AND (:state1 = '' OR c.state = :state2) "
+    "   AND (:stage1 = 0 OR c.stage = :stage2) "
+    "   AND (:channel1 = 0 OR c.channel = :channel2) "
+    "   AND (:cat1 = '' OR c.category = :cat2 OR left(c.category, length(:cat3) + 1) = :cat4 || '.') "
+    "   AND (:has_from = 0 OR c.received_at >= xf_ts(:from)) "
+    "   AND (:has_before = 0 OR c.received_at < xf_ts(:before)) "
+    "   AND (:overdue = 0 OR EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id "
+    "                  AND t.suspended_at IS NULL AND t.due_at <= xf_ts(:now2))) "
+    "   AND (:who1 = '' OR EXISTS (SELECT 1 FROM case_petitioners cp "
+    "                  JOIN persons p ON p.id = cp.person_id WHERE cp.case_id = c.id "
+    "                   AND (p.name = :who2 OR p.id_number = upper(:who3) OR p.phone = :who4))) "
+    " ORDER BY c.id DESC LIMIT :lim";
+
 constexpr char kDashboard[] =
     XF_SCOPE_CTE
     "SELECT c.responsible_unit, c.stage::int, count(DISTINCT c.id)::int, "
@@ -914,6 +936,50 @@ absl::StatusOr<std::vector<DueRow>> CaseStore::ListDue(const DueQuery& q) {
     return out;
   } catch (...) {
     return StatusFromCurrentException("listing deadlines");
+  }
+}
+
+absl::StatusOr<std::vector<CaseRow>> CaseStore::ListCases(const CaseFilter& f) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  try {
+    long long now = ToMicros(f.now), before_id = f.before_id;
+    int stage = f.stage, channel = f.channel, limit = f.limit;
+    int has_from = f.received_from ? 1 : 0, has_before = f.received_before ? 1 : 0;
+    long long from = f.received_from ? ToMicros(*f.received_from) : 0;
+    long long before = f.received_before ? ToMicros(*f.received_before) : 0;
+    int overdue = f.overdue_only ? 1 : 0;
+    std::vector<CaseRow> out;
+    soci::rowset<soci::row> rows =
+        (lease->session().prepare << kListCases, soci::use(f.unit, "unit1"),
+         soci::use(f.unit, "unit2"), soci::use(now, "now1"), soci::use(before_id, "before_id1"),
+         soci::use(before_id, "before_id2"), soci::use(f.state, "state1"),
+         soci::use(f.state, "state2"), soci::use(stage, "stage1"), soci::use(stage, "stage2"),
+         soci::use(channel, "channel1"), soci::use(channel, "channel2"),
+         soci::use(f.category, "cat1"), soci::use(f.category, "cat2"),
+         soci::use(f.category, "cat3"), soci::use(f.category, "cat4"),
+         soci::use(has_from, "has_from"), soci::use(from, "from"),
+         soci::use(has_before, "has_before"), soci::use(before, "before"),
+         soci::use(overdue, "overdue"), soci::use(now, "now2"), soci::use(f.petitioner, "who1"),
+         soci::use(f.petitioner, "who2"), soci::use(f.petitioner, "who3"),
+         soci::use(f.petitioner, "who4"), soci::use(limit, "lim"));
+    for (const soci::row& r : rows) {
+      CaseRow c;
+      c.id = r.get<long long>(0);
+      c.tracking_number = r.get<std::string>(1);
+      c.state = r.get<std::string>(2);
+      c.stage = r.get<int>(3);
+      c.channel = r.get<int>(4);
+      c.category = r.get<std::string>(5);
+      c.responsible_unit = r.get<std::string>(6);
+      c.received_at = FromMicros(r.get<long long>(7));
+      c.summary = r.get<std::string>(8);
+      c.overdue = r.get<int>(9) != 0;
+      out.push_back(std::move(c));
+    }
+    return out;
+  } catch (...) {
+    return StatusFromCurrentException("listing cases");
   }
 }
 

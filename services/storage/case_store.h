@@ -111,6 +111,33 @@ struct DueRow {
   workflow::TimerState timer;
 };
 
+struct CaseFilter {
+  std::string state;
+  int stage = 0;              // xinfang.v1.Stage; 0: any
+  int channel = 0;            // xinfang.v1.Channel; 0: any
+  std::string category;       // the category or below it; empty: any
+  std::string unit;           // responsible unit subtree; empty: any
+  bool overdue_only = false;  // a running deadline at or before `now`
+  absl::Time now;
+  std::optional<absl::Time> received_from, received_before;
+  std::string petitioner;     // name, ID number or phone
+  int64_t before_id = 0;      // keyset: only ids below this; 0: from the newest
+  int limit = 50;
+};
+
+struct CaseRow {
+  int64_t id = 0;
+  std::string tracking_number;
+  std::string state;
+  int stage = 0;
+  int channel = 0;
+  std::string category;
+  std::string responsible_unit;
+  absl::Time received_at;
+  std::string summary;
+  bool overdue = false;
+};
+
 struct DashboardCount {
   std::string unit;  // responsible unit
   int stage = 0;
@@ -186,6 +213,9 @@ class CaseStore {
   // number, else name and phone), newest first, at most `limit`.
   absl::StatusOr<std::vector<CaseRecord>> CasesOfPetitioners(
       const std::vector<xinfang::v1::Petitioner>& petitioners, int limit);
+
+  // Cases matching f, newest (highest id) first, at most f.limit.
+  absl::StatusOr<std::vector<CaseRow>> ListCases(const CaseFilter& f);
 
   // Open, running deadlines matching q, most urgent first (due_at, case,
   // timer), at most q.limit after q.after.

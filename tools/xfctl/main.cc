@@ -39,6 +39,9 @@ constexpr char kUsage[] = R"(usage: xfctl [global flags] COMMAND [args]
 Commands:
   case register [flags]          register a petition (flags below)
   case show TRACKING             a case with its deadlines and timeline
+  case list [filters]            cases, newest first: --state --stage --channel --category
+                                 --unit (and below) --overdue --from/--to YYYY-MM-DD (received)
+                                 --petitioner NAME|ID|PHONE --page-size N --page-token T
   case history TRACKING          the case's events
   case actions TRACKING          what you may do with the case now
   case act TRACKING ACTION [--field NAME=VALUE]... [--note TEXT] [--version N]
@@ -117,6 +120,8 @@ const std::map<std::string, std::set<std::string>> kCommandFlags = {
       "caller-number", "call-ref", "postmark", "sender-address", "scan", "platform", "ref",
       "request-id", "interactive"}},
     {"case show", {}},
+    {"case list", {"state", "stage", "channel", "category", "unit", "overdue", "from", "to",
+                   "petitioner", "page-size", "page-token"}},
     {"case history", {}},
     {"case actions", {}},
     {"case act", {"field", "note", "version"}},
@@ -501,6 +506,77 @@ int CaseHistory(Client& client, const Global& g, const Args& a) {
   return 0;
 }
 
+const std::map<std::string, v1::Stage> kStages = {
+    {"intake", v1::STAGE_INTAKE},     {"handling", v1::STAGE_HANDLING},
+    {"decision", v1::STAGE_DECISION}, {"evaluation", v1::STAGE_EVALUATION},
+    {"review", v1::STAGE_REVIEW},     {"recheck", v1::STAGE_RECHECK},
+    {"final", v1::STAGE_FINAL}};
+
+v1::Stage StageFlag(const Args& a) {
+  auto it = kStages.find(a.Get("stage"));
+  if (it == kStages.end()) {
+    Fail("--stage: intake, handling, decision, evaluation, review, recheck or final");
+  }
+  return it->second;
+}
+
+std::string StageLabel(v1::Stage s) {
+  for (const auto& [name, stage] : kStages) {
+    if (stage == s) return name;
+  }
+  return "?";
+}
+
+int CaseList(Client& client, const Global& g, const Args& a) {
+  v1::ListCasesRequest req;
+  req.set_state(a.Get("state"));
+  req.set_category(a.Get("category"));
+  req.set_unit(a.Get("unit"));
+  req.set_petitioner(a.Get("petitioner"));
+  req.set_overdue_only(a.Has("overdue"));
+  req.set_page_token(a.Get("page-token"));
+  int n = 0;
+  if (a.Has("page-size")) {
+    if (!absl::SimpleAtoi(a.Get("page-size"), &n)) Fail("--page-size: not a number");
+    req.set_page_size(n);
+  }
+  if (a.Has("stage")) req.set_stage(StageFlag(a));
+  if (a.Has("channel")) {
+    static const std::map<std::string, v1::Channel> kChannels = {
+        {"visit", v1::CHANNEL_VISIT}, {"call", v1::CHANNEL_CALL},
+        {"letter", v1::CHANNEL_LETTER}, {"online", v1::CHANNEL_ONLINE}};
+    auto it = kChannels.find(a.Get("channel"));
+    if (it == kChannels.end()) Fail("--channel: visit, call, letter or online");
+    req.set_channel(it->second);
+  }
+  for (const auto& [flag, ts] : {std::pair{"from", req.mutable_received_from()},
+                                 std::pair{"to", req.mutable_received_before()}}) {
+    if (!a.Has(flag)) continue;
+    absl::CivilDay day;
+    if (!absl::ParseCivilTime(a.Get(flag), &day)) Fail(absl::StrCat("--", flag, ": not a date (YYYY-MM-DD)"));
+    // --to is inclusive: cases received before the next day.
+    ts->set_seconds(absl::ToUnixSeconds(absl::FromCivil(std::string(flag) == "to" ? day + 1 : day, Zone())));
+  }
+  auto resp = client.Call<v1::CaseQueryService, v1::ListCasesRequest, v1::ListCasesResponse>(
+      &v1::CaseQueryService::Stub::ListCases, req);
+  if (g.json) {
+    std::cout << Json(resp);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows = {
+      {"tracking", "received", "channel", "category", "unit", "state", "", "summary"}};
+  for (const auto& c : resp.cases()) {
+    rows.push_back({c.tracking_number(), Local(c.received_at()), ChannelLabel(c.channel()),
+                    c.category(), c.responsible_unit(), c.state(), c.overdue() ? "OVERDUE" : "",
+                    c.summary()});
+  }
+  std::cout << Table(rows);
+  if (!resp.next_page_token().empty()) {
+    std::cout << "more: --page-token " << resp.next_page_token() << "\n";
+  }
+  return 0;
+}
+
 int CaseActions(Client& client, const Global& g, const Args& a) {
   v1::ListActionsRequest req;
   *req.mutable_case_() = Ref(a, "case actions");
@@ -575,18 +651,6 @@ int CaseVerify(Client& client, const Global& g, const Args& a) {
   return resp.intact() ? 0 : 3;
 }
 
-const std::map<std::string, v1::Stage> kStages = {
-    {"intake", v1::STAGE_INTAKE},     {"handling", v1::STAGE_HANDLING},
-    {"decision", v1::STAGE_DECISION}, {"evaluation", v1::STAGE_EVALUATION},
-    {"review", v1::STAGE_REVIEW},     {"recheck", v1::STAGE_RECHECK}};
-
-std::string StageLabel(v1::Stage s) {
-  for (const auto& [name, stage] : kStages) {
-    if (stage == s) return name;
-  }
-  return "?";
-}
-
 // sup due / sup overdue / sup notice list: one page of deadlines, most urgent first.
 int SupList(Client& client, const Global& g, const Args& a, bool overdue, const std::string& timer) {
   v1::ListDeadlinesRequest req;
@@ -602,11 +666,7 @@ int SupList(Client& client, const Global& g, const Args& a, bool overdue, const 
   req.set_min_days_overdue(n);
   if (a.Has("page-size") && !absl::SimpleAtoi(a.Get("page-size"), &n)) Fail("--page-size: not a number");
   if (a.Has("page-size")) req.set_page_size(n);
-  if (a.Has("stage")) {
-    auto it = kStages.find(a.Get("stage"));
-    if (it == kStages.end()) Fail("--stage: intake, handling, decision, evaluation, review or recheck");
-    req.set_stage(it->second);
-  }
+  if (a.Has("stage")) req.set_stage(StageFlag(a));
   auto resp = client.Call<v1::SupervisionService, v1::ListDeadlinesRequest, v1::ListDeadlinesResponse>(
       &v1::SupervisionService::Stub::ListDeadlines, req);
   if (g.json) {
@@ -758,8 +818,8 @@ int Main(int argc, char** argv) {
   if (parsed.Has("server")) g.server = parsed.Get("server");
   if (parsed.Has("as")) g.account = parsed.Get("as");
   if (parsed.Has("role")) g.role = parsed.Get("role");
-  // After a `sup` command, --unit is the filter, not the caller's unit.
-  if (parsed.Has("unit") && cmd != "sup") g.unit = parsed.Get("unit");
+  // After `sup` and `case list`, --unit is a filter, not the caller's unit.
+  if (parsed.Has("unit") && cmd != "sup" && name != "case list") g.unit = parsed.Get("unit");
   if (parsed.Has("timeout") && !absl::SimpleAtoi(parsed.Get("timeout"), &g.timeout)) {
     Fail("--timeout: not a number");
   }
@@ -775,6 +835,7 @@ int Main(int argc, char** argv) {
   if (cmd == "case") {
     if (sub == "register") return CaseRegister(client, g, args(2));
     if (sub == "show") return CaseShow(client, g, args(2));
+    if (sub == "list") return CaseList(client, g, args(2));
     if (sub == "history") return CaseHistory(client, g, args(2));
     if (sub == "actions") return CaseActions(client, g, args(2));
     if (sub == "act") return CaseAct(client, g, args(2));
