@@ -93,6 +93,62 @@ absl::StatusOr<xinfang::v1::ListCasesResponse> Query::ListCases(
   return resp;
 }
 
+CaseQueryServiceImpl::CaseQueryServiceImpl(Core& core)
+    : core_(core), query_(core), feed_(std::make_unique<Feed>(core)) {
+  Feed* feed = feed_.get();
+  core.AddServingListener([feed] { feed->Start(); });
+}
+
+grpc::Status CaseQueryServiceImpl::WatchEvents(
+    grpc::ServerContext* ctx, const xinfang::v1::WatchEventsRequest* req,
+    grpc::ServerWriter<xinfang::v1::WatchEventsResponse>* writer) {
+  return Guard("WatchEvents", [&]() -> grpc::Status {
+    auto actor = ActorFrom(*ctx);
+    if (!actor.ok()) return ToGrpc(actor.status());
+    storage::FeedFilter f;
+    if (req->from_now()) {
+      auto last = core_.store().LastFeedPosition();
+      if (!last.ok()) return ToGrpc(last.status());
+      f.after = *last;
+    } else if (!req->cursor().empty() &&
+               (!absl::SimpleAtoi(req->cursor(), &f.after) || f.after < 0)) {
+      return ToGrpc(absl::InvalidArgumentError("cursor: not a cursor this service gave out"));
+    }
+    if (req->has_case_()) {
+      auto rec = LoadCase(core_.store(), req->case_());
+      if (!rec.ok()) return ToGrpc(rec.status());
+      f.case_id = rec->id;
+    }
+    if (!req->unit().empty()) {
+      auto known = core_.UnitExists(req->unit());
+      if (!known.ok()) return ToGrpc(known.status());
+      if (!*known) {
+        return ToGrpc(absl::InvalidArgumentError(absl::StrCat("unit: unknown unit '", req->unit(), "'")));
+      }
+      f.unit = req->unit();
+    }
+    for (const std::string& k : req->kinds()) {
+      if (auto st = CheckText("kinds", k, 64, true); !st.ok()) return ToGrpc(st);
+      f.kinds.push_back(k);
+    }
+    while (!ctx->IsCancelled()) {
+      const uint64_t seen = feed_->generation();
+      auto batch = core_.store().ReadFeed(f);
+      if (!batch.ok()) return ToGrpc(batch.status());
+      for (const storage::FeedEvent& e : *batch) {
+        xinfang::v1::WatchEventsResponse r;
+        *r.mutable_event() = ToProto(e.stored, e.tracking_number);
+        r.set_cursor(absl::StrCat(e.position));
+        // A slow consumer blocks only this call: writers never wait for it.
+        if (!writer->Write(r)) return grpc::Status::OK;  // the client went away
+        f.after = e.position;
+      }
+      if (static_cast<int>(batch->size()) < f.limit) feed_->WaitPast(seen, absl::Milliseconds(250));
+    }
+    return grpc::Status(grpc::StatusCode::CANCELLED, "watch cancelled");
+  });
+}
+
 grpc::Status CaseQueryServiceImpl::ListCases(grpc::ServerContext* ctx,
                                              const xinfang::v1::ListCasesRequest* req,
                                              xinfang::v1::ListCasesResponse* resp) {

@@ -2,7 +2,10 @@
 #ifndef XINFANG_SERVICES_QUERY_QUERY_SERVICE_H_
 #define XINFANG_SERVICES_QUERY_QUERY_SERVICE_H_
 
+#include <memory>
+
 #include "services/common/core.h"
+#include "services/query/feed.h"
 #include "xinfang/v1/query.grpc.pb.h"
 
 namespace xinfang::query {
@@ -23,16 +26,21 @@ class Query {
 
 class CaseQueryServiceImpl final : public xinfang::v1::CaseQueryService::Service {
  public:
-  explicit CaseQueryServiceImpl(Core& core) : query_(core) {}
+  // Starts the event feed's sequencer once the server listens.
+  explicit CaseQueryServiceImpl(Core& core);
   grpc::Status GetCase(grpc::ServerContext* ctx, const xinfang::v1::GetCaseRequest* req,
                        xinfang::v1::GetCaseResponse* resp) override;
   grpc::Status GetHistory(grpc::ServerContext* ctx, const xinfang::v1::GetHistoryRequest* req,
                           xinfang::v1::GetHistoryResponse* resp) override;
   grpc::Status ListCases(grpc::ServerContext* ctx, const xinfang::v1::ListCasesRequest* req,
                          xinfang::v1::ListCasesResponse* resp) override;
+  grpc::Status WatchEvents(grpc::ServerContext* ctx, const xinfang::v1::WatchEventsRequest* req,
+                           grpc::ServerWriter<xinfang::v1::WatchEventsResponse>* writer) override;
 
  private:
+  Core& core_;
   Query query_;
+  std::unique_ptr<Feed> feed_;
 };
 
 }  // namespace xinfang::query

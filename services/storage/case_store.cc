@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/storage/json.h"
 #include "services/storage/listener.h"
@@ -82,6 +83,30 @@ constexpr char kListCases[] =
     "                  JOIN persons p ON p.id = cp.person_id WHERE cp.case_id = c.id "
     "                   AND (p.name = :who2 OR p.id_number = upper(:who3) OR p.phone = :who4))) "
     " ORDER BY c.id DESC LIMIT :lim";
+
+constexpr char kSequence[] = R"sql(
+  WITH pending AS (
+         SELECT id, row_number() OVER (ORDER BY id) AS rn
+           FROM case_events WHERE position IS NULL ORDER BY id LIMIT :max),
+       placed AS (
+         UPDATE case_events e SET position = b.last_position + p.rn
+           FROM pending p, event_sequencer b WHERE e.id = p.id
+         RETURNING e.position)
+  UPDATE event_sequencer SET last_position = coalesce((SELECT max(position) FROM placed),
+                                                      last_position)
+  RETURNING (SELECT count(*) FROM placed)::int)sql";
+
+constexpr char kReadFeed[] =
+    XF_SCOPE_CTE
+    "SELECT e.position, c.tracking_number, c.responsible_unit, e.id, e.case_id, e.seq, e.kind, "
+    "       e.action, e.from_state, e.to_state, e.actor, e.actor_role::int, e.actor_unit, "
+    "       xf_us(e.at), e.note, e.fields::text, e.prev_hash, e.hash "
+    "  FROM case_events e JOIN cases c ON c.id = e.case_id "
+    " WHERE e.position > :after "
+    "   AND (:case1 = 0 OR e.case_id = :case2) "
+    "   AND (:unit3 = '' OR c.responsible_unit IN (SELECT code FROM scope)) "
+    "   AND (:kinds1 = '' OR e.kind = ANY (string_to_array(:kinds2, ','))) "
+    " ORDER BY e.position LIMIT :lim";
 
 constexpr char kDashboard[] =
     XF_SCOPE_CTE
@@ -158,7 +183,7 @@ constexpr char kSelectEventFields[] = R"sql(
     FROM case_events e, jsonb_each_text(e.fields) f
    WHERE e.case_id = :id ORDER BY e.seq, f.key)sql";
 
-constexpr char kNotify[] = "SELECT pg_notify('xinfang_events', CAST(:id AS text))";
+constexpr char kNotify[] = "SELECT pg_notify('" XF_EVENTS_CHANNEL "', CAST(:id AS text))";
 
 std::string Hex(const unsigned char* p, std::size_t n) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -936,6 +961,83 @@ absl::StatusOr<std::vector<DueRow>> CaseStore::ListDue(const DueQuery& q) {
     return out;
   } catch (...) {
     return StatusFromCurrentException("listing deadlines");
+  }
+}
+
+absl::StatusOr<int> CaseStore::SequenceEvents(int max) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  soci::session& s = lease->session();
+  try {
+    soci::transaction tx(s);
+    // The row lock serialises sequencers (one per query process may run).
+    s << "SELECT last_position FROM event_sequencer FOR UPDATE";
+    int placed = 0;
+    s << kSequence, soci::use(max, "max"), soci::into(placed);
+    if (placed > 0) s << "SELECT pg_notify('" << kFeedChannel << "', '')";
+    tx.commit();
+    return placed;
+  } catch (...) {
+    return StatusFromCurrentException("sequencing events");
+  }
+}
+
+absl::StatusOr<int64_t> CaseStore::LastFeedPosition() {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  try {
+    long long last = 0;
+    lease->session() << "SELECT last_position FROM event_sequencer", soci::into(last);
+    return static_cast<int64_t>(last);
+  } catch (...) {
+    return StatusFromCurrentException("reading the feed position");
+  }
+}
+
+absl::StatusOr<std::vector<FeedEvent>> CaseStore::ReadFeed(const FeedFilter& f) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  try {
+    long long after = f.after, case_id = f.case_id;
+    int limit = f.limit;
+    const std::string kinds = absl::StrJoin(f.kinds, ",");
+    std::vector<FeedEvent> out;
+    soci::rowset<soci::row> rows =
+        (lease->session().prepare << kReadFeed, soci::use(f.unit, "unit1"),
+         soci::use(f.unit, "unit2"), soci::use(after, "after"), soci::use(case_id, "case1"),
+         soci::use(case_id, "case2"), soci::use(f.unit, "unit3"), soci::use(kinds, "kinds1"),
+         soci::use(kinds, "kinds2"), soci::use(limit, "lim"));
+    google::protobuf::util::JsonParseOptions jopts;
+    for (const soci::row& r : rows) {
+      FeedEvent fe;
+      std::size_t i = 0;
+      fe.position = r.get<long long>(i++);
+      fe.tracking_number = r.get<std::string>(i++);
+      fe.responsible_unit = r.get<std::string>(i++);
+      StoredEvent& e = fe.stored;
+      e.id = r.get<long long>(i++);
+      e.case_id = r.get<long long>(i++);
+      e.seq = r.get<int>(i++);
+      e.event.kind = r.get<std::string>(i++);
+      e.event.action = r.get<std::string>(i++);
+      e.event.from_state = r.get<std::string>(i++);
+      e.event.to_state = r.get<std::string>(i++);
+      e.actor.account = r.get<std::string>(i++);
+      e.actor.role = static_cast<xinfang::v1::Role>(r.get<int>(i++));
+      e.actor.unit = r.get<std::string>(i++);
+      e.at = FromMicros(r.get<long long>(i++));
+      e.event.note = r.get<std::string>(i++);
+      google::protobuf::Struct fields;
+      if (google::protobuf::util::JsonStringToMessage(r.get<std::string>(i++), &fields, jopts).ok()) {
+        for (const auto& [k, v] : fields.fields()) e.event.fields[k] = v.string_value();
+      }
+      e.prev_hash = r.get<std::string>(i++);
+      e.hash = r.get<std::string>(i++);
+      out.push_back(std::move(fe));
+    }
+    return out;
+  } catch (...) {
+    return StatusFromCurrentException("reading the event feed");
   }
 }
 

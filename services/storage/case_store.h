@@ -138,6 +138,23 @@ struct CaseRow {
   bool overdue = false;
 };
 
+// An event in the feed: its position, and the case's tracking number and
+// responsible unit (now).
+struct FeedEvent {
+  int64_t position = 0;
+  std::string tracking_number;
+  std::string responsible_unit;
+  StoredEvent stored;
+};
+
+struct FeedFilter {
+  int64_t after = 0;           // positions after this cursor
+  int64_t case_id = 0;         // one case; 0: all
+  std::string unit;            // responsible unit subtree; empty: all
+  std::vector<std::string> kinds;  // event kinds; empty: all
+  int limit = 500;
+};
+
 struct DashboardCount {
   std::string unit;  // responsible unit
   int stage = 0;
@@ -216,6 +233,18 @@ class CaseStore {
 
   // Cases matching f, newest (highest id) first, at most f.limit.
   absl::StatusOr<std::vector<CaseRow>> ListCases(const CaseFilter& f);
+
+  // The sequencer: gives events of committed transactions that have no
+  // place in the feed yet the next positions, in id order, at most `max`
+  // per call, in one transaction (serialised by a row lock). Returns how many
+  // it placed; then NOTIFYs kFeedChannel if any.
+  absl::StatusOr<int> SequenceEvents(int max);
+
+  // The last position placed in the feed so far.
+  absl::StatusOr<int64_t> LastFeedPosition();
+
+  // Feed events after f.after, in position order, at most f.limit.
+  absl::StatusOr<std::vector<FeedEvent>> ReadFeed(const FeedFilter& f);
 
   // Open, running deadlines matching q, most urgent first (due_at, case,
   // timer), at most q.limit after q.after.

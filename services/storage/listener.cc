@@ -10,22 +10,20 @@
 
 namespace xinfang::storage {
 
-Listener::Listener(std::string conninfo, std::string channel)
-    : conninfo_(std::move(conninfo)), channel_(std::move(channel)) {}
+Listener::Listener(std::string conninfo, std::vector<std::string> channels)
+    : conninfo_(std::move(conninfo)), channels_(std::move(channels)) {}
 
 Listener::~Listener() {
   if (conn_ != nullptr) PQfinish(conn_);
 }
 
 absl::StatusOr<std::unique_ptr<Listener>> Listener::Open(const std::string& url,
-                                                         const std::string& channel) {
+                                                         std::vector<std::string> channels) {
   auto conninfo = ToConninfo(url);
   if (!conninfo.ok()) return conninfo.status();
   std::unique_ptr<Listener> l(
-      new Listener(WithConnectTimeout(*conninfo, absl::Seconds(5)), channel));
-  if (!l->Connect()) {
-    return absl::UnavailableError(absl::StrCat("LISTEN ", channel, ": cannot connect"));
-  }
+      new Listener(WithConnectTimeout(*conninfo, absl::Seconds(5)), std::move(channels)));
+  if (!l->Connect()) return absl::UnavailableError("LISTEN: cannot connect to the database");
   return l;
 }
 
@@ -37,11 +35,14 @@ bool Listener::Connect() {
     conn_ = nullptr;
     return false;
   }
-  char* quoted = PQescapeIdentifier(conn_, channel_.c_str(), channel_.size());
-  PGresult* r = PQexec(conn_, absl::StrCat("LISTEN ", quoted).c_str());
-  PQfreemem(quoted);
-  const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-  PQclear(r);
+  bool ok = true;
+  for (const std::string& channel : channels_) {
+    char* quoted = PQescapeIdentifier(conn_, channel.c_str(), channel.size());
+    PGresult* r = PQexec(conn_, absl::StrCat("LISTEN ", quoted).c_str());
+    PQfreemem(quoted);
+    ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+  }
   if (!ok) {
     PQfinish(conn_);
     conn_ = nullptr;

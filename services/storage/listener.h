@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -16,13 +17,18 @@ namespace xinfang::storage {
 
 // Channel on which writers announce a timer that fires within a minute.
 inline constexpr char kTimersChannel[] = "xinfang_timers";
+// Channel on which every change of a case is announced (payload: case id).
+#define XF_EVENTS_CHANNEL "xinfang_events"
+inline constexpr char kEventsChannel[] = XF_EVENTS_CHANNEL;
+// Channel on which the sequencer announces new positions in the event feed.
+inline constexpr char kFeedChannel[] = "xinfang_feed";
 
 class Listener {
  public:
-  // Connects and LISTENs on `channel`. UNAVAILABLE if the database cannot be
-  // reached; INVALID_ARGUMENT for a malformed URL.
+  // Connects and LISTENs on each of `channels`. UNAVAILABLE if the database
+  // cannot be reached; INVALID_ARGUMENT for a malformed URL.
   static absl::StatusOr<std::unique_ptr<Listener>> Open(const std::string& url,
-                                                        const std::string& channel);
+                                                        std::vector<std::string> channels);
   ~Listener();
 
   // Waits up to `timeout` for a notification; true when one (or more, all
@@ -31,10 +37,10 @@ class Listener {
   bool Wait(absl::Duration timeout);
 
  private:
-  Listener(std::string conninfo, std::string channel);
+  Listener(std::string conninfo, std::vector<std::string> channels);
   bool Connect();
   std::string conninfo_;
-  std::string channel_;
+  std::vector<std::string> channels_;
   PGconn* conn_ = nullptr;
 };
 

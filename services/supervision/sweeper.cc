@@ -88,7 +88,7 @@ void Sweeper::Wake() {
 }
 
 void Sweeper::Loop() {
-  if (auto l = storage::Listener::Open(core_.config().db_url, storage::kTimersChannel); l.ok()) {
+  if (auto l = storage::Listener::Open(core_.config().db_url, {storage::kTimersChannel}); l.ok()) {
     listener_ = std::move(*l);
   } else {
     LogWarn(absl::StrCat("sweeper: no LISTEN connection, interval only: ", l.status().message()));

@@ -1,0 +1,47 @@
+// The event feed of a query process: a sequencer thread that places newly
+// committed events in the feed (CaseStore::SequenceEvents) whenever any
+// process announces a change (LISTEN xinfang_events, xinfang_feed) and at
+// least every 200 ms, and a generation counter that WatchEvents handlers wait
+// on. Thread-safe.
+#ifndef XINFANG_SERVICES_QUERY_FEED_H_
+#define XINFANG_SERVICES_QUERY_FEED_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+
+#include "absl/time/time.h"
+#include "services/common/core.h"
+#include "services/storage/listener.h"
+
+namespace xinfang::query {
+
+class Feed {
+ public:
+  explicit Feed(Core& core) : core_(core) {}
+  ~Feed();  // stops the thread
+
+  void Start();
+  void Stop();
+
+  // The generation now; it grows whenever the feed may have new events.
+  uint64_t generation();
+  // Waits until the generation is past `seen` or `timeout` passes; returns
+  // the generation then.
+  uint64_t WaitPast(uint64_t seen, absl::Duration timeout);
+
+ private:
+  void Loop();
+
+  Core& core_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t generation_ = 0;  // guarded by mu_
+  bool stop_ = false;        // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace xinfang::query
+
+#endif  // XINFANG_SERVICES_QUERY_FEED_H_

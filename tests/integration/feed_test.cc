@@ -1,0 +1,192 @@
+// The event feed (CaseQueryService.WatchEvents) against a real PostgreSQL:
+// commit order, a transaction that commits late, resuming, filters.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "services/storage/db.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/test_server.h"
+
+namespace xinfang {
+namespace {
+
+namespace v1 = xinfang::v1;
+using testing::Caller;
+using testing::TestServer;
+using ::testing::ElementsAre;
+
+const Caller kClerk{"clerk1", "intake_clerk", "prov.organs.office"};
+const Caller kService{"svc-dashboard", "service", "prov"};
+
+class FeedTest : public ::testing::Test {
+ protected:
+  FeedTest() : server_(std::nullopt, /*sweeper=*/false) {}
+
+  std::string Register(const std::string& rid, const std::string& name) {
+    v1::RegisterCaseRequest r;
+    r.set_request_id(rid);
+    v1::CaseIntake* in = r.mutable_intake();
+    in->set_channel(v1::CHANNEL_ONLINE);
+    in->mutable_online()->set_platform("12351");
+    in->set_purpose(v1::PURPOSE_CLAIM);
+    in->set_category("wages.arrears");
+    in->set_summary("网上反映欠薪");
+    in->add_petitioners()->set_name(name);
+    v1::RegisterCaseResponse resp;
+    auto ctx = TestServer::Context(kClerk);
+    grpc::Status s = server_.intake()->RegisterCase(ctx.get(), r, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.case_().tracking_number();
+  }
+
+  void Accept(const std::string& t) {
+    v1::GetCaseRequest g;
+    g.mutable_case_()->set_tracking_number(t);
+    v1::GetCaseResponse gr;
+    auto gctx = TestServer::Context(kClerk);
+    ASSERT_TRUE(server_.query()->GetCase(gctx.get(), g, &gr).ok());
+    v1::TakeActionRequest req;
+    req.mutable_case_()->set_tracking_number(t);
+    req.set_action("accept");
+    req.set_expected_version(gr.case_().version());
+    v1::TakeActionResponse resp;
+    auto ctx = TestServer::Context(kClerk);
+    ASSERT_TRUE(server_.casework()->TakeAction(ctx.get(), req, &resp).ok());
+  }
+
+  // Reads `n` events from a stream (bounded in time); the last cursor.
+  struct Got {
+    std::vector<v1::CaseEvent> events;
+    std::string cursor;
+  };
+  Got Watch(v1::WatchEventsRequest req, std::size_t n, absl::Duration limit = absl::Seconds(10)) {
+    Got got;
+    auto stub = server_.query();
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("x-xinfang-account", kService.account);
+    ctx.AddMetadata("x-xinfang-role", kService.role);
+    ctx.AddMetadata("x-xinfang-unit", kService.unit);
+    ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(limit));
+    auto stream = stub->WatchEvents(&ctx, req);
+    v1::WatchEventsResponse r;
+    while (got.events.size() < n && stream->Read(&r)) {
+      got.events.push_back(r.event());
+      got.cursor = r.cursor();
+    }
+    ctx.TryCancel();
+    return got;
+  }
+
+  static std::vector<std::string> Kinds(const Got& g) {
+    std::vector<std::string> out;
+    for (const auto& e : g.events) out.push_back(absl::StrCat(e.tracking_number(), ":", e.kind()));
+    return out;
+  }
+
+  TestServer server_;
+};
+
+TEST_F(FeedTest, FromTheBeginningThenLiveThenResumed) {
+  const std::string a = Register("feed-a-000001", "甲");
+  const std::string b = Register("feed-b-000001", "乙");
+  v1::WatchEventsRequest req;
+  Got first = Watch(req, 2);
+  EXPECT_THAT(Kinds(first), ElementsAre(a + ":registered", b + ":registered"));
+
+  // A live consumer receives an event committed while it waits.
+  std::thread later([&] {
+    absl::SleepFor(absl::Milliseconds(300));  // let the consumer start waiting
+    Accept(a);
+  });
+  req.set_cursor(first.cursor);
+  const absl::Time start = absl::Now();
+  Got live = Watch(req, 1);
+  later.join();
+  ASSERT_EQ(live.events.size(), 1u);
+  EXPECT_EQ(live.events[0].kind(), "accept");
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+
+  // Resuming from the first cursor gives exactly what followed it.
+  Got resumed = Watch(req, 1, absl::Seconds(2));
+  EXPECT_THAT(Kinds(resumed), ElementsAre(a + ":accept"));
+  // And from the last cursor, nothing (within a short wait).
+  req.set_cursor(live.cursor);
+  EXPECT_TRUE(Watch(req, 1, absl::Milliseconds(800)).events.empty());
+}
+
+// A writer holds its transaction open while later ones commit: the consumer
+// sees the later ones first, then the held one once it commits, each exactly
+// once: a consumer at the head never skips a late commit.
+TEST_F(FeedTest, ALateCommitIsNeverSkipped) {
+  const std::string a = Register("feed-late-a01", "丙");
+  const std::string b = Register("feed-late-b01", "丁");
+  const std::string id_a = server_.db().Query(
+      absl::StrCat("SELECT id FROM cases WHERE tracking_number = '", a, "'"));
+  v1::WatchEventsRequest req;
+  Got head = Watch(req, 2);
+  ASSERT_EQ(head.events.size(), 2u);
+
+  // The held writer: an event for case a inside an open transaction (its id
+  // is taken now, before b's events).
+  soci::session held(soci::postgresql, *storage::ToConninfo(server_.db().url()));
+  soci::transaction tx(held);
+  held << "INSERT INTO case_events (case_id, seq, kind, actor, actor_role, at, prev_hash, hash) "
+          "VALUES (" << id_a << ", 99, 'held_note', 'clerk1', 1, now(), '', '')";
+  Accept(b);  // commits after the held insert took its id
+  req.set_cursor(head.cursor);
+  Got before = Watch(req, 1);
+  EXPECT_THAT(Kinds(before), ElementsAre(b + ":accept"));
+  tx.commit();
+  req.set_cursor(before.cursor);
+  Got after = Watch(req, 1);
+  EXPECT_THAT(Kinds(after), ElementsAre(a + ":held_note"));
+  // From the head cursor again: both, in commit order, once each.
+  req.set_cursor(head.cursor);
+  Got all = Watch(req, 3, absl::Seconds(2));
+  EXPECT_THAT(Kinds(all), ElementsAre(b + ":accept", a + ":held_note"));
+}
+
+TEST_F(FeedTest, FiltersAndBadRequests) {
+  const std::string a = Register("feed-filt-a01", "戊");
+  const std::string b = Register("feed-filt-b01", "己");
+  Accept(a);
+  Accept(b);
+  v1::WatchEventsRequest one;
+  one.mutable_case_()->set_tracking_number(b);
+  EXPECT_THAT(Kinds(Watch(one, 2)), ElementsAre(b + ":registered", b + ":accept"));
+  v1::WatchEventsRequest kinds;
+  kinds.add_kinds("accept");
+  EXPECT_THAT(Kinds(Watch(kinds, 2)), ElementsAre(a + ":accept", b + ":accept"));
+  v1::WatchEventsRequest elsewhere;
+  elsewhere.set_unit("prov.city-a");
+  EXPECT_TRUE(Watch(elsewhere, 1, absl::Milliseconds(800)).events.empty());
+  v1::WatchEventsRequest now;
+  now.set_from_now(true);
+  EXPECT_TRUE(Watch(now, 1, absl::Milliseconds(800)).events.empty());
+
+  auto code = [&](const v1::WatchEventsRequest& req) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("x-xinfang-account", "svc");
+    ctx.AddMetadata("x-xinfang-role", "service");
+    ctx.AddMetadata("x-xinfang-unit", "prov");
+    auto stream = server_.query()->WatchEvents(&ctx, req);
+    v1::WatchEventsResponse r;
+    while (stream->Read(&r)) {
+    }
+    return stream->Finish().error_code();
+  };
+  v1::WatchEventsRequest bad;
+  bad.set_cursor("abc");
+  EXPECT_EQ(code(bad), grpc::StatusCode::INVALID_ARGUMENT);
+  bad.clear_cursor();
+  bad.mutable_case_()->set_tracking_number("XF-none");
+  EXPECT_EQ(code(bad), grpc::StatusCode::NOT_FOUND);
+}
+
+}  // namespace
+}  // namespace xinfang
