@@ -475,6 +475,12 @@ class Core {
 
     Decision d;
     CaseSnapshot n = c;
+    // The action's fields as given: one it declares but was not given has no
+    // value now (a second notice without reply_days gets the default, not the
+    // first notice's).
+    for (const auto& spec : a.fields()) {
+      if (req.fields.count(spec.name()) == 0) n.attributes.erase(spec.name());
+    }
     for (const auto& [k, v] : req.fields) n.attributes[k] = v;
     for (int e : a.effects()) {
       switch (static_cast<xinfang::v1::Effect>(e)) {

@@ -88,7 +88,8 @@ struct CaseSnapshot {
   std::optional<absl::Time> accepted_at, decided_at, served_at, closed_at;
   std::string outcome;
   std::string evaluation;  // satisfied | basically_satisfied | dissatisfied | lapsed
-  // Values recorded by actions' fields, by field name (last one wins).
+  // Values recorded by actions' fields, by field name: the last action that
+  // declares a field sets it (or, when not given, clears it).
   std::map<std::string, std::string> attributes;
   std::vector<TimerState> timers;  // open timers only, in definition order
   // Accounts that declared a conflict of interest on this case (Art. 28).

@@ -1,5 +1,6 @@
 #include "services/common/grpc_util.h"
 
+#include <algorithm>
 #include <exception>
 
 #include "absl/strings/str_cat.h"
@@ -72,7 +73,10 @@ absl::StatusOr<workflow::Actor> ActorFrom(const grpc::ServerContext& ctx) {
   const std::string role = Metadata(ctx, "x-xinfang-role", false);
   for (const auto& [name, value] : {std::pair{"x-xinfang-account", &a.account},
                                     std::pair{"x-xinfang-unit", &a.unit}}) {
-    if (!CheckText(name, *value, 64, false).ok()) {
+    const bool control = std::any_of(value->begin(), value->end(), [](char c) {
+      return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    });
+    if (control || !CheckText(name, *value, 64, false).ok()) {
       return absl::UnauthenticatedError(
           absl::StrCat(name, ": not a name (UTF-8 text of at most 64 characters)"));
     }

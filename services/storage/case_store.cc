@@ -34,6 +34,11 @@ constexpr char kSelectCase[] = R"sql(
 constexpr char kSelectAttributes[] =
     "SELECT a.key, a.value FROM cases c, jsonb_each_text(c.attributes) a WHERE c.id = :id";
 
+// The columns ReadEvent reads, in its order.
+#define XF_EVENT_COLUMNS                                                                   \
+  "e.id, e.case_id, e.seq, e.kind, e.action, e.from_state, e.to_state, e.actor, "          \
+  "e.actor_role::int, e.actor_unit, xf_us(e.at), e.note, e.fields::text, e.prev_hash, e.hash"
+
 #define XF_TIMER_COLUMNS                                                                \
   "t.name, xf_us(t.started_at), t.due_day::text, xf_us(t.due_at), xf_us(t.warn_at), " \
   "t.provisional::int, xf_us(t.suspended_at), t.extended::int, t.warned::int, "       \
@@ -98,9 +103,7 @@ constexpr char kSequence[] = R"sql(
 
 constexpr char kReadFeed[] =
     XF_SCOPE_CTE
-    "SELECT e.position, c.tracking_number, c.responsible_unit, e.id, e.case_id, e.seq, e.kind, "
-    "       e.action, e.from_state, e.to_state, e.actor, e.actor_role::int, e.actor_unit, "
-    "       xf_us(e.at), e.note, e.fields::text, e.prev_hash, e.hash "
+    "SELECT e.position, c.tracking_number, c.responsible_unit, " XF_EVENT_COLUMNS " "
     "  FROM case_events e JOIN cases c ON c.id = e.case_id "
     " WHERE e.position > :after "
     "   AND (:case1 = 0 OR e.case_id = :case2) "
@@ -111,9 +114,9 @@ constexpr char kReadFeed[] =
 constexpr char kDashboard[] =
     XF_SCOPE_CTE
     "SELECT c.responsible_unit, c.stage::int, count(DISTINCT c.id)::int, "
-    "  (count(t.name) FILTER (WHERE t.suspended_at IS NULL AND t.due_at >= xf_ts(:now1) "
-    "                          AND t.due_at < xf_ts(:soon)))::int, "
-    "  (count(t.name) FILTER (WHERE t.suspended_at IS NULL AND t.due_at < xf_ts(:now2)))::int, "
+    "  (count(t.name) FILTER (WHERE t.suspended_at IS NULL AND t.due_at > xf_ts(:now1) "
+    "                          AND t.due_at <= xf_ts(:soon)))::int, "
+    "  (count(t.name) FILTER (WHERE t.suspended_at IS NULL AND t.due_at <= xf_ts(:now2)))::int, "
     "  (count(t.name) FILTER (WHERE t.rung > 0))::int, "
     "  (count(t.name) FILTER (WHERE t.name = :notice))::int "
     "  FROM cases c LEFT JOIN case_timers t ON t.case_id = c.id "
@@ -173,15 +176,8 @@ constexpr char kInsertTimer[] = R"sql(
           xf_ts(:warn_at), (:provisional = 1), xf_ts(:suspended_at), (:extended = 1),
           (:warned = 1), (:overdue = 1), :rung, xf_ts(:next_fire_at), :owing_unit))sql";
 
-constexpr char kSelectEvents[] = R"sql(
-  SELECT id, seq, kind, action, from_state, to_state, actor, actor_role::int, actor_unit,
-         xf_us(at), note, prev_hash, hash
-    FROM case_events WHERE case_id = :id ORDER BY seq)sql";
-
-constexpr char kSelectEventFields[] = R"sql(
-  SELECT e.seq, f.key, f.value
-    FROM case_events e, jsonb_each_text(e.fields) f
-   WHERE e.case_id = :id ORDER BY e.seq, f.key)sql";
+constexpr char kSelectEvents[] =
+    "SELECT " XF_EVENT_COLUMNS " FROM case_events e WHERE e.case_id = :id ORDER BY e.seq";
 
 constexpr char kNotify[] = "SELECT pg_notify('" XF_EVENTS_CHANNEL "', CAST(:id AS text))";
 
@@ -247,6 +243,30 @@ TimerState ReadTimer(const soci::row& t, std::size_t j) {
   ts.overdue = t.get<int>(j++) != 0;
   ts.rung = t.get<int>(j++);
   return ts;
+}
+
+// Reads the XF_EVENT_COLUMNS starting at column `i`.
+StoredEvent ReadEvent(const soci::row& r, std::size_t i) {
+  StoredEvent e;
+  e.id = r.get<long long>(i++);
+  e.case_id = r.get<long long>(i++);
+  e.seq = r.get<int>(i++);
+  e.event.kind = r.get<std::string>(i++);
+  e.event.action = r.get<std::string>(i++);
+  e.event.from_state = r.get<std::string>(i++);
+  e.event.to_state = r.get<std::string>(i++);
+  e.actor.account = r.get<std::string>(i++);
+  e.actor.role = static_cast<xinfang::v1::Role>(r.get<int>(i++));
+  e.actor.unit = r.get<std::string>(i++);
+  e.at = FromMicros(r.get<long long>(i++));
+  e.event.note = r.get<std::string>(i++);
+  google::protobuf::Struct fields;
+  if (google::protobuf::util::JsonStringToMessage(r.get<std::string>(i++), &fields).ok()) {
+    for (const auto& [k, v] : fields.fields()) e.event.fields[k] = v.string_value();
+  }
+  e.prev_hash = r.get<std::string>(i++);
+  e.hash = r.get<std::string>(i++);
+  return e;
 }
 
 absl::StatusOr<CaseRecord> LoadCase(soci::session& s, const std::string& where_column,
@@ -381,16 +401,23 @@ std::vector<StoredEvent> AppendEvents(soci::session& s, long long case_id, int s
   return stored;
 }
 
-// The unit that owes the case's deadlines in its current stage.
-std::string OwingUnit(const CaseSnapshot& snap, const workflow::Engine* engine) {
-  const xinfang::v1::State* st =
-      engine != nullptr ? engine->definition().FindState(snap.state) : nullptr;
-  if (st != nullptr && st->stage() == xinfang::v1::STAGE_REVIEW && !snap.review_unit.empty()) {
-    return snap.review_unit;
-  }
-  if (st != nullptr && st->stage() == xinfang::v1::STAGE_RECHECK && !snap.recheck_unit.empty()) {
-    return snap.recheck_unit;
-  }
+// The unit that owes a deadline: a timer that runs only in review states is
+// the review unit's, only in re-check states the re-check unit's; any other
+// (one that spans stages, like a supervision notice's) the responsible unit's.
+std::string OwingUnit(const CaseSnapshot& snap, const workflow::Engine* engine,
+                      const std::string& timer) {
+  const xinfang::v1::Timer* spec =
+      engine != nullptr ? engine->definition().FindTimer(timer) : nullptr;
+  if (spec == nullptr || spec->running_in().empty()) return snap.responsible_unit;
+  auto only = [&](xinfang::v1::Stage stage) {
+    return std::all_of(spec->running_in().begin(), spec->running_in().end(),
+                       [&](const std::string& state) {
+                         const auto* st = engine->definition().FindState(state);
+                         return st != nullptr && st->stage() == stage;
+                       });
+  };
+  if (only(xinfang::v1::STAGE_REVIEW) && !snap.review_unit.empty()) return snap.review_unit;
+  if (only(xinfang::v1::STAGE_RECHECK) && !snap.recheck_unit.empty()) return snap.recheck_unit;
   return snap.responsible_unit;
 }
 
@@ -400,7 +427,6 @@ std::string OwingUnit(const CaseSnapshot& snap, const workflow::Engine* engine) 
 void ReplaceTimers(soci::session& s, long long case_id, const CaseSnapshot& snap,
                    const workflow::Engine* engine, absl::Time now) {
   s << kDeleteTimers, soci::use(case_id, "id");
-  const std::string owing = OwingUnit(snap, engine);
   bool soon = false;
   for (const TimerState& t : snap.timers) {
     long long started = ToMicros(t.started_at);
@@ -411,6 +437,7 @@ void ReplaceTimers(soci::session& s, long long case_id, const CaseSnapshot& snap
     OptTime suspended(t.suspended_at);
     int extended = t.extended ? 1 : 0, warned = t.warned ? 1 : 0, overdue = t.overdue ? 1 : 0;
     int rung = t.rung;
+    const std::string owing = OwingUnit(snap, engine, t.name);
     const std::optional<absl::Time> next_fire =
         engine != nullptr ? engine->NextFireAt(t) : std::optional<absl::Time>();
     soon = soon || (next_fire.has_value() && *next_fire <= now + absl::Minutes(1));
@@ -817,39 +844,7 @@ absl::StatusOr<std::vector<StoredEvent>> CaseStore::History(int64_t id) {
     if (!s.got_data()) return absl::NotFoundError(absl::StrCat("case ", id, " not found"));
     std::vector<StoredEvent> out;
     soci::rowset<soci::row> rows = (s.prepare << kSelectEvents, soci::use(case_id, "id"));
-    for (const soci::row& r : rows) {
-      StoredEvent e;
-      std::size_t i = 0;
-      e.id = r.get<long long>(i++);
-      e.case_id = id;
-      e.seq = r.get<int>(i++);
-      e.event.kind = r.get<std::string>(i++);
-      e.event.action = r.get<std::string>(i++);
-      e.event.from_state = r.get<std::string>(i++);
-      e.event.to_state = r.get<std::string>(i++);
-      e.actor.account = r.get<std::string>(i++);
-      e.actor.role = static_cast<xinfang::v1::Role>(r.get<int>(i++));
-      e.actor.unit = r.get<std::string>(i++);
-      e.at = FromMicros(r.get<long long>(i++));
-      e.event.note = r.get<std::string>(i++);
-      e.prev_hash = r.get<std::string>(i++);
-      e.hash = r.get<std::string>(i++);
-      out.push_back(std::move(e));
-    }
-    int seq = 0;
-    std::string key, value;
-    soci::statement st = (s.prepare << kSelectEventFields, soci::use(case_id, "id"),
-                          soci::into(seq), soci::into(key), soci::into(value));
-    st.execute();
-    while (st.fetch()) {
-      if (seq >= 1 && seq <= static_cast<int>(out.size()) && out[seq - 1].seq == seq) {
-        out[seq - 1].event.fields[key] = value;
-      } else {
-        for (StoredEvent& e : out) {
-          if (e.seq == seq) e.event.fields[key] = value;
-        }
-      }
-    }
+    for (const soci::row& r : rows) out.push_back(ReadEvent(r, 0));
     return out;
   } catch (...) {
     return StatusFromCurrentException("reading a case's history");
@@ -1007,32 +1002,12 @@ absl::StatusOr<std::vector<FeedEvent>> CaseStore::ReadFeed(const FeedFilter& f) 
          soci::use(f.unit, "unit2"), soci::use(after, "after"), soci::use(case_id, "case1"),
          soci::use(case_id, "case2"), soci::use(f.unit, "unit3"), soci::use(kinds, "kinds1"),
          soci::use(kinds, "kinds2"), soci::use(limit, "lim"));
-    google::protobuf::util::JsonParseOptions jopts;
     for (const soci::row& r : rows) {
       FeedEvent fe;
-      std::size_t i = 0;
-      fe.position = r.get<long long>(i++);
-      fe.tracking_number = r.get<std::string>(i++);
-      fe.responsible_unit = r.get<std::string>(i++);
-      StoredEvent& e = fe.stored;
-      e.id = r.get<long long>(i++);
-      e.case_id = r.get<long long>(i++);
-      e.seq = r.get<int>(i++);
-      e.event.kind = r.get<std::string>(i++);
-      e.event.action = r.get<std::string>(i++);
-      e.event.from_state = r.get<std::string>(i++);
-      e.event.to_state = r.get<std::string>(i++);
-      e.actor.account = r.get<std::string>(i++);
-      e.actor.role = static_cast<xinfang::v1::Role>(r.get<int>(i++));
-      e.actor.unit = r.get<std::string>(i++);
-      e.at = FromMicros(r.get<long long>(i++));
-      e.event.note = r.get<std::string>(i++);
-      google::protobuf::Struct fields;
-      if (google::protobuf::util::JsonStringToMessage(r.get<std::string>(i++), &fields, jopts).ok()) {
-        for (const auto& [k, v] : fields.fields()) e.event.fields[k] = v.string_value();
-      }
-      e.prev_hash = r.get<std::string>(i++);
-      e.hash = r.get<std::string>(i++);
+      fe.position = r.get<long long>(0);
+      fe.tracking_number = r.get<std::string>(1);
+      fe.responsible_unit = r.get<std::string>(2);
+      fe.stored = ReadEvent(r, 3);
       out.push_back(std::move(fe));
     }
     return out;

@@ -23,7 +23,8 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Open(const std::string& url,
   if (!conninfo.ok()) return conninfo.status();
   std::unique_ptr<Listener> l(
       new Listener(WithConnectTimeout(*conninfo, absl::Seconds(5)), std::move(channels)));
-  if (!l->Connect()) return absl::UnavailableError("LISTEN: cannot connect to the database");
+  l->Connect();  // if the database is down now, Wait() keeps trying
+
   return l;
 }
 

@@ -25,8 +25,8 @@ inline constexpr char kFeedChannel[] = "xinfang_feed";
 
 class Listener {
  public:
-  // Connects and LISTENs on each of `channels`. UNAVAILABLE if the database
-  // cannot be reached; INVALID_ARGUMENT for a malformed URL.
+  // Connects and LISTENs on each of `channels`; if the database cannot be
+  // reached now, Wait() keeps trying. INVALID_ARGUMENT for a malformed URL.
   static absl::StatusOr<std::unique_ptr<Listener>> Open(const std::string& url,
                                                         std::vector<std::string> channels);
   ~Listener();

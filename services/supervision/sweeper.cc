@@ -45,8 +45,9 @@ absl::StatusOr<int> Sweeper::SweepOnce() {
           const workflow::Engine* engine =
               core_.EngineFor(c.snapshot.workflow, c.snapshot.workflow_version);
           if (engine == nullptr) {
-            return absl::FailedPreconditionError(
-                absl::StrCat(c.tracking_number, ": workflow version not loaded"));
+            return absl::FailedPreconditionError(absl::StrCat(
+                "workflow ", c.snapshot.workflow, "@", c.snapshot.workflow_version,
+                " is not loaded here"));
           }
           return Decide(*engine, c.snapshot, due, now, **org);
         });

@@ -317,6 +317,29 @@ TEST_F(SweeperTest, ANoticeIsIssuedListedAndAnswered) {
                           "escalated:3", "escalated:4"));
 }
 
+// A second notice without reply_days gets the default 30 days, not the
+// first notice's; during review, the notice is owed by the responsible unit
+// and the review answer by the review unit.
+TEST_F(SweeperTest, NoticeDefaultsAndOwingUnits) {
+  const Caller kProvSupervisor{"sup1", "supervisor", "prov"};
+  const std::string t = Register("notice-owing-01");
+  Act(t, "accept", kClerk);
+  Act(t, "issue_notice", kProvSupervisor,
+      {{"notice_kind", "urge"}, {"notice_text", "催办"}, {"reply_days", "5"}});
+  Act(t, "reply_notice", kHead, {{"reply_text", "已办"}});
+  Act(t, "assign_officer", kHead, {{"officer", "officer1"}});
+  Act(t, "decide", kOfficer, {{"outcome", "explain"}, {"decision_text", "解释"}});
+  Act(t, "serve", kClerk, {{"served_on", "2026-03-02"}});
+  Act(t, "request_review", kClerk, {{"reasons", "不服"}});
+  Act(t, "issue_notice", kProvSupervisor, {{"notice_kind", "interview"}, {"notice_text", "约谈"}});
+  EXPECT_EQ(server_.db().Query("SELECT due_day::text FROM case_timers WHERE name = 'notice_reply'"),
+            "2026-04-01");  // 30 days from 3/2
+  EXPECT_EQ(server_.db().Query("SELECT owing_unit FROM case_timers WHERE name = 'notice_reply'"),
+            "prov.organs.office");
+  EXPECT_EQ(server_.db().Query("SELECT owing_unit FROM case_timers WHERE name = 'review_answer'"),
+            "prov.organs");
+}
+
 // The lists: filters by owing unit subtree, timer, stage, days overdue and
 // escalation; urgency order; pages that neither skip nor repeat.
 TEST_F(SweeperTest, ListsFilterSortAndPage) {

@@ -2,6 +2,10 @@
 -- unit during those stages, else the responsible unit), for supervisors'
 -- lists by unit subtree.
 ALTER TABLE case_timers ADD COLUMN owing_unit text;
-UPDATE case_timers t SET owing_unit = c.responsible_unit FROM cases c WHERE c.id = t.case_id;
+UPDATE case_timers t
+   SET owing_unit = CASE WHEN t.name = 'review_answer' AND c.review_unit IS NOT NULL THEN c.review_unit
+                         WHEN t.name = 'recheck_answer' AND c.recheck_unit IS NOT NULL THEN c.recheck_unit
+                         ELSE c.responsible_unit END
+  FROM cases c WHERE c.id = t.case_id;
 ALTER TABLE case_timers ALTER COLUMN owing_unit SET NOT NULL;
 CREATE INDEX case_timers_owing_due ON case_timers (owing_unit, due_at);
