@@ -55,6 +55,9 @@ Commands:
   sup notice reply TRACKING --text TEXT            the unit's written reply
   sup notice list [filters]      notices awaiting a reply
   sup dashboard [--unit U]       counts per unit and stage
+  watch [--cursor C | --cursor-file F] [--from-now] [--case T] [--unit U] [--kind K]... [--count N]
+                                 follow case events in commit order; with --cursor-file,
+                                 resume where the last run stopped
   clock advance DURATION         move a simulated clock (e.g. 36h, 15d)
   info                           what the server runs
 
@@ -108,7 +111,7 @@ struct Args {
 };
 
 const std::set<std::string> kBoolFlags = {"json", "anonymous", "overdue", "help", "interactive",
-                                         "escalated"};
+                                         "escalated", "from-now"};
 const std::set<std::string> kGlobalFlags = {"server", "as", "role", "unit", "timeout", "json"};
 
 // Flags each command takes besides the global ones.
@@ -131,6 +134,7 @@ const std::map<std::string, std::set<std::string>> kCommandFlags = {
     {"sup dashboard", {"unit"}},
     {"sup notice", {"unit", "kind", "text", "reply-days", "page-size", "page-token"}},
     {"clock advance", {}},
+    {"watch", {"cursor", "cursor-file", "from-now", "case", "unit", "kind", "count"}},
     {"info", {}},
 };
 
@@ -203,8 +207,15 @@ class Client {
   explicit Client(const Global& g)
       : g_(g), channel_(grpc::CreateChannel(g.server, grpc::InsecureChannelCredentials())) {}
 
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+
   void Prepare(grpc::ClientContext& ctx) const {
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(g_.timeout));
+    Identify(ctx);
+  }
+
+  // The caller's identity only (for calls without a deadline).
+  void Identify(grpc::ClientContext& ctx) const {
     // "-bin" metadata carries any bytes (gRPC base64-encodes it): account
     // and unit names may be Chinese.
     if (!g_.account.empty()) ctx.AddMetadata("x-xinfang-account-bin", g_.account);
@@ -733,6 +744,65 @@ int SupNotice(Client& client, const Global& g, const std::string& verb, Args a) 
   return CaseAct(client, g, act);
 }
 
+// Follows the event stream; with --cursor-file, resumes from the cursor saved
+// there and saves each event's cursor after printing it.
+int Watch(Client& client, const Global& g, const Args& a) {
+  v1::WatchEventsRequest req;
+  const std::string cursor_file = a.Get("cursor-file");
+  req.set_cursor(a.Get("cursor"));
+  if (!cursor_file.empty() && !a.Has("cursor")) {
+    std::ifstream in(cursor_file);
+    std::string saved;
+    if (in >> saved) req.set_cursor(saved);
+  }
+  req.set_from_now(a.Has("from-now"));
+  if (a.Has("case")) req.mutable_case_()->set_tracking_number(a.Get("case"));
+  req.set_unit(a.Get("unit"));
+  for (const auto& k : a.All("kind")) req.add_kinds(k);
+  int limit = 0;
+  if (a.Has("count") && (!absl::SimpleAtoi(a.Get("count"), &limit) || limit < 1)) {
+    Fail("--count: a positive number");
+  }
+  auto stub = v1::CaseQueryService::NewStub(client.channel());
+  grpc::ClientContext ctx;
+  client.Identify(ctx);  // no deadline: a watch lasts until stopped (or --count)
+  auto stream = stub->WatchEvents(&ctx, req);
+  v1::WatchEventsResponse r;
+  int n = 0;
+  while (stream->Read(&r)) {
+    if (g.json) {
+      std::string line;
+      google::protobuf::util::JsonPrintOptions o;
+      o.preserve_proto_field_names = true;
+      (void)google::protobuf::util::MessageToJsonString(r, &line, o);
+      std::cout << line << "\n";
+    } else {
+      const auto& e = r.event();
+      std::string state = e.from_state() != e.to_state() && !e.from_state().empty()
+                              ? absl::StrCat(e.from_state(), " → ", e.to_state())
+                              : e.to_state();
+      std::cout << Table({{Local(e.at()), e.tracking_number(), e.kind(), state,
+                           absl::StrCat(e.actor(), "/", e.actor_unit())}});
+    }
+    std::cout << std::flush;
+    if (!cursor_file.empty()) {
+      std::ofstream out(cursor_file + ".tmp", std::ios::trunc);
+      out << r.cursor() << "\n";
+      out.close();
+      std::rename((cursor_file + ".tmp").c_str(), cursor_file.c_str());
+    }
+    if (limit > 0 && ++n >= limit) {
+      ctx.TryCancel();
+      break;
+    }
+  }
+  grpc::Status s = stream->Finish();
+  if (!s.ok() && s.error_code() != grpc::StatusCode::CANCELLED) {
+    Fail(absl::StrCat(Client::CodeName(s.error_code()), ": ", s.error_message()), 1);
+  }
+  return 0;
+}
+
 int ClockAdvance(Client& client, const Global& g, const Args& a) {
   if (a.positional.empty()) Fail("clock advance: give a duration, e.g. 36h or 15d");
   std::string d = a.positional[0];
@@ -807,19 +877,22 @@ int Main(int argc, char** argv) {
   }
   const std::string cmd = in[i];
   const std::string sub = i + 1 < in.size() ? in[i + 1] : "";
-  const std::string name = cmd == "info" ? cmd : absl::StrCat(cmd, " ", sub);
+  const bool one_word = cmd == "info" || cmd == "watch";
+  const std::string name = one_word ? cmd : absl::StrCat(cmd, " ", sub);
   auto known = kCommandFlags.find(name);
   if (known == kCommandFlags.end()) {
     Fail(absl::StrCat("unknown command '", name, "' (see xfctl help)"));
   }
-  Args parsed = ParseArgs(in, i + (cmd == "info" ? 1 : 2), name, known->second);
+  Args parsed = ParseArgs(in, i + (one_word ? 1 : 2), name, known->second);
   // Global flags may also follow the command.
   if (parsed.Has("json")) g.json = true;
   if (parsed.Has("server")) g.server = parsed.Get("server");
   if (parsed.Has("as")) g.account = parsed.Get("as");
   if (parsed.Has("role")) g.role = parsed.Get("role");
   // After `sup` and `case list`, --unit is a filter, not the caller's unit.
-  if (parsed.Has("unit") && cmd != "sup" && name != "case list") g.unit = parsed.Get("unit");
+  if (parsed.Has("unit") && cmd != "sup" && cmd != "watch" && name != "case list") {
+    g.unit = parsed.Get("unit");
+  }
   if (parsed.Has("timeout") && !absl::SimpleAtoi(parsed.Get("timeout"), &g.timeout)) {
     Fail("--timeout: not a number");
   }
@@ -855,6 +928,7 @@ int Main(int argc, char** argv) {
   }
   if (cmd == "clock" && sub == "advance") return ClockAdvance(client, g, args(2));
   if (cmd == "info") return Info(client, g, args(1));
+  if (cmd == "watch") return Watch(client, g, args(1));
   Fail(absl::StrCat("unknown command '", cmd, "' (see xfctl help)"));
 }
 
