@@ -2,7 +2,11 @@
 
 #include <tuple>
 
+#include <functional>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/grpc_util.h"
 #include "services/common/validate.h"
@@ -147,6 +151,100 @@ grpc::Status CaseQueryServiceImpl::WatchEvents(
     }
     return grpc::Status(grpc::StatusCode::CANCELLED, "watch cancelled");
   });
+}
+
+namespace {
+
+xinfang::v1::Rate MakeRate(int numerator, int denominator) {
+  xinfang::v1::Rate r;
+  r.set_numerator(numerator);
+  r.set_denominator(denominator);
+  r.set_rate(denominator > 0 ? static_cast<double>(numerator) / denominator : 0.0);
+  return r;
+}
+
+void AddCounts(const std::vector<std::pair<std::string, int>>& in,
+               const std::function<std::string(const std::string&)>& label,
+               google::protobuf::RepeatedPtrField<xinfang::v1::Count>* out) {
+  for (const auto& [key, n] : in) {
+    xinfang::v1::Count* c = out->Add();
+    c->set_key(label(key));
+    c->set_count(n);
+  }
+}
+
+std::string ChannelKey(const std::string& number) {
+  int n = 0;
+  (void)absl::SimpleAtoi(number, &n);
+  switch (n) {
+    case xinfang::v1::CHANNEL_VISIT: return "visit";
+    case xinfang::v1::CHANNEL_CALL: return "call";
+    case xinfang::v1::CHANNEL_LETTER: return "letter";
+    case xinfang::v1::CHANNEL_ONLINE: return "online";
+    default: return number;
+  }
+}
+
+std::string StageKey(const std::string& number) {
+  int n = 0;
+  (void)absl::SimpleAtoi(number, &n);
+  std::string name = xinfang::v1::Stage_Name(static_cast<xinfang::v1::Stage>(n));
+  absl::string_view v = name;
+  absl::ConsumePrefix(&v, "STAGE_");
+  return absl::AsciiStrToLower(v);
+}
+
+}  // namespace
+
+absl::StatusOr<xinfang::v1::GetStatisticsResponse> Query::GetStatistics(
+    const workflow::Actor& actor, const xinfang::v1::GetStatisticsRequest& req) {
+  if (!req.has_from() || !req.has_to()) {
+    return absl::InvalidArgumentError("from, to: the period is required");
+  }
+  storage::StatsQuery q;
+  q.from = FromProto(req.from());
+  q.to = FromProto(req.to());
+  if (q.from >= q.to) return absl::InvalidArgumentError("from: must be before to");
+  q.unit = req.unit();
+  if (!q.unit.empty()) {
+    auto known = core_.UnitExists(q.unit);
+    if (!known.ok()) return known.status();
+    if (!*known) return absl::InvalidArgumentError(absl::StrCat("unit: unknown unit '", q.unit, "'"));
+  }
+  q.now = core_.clock().Now();
+  q.notice_timer = kNoticeTimer;
+  q.handling_timer = kHandlingTimer;
+  q.evaluation_timer = kEvaluationTimer;
+  auto st = core_.store().Statistics(q);
+  if (!st.ok()) return st.status();
+  xinfang::v1::GetStatisticsResponse r;
+  *r.mutable_on_time_acceptance_notice() = MakeRate(st->notice_on_time, st->notice_due);
+  *r.mutable_on_time_completion() = MakeRate(st->decision_on_time, st->decision_due);
+  *r.mutable_repeat_petitions() = MakeRate(st->repeats, st->received);
+  const int evaluated = st->satisfied + st->basically_satisfied + st->dissatisfied;
+  *r.mutable_participation() = MakeRate(evaluated, st->evaluation_due);
+  *r.mutable_satisfaction() = MakeRate(
+      st->satisfied + st->basically_satisfied + (req.lapsed_counts_as_satisfied() ? st->lapsed : 0),
+      st->evaluation_due);
+  r.set_lapsed_counts_as_satisfied(req.lapsed_counts_as_satisfied());
+  r.set_average_acceptance_days(st->accepted > 0 ? st->acceptance_days_sum / st->accepted : 0);
+  r.set_average_decision_days(st->decided > 0 ? st->decision_days_sum / st->decided : 0);
+  *r.mutable_online_share() = MakeRate(st->online, st->received);
+  r.set_received(st->received);
+  auto same = [](const std::string& k) { return k; };
+  AddCounts(st->by_channel, ChannelKey, r.mutable_by_channel());
+  AddCounts(st->by_category, same, r.mutable_by_category());
+  AddCounts(st->by_stage, StageKey, r.mutable_by_stage());
+  AddCounts(st->by_state, same, r.mutable_by_state());
+  AddCounts(st->by_unit, same, r.mutable_by_unit());
+  return r;
+}
+
+grpc::Status CaseQueryServiceImpl::GetStatistics(grpc::ServerContext* ctx,
+                                                 const xinfang::v1::GetStatisticsRequest* req,
+                                                 xinfang::v1::GetStatisticsResponse* resp) {
+  return Serve("GetStatistics", ctx, resp,
+               [&](const workflow::Actor& a) { return query_.GetStatistics(a, *req); });
 }
 
 grpc::Status CaseQueryServiceImpl::ListCases(grpc::ServerContext* ctx,

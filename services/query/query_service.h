@@ -10,6 +10,11 @@
 
 namespace xinfang::query {
 
+// The default definition's timers behind the statistics (docs/statistics.md).
+inline constexpr char kNoticeTimer[] = "intake_notice";
+inline constexpr char kHandlingTimer[] = "handling";
+inline constexpr char kEvaluationTimer[] = "evaluation";
+
 class Query {
  public:
   explicit Query(Core& core) : core_(core) {}
@@ -19,6 +24,8 @@ class Query {
       const workflow::Actor& actor, const xinfang::v1::GetHistoryRequest& req);
   absl::StatusOr<xinfang::v1::ListCasesResponse> ListCases(
       const workflow::Actor& actor, const xinfang::v1::ListCasesRequest& req);
+  absl::StatusOr<xinfang::v1::GetStatisticsResponse> GetStatistics(
+      const workflow::Actor& actor, const xinfang::v1::GetStatisticsRequest& req);
 
  private:
   Core& core_;
@@ -34,6 +41,8 @@ class CaseQueryServiceImpl final : public xinfang::v1::CaseQueryService::Service
                           xinfang::v1::GetHistoryResponse* resp) override;
   grpc::Status ListCases(grpc::ServerContext* ctx, const xinfang::v1::ListCasesRequest* req,
                          xinfang::v1::ListCasesResponse* resp) override;
+  grpc::Status GetStatistics(grpc::ServerContext* ctx, const xinfang::v1::GetStatisticsRequest* req,
+                             xinfang::v1::GetStatisticsResponse* resp) override;
   grpc::Status WatchEvents(grpc::ServerContext* ctx, const xinfang::v1::WatchEventsRequest* req,
                            grpc::ServerWriter<xinfang::v1::WatchEventsResponse>* writer) override;
 

@@ -111,6 +111,60 @@ constexpr char kReadFeed[] =
     "   AND (:kinds1 = '' OR e.kind = ANY (string_to_array(:kinds2, ','))) "
     " ORDER BY e.position LIMIT :lim";
 
+// On-time rate of a deadline: those falling due in the period, closed (met
+// or not) or still open and already passed (not met).
+constexpr char kStatsDeadlines[] =
+    XF_SCOPE_CTE
+    "SELECT (SELECT count(*) FROM deadline_log d WHERE d.name = :t1 "
+    "          AND d.due_at >= xf_ts(:from1) AND d.due_at < xf_ts(:to1) "
+    "          AND d.owing_unit IN (SELECT code FROM scope))::int "
+    "     + (SELECT count(*) FROM case_timers t WHERE t.name = :t2 "
+    "          AND t.due_at >= xf_ts(:from2) AND t.due_at < xf_ts(:to2) "
+    "          AND t.due_at <= xf_ts(:now2) AND t.owing_unit IN (SELECT code FROM scope))::int, "
+    "       (SELECT count(*) FROM deadline_log d WHERE d.name = :t3 AND d.met "
+    "          AND d.due_at >= xf_ts(:from3) AND d.due_at < xf_ts(:to3) "
+    "          AND d.owing_unit IN (SELECT code FROM scope))::int";
+
+// Cases received in the period at units of the subtree.
+#define XF_RECEIVED                                                                  \
+  " FROM cases c WHERE c.received_at >= xf_ts(:from) AND c.received_at < xf_ts(:to) " \
+  "   AND c.responsible_unit IN (SELECT code FROM scope) "
+
+constexpr char kStatsReceived[] =
+    XF_SCOPE_CTE
+    "SELECT count(*)::int, "
+    "  (count(*) FILTER (WHERE EXISTS (SELECT 1 FROM case_links l "
+    "                    WHERE l.case_id = c.id AND l.kind = 'repeat')))::int, "
+    "  (count(*) FILTER (WHERE c.channel = 4))::int " XF_RECEIVED;
+
+// Evaluations owed: decisions served in the period whose window has closed
+// (evaluated, lapsed, or left behind by a review request).
+constexpr char kStatsEvaluation[] =
+    XF_SCOPE_CTE
+    "SELECT count(*)::int, "
+    "  (count(*) FILTER (WHERE c.evaluation = 'satisfied'))::int, "
+    "  (count(*) FILTER (WHERE c.evaluation = 'basically_satisfied'))::int, "
+    "  (count(*) FILTER (WHERE c.evaluation = 'dissatisfied'))::int, "
+    "  (count(*) FILTER (WHERE c.evaluation = 'lapsed'))::int "
+    "  FROM cases c WHERE c.served_at >= xf_ts(:from) AND c.served_at < xf_ts(:to) "
+    "   AND c.responsible_unit IN (SELECT code FROM scope) "
+    "   AND NOT EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id AND t.name = :eval)";
+
+constexpr char kStatsCycles[] =
+    XF_SCOPE_CTE
+    "SELECT (SELECT count(*) FROM cases c WHERE c.accepted_at >= xf_ts(:from1) "
+    "          AND c.accepted_at < xf_ts(:to1) AND c.responsible_unit IN (SELECT code FROM scope))::int, "
+    "       (SELECT coalesce(sum(extract(epoch FROM c.accepted_at - c.received_at)), 0) "
+    "          FROM cases c WHERE c.accepted_at >= xf_ts(:from2) AND c.accepted_at < xf_ts(:to2) "
+    "           AND c.responsible_unit IN (SELECT code FROM scope))::float8 / 86400, "
+    "       (SELECT count(*) FROM cases c WHERE c.decided_at >= xf_ts(:from3) "
+    "          AND c.decided_at < xf_ts(:to3) AND c.accepted_at IS NOT NULL "
+    "          AND c.responsible_unit IN (SELECT code FROM scope))::int, "
+    "       (SELECT coalesce(sum(extract(epoch FROM c.decided_at - c.accepted_at)), 0) "
+    "          FROM cases c WHERE c.decided_at >= xf_ts(:from4) AND c.decided_at < xf_ts(:to4) "
+    "           AND c.accepted_at IS NOT NULL "
+    "           AND c.responsible_unit IN (SELECT code FROM scope))::float8 / 86400";
+
 constexpr char kDashboard[] =
     XF_SCOPE_CTE
     "SELECT c.responsible_unit, c.stage::int, count(DISTINCT c.id)::int, "
@@ -166,7 +220,13 @@ constexpr char kInsertEvent[] = R"sql(
           xf_ts(:at), :note, CAST(:fields AS jsonb), :prev_hash, :hash)
   RETURNING id)sql";
 
-constexpr char kDeleteTimers[] = "DELETE FROM case_timers WHERE case_id = :id";
+constexpr char kDeleteTimers[] = R"sql(
+  DELETE FROM case_timers WHERE case_id = :id
+  RETURNING name, xf_us(started_at), xf_us(due_at), owing_unit, overdue::int)sql";
+
+constexpr char kLogDeadline[] = R"sql(
+  INSERT INTO deadline_log (case_id, name, owing_unit, started_at, due_at, closed_at, met)
+  VALUES (:case_id, :name, :unit, xf_ts(:started), xf_ts(:due), xf_ts(:closed), (:met = 1)))sql";
 
 constexpr char kInsertTimer[] = R"sql(
   INSERT INTO case_timers (case_id, name, started_at, due_day, due_at, warn_at, provisional,
@@ -426,7 +486,30 @@ std::string OwingUnit(const CaseSnapshot& snap, const workflow::Engine* engine,
 // commit) so they need not wait out their interval.
 void ReplaceTimers(soci::session& s, long long case_id, const CaseSnapshot& snap,
                    const workflow::Engine* engine, absl::Time now) {
-  s << kDeleteTimers, soci::use(case_id, "id");
+  // Deadlines that close now (gone from the snapshot, or restarted) are logged
+  // with whether they were met.
+  {
+    struct Old {
+      std::string name, unit;
+      long long started, due;
+      int overdue;
+    };
+    std::vector<Old> old;
+    soci::rowset<soci::row> rows = (s.prepare << kDeleteTimers, soci::use(case_id, "id"));
+    for (const soci::row& r : rows) {
+      old.push_back(Old{r.get<std::string>(0), r.get<std::string>(3), r.get<long long>(1),
+                        r.get<long long>(2), r.get<int>(4)});
+    }
+    long long closed = ToMicros(now);
+    for (const Old& o : old) {
+      const TimerState* still = snap.FindTimer(o.name);
+      if (still != nullptr && ToMicros(still->started_at) == o.started) continue;
+      int met = (o.overdue == 0 && closed < o.due) ? 1 : 0;
+      s << kLogDeadline, soci::use(case_id, "case_id"), soci::use(o.name, "name"),
+          soci::use(o.unit, "unit"), soci::use(o.started, "started"), soci::use(o.due, "due"),
+          soci::use(closed, "closed"), soci::use(met, "met");
+    }
+  }
   bool soon = false;
   for (const TimerState& t : snap.timers) {
     long long started = ToMicros(t.started_at);
@@ -1013,6 +1096,57 @@ absl::StatusOr<std::vector<FeedEvent>> CaseStore::ReadFeed(const FeedFilter& f) 
     return out;
   } catch (...) {
     return StatusFromCurrentException("reading the event feed");
+  }
+}
+
+absl::StatusOr<Stats> CaseStore::Statistics(const StatsQuery& q) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  soci::session& s = lease->session();
+  try {
+    Stats st;
+    long long from = ToMicros(q.from), to = ToMicros(q.to), now = ToMicros(q.now);
+    auto deadlines = [&](const std::string& timer, int* due, int* met) {
+      s << kStatsDeadlines, soci::use(q.unit, "unit1"), soci::use(q.unit, "unit2"),
+          soci::use(timer, "t1"), soci::use(from, "from1"), soci::use(to, "to1"),
+          soci::use(timer, "t2"), soci::use(from, "from2"),
+          soci::use(to, "to2"), soci::use(now, "now2"), soci::use(timer, "t3"),
+          soci::use(from, "from3"), soci::use(to, "to3"), soci::into(*due), soci::into(*met);
+    };
+    deadlines(q.notice_timer, &st.notice_due, &st.notice_on_time);
+    deadlines(q.handling_timer, &st.decision_due, &st.decision_on_time);
+    s << kStatsReceived, soci::use(q.unit, "unit1"), soci::use(q.unit, "unit2"),
+        soci::use(from, "from"), soci::use(to, "to"), soci::into(st.received),
+        soci::into(st.repeats), soci::into(st.online);
+    s << kStatsEvaluation, soci::use(q.unit, "unit1"), soci::use(q.unit, "unit2"),
+        soci::use(from, "from"), soci::use(to, "to"), soci::use(q.evaluation_timer, "eval"),
+        soci::into(st.evaluation_due), soci::into(st.satisfied),
+        soci::into(st.basically_satisfied), soci::into(st.dissatisfied), soci::into(st.lapsed);
+    s << kStatsCycles, soci::use(q.unit, "unit1"), soci::use(q.unit, "unit2"),
+        soci::use(from, "from1"), soci::use(to, "to1"), soci::use(from, "from2"),
+        soci::use(to, "to2"), soci::use(from, "from3"), soci::use(to, "to3"),
+        soci::use(from, "from4"), soci::use(to, "to4"), soci::into(st.accepted),
+        soci::into(st.acceptance_days_sum), soci::into(st.decided),
+        soci::into(st.decision_days_sum);
+    auto breakdown = [&](const std::string& column, std::vector<std::pair<std::string, int>>* out) {
+      std::string key;
+      int n = 0;
+      soci::statement stmt =
+          (s.prepare << (XF_SCOPE_CTE "SELECT " + column + "::text, count(*)::int " XF_RECEIVED
+                         "GROUP BY 1 ORDER BY 1"),
+           soci::use(q.unit, "unit1"), soci::use(q.unit, "unit2"), soci::use(from, "from"),
+           soci::use(to, "to"), soci::into(key), soci::into(n));
+      stmt.execute();
+      while (stmt.fetch()) out->emplace_back(key, n);
+    };
+    breakdown("c.channel", &st.by_channel);
+    breakdown("c.category", &st.by_category);
+    breakdown("c.stage", &st.by_stage);
+    breakdown("c.state", &st.by_state);
+    breakdown("c.responsible_unit", &st.by_unit);
+    return st;
+  } catch (...) {
+    return StatusFromCurrentException("computing statistics");
   }
 }
 

@@ -155,6 +155,28 @@ struct FeedFilter {
   int limit = 500;
 };
 
+struct StatsQuery {
+  std::string unit;          // subtree; empty: all
+  absl::Time from, to;       // the period [from, to)
+  absl::Time now;
+  std::string notice_timer;  // the intake-notice deadline ("intake_notice")
+  std::string handling_timer;    // the decision deadline ("handling")
+  std::string evaluation_timer;  // the evaluation window ("evaluation")
+};
+
+// Raw counts for docs/statistics.md; rates are computed from them.
+struct Stats {
+  int notice_due = 0, notice_on_time = 0;
+  int decision_due = 0, decision_on_time = 0;
+  int received = 0, repeats = 0, online = 0;
+  int evaluation_due = 0, satisfied = 0, basically_satisfied = 0, dissatisfied = 0, lapsed = 0;
+  int accepted = 0;
+  double acceptance_days_sum = 0;
+  int decided = 0;
+  double decision_days_sum = 0;
+  std::vector<std::pair<std::string, int>> by_channel, by_category, by_stage, by_state, by_unit;
+};
+
 struct DashboardCount {
   std::string unit;  // responsible unit
   int stage = 0;
@@ -245,6 +267,9 @@ class CaseStore {
 
   // Feed events after f.after, in position order, at most f.limit.
   absl::StatusOr<std::vector<FeedEvent>> ReadFeed(const FeedFilter& f);
+
+  // The counts behind the statistics of procedure.md §4 (docs/statistics.md).
+  absl::StatusOr<Stats> Statistics(const StatsQuery& q);
 
   // Open, running deadlines matching q, most urgent first (due_at, case,
   // timer), at most q.limit after q.after.

@@ -44,20 +44,8 @@ class FeedTest : public ::testing::Test {
     return resp.case_().tracking_number();
   }
 
-  void Accept(const std::string& t) {
-    v1::GetCaseRequest g;
-    g.mutable_case_()->set_tracking_number(t);
-    v1::GetCaseResponse gr;
-    auto gctx = TestServer::Context(kClerk);
-    ASSERT_TRUE(server_.query()->GetCase(gctx.get(), g, &gr).ok());
-    v1::TakeActionRequest req;
-    req.mutable_case_()->set_tracking_number(t);
-    req.set_action("accept");
-    req.set_expected_version(gr.case_().version());
-    v1::TakeActionResponse resp;
-    auto ctx = TestServer::Context(kClerk);
-    ASSERT_TRUE(server_.casework()->TakeAction(ctx.get(), req, &resp).ok());
-  }
+  void Accept(const std::string& t) { ASSERT_TRUE(server_.Act(t, "accept", kClerk).ok()); }
+
 
   // Reads `n` events from a stream (bounded in time); the last cursor.
   struct Got {

@@ -74,22 +74,9 @@ class ServicesTest : public ::testing::Test {
   absl::StatusOr<v1::Case> Act(const std::string& tracking, const std::string& action,
                                const Caller& who, std::map<std::string, std::string> fields = {},
                                int64_t version = 0) {
-    if (version == 0) {
-      auto c = Get(tracking);
-      if (!c.ok()) return c.status();
-      version = c->version();
-    }
-    v1::TakeActionRequest req;
-    req.mutable_case_()->set_tracking_number(tracking);
-    req.set_action(action);
-    req.set_expected_version(version);
-    for (const auto& [k, v] : fields) (*req.mutable_fields())[k] = v;
-    v1::TakeActionResponse resp;
-    auto ctx = TestServer::Context(who);
-    grpc::Status s = server_.casework()->TakeAction(ctx.get(), req, &resp);
-    if (!s.ok()) return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
-    return resp.case_();
+    return server_.Act(tracking, action, who, fields, version);
   }
+
 
   TestServer server_;
 };

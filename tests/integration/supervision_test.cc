@@ -57,32 +57,14 @@ class SweeperTest : public ::testing::Test {
 
   void Act(const std::string& t, const std::string& action, const Caller& who,
            std::map<std::string, std::string> fields = {}) {
-    v1::GetCaseRequest g;
-    g.mutable_case_()->set_tracking_number(t);
-    v1::GetCaseResponse gr;
-    auto gctx = TestServer::Context(who);
-    ASSERT_TRUE(server_.query()->GetCase(gctx.get(), g, &gr).ok());
-    v1::TakeActionRequest req;
-    req.mutable_case_()->set_tracking_number(t);
-    req.set_action(action);
-    req.set_expected_version(gr.case_().version());
-    for (const auto& [k, v] : fields) (*req.mutable_fields())[k] = v;
-    v1::TakeActionResponse resp;
-    auto ctx = TestServer::Context(who);
-    grpc::Status s = server_.casework()->TakeAction(ctx.get(), req, &resp);
-    ASSERT_TRUE(s.ok()) << action << ": " << s.error_message();
+    auto r = server_.Act(t, action, who, fields);
+    ASSERT_TRUE(r.ok()) << action << ": " << r.status();
   }
 
+
   // Moves the server's clock to `to` through AdminService (which sweeps).
-  void AdvanceTo(absl::Time to) {
-    const absl::Time now = server_.core().clock().Now();
-    ASSERT_GE(to, now);
-    v1::AdvanceClockRequest req;
-    req.set_seconds(absl::ToInt64Seconds(to - now));
-    v1::AdvanceClockResponse resp;
-    auto ctx = TestServer::Context(kSupervisor);
-    ASSERT_TRUE(server_.admin()->AdvanceClock(ctx.get(), req, &resp).ok());
-  }
+  void AdvanceTo(absl::Time to) { ASSERT_TRUE(server_.AdvanceTo(to).ok()); }
+
 
   // "kind" or "kind:rung" of the timer events of case `t` for `timer`.
   std::vector<std::string> TimerEvents(const std::string& t, const std::string& timer) {

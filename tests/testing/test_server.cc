@@ -48,6 +48,47 @@ std::unique_ptr<grpc::ClientContext> TestServer::Context(const Caller& who) {
   return ctx;
 }
 
+namespace {
+absl::Status FromGrpc(const grpc::Status& s) {
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+}
+}  // namespace
+
+absl::StatusOr<xinfang::v1::Case> TestServer::Act(const std::string& tracking,
+                                                  const std::string& action, const Caller& who,
+                                                  const std::map<std::string, std::string>& fields,
+                                                  int64_t version) {
+  if (version == 0) {
+    xinfang::v1::GetCaseRequest g;
+    g.mutable_case_()->set_tracking_number(tracking);
+    xinfang::v1::GetCaseResponse gr;
+    auto gctx = Context(who);
+    grpc::Status s = query()->GetCase(gctx.get(), g, &gr);
+    if (!s.ok()) return FromGrpc(s);
+    version = gr.case_().version();
+  }
+  xinfang::v1::TakeActionRequest req;
+  req.mutable_case_()->set_tracking_number(tracking);
+  req.set_action(action);
+  req.set_expected_version(version);
+  for (const auto& [k, v] : fields) (*req.mutable_fields())[k] = v;
+  xinfang::v1::TakeActionResponse resp;
+  auto ctx = Context(who);
+  grpc::Status s = casework()->TakeAction(ctx.get(), req, &resp);
+  if (!s.ok()) return FromGrpc(s);
+  return resp.case_();
+}
+
+absl::Status TestServer::AdvanceTo(absl::Time to) {
+  const absl::Time now = core_->clock().Now();
+  if (to < now) return absl::InvalidArgumentError("AdvanceTo: time only moves forward");
+  xinfang::v1::AdvanceClockRequest req;
+  req.set_seconds(absl::ToInt64Seconds(to - now));
+  xinfang::v1::AdvanceClockResponse resp;
+  auto ctx = Context(Caller{"test-supervisor", "supervisor", "prov"});
+  return FromGrpc(admin()->AdvanceClock(ctx.get(), req, &resp));
+}
+
 std::unique_ptr<xinfang::v1::IntakeService::Stub> TestServer::intake() {
   return xinfang::v1::IntakeService::NewStub(channel_);
 }

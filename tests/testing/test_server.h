@@ -6,11 +6,13 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/common/core.h"
 #include "tests/testing/test_db.h"
@@ -42,6 +44,15 @@ class TestServer {
 
   // A context carrying `who` and a 10 s deadline.
   static std::unique_ptr<grpc::ClientContext> Context(const Caller& who);
+
+  // Takes `action` on case `tracking` as `who`, at the case's current
+  // version unless `version` is given; the gRPC status as an absl::Status.
+  absl::StatusOr<xinfang::v1::Case> Act(const std::string& tracking, const std::string& action,
+                                        const Caller& who,
+                                        const std::map<std::string, std::string>& fields = {},
+                                        int64_t version = 0);
+  // Moves the simulated clock to `to` through AdminService (which sweeps).
+  absl::Status AdvanceTo(absl::Time to);
 
   std::unique_ptr<xinfang::v1::IntakeService::Stub> intake();
   std::unique_ptr<xinfang::v1::CaseworkService::Stub> casework();

@@ -58,6 +58,8 @@ Commands:
   watch [--cursor C | --cursor-file F] [--from-now] [--case T] [--unit U] [--kind K]... [--count N]
                                  follow case events in commit order; with --cursor-file,
                                  resume where the last run stopped
+  stats --from YYYY-MM-DD --to YYYY-MM-DD [--unit U] [--lapsed-satisfied] [--format table|csv|json]
+                                 the statistics of docs/statistics.md for a unit subtree
   clock advance DURATION         move a simulated clock (e.g. 36h, 15d)
   info                           what the server runs
 
@@ -111,7 +113,7 @@ struct Args {
 };
 
 const std::set<std::string> kBoolFlags = {"json", "anonymous", "overdue", "help", "interactive",
-                                         "escalated", "from-now"};
+                                         "escalated", "from-now", "lapsed-satisfied"};
 const std::set<std::string> kGlobalFlags = {"server", "as", "role", "unit", "timeout", "json"};
 
 // Flags each command takes besides the global ones.
@@ -134,6 +136,7 @@ const std::map<std::string, std::set<std::string>> kCommandFlags = {
     {"sup dashboard", {"unit"}},
     {"sup notice", {"unit", "kind", "text", "reply-days", "page-size", "page-token"}},
     {"clock advance", {}},
+    {"stats", {"unit", "from", "to", "format", "lapsed-satisfied"}},
     {"watch", {"cursor", "cursor-file", "from-now", "case", "unit", "kind", "count"}},
     {"info", {}},
 };
@@ -803,6 +806,71 @@ int Watch(Client& client, const Global& g, const Args& a) {
   return 0;
 }
 
+// The statistics of procedure.md §4 for a unit subtree and a period.
+int StatsCommand(Client& client, const Global& g, const Args& a) {
+  v1::GetStatisticsRequest req;
+  req.set_unit(a.Get("unit"));
+  req.set_lapsed_counts_as_satisfied(a.Has("lapsed-satisfied"));
+  absl::CivilDay from, to;
+  if (!absl::ParseCivilTime(a.Get("from"), &from) || !absl::ParseCivilTime(a.Get("to"), &to)) {
+    Fail("stats: --from and --to are required dates (YYYY-MM-DD; --to inclusive)");
+  }
+  req.mutable_from()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(from, Zone())));
+  req.mutable_to()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(to + 1, Zone())));
+  auto r = client.Call<v1::CaseQueryService, v1::GetStatisticsRequest, v1::GetStatisticsResponse>(
+      &v1::CaseQueryService::Stub::GetStatistics, req);
+  const std::string format = a.Get("format", g.json ? "json" : "table");
+  if (format == "json") {
+    std::cout << Json(r);
+    return 0;
+  }
+  auto rate = [](const v1::Rate& x) {
+    return std::vector<std::string>{absl::StrFormat("%.1f%%", 100 * x.rate()),
+                                    absl::StrCat(x.numerator(), "/", x.denominator())};
+  };
+  std::vector<std::vector<std::string>> rows = {{"figure", "value", "of"}};
+  auto add = [&](const std::string& name, const v1::Rate& x) {
+    auto v = rate(x);
+    rows.push_back({name, v[0], v[1]});
+  };
+  add("按期受理告知率 on-time acceptance notice", r.on_time_acceptance_notice());
+  add("按期办结率 on-time completion", r.on_time_completion());
+  add("重复信访率 repeat petitions", r.repeat_petitions());
+  add("参评率 participation", r.participation());
+  add(r.lapsed_counts_as_satisfied() ? "满意率 satisfaction (lapsed counted)"
+                                     : "满意率 satisfaction",
+      r.satisfaction());
+  add("网上信访占比 online share", r.online_share());
+  rows.push_back({"平均受理周期 avg. acceptance (days)",
+                  absl::StrFormat("%.1f", r.average_acceptance_days()), ""});
+  rows.push_back({"平均办理周期 avg. decision (days)",
+                  absl::StrFormat("%.1f", r.average_decision_days()), ""});
+  rows.push_back({"收到 received", absl::StrCat(r.received()), ""});
+  for (const auto& [title, counts] :
+       {std::pair{"channel", &r.by_channel()}, std::pair{"category", &r.by_category()},
+        std::pair{"stage", &r.by_stage()}, std::pair{"state", &r.by_state()},
+        std::pair{"unit", &r.by_unit()}}) {
+    for (const auto& c : *counts) {
+      rows.push_back({absl::StrCat(title, " ", c.key()), absl::StrCat(c.count()), ""});
+    }
+  }
+  if (format == "csv") {
+    for (const auto& row : rows) {
+      std::vector<std::string> cells;
+      for (const auto& cell : row) {
+        std::string q = "\"";
+        for (char ch : cell) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+        cells.push_back(q + "\"");
+      }
+      std::cout << absl::StrJoin(cells, ",") << "\n";
+    }
+    return 0;
+  }
+  if (format != "table") Fail("--format: table, csv or json");
+  std::cout << Table(rows);
+  return 0;
+}
+
 int ClockAdvance(Client& client, const Global& g, const Args& a) {
   if (a.positional.empty()) Fail("clock advance: give a duration, e.g. 36h or 15d");
   std::string d = a.positional[0];
@@ -877,7 +945,7 @@ int Main(int argc, char** argv) {
   }
   const std::string cmd = in[i];
   const std::string sub = i + 1 < in.size() ? in[i + 1] : "";
-  const bool one_word = cmd == "info" || cmd == "watch";
+  const bool one_word = cmd == "info" || cmd == "watch" || cmd == "stats";
   const std::string name = one_word ? cmd : absl::StrCat(cmd, " ", sub);
   auto known = kCommandFlags.find(name);
   if (known == kCommandFlags.end()) {
@@ -890,7 +958,8 @@ int Main(int argc, char** argv) {
   if (parsed.Has("as")) g.account = parsed.Get("as");
   if (parsed.Has("role")) g.role = parsed.Get("role");
   // After `sup` and `case list`, --unit is a filter, not the caller's unit.
-  if (parsed.Has("unit") && cmd != "sup" && cmd != "watch" && name != "case list") {
+  if (parsed.Has("unit") && cmd != "sup" && cmd != "watch" && cmd != "stats" &&
+      name != "case list") {
     g.unit = parsed.Get("unit");
   }
   if (parsed.Has("timeout") && !absl::SimpleAtoi(parsed.Get("timeout"), &g.timeout)) {
@@ -929,6 +998,7 @@ int Main(int argc, char** argv) {
   if (cmd == "clock" && sub == "advance") return ClockAdvance(client, g, args(2));
   if (cmd == "info") return Info(client, g, args(1));
   if (cmd == "watch") return Watch(client, g, args(1));
+  if (cmd == "stats") return StatsCommand(client, g, args(1));
   Fail(absl::StrCat("unknown command '", cmd, "' (see xfctl help)"));
 }
 

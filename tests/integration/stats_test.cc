@@ -1,0 +1,198 @@
+// Statistics (procedure.md §4, docs/statistics.md) on a generated data set,
+// checked against figures the test computes itself from the plan it drives
+// (never from the same SQL).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/test_server.h"
+
+namespace xinfang {
+namespace {
+
+namespace v1 = xinfang::v1;
+using testing::Caller;
+using testing::TestServer;
+
+const Caller kClerk{"clerk1", "intake_clerk", "prov.organs.office"};
+const Caller kOfficer{"officer1", "case_officer", "prov.organs.office"};
+const Caller kHead{"head1", "unit_head", "prov.organs.office"};
+const Caller kSupervisor{"sup1", "supervisor", "prov"};
+
+absl::Time Local(int y, int m, int d, int hh = 0) {
+  return absl::FromCivil(absl::CivilSecond(y, m, d, hh, 0, 0), absl::FixedTimeZone(8 * 3600));
+}
+
+class StatsTest : public ::testing::Test {
+ protected:
+  StatsTest() : server_(Local(2026, 3, 2, 9)) {}
+
+  std::string Register(int i, v1::Channel channel, bool repeat_person) {
+    v1::RegisterCaseRequest r;
+    r.set_request_id(absl::StrCat("stats-case-", i));
+    v1::CaseIntake* in = r.mutable_intake();
+    in->set_channel(channel);
+    if (channel == v1::CHANNEL_ONLINE) in->mutable_online()->set_platform("12351");
+    in->set_purpose(v1::PURPOSE_CLAIM);
+    in->set_category(i % 2 == 0 ? "wages.arrears" : "insurance");
+    in->set_summary(absl::StrCat("第", i, "件"));
+    auto* p = in->add_petitioners();
+    if (repeat_person) {
+      p->set_name("重复信访人");
+      p->set_id_number("11010519491231002X");
+    } else {
+      p->set_name(absl::StrCat("信访人", i));
+    }
+    v1::RegisterCaseResponse resp;
+    auto ctx = TestServer::Context(kClerk);
+    grpc::Status s = server_.intake()->RegisterCase(ctx.get(), r, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.case_().tracking_number();
+  }
+
+  void Act(const std::string& t, const std::string& action, const Caller& who,
+           std::map<std::string, std::string> fields = {}) {
+    auto r = server_.Act(t, action, who, fields);
+    ASSERT_TRUE(r.ok()) << action << ": " << r.status();
+  }
+
+
+  void AdvanceTo(absl::Time to) { ASSERT_TRUE(server_.AdvanceTo(to).ok()); }
+
+
+  absl::StatusOr<v1::GetStatisticsResponse> Stats(const std::string& unit, bool lapsed_ok,
+                                                  absl::Time from = Local(2026, 3, 1),
+                                                  absl::Time to = Local(2027, 1, 1)) {
+    v1::GetStatisticsRequest req;
+    req.set_unit(unit);
+    req.mutable_from()->set_seconds(absl::ToUnixSeconds(from));
+    req.mutable_to()->set_seconds(absl::ToUnixSeconds(to));
+    req.set_lapsed_counts_as_satisfied(lapsed_ok);
+    v1::GetStatisticsResponse resp;
+    auto ctx = TestServer::Context(kSupervisor);
+    grpc::Status s = server_.query()->GetStatistics(ctx.get(), req, &resp);
+    if (!s.ok()) return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+    return resp;
+  }
+
+  TestServer server_;
+};
+
+TEST_F(StatsTest, FiguresMatchThePlan) {
+  constexpr int kCases = 24;
+  // The plan: group by i % 3 (0: accepted at once, 1: accepted 17 days late,
+  // 2: never accepted); accepted-at-once cases with odd i are decided late.
+  // Ratings by i % 4: satisfied, basically satisfied, dissatisfied, none
+  // (the window lapses). i % 6 == 0: the same person, the same matter.
+  const v1::Channel channels[] = {v1::CHANNEL_VISIT, v1::CHANNEL_CALL, v1::CHANNEL_LETTER,
+                                  v1::CHANNEL_ONLINE};
+  std::vector<std::string> t(kCases);
+  std::map<std::string, int> by_channel;
+  int online = 0, repeats = 0, same_person_seen = 0;
+  for (int i = 0; i < kCases; ++i) {
+    const v1::Channel ch = channels[(i / 3) % 4];
+    const bool same_person = i % 6 == 0;
+    t[i] = Register(i, ch, same_person);
+    by_channel[v1::Channel_Name(ch)]++;
+    if (ch == v1::CHANNEL_ONLINE) ++online;
+    if (same_person && same_person_seen++ > 0) ++repeats;  // all in wages.arrears (i even)
+  }
+  const absl::Time day0 = Local(2026, 3, 2, 9), day17 = Local(2026, 3, 19, 9),
+                   day20 = Local(2026, 3, 22, 9), day70 = Local(2026, 5, 11, 9);
+  int notice_on_time = 0, decision_due = 0, decision_on_time = 0;
+  double acceptance_days = 0, decision_days = 0;
+  int accepted = 0, decided = 0;
+  int satisfied = 0, basically = 0, dissatisfied = 0, lapsed = 0;
+  auto decide_and_rate = [&](int i, absl::Time accepted_at, absl::Time now, bool on_time) {
+    const std::string served_on = absl::FormatCivilTime(
+        absl::ToCivilDay(now, absl::FixedTimeZone(8 * 3600)));
+    Act(t[i], "decide", kOfficer, {{"outcome", "support"}, {"decision_text", "支持"}});
+    Act(t[i], "serve", kClerk, {{"served_on", served_on}});
+    static const char* kRatings[] = {"satisfied", "basically_satisfied", "dissatisfied"};
+    if (i % 4 < 3) Act(t[i], "evaluate", kClerk, {{"rating", kRatings[i % 4]}});
+    (i % 4 == 0 ? satisfied : i % 4 == 1 ? basically : i % 4 == 2 ? dissatisfied : lapsed)++;
+    ++decided;
+    ++decision_due;
+    if (on_time) ++decision_on_time;
+    decision_days += absl::ToDoubleHours(now - accepted_at) / 24;
+  };
+  for (int i = 0; i < kCases; ++i) {  // day 0: accepted at once
+    if (i % 3 != 0) continue;
+    Act(t[i], "accept", kClerk);
+    Act(t[i], "assign_officer", kHead, {{"officer", "officer1"}});
+    ++notice_on_time;
+    ++accepted;
+  }
+  AdvanceTo(day17);
+  for (int i = 0; i < kCases; ++i) {
+    if (i % 3 == 1) {  // accepted late: the 15-day notice ended 3/17
+      Act(t[i], "accept", kClerk);
+      Act(t[i], "assign_officer", kHead, {{"officer", "officer1"}});
+      ++accepted;
+      acceptance_days += 17;
+    }
+    if (i % 3 == 0 && i % 2 == 0) decide_and_rate(i, day0, day17, true);
+  }
+  AdvanceTo(day20);
+  for (int i = 0; i < kCases; ++i) {
+    if (i % 3 == 1) decide_and_rate(i, day17, day20, true);
+  }
+  AdvanceTo(day70);  // accepted 3/2: 60 days end 5/1, rolled past the break to 5/6
+  for (int i = 0; i < kCases; ++i) {
+    if (i % 3 == 0 && i % 2 == 1) decide_and_rate(i, day0, day70, false);
+  }
+  AdvanceTo(Local(2026, 6, 30, 9));  // every window has closed
+
+  auto st = Stats("", /*lapsed_ok=*/false);
+  ASSERT_THAT(st, testing::IsOk());
+  EXPECT_EQ(st->received(), kCases);
+  EXPECT_EQ(st->on_time_acceptance_notice().denominator(), kCases);  // all notices due, one way or another
+  EXPECT_EQ(st->on_time_acceptance_notice().numerator(), notice_on_time);
+  EXPECT_EQ(st->on_time_completion().denominator(), decision_due);
+  EXPECT_EQ(st->on_time_completion().numerator(), decision_on_time);
+  EXPECT_DOUBLE_EQ(st->on_time_completion().rate(),
+                   static_cast<double>(decision_on_time) / decision_due);
+  EXPECT_EQ(st->repeat_petitions().numerator(), repeats);
+  EXPECT_EQ(st->repeat_petitions().denominator(), kCases);
+  EXPECT_EQ(st->participation().numerator(), satisfied + basically + dissatisfied);
+  EXPECT_EQ(st->participation().denominator(), decided);
+  EXPECT_EQ(st->satisfaction().numerator(), satisfied + basically);
+  auto with_lapsed = Stats("", /*lapsed_ok=*/true);
+  ASSERT_THAT(with_lapsed, testing::IsOk());
+  EXPECT_EQ(with_lapsed->satisfaction().numerator(), satisfied + basically + lapsed);
+  EXPECT_NEAR(st->average_acceptance_days(), acceptance_days / accepted, 1e-6);
+  EXPECT_NEAR(st->average_decision_days(), decision_days / decided, 1e-6);
+  EXPECT_EQ(st->online_share().numerator(), online);
+  for (const auto& c : st->by_channel()) {
+    const std::string name = "CHANNEL_" + absl::AsciiStrToUpper(c.key());
+    EXPECT_EQ(c.count(), by_channel[name]) << c.key();
+  }
+  int never = 0;
+  for (int i = 0; i < kCases; ++i) never += i % 3 == 2;
+  for (const auto& c : st->by_stage()) {
+    if (c.key() == "intake") {
+      EXPECT_EQ(c.count(), never);
+    }
+    if (c.key() == "final") {
+      EXPECT_EQ(c.count(), decided);
+    }
+  }
+  // Another subtree and an earlier period see nothing.
+  auto elsewhere = Stats("prov.city-a", false);
+  ASSERT_THAT(elsewhere, testing::IsOk());
+  EXPECT_EQ(elsewhere->received(), 0);
+  EXPECT_EQ(elsewhere->on_time_acceptance_notice().denominator(), 0);
+  auto earlier = Stats("", false, Local(2026, 1, 1), Local(2026, 3, 1));
+  ASSERT_THAT(earlier, testing::IsOk());
+  EXPECT_EQ(earlier->received(), 0);
+  // A period must be given the right way round.
+  EXPECT_THAT(Stats("", false, Local(2026, 4, 1), Local(2026, 3, 1)),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Stats("nowhere", false), testing::StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+}  // namespace
+}  // namespace xinfang
