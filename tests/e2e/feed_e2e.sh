@@ -20,5 +20,14 @@ third=$(w --count 1)
 echo "$third" | grep -q "$c" || fail "event made between runs: $third"
 json=$(w --count 1 --json --cursor 0)
 echo "$json" | grep -q "\"tracking_number\":\"$a\"" || fail "--cursor 0 must start again: $json"
+# The same cases through case list: newest first, filtered.
+list=$(xf "$PORT_one" case list)
+[ "$(echo "$list" | grep -c XF)" = 3 ] || fail "case list: $list"
+[ "$(echo "$list" | grep XF | head -1 | cut -d' ' -f1)" = "$c" ] || fail "not newest first: $list"
+xf "$PORT_one" case list --petitioner 王二 | grep -q "$b" || fail "petitioner filter"
+today=$(TZ=Asia/Shanghai date +%F)
+[ "$(xf "$PORT_one" case list --from "$today" --to "$today" | grep -c XF)" = 3 ] || fail "date range"
+stats=$(xf "$PORT_one" stats --from "$today" --to "$today" --format csv)
+echo "$stats" | grep -q '"收到 received","3"' || fail "stats: $stats"
 stop_server one
 echo "feed_e2e: ok"

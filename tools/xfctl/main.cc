@@ -563,13 +563,18 @@ int CaseList(Client& client, const Global& g, const Args& a) {
     if (it == kChannels.end()) Fail("--channel: visit, call, letter or online");
     req.set_channel(it->second);
   }
-  for (const auto& [flag, ts] : {std::pair{"from", req.mutable_received_from()},
-                                 std::pair{"to", req.mutable_received_before()}}) {
-    if (!a.Has(flag)) continue;
-    absl::CivilDay day;
-    if (!absl::ParseCivilTime(a.Get(flag), &day)) Fail(absl::StrCat("--", flag, ": not a date (YYYY-MM-DD)"));
-    // --to is inclusive: cases received before the next day.
-    ts->set_seconds(absl::ToUnixSeconds(absl::FromCivil(std::string(flag) == "to" ? day + 1 : day, Zone())));
+  // Received dates, local days; --to is inclusive (before the next day).
+  auto day = [&](const char* flag) {
+    absl::CivilDay d;
+    if (!absl::ParseCivilTime(a.Get(flag), &d)) Fail(absl::StrCat("--", flag, ": not a date (YYYY-MM-DD)"));
+    return d;
+  };
+  if (a.Has("from")) {
+    req.mutable_received_from()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(day("from"), Zone())));
+  }
+  if (a.Has("to")) {
+    req.mutable_received_before()->set_seconds(
+        absl::ToUnixSeconds(absl::FromCivil(day("to") + 1, Zone())));
   }
   auto resp = client.Call<v1::CaseQueryService, v1::ListCasesRequest, v1::ListCasesResponse>(
       &v1::CaseQueryService::Stub::ListCases, req);
@@ -784,8 +789,10 @@ int Watch(Client& client, const Global& g, const Args& a) {
       std::string state = e.from_state() != e.to_state() && !e.from_state().empty()
                               ? absl::StrCat(e.from_state(), " → ", e.to_state())
                               : e.to_state();
-      std::cout << Table({{Local(e.at()), e.tracking_number(), e.kind(), state,
-                           absl::StrCat(e.actor(), "/", e.actor_unit())}});
+      // Printed as they come: fixed column widths keep the lines aligned.
+      std::cout << PadRight(Local(e.at()), 18) << PadRight(e.tracking_number(), 19)
+                << PadRight(e.kind(), 18) << PadRight(state, 28) << e.actor() << "/"
+                << e.actor_unit() << "\n";
     }
     std::cout << std::flush;
     if (!cursor_file.empty()) {
