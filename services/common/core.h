@@ -63,6 +63,15 @@ class Core {
     for (const auto& l : serving_listeners_) l();
   }
 
+  // Called when the server begins to stop (before it drains): long-lived
+  // calls such as event watches end so the drain need not wait for them.
+  void AddStoppingListener(std::function<void()> listener) {
+    stopping_listeners_.push_back(std::move(listener));
+  }
+  void Stopping() const {
+    for (const auto& l : stopping_listeners_) l();
+  }
+
   // The organisation tree as it is now in the database.
   absl::StatusOr<std::shared_ptr<const workflow::MapOrgTree>> Org();
   absl::StatusOr<bool> UnitExists(const std::string& code);
@@ -80,6 +89,7 @@ class Core {
   std::unique_ptr<storage::CaseStore> store_;
   std::vector<std::function<void()>> clock_listeners_;
   std::vector<std::function<void()>> serving_listeners_;
+  std::vector<std::function<void()>> stopping_listeners_;
 };
 
 // The data directory used when --data-dir is not given.

@@ -106,6 +106,7 @@ int ServerMain(int argc, char** argv, const std::string& program, const ServiceF
   sigwait(&stop, &sig);
   LogInfo(absl::StrCat("signal ", sig, ": draining in-flight calls"));
   server->GetHealthCheckService()->SetServingStatus(false);
+  (*core)->Stopping();
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::milliseconds(absl::ToInt64Milliseconds(config->drain_timeout)));
   server->Wait();

@@ -35,8 +35,21 @@ uint64_t Feed::generation() {
 uint64_t Feed::WaitPast(uint64_t seen, absl::Duration timeout) {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait_for(lock, absl::ToChronoMilliseconds(timeout),
-               [&] { return generation_ > seen || stop_; });
+               [&] { return generation_ > seen || stop_ || closed_; });
   return generation_;
+}
+
+void Feed::Close() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+  }
+  cv_.notify_all();
+}
+
+bool Feed::closed() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return closed_;
 }
 
 void Feed::Loop() {
@@ -48,28 +61,37 @@ void Feed::Loop() {
   } else {
     LogWarn(absl::StrCat("event feed: no LISTEN connection, polling: ", l.status().message()));
   }
+  bool notified = true;  // first pass: whatever is there
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stop_) return;
     }
     // Place everything committed so far (several batches if need be).
+    int placed_total = 0;
     for (;;) {
       auto placed = core_.store().SequenceEvents(kBatch);
       if (!placed.ok()) {
         LogWarn(absl::StrCat("event feed: ", placed.status().message()));
         break;
       }
+      placed_total += *placed;
       if (*placed < kBatch) break;
     }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ++generation_;
+    // Another process's sequencer may have placed events: a notification
+    // (xinfang_feed) wakes the watchers as well.
+    if (placed_total > 0 || notified) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++generation_;
+      }
+      cv_.notify_all();
     }
-    cv_.notify_all();
+    notified = false;
     if (listener != nullptr) {
-      listener->Wait(kPoll);
+      notified = listener->Wait(kPoll);
     } else {
+      notified = true;  // polling: no way to know, so look
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_for(lock, absl::ToChronoMilliseconds(kPoll), [this] { return stop_; });
     }

@@ -2,7 +2,8 @@
 // committed events in the feed (CaseStore::SequenceEvents) whenever any
 // process announces a change (LISTEN xinfang_events, xinfang_feed) and at
 // least every 200 ms, and a generation counter that WatchEvents handlers wait
-// on. Thread-safe.
+// on; the generation grows only when events were placed here or another
+// process announced some. Thread-safe.
 #ifndef XINFANG_SERVICES_QUERY_FEED_H_
 #define XINFANG_SERVICES_QUERY_FEED_H_
 
@@ -27,9 +28,14 @@ class Feed {
 
   // The generation now; it grows whenever the feed may have new events.
   uint64_t generation();
-  // Waits until the generation is past `seen` or `timeout` passes; returns
-  // the generation then.
+  // Waits until the generation is past `seen`, `timeout` passes or the feed
+  // closes; returns the generation then.
   uint64_t WaitPast(uint64_t seen, absl::Duration timeout);
+
+  // The server is stopping: open watches end (UNAVAILABLE, resume with the
+  // last cursor) instead of holding up the drain.
+  void Close();
+  bool closed();
 
  private:
   void Loop();
@@ -39,6 +45,7 @@ class Feed {
   std::condition_variable cv_;
   uint64_t generation_ = 0;  // guarded by mu_
   bool stop_ = false;        // guarded by mu_
+  bool closed_ = false;      // guarded by mu_
   std::thread thread_;
 };
 

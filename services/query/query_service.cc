@@ -101,6 +101,7 @@ CaseQueryServiceImpl::CaseQueryServiceImpl(Core& core)
     : core_(core), query_(core), feed_(std::make_unique<Feed>(core)) {
   Feed* feed = feed_.get();
   core.AddServingListener([feed] { feed->Start(); });
+  core.AddStoppingListener([feed] { feed->Close(); });
 }
 
 grpc::Status CaseQueryServiceImpl::WatchEvents(
@@ -133,9 +134,16 @@ grpc::Status CaseQueryServiceImpl::WatchEvents(
     }
     for (const std::string& k : req->kinds()) {
       if (auto st = CheckText("kinds", k, 64, true); !st.ok()) return ToGrpc(st);
+      if (k.find(',') != std::string::npos) {
+        return ToGrpc(absl::InvalidArgumentError("kinds: an event kind has no comma"));
+      }
       f.kinds.push_back(k);
     }
     while (!ctx->IsCancelled()) {
+      if (feed_->closed()) {
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "the server is stopping: resume with the last cursor");
+      }
       const uint64_t seen = feed_->generation();
       auto batch = core_.store().ReadFeed(f);
       if (!batch.ok()) return ToGrpc(batch.status());
@@ -147,7 +155,9 @@ grpc::Status CaseQueryServiceImpl::WatchEvents(
         if (!writer->Write(r)) return grpc::Status::OK;  // the client went away
         f.after = e.position;
       }
-      if (static_cast<int>(batch->size()) < f.limit) feed_->WaitPast(seen, absl::Milliseconds(250));
+      // Woken when events are placed; the timeout only bounds how long a
+      // cancelled client holds this thread.
+      if (static_cast<int>(batch->size()) < f.limit) feed_->WaitPast(seen, absl::Seconds(1));
     }
     return grpc::Status(grpc::StatusCode::CANCELLED, "watch cancelled");
   });

@@ -1047,6 +1047,11 @@ absl::StatusOr<int> CaseStore::SequenceEvents(int max) {
   if (!lease.ok()) return lease.status();
   soci::session& s = lease->session();
   try {
+    // Idle: nothing unplaced (a partial-index probe), so no lock and no write.
+    int pending = 0;
+    s << "SELECT count(*) FROM (SELECT 1 FROM case_events WHERE position IS NULL LIMIT 1) p",
+        soci::into(pending);
+    if (pending == 0) return 0;
     soci::transaction tx(s);
     // The row lock serialises sequencers (one per query process may run).
     s << "SELECT last_position FROM event_sequencer FOR UPDATE";

@@ -146,6 +146,27 @@ TEST_F(FeedTest, ALateCommitIsNeverSkipped) {
   EXPECT_THAT(Kinds(all), ElementsAre(b + ":accept", a + ":held_note"));
 }
 
+// A watch open when the server begins to stop ends at once with UNAVAILABLE
+// (resume with the last cursor) instead of holding up the drain.
+TEST_F(FeedTest, AStoppingServerEndsOpenWatches) {
+  Register("feed-stop-a01", "庚");
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("x-xinfang-account", "svc");
+  ctx.AddMetadata("x-xinfang-role", "service");
+  ctx.AddMetadata("x-xinfang-unit", "prov");
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  auto stream = server_.query()->WatchEvents(&ctx, v1::WatchEventsRequest());
+  v1::WatchEventsResponse r;
+  ASSERT_TRUE(stream->Read(&r));  // the registration; the watch now waits
+  const absl::Time stop = absl::Now();
+  server_.core().Stopping();
+  while (stream->Read(&r)) {
+  }
+  grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_LT(absl::Now() - stop, absl::Seconds(3));
+}
+
 TEST_F(FeedTest, FiltersAndBadRequests) {
   const std::string a = Register("feed-filt-a01", "戊");
   const std::string b = Register("feed-filt-b01", "己");
@@ -176,6 +197,9 @@ TEST_F(FeedTest, FiltersAndBadRequests) {
     return stream->Finish().error_code();
   };
   v1::WatchEventsRequest bad;
+  bad.add_kinds("a,b");
+  EXPECT_EQ(code(bad), grpc::StatusCode::INVALID_ARGUMENT);
+  bad.clear_kinds();
   bad.set_cursor("abc");
   EXPECT_EQ(code(bad), grpc::StatusCode::INVALID_ARGUMENT);
   bad.clear_cursor();

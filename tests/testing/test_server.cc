@@ -35,6 +35,7 @@ TestServer::TestServer(std::optional<absl::Time> simulated_start, bool sweeper) 
 }
 
 TestServer::~TestServer() {
+  core_->Stopping();
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   server_->Wait();
 }

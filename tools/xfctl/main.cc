@@ -807,7 +807,8 @@ int Watch(Client& client, const Global& g, const Args& a) {
     }
   }
   grpc::Status s = stream->Finish();
-  if (!s.ok() && s.error_code() != grpc::StatusCode::CANCELLED) {
+  // Our own stop (--count) is CANCELLED; a server that stops says UNAVAILABLE.
+  if (!s.ok() && !(limit > 0 && n >= limit && s.error_code() == grpc::StatusCode::CANCELLED)) {
     Fail(absl::StrCat(Client::CodeName(s.error_code()), ": ", s.error_message()), 1);
   }
   return 0;
@@ -824,9 +825,10 @@ int StatsCommand(Client& client, const Global& g, const Args& a) {
   }
   req.mutable_from()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(from, Zone())));
   req.mutable_to()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(to + 1, Zone())));
+  const std::string format = a.Get("format", g.json ? "json" : "table");
+  if (format != "json" && format != "csv" && format != "table") Fail("--format: table, csv or json");
   auto r = client.Call<v1::CaseQueryService, v1::GetStatisticsRequest, v1::GetStatisticsResponse>(
       &v1::CaseQueryService::Stub::GetStatistics, req);
-  const std::string format = a.Get("format", g.json ? "json" : "table");
   if (format == "json") {
     std::cout << Json(r);
     return 0;
@@ -873,7 +875,6 @@ int StatsCommand(Client& client, const Global& g, const Args& a) {
     }
     return 0;
   }
-  if (format != "table") Fail("--format: table, csv or json");
   std::cout << Table(rows);
   return 0;
 }

@@ -3,7 +3,8 @@
 -- lists by unit subtree.
 ALTER TABLE case_timers ADD COLUMN owing_unit text;
 UPDATE case_timers t
-   SET owing_unit = CASE WHEN t.name = 'review_answer' AND c.review_unit IS NOT NULL THEN c.review_unit
+   SET owing_unit = CASE WHEN t.name IN ('review_answer', 'recheck_request')
+                              AND c.review_unit IS NOT NULL THEN c.review_unit
                          WHEN t.name = 'recheck_answer' AND c.recheck_unit IS NOT NULL THEN c.recheck_unit
                          ELSE c.responsible_unit END
   FROM cases c WHERE c.id = t.case_id;
