@@ -115,11 +115,14 @@ class OrgTree {
   bool IsWithin(const std::string& unit, const std::string& ancestor) const;
 };
 
-// A fixed tree for tests and small deployments: child -> parent.
+// A fixed tree: unit -> parent ("" for a top unit; a unit may also be left
+// out when it has no parent).
 class MapOrgTree final : public OrgTree {
  public:
   explicit MapOrgTree(std::map<std::string, std::string> parent_of);
   std::optional<std::string> Parent(const std::string& unit) const override;
+  // True if `unit` is a key of the map (every unit, when built from all).
+  bool Contains(const std::string& unit) const { return parent_of_.count(unit) > 0; }
 
  private:
   std::map<std::string, std::string> parent_of_;

@@ -86,17 +86,14 @@ const workflow::Engine* Core::EngineFor(const std::string& name, int version) co
 absl::StatusOr<std::shared_ptr<const workflow::MapOrgTree>> Core::Org() {
   auto units = store_->Units();
   if (!units.ok()) return units.status();
-  std::map<std::string, std::string> parents;
-  for (const auto& [code, parent] : *units) {
-    if (!parent.empty()) parents[code] = parent;
-  }
-  return std::make_shared<const workflow::MapOrgTree>(std::move(parents));
+  return std::make_shared<const workflow::MapOrgTree>(std::move(*units));
 }
 
-absl::StatusOr<bool> Core::UnitExists(const std::string& code) {
-  auto units = store_->Units();
-  if (!units.ok()) return units.status();
-  return units->contains(code);
+absl::Status Core::CheckUnit(const std::string& field, const std::string& code) {
+  auto org = Org();
+  if (!org.ok()) return org.status();
+  if ((*org)->Contains(code)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(field, ": unknown unit '", code, "'"));
 }
 
 }  // namespace xinfang

@@ -72,9 +72,11 @@ class Core {
     for (const auto& l : stopping_listeners_) l();
   }
 
-  // The organisation tree as it is now in the database.
+  // The organisation tree as it is now in the database (one read): parents
+  // for the engine, Contains() for validating unit codes.
   absl::StatusOr<std::shared_ptr<const workflow::MapOrgTree>> Org();
-  absl::StatusOr<bool> UnitExists(const std::string& code);
+  // INVALID_ARGUMENT "<field>: unknown unit '…'" unless `code` is a unit.
+  absl::Status CheckUnit(const std::string& field, const std::string& code);
 
  private:
   explicit Core(ServerConfig config);

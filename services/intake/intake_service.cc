@@ -76,8 +76,8 @@ absl::StatusOr<xinfang::v1::RegisterCaseResponse> Intake::Register(
   }
   xinfang::v1::CaseIntake& in = *request.mutable_intake();
   if (in.registering_unit().empty()) in.set_registering_unit(actor.unit);
-  auto units = core_.store().Units();
-  if (!units.ok()) return units.status();
+  auto org = core_.Org();  // one read serves validation and the rules below
+  if (!org.ok()) return org.status();
   absl::StatusOr<bool> category_known = true;
   if (!in.category().empty()) {
     category_known = core_.store().CategoryExists(in.category());
@@ -85,7 +85,7 @@ absl::StatusOr<xinfang::v1::RegisterCaseResponse> Intake::Register(
   }
   const absl::Time now = core_.clock().Now();
   IntakeRules rules{now, core_.config().max_receipt_age,
-                    [&](const std::string& u) { return units->contains(u); },
+                    [&](const std::string& u) { return (*org)->Contains(u); },
                     [&](const std::string&) { return *category_known; }};
   if (auto s = ValidateIntake(in, rules); !s.ok()) return s;
 
@@ -95,8 +95,6 @@ absl::StatusOr<xinfang::v1::RegisterCaseResponse> Intake::Register(
     auto priors = core_.store().CasesOfPetitioners(
         {in.petitioners().begin(), in.petitioners().end()}, 200);
     if (!priors.ok()) return priors.status();
-    auto org = core_.Org();
-    if (!org.ok()) return org.status();
     std::vector<workflow::PriorCase> summaries;
     for (const storage::CaseRecord& p : *priors) {
       const workflow::Engine* e = core_.EngineFor(p.snapshot.workflow, p.snapshot.workflow_version);

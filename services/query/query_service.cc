@@ -68,9 +68,7 @@ absl::StatusOr<xinfang::v1::ListCasesResponse> Query::ListCases(
     return absl::InvalidArgumentError("page_token: not a token this service gave out");
   }
   if (!f.unit.empty()) {
-    auto known = core_.UnitExists(f.unit);
-    if (!known.ok()) return known.status();
-    if (!*known) return absl::InvalidArgumentError(absl::StrCat("unit: unknown unit '", f.unit, "'"));
+    if (auto st = core_.CheckUnit("unit", f.unit); !st.ok()) return st;
   }
   const int page = req.page_size() > 0 ? req.page_size() : 50;
   f.limit = page + 1;  // one more: is there a next page?
@@ -125,11 +123,7 @@ grpc::Status CaseQueryServiceImpl::WatchEvents(
       f.case_id = rec->id;
     }
     if (!req->unit().empty()) {
-      auto known = core_.UnitExists(req->unit());
-      if (!known.ok()) return ToGrpc(known.status());
-      if (!*known) {
-        return ToGrpc(absl::InvalidArgumentError(absl::StrCat("unit: unknown unit '", req->unit(), "'")));
-      }
+      if (auto st = core_.CheckUnit("unit", req->unit()); !st.ok()) return ToGrpc(st);
       f.unit = req->unit();
     }
     for (const std::string& k : req->kinds()) {
@@ -217,9 +211,7 @@ absl::StatusOr<xinfang::v1::GetStatisticsResponse> Query::GetStatistics(
   if (q.from >= q.to) return absl::InvalidArgumentError("from: must be before to");
   q.unit = req.unit();
   if (!q.unit.empty()) {
-    auto known = core_.UnitExists(q.unit);
-    if (!known.ok()) return known.status();
-    if (!*known) return absl::InvalidArgumentError(absl::StrCat("unit: unknown unit '", q.unit, "'"));
+    if (auto st = core_.CheckUnit("unit", q.unit); !st.ok()) return st;
   }
   q.now = core_.clock().Now();
   q.notice_timer = kNoticeTimer;

@@ -69,9 +69,7 @@ absl::StatusOr<xinfang::v1::ListDeadlinesResponse> SupervisionServiceImpl::List(
     q.after = *key;
   }
   if (!q.unit.empty()) {
-    auto known = core_.UnitExists(q.unit);
-    if (!known.ok()) return known.status();
-    if (!*known) return absl::InvalidArgumentError(absl::StrCat("unit: unknown unit '", q.unit, "'"));
+    if (auto st = core_.CheckUnit("unit", q.unit); !st.ok()) return st;
   }
   // One more than asked: whether there is a next page.
   ++q.limit;

@@ -5,7 +5,7 @@
 
 namespace xinfang::supervision {
 namespace {
-// How often a waiting sweeper checks for Stop() and Wake().
+// How often a waiting sweeper checks for Stop().
 constexpr absl::Duration kSlice = absl::Milliseconds(100);
 }  // namespace
 
@@ -80,14 +80,6 @@ void Sweeper::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Sweeper::Wake() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    woken_ = true;
-  }
-  cv_.notify_all();
-}
-
 void Sweeper::Loop() {
   if (auto l = storage::Listener::Open(core_.config().db_url, {storage::kTimersChannel}); l.ok()) {
     listener_ = std::move(*l);
@@ -105,19 +97,15 @@ void Sweeper::Loop() {
                         std::min(wait, **next - core_.clock().Now() + absl::Milliseconds(5)));
       }
     }
-    // Wait in short slices: a notification, Wake() or Stop() ends the wait.
+    // Wait in short slices: a notification or Stop() ends the wait.
     const absl::Time until = absl::Now() + wait;
     for (;;) {
       {
         std::unique_lock<std::mutex> lock(mu_);
         if (stop_) return;
-        if (woken_) {
-          woken_ = false;
-          break;
-        }
         if (listener_ == nullptr) {
           cv_.wait_for(lock, absl::ToChronoMilliseconds(std::min(wait, kSlice)),
-                       [this] { return stop_ || woken_; });
+                       [this] { return stop_; });
         }
       }
       const absl::Duration left = until - absl::Now();

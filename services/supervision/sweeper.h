@@ -4,7 +4,7 @@
 // number of processes, may run against one database: each (timer, rung)
 // fires exactly once (CaseStore::SweepDue).
 //
-// Thread-safety: Start/Stop/Wake/SweepOnce may be called from any thread.
+// Thread-safety: Start/Stop/SweepOnce may be called from any thread.
 #ifndef XINFANG_SERVICES_SUPERVISION_SWEEPER_H_
 #define XINFANG_SERVICES_SUPERVISION_SWEEPER_H_
 
@@ -34,11 +34,11 @@ class Sweeper {
   absl::StatusOr<int> SweepOnce();
 
   // Runs SweepOnce in a background thread: every `interval`, sooner when the
-  // next deadline is nearer (real clock), at once on Wake(), and when any
-  // process announces a timer due within a minute (LISTEN xinfang_timers).
+  // next deadline is nearer (real clock), and when any process announces a
+  // timer due within a minute (LISTEN xinfang_timers). (After the simulated
+  // clock moves, SweepOnce is called directly.)
   void Start();
   void Stop();
-  void Wake();
 
   // What a case's due timers mean now (exposed for tests): Engine::Fire for
   // each, in order, on the evolving snapshot.
@@ -55,7 +55,6 @@ class Sweeper {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;   // guarded by mu_
-  bool woken_ = false;  // guarded by mu_
   std::mutex sweep_mu_;  // one pass at a time in this process
   std::thread thread_;
   std::unique_ptr<storage::Listener> listener_;  // used by the loop thread only
