@@ -327,14 +327,20 @@ class Core {
         return must_be(c.recheck_unit, "re-check unit");
       case xinfang::v1::UNIT_SCOPE_FORWARDER:
         return must_be(c.forwarder_unit, "forwarding unit");
-      default:
+      default: {
+        // Officers and unit heads act for their own unit; clerks,
+        // supervisors and services may also act from a unit above it.
+        const bool own_unit_only = actor.role == xinfang::v1::ROLE_CASE_OFFICER ||
+                                   actor.role == xinfang::v1::ROLE_UNIT_HEAD;
         if (!actor.unit.empty() && !c.responsible_unit.empty() &&
-            org.IsWithin(c.responsible_unit, actor.unit)) {
+            (actor.unit == c.responsible_unit ||
+             (!own_unit_only && org.IsWithin(c.responsible_unit, actor.unit)))) {
           return absl::OkStatus();
         }
         return absl::PermissionDeniedError(absl::StrCat(
             "action \"", a.name(), "\" must come from the responsible unit \"", c.responsible_unit,
-            "\" or a unit above it, not from \"", actor.unit, "\""));
+            own_unit_only ? "\"" : "\" or a unit above it", ", not from \"", actor.unit, "\""));
+      }
     }
   }
 

@@ -1,13 +1,20 @@
 #include "services/admin/admin_service.h"
 
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "services/common/grpc_util.h"
+#include "services/common/validate.h"
 
 namespace xinfang::admin {
 
 grpc::Status AdminServiceImpl::GetServerInfo(grpc::ServerContext* ctx,
                                              const xinfang::v1::GetServerInfoRequest* req,
                                              xinfang::v1::GetServerInfoResponse* resp) {
-  return Serve("GetServerInfo", ctx, resp,
+  return Serve("GetServerInfo", core_, ctx, resp,
                [&](const workflow::Actor&) -> absl::StatusOr<xinfang::v1::GetServerInfoResponse> {
                  xinfang::v1::GetServerInfoResponse r;
                  r.set_version(XINFANG_VERSION);
@@ -23,13 +30,8 @@ grpc::Status AdminServiceImpl::GetServerInfo(grpc::ServerContext* ctx,
 grpc::Status AdminServiceImpl::AdvanceClock(grpc::ServerContext* ctx,
                                             const xinfang::v1::AdvanceClockRequest* req,
                                             xinfang::v1::AdvanceClockResponse* resp) {
-  return Serve("AdvanceClock", ctx, resp,
-               [&](const workflow::Actor& a) -> absl::StatusOr<xinfang::v1::AdvanceClockResponse> {
-                 if (a.role != xinfang::v1::ROLE_ADMINISTRATOR &&
-                     a.role != xinfang::v1::ROLE_SUPERVISOR) {
-                   return absl::PermissionDeniedError(
-                       "AdvanceClock: administrators and supervisors only");
-                 }
+  return Serve("AdvanceClock", core_, ctx, resp,
+               [&](const workflow::Actor&) -> absl::StatusOr<xinfang::v1::AdvanceClockResponse> {
                  SimulatedClock* clock = core_.simulated_clock();
                  if (clock == nullptr) {
                    return absl::FailedPreconditionError(
@@ -43,6 +45,270 @@ grpc::Status AdminServiceImpl::AdvanceClock(grpc::ServerContext* ctx,
                  core_.ClockAdvanced();
                  return r;
                });
+}
+
+}  // namespace xinfang::admin
+
+namespace xinfang::admin {
+namespace {
+
+using xinfang::v1::Role;
+
+xinfang::v1::Account ToProto(const storage::Account& a) {
+  xinfang::v1::Account out;
+  out.set_name(a.name);
+  out.set_display_name(a.display_name);
+  out.set_role(RoleFromName(a.role));
+  out.set_unit(a.unit);
+  *out.mutable_created_at() = xinfang::ToProto(a.created_at);
+  out.set_created_by(a.created_by);
+  out.set_disabled(a.disabled_at.has_value());
+  return out;
+}
+
+xinfang::v1::Token ToProto(const storage::TokenInfo& t, absl::Time now) {
+  xinfang::v1::Token out;
+  out.set_id(t.id);
+  out.set_account(t.account);
+  out.set_label(t.label);
+  *out.mutable_created_at() = xinfang::ToProto(t.created_at);
+  out.set_created_by(t.created_by);
+  *out.mutable_expires_at() = xinfang::ToProto(t.expires_at);
+  out.set_expired(now >= t.expires_at);
+  if (t.revoked_at) {
+    out.set_revoked(true);
+    *out.mutable_revoked_at() = xinfang::ToProto(*t.revoked_at);
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<storage::Account> AdminServiceImpl::AccountInScope(const workflow::Actor& actor,
+                                                                  const std::string& name) {
+  if (name.empty()) return absl::InvalidArgumentError("account: required");
+  auto account = core_.identity().GetAccount(name);
+  if (!account.ok()) return account.status();
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  const std::string scope = ScopeOf(actor);
+  if (!scope.empty() && !(*org)->IsWithin(account->unit, scope)) {
+    return absl::PermissionDeniedError(absl::StrCat("account '", name, "' belongs to unit ",
+                                                    account->unit, ", outside your unit ", scope));
+  }
+  return account;
+}
+
+grpc::Status AdminServiceImpl::WhoAmI(grpc::ServerContext* ctx, const xinfang::v1::WhoAmIRequest*,
+                                      xinfang::v1::WhoAmIResponse* resp) {
+  return Serve("WhoAmI", core_, ctx, resp,
+               [&](const workflow::Actor& a) -> absl::StatusOr<xinfang::v1::WhoAmIResponse> {
+                 auto account = core_.identity().GetAccount(a.account);
+                 if (!account.ok()) return account.status();
+                 xinfang::v1::WhoAmIResponse r;
+                 *r.mutable_account() = ToProto(*account);
+                 return r;
+               });
+}
+
+grpc::Status AdminServiceImpl::CreateAccount(grpc::ServerContext* ctx,
+                                             const xinfang::v1::CreateAccountRequest* req,
+                                             xinfang::v1::CreateAccountResponse* resp) {
+  return Serve(
+      "CreateAccount", core_, ctx, resp,
+      [&](const workflow::Actor& a) -> absl::StatusOr<xinfang::v1::CreateAccountResponse> {
+        const xinfang::v1::Account& in = req->account();
+        if (auto s = CheckAccountName("account.name", in.name()); !s.ok()) return s;
+        if (auto s = CheckText("account.display_name", in.display_name(), 64, false); !s.ok()) {
+          return s;
+        }
+        if (in.role() == xinfang::v1::ROLE_UNSPECIFIED || in.role() == xinfang::v1::ROLE_SYSTEM ||
+            !xinfang::v1::Role_IsValid(in.role())) {
+          return absl::InvalidArgumentError(
+              "account.role: one of intake_clerk, case_officer, unit_head, supervisor, "
+              "administrator, auditor, service");
+        }
+        auto org = core_.Org();
+        if (!org.ok()) return org.status();
+        auto unit = ScopedUnit(a, "account.unit", in.unit(), **org);
+        if (!unit.ok()) return unit.status();
+        if (unit->empty()) return absl::InvalidArgumentError("account.unit: required");
+        storage::Account account;
+        account.name = in.name();
+        account.display_name = in.display_name();
+        account.role = RoleName(in.role());
+        account.unit = *unit;
+        account.created_at = core_.clock().Now();
+        account.created_by = a.account;
+        if (auto s = core_.identity().CreateAccount(account); !s.ok()) return s;
+        xinfang::v1::CreateAccountResponse r;
+        *r.mutable_account() = ToProto(account);
+        return r;
+      });
+}
+
+grpc::Status AdminServiceImpl::ListAccounts(grpc::ServerContext* ctx,
+                                            const xinfang::v1::ListAccountsRequest* req,
+                                            xinfang::v1::ListAccountsResponse* resp) {
+  return Serve("ListAccounts", core_, ctx, resp,
+               [&](const workflow::Actor& a) -> absl::StatusOr<xinfang::v1::ListAccountsResponse> {
+                 auto org = core_.Org();
+                 if (!org.ok()) return org.status();
+                 if (!req->unit().empty()) {
+                   if (auto u = ScopedUnit(a, "unit", req->unit(), **org); !u.ok()) {
+                     return u.status();
+                   }
+                 }
+                 auto accounts = core_.identity().ListAccounts(req->unit());
+                 if (!accounts.ok()) return accounts.status();
+                 const std::string scope = ScopeOf(a);
+                 xinfang::v1::ListAccountsResponse r;
+                 for (const storage::Account& acc : *accounts) {
+                   if (scope.empty() || (*org)->IsWithin(acc.unit, scope)) {
+                     *r.add_accounts() = ToProto(acc);
+                   }
+                 }
+                 return r;
+               });
+}
+
+grpc::Status AdminServiceImpl::SetAccountDisabled(
+    grpc::ServerContext* ctx, const xinfang::v1::SetAccountDisabledRequest* req,
+    xinfang::v1::SetAccountDisabledResponse* resp) {
+  return Serve(
+      "SetAccountDisabled", core_, ctx, resp,
+      [&](const workflow::Actor& a) -> absl::StatusOr<xinfang::v1::SetAccountDisabledResponse> {
+        auto account = AccountInScope(a, req->name());
+        if (!account.ok()) return account.status();
+        if (req->disabled() && account->name == a.account) {
+          return absl::FailedPreconditionError(
+              "name: you cannot disable your own account (ask another administrator)");
+        }
+        std::optional<absl::Time> at;
+        if (req->disabled()) at = core_.clock().Now();
+        if (auto s = core_.identity().SetDisabled(account->name, at); !s.ok()) return s;
+        account->disabled_at = at;
+        xinfang::v1::SetAccountDisabledResponse r;
+        *r.mutable_account() = ToProto(*account);
+        return r;
+      });
+}
+
+grpc::Status AdminServiceImpl::IssueToken(grpc::ServerContext* ctx,
+                                          const xinfang::v1::IssueTokenRequest* req,
+                                          xinfang::v1::IssueTokenResponse* resp) {
+  return Serve("IssueToken", core_, ctx, resp,
+               [&](const workflow::Actor& a) -> absl::StatusOr<xinfang::v1::IssueTokenResponse> {
+                 if (req->ttl_days() < 0 || req->ttl_days() > 366) {
+                   return absl::InvalidArgumentError("ttl_days: 1 to 366 (0: the default, 90)");
+                 }
+                 if (auto s = CheckText("label", req->label(), 100, false); !s.ok()) return s;
+                 auto account = AccountInScope(a, req->account());
+                 if (!account.ok()) return account.status();
+                 const absl::Time now = core_.clock().Now();
+                 const int days = req->ttl_days() > 0 ? req->ttl_days() : 90;
+                 auto token = core_.identity().IssueToken(account->name, req->label(), a.account,
+                                                          now, now + absl::Hours(24 * days));
+                 if (!token.ok()) return token.status();
+                 xinfang::v1::IssueTokenResponse r;
+                 *r.mutable_token() = ToProto(token->info, now);
+                 r.set_secret(token->secret);
+                 return r;
+               });
+}
+
+grpc::Status AdminServiceImpl::RevokeToken(grpc::ServerContext* ctx,
+                                           const xinfang::v1::RevokeTokenRequest* req,
+                                           xinfang::v1::RevokeTokenResponse* resp) {
+  return Serve("RevokeToken", core_, ctx, resp,
+               [&](const workflow::Actor& a) -> absl::StatusOr<xinfang::v1::RevokeTokenResponse> {
+                 if (req->token_id() <= 0) return absl::InvalidArgumentError("token_id: required");
+                 auto token = core_.identity().GetToken(req->token_id());
+                 if (!token.ok()) return token.status();
+                 if (auto acc = AccountInScope(a, token->account); !acc.ok()) return acc.status();
+                 const absl::Time now = core_.clock().Now();
+                 auto revoked = core_.identity().RevokeToken(req->token_id(), now);
+                 if (!revoked.ok()) return revoked.status();
+                 xinfang::v1::RevokeTokenResponse r;
+                 *r.mutable_token() = ToProto(*revoked, now);
+                 return r;
+               });
+}
+
+grpc::Status AdminServiceImpl::ListTokens(grpc::ServerContext* ctx,
+                                          const xinfang::v1::ListTokensRequest* req,
+                                          xinfang::v1::ListTokensResponse* resp) {
+  return Serve("ListTokens", core_, ctx, resp,
+               [&](const workflow::Actor& a) -> absl::StatusOr<xinfang::v1::ListTokensResponse> {
+                 if (!req->account().empty()) {
+                   if (auto acc = AccountInScope(a, req->account()); !acc.ok()) {
+                     return acc.status();
+                   }
+                 }
+                 auto org = core_.Org();
+                 if (!org.ok()) return org.status();
+                 auto accounts = core_.identity().ListAccounts("");
+                 if (!accounts.ok()) return accounts.status();
+                 std::map<std::string, std::string> unit_of;
+                 for (const auto& acc : *accounts) unit_of[acc.name] = acc.unit;
+                 auto tokens = core_.identity().ListTokens(req->account());
+                 if (!tokens.ok()) return tokens.status();
+                 const std::string scope = ScopeOf(a);
+                 const absl::Time now = core_.clock().Now();
+                 xinfang::v1::ListTokensResponse r;
+                 for (const storage::TokenInfo& t : *tokens) {
+                   if (scope.empty() || (*org)->IsWithin(unit_of[t.account], scope)) {
+                     *r.add_tokens() = ToProto(t, now);
+                   }
+                 }
+                 return r;
+               });
+}
+
+grpc::Status AdminServiceImpl::ListAccessLog(grpc::ServerContext* ctx,
+                                             const xinfang::v1::ListAccessLogRequest* req,
+                                             xinfang::v1::ListAccessLogResponse* resp) {
+  return Serve(
+      "ListAccessLog", core_, ctx, resp,
+      [&](const workflow::Actor&) -> absl::StatusOr<xinfang::v1::ListAccessLogResponse> {
+        if (req->page_size() < 0 || req->page_size() > 1000) {
+          return absl::InvalidArgumentError("page_size: 1 to 1000 (0: the default, 100)");
+        }
+        storage::AccessFilter f;
+        f.account = req->account();
+        f.limit = (req->page_size() > 0 ? req->page_size() : 100) + 1;
+        if (!req->tracking_number().empty()) {
+          xinfang::v1::CaseRef ref;
+          ref.set_tracking_number(req->tracking_number());
+          auto rec = LoadCase(core_.store(), ref);
+          if (!rec.ok()) return rec.status();
+          f.case_id = rec->id;
+        }
+        if (!req->page_token().empty() &&
+            (!absl::SimpleAtoi(req->page_token(), &f.before_id) || f.before_id <= 0)) {
+          return absl::InvalidArgumentError("page_token: not a token this service gave out");
+        }
+        auto entries = core_.identity().ListAccess(f);
+        if (!entries.ok()) return entries.status();
+        xinfang::v1::ListAccessLogResponse r;
+        const int page = f.limit - 1;
+        for (int i = 0; i < static_cast<int>(entries->size()) && i < page; ++i) {
+          const storage::AccessEntry& e = (*entries)[i];
+          xinfang::v1::AccessLogEntry* out = r.add_entries();
+          out->set_id(e.id);
+          *out->mutable_at() = xinfang::ToProto(e.record.at);
+          out->set_account(e.record.account);
+          out->set_role(RoleFromName(e.record.role));
+          out->set_unit(e.record.unit);
+          out->set_rpc(e.record.rpc);
+          out->set_case_id(e.record.case_id);
+          out->set_tracking_number(e.tracking_number);
+        }
+        if (static_cast<int>(entries->size()) > page) {
+          r.set_next_page_token(absl::StrCat((*entries)[page - 1].id));
+        }
+        return r;
+      });
 }
 
 }  // namespace xinfang::admin

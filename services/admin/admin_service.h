@@ -1,5 +1,5 @@
-// AdminService: server information and the simulated clock. (Units,
-// accounts, categories and calendars arrive with the identity issue.)
+// AdminService: server information, the simulated clock, accounts, tokens
+// and the access log.
 #ifndef XINFANG_SERVICES_ADMIN_ADMIN_SERVICE_H_
 #define XINFANG_SERVICES_ADMIN_ADMIN_SERVICE_H_
 
@@ -22,8 +22,28 @@ class AdminServiceImpl final : public xinfang::v1::AdminService::Service {
   // negative or over-a-year step; PERMISSION_DENIED unless administrator or supervisor.
   grpc::Status AdvanceClock(grpc::ServerContext* ctx, const xinfang::v1::AdvanceClockRequest* req,
                             xinfang::v1::AdvanceClockResponse* resp) override;
+  grpc::Status WhoAmI(grpc::ServerContext* ctx, const xinfang::v1::WhoAmIRequest* req,
+                      xinfang::v1::WhoAmIResponse* resp) override;
+  grpc::Status CreateAccount(grpc::ServerContext* ctx, const xinfang::v1::CreateAccountRequest* req,
+                             xinfang::v1::CreateAccountResponse* resp) override;
+  grpc::Status ListAccounts(grpc::ServerContext* ctx, const xinfang::v1::ListAccountsRequest* req,
+                            xinfang::v1::ListAccountsResponse* resp) override;
+  grpc::Status SetAccountDisabled(grpc::ServerContext* ctx,
+                                  const xinfang::v1::SetAccountDisabledRequest* req,
+                                  xinfang::v1::SetAccountDisabledResponse* resp) override;
+  grpc::Status IssueToken(grpc::ServerContext* ctx, const xinfang::v1::IssueTokenRequest* req,
+                          xinfang::v1::IssueTokenResponse* resp) override;
+  grpc::Status RevokeToken(grpc::ServerContext* ctx, const xinfang::v1::RevokeTokenRequest* req,
+                           xinfang::v1::RevokeTokenResponse* resp) override;
+  grpc::Status ListTokens(grpc::ServerContext* ctx, const xinfang::v1::ListTokensRequest* req,
+                          xinfang::v1::ListTokensResponse* resp) override;
+  grpc::Status ListAccessLog(grpc::ServerContext* ctx, const xinfang::v1::ListAccessLogRequest* req,
+                             xinfang::v1::ListAccessLogResponse* resp) override;
 
  private:
+  // The account `name`, PERMISSION_DENIED unless its unit is in the actor's scope.
+  absl::StatusOr<storage::Account> AccountInScope(const workflow::Actor& actor,
+                                                  const std::string& name);
   Core& core_;
   std::vector<std::string> services_;
 };

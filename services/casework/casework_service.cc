@@ -8,7 +8,9 @@ namespace xinfang::casework {
 
 absl::StatusOr<xinfang::v1::ListActionsResponse> Casework::ListActions(
     const workflow::Actor& actor, const xinfang::v1::ListActionsRequest& req) {
-  auto rec = LoadCase(core_.store(), req.case_());
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  auto rec = LoadVisibleCase(core_, actor, req.case_(), **org);
   if (!rec.ok()) return rec.status();
   const workflow::Engine* engine =
       core_.EngineFor(rec->snapshot.workflow, rec->snapshot.workflow_version);
@@ -17,8 +19,6 @@ absl::StatusOr<xinfang::v1::ListActionsResponse> Casework::ListActions(
         "case workflow ", rec->snapshot.workflow, "@", rec->snapshot.workflow_version,
         " is not loaded on this server"));
   }
-  auto org = core_.Org();
-  if (!org.ok()) return org.status();
   xinfang::v1::ListActionsResponse resp;
   resp.set_version(rec->version);
   resp.set_state(rec->snapshot.state);
@@ -43,7 +43,9 @@ absl::StatusOr<xinfang::v1::TakeActionResponse> Casework::TakeAction(
   for (const auto& [k, v] : req.fields()) {
     if (auto s = CheckText(absl::StrCat("fields.", k), v, 20000, false); !s.ok()) return s;
   }
-  auto rec = LoadCase(core_.store(), req.case_());
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  auto rec = LoadVisibleCase(core_, actor, req.case_(), **org);
   if (!rec.ok()) return rec.status();
   if (rec->version != req.expected_version()) {
     return absl::AbortedError(absl::StrCat("case ", rec->tracking_number, " is at version ",
@@ -55,8 +57,6 @@ absl::StatusOr<xinfang::v1::TakeActionResponse> Casework::TakeAction(
   if (engine == nullptr) {
     return absl::FailedPreconditionError("the case's workflow version is not loaded");
   }
-  auto org = core_.Org();
-  if (!org.ok()) return org.status();
   workflow::ActionRequest ar;
   ar.action = req.action();
   ar.fields = {req.fields().begin(), req.fields().end()};
@@ -67,16 +67,23 @@ absl::StatusOr<xinfang::v1::TakeActionResponse> Casework::TakeAction(
   auto updated = core_.store().Apply(rec->id, req.expected_version(), *decision, actor, now);
   if (!updated.ok()) return updated.status();
   xinfang::v1::TakeActionResponse resp;
-  *resp.mutable_case_() = ToProto(updated->record, engine, now);
+  auto shown = CaseFor(core_, actor, "TakeAction", updated->record, **org, now);
+  if (!shown.ok()) return shown.status();
+  *resp.mutable_case_() = std::move(*shown);
+  const View view = ViewOfRecord(actor, updated->record, **org);
   for (const storage::StoredEvent& e : updated->events) {
-    *resp.add_events() = ToProto(e, updated->record.tracking_number);
+    xinfang::v1::CaseEvent* out = resp.add_events();
+    *out = ToProto(e, updated->record.tracking_number);
+    Show(view, out, &engine->definition());
   }
   return resp;
 }
 
 absl::StatusOr<xinfang::v1::VerifyHistoryResponse> Casework::VerifyHistory(
     const workflow::Actor& actor, const xinfang::v1::VerifyHistoryRequest& req) {
-  auto rec = LoadCase(core_.store(), req.case_());
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  auto rec = LoadVisibleCase(core_, actor, req.case_(), **org);
   if (!rec.ok()) return rec.status();
   auto v = core_.store().Verify(rec->id);
   if (!v.ok()) return v.status();
@@ -91,21 +98,21 @@ absl::StatusOr<xinfang::v1::VerifyHistoryResponse> Casework::VerifyHistory(
 grpc::Status CaseworkServiceImpl::ListActions(grpc::ServerContext* ctx,
                                               const xinfang::v1::ListActionsRequest* req,
                                               xinfang::v1::ListActionsResponse* resp) {
-  return Serve("ListActions", ctx, resp,
+  return Serve("ListActions", core_, ctx, resp,
                [&](const workflow::Actor& a) { return casework_.ListActions(a, *req); });
 }
 
 grpc::Status CaseworkServiceImpl::TakeAction(grpc::ServerContext* ctx,
                                              const xinfang::v1::TakeActionRequest* req,
                                              xinfang::v1::TakeActionResponse* resp) {
-  return Serve("TakeAction", ctx, resp,
+  return Serve("TakeAction", core_, ctx, resp,
                [&](const workflow::Actor& a) { return casework_.TakeAction(a, *req); });
 }
 
 grpc::Status CaseworkServiceImpl::VerifyHistory(grpc::ServerContext* ctx,
                                                 const xinfang::v1::VerifyHistoryRequest* req,
                                                 xinfang::v1::VerifyHistoryResponse* resp) {
-  return Serve("VerifyHistory", ctx, resp,
+  return Serve("VerifyHistory", core_, ctx, resp,
                [&](const workflow::Actor& a) { return casework_.VerifyHistory(a, *req); });
 }
 

@@ -25,7 +25,7 @@ class Casework {
 
 class CaseworkServiceImpl final : public xinfang::v1::CaseworkService::Service {
  public:
-  explicit CaseworkServiceImpl(Core& core) : casework_(core) {}
+  explicit CaseworkServiceImpl(Core& core) : core_(core), casework_(core) {}
   grpc::Status ListActions(grpc::ServerContext* ctx, const xinfang::v1::ListActionsRequest* req,
                            xinfang::v1::ListActionsResponse* resp) override;
   grpc::Status TakeAction(grpc::ServerContext* ctx, const xinfang::v1::TakeActionRequest* req,
@@ -35,6 +35,7 @@ class CaseworkServiceImpl final : public xinfang::v1::CaseworkService::Service {
                              xinfang::v1::VerifyHistoryResponse* resp) override;
 
  private:
+  Core& core_;
   Casework casework_;
 };
 

@@ -28,6 +28,15 @@ constexpr Setting kSettings[] = {
     {"drain-timeout-seconds", "XINFANG_DRAIN_TIMEOUT_SECONDS"},
     {"sweep-interval-ms", "XINFANG_SWEEP_INTERVAL_MS"},
     {"sweep-batch", "XINFANG_SWEEP_BATCH"},
+    {"tls-cert", "XINFANG_TLS_CERT"},
+    {"tls-key", "XINFANG_TLS_KEY"},
+    {"tls-client-ca", "XINFANG_TLS_CLIENT_CA"},
+    {"max-message-bytes", "XINFANG_MAX_MESSAGE_BYTES"},
+    {"rate-limit", "XINFANG_RATE_LIMIT"},
+    {"rate-burst", "XINFANG_RATE_BURST"},
+    {"bootstrap-admin", nullptr},
+    {"bootstrap-unit", nullptr},
+    {"token-ttl-days", nullptr},
 };
 
 absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& value,
@@ -101,6 +110,34 @@ absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& 
     if (!absl::SimpleAtoi(value, &c.sweep_batch) || c.sweep_batch < 1 || c.sweep_batch > 10000) {
       return bad(absl::StrCat("'", value, "' is not a number from 1 to 10000"));
     }
+  } else if (name == "tls-cert") {
+    c.tls_cert = value;
+  } else if (name == "tls-key") {
+    c.tls_key = value;
+  } else if (name == "tls-client-ca") {
+    c.tls_client_ca = value;
+  } else if (name == "max-message-bytes") {
+    if (!absl::SimpleAtoi(value, &c.max_message_bytes) || c.max_message_bytes < 4096 ||
+        c.max_message_bytes > (64 << 20)) {
+      return bad(absl::StrCat("'", value, "' is not a number of bytes from 4096 to 67108864"));
+    }
+  } else if (name == "rate-limit") {
+    if (!absl::SimpleAtod(value, &c.rate_limit) || c.rate_limit < 0 || c.rate_limit > 1e6) {
+      return bad(absl::StrCat("'", value, "' is not a number of calls per second (0: off)"));
+    }
+  } else if (name == "rate-burst") {
+    if (!absl::SimpleAtoi(value, &c.rate_burst) || c.rate_burst < 1 || c.rate_burst > 1000000) {
+      return bad(absl::StrCat("'", value, "' is not a number from 1 to 1000000"));
+    }
+  } else if (name == "bootstrap-admin") {
+    c.bootstrap_admin = value;
+  } else if (name == "bootstrap-unit") {
+    c.bootstrap_unit = value;
+  } else if (name == "token-ttl-days") {
+    if (!absl::SimpleAtoi(value, &c.token_ttl_days) || c.token_ttl_days < 1 ||
+        c.token_ttl_days > 3660) {
+      return bad(absl::StrCat("'", value, "' is not a number of days from 1 to 3660"));
+    }
   }
   return absl::OkStatus();
 }
@@ -112,6 +149,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
   ServerConfig c;
   if (env != nullptr) {
     for (const Setting& s : kSettings) {
+      if (s.env == nullptr) continue;
       const char* v = env(s.env);
       if (v == nullptr) continue;
       if (auto st = Apply(c, s.flag, v, s.env); !st.ok()) return st;
@@ -156,6 +194,12 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
     return absl::InvalidArgumentError(
         "no database: set --db or XINFANG_DB_URL (e.g. postgresql://user@127.0.0.1:5432/xinfang)");
   }
+  if (c.tls_cert.empty() != c.tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together: give both or neither");
+  }
+  if (!c.tls_client_ca.empty() && c.tls_cert.empty()) {
+    return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key");
+  }
   if (c.production && c.simulated_clock.has_value()) {
     return absl::InvalidArgumentError(
         "--simulated-clock is refused in production mode (--production / XINFANG_PRODUCTION)");
@@ -181,7 +225,16 @@ std::string ServerUsage(const std::string& program) {
       "                                                  the sweeper off in this process\n"
       "  --sweep-batch N            XINFANG_SWEEP_BATCH  cases per sweeper transaction, default 200\n"
       "  --migrate-only                                  apply the migrations and exit\n"
-      "  --drain-timeout-seconds N  XINFANG_DRAIN_TIMEOUT_SECONDS  SIGTERM grace for in-flight calls, default 10\n");
+      "  --drain-timeout-seconds N  XINFANG_DRAIN_TIMEOUT_SECONDS  SIGTERM grace for in-flight calls, default 10\n"
+      "  --tls-cert FILE            XINFANG_TLS_CERT     serve TLS with this PEM certificate chain\n"
+      "  --tls-key FILE             XINFANG_TLS_KEY      and this PEM private key\n"
+      "  --tls-client-ca FILE       XINFANG_TLS_CLIENT_CA  require client certificates signed by this CA (mTLS)\n"
+      "  --max-message-bytes N      XINFANG_MAX_MESSAGE_BYTES  largest request accepted, default 1048576\n"
+      "  --rate-limit N             XINFANG_RATE_LIMIT   calls per second per account, default 50; 0: off\n"
+      "  --rate-burst N             XINFANG_RATE_BURST   calls an idle account may make at once, default 100\n"
+      "  --bootstrap-admin NAME [--bootstrap-unit CODE] [--token-ttl-days N]\n"
+      "                             create the first administrator (unit: the top of the tree),\n"
+      "                             print its token once and exit\n");
 }
 
 }  // namespace xinfang

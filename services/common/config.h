@@ -29,6 +29,16 @@ struct ServerConfig {
   absl::Duration sweep_interval = absl::Seconds(1);  // --sweep-interval-ms; 0: no sweeper
   int sweep_batch = 200;                              // --sweep-batch: cases per transaction
   bool migrate_only = false;             // --migrate-only: apply migrations and exit
+  // Identity and limits (issue 7).
+  std::string tls_cert, tls_key;         // --tls-cert / --tls-key: PEM files; both or neither
+  std::string tls_client_ca;             // --tls-client-ca: require client certificates (mTLS)
+  int max_message_bytes = 1 << 20;       // --max-message-bytes: largest request accepted
+  double rate_limit = 50;                // --rate-limit: calls per second per account; 0: off
+  int rate_burst = 100;                  // --rate-burst: calls an idle account may make at once
+  // --bootstrap-admin NAME [--bootstrap-unit CODE]: create the first
+  // administrator, print its token and exit.
+  std::string bootstrap_admin, bootstrap_unit;
+  int token_ttl_days = 90;               // --token-ttl-days: the bootstrap token's lifetime
   bool help = false;
 };
 

@@ -75,6 +75,9 @@ absl::StatusOr<std::unique_ptr<Core>> Core::Open(const ServerConfig& config) {
   core->store_ = std::make_unique<storage::CaseStore>(
       *core->pool_,
       [raw](const std::string& name, int version) { return raw->EngineFor(name, version); });
+  core->identity_ = std::make_unique<storage::IdentityStore>(*core->pool_);
+  core->auth_ = std::make_unique<Authenticator>(*core->identity_, *core->clock_,
+                                                config.rate_limit, config.rate_burst);
   return core;
 }
 
@@ -89,11 +92,5 @@ absl::StatusOr<std::shared_ptr<const workflow::MapOrgTree>> Core::Org() {
   return std::make_shared<const workflow::MapOrgTree>(std::move(*units));
 }
 
-absl::Status Core::CheckUnit(const std::string& field, const std::string& code) {
-  auto org = Org();
-  if (!org.ok()) return org.status();
-  if ((*org)->Contains(code)) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(field, ": unknown unit '", code, "'"));
-}
 
 }  // namespace xinfang

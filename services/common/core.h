@@ -11,10 +11,12 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "services/common/auth.h"
 #include "services/common/clock.h"
 #include "services/common/config.h"
 #include "services/storage/case_store.h"
 #include "services/storage/db.h"
+#include "services/storage/identity_store.h"
 #include "workflow/calendar.h"
 #include "workflow/definition.h"
 #include "workflow/engine.h"
@@ -37,6 +39,8 @@ class Core {
   SimulatedClock* simulated_clock() { return simulated_; }
   storage::CaseStore& store() { return *store_; }
   storage::Pool& pool() { return *pool_; }
+  storage::IdentityStore& identity() { return *identity_; }
+  Authenticator& auth() { return *auth_; }
   const workflow::Calendar& calendar() const { return calendar_; }
   const workflow::DefinitionRegistry& definitions() const { return registry_; }
 
@@ -75,8 +79,6 @@ class Core {
   // The organisation tree as it is now in the database (one read): parents
   // for the engine, Contains() for validating unit codes.
   absl::StatusOr<std::shared_ptr<const workflow::MapOrgTree>> Org();
-  // INVALID_ARGUMENT "<field>: unknown unit '…'" unless `code` is a unit.
-  absl::Status CheckUnit(const std::string& field, const std::string& code);
 
  private:
   explicit Core(ServerConfig config);
@@ -89,6 +91,8 @@ class Core {
   const workflow::Engine* default_engine_ = nullptr;
   std::unique_ptr<storage::Pool> pool_;
   std::unique_ptr<storage::CaseStore> store_;
+  std::unique_ptr<storage::IdentityStore> identity_;
+  std::unique_ptr<Authenticator> auth_;
   std::vector<std::function<void()>> clock_listeners_;
   std::vector<std::function<void()>> serving_listeners_;
   std::vector<std::function<void()>> stopping_listeners_;

@@ -41,15 +41,6 @@ constexpr std::pair<xinfang::v1::Role, const char*> kRoles[] = {
     {xinfang::v1::ROLE_SYSTEM, "system"},
 };
 
-// The value of `key`, or (when `binary_ok`) of `key`-bin: binary metadata,
-// for names in Chinese.
-std::string Metadata(const grpc::ServerContext& ctx, const std::string& key, bool binary_ok) {
-  const auto& md = ctx.client_metadata();
-  auto it = binary_ok ? md.find(key + "-bin") : md.end();
-  if (it == md.end()) it = md.find(key);
-  if (it == md.end()) return "";
-  return std::string(it->second.data(), it->second.size());
-}
 }  // namespace
 
 std::string RoleName(xinfang::v1::Role role) {
@@ -66,30 +57,12 @@ xinfang::v1::Role RoleFromName(const std::string& name) {
   return xinfang::v1::ROLE_UNSPECIFIED;
 }
 
-absl::StatusOr<workflow::Actor> ActorFrom(const grpc::ServerContext& ctx) {
-  workflow::Actor a;
-  a.account = Metadata(ctx, "x-xinfang-account", true);
-  a.unit = Metadata(ctx, "x-xinfang-unit", true);
-  const std::string role = Metadata(ctx, "x-xinfang-role", false);
-  for (const auto& [name, value] : {std::pair{"x-xinfang-account", &a.account},
-                                    std::pair{"x-xinfang-unit", &a.unit}}) {
-    const bool control = std::any_of(value->begin(), value->end(), [](char c) {
-      return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-    });
-    if (control || !CheckText(name, *value, 64, false).ok()) {
-      return absl::UnauthenticatedError(
-          absl::StrCat(name, ": not a name (UTF-8 text of at most 64 characters)"));
-    }
-  }
-  a.role = RoleFromName(role);
-  if (a.account.empty() || a.unit.empty() || role.empty()) {
-    return absl::UnauthenticatedError(
-        "caller unknown: send x-xinfang-account, x-xinfang-role and x-xinfang-unit metadata");
-  }
-  if (a.role == xinfang::v1::ROLE_UNSPECIFIED || a.role == xinfang::v1::ROLE_SYSTEM) {
-    return absl::UnauthenticatedError(absl::StrCat("x-xinfang-role: unknown role '", role, "'"));
-  }
-  return a;
+absl::StatusOr<workflow::Actor> Admit(const char* rpc, Core& core,
+                                      const grpc::ServerContext& ctx) {
+  auto actor = core.auth().Authenticate(ctx);
+  if (!actor.ok()) return actor.status();
+  if (auto s = CheckRpc(rpc, actor->role); !s.ok()) return s;
+  return actor;
 }
 
 google::protobuf::Timestamp ToProto(absl::Time t) {
@@ -186,6 +159,43 @@ absl::StatusOr<storage::CaseRecord> LoadCase(storage::CaseStore& store,
     default:
       return absl::InvalidArgumentError("case: give an id or a tracking_number");
   }
+}
+
+}  // namespace xinfang
+
+namespace xinfang {
+
+absl::StatusOr<storage::CaseRecord> LoadVisibleCase(Core& core, const workflow::Actor& actor,
+                                                    const xinfang::v1::CaseRef& ref,
+                                                    const workflow::OrgTree& org) {
+  auto rec = LoadCase(core.store(), ref);
+  if (!rec.ok()) return rec.status();
+  if (auto s = CheckCaseInScope(actor, rec->tracking_number, rec->snapshot.responsible_unit, org);
+      !s.ok()) {
+    return s;
+  }
+  return rec;
+}
+
+View ViewOfRecord(const workflow::Actor& actor, const storage::CaseRecord& rec,
+                  const workflow::OrgTree& org) {
+  return ViewOf(actor, CaseTies{rec.intake.complained_about_unit(), rec.snapshot.conflicted_accounts},
+                org);
+}
+
+absl::StatusOr<xinfang::v1::Case> CaseFor(Core& core, const workflow::Actor& actor,
+                                          const char* rpc, const storage::CaseRecord& rec,
+                                          const workflow::OrgTree& org, absl::Time now) {
+  xinfang::v1::Case c =
+      ToProto(rec, core.EngineFor(rec.snapshot.workflow, rec.snapshot.workflow_version), now);
+  const View view = ViewOfRecord(actor, rec, org);
+  Show(view, &c);
+  if (view == View::kFull && HasPersonalNumbers(c)) {
+    storage::AccessRecord r{core.clock().Now(), actor.account, RoleName(actor.role), actor.unit,
+                            rpc, rec.id};
+    if (auto s = core.identity().RecordAccess({r}); !s.ok()) return s;
+  }
+  return c;
 }
 
 }  // namespace xinfang

@@ -10,6 +10,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "services/common/access.h"
+#include "services/common/core.h"
 #include "services/storage/case_store.h"
 #include "workflow/engine.h"
 #include "xinfang/v1/case.pb.h"
@@ -23,18 +25,18 @@ grpc::Status ToGrpc(const absl::Status& s);
 // reaches a client as UNKNOWN.
 grpc::Status Guard(const char* rpc, const std::function<grpc::Status()>& body);
 
-// Interim identity until token authentication (issue 7): the caller names
-// itself in metadata x-xinfang-account, x-xinfang-role (intake_clerk,
-// case_officer, unit_head, supervisor, administrator, auditor, service) and
-// x-xinfang-unit; account and unit may come as binary "-bin" metadata (UTF-8). UNAUTHENTICATED when any is missing or the role is unknown.
-absl::StatusOr<workflow::Actor> ActorFrom(const grpc::ServerContext& ctx);
+// Who calls: authenticates the call (Authenticator) and checks that the
+// account's role may call `rpc` (access.h). UNAUTHENTICATED,
+// RESOURCE_EXHAUSTED or PERMISSION_DENIED.
+absl::StatusOr<workflow::Actor> Admit(const char* rpc, Core& core, const grpc::ServerContext& ctx);
 
-// The glue of every RPC: identify the caller, run `fn(actor)` (returning
+// The glue of every RPC: admit the caller, run `fn(actor)` (returning
 // absl::StatusOr<Resp>), copy the result out, map the status, catch all.
 template <typename Resp, typename Fn>
-grpc::Status Serve(const char* rpc, const grpc::ServerContext* ctx, Resp* resp, Fn fn) {
+grpc::Status Serve(const char* rpc, Core& core, const grpc::ServerContext* ctx, Resp* resp,
+                   Fn fn) {
   return Guard(rpc, [&] {
-    auto actor = ActorFrom(*ctx);
+    auto actor = Admit(rpc, core, *ctx);
     if (!actor.ok()) return ToGrpc(actor.status());
     absl::StatusOr<Resp> r = fn(*actor);
     if (!r.ok()) return ToGrpc(r.status());
@@ -42,7 +44,6 @@ grpc::Status Serve(const char* rpc, const grpc::ServerContext* ctx, Resp* resp, 
     return grpc::Status::OK;
   });
 }
-
 
 // "intake_clerk" <-> ROLE_INTAKE_CLERK.
 std::string RoleName(xinfang::v1::Role role);
@@ -63,6 +64,20 @@ xinfang::v1::CaseEvent ToProto(const storage::StoredEvent& e, const std::string&
 // Loads the case a CaseRef names. INVALID_ARGUMENT when the ref is empty.
 absl::StatusOr<storage::CaseRecord> LoadCase(storage::CaseStore& store,
                                              const xinfang::v1::CaseRef& ref);
+// LoadCase, then PERMISSION_DENIED unless the case is in the actor's scope.
+absl::StatusOr<storage::CaseRecord> LoadVisibleCase(Core& core, const workflow::Actor& actor,
+                                                    const xinfang::v1::CaseRef& ref,
+                                                    const workflow::OrgTree& org);
+
+// A stored case as `actor` may see it (access.h: full, masked or redacted);
+// a read of unmasked ID or phone numbers is recorded (access_log) before it
+// is returned, under `rpc`.
+absl::StatusOr<xinfang::v1::Case> CaseFor(Core& core, const workflow::Actor& actor,
+                                          const char* rpc, const storage::CaseRecord& rec,
+                                          const workflow::OrgTree& org, absl::Time now);
+// How `actor` sees the events of `rec` (and the view itself).
+View ViewOfRecord(const workflow::Actor& actor, const storage::CaseRecord& rec,
+                  const workflow::OrgTree& org);
 
 }  // namespace xinfang
 

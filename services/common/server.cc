@@ -6,11 +6,14 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "services/common/log.h"
+#include "services/common/validate.h"
 
 namespace xinfang {
 
@@ -36,20 +39,86 @@ std::string OneLine(absl::string_view message) {
 
 std::unique_ptr<grpc::Server> StartServer(
     const std::string& listen, const std::vector<std::unique_ptr<grpc::Service>>& services,
-    int* port) {
+    int* port, const ListenOptions& options) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   // A port already in use is an error, not a port to share.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   *port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), port);
-  builder.SetMaxReceiveMessageSize(4 * 1024 * 1024);
+  builder.AddListeningPort(
+      listen, options.credentials ? options.credentials : grpc::InsecureServerCredentials(), port);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   for (const auto& s : services) builder.RegisterService(s.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || *port == 0) return nullptr;
   server->GetHealthCheckService()->SetServingStatus(true);
   return server;
+}
+
+namespace {
+
+absl::StatusOr<std::string> ReadPem(const std::string& flag, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in || text.str().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": cannot read '", path, "'"));
+  }
+  return text.str();
+}
+
+// --bootstrap-admin: the first administrator's token on stdout, once.
+int Bootstrap(const std::string& program, Core& core) {
+  const ServerConfig& config = core.config();
+  if (auto s = CheckAccountName("--bootstrap-admin", config.bootstrap_admin); !s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", program.c_str(), std::string(s.message()).c_str());
+    return 2;
+  }
+  std::string unit = config.bootstrap_unit;
+  if (unit.empty()) {
+    auto units = core.store().Units();
+    if (!units.ok()) {
+      std::fprintf(stderr, "%s: %s\n", program.c_str(), OneLine(units.status().message()).c_str());
+      return 1;
+    }
+    for (const auto& [code, parent] : *units) {
+      if (parent.empty()) unit = code;  // the top of the tree
+    }
+  }
+  const absl::Time now = core.clock().Now();
+  auto token = core.identity().Bootstrap(config.bootstrap_admin, unit, now,
+                                         now + absl::Hours(24 * config.token_ttl_days));
+  if (!token.ok()) {
+    std::fprintf(stderr, "%s: bootstrap: %s\n", program.c_str(),
+                 OneLine(token.status().message()).c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "%s: administrator '%s' of unit %s created; its token (shown once, "
+               "expires %s):\n", program.c_str(), config.bootstrap_admin.c_str(), unit.c_str(),
+               absl::FormatTime("%Y-%m-%d", token->info.expires_at, absl::UTCTimeZone()).c_str());
+  std::printf("%s\n", token->secret.c_str());
+  return 0;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFrom(
+    const ServerConfig& config) {
+  if (config.tls_cert.empty()) return std::shared_ptr<grpc::ServerCredentials>();
+  auto cert = ReadPem("--tls-cert", config.tls_cert);
+  if (!cert.ok()) return cert.status();
+  auto key = ReadPem("--tls-key", config.tls_key);
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions opts;
+  opts.pem_key_cert_pairs.push_back({*key, *cert});
+  if (!config.tls_client_ca.empty()) {
+    auto ca = ReadPem("--tls-client-ca", config.tls_client_ca);
+    if (!ca.ok()) return ca.status();
+    opts.pem_root_certs = *ca;
+    opts.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(opts);
 }
 
 int ServerMain(int argc, char** argv, const std::string& program, const ServiceFactory& make) {
@@ -72,6 +141,11 @@ int ServerMain(int argc, char** argv, const std::string& program, const ServiceF
     return 0;
   }
   SetLogLevel(config->log_level);
+  auto credentials = ServerCredentialsFrom(*config);
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "%s: %s\n", program.c_str(), OneLine(credentials.status().message()).c_str());
+    return 2;
+  }
   auto core = Core::Open(*config);
   if (!core.ok()) {
     std::fprintf(stderr, "%s: %s\n", program.c_str(), OneLine(core.status().message()).c_str());
@@ -81,10 +155,12 @@ int ServerMain(int argc, char** argv, const std::string& program, const ServiceF
     LogInfo("migrations applied");
     return 0;
   }
+  if (!config->bootstrap_admin.empty()) return Bootstrap(program, **core);
 
   std::vector<std::unique_ptr<grpc::Service>> services = make(**core);
   int port = 0;
-  std::unique_ptr<grpc::Server> server = StartServer(config->listen, services, &port);
+  std::unique_ptr<grpc::Server> server = StartServer(
+      config->listen, services, &port, ListenOptions{*credentials, config->max_message_bytes});
   if (server == nullptr) {
     std::fprintf(stderr, "%s: cannot listen on %s\n", program.c_str(), config->listen.c_str());
     return 1;
@@ -92,6 +168,8 @@ int ServerMain(int argc, char** argv, const std::string& program, const ServiceF
   (*core)->Serving();
   const auto at = config->listen.rfind(':');
   LogInfo(absl::StrCat("serving on ", config->listen.substr(0, at), ":", port,
+                       *credentials ? (config->tls_client_ca.empty() ? " (TLS)" : " (mutual TLS)")
+                                    : "",
                        (*core)->clock().simulated() ? " (simulated clock)" : "",
                        "; workflows ", absl::StrJoin((*core)->definitions().Keys(), ", ")));
   // For scripts that start the server on port 0.

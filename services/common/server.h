@@ -20,12 +20,24 @@ namespace xinfang {
 
 using ServiceFactory = std::function<std::vector<std::unique_ptr<grpc::Service>>(Core&)>;
 
+// How a server listens beyond its address.
+struct ListenOptions {
+  std::shared_ptr<grpc::ServerCredentials> credentials;  // nullptr: plaintext
+  int max_message_bytes = 1 << 20;  // larger requests: RESOURCE_EXHAUSTED
+};
+
 // Builds and starts a gRPC server on `listen` hosting `services`, with the
 // standard health checking (reporting SERVING) and server reflection.
 // nullptr when the address cannot be bound; *port receives the bound port.
 std::unique_ptr<grpc::Server> StartServer(
     const std::string& listen, const std::vector<std::unique_ptr<grpc::Service>>& services,
-    int* port);
+    int* port, const ListenOptions& options = {});
+
+// TLS (and with a client CA, mutual TLS) credentials from the configured PEM
+// files; plaintext (nullptr) when none are configured. INVALID_ARGUMENT
+// naming an unreadable file.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFrom(
+    const ServerConfig& config);
 
 int ServerMain(int argc, char** argv, const std::string& program, const ServiceFactory& make);
 

@@ -1,5 +1,6 @@
 #include "services/common/validate.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "absl/strings/ascii.h"
@@ -218,6 +219,18 @@ absl::Status ValidateIntake(xinfang::v1::CaseIntake& in, const IntakeRules& rule
     return err(absl::StrCat("intake.registering_unit: unknown unit '", in.registering_unit(), "'"));
   }
   return absl::OkStatus();
+}
+
+absl::Status CheckAccountName(const std::string& field, const std::string& name) {
+  const bool ok = !name.empty() && name.size() <= 64 &&
+                  std::isalnum(static_cast<unsigned char>(name[0])) &&
+                  std::all_of(name.begin(), name.end(), [](char c) {
+                    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+                           c == '_' || c == '-';
+                  });
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ": 1 to 64 of a-z 0-9 . _ -, starting with a letter or digit"));
 }
 
 }  // namespace xinfang

@@ -42,6 +42,10 @@ struct IntakeRules {
 // representatives (Art. 20); at most 200 petitioners.
 absl::Status ValidateIntake(xinfang::v1::CaseIntake& intake, const IntakeRules& rules);
 
+// Account names: 1 to 64 of a-z 0-9 . _ -, starting with a letter or digit
+// (what a person types and a log line shows unambiguously).
+absl::Status CheckAccountName(const std::string& field, const std::string& name);
+
 }  // namespace xinfang
 
 #endif  // XINFANG_SERVICES_COMMON_VALIDATE_H_

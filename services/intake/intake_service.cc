@@ -10,11 +10,6 @@
 namespace xinfang::intake {
 namespace {
 
-bool MayRegister(xinfang::v1::Role r) {
-  return r == xinfang::v1::ROLE_INTAKE_CLERK || r == xinfang::v1::ROLE_CASE_OFFICER ||
-         r == xinfang::v1::ROLE_UNIT_HEAD || r == xinfang::v1::ROLE_ADMINISTRATOR;
-}
-
 const char* ChannelName(xinfang::v1::Channel c) {
   switch (c) {
     case xinfang::v1::CHANNEL_VISIT: return "来访";
@@ -47,9 +42,6 @@ std::string ReceiptText(const xinfang::v1::Case& c, const workflow::Calendar& ca
 
 absl::StatusOr<xinfang::v1::RegisterCaseResponse> Intake::Register(
     const workflow::Actor& actor, xinfang::v1::RegisterCaseRequest request) {
-  if (!MayRegister(actor.role)) {
-    return absl::PermissionDeniedError("RegisterCase: the caller's role may not register cases");
-  }
   const std::string& rid = request.request_id();
   const bool printable = std::all_of(rid.begin(), rid.end(), [](char c) { return c > 0x20 && c < 0x7f; });
   if (rid.size() < 8 || rid.size() > 64 || !printable) {
@@ -59,25 +51,16 @@ absl::StatusOr<xinfang::v1::RegisterCaseResponse> Intake::Register(
   // The request as the client sent it, before defaults are filled in: a
   // retry must send the same petition.
   const std::string request_hash = storage::Sha256Hex(request.intake().SerializeAsString());
+  auto org = core_.Org();  // one read serves scope, validation and the rules below
+  if (!org.ok()) return org.status();
   // A retry gets its original case back, whatever has happened since.
   {
     auto replay = core_.store().FindReplay(rid, request_hash);
     if (!replay.ok()) return replay.status();
-    if (replay->has_value()) {
-      const storage::CaseRecord& rec = **replay;
-      xinfang::v1::RegisterCaseResponse resp;
-      *resp.mutable_case_() =
-          ToProto(rec, core_.EngineFor(rec.snapshot.workflow, rec.snapshot.workflow_version),
-                  core_.clock().Now());
-      resp.set_receipt(ReceiptText(resp.case_(), core_.calendar()));
-      resp.set_replayed(true);
-      return resp;
-    }
+    if (replay->has_value()) return Response(actor, **replay, **org, true);
   }
   xinfang::v1::CaseIntake& in = *request.mutable_intake();
   if (in.registering_unit().empty()) in.set_registering_unit(actor.unit);
-  auto org = core_.Org();  // one read serves validation and the rules below
-  if (!org.ok()) return org.status();
   absl::StatusOr<bool> category_known = true;
   if (!in.category().empty()) {
     category_known = core_.store().CategoryExists(in.category());
@@ -88,6 +71,10 @@ absl::StatusOr<xinfang::v1::RegisterCaseResponse> Intake::Register(
                     [&](const std::string& u) { return (*org)->Contains(u); },
                     [&](const std::string&) { return *category_known; }};
   if (auto s = ValidateIntake(in, rules); !s.ok()) return s;
+  if (!(*org)->IsWithin(in.registering_unit(), actor.unit)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "intake.registering_unit: ", in.registering_unit(), " is outside your unit ", actor.unit));
+  }
 
   // Rules across cases: Art. 19 (the same matter, open and in time below,
   // is refused at a higher body) and finality after re-check.
@@ -127,19 +114,28 @@ absl::StatusOr<xinfang::v1::RegisterCaseResponse> Intake::Register(
   auto created = core_.store().Create(nc);
   if (!created.ok()) return created.status();
 
+  return Response(actor, created->record, **org, created->replayed);
+}
+
+// The registered case and its receipt as the clerk may see them (a clerk of
+// the unit complained about gets both redacted, like every other read).
+xinfang::v1::RegisterCaseResponse Intake::Response(const workflow::Actor& actor,
+                                                   const storage::CaseRecord& rec,
+                                                   const workflow::OrgTree& org, bool replayed) {
   xinfang::v1::RegisterCaseResponse resp;
-  const workflow::Engine* case_engine =
-      core_.EngineFor(created->record.snapshot.workflow, created->record.snapshot.workflow_version);
-  *resp.mutable_case_() = ToProto(created->record, case_engine, now);
+  *resp.mutable_case_() =
+      ToProto(rec, core_.EngineFor(rec.snapshot.workflow, rec.snapshot.workflow_version),
+              core_.clock().Now());
+  Show(ViewOfRecord(actor, rec, org), resp.mutable_case_());
   resp.set_receipt(ReceiptText(resp.case_(), core_.calendar()));
-  resp.set_replayed(created->replayed);
+  resp.set_replayed(replayed);
   return resp;
 }
 
 grpc::Status IntakeServiceImpl::RegisterCase(grpc::ServerContext* ctx,
                                              const xinfang::v1::RegisterCaseRequest* req,
                                              xinfang::v1::RegisterCaseResponse* resp) {
-  return Serve("RegisterCase", ctx, resp,
+  return Serve("RegisterCase", core_, ctx, resp,
                [&](const workflow::Actor& a) { return intake_.Register(a, *req); });
 }
 

@@ -19,6 +19,9 @@ class Intake {
       const workflow::Actor& actor, xinfang::v1::RegisterCaseRequest request);
 
  private:
+  xinfang::v1::RegisterCaseResponse Response(const workflow::Actor& actor,
+                                             const storage::CaseRecord& rec,
+                                             const workflow::OrgTree& org, bool replayed);
   Core& core_;
 };
 
@@ -27,11 +30,12 @@ std::string ReceiptText(const xinfang::v1::Case& c, const workflow::Calendar& ca
 
 class IntakeServiceImpl final : public xinfang::v1::IntakeService::Service {
  public:
-  explicit IntakeServiceImpl(Core& core) : intake_(core) {}
+  explicit IntakeServiceImpl(Core& core) : core_(core), intake_(core) {}
   grpc::Status RegisterCase(grpc::ServerContext* ctx, const xinfang::v1::RegisterCaseRequest* req,
                             xinfang::v1::RegisterCaseResponse* resp) override;
 
  private:
+  Core& core_;
   Intake intake_;
 };
 

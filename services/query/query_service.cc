@@ -15,23 +15,34 @@ namespace xinfang::query {
 
 absl::StatusOr<xinfang::v1::GetCaseResponse> Query::GetCase(
     const workflow::Actor& actor, const xinfang::v1::GetCaseRequest& req) {
-  auto rec = LoadCase(core_.store(), req.case_());
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  auto rec = LoadVisibleCase(core_, actor, req.case_(), **org);
   if (!rec.ok()) return rec.status();
+  auto shown = CaseFor(core_, actor, "GetCase", *rec, **org, core_.clock().Now());
+  if (!shown.ok()) return shown.status();
   xinfang::v1::GetCaseResponse resp;
-  *resp.mutable_case_() =
-      ToProto(*rec, core_.EngineFor(rec->snapshot.workflow, rec->snapshot.workflow_version),
-              core_.clock().Now());
+  *resp.mutable_case_() = std::move(*shown);
   return resp;
 }
 
 absl::StatusOr<xinfang::v1::GetHistoryResponse> Query::GetHistory(
     const workflow::Actor& actor, const xinfang::v1::GetHistoryRequest& req) {
-  auto rec = LoadCase(core_.store(), req.case_());
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  auto rec = LoadVisibleCase(core_, actor, req.case_(), **org);
   if (!rec.ok()) return rec.status();
   auto history = core_.store().History(rec->id);
   if (!history.ok()) return history.status();
+  const View view = ViewOfRecord(actor, *rec, **org);
+  const workflow::Engine* engine =
+      core_.EngineFor(rec->snapshot.workflow, rec->snapshot.workflow_version);
   xinfang::v1::GetHistoryResponse resp;
-  for (const auto& e : *history) *resp.add_events() = ToProto(e, rec->tracking_number);
+  for (const auto& e : *history) {
+    xinfang::v1::CaseEvent* out = resp.add_events();
+    *out = ToProto(e, rec->tracking_number);
+    Show(view, out, engine != nullptr ? &engine->definition() : nullptr);
+  }
   return resp;
 }
 
@@ -67,8 +78,18 @@ absl::StatusOr<xinfang::v1::ListCasesResponse> Query::ListCases(
       (!absl::SimpleAtoi(req.page_token(), &f.before_id) || f.before_id <= 0)) {
     return absl::InvalidArgumentError("page_token: not a token this service gave out");
   }
-  if (!f.unit.empty()) {
-    if (auto st = core_.CheckUnit("unit", f.unit); !st.ok()) return st;
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  auto scoped = ScopedUnit(actor, "unit", f.unit, **org);
+  if (!scoped.ok()) return scoped.status();
+  f.unit = *scoped;
+  // Searching by a person is for those who see persons; and a case the
+  // reader sees redacted must not answer "did X petition against us?".
+  if (!f.petitioner.empty()) {
+    if (ViewOf(actor, {}, **org) != View::kFull) {
+      return absl::PermissionDeniedError(
+          "petitioner: searching by petitioner is for intake clerks, case officers and auditors");
+    }
   }
   const int page = req.page_size() > 0 ? req.page_size() : 50;
   f.limit = page + 1;  // one more: is there a next page?
@@ -77,6 +98,9 @@ absl::StatusOr<xinfang::v1::ListCasesResponse> Query::ListCases(
   xinfang::v1::ListCasesResponse resp;
   for (int i = 0; i < static_cast<int>(rows->size()) && i < page; ++i) {
     const storage::CaseRow& r = (*rows)[i];
+    const View view =
+        ViewOf(actor, CaseTies{r.complained_about_unit, r.conflicted_accounts}, **org);
+    if (!f.petitioner.empty() && view == View::kRedacted) continue;
     xinfang::v1::CaseSummary* c = resp.add_cases();
     c->set_id(r.id);
     c->set_tracking_number(r.tracking_number);
@@ -88,6 +112,7 @@ absl::StatusOr<xinfang::v1::ListCasesResponse> Query::ListCases(
     *c->mutable_received_at() = ToProto(r.received_at);
     c->set_summary(r.summary);
     c->set_overdue(r.overdue);
+    Show(view, c);
   }
   if (static_cast<int>(rows->size()) > page) {
     resp.set_next_page_token(absl::StrCat((*rows)[page - 1].id));
@@ -106,8 +131,10 @@ grpc::Status CaseQueryServiceImpl::WatchEvents(
     grpc::ServerContext* ctx, const xinfang::v1::WatchEventsRequest* req,
     grpc::ServerWriter<xinfang::v1::WatchEventsResponse>* writer) {
   return Guard("WatchEvents", [&]() -> grpc::Status {
-    auto actor = ActorFrom(*ctx);
+    auto actor = Admit("WatchEvents", core_, *ctx);
     if (!actor.ok()) return ToGrpc(actor.status());
+    auto org = core_.Org();
+    if (!org.ok()) return ToGrpc(org.status());
     storage::FeedFilter f;
     if (req->from_now()) {
       auto last = core_.store().LastFeedPosition();
@@ -118,14 +145,13 @@ grpc::Status CaseQueryServiceImpl::WatchEvents(
       return ToGrpc(absl::InvalidArgumentError("cursor: not a cursor this service gave out"));
     }
     if (req->has_case_()) {
-      auto rec = LoadCase(core_.store(), req->case_());
+      auto rec = LoadVisibleCase(core_, *actor, req->case_(), **org);
       if (!rec.ok()) return ToGrpc(rec.status());
       f.case_id = rec->id;
     }
-    if (!req->unit().empty()) {
-      if (auto st = core_.CheckUnit("unit", req->unit()); !st.ok()) return ToGrpc(st);
-      f.unit = req->unit();
-    }
+    auto scoped = ScopedUnit(*actor, "unit", req->unit(), **org);
+    if (!scoped.ok()) return ToGrpc(scoped.status());
+    f.unit = *scoped;
     for (const std::string& k : req->kinds()) {
       if (auto st = CheckText("kinds", k, 64, true); !st.ok()) return ToGrpc(st);
       if (k.find(',') != std::string::npos) {
@@ -144,6 +170,9 @@ grpc::Status CaseQueryServiceImpl::WatchEvents(
       for (const storage::FeedEvent& e : *batch) {
         xinfang::v1::WatchEventsResponse r;
         *r.mutable_event() = ToProto(e.stored, e.tracking_number);
+        const workflow::Engine* engine = core_.EngineFor(e.workflow, e.workflow_version);
+        Show(ViewOf(*actor, CaseTies{e.complained_about_unit, e.conflicted_accounts}, **org),
+             r.mutable_event(), engine != nullptr ? &engine->definition() : nullptr);
         r.set_cursor(absl::StrCat(e.position));
         // A slow consumer blocks only this call: writers never wait for it.
         if (!writer->Write(r)) return grpc::Status::OK;  // the client went away
@@ -209,10 +238,11 @@ absl::StatusOr<xinfang::v1::GetStatisticsResponse> Query::GetStatistics(
   q.from = FromProto(req.from());
   q.to = FromProto(req.to());
   if (q.from >= q.to) return absl::InvalidArgumentError("from: must be before to");
-  q.unit = req.unit();
-  if (!q.unit.empty()) {
-    if (auto st = core_.CheckUnit("unit", q.unit); !st.ok()) return st;
-  }
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  auto scoped = ScopedUnit(actor, "unit", req.unit(), **org);
+  if (!scoped.ok()) return scoped.status();
+  q.unit = *scoped;
   q.now = core_.clock().Now();
   q.notice_timer = kNoticeTimer;
   q.handling_timer = kHandlingTimer;
@@ -245,28 +275,28 @@ absl::StatusOr<xinfang::v1::GetStatisticsResponse> Query::GetStatistics(
 grpc::Status CaseQueryServiceImpl::GetStatistics(grpc::ServerContext* ctx,
                                                  const xinfang::v1::GetStatisticsRequest* req,
                                                  xinfang::v1::GetStatisticsResponse* resp) {
-  return Serve("GetStatistics", ctx, resp,
+  return Serve("GetStatistics", core_, ctx, resp,
                [&](const workflow::Actor& a) { return query_.GetStatistics(a, *req); });
 }
 
 grpc::Status CaseQueryServiceImpl::ListCases(grpc::ServerContext* ctx,
                                              const xinfang::v1::ListCasesRequest* req,
                                              xinfang::v1::ListCasesResponse* resp) {
-  return Serve("ListCases", ctx, resp,
+  return Serve("ListCases", core_, ctx, resp,
                [&](const workflow::Actor& a) { return query_.ListCases(a, *req); });
 }
 
 grpc::Status CaseQueryServiceImpl::GetCase(grpc::ServerContext* ctx,
                                            const xinfang::v1::GetCaseRequest* req,
                                            xinfang::v1::GetCaseResponse* resp) {
-  return Serve("GetCase", ctx, resp,
+  return Serve("GetCase", core_, ctx, resp,
                [&](const workflow::Actor& a) { return query_.GetCase(a, *req); });
 }
 
 grpc::Status CaseQueryServiceImpl::GetHistory(grpc::ServerContext* ctx,
                                               const xinfang::v1::GetHistoryRequest* req,
                                               xinfang::v1::GetHistoryResponse* resp) {
-  return Serve("GetHistory", ctx, resp,
+  return Serve("GetHistory", core_, ctx, resp,
                [&](const workflow::Actor& a) { return query_.GetHistory(a, *req); });
 }
 

@@ -72,7 +72,8 @@ constexpr char kListCases[] =
     "SELECT c.id, c.tracking_number, c.state, c.stage::int, c.channel::int, c.category, "
     "       c.responsible_unit, xf_us(c.received_at), c.summary, "
     "       EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id "
-    "                  AND t.suspended_at IS NULL AND t.due_at <= xf_ts(:now1))::int "
+    "                  AND t.suspended_at IS NULL AND t.due_at <= xf_ts(:now1))::int, "
+    "       coalesce(c.complained_about_unit, ''), c.conflicted_accounts "
     "  FROM cases c "
     " WHERE c.responsible_unit IN (SELECT code FROM scope) "
     "   AND (:before_id1 = 0 OR c.id < :before_id2) "
@@ -103,7 +104,9 @@ constexpr char kSequence[] = R"sql(
 
 constexpr char kReadFeed[] =
     XF_SCOPE_CTE
-    "SELECT e.position, c.tracking_number, c.responsible_unit, " XF_EVENT_COLUMNS " "
+    "SELECT e.position, c.tracking_number, c.responsible_unit, "
+    "       coalesce(c.complained_about_unit, ''), c.conflicted_accounts, c.workflow, "
+    "       c.workflow_version, " XF_EVENT_COLUMNS " "
     "  FROM case_events e JOIN cases c ON c.id = e.case_id "
     " WHERE e.position > :after "
     "   AND (:case1 = 0 OR e.case_id = :case2) "
@@ -1095,7 +1098,11 @@ absl::StatusOr<std::vector<FeedEvent>> CaseStore::ReadFeed(const FeedFilter& f) 
       fe.position = r.get<long long>(0);
       fe.tracking_number = r.get<std::string>(1);
       fe.responsible_unit = r.get<std::string>(2);
-      fe.stored = ReadEvent(r, 3);
+      fe.complained_about_unit = r.get<std::string>(3);
+      fe.conflicted_accounts = SplitSet(r.get<std::string>(4));
+      fe.workflow = r.get<std::string>(5);
+      fe.workflow_version = r.get<int>(6);
+      fe.stored = ReadEvent(r, 7);
       out.push_back(std::move(fe));
     }
     return out;
@@ -1191,6 +1198,8 @@ absl::StatusOr<std::vector<CaseRow>> CaseStore::ListCases(const CaseFilter& f) {
       c.received_at = FromMicros(r.get<long long>(7));
       c.summary = r.get<std::string>(8);
       c.overdue = r.get<int>(9) != 0;
+      c.complained_about_unit = r.get<std::string>(10);
+      c.conflicted_accounts = SplitSet(r.get<std::string>(11));
       out.push_back(std::move(c));
     }
     return out;

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -136,14 +137,21 @@ struct CaseRow {
   absl::Time received_at;
   std::string summary;
   bool overdue = false;
+  // What ties the case to a reader (services/common/access.h).
+  std::string complained_about_unit;
+  std::set<std::string> conflicted_accounts;
 };
 
-// An event in the feed: its position, and the case's tracking number and
-// responsible unit (now).
+// An event in the feed: its position, and the case's tracking number,
+// responsible unit, ties to readers and workflow (now).
 struct FeedEvent {
   int64_t position = 0;
   std::string tracking_number;
   std::string responsible_unit;
+  std::string complained_about_unit;
+  std::set<std::string> conflicted_accounts;
+  std::string workflow;
+  int workflow_version = 0;
   StoredEvent stored;
 };
 

@@ -43,7 +43,7 @@ absl::StatusOr<storage::DueQuery::Key> ParsePageToken(const std::string& token) 
 }  // namespace
 
 absl::StatusOr<xinfang::v1::ListDeadlinesResponse> SupervisionServiceImpl::List(
-    const xinfang::v1::ListDeadlinesRequest& req) {
+    const workflow::Actor& actor, const xinfang::v1::ListDeadlinesRequest& req) {
   const absl::Time now = core_.clock().Now();
   if (req.page_size() < 0 || req.page_size() > 1000) {
     return absl::InvalidArgumentError("page_size: 1 to 1000 (0: the default, 100)");
@@ -68,9 +68,11 @@ absl::StatusOr<xinfang::v1::ListDeadlinesResponse> SupervisionServiceImpl::List(
     if (!key.ok()) return key.status();
     q.after = *key;
   }
-  if (!q.unit.empty()) {
-    if (auto st = core_.CheckUnit("unit", q.unit); !st.ok()) return st;
-  }
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  auto scoped = ScopedUnit(actor, "unit", q.unit, **org);
+  if (!scoped.ok()) return scoped.status();
+  q.unit = *scoped;
   // One more than asked: whether there is a next page.
   ++q.limit;
   auto rows = core_.store().ListDue(q);
@@ -98,16 +100,20 @@ absl::StatusOr<xinfang::v1::ListDeadlinesResponse> SupervisionServiceImpl::List(
 grpc::Status SupervisionServiceImpl::ListDeadlines(grpc::ServerContext* ctx,
                                                    const xinfang::v1::ListDeadlinesRequest* req,
                                                    xinfang::v1::ListDeadlinesResponse* resp) {
-  return Serve("ListDeadlines", ctx, resp, [&](const workflow::Actor&) { return List(*req); });
+  return Serve("ListDeadlines", core_, ctx, resp, [&](const workflow::Actor& a) { return List(a, *req); });
 }
 
 grpc::Status SupervisionServiceImpl::Dashboard(grpc::ServerContext* ctx,
                                                const xinfang::v1::DashboardRequest* req,
                                                xinfang::v1::DashboardResponse* resp) {
-  return Serve("Dashboard", ctx, resp,
-               [&](const workflow::Actor&) -> absl::StatusOr<xinfang::v1::DashboardResponse> {
+  return Serve("Dashboard", core_, ctx, resp,
+               [&](const workflow::Actor& a) -> absl::StatusOr<xinfang::v1::DashboardResponse> {
                  const absl::Time now = core_.clock().Now();
-                 auto counts = core_.store().Dashboard(req->unit(), now, kDueSoon, kNoticeTimer);
+                 auto org = core_.Org();
+                 if (!org.ok()) return org.status();
+                 auto unit = ScopedUnit(a, "unit", req->unit(), **org);
+                 if (!unit.ok()) return unit.status();
+                 auto counts = core_.store().Dashboard(*unit, now, kDueSoon, kNoticeTimer);
                  if (!counts.ok()) return counts.status();
                  xinfang::v1::DashboardResponse r;
                  *r.mutable_now() = ToProto(now);

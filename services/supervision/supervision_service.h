@@ -26,7 +26,7 @@ class SupervisionServiceImpl final : public xinfang::v1::SupervisionService::Ser
 
   // The logic of ListDeadlines, without gRPC.
   absl::StatusOr<xinfang::v1::ListDeadlinesResponse> List(
-      const xinfang::v1::ListDeadlinesRequest& req);
+      const workflow::Actor& actor, const xinfang::v1::ListDeadlinesRequest& req);
 
  private:
   Core& core_;

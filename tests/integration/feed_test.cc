@@ -39,7 +39,7 @@ class FeedTest : public ::testing::Test {
     in->set_summary("网上反映欠薪");
     in->add_petitioners()->set_name(name);
     v1::RegisterCaseResponse resp;
-    auto ctx = TestServer::Context(kClerk);
+    auto ctx = server_.Context(kClerk);
     grpc::Status s = server_.intake()->RegisterCase(ctx.get(), r, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return resp.case_().tracking_number();
@@ -57,9 +57,7 @@ class FeedTest : public ::testing::Test {
     Got got;
     auto stub = server_.query();
     grpc::ClientContext ctx;
-    ctx.AddMetadata("x-xinfang-account", kService.account);
-    ctx.AddMetadata("x-xinfang-role", kService.role);
-    ctx.AddMetadata("x-xinfang-unit", kService.unit);
+    ctx.AddMetadata("authorization", "Bearer " + server_.TokenFor(kService));
     ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(limit));
     auto stream = stub->WatchEvents(&ctx, req);
     v1::WatchEventsResponse r;
@@ -151,9 +149,7 @@ TEST_F(FeedTest, ALateCommitIsNeverSkipped) {
 TEST_F(FeedTest, AStoppingServerEndsOpenWatches) {
   Register("feed-stop-a01", "庚");
   grpc::ClientContext ctx;
-  ctx.AddMetadata("x-xinfang-account", "svc");
-  ctx.AddMetadata("x-xinfang-role", "service");
-  ctx.AddMetadata("x-xinfang-unit", "prov");
+  ctx.AddMetadata("authorization", "Bearer " + server_.TokenFor(kService));
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
   auto stream = server_.query()->WatchEvents(&ctx, v1::WatchEventsRequest());
   v1::WatchEventsResponse r;
@@ -187,9 +183,7 @@ TEST_F(FeedTest, FiltersAndBadRequests) {
 
   auto code = [&](const v1::WatchEventsRequest& req) {
     grpc::ClientContext ctx;
-    ctx.AddMetadata("x-xinfang-account", "svc");
-    ctx.AddMetadata("x-xinfang-role", "service");
-    ctx.AddMetadata("x-xinfang-unit", "prov");
+    ctx.AddMetadata("authorization", "Bearer " + server_.TokenFor(kService));
     auto stream = server_.query()->WatchEvents(&ctx, req);
     v1::WatchEventsResponse r;
     while (stream->Read(&r)) {

@@ -47,7 +47,7 @@ class StatsTest : public ::testing::Test {
       p->set_name(absl::StrCat("信访人", i));
     }
     v1::RegisterCaseResponse resp;
-    auto ctx = TestServer::Context(kClerk);
+    auto ctx = server_.Context(kClerk);
     grpc::Status s = server_.intake()->RegisterCase(ctx.get(), r, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return resp.case_().tracking_number();
@@ -72,7 +72,7 @@ class StatsTest : public ::testing::Test {
     req.mutable_to()->set_seconds(absl::ToUnixSeconds(to));
     req.set_lapsed_counts_as_satisfied(lapsed_ok);
     v1::GetStatisticsResponse resp;
-    auto ctx = TestServer::Context(kSupervisor);
+    auto ctx = server_.Context(kSupervisor);
     grpc::Status s = server_.query()->GetStatistics(ctx.get(), req, &resp);
     if (!s.ok()) return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
     return resp;

@@ -49,7 +49,7 @@ class SweeperTest : public ::testing::Test {
     in->set_summary("拖欠工资");
     in->add_petitioners()->set_name(absl::StrCat("来电人", request_id));
     v1::RegisterCaseResponse resp;
-    auto ctx = TestServer::Context(kClerk);
+    auto ctx = server_.Context(kClerk);
     grpc::Status s = server_.intake()->RegisterCase(ctx.get(), r, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return resp.case_().tracking_number();
@@ -71,7 +71,7 @@ class SweeperTest : public ::testing::Test {
     v1::GetHistoryRequest req;
     req.mutable_case_()->set_tracking_number(t);
     v1::GetHistoryResponse resp;
-    auto ctx = TestServer::Context(kSupervisor);
+    auto ctx = server_.Context(kSupervisor);
     EXPECT_TRUE(server_.query()->GetHistory(ctx.get(), req, &resp).ok());
     std::vector<std::string> out;
     for (const auto& e : resp.events()) {
@@ -119,7 +119,7 @@ TEST_F(SweeperTest, AnUntouchedCaseClimbsTheLadderRungByRung) {
   v1::ListDeadlinesRequest lreq;
   lreq.set_overdue_only(true);
   v1::ListDeadlinesResponse lresp;
-  auto ctx = TestServer::Context(kSupervisor);
+  auto ctx = server_.Context(kSupervisor);
   ASSERT_TRUE(server_.supervision()->ListDeadlines(ctx.get(), lreq, &lresp).ok());
   ASSERT_EQ(lresp.items_size(), 1);
   EXPECT_EQ(lresp.items(0).deadline().rung(), 4);
@@ -200,7 +200,7 @@ TEST_F(SweeperTest, LapsedWindowsAreTakenByTheSystem) {
   v1::GetCaseRequest g;
   g.mutable_case_()->set_tracking_number(t);
   v1::GetCaseResponse gr;
-  auto ctx = TestServer::Context(kClerk);
+  auto ctx = server_.Context(kClerk);
   ASSERT_TRUE(server_.query()->GetCase(ctx.get(), g, &gr).ok());
   EXPECT_EQ(gr.case_().evaluation(), "lapsed");
   EXPECT_EQ(gr.case_().state(), "closed");
@@ -270,7 +270,7 @@ TEST_F(SweeperTest, ANoticeIsIssuedListedAndAnswered) {
   (*again.mutable_fields())["notice_kind"] = "urge";
   (*again.mutable_fields())["notice_text"] = "催办";
   v1::TakeActionResponse again_resp;
-  auto actx = TestServer::Context(kProvSupervisor);
+  auto actx = server_.Context(kProvSupervisor);
   EXPECT_EQ(server_.casework()->TakeAction(actx.get(), again, &again_resp).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
 
@@ -278,14 +278,14 @@ TEST_F(SweeperTest, ANoticeIsIssuedListedAndAnswered) {
   list.set_timer("notice_reply");
   list.mutable_before()->set_seconds(absl::ToUnixSeconds(Local(2026, 12, 31)));
   v1::ListDeadlinesResponse listed;
-  auto lctx = TestServer::Context(kSupervisor);
+  auto lctx = server_.Context(kSupervisor);
   ASSERT_TRUE(server_.supervision()->ListDeadlines(lctx.get(), list, &listed).ok());
   ASSERT_EQ(listed.items_size(), 1);
   EXPECT_EQ(listed.items(0).tracking_number(), t);
   EXPECT_EQ(listed.items(0).deadline().due_date(), "2026-03-12");  // 10 days from 3/2
 
   Act(t, "reply_notice", kHead, {{"reply_text", "已约谈企业，正在核实"}});
-  auto lctx2 = TestServer::Context(kSupervisor);
+  auto lctx2 = server_.Context(kSupervisor);
   ASSERT_TRUE(server_.supervision()->ListDeadlines(lctx2.get(), list, &listed).ok());
   EXPECT_EQ(listed.items_size(), 0);
   EXPECT_EQ(server_.db().Query("SELECT count(*) FROM case_events WHERE action IN "
@@ -337,7 +337,7 @@ TEST_F(SweeperTest, ListsFilterSortAndPage) {
     v1::ListDeadlinesRequest req;
     set(req);
     v1::ListDeadlinesResponse resp;
-    auto ctx = TestServer::Context(kSupervisor);
+    auto ctx = server_.Context(kSupervisor);
     grpc::Status s = server_.supervision()->ListDeadlines(ctx.get(), req, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     std::vector<std::string> out;
@@ -373,19 +373,19 @@ TEST_F(SweeperTest, ListsFilterSortAndPage) {
   v1::ListDeadlinesRequest bad;
   bad.set_page_token("garbage");
   v1::ListDeadlinesResponse resp;
-  auto ctx = TestServer::Context(kSupervisor);
+  auto ctx = server_.Context(kSupervisor);
   EXPECT_EQ(server_.supervision()->ListDeadlines(ctx.get(), bad, &resp).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   bad.set_page_token("");
   bad.set_unit("nowhere");
-  auto ctx2 = TestServer::Context(kSupervisor);
+  auto ctx2 = server_.Context(kSupervisor);
   EXPECT_EQ(server_.supervision()->ListDeadlines(ctx2.get(), bad, &resp).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
 
   // The dashboard counts the same cases.
   v1::DashboardRequest dreq;
   v1::DashboardResponse dash;
-  auto dctx = TestServer::Context(kSupervisor);
+  auto dctx = server_.Context(kSupervisor);
   ASSERT_TRUE(server_.supervision()->Dashboard(dctx.get(), dreq, &dash).ok());
   int open = 0, overdue = 0, escalated = 0;
   for (const auto& row : dash.rows()) {
@@ -505,7 +505,7 @@ TEST_F(WakeTest, ASweeperElsewhereWakesWhenADueDeadlineIsWritten) {
   in->set_summary("来信反映欠薪");
   in->add_petitioners()->set_name("周九");
   v1::RegisterCaseResponse resp;
-  auto ctx = TestServer::Context(kClerk);
+  auto ctx = server_.Context(kClerk);
   ASSERT_TRUE(server_.intake()->RegisterCase(ctx.get(), r, &resp).ok());
   const absl::Time written = absl::Now();
   auto overdue = [&] {

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/grpc_util.h"
 #include "services/common/server.h"
 #include "services/server/services.h"
 
@@ -40,13 +41,41 @@ TestServer::~TestServer() {
   server_->Wait();
 }
 
-std::unique_ptr<grpc::ClientContext> TestServer::Context(const Caller& who) {
+std::unique_ptr<grpc::ClientContext> TestServer::TokenContext(const std::string& token) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  if (!who.account.empty()) ctx->AddMetadata("x-xinfang-account", who.account);
-  if (!who.role.empty()) ctx->AddMetadata("x-xinfang-role", who.role);
-  if (!who.unit.empty()) ctx->AddMetadata("x-xinfang-unit", who.unit);
+  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
   return ctx;
+}
+
+std::unique_ptr<grpc::ClientContext> TestServer::Context(const Caller& who) {
+  return TokenContext(who.account.empty() ? "" : TokenFor(who));
+}
+
+std::string TestServer::TokenFor(const Caller& who) {
+  if (RoleFromName(who.role) == xinfang::v1::ROLE_UNSPECIFIED ||
+      RoleFromName(who.role) == xinfang::v1::ROLE_SYSTEM) {
+    return "xf_no-such-token";
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = tokens_.find(who.account);
+  if (it != tokens_.end() && it->second.first.role == who.role &&
+      it->second.first.unit == who.unit) {
+    return it->second.second;
+  }
+  db_.Exec(absl::StrCat(
+      "INSERT INTO accounts (name, role, unit, created_at, created_by) VALUES ('", who.account,
+      "', '", who.role, "', '", who.unit, "', now(), 'test') ON CONFLICT (name) DO UPDATE SET ",
+      "role = EXCLUDED.role, unit = EXCLUDED.unit"));
+  const absl::Time now = core_->clock().Now();
+  auto token = core_->identity().IssueToken(who.account, "test", "test", now,
+                                            now + absl::Hours(24 * 3650));
+  if (!token.ok()) {
+    std::cerr << "TestServer: " << token.status() << "\n";
+    std::abort();
+  }
+  tokens_[who.account] = {who, token->secret};
+  return token->secret;
 }
 
 namespace {

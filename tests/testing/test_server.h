@@ -1,12 +1,14 @@
 // An in-process server for integration tests: a Core on a fresh test
 // database, every service registered, listening on a free loopback port,
-// and client stubs that send an actor's identity.
+// and client stubs that send an actor's bearer token (each Caller becomes an
+// account of its role and unit, with a token, on first use).
 #ifndef XINFANG_TESTS_TESTING_TEST_SERVER_H_
 #define XINFANG_TESTS_TESTING_TEST_SERVER_H_
 
 #include <grpcpp/grpcpp.h>
 
 #include <map>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,8 +44,15 @@ class TestServer {
   TestDatabase& db() { return db_; }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
 
-  // A context carrying `who` and a 10 s deadline.
-  static std::unique_ptr<grpc::ClientContext> Context(const Caller& who);
+  // A context carrying `who`'s bearer token and a 10 s deadline. A Caller
+  // with no account sends no token; one with an unknown role sends a token
+  // no server knows.
+  std::unique_ptr<grpc::ClientContext> Context(const Caller& who);
+  // A context carrying `token` (none when empty) and a 10 s deadline.
+  static std::unique_ptr<grpc::ClientContext> TokenContext(const std::string& token);
+  // `who`'s token: creates (or re-roles) the account and issues a token
+  // valid for ten years of the server's clock, once per account.
+  std::string TokenFor(const Caller& who);
 
   // Takes `action` on case `tracking` as `who`, at the case's current
   // version unless `version` is given; the gRPC status as an absl::Status.
@@ -66,6 +75,8 @@ class TestServer {
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
+  std::mutex mu_;
+  std::map<std::string, std::pair<Caller, std::string>> tokens_;  // by account; guarded by mu_
 };
 
 }  // namespace xinfang::testing

@@ -1,0 +1,92 @@
+#include "services/common/auth.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/grpc_util.h"
+
+namespace xinfang {
+
+RateLimiter::Bucket& RateLimiter::Refill(const std::string& key,
+                                         std::chrono::steady_clock::time_point now) {
+  auto [it, fresh] = buckets_.try_emplace(key, Bucket{static_cast<double>(burst_), now});
+  Bucket& b = it->second;
+  if (!fresh) {
+    const double secs = std::chrono::duration<double>(now - b.at).count();
+    b.tokens = std::min<double>(burst_, b.tokens + std::max(0.0, secs) * rate_);
+    b.at = now;
+  }
+  return b;
+}
+
+bool RateLimiter::Allow(const std::string& key, std::chrono::steady_clock::time_point now) {
+  if (rate_ <= 0) return true;
+  std::lock_guard<std::mutex> lock(mu_);
+  // Full buckets carry no information: forget them now and then, so the
+  // map does not grow with every address ever seen.
+  if (buckets_.size() > 100000) {
+    for (auto it = buckets_.begin(); it != buckets_.end();) {
+      Refill(it->first, now);
+      it = it->second.tokens >= burst_ ? buckets_.erase(it) : std::next(it);
+    }
+  }
+  Bucket& b = Refill(key, now);
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
+  return true;
+}
+
+std::chrono::milliseconds RateLimiter::RetryAfter(const std::string& key,
+                                                  std::chrono::steady_clock::time_point now) {
+  if (rate_ <= 0) return std::chrono::milliseconds(0);
+  std::lock_guard<std::mutex> lock(mu_);
+  const Bucket& b = Refill(key, now);
+  if (b.tokens >= 1) return std::chrono::milliseconds(0);
+  return std::chrono::milliseconds(static_cast<int64_t>((1 - b.tokens) / rate_ * 1000) + 1);
+}
+
+std::string BearerToken(const grpc::ServerContext& ctx) {
+  const auto& md = ctx.client_metadata();
+  auto it = md.find("authorization");
+  if (it == md.end()) return "";
+  const std::string value(it->second.data(), it->second.size());
+  constexpr absl::string_view kBearer = "bearer ";
+  if (value.size() <= kBearer.size() ||
+      !absl::EqualsIgnoreCase(absl::string_view(value).substr(0, kBearer.size()), kBearer)) {
+    return "";
+  }
+  return std::string(absl::StripAsciiWhitespace(absl::string_view(value).substr(kBearer.size())));
+}
+
+absl::StatusOr<workflow::Actor> Authenticator::Authenticate(const grpc::ServerContext& ctx) {
+  std::string peer = ctx.peer();
+  peer = peer.substr(0, peer.rfind(':'));  // "ipv4:127.0.0.1:5678" → the address
+  const std::string token = BearerToken(ctx);
+  if (token.empty()) {
+    return absl::UnauthenticatedError(
+        "no bearer token: send metadata \"authorization: Bearer <token>\" (xfctl --token)");
+  }
+  if (token.size() > 256) return absl::UnauthenticatedError("unknown token");
+  if (failures_.RetryAfter(peer) > std::chrono::milliseconds(0)) {
+    return absl::ResourceExhaustedError("too many failed sign-ins from this address: wait");
+  }
+  auto account = store_.Authenticate(token, clock_.Now());
+  if (!account.ok()) {
+    if (account.status().code() == absl::StatusCode::kUnauthenticated) failures_.Allow(peer);
+    return account.status();
+  }
+  if (!limiter_.Allow(account->name)) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("rate limit: account '", account->name, "' is over its calls per second; retry in ",
+                     limiter_.RetryAfter(account->name).count(), " ms"));
+  }
+  workflow::Actor actor;
+  actor.account = account->name;
+  actor.role = RoleFromName(account->role);
+  actor.unit = account->unit;
+  return actor;
+}
+
+}  // namespace xinfang

@@ -1,0 +1,74 @@
+// Authentication at the edge of every RPC but health checking: the bearer
+// token of metadata "authorization: Bearer <token>" names an account (one
+// indexed lookup of its SHA-256 per call, so a revoked token or a disabled
+// account is refused at once, in every process), and a token bucket per
+// account slows a caller that floods the server without slowing the others.
+//
+// Thread-safety: Authenticator is thread-safe.
+#ifndef XINFANG_SERVICES_COMMON_AUTH_H_
+#define XINFANG_SERVICES_COMMON_AUTH_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "absl/status/statusor.h"
+#include "services/common/clock.h"
+#include "services/storage/identity_store.h"
+#include "workflow/engine.h"
+
+namespace xinfang {
+
+// Token buckets by key, on the steady clock (load is real time even when
+// the case clock is simulated).
+class RateLimiter {
+ public:
+  // `rate` tokens per second, at most `burst` saved; rate 0 allows all.
+  RateLimiter(double rate, int burst) : rate_(rate), burst_(burst) {}
+  // Takes a token for `key`; false when its bucket is empty. `now` is for tests.
+  bool Allow(const std::string& key,
+             std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+  // How long until `key` has a token again (zero when it has one).
+  std::chrono::milliseconds RetryAfter(const std::string& key,
+                                       std::chrono::steady_clock::time_point now =
+                                           std::chrono::steady_clock::now());
+
+ private:
+  struct Bucket {
+    double tokens;
+    std::chrono::steady_clock::time_point at;
+  };
+  Bucket& Refill(const std::string& key, std::chrono::steady_clock::time_point now);
+  const double rate_;
+  const int burst_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Bucket> buckets_;  // guarded by mu_
+};
+
+class Authenticator {
+ public:
+  Authenticator(storage::IdentityStore& store, const Clock& clock, double rate, int burst)
+      : store_(store), clock_(clock), limiter_(rate, burst), failures_(1, 20) {}
+
+  // The caller of a call. UNAUTHENTICATED without a bearer token or with an
+  // unknown, expired or revoked one (or a disabled account);
+  // RESOURCE_EXHAUSTED when the account (or, for failed attempts, the peer
+  // address) is over its rate.
+  absl::StatusOr<workflow::Actor> Authenticate(const grpc::ServerContext& ctx);
+
+ private:
+  storage::IdentityStore& store_;
+  const Clock& clock_;
+  RateLimiter limiter_;   // per account
+  RateLimiter failures_;  // failed attempts per peer address: 1/s, 20 at once
+};
+
+// The bearer token of "authorization" metadata; empty when none.
+std::string BearerToken(const grpc::ServerContext& ctx);
+
+}  // namespace xinfang
+
+#endif  // XINFANG_SERVICES_COMMON_AUTH_H_
