@@ -6,6 +6,8 @@
 #   ./deploy/run.sh            start (or report that it is running)
 #   ./deploy/run.sh stop       stop the server and the database
 #   ./deploy/run.sh status
+#   ./deploy/run.sh bootstrap [NAME]   create the first administrator (default
+#                              name: admin) and print its token, once
 # Extra flags after `start` go to xinfang-server (e.g. --simulated-clock=2026-03-02T09:00:00+08:00).
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
@@ -35,8 +37,13 @@ case "$cmd" in
   status)
     if server_running; then echo "xinfang-server running (pid $(cat "$PIDFILE")) on $LISTEN"; else echo "xinfang-server not running"; fi
     exit 0 ;;
+  bootstrap)
+    [ -s "$STATE/db_url" ] && xf_pg_run "$XF_PG_BIN/pg_ctl" -D "$PG/data" status >/dev/null 2>&1 ||
+      { echo "xinfang is not running: ./deploy/run.sh first" >&2; exit 1; }
+    exec "$BUILD/services/xinfang-server" --db "$(cat "$STATE/db_url")" \
+      --bootstrap-admin "${1:-admin}" --token-ttl-days "${XINFANG_BOOTSTRAP_TTL_DAYS:-30}" ;;
   start) ;;
-  *) echo "usage: $0 [start [server flags...]|stop|status]" >&2; exit 2 ;;
+  *) echo "usage: $0 [start [server flags...]|stop|status|bootstrap [NAME]]" >&2; exit 2 ;;
 esac
 
 if server_running; then
@@ -66,7 +73,8 @@ nohup "$BUILD/services/xinfang-server" --db "$DB_URL" --listen "$LISTEN" "$@" \
 echo $! >"$PIDFILE"
 answered=no
 for _ in $(seq 150); do
-  if "$BUILD/tools/xfctl" --server "$LISTEN" --as ops --role administrator --unit prov --timeout 1 info >/dev/null 2>&1; then
+  # Without a token the server answers UNAUTHENTICATED: it is up.
+  if "$BUILD/tools/xfctl" --server "$LISTEN" --timeout 1 info 2>&1 | grep -q UNAUTHENTICATED; then
     answered=yes
     break
   fi
@@ -82,10 +90,11 @@ fi
 cat <<TXT
 
 xinfang is running: server $LISTEN, database $DB_URL
-Try (see README.md for the walkthrough):
+Every call needs a token. The first time, create the administrator (see
+README.md for the whole walkthrough):
   export PATH="$BUILD/tools:\$PATH" XFCTL_SERVER=$LISTEN
-  export XFCTL_ACCOUNT=clerk1 XFCTL_ROLE=intake_clerk XFCTL_UNIT=prov.organs.office
-  xfctl info
-  xfctl case register --channel visit --name 张三 --phone 13800000000 --category wages.arrears --summary "公司拖欠三个月工资"
+  export XFCTL_TOKEN=\$(./deploy/run.sh bootstrap admin)
+  xfctl whoami
+  xfctl admin account create clerk1 --role intake_clerk --unit prov.organs.office
 Stop it with: ./deploy/run.sh stop
 TXT

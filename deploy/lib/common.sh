@@ -8,7 +8,7 @@ XF_PG_BIN=/usr/lib/postgresql/15/bin
 XF_PACKAGES="cmake g++ make pkg-config ccache tzdata
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsoci-dev libboost-dev libpq-dev libssl-dev postgresql
-  libgtest-dev libgmock-dev clang-14 libclang-rt-14-dev"
+  libgtest-dev libgmock-dev clang-14 libclang-rt-14-dev openssl"
 
 xf_log() { printf '==> %s\n' "$*" >&2; }
 

@@ -8,8 +8,9 @@ cur="$E2E_TMP/cursor"
 reg() { xf "$PORT_one" --json case register --channel online --platform 12351 --name "$1" \
           --category wages.arrears --summary "$2" | json_field tracking_number; }
 a=$(reg 郑一 "第一件"); b=$(reg 王二 "第二件")
-w() { timeout 20 "$XF_BIN/tools/xfctl" --server "127.0.0.1:$PORT_one" --as svc --role service \
-        --unit prov watch --cursor-file "$cur" "$@"; }
+svc_token=$(token "$PORT_one" svc service prov)
+w() { timeout 20 "$XF_BIN/tools/xfctl" --server "127.0.0.1:$PORT_one" --token "$svc_token" \
+        watch --cursor-file "$cur" "$@"; }
 first=$(w --count 1)
 echo "$first" | grep -q "$a" || fail "first watch: $first"
 second=$(w --count 1)
@@ -27,7 +28,7 @@ list=$(xf "$PORT_one" case list)
 xf "$PORT_one" case list --petitioner 王二 | grep -q "$b" || fail "petitioner filter"
 today=$(TZ=Asia/Shanghai date +%F)
 [ "$(xf "$PORT_one" case list --from "$today" --to "$today" | grep -c XF)" = 3 ] || fail "date range"
-stats=$(xf "$PORT_one" stats --from "$today" --to "$today" --format csv)
+stats=$(xf_as "$PORT_one" sup1 supervisor prov stats --from "$today" --to "$today" --format csv)
 echo "$stats" | grep -q '"收到 received","3"' || fail "stats: $stats"
 stop_server one
 echo "feed_e2e: ok"

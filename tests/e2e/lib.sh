@@ -1,6 +1,6 @@
-# Helpers for the end-to-end scripts: a fresh database, server processes on
-# free loopback ports, xfctl with an identity. Everything started is stopped
-# on exit.
+# Helpers for the end-to-end scripts: a fresh database with a bootstrapped
+# administrator, server processes on free loopback ports, xfctl with the
+# token of an account of any role. Everything started is stopped on exit.
 set -euo pipefail
 . "$XF_SRC/deploy/lib/common.sh"
 
@@ -29,6 +29,9 @@ fi
 E2E_DB="xf_e2e_$$"
 psql "$E2E_ADMIN" -qc "CREATE DATABASE $E2E_DB" >/dev/null
 E2E_URL="${E2E_ADMIN%/*}/$E2E_DB"
+# The first administrator (this also applies the migrations).
+E2E_ADMIN_TOKEN=$("$XF_BIN/services/xinfang-server" --db "$E2E_URL" --data-dir "$XF_SRC/deploy" \
+  --bootstrap-admin e2e-admin 2>"$E2E_TMP/bootstrap.log") || { cat "$E2E_TMP/bootstrap.log" >&2; exit 1; }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
@@ -61,11 +64,31 @@ stop_server() {
   [ "$rc" = 0 ] || { cat "$E2E_TMP/$name.log" >&2; fail "$name exited $rc after SIGTERM"; }
 }
 
+# token PORT NAME ROLE UNIT: the token of account NAME (created with ROLE
+# and UNIT through the server on PORT the first time it is asked for).
+token() {
+  local port=$1 name=$2 role=$3 unit=$4 file="$E2E_TMP/token.$2"
+  if [ ! -s "$file" ]; then
+    "$XF_BIN/tools/xfctl" --server "127.0.0.1:$port" --token "$E2E_ADMIN_TOKEN" \
+      admin account create "$name" --role "$role" --unit "$unit" >/dev/null
+    "$XF_BIN/tools/xfctl" --server "127.0.0.1:$port" --token "$E2E_ADMIN_TOKEN" \
+      admin token issue "$name" --label e2e >"$file" 2>/dev/null
+  fi
+  cat "$file"
+}
+
+# xf_as PORT NAME ROLE UNIT [xfctl args...]: xfctl as that account.
+xf_as() {
+  local port=$1 name=$2 role=$3 unit=$4; shift 4
+  local t
+  t=$(token "$port" "$name" "$role" "$unit")
+  "$XF_BIN/tools/xfctl" --server "127.0.0.1:$port" --token "$t" "$@"
+}
+
 # xf PORT [xfctl args...] as an intake clerk of the petition office.
 xf() {
   local port=$1; shift
-  "$XF_BIN/tools/xfctl" --server "127.0.0.1:$port" --as clerk1 --role intake_clerk \
-    --unit prov.organs.office "$@"
+  xf_as "$port" clerk1 intake_clerk prov.organs.office "$@"
 }
 
 json_field() { sed -n "s/.*\"$1\": \"\([^\"]*\)\".*/\1/p" | head -1; }

@@ -40,9 +40,15 @@ out=$(printf 'call\n赵六\n\n13700000002\n\nclaim\nwages.overtime\n长期加班
 echo "$out" | grep -q '"summary": "长期加班无加班费"' || fail "interactive register: $out"
 echo "$out" | grep -q '"caller_number": "12351"' || fail "interactive call details: $out"
 
-# Chinese account and unit names travel as binary metadata.
-"$XF_BIN/tools/xfctl" --server "127.0.0.1:$PORT_one" --as 张三 --role intake_clerk --unit prov info \
-  >/dev/null || fail "a Chinese account name broke xfctl"
+# Without a token, or with a made-up one, nothing is answered.
+rc=0; err=$("$XF_BIN/tools/xfctl" --server "127.0.0.1:$PORT_one" info 2>&1) || rc=$?
+[ "$rc" = 1 ] && echo "$err" | grep -q UNAUTHENTICATED || fail "no token accepted: $err"
+rc=0; err=$("$XF_BIN/tools/xfctl" --server "127.0.0.1:$PORT_one" --token xf_made-up info 2>&1) || rc=$?
+[ "$rc" = 1 ] && echo "$err" | grep -q "UNAUTHENTICATED: unknown token" || fail "made-up token: $err"
+# A second bootstrap is refused: the first administrator exists.
+rc=0; err=$("$XF_BIN/services/xinfang-server" --db "$E2E_URL" --data-dir "$XF_SRC/deploy" \
+  --bootstrap-admin another 2>&1) || rc=$?
+[ "$rc" = 1 ] && echo "$err" | grep -q "an administrator exists already" || fail "second bootstrap: $err"
 # Global flags may follow the command; unknown flags are refused.
 xf "$PORT_one" case show "$tracking" --json | grep -q "\"tracking_number\"" || fail "--json after the command"
 rc=0; err=$(xf "$PORT_one" case show "$tracking" --colour 2>&1) || rc=$?

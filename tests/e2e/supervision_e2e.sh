@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 start_server sim xinfang-server --simulated-clock 2026-03-02T09:00:00+08:00
-sup() { "$XF_BIN/tools/xfctl" --server "127.0.0.1:$PORT_sim" --as sup1 --role supervisor --unit prov "$@"; }
+sup() { xf_as "$PORT_sim" sup1 supervisor prov "$@"; }
 out=$(xf "$PORT_sim" --json case register --channel call --caller-number 12351 --name 孙八 \
   --category wages.arrears --summary "欠薪半年")
 t=$(echo "$out" | json_field tracking_number)
@@ -28,8 +28,8 @@ sup sup dashboard | grep -q "prov.organs.office" || fail "dashboard: $(sup sup d
 # A supervision notice, listed until the unit replies.
 sup sup notice issue "$t" --kind listed_supervision --text "挂牌督办：限期十日答复" --reply-days 10 >/dev/null
 sup sup notice list | grep -q "$t" || fail "notice not listed"
-"$XF_BIN/tools/xfctl" --server "127.0.0.1:$PORT_sim" --as head1 --role unit_head \
-  --unit prov.organs.office sup notice reply "$t" --text "已责成企业支付" >/dev/null
+xf_as "$PORT_sim" head1 unit_head prov.organs.office \
+  sup notice reply "$t" --text "已责成企业支付" >/dev/null
 [ -z "$(sup sup notice list | grep "$t")" ] || fail "answered notice still listed"
 stop_server sim
 echo "supervision_e2e: ok"

@@ -10,10 +10,13 @@
 #include <iostream>
 #include <map>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -62,16 +65,28 @@ Commands:
                                  the statistics of docs/statistics.md for a unit subtree
   clock advance DURATION         move a simulated clock (e.g. 36h, 15d)
   info                           what the server runs
+  whoami                         the account your token belongs to
+  admin account create NAME --role ROLE --unit UNIT [--display-name TEXT]
+  admin account list [--unit U]  accounts (of your unit and below)
+  admin account disable|enable NAME   a disabled account's tokens stop working at once
+  admin token issue ACCOUNT [--ttl-days N] [--label TEXT]
+                                 a new token: printed once, never stored by the server
+  admin token list [ACCOUNT]     tokens (never their secrets)
+  admin token revoke ID          refused from the next call on
+  admin access-log [--account A] [--case TRACKING] [--page-size N] [--page-token T]
+                                 who read unmasked ID or phone numbers (auditors)
 
 Global flags (environment in brackets):
-  --server HOST:PORT   [XFCTL_SERVER]   default 127.0.0.1:50051
-  --as ACCOUNT         [XFCTL_ACCOUNT]  who you are (until token login arrives)
-  --role ROLE          [XFCTL_ROLE]     intake_clerk, case_officer, unit_head, supervisor, ...
-  --unit UNIT          [XFCTL_UNIT]     your unit, e.g. prov.organs.office
-  --timeout SECONDS    [XFCTL_TIMEOUT]  per call, default 10
-  --json                                machine-readable output
-  Defaults may also be set as KEY=VALUE lines (server, as, role, unit, timeout)
-  in $XFCTL_CONFIG or ~/.config/xfctl/config.
+  --server HOST:PORT   [XFCTL_SERVER]     default 127.0.0.1:50051
+  --token TOKEN        [XFCTL_TOKEN]      your bearer token (xf_…), from your administrator
+  --token-file FILE    [XFCTL_TOKEN_FILE] read the token from a file (keeps it out of `ps`)
+  --tls-ca FILE        [XFCTL_TLS_CA]     use TLS; trust server certificates signed by this CA
+  --tls-cert FILE      [XFCTL_TLS_CERT]   client certificate for mutual TLS (with --tls-key)
+  --tls-key FILE       [XFCTL_TLS_KEY]    its private key
+  --timeout SECONDS    [XFCTL_TIMEOUT]    per call, default 10
+  --json                                  machine-readable output
+  Defaults may also be set as KEY=VALUE lines (server, token, token-file, tls-ca,
+  tls-cert, tls-key, timeout) in $XFCTL_CONFIG or ~/.config/xfctl/config.
 
 case register flags:
   --channel visit|call|letter|online (required)   --received-at RFC3339 (default now)
@@ -91,7 +106,8 @@ case register flags:
 
 struct Global {
   std::string server = "127.0.0.1:50051";
-  std::string account, role, unit;
+  std::string token, token_file;
+  std::string tls_ca, tls_cert, tls_key;
   int timeout = 10;
   bool json = false;
 };
@@ -114,7 +130,8 @@ struct Args {
 
 const std::set<std::string> kBoolFlags = {"json", "anonymous", "overdue", "help", "interactive",
                                          "escalated", "from-now", "lapsed-satisfied"};
-const std::set<std::string> kGlobalFlags = {"server", "as", "role", "unit", "timeout", "json"};
+const std::set<std::string> kGlobalFlags = {"server", "token",    "token-file", "tls-ca",
+                                            "tls-cert", "tls-key", "timeout",    "json"};
 
 // Flags each command takes besides the global ones.
 const std::map<std::string, std::set<std::string>> kCommandFlags = {
@@ -139,6 +156,10 @@ const std::map<std::string, std::set<std::string>> kCommandFlags = {
     {"stats", {"unit", "from", "to", "format", "lapsed-satisfied"}},
     {"watch", {"cursor", "cursor-file", "from-now", "case", "unit", "kind", "count"}},
     {"info", {}},
+    {"whoami", {}},
+    {"admin account", {"role", "unit", "display-name"}},
+    {"admin token", {"ttl-days", "label"}},
+    {"admin access-log", {"account", "case", "page-size", "page-token"}},
 };
 
 bool HasNoInlineValue(const std::string& arg) { return arg.find('=') == std::string::npos; }
@@ -175,6 +196,18 @@ Args ParseArgs(const std::vector<std::string>& in, std::size_t from, const std::
   return a;
 }
 
+// Sets a global string setting by its flag name; false if there is none.
+bool SetGlobal(Global& g, const std::string& name, const std::string& value) {
+  if (name == "server") g.server = value;
+  else if (name == "token") g.token = value;
+  else if (name == "token-file") g.token_file = value;
+  else if (name == "tls-ca") g.tls_ca = value;
+  else if (name == "tls-cert") g.tls_cert = value;
+  else if (name == "tls-key") g.tls_key = value;
+  else return false;
+  return true;
+}
+
 void LoadConfigFile(Global& g) {
   std::string path;
   if (const char* p = std::getenv("XFCTL_CONFIG")) {
@@ -189,26 +222,45 @@ void LoadConfigFile(Global& g) {
     auto eq = line.find('=');
     if (eq == std::string::npos) continue;
     std::string k = line.substr(0, eq), v = line.substr(eq + 1);
-    if (k == "server") g.server = v;
-    else if (k == "as") g.account = v;
-    else if (k == "role") g.role = v;
-    else if (k == "unit") g.unit = v;
-    else if (k == "timeout") absl::SimpleAtoi(v, &g.timeout);
+    if (k == "timeout") absl::SimpleAtoi(v, &g.timeout);
+    else SetGlobal(g, k, v);
   }
 }
 
 void ApplyEnv(Global& g) {
-  if (const char* v = std::getenv("XFCTL_SERVER")) g.server = v;
-  if (const char* v = std::getenv("XFCTL_ACCOUNT")) g.account = v;
-  if (const char* v = std::getenv("XFCTL_ROLE")) g.role = v;
-  if (const char* v = std::getenv("XFCTL_UNIT")) g.unit = v;
+  for (const auto& [var, name] : {std::pair{"XFCTL_SERVER", "server"}, {"XFCTL_TOKEN", "token"},
+                                  {"XFCTL_TOKEN_FILE", "token-file"}, {"XFCTL_TLS_CA", "tls-ca"},
+                                  {"XFCTL_TLS_CERT", "tls-cert"}, {"XFCTL_TLS_KEY", "tls-key"}}) {
+    if (const char* v = std::getenv(var)) SetGlobal(g, name, v);
+  }
   if (const char* v = std::getenv("XFCTL_TIMEOUT")) absl::SimpleAtoi(v, &g.timeout);
+}
+
+std::string ReadFileOrFail(const std::string& flag, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) Fail(absl::StrCat(flag, ": cannot read '", path, "'"));
+  return text.str();
+}
+
+// Plaintext, or TLS when a CA (or a client certificate) is given.
+std::shared_ptr<grpc::ChannelCredentials> Credentials(const Global& g) {
+  if (g.tls_ca.empty() && g.tls_cert.empty()) return grpc::InsecureChannelCredentials();
+  if (g.tls_cert.empty() != g.tls_key.empty()) Fail("--tls-cert and --tls-key go together");
+  grpc::SslCredentialsOptions opts;
+  if (!g.tls_ca.empty()) opts.pem_root_certs = ReadFileOrFail("--tls-ca", g.tls_ca);
+  if (!g.tls_cert.empty()) {
+    opts.pem_cert_chain = ReadFileOrFail("--tls-cert", g.tls_cert);
+    opts.pem_private_key = ReadFileOrFail("--tls-key", g.tls_key);
+  }
+  return grpc::SslCredentials(opts);
 }
 
 class Client {
  public:
   explicit Client(const Global& g)
-      : g_(g), channel_(grpc::CreateChannel(g.server, grpc::InsecureChannelCredentials())) {}
+      : g_(g), channel_(grpc::CreateChannel(g.server, Credentials(g))) {}
 
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
 
@@ -217,13 +269,9 @@ class Client {
     Identify(ctx);
   }
 
-  // The caller's identity only (for calls without a deadline).
+  // The caller's bearer token only (for calls without a deadline).
   void Identify(grpc::ClientContext& ctx) const {
-    // "-bin" metadata carries any bytes (gRPC base64-encodes it): account
-    // and unit names may be Chinese.
-    if (!g_.account.empty()) ctx.AddMetadata("x-xinfang-account-bin", g_.account);
-    if (!g_.role.empty()) ctx.AddMetadata("x-xinfang-role", g_.role);
-    if (!g_.unit.empty()) ctx.AddMetadata("x-xinfang-unit-bin", g_.unit);
+    if (!g_.token.empty()) ctx.AddMetadata("authorization", "Bearer " + g_.token);
   }
 
   template <typename Stub, typename Req, typename Resp, typename Method>
@@ -310,6 +358,9 @@ void PrintCase(const v1::Case& c) {
       {"承办单位 Unit", c.responsible_unit()},
   };
   if (!c.case_officer().empty()) rows.push_back({"承办人 Officer", c.case_officer()});
+  if (c.redacted()) {
+    rows.push_back({"保密 Redacted", "信访人身份与反映内容对您不可见 (identity and accusation withheld)"});
+  }
   if (in.anonymous()) {
     rows.push_back({"信访人 Petitioner", "匿名 anonymous"});
   } else {
@@ -917,6 +968,172 @@ int Info(Client& client, const Global& g, const Args&) {
   return 0;
 }
 
+std::string RoleLabel(v1::Role r) {
+  std::string name = v1::Role_Name(r);
+  absl::string_view v = name;
+  absl::ConsumePrefix(&v, "ROLE_");
+  return absl::AsciiStrToLower(v);
+}
+
+v1::Role RoleOrFail(const std::string& name) {
+  v1::Role r = v1::ROLE_UNSPECIFIED;
+  if (!v1::Role_Parse("ROLE_" + absl::AsciiStrToUpper(name), &r) || r == v1::ROLE_UNSPECIFIED ||
+      r == v1::ROLE_SYSTEM) {
+    Fail(absl::StrCat("--role: '", name, "' is not one of intake_clerk, case_officer, unit_head, ",
+                      "supervisor, administrator, auditor, service"));
+  }
+  return r;
+}
+
+std::vector<std::string> AccountRow(const v1::Account& a) {
+  return {a.name(), RoleLabel(a.role()), a.unit(), a.display_name(),
+          a.disabled() ? "disabled" : "active"};
+}
+
+int WhoAmI(Client& client, const Global& g) {
+  auto resp = client.Call<v1::AdminService, v1::WhoAmIRequest, v1::WhoAmIResponse>(
+      &v1::AdminService::Stub::WhoAmI, v1::WhoAmIRequest());
+  if (g.json) {
+    std::cout << Json(resp);
+  } else {
+    std::cout << Table({{"account", "role", "unit", "name", "status"}, AccountRow(resp.account())});
+  }
+  return 0;
+}
+
+std::string TokenState(const v1::Token& t) {
+  if (t.revoked()) return absl::StrCat("revoked ", Local(t.revoked_at()));
+  if (t.expired()) return "expired";
+  return "active";
+}
+
+// xfctl admin account|token|access-log …
+int Admin(Client& client, const Global& g, const std::string& what, const Args& a) {
+  const std::string verb = a.positional.empty() ? "" : a.positional[0];
+  const std::string arg = a.positional.size() > 1 ? a.positional[1] : "";
+  if (what == "account" && verb == "create") {
+    if (arg.empty()) Fail("admin account create: give the account name");
+    v1::CreateAccountRequest req;
+    req.mutable_account()->set_name(arg);
+    req.mutable_account()->set_role(RoleOrFail(a.Get("role")));
+    req.mutable_account()->set_unit(a.Get("unit"));
+    req.mutable_account()->set_display_name(a.Get("display-name"));
+    auto resp = client.Call<v1::AdminService, v1::CreateAccountRequest, v1::CreateAccountResponse>(
+        &v1::AdminService::Stub::CreateAccount, req);
+    if (g.json) std::cout << Json(resp);
+    else std::cout << "created " << resp.account().name() << " (" << RoleLabel(resp.account().role())
+                   << ", " << resp.account().unit() << ")\n";
+    return 0;
+  }
+  if (what == "account" && verb == "list") {
+    v1::ListAccountsRequest req;
+    req.set_unit(a.Get("unit"));
+    auto resp = client.Call<v1::AdminService, v1::ListAccountsRequest, v1::ListAccountsResponse>(
+        &v1::AdminService::Stub::ListAccounts, req);
+    if (g.json) {
+      std::cout << Json(resp);
+      return 0;
+    }
+    std::vector<std::vector<std::string>> rows = {{"account", "role", "unit", "name", "status"}};
+    for (const auto& acc : resp.accounts()) rows.push_back(AccountRow(acc));
+    std::cout << Table(rows);
+    return 0;
+  }
+  if (what == "account" && (verb == "disable" || verb == "enable")) {
+    if (arg.empty()) Fail(absl::StrCat("admin account ", verb, ": give the account name"));
+    v1::SetAccountDisabledRequest req;
+    req.set_name(arg);
+    req.set_disabled(verb == "disable");
+    auto resp = client.Call<v1::AdminService, v1::SetAccountDisabledRequest,
+                            v1::SetAccountDisabledResponse>(
+        &v1::AdminService::Stub::SetAccountDisabled, req);
+    if (g.json) std::cout << Json(resp);
+    else std::cout << resp.account().name() << ": " << (resp.account().disabled() ? "disabled" : "enabled") << "\n";
+    return 0;
+  }
+  if (what == "token" && verb == "issue") {
+    if (arg.empty()) Fail("admin token issue: give the account name");
+    v1::IssueTokenRequest req;
+    req.set_account(arg);
+    req.set_label(a.Get("label"));
+    if (a.Has("ttl-days")) {
+      int days = 0;
+      if (!absl::SimpleAtoi(a.Get("ttl-days"), &days)) Fail("--ttl-days: not a number");
+      req.set_ttl_days(days);
+    }
+    auto resp = client.Call<v1::AdminService, v1::IssueTokenRequest, v1::IssueTokenResponse>(
+        &v1::AdminService::Stub::IssueToken, req);
+    if (g.json) {
+      std::cout << Json(resp);
+      return 0;
+    }
+    // The secret alone on stdout (for $(…)); what it is on stderr.
+    std::cerr << "token " << resp.token().id() << " for " << resp.token().account()
+              << ", expires " << Local(resp.token().expires_at())
+              << " (shown once: the server keeps only its hash)\n";
+    std::cout << resp.secret() << "\n";
+    return 0;
+  }
+  if (what == "token" && verb == "list") {
+    v1::ListTokensRequest req;
+    req.set_account(arg);
+    auto resp = client.Call<v1::AdminService, v1::ListTokensRequest, v1::ListTokensResponse>(
+        &v1::AdminService::Stub::ListTokens, req);
+    if (g.json) {
+      std::cout << Json(resp);
+      return 0;
+    }
+    std::vector<std::vector<std::string>> rows = {
+        {"id", "account", "label", "created", "expires", "state"}};
+    for (const auto& t : resp.tokens()) {
+      rows.push_back({absl::StrCat(t.id()), t.account(), t.label(), Local(t.created_at()),
+                      Local(t.expires_at()), TokenState(t)});
+    }
+    std::cout << Table(rows);
+    return 0;
+  }
+  if (what == "token" && verb == "revoke") {
+    int64_t id = 0;
+    if (!absl::SimpleAtoi(arg, &id)) Fail("admin token revoke: give the token id (admin token list)");
+    v1::RevokeTokenRequest req;
+    req.set_token_id(id);
+    auto resp = client.Call<v1::AdminService, v1::RevokeTokenRequest, v1::RevokeTokenResponse>(
+        &v1::AdminService::Stub::RevokeToken, req);
+    if (g.json) std::cout << Json(resp);
+    else std::cout << "token " << resp.token().id() << " of " << resp.token().account() << ": "
+                   << TokenState(resp.token()) << "\n";
+    return 0;
+  }
+  if (what == "access-log") {
+    v1::ListAccessLogRequest req;
+    req.set_account(a.Get("account"));
+    req.set_tracking_number(a.Get("case"));
+    if (a.Has("page-size")) {
+      int n = 0;
+      if (!absl::SimpleAtoi(a.Get("page-size"), &n)) Fail("--page-size: not a number");
+      req.set_page_size(n);
+    }
+    req.set_page_token(a.Get("page-token"));
+    auto resp = client.Call<v1::AdminService, v1::ListAccessLogRequest, v1::ListAccessLogResponse>(
+        &v1::AdminService::Stub::ListAccessLog, req);
+    if (g.json) {
+      std::cout << Json(resp);
+      return 0;
+    }
+    std::vector<std::vector<std::string>> rows = {{"at", "account", "role", "unit", "read", "case"}};
+    for (const auto& e : resp.entries()) {
+      rows.push_back({Local(e.at()), e.account(), RoleLabel(e.role()), e.unit(), e.rpc(),
+                      e.tracking_number()});
+    }
+    std::cout << Table(rows);
+    if (!resp.next_page_token().empty()) {
+      std::cout << "more: --page-token " << resp.next_page_token() << "\n";
+    }
+    return 0;
+  }
+  Fail("admin: account create|list|disable|enable, token issue|list|revoke, or access-log");
+}
+
 }  // namespace
 
 int Main(int argc, char** argv) {
@@ -940,12 +1157,11 @@ int Main(int argc, char** argv) {
       if (i + 1 >= in.size()) Fail(absl::StrCat("flag --", name, " needs a value"));
       value = in[++i];
     }
-    if (name == "server") g.server = value;
-    else if (name == "as") g.account = value;
-    else if (name == "role") g.role = value;
-    else if (name == "unit") g.unit = value;
-    else if (name == "timeout") { if (!absl::SimpleAtoi(value, &g.timeout)) Fail("--timeout: not a number"); }
-    else Fail(absl::StrCat("unknown global flag --", name, " (see xfctl help)"));
+    if (name == "timeout") {
+      if (!absl::SimpleAtoi(value, &g.timeout)) Fail("--timeout: not a number");
+    } else if (!SetGlobal(g, name, value)) {
+      Fail(absl::StrCat("unknown global flag --", name, " (see xfctl help)"));
+    }
   }
   if (i >= in.size() || in[i] == "help") {
     std::cout << kUsage;
@@ -953,7 +1169,7 @@ int Main(int argc, char** argv) {
   }
   const std::string cmd = in[i];
   const std::string sub = i + 1 < in.size() ? in[i + 1] : "";
-  const bool one_word = cmd == "info" || cmd == "watch" || cmd == "stats";
+  const bool one_word = cmd == "info" || cmd == "watch" || cmd == "stats" || cmd == "whoami";
   const std::string name = one_word ? cmd : absl::StrCat(cmd, " ", sub);
   auto known = kCommandFlags.find(name);
   if (known == kCommandFlags.end()) {
@@ -962,23 +1178,14 @@ int Main(int argc, char** argv) {
   Args parsed = ParseArgs(in, i + (one_word ? 1 : 2), name, known->second);
   // Global flags may also follow the command.
   if (parsed.Has("json")) g.json = true;
-  if (parsed.Has("server")) g.server = parsed.Get("server");
-  if (parsed.Has("as")) g.account = parsed.Get("as");
-  if (parsed.Has("role")) g.role = parsed.Get("role");
-  // After `sup` and `case list`, --unit is a filter, not the caller's unit.
-  if (parsed.Has("unit") && cmd != "sup" && cmd != "watch" && cmd != "stats" &&
-      name != "case list") {
-    g.unit = parsed.Get("unit");
+  for (const std::string& flag : kGlobalFlags) {
+    if (flag != "json" && flag != "timeout" && parsed.Has(flag)) SetGlobal(g, flag, parsed.Get(flag));
   }
   if (parsed.Has("timeout") && !absl::SimpleAtoi(parsed.Get("timeout"), &g.timeout)) {
     Fail("--timeout: not a number");
   }
-  static const std::set<std::string> kRoles = {"intake_clerk", "case_officer", "unit_head",
-                                               "supervisor",   "administrator", "auditor",
-                                               "service"};
-  if (!g.role.empty() && !kRoles.contains(g.role)) {
-    Fail(absl::StrCat("--role: '", g.role, "' is not one of intake_clerk, case_officer, unit_head, ",
-                      "supervisor, administrator, auditor, service"));
+  if (!g.token_file.empty() && g.token.empty()) {
+    g.token = std::string(absl::StripAsciiWhitespace(ReadFileOrFail("--token-file", g.token_file)));
   }
   Client client(g);
   auto args = [&](std::size_t) { return parsed; };
@@ -1005,6 +1212,8 @@ int Main(int argc, char** argv) {
   }
   if (cmd == "clock" && sub == "advance") return ClockAdvance(client, g, args(2));
   if (cmd == "info") return Info(client, g, args(1));
+  if (cmd == "whoami") return WhoAmI(client, g);
+  if (cmd == "admin") return Admin(client, g, sub, args(2));
   if (cmd == "watch") return Watch(client, g, args(1));
   if (cmd == "stats") return StatsCommand(client, g, args(1));
   Fail(absl::StrCat("unknown command '", cmd, "' (see xfctl help)"));
