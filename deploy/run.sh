@@ -74,7 +74,8 @@ echo $! >"$PIDFILE"
 answered=no
 for _ in $(seq 150); do
   # Without a token the server answers UNAUTHENTICATED: it is up.
-  if "$BUILD/tools/xfctl" --server "$LISTEN" --timeout 1 info 2>&1 | grep -q UNAUTHENTICATED; then
+  probe=$("$BUILD/tools/xfctl" --server "$LISTEN" --timeout 1 info 2>&1 || true)
+  if [[ $probe == *UNAUTHENTICATED* ]]; then
     answered=yes
     break
   fi

@@ -29,7 +29,7 @@ const std::map<std::string, std::set<Role>>& RpcRoles() {
       // CaseworkService: acting; which action is the definition's business.
       {"ListActions", {kClerk, kOfficer, kHead, kSupervisor, kService}},
       {"TakeAction", {kClerk, kOfficer, kHead, kSupervisor, kService}},
-      {"VerifyHistory", {kOfficer, kHead, kSupervisor, kAuditor}},
+      {"VerifyHistory", {kClerk, kOfficer, kHead, kSupervisor, kAuditor}},
       // CaseQueryService: reading.
       {"GetCase", {kClerk, kOfficer, kHead, kSupervisor, kAuditor, kService}},
       {"GetHistory", {kClerk, kOfficer, kHead, kSupervisor, kAuditor, kService}},

@@ -106,7 +106,7 @@ case register flags:
 
 struct Global {
   std::string server = "127.0.0.1:50051";
-  std::string token, token_file;
+  std::string token;
   std::string tls_ca, tls_cert, tls_key;
   int timeout = 10;
   bool json = false;
@@ -196,11 +196,21 @@ Args ParseArgs(const std::vector<std::string>& in, std::size_t from, const std::
   return a;
 }
 
+std::string ReadFileOrFail(const std::string& flag, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) Fail(absl::StrCat(flag, ": cannot read '", path, "'"));
+  return text.str();
+}
+
 // Sets a global string setting by its flag name; false if there is none.
 bool SetGlobal(Global& g, const std::string& name, const std::string& value) {
   if (name == "server") g.server = value;
   else if (name == "token") g.token = value;
-  else if (name == "token-file") g.token_file = value;
+  // The later setting wins: config file < environment < flags.
+  else if (name == "token-file") g.token = std::string(absl::StripAsciiWhitespace(
+      ReadFileOrFail("--token-file", value)));
   else if (name == "tls-ca") g.tls_ca = value;
   else if (name == "tls-cert") g.tls_cert = value;
   else if (name == "tls-key") g.tls_key = value;
@@ -234,14 +244,6 @@ void ApplyEnv(Global& g) {
     if (const char* v = std::getenv(var)) SetGlobal(g, name, v);
   }
   if (const char* v = std::getenv("XFCTL_TIMEOUT")) absl::SimpleAtoi(v, &g.timeout);
-}
-
-std::string ReadFileOrFail(const std::string& flag, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) Fail(absl::StrCat(flag, ": cannot read '", path, "'"));
-  return text.str();
 }
 
 // Plaintext, or TLS when a CA (or a client certificate) is given.
@@ -1183,9 +1185,6 @@ int Main(int argc, char** argv) {
   }
   if (parsed.Has("timeout") && !absl::SimpleAtoi(parsed.Get("timeout"), &g.timeout)) {
     Fail("--timeout: not a number");
-  }
-  if (!g.token_file.empty() && g.token.empty()) {
-    g.token = std::string(absl::StripAsciiWhitespace(ReadFileOrFail("--token-file", g.token_file)));
   }
   Client client(g);
   auto args = [&](std::size_t) { return parsed; };
