@@ -328,10 +328,11 @@ class Core {
       case xinfang::v1::UNIT_SCOPE_FORWARDER:
         return must_be(c.forwarder_unit, "forwarding unit");
       default: {
-        // Officers and unit heads act for their own unit; clerks,
-        // supervisors and services may also act from a unit above it.
-        const bool own_unit_only = actor.role == xinfang::v1::ROLE_CASE_OFFICER ||
-                                   actor.role == xinfang::v1::ROLE_UNIT_HEAD;
+        // Case officers act only for their own unit, and so does everyone
+        // for an OWN-scoped action (approving an extension); otherwise the
+        // responsible unit or a unit above it may act.
+        const bool own_unit_only = a.scope() == xinfang::v1::UNIT_SCOPE_OWN ||
+                                   actor.role == xinfang::v1::ROLE_CASE_OFFICER;
         if (!actor.unit.empty() && !c.responsible_unit.empty() &&
             (actor.unit == c.responsible_unit ||
              (!own_unit_only && org.IsWithin(c.responsible_unit, actor.unit)))) {

@@ -1232,5 +1232,26 @@ TEST_F(EngineTest, PropertyRandomLivesReplayToTheSameSnapshot) {
   }
 }
 
+// Case officers act only for their own unit, whatever the action's scope;
+// an extension is approved by the handling unit's own head; a supervision
+// notice may come from a unit above.
+TEST_F(EngineTest, OfficersAndExtensionApprovalsStayInTheirOwnUnit) {
+  Life l = DriveTo("extension_requested");  // responsible unit: dist, below city
+  ASSERT_EQ(l.c.responsible_unit, "dist");
+  const std::string told = Day(W().cal->LocalDay(l.NextDay()));
+  EXPECT_THAT(l.Do("approve_extension", {{"days", "20"}, {"petitioner_told_on", told}},
+                   Head("city"), l.NextDay()),
+              StatusIs(kPermissionDenied,
+                       HasSubstr("must come from the responsible unit \"dist\", not from \"city\"")));
+  EXPECT_THAT(l.Do("issue_notice", {{"notice_kind", "urge"}, {"notice_text", "限期答复"}},
+                   Head("city"), l.NextDay()),
+              IsOk());
+  l.Must("approve_extension", {{"days", "20"}, {"petitioner_told_on", told}}, Head("dist"));
+  EXPECT_THAT(l.Do("decide", {{"outcome", "support"}, {"decision_text", "支持"}}, Officer("city"),
+                   l.NextDay()),
+              StatusIs(kPermissionDenied, HasSubstr("responsible unit \"dist\", not from")));
+  l.Must("decide", {{"outcome", "support"}, {"decision_text", "支持"}}, Officer("dist"));
+}
+
 }  // namespace
 }  // namespace xinfang::workflow
