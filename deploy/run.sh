@@ -74,7 +74,8 @@ echo $! >"$PIDFILE"
 answered=no
 for _ in $(seq 150); do
   # Without a token the server answers UNAUTHENTICATED: it is up.
-  probe=$("$BUILD/tools/xfctl" --server "$LISTEN" --timeout 1 info 2>&1 || true)
+  probe=$(env -u XFCTL_TOKEN -u XFCTL_TOKEN_FILE -u XFCTL_TLS_CA -u XFCTL_TLS_CERT -u XFCTL_TLS_KEY \
+    XFCTL_CONFIG=/dev/null "$BUILD/tools/xfctl" --server "$LISTEN" --timeout 1 info 2>&1 || true)
   if [[ $probe == *UNAUTHENTICATED* ]]; then
     answered=yes
     break

@@ -166,6 +166,9 @@ void Show(View view, xinfang::v1::CaseSummary* s) {
 void Show(View view, xinfang::v1::CaseEvent* e, const workflow::Definition* def) {
   if (view != View::kRedacted) return;
   e->clear_note();
+  // Events the system records (registration, deadlines, escalation) carry
+  // only units, timers, days and rungs.
+  if (e->action().empty()) return;
   const xinfang::v1::Action* action = def != nullptr ? def->FindAction(e->action()) : nullptr;
   auto* fields = e->mutable_fields();
   for (auto it = fields->begin(); it != fields->end();) {

@@ -58,8 +58,10 @@ CaseTies TiesOf(const xinfang::v1::Case& c, const std::set<std::string>& conflic
 
 // Apply a view in place. Events keep their kind, states, actor, time and
 // hash (so a redacted history still verifies); a redacted event loses its
-// note and every field that is not a date, unit, account, choice, number or
-// flag of the action's definition (`def` may be null: all fields go).
+// note and, for an action, every field that is not a date, unit, account,
+// choice, number or flag of the action's definition (`def` may be null: all
+// fields go). The system's own events keep their fields (units, timers,
+// days, rungs).
 void Show(View view, xinfang::v1::Case* c);
 void Show(View view, xinfang::v1::CaseSummary* s);
 void Show(View view, xinfang::v1::CaseEvent* e, const workflow::Definition* def);

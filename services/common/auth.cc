@@ -68,13 +68,16 @@ absl::StatusOr<workflow::Actor> Authenticator::Authenticate(const grpc::ServerCo
     return absl::UnauthenticatedError(
         "no bearer token: send metadata \"authorization: Bearer <token>\" (xfctl --token)");
   }
-  if (token.size() > 256) return absl::UnauthenticatedError("unknown token");
+  if (token.size() > 256) return absl::UnauthenticatedError(storage::kUnknownToken);
   if (failures_.RetryAfter(peer) > std::chrono::milliseconds(0)) {
     return absl::ResourceExhaustedError("too many failed sign-ins from this address: wait");
   }
   auto account = store_.Authenticate(token, clock_.Now());
   if (!account.ok()) {
-    if (account.status().code() == absl::StatusCode::kUnauthenticated) failures_.Allow(peer);
+    // Guessing shows as unknown tokens; a stale (revoked, expired) token of
+    // a real account is not counted, so one old script cannot lock out
+    // everyone behind the same address.
+    if (account.status().message() == storage::kUnknownToken) failures_.Allow(peer);
     return account.status();
   }
   if (!limiter_.Allow(account->name)) {

@@ -63,7 +63,7 @@ class Authenticator {
   storage::IdentityStore& store_;
   const Clock& clock_;
   RateLimiter limiter_;   // per account
-  RateLimiter failures_;  // failed attempts per peer address: 1/s, 20 at once
+  RateLimiter failures_;  // unknown tokens per peer address: 1/s, 20 at once
 };
 
 // The bearer token of "authorization" metadata; empty when none.

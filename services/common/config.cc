@@ -1,10 +1,12 @@
 #include "services/common/config.h"
 
+#include <cmath>
 #include <cstdlib>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/validate.h"
 #include "services/storage/db.h"
 
 namespace xinfang {
@@ -122,7 +124,8 @@ absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& 
       return bad(absl::StrCat("'", value, "' is not a number of bytes from 4096 to 67108864"));
     }
   } else if (name == "rate-limit") {
-    if (!absl::SimpleAtod(value, &c.rate_limit) || c.rate_limit < 0 || c.rate_limit > 1e6) {
+    if (!absl::SimpleAtod(value, &c.rate_limit) || !std::isfinite(c.rate_limit) ||
+        c.rate_limit < 0 || c.rate_limit > 1e6) {
       return bad(absl::StrCat("'", value, "' is not a number of calls per second (0: off)"));
     }
   } else if (name == "rate-burst") {
@@ -130,6 +133,7 @@ absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& 
       return bad(absl::StrCat("'", value, "' is not a number from 1 to 1000000"));
     }
   } else if (name == "bootstrap-admin") {
+    if (auto st = CheckAccountName(origin, value); !st.ok()) return st;
     c.bootstrap_admin = value;
   } else if (name == "bootstrap-unit") {
     c.bootstrap_unit = value;

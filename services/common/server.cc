@@ -71,10 +71,6 @@ absl::StatusOr<std::string> ReadPem(const std::string& flag, const std::string& 
 // --bootstrap-admin: the first administrator's token on stdout, once.
 int Bootstrap(const std::string& program, Core& core) {
   const ServerConfig& config = core.config();
-  if (auto s = CheckAccountName("--bootstrap-admin", config.bootstrap_admin); !s.ok()) {
-    std::fprintf(stderr, "%s: %s\n", program.c_str(), std::string(s.message()).c_str());
-    return 2;
-  }
   std::string unit = config.bootstrap_unit;
   if (unit.empty()) {
     auto units = core.store().Units();
@@ -82,8 +78,14 @@ int Bootstrap(const std::string& program, Core& core) {
       std::fprintf(stderr, "%s: %s\n", program.c_str(), OneLine(units.status().message()).c_str());
       return 1;
     }
+    int tops = 0;
     for (const auto& [code, parent] : *units) {
-      if (parent.empty()) unit = code;  // the top of the tree
+      if (parent.empty()) unit = code, ++tops;  // the top of the tree
+    }
+    if (tops != 1) {
+      std::fprintf(stderr, "%s: bootstrap: the tree has %d top units: name one with --bootstrap-unit\n",
+                   program.c_str(), tops);
+      return 2;
     }
   }
   const absl::Time now = core.clock().Now();
@@ -96,7 +98,7 @@ int Bootstrap(const std::string& program, Core& core) {
   }
   std::fprintf(stderr, "%s: administrator '%s' of unit %s created; its token (shown once, "
                "expires %s):\n", program.c_str(), config.bootstrap_admin.c_str(), unit.c_str(),
-               absl::FormatTime("%Y-%m-%d", token->info.expires_at, absl::UTCTimeZone()).c_str());
+               absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", token->info.expires_at, absl::UTCTimeZone()).c_str());
   std::printf("%s\n", token->secret.c_str());
   return 0;
 }

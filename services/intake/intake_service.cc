@@ -57,7 +57,14 @@ absl::StatusOr<xinfang::v1::RegisterCaseResponse> Intake::Register(
   {
     auto replay = core_.store().FindReplay(rid, request_hash);
     if (!replay.ok()) return replay.status();
-    if (replay->has_value()) return Response(actor, **replay, **org, true);
+    if (replay->has_value()) {
+      const std::string& unit = (**replay).intake.registering_unit();
+      if (!(*org)->IsWithin(unit, actor.unit)) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            "request_id: registered by unit ", unit, ", outside your unit ", actor.unit));
+      }
+      return Response(actor, **replay, **org, true);
+    }
   }
   xinfang::v1::CaseIntake& in = *request.mutable_intake();
   if (in.registering_unit().empty()) in.set_registering_unit(actor.unit);

@@ -252,14 +252,16 @@ absl::StatusOr<Account> IdentityStore::Authenticate(const std::string& secret, a
       }
       if (now >= FromMicros(r.get<long long>(7))) {
         return absl::UnauthenticatedError(
-            absl::StrCat("token expired at ", absl::FormatTime(FromMicros(r.get<long long>(7)))));
+            absl::StrCat("token expired at ", absl::FormatTime("%Y-%m-%d %H:%M:%S UTC",
+                                                               FromMicros(r.get<long long>(7)),
+                                                               absl::UTCTimeZone())));
       }
       if (a.disabled_at.has_value()) {
         return absl::UnauthenticatedError(absl::StrCat("account '", a.name, "' is disabled"));
       }
       return a;
     }
-    return absl::UnauthenticatedError("unknown token");
+    return absl::UnauthenticatedError(kUnknownToken);
   } catch (...) {
     return StatusFromCurrentException("authenticating");
   }

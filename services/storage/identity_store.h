@@ -104,6 +104,9 @@ class IdentityStore {
   Pool& pool_;
 };
 
+// The message of Authenticate's refusal of a token no account has.
+inline constexpr char kUnknownToken[] = "unknown token";
+
 // SHA-256 of a token secret, as lower-case hex.
 std::string TokenHash(const std::string& secret);
 

@@ -248,7 +248,9 @@ void ApplyEnv(Global& g) {
 
 // Plaintext, or TLS when a CA (or a client certificate) is given.
 std::shared_ptr<grpc::ChannelCredentials> Credentials(const Global& g) {
-  if (g.tls_ca.empty() && g.tls_cert.empty()) return grpc::InsecureChannelCredentials();
+  if (g.tls_ca.empty() && g.tls_cert.empty() && g.tls_key.empty()) {
+    return grpc::InsecureChannelCredentials();
+  }
   if (g.tls_cert.empty() != g.tls_key.empty()) Fail("--tls-cert and --tls-key go together");
   grpc::SslCredentialsOptions opts;
   if (!g.tls_ca.empty()) opts.pem_root_certs = ReadFileOrFail("--tls-ca", g.tls_ca);

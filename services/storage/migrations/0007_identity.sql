@@ -44,3 +44,9 @@ BEGIN
 END $$;
 CREATE TRIGGER access_log_append_only BEFORE UPDATE OR DELETE ON access_log
   FOR EACH ROW EXECUTE FUNCTION access_log_append_only();
+CREATE TRIGGER access_log_no_truncate BEFORE TRUNCATE ON access_log
+  FOR EACH STATEMENT EXECUTE FUNCTION access_log_append_only();
+
+-- The history refuses TRUNCATE as it refuses UPDATE and DELETE (0003).
+CREATE TRIGGER case_events_no_truncate BEFORE TRUNCATE ON case_events
+  FOR EACH STATEMENT EXECUTE FUNCTION xf_refuse_history_change();
