@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# One benchmark result row per run (docs/benchmarks.md):
+#   ./deploy/bench.sh [flags] register|get|list|life|all|timers
+# Builds if needed, starts a throwaway PostgreSQL (fsync on) in a temp dir,
+# migrates and seeds N cases (xfseed), starts xinfang-server on a free
+# loopback port, runs a warm-up and the scenario (xfbench) and, for register
+# and get, pgbench on the same SQL at the same concurrency right after; prints
+# a RESULT line per scenario with the service's throughput as a fraction of
+# pgbench's, the server's peak RSS (VmHWM) and its time from start to
+# SERVING. Everything it creates lives in the temp dir, removed at the end.
+#
+# Flags:
+#   --cases N            seeded cases (default 10000)
+#   --concurrency C      calls in flight, and pgbench clients (default 32)
+#   --duration S         measured seconds per scenario (default 10)
+#   --warmup S           warm-up seconds before each scenario (default 3)
+#   --threads T          xfbench threads (default 1)
+#   --burst N            timers: deadlines falling due at once (default 100000)
+#   --supervisors K      timers: server processes sweeping together (default 1)
+#   --pgbench-mode M     extended (default: as the service sends) or prepared
+#   --server-flag F      passed to xinfang-server (repeatable), e.g. --server-flag=--pool-size=16
+#   --results DIR        keep the JSON, pg_stat_statements and settings there
+#   --build-dir DIR      default build/ in this tree
+#   --max-seconds S      the whole run is stopped after S seconds (default 1800)
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+
+CASES=10000 CONC=32 DURATION=10 WARMUP=3 THREADS=1 BURST=100000 SUPERVISORS=1
+PGMODE=extended RESULTS="" BUILD="$XF_ROOT/build" MAX_SECONDS=1800
+SERVER_FLAGS=()
+SCENARIOS=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --cases) CASES=$2; shift ;;
+    --concurrency) CONC=$2; shift ;;
+    --duration) DURATION=$2; shift ;;
+    --warmup) WARMUP=$2; shift ;;
+    --threads) THREADS=$2; shift ;;
+    --burst) BURST=$2; shift ;;
+    --supervisors) SUPERVISORS=$2; shift ;;
+    --pgbench-mode) PGMODE=$2; shift ;;
+    --server-flag=*) SERVER_FLAGS+=("${1#--server-flag=}") ;;
+    --results) RESULTS=$2; shift ;;
+    --build-dir) BUILD=$2; shift ;;
+    --max-seconds) MAX_SECONDS=$2; shift ;;
+    register|get|list|life|timers) SCENARIOS+=("$1") ;;
+    all) SCENARIOS+=(register get list life) ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ ${#SCENARIOS[@]} -gt 0 ] || { echo "bench.sh: name a scenario: register|get|list|life|all|timers" >&2; exit 2; }
+case "$PGMODE" in extended|prepared|simple) ;; *) echo "bench.sh: --pgbench-mode extended|prepared|simple" >&2; exit 2 ;; esac
+
+TMP=$(mktemp -d /tmp/xf-bench.XXXXXX)
+chmod 755 "$TMP"
+SERVER_PIDS=()
+cleanup() {
+  local pid
+  for pid in "${SERVER_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${SERVER_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  xf_pg_stop "$TMP/pg"
+  if [ -n "$RESULTS" ]; then mkdir -p "$RESULTS" && cp -r "$TMP"/results/. "$RESULTS"/ 2>/dev/null || true; fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+# The hard cap: the whole run, whatever it waits on.
+MAIN_PID=$$
+( trap 'kill $! 2>/dev/null; exit 0' TERM
+  sleep "$MAX_SECONDS" & wait $!
+  echo "bench.sh: time limit of $MAX_SECONDS s reached" >&2
+  kill -TERM "$MAIN_PID" ) >/dev/null 2>&1 &
+WATCHDOG=$!
+trap 'kill $WATCHDOG 2>/dev/null || true; cleanup' EXIT
+mkdir -p "$TMP/results"
+
+for b in services/xinfang-server tools/xfbench tools/xfseed; do
+  if [ ! -x "$BUILD/$b" ]; then xf_build "$BUILD" >/dev/null; break; fi
+done
+PGBENCH=$XF_PG_BIN/pgbench
+
+# ---- PostgreSQL: fsync on, pg_stat_statements for the per-call profile ----
+PGPORT=$(xf_free_port $((56000 + RANDOM % 2000)))
+xf_pg_init "$TMP/pg" "$PGPORT"
+cat >>"$TMP/pg/data/postgresql.conf" <<CONF
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = top
+max_wal_size = 4GB
+CONF
+xf_pg_start "$TMP/pg"
+xf_pg_createdb "$PGPORT" xinfang
+DB="postgresql://xinfang@127.0.0.1:$PGPORT/xinfang"
+psql "$DB" -qc "CREATE EXTENSION pg_stat_statements" >/dev/null
+psql "$DB" -Atc "SELECT name || ' = ' || setting || coalesce(unit, '') FROM pg_settings
+  WHERE name IN ('server_version', 'fsync', 'synchronous_commit', 'wal_level', 'shared_buffers',
+                 'max_connections', 'max_wal_size', 'checkpoint_timeout', 'work_mem',
+                 'effective_cache_size', 'random_page_cost', 'jit') ORDER BY name" \
+  >"$TMP/results/pg_settings.txt"
+
+# ---- Seed ----
+NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+SEED_ARGS=(--db "$DB" --migrate --cases "$CASES" --now "$NOW" --out "$TMP/results")
+if [[ " ${SCENARIOS[*]} " == *" timers "* ]]; then SEED_ARGS+=(--burst "$BURST"); fi
+xf_log "seeding $CASES cases"
+timeout "$MAX_SECONDS" "$BUILD/tools/xfseed" "${SEED_ARGS[@]}" | tee "$TMP/results/seed.json" >&2
+SEED_SECONDS=$(sed -n 's/.*"total_seconds": \([0-9.]*\).*/\1/p' "$TMP/results/seed.json")
+psql "$DB" -qc "VACUUM ANALYZE" >/dev/null
+
+# start_server NAME [flags...]: starts xinfang-server on a free loopback port;
+# sets PORT and PID, and SERVING_MS (start to SERVING: the port file is
+# written once the health service says SERVING).
+start_server() {
+  local name=$1; shift
+  local portfile="$TMP/$name.port" t0 t1
+  t0=$(date +%s%N)
+  XINFANG_PORT_FILE="$portfile" "$BUILD/services/xinfang-server" --db "$DB" --listen 127.0.0.1:0 \
+    --data-dir "$XF_ROOT/deploy" "${SERVER_FLAGS[@]}" "$@" >>"$TMP/results/$name.log" 2>&1 &
+  PID=$!
+  SERVER_PIDS+=("$PID")
+  for _ in $(seq 1000); do
+    [ -s "$portfile" ] && break
+    kill -0 "$PID" 2>/dev/null || { cat "$TMP/results/$name.log" >&2; exit 1; }
+    sleep 0.01
+  done
+  [ -s "$portfile" ] || { echo "bench.sh: $name did not start" >&2; exit 1; }
+  t1=$(date +%s%N)
+  PORT=$(cat "$portfile")
+  SERVING_MS=$(( (t1 - t0) / 1000000 ))
+}
+
+json() { grep -o "\"$2\": [0-9.]*" "$1" | head -1 | sed 's/.*: //'; }
+# p of the scenario's own call kind: "calls": {"<name>": {... "latency_ms": {... "p99": X
+lat() { grep -o "\"$2\": {\"count\": [0-9]*, \"ok\": [0-9]*, \"latency_ms\": {[^}]*}" "$1" \
+          | grep -o "\"$3\": [0-9.]*" | head -1 | sed 's/.*: //'; }
+rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+
+XFBENCH=("$BUILD/tools/xfbench" --concurrency "$CONC" --threads "$THREADS"
+         --tracking-file "$TMP/results/tracking.txt" --units-file "$TMP/results/units.txt")
+
+run_scenario() {
+  local s=$1 out="$TMP/results/$1.json" pgb="" frac="n/a" tps="n/a" pgb_avg="n/a"
+  start_server "server-$s"
+  local pid=$PID serving=$SERVING_MS address="127.0.0.1:$PORT"
+  xf_log "$s: warm-up ${WARMUP}s"
+  "${XFBENCH[@]}" --address "$address" --scenario "$s" --warmup 0 --duration "$WARMUP" --json >/dev/null
+  psql "$DB" -qAtc "SELECT pg_stat_statements_reset()" >/dev/null
+  xf_log "$s: ${DURATION}s at $CONC in flight"
+  "${XFBENCH[@]}" --address "$address" --scenario "$s" --warmup 0 --duration "$DURATION" --json >"$out"
+  local rss; rss=$(rss_mb "$pid")
+  # Where the time goes in the database: statements per call, slowest first.
+  psql "$DB" -qAF $'\t' -c "SELECT calls, round(total_exec_time::numeric, 1) AS total_ms,
+      round(mean_exec_time::numeric, 3) AS mean_ms, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 160)
+      FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'xinfang')
+      ORDER BY total_exec_time DESC LIMIT 25" >"$TMP/results/$s.statements.tsv"
+  local statements; statements=$(psql "$DB" -qAtc "SELECT sum(calls) FROM pg_stat_statements
+      WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'xinfang')")
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  local completed; completed=$(json "$out" completed)
+  local thr; thr=$(json "$out" throughput)
+  local qpc; qpc=$(awk -v a="$statements" -v b="$completed" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }')
+  case "$s" in
+    register) pgb="$XF_ROOT/deploy/bench/register.sql" ;;
+    get) pgb="$XF_ROOT/deploy/bench/get.sql" ;;
+  esac
+  if [ -n "$pgb" ]; then
+    xf_log "$s: pgbench ${DURATION}s, $CONC clients, -M $PGMODE, on the same SQL"
+    timeout $((DURATION + 60)) "$PGBENCH" -n -M "$PGMODE" -c "$CONC" -j 2 -T "$DURATION" -r \
+      -D ncases="$CASES" -D now="$(date +%s%6N)" -f "$pgb" "$DB" >"$TMP/results/$s.pgbench.txt" 2>&1 || true
+    tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$TMP/results/$s.pgbench.txt" | head -1)
+    pgb_avg=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$TMP/results/$s.pgbench.txt" | head -1)
+    frac=$(awk -v a="$thr" -v b="$tps" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "n/a" }')
+  fi
+  local main=$s
+  printf 'RESULT %-8s cases=%s conc=%s service=%s/s p50=%sms p90=%sms p99=%sms p99.9=%sms max=%sms errors=%s pgbench=%s/s pgbench_avg=%sms fraction=%s statements/call=%s rss_peak=%sMB start_to_serving=%sms\n' \
+    "$s" "$CASES" "$CONC" "$thr" "$(lat "$out" "$main" p50)" "$(lat "$out" "$main" p90)" \
+    "$(lat "$out" "$main" p99)" "$(lat "$out" "$main" p99_9)" "$(lat "$out" "$main" max)" \
+    "$(json "$out" errors)" "$tps" "$pgb_avg" "$frac" "$qpc" "$rss" "$serving" | tee -a "$TMP/results/results.txt"
+}
+
+run_timers() {
+  local addresses=() pids=() k
+  for k in $(seq "$SUPERVISORS"); do
+    start_server "supervisor-$k" --simulated-clock "$NOW" --sweep-interval-ms 3600000
+    addresses+=("127.0.0.1:$PORT"); pids+=("$PID")
+  done
+  local advance; advance=$(( $(json "$TMP/results/seed.json" burst_due_in_seconds) + 60 ))
+  local out="$TMP/results/timers.json"
+  xf_log "timers: $BURST deadlines fall due; $SUPERVISORS process(es) sweep"
+  "$BUILD/tools/xfbench" --scenario timers --address "$(IFS=,; echo "${addresses[*]}")" \
+    --advance "$advance" --max-seconds 600 --json >"$out"
+  local rss="" pid
+  for pid in "${pids[@]}"; do rss="$rss$(rss_mb "$pid")MB "; kill -TERM "$pid"; done
+  printf 'RESULT timers   cases=%s burst=%s supervisors=%s all_fired=%ss unfired=%s overdue_listed=%s errors=%s rss_peak=%s\n' \
+    "$CASES" "$BURST" "$SUPERVISORS" "$(json "$out" all_fired_seconds)" \
+    "$(json "$out" unfired_escalations)" "$(json "$out" overdue_deadlines)" "$(json "$out" errors)" \
+    "$rss" | tee -a "$TMP/results/results.txt"
+}
+
+{
+  echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "postgresql: $(tr '\n' ';' <"$TMP/results/pg_settings.txt")"
+  echo "seed: $CASES cases in ${SEED_SECONDS}s"
+} | tee "$TMP/results/environment.txt"
+for s in "${SCENARIOS[@]}"; do
+  if [ "$s" = timers ]; then run_timers; else run_scenario "$s"; fi
+done

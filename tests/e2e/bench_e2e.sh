@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The benchmark tools for real: xfseed loads 1,000 cases (and a burst of
+# deadlines falling due together), a server reads them, xfbench runs every
+# scenario for a bounded count with zero errors and sane JSON; pgbench runs
+# the captured SQL of deploy/bench/ against the same database.
+. "$(dirname "$0")/lib.sh"
+
+SEED="$XF_BIN/tools/xfseed" BENCH="$XF_BIN/tools/xfbench"
+NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+out=$("$SEED" --db "$E2E_URL" --migrate --cases 1000 --burst 200 --now "$NOW" --out "$E2E_TMP" --max-seconds 120)
+echo "seed: $out"
+field() { echo "$1" | grep -o "\"$2\": [0-9.]*" | head -1 | sed 's/.*: //'; }
+[ "$(field "$out" cases)" = 1000 ] || fail "seed: cases"
+[ "$(wc -l <"$E2E_TMP/tracking.txt")" -ge 900 ] || fail "seed: tracking sample"
+overdue=$(field "$out" overdue_cases)
+[ "$overdue" -ge 1 ] && [ "$overdue" -le 60 ] || fail "seed: $overdue overdue cases, want about 1%"
+[ "$(psql "$E2E_URL" -Atc "SELECT count(*) FROM cases")" = 1200 ] || fail "seed: rows"
+[ "$(psql "$E2E_URL" -Atc "SELECT count(*) FROM case_events WHERE position IS NULL")" = 0 ] || fail "seed: unsequenced events"
+
+# The service reads the seeded cases (and verifies a hash chain), on the
+# clock the data set stands at.
+start_server srv xinfang-server --simulated-clock "$NOW"
+T=$(sed -n 5p "$E2E_TMP/tracking.txt")
+xf "$PORT_srv" case show "$T" | grep -q "$T" || fail "GetCase of a seeded case"
+xf "$PORT_srv" case verify "$T" | grep -q "intact" || fail "seeded history does not verify"
+
+check_run() {  # check_run JSON: zero errors, something done, latencies in order
+  local j=$1
+  echo "$j"
+  [ "$(field "$j" errors)" = 0 ] || fail "errors in: $j"
+  [ "$(field "$j" completed)" -ge 1 ] || fail "nothing completed: $j"
+  local p50 p99 mx
+  p50=$(echo "$j" | grep -o '"p50": [0-9.]*' | head -1 | sed 's/.*: //')
+  p99=$(echo "$j" | grep -o '"p99": [0-9.]*' | head -1 | sed 's/.*: //')
+  mx=$(echo "$j" | grep -o '"max": [0-9.]*' | head -1 | sed 's/.*: //')
+  awk -v a="$p50" -v b="$p99" -v c="$mx" 'BEGIN { exit !(a > 0 && a <= b && b <= c) }' || fail "latencies out of order: $j"
+}
+common=(--address "127.0.0.1:$PORT_srv" --concurrency 4 --warmup 0 --max-seconds 60 --json
+        --tracking-file "$E2E_TMP/tracking.txt" --units-file "$E2E_TMP/units.txt")
+for s in register get list; do
+  check_run "$("$BENCH" --scenario "$s" --count 40 "${common[@]}")"
+done
+j=$("$BENCH" --scenario life --count 4 "${common[@]}")
+check_run "$j"
+echo "$j" | grep -q '"evaluate": {"count": [1-9]' || fail "life: no evaluate step"
+
+# Loopback only.
+if "$BENCH" --scenario get --address 10.1.2.3:50051 --count 1 2>/dev/null; then fail "non-loopback accepted"; fi
+
+# Timers: the burst falls due; AdvanceClock returns when it has fired.
+advance=$(( $(field "$out" burst_due_in_seconds) + 60 ))
+j=$("$BENCH" --scenario timers --address "127.0.0.1:$PORT_srv" --advance "$advance" --max-seconds 120 --json)
+echo "$j"
+[ "$(field "$j" errors)" = 0 ] || fail "timers: errors"
+awk -v u="$(field "$j" unfired_escalations)" 'BEGIN { exit !(u == 0) }' || fail "timers: unfired deadlines left"
+fired=$(psql "$E2E_URL" -Atc "SELECT count(*) FROM case_timers WHERE name = 'intake_notice' AND rung > 0 AND case_id > 1000")
+[ "$fired" = 200 ] || fail "timers: $fired of 200 burst deadlines escalated"
+stop_server srv
+
+# The pgbench scripts run against the seeded schema.
+for f in get register; do
+  /usr/lib/postgresql/15/bin/pgbench -n -M extended -c 2 -t 5 -D ncases=1000 -D now="$(date +%s%6N)" \
+    -f "$XF_SRC/deploy/bench/$f.sql" "$E2E_URL" >"$E2E_TMP/pgb.txt" 2>&1 || { cat "$E2E_TMP/pgb.txt"; fail "pgbench $f"; }
+  grep -q "number of failed transactions: 0" "$E2E_TMP/pgb.txt" || { cat "$E2E_TMP/pgb.txt"; fail "pgbench $f failed"; }
+done
+echo "bench_e2e: ok"
