@@ -27,7 +27,8 @@ set -euo pipefail
 
 CASES=10000 CONC=32 DURATION=10 WARMUP=3 THREADS=1 BURST=100000 SUPERVISORS=1
 PGMODE=extended RESULTS="" BUILD="$XF_ROOT/build" MAX_SECONDS=1800
-SERVER_FLAGS=()
+# The per-account rate limit is off: xfbench floods from a handful of accounts.
+SERVER_FLAGS=(--rate-limit 0)
 SCENARIOS=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -75,7 +76,7 @@ WATCHDOG=$!
 trap 'kill $WATCHDOG 2>/dev/null || true; cleanup' EXIT
 mkdir -p "$TMP/results"
 
-for b in services/xinfang-server tools/xfbench tools/xfseed; do
+for b in services/xinfang-server tools/xfbench tools/xfseed tools/xfctl; do
   if [ ! -x "$BUILD/$b" ]; then xf_build "$BUILD" >/dev/null; break; fi
 done
 PGBENCH=$XF_PG_BIN/pgbench
@@ -106,6 +107,11 @@ xf_log "seeding $CASES cases"
 timeout "$MAX_SECONDS" "$BUILD/tools/xfseed" "${SEED_ARGS[@]}" | tee "$TMP/results/seed.json" >&2
 SEED_SECONDS=$(sed -n 's/.*"total_seconds": \([0-9.]*\).*/\1/p' "$TMP/results/seed.json")
 psql "$DB" -qc "VACUUM ANALYZE" >/dev/null
+# The first administrator; the bench-* accounts and their tokens come once a
+# server runs (xf_bench_tokens).
+ADMIN_TOKEN=$("$BUILD/services/xinfang-server" --db "$DB" --data-dir "$XF_ROOT/deploy" \
+  --bootstrap-admin bench-admin 2>>"$TMP/results/bootstrap.log")
+TOKENS="$TMP/tokens"
 
 # start_server NAME [flags...]: starts xinfang-server on a free loopback port;
 # sets PORT and PID, and SERVING_MS (start to SERVING: the port file is
@@ -127,6 +133,7 @@ start_server() {
   t1=$(date +%s%N)
   PORT=$(cat "$portfile")
   SERVING_MS=$(( (t1 - t0) / 1000000 ))
+  [ -s "$TOKENS" ] || xf_bench_tokens "$BUILD/tools/xfctl" "127.0.0.1:$PORT" "$ADMIN_TOKEN" "$TOKENS"
 }
 
 json() { grep -o "\"$2\": [0-9.]*" "$1" | head -1 | sed 's/.*: //'; }
@@ -135,7 +142,7 @@ lat() { grep -o "\"$2\": {\"count\": [0-9]*, \"ok\": [0-9]*, \"latency_ms\": {[^
           | grep -o "\"$3\": [0-9.]*" | head -1 | sed 's/.*: //'; }
 rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 
-XFBENCH=("$BUILD/tools/xfbench" --concurrency "$CONC" --threads "$THREADS"
+XFBENCH=("$BUILD/tools/xfbench" --concurrency "$CONC" --threads "$THREADS" --tokens-file "$TOKENS"
          --tracking-file "$TMP/results/tracking.txt" --units-file "$TMP/results/units.txt")
 
 run_scenario() {
@@ -187,7 +194,7 @@ run_timers() {
   local advance; advance=$(( $(json "$TMP/results/seed.json" burst_due_in_seconds) + 60 ))
   local out="$TMP/results/timers.json"
   xf_log "timers: $BURST deadlines fall due; $SUPERVISORS process(es) sweep"
-  "$BUILD/tools/xfbench" --scenario timers --address "$(IFS=,; echo "${addresses[*]}")" \
+  "$BUILD/tools/xfbench" --scenario timers --tokens-file "$TOKENS" --address "$(IFS=,; echo "${addresses[*]}")" \
     --advance "$advance" --max-seconds 600 --json >"$out"
   local rss="" pid
   for pid in "${pids[@]}"; do rss="$rss$(rss_mb "$pid")MB "; kill -TERM "$pid"; done

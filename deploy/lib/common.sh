@@ -93,3 +93,24 @@ xf_pg_createdb() {
     psql -h 127.0.0.1 -p "$port" -U xinfang -d postgres -qc "CREATE DATABASE \"$name\"" >/dev/null
   fi
 }
+
+# xf_bench_tokens XFCTL ADDRESS ADMIN_TOKEN FILE: creates the accounts xfbench
+# acts as (bench-*, one per role it needs) through the server at ADDRESS and
+# writes one token each to FILE as "ROLE TOKEN" lines (xfbench --tokens-file).
+xf_bench_tokens() {
+  local xfctl=$1 address=$2 admin=$3 file=$4 role name unit token
+  : >"$file"
+  chmod 600 "$file"
+  while read -r role name unit; do
+    "$xfctl" --server "$address" --token "$admin" admin account create "$name" --role "$role" \
+      --unit "$unit" >/dev/null 2>&1 || true   # exists already on a re-run
+    token=$("$xfctl" --server "$address" --token "$admin" admin token issue "$name" --label bench 2>/dev/null)
+    printf '%s %s\n' "$role" "$token" >>"$file"
+  done <<'ACCOUNTS'
+intake_clerk bench-clerk prov
+case_officer bench-officer prov.organs.office
+unit_head bench-head prov.organs.office
+supervisor bench-sup prov
+service bench-svc prov
+ACCOUNTS
+}

@@ -82,11 +82,29 @@ xinfang::v1::Token ToProto(const storage::TokenInfo& t, absl::Time now) {
   return out;
 }
 
+// Auditors and service accounts see every unit (access.h, ScopeOf): a
+// caller limited to a unit below the top may not create them or manage
+// them, or it would reach beyond its subtree through them.
+absl::Status CheckReach(const workflow::Actor& caller, Role role, const workflow::OrgTree& org,
+                        const std::string& what) {
+  workflow::Actor target;
+  target.role = role;
+  target.unit = caller.unit;  // any unit: only whether the role sees every unit matters
+  const std::string scope = ScopeOf(caller);
+  if (scope.empty() || !ScopeOf(target).empty() || !org.Parent(scope).has_value()) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat(what, ": ", RoleName(role), " accounts see every unit; only an administrator "
+                   "of the top unit manages them, not one of ", scope));
+}
+
 }  // namespace
 
 absl::StatusOr<storage::Account> AdminServiceImpl::AccountInScope(const workflow::Actor& actor,
+                                                                  const std::string& field,
                                                                   const std::string& name) {
-  if (name.empty()) return absl::InvalidArgumentError("account: required");
+  if (name.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
   auto account = core_.identity().GetAccount(name);
   if (!account.ok()) return account.status();
   auto org = core_.Org();
@@ -95,6 +113,11 @@ absl::StatusOr<storage::Account> AdminServiceImpl::AccountInScope(const workflow
   if (!scope.empty() && !(*org)->IsWithin(account->unit, scope)) {
     return absl::PermissionDeniedError(absl::StrCat("account '", name, "' belongs to unit ",
                                                     account->unit, ", outside your unit ", scope));
+  }
+  if (auto s = CheckReach(actor, RoleFromName(account->role), **org,
+                          absl::StrCat("account '", name, "'"));
+      !s.ok()) {
+    return s;
   }
   return account;
 }
@@ -133,6 +156,7 @@ grpc::Status AdminServiceImpl::CreateAccount(grpc::ServerContext* ctx,
         auto unit = ScopedUnit(a, "account.unit", in.unit(), **org);
         if (!unit.ok()) return unit.status();
         if (unit->empty()) return absl::InvalidArgumentError("account.unit: required");
+        if (auto s = CheckReach(a, in.role(), **org, "account.role"); !s.ok()) return s;
         storage::Account account;
         account.name = in.name();
         account.display_name = in.display_name();
@@ -178,7 +202,7 @@ grpc::Status AdminServiceImpl::SetAccountDisabled(
   return Serve(
       "SetAccountDisabled", core_, ctx, resp,
       [&](const workflow::Actor& a) -> absl::StatusOr<xinfang::v1::SetAccountDisabledResponse> {
-        auto account = AccountInScope(a, req->name());
+        auto account = AccountInScope(a, "name", req->name());
         if (!account.ok()) return account.status();
         if (req->disabled() && account->name == a.account) {
           return absl::FailedPreconditionError(
@@ -203,7 +227,7 @@ grpc::Status AdminServiceImpl::IssueToken(grpc::ServerContext* ctx,
                    return absl::InvalidArgumentError("ttl_days: 1 to 366 (0: the default, 90)");
                  }
                  if (auto s = CheckText("label", req->label(), 100, false); !s.ok()) return s;
-                 auto account = AccountInScope(a, req->account());
+                 auto account = AccountInScope(a, "account", req->account());
                  if (!account.ok()) return account.status();
                  const absl::Time now = core_.clock().Now();
                  const int days = req->ttl_days() > 0 ? req->ttl_days() : 90;
@@ -225,7 +249,7 @@ grpc::Status AdminServiceImpl::RevokeToken(grpc::ServerContext* ctx,
                  if (req->token_id() <= 0) return absl::InvalidArgumentError("token_id: required");
                  auto token = core_.identity().GetToken(req->token_id());
                  if (!token.ok()) return token.status();
-                 if (auto acc = AccountInScope(a, token->account); !acc.ok()) return acc.status();
+                 if (auto acc = AccountInScope(a, "token_id", token->account); !acc.ok()) return acc.status();
                  const absl::Time now = core_.clock().Now();
                  auto revoked = core_.identity().RevokeToken(req->token_id(), now);
                  if (!revoked.ok()) return revoked.status();
@@ -241,7 +265,7 @@ grpc::Status AdminServiceImpl::ListTokens(grpc::ServerContext* ctx,
   return Serve("ListTokens", core_, ctx, resp,
                [&](const workflow::Actor& a) -> absl::StatusOr<xinfang::v1::ListTokensResponse> {
                  if (!req->account().empty()) {
-                   if (auto acc = AccountInScope(a, req->account()); !acc.ok()) {
+                   if (auto acc = AccountInScope(a, "account", req->account()); !acc.ok()) {
                      return acc.status();
                    }
                  }

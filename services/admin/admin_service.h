@@ -42,7 +42,9 @@ class AdminServiceImpl final : public xinfang::v1::AdminService::Service {
 
  private:
   // The account `name`, PERMISSION_DENIED unless its unit is in the actor's scope.
+  // `field` names the request field in errors.
   absl::StatusOr<storage::Account> AccountInScope(const workflow::Actor& actor,
+                                                  const std::string& field,
                                                   const std::string& name);
   Core& core_;
   std::vector<std::string> services_;

@@ -19,10 +19,12 @@ overdue=$(field "$out" overdue_cases)
 
 # The service reads the seeded cases (and verifies a hash chain), on the
 # clock the data set stands at.
-start_server srv xinfang-server --simulated-clock "$NOW"
+start_server srv xinfang-server --simulated-clock "$NOW" --rate-limit 0
+xf_bench_tokens "$XF_BIN/tools/xfctl" "127.0.0.1:$PORT_srv" "$E2E_ADMIN_TOKEN" "$E2E_TMP/tokens"
+[ "$(wc -l <"$E2E_TMP/tokens")" = 5 ] || fail "bench tokens"
 T=$(sed -n 5p "$E2E_TMP/tracking.txt")
-xf "$PORT_srv" case show "$T" | grep -q "$T" || fail "GetCase of a seeded case"
-xf "$PORT_srv" case verify "$T" | grep -q "intact" || fail "seeded history does not verify"
+xf_as "$PORT_srv" audit1 auditor prov case show "$T" | grep -q "$T" || fail "GetCase of a seeded case"
+xf_as "$PORT_srv" audit1 auditor prov case verify "$T" | grep -q "intact" || fail "seeded history does not verify"
 
 check_run() {  # check_run JSON: zero errors, something done, latencies in order
   local j=$1
@@ -35,7 +37,7 @@ check_run() {  # check_run JSON: zero errors, something done, latencies in order
   mx=$(echo "$j" | grep -o '"max": [0-9.]*' | head -1 | sed 's/.*: //')
   awk -v a="$p50" -v b="$p99" -v c="$mx" 'BEGIN { exit !(a > 0 && a <= b && b <= c) }' || fail "latencies out of order: $j"
 }
-common=(--address "127.0.0.1:$PORT_srv" --concurrency 4 --warmup 0 --max-seconds 60 --json
+common=(--address "127.0.0.1:$PORT_srv" --tokens-file "$E2E_TMP/tokens" --concurrency 4 --warmup 0 --max-seconds 60 --json
         --tracking-file "$E2E_TMP/tracking.txt" --units-file "$E2E_TMP/units.txt")
 for s in register get list; do
   check_run "$("$BENCH" --scenario "$s" --count 40 "${common[@]}")"
@@ -49,7 +51,11 @@ if "$BENCH" --scenario get --address 10.1.2.3:50051 --count 1 2>/dev/null; then 
 
 # Timers: the burst falls due; AdvanceClock returns when it has fired.
 advance=$(( $(field "$out" burst_due_in_seconds) + 60 ))
-j=$("$BENCH" --scenario timers --address "127.0.0.1:$PORT_srv" --advance "$advance" --max-seconds 120 --json)
+# Without a token xfbench stops at once, saying why.
+rc=0; err=$("$BENCH" --scenario get --count 5 --address "127.0.0.1:$PORT_srv" --warmup 0 \
+  --max-seconds 20 --tracking-file "$E2E_TMP/tracking.txt" --json 2>&1) || rc=$?
+[ "$rc" = 1 ] && echo "$err" | grep -q "no bearer token" || fail "no token: $rc $err"
+j=$("$BENCH" --scenario timers --tokens-file "$E2E_TMP/tokens" --address "127.0.0.1:$PORT_srv" --advance "$advance" --max-seconds 120 --json)
 echo "$j"
 [ "$(field "$j" errors)" = 0 ] || fail "timers: errors"
 awk -v u="$(field "$j" unfired_escalations)" 'BEGIN { exit !(u == 0) }' || fail "timers: unfired deadlines left"

@@ -10,13 +10,15 @@
 
 namespace xinfang::testing {
 
-TestServer::TestServer(std::optional<absl::Time> simulated_start, bool sweeper) {
+TestServer::TestServer(std::optional<absl::Time> simulated_start, bool sweeper,
+                       const std::function<void(ServerConfig&)>& configure) {
   ServerConfig config;
   config.db_url = db_.url();
   config.data_dir = SourceDir() + "/deploy";
   config.pool_size = 4;
   config.simulated_clock = simulated_start;
   if (!sweeper) config.sweep_interval = absl::ZeroDuration();
+  if (configure) configure(config);
   auto core = Core::Open(config);
   if (!core.ok()) {
     std::cerr << "TestServer: " << core.status() << "\n";
@@ -25,7 +27,8 @@ TestServer::TestServer(std::optional<absl::Time> simulated_start, bool sweeper) 
   core_ = std::move(*core);
   services_ = MakeServices({"intake", "casework", "supervision", "query", "admin"})(*core_);
   int port = 0;
-  server_ = StartServer("127.0.0.1:0", services_, &port);
+  server_ = StartServer("127.0.0.1:0", services_, &port,
+                        ListenOptions{nullptr, config.max_message_bytes});
   if (server_ == nullptr) {
     std::cerr << "TestServer: cannot listen\n";
     std::abort();

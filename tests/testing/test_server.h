@@ -7,6 +7,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <memory>
@@ -36,8 +37,12 @@ class TestServer {
  public:
   // `simulated_start`: run on a simulated clock from that instant.
   // `sweeper`: run the timer sweeper in this server (as production does).
+  // `configure`: changes the server's configuration before it starts (rate
+  // limits, message size, ...); the database, data directory, clock and
+  // sweeper settings above are already filled in.
   explicit TestServer(std::optional<absl::Time> simulated_start = std::nullopt,
-                      bool sweeper = true);
+                      bool sweeper = true,
+                      const std::function<void(ServerConfig&)>& configure = nullptr);
   ~TestServer();
 
   Core& core() { return *core_; }

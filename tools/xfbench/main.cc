@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -55,10 +56,13 @@ constexpr char kUsage[] = R"(usage: xfbench --scenario register|get|list|life|ti
   --max-seconds S       hard cap on the whole run (default warmup + duration + 60,
                         with --count 300)
   --timeout S           deadline of each call (default 10)
-  --token T             send "authorization: Bearer T"
-  --as A --role R --unit U   interim caller identity (x-xinfang-* metadata)
-                        default bench / intake_clerk / prov.organs.office
-  --no-identity         do not send the x-xinfang-* metadata (token only)
+  --token T             the bearer token for every call (or:)
+  --tokens-file F       lines "ROLE TOKEN": each call is made in the role it needs
+                        (register: intake_clerk; get: service; list: supervisor;
+                        life: intake_clerk, unit_head, case_officer; timers:
+                        supervisor), falling back to --token
+  --life-unit U         the unit life registers its cases in (default
+                        prov.organs.office): the case_officer must belong to it
   --tracking-file F     tracking numbers for get (xfseed --out writes tracking.txt)
   --units-file F        units for register and list (default: migration 0002's)
   --list-filters K      unit+stage, unit+category or mixed (default mixed)
@@ -89,8 +93,8 @@ struct Options {
   double max_seconds = 0;
   double timeout = 10;
   std::string token;
-  std::string account = "bench", role = "intake_clerk", unit = "prov.organs.office";
-  bool identity = true;
+  std::map<std::string, std::string> tokens;  // role -> token (--tokens-file)
+  std::string unit = "prov.organs.office";    // --life-unit
   std::string tracking_file, units_file;
   std::string list_filters = "mixed";
   long long advance = 0;
@@ -126,7 +130,6 @@ Options ParseOptions(int argc, char** argv) {
       std::exit(0);
     }
     if (a == "--json") { o.json = true; continue; }
-    if (a == "--no-identity") { o.identity = false; continue; }
     if (auto eq = a.find('='); eq != std::string::npos) {
       v = a.substr(eq + 1);
       a = a.substr(0, eq);
@@ -154,9 +157,13 @@ Options ParseOptions(int argc, char** argv) {
     else if (a == "--max-seconds") real(&o.max_seconds);
     else if (a == "--timeout") real(&o.timeout);
     else if (a == "--token") o.token = v;
-    else if (a == "--as") o.account = v;
-    else if (a == "--role") o.role = v;
-    else if (a == "--unit") o.unit = v;
+    else if (a == "--tokens-file") {
+      std::ifstream in(v);
+      if (!in) Fail(absl::StrCat("--tokens-file: cannot read '", v, "'"));
+      std::string role, token;
+      while (in >> role >> token) o.tokens[role] = token;
+    }
+    else if (a == "--life-unit") o.unit = v;
     else if (a == "--tracking-file") o.tracking_file = v;
     else if (a == "--units-file") o.units_file = v;
     else if (a == "--list-filters") o.list_filters = v;
@@ -296,19 +303,14 @@ class Bench {
   absl::Duration server_offset() const { return server_offset_; }
   absl::TimeZone server_zone() const { return server_zone_; }
 
-  // The caller's metadata: a bearer token when given and, until token
-  // authentication replaces it (issue 7), the interim identity xfctl sends.
-  // `role` overrides --role (life takes each step in the role it needs).
-  void Identify(grpc::ClientContext& ctx, const std::string& role = "",
-                const std::string& account = "") const {
+  // The call's deadline and the bearer token of `role` (--tokens-file),
+  // else --token.
+  void Identify(grpc::ClientContext& ctx, const std::string& role) const {
     ctx.set_deadline(std::chrono::system_clock::now() +
                      std::chrono::milliseconds(static_cast<int64_t>(o_.timeout * 1000)));
-    if (!o_.token.empty()) ctx.AddMetadata("authorization", absl::StrCat("Bearer ", o_.token));
-    if (o_.identity) {  // interim: drop with --no-identity once tokens are in
-      ctx.AddMetadata("x-xinfang-account", account.empty() ? o_.account : account);
-      ctx.AddMetadata("x-xinfang-role", role.empty() ? o_.role : role);
-      ctx.AddMetadata("x-xinfang-unit", o_.unit);
-    }
+    auto it = o_.tokens.find(role);
+    const std::string& token = it != o_.tokens.end() ? it->second : o_.token;
+    if (!token.empty()) ctx.AddMetadata("authorization", absl::StrCat("Bearer ", token));
   }
 
   // Whether a call that started at `t` counts, and whether to start more.
@@ -361,9 +363,9 @@ class Bench {
 
 template <typename Resp, typename Prepare>
 void Start(Bench& b, int slot, Prepare prepare, std::function<void(Call<Resp>&)> done,
-           const std::string& role = "", const std::string& account = "") {
+           const std::string& role) {
   auto* call = new Call<Resp>();
-  b.Identify(call->ctx, role, account);
+  b.Identify(call->ctx, role);
   call->done = std::move(done);
   b.Started();
   call->rpc = prepare(&call->ctx, b.cq());
@@ -421,7 +423,7 @@ void Slot::Register(bool life) {
         Next();  // before Finished: the queue must not shut down in between
         bench_.Finished();
       },
-      life ? "intake_clerk" : "", life ? "bench-clerk" : "");
+      "intake_clerk");
 }
 
 void Slot::Get() {
@@ -440,7 +442,8 @@ void Slot::Get() {
         }
         Next();  // before Finished: the queue must not shut down in between
         bench_.Finished();
-      });
+      },
+      "service");
 }
 
 void Slot::List() {
@@ -470,7 +473,8 @@ void Slot::List() {
         }
         Next();  // before Finished: the queue must not shut down in between
         bench_.Finished();
-      });
+      },
+      "supervisor");
 }
 
 // A whole case life: step 0 registers, 1..5 take the actions.
@@ -484,13 +488,12 @@ void Slot::LifeStep() {
   struct Step {
     const char* action;
     const char* role;
-    const char* account;
   };
-  static constexpr Step kSteps[] = {{"accept", "intake_clerk", "bench-clerk"},
-                                    {"assign_officer", "unit_head", "bench-head"},
-                                    {"decide", "case_officer", "bench-officer"},
-                                    {"serve", "case_officer", "bench-officer"},
-                                    {"evaluate", "intake_clerk", "bench-clerk"}};
+  static constexpr Step kSteps[] = {{"accept", "intake_clerk"},
+                                    {"assign_officer", "unit_head"},
+                                    {"decide", "case_officer"},
+                                    {"serve", "case_officer"},
+                                    {"evaluate", "intake_clerk"}};
   const Step& st = kSteps[step_ - 1];
   v1::TakeActionRequest req;
   req.mutable_case_()->set_tracking_number(tracking_);
@@ -535,13 +538,13 @@ void Slot::LifeStep() {
         Next();  // before Finished: the queue must not shut down in between
         bench_.Finished();
       },
-      st.role, st.account);
+      st.role);
 }
 
 void Bench::ReadServerInfo() {
   auto stub = v1::AdminService::NewStub(channels_.front());
   grpc::ClientContext ctx;
-  Identify(ctx);
+  Identify(ctx, o_.tokens.empty() ? "" : o_.tokens.begin()->first);
   v1::GetServerInfoResponse info;
   grpc::Status st = stub->GetServerInfo(&ctx, v1::GetServerInfoRequest(), &info);
   if (!st.ok()) {
@@ -561,7 +564,7 @@ void Bench::Run() {
     std::string token;
     for (int page = 0; page < 20 && tracking_.size() < 10000; ++page) {
       grpc::ClientContext ctx;
-      Identify(ctx);
+      Identify(ctx, "service");
       v1::ListCasesRequest req;
       req.set_page_size(500);
       req.set_page_token(token);
@@ -621,7 +624,7 @@ void Bench::Timers() {
     threads.emplace_back([&, address] {
       auto stub = v1::AdminService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
       grpc::ClientContext ctx;
-      Identify(ctx, "administrator");
+      Identify(ctx, "supervisor");
       ctx.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::milliseconds(static_cast<int64_t>(o_.max_seconds * 1000)));
       v1::AdvanceClockRequest req;
