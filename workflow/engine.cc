@@ -755,6 +755,14 @@ const TimerState* CaseSnapshot::FindTimer(const std::string& name) const {
   return nullptr;
 }
 
+std::vector<std::string> MapOrgTree::Subtree(const std::string& unit) const {
+  std::vector<std::string> out;
+  for (const auto& entry : parent_of_) {
+    if (IsWithin(entry.first, unit)) out.push_back(entry.first);
+  }
+  return out;
+}
+
 bool OrgTree::IsWithin(const std::string& unit, const std::string& ancestor) const {
   if (unit.empty() || ancestor.empty()) return false;
   std::string current = unit;

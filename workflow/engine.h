@@ -123,6 +123,8 @@ class MapOrgTree final : public OrgTree {
   std::optional<std::string> Parent(const std::string& unit) const override;
   // True if `unit` is a key of the map (every unit, when built from all).
   bool Contains(const std::string& unit) const { return parent_of_.count(unit) > 0; }
+  // `unit` and every unit below it, in code order.
+  std::vector<std::string> Subtree(const std::string& unit) const;
 
  private:
   std::map<std::string, std::string> parent_of_;

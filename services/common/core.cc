@@ -86,10 +86,38 @@ const workflow::Engine* Core::EngineFor(const std::string& name, int version) co
   return it == engines_.end() ? nullptr : it->second.get();
 }
 
+namespace {
+// How long read reference data (units, categories) is reused.
+constexpr std::chrono::seconds kReferenceTtl(5);
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<const workflow::MapOrgTree>> Core::Org() {
+  if (auto s = RefreshReference(); !s.ok()) return s;
+  std::lock_guard<std::mutex> lock(reference_mu_);
+  return org_;
+}
+
+absl::StatusOr<std::shared_ptr<const std::map<std::string, bool>>> Core::Categories() {
+  if (auto s = RefreshReference(); !s.ok()) return s;
+  std::lock_guard<std::mutex> lock(reference_mu_);
+  return categories_;
+}
+
+absl::Status Core::RefreshReference() {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(reference_mu_);
+    if (org_ != nullptr && now - reference_read_ < kReferenceTtl) return absl::OkStatus();
+  }
   auto units = store_->Units();
   if (!units.ok()) return units.status();
-  return std::make_shared<const workflow::MapOrgTree>(std::move(*units));
+  auto categories = store_->Categories();
+  if (!categories.ok()) return categories.status();
+  std::lock_guard<std::mutex> lock(reference_mu_);
+  org_ = std::make_shared<const workflow::MapOrgTree>(std::move(*units));
+  categories_ = std::make_shared<const std::map<std::string, bool>>(std::move(*categories));
+  reference_read_ = now;
+  return absl::OkStatus();
 }
 
 

@@ -4,7 +4,9 @@
 #ifndef XINFANG_SERVICES_COMMON_CORE_H_
 #define XINFANG_SERVICES_COMMON_CORE_H_
 
+#include <chrono>
 #include <functional>
+#include <mutex>
 #include <map>
 #include <vector>
 #include <memory>
@@ -76,12 +78,17 @@ class Core {
     for (const auto& l : stopping_listeners_) l();
   }
 
-  // The organisation tree as it is now in the database (one read): parents
-  // for the engine, Contains() for validating unit codes.
+  // The organisation tree: parents for the engine, Contains() for
+  // validating unit codes. Read from the database at most every few seconds
+  // (units change by migration or by hand, never by an RPC).
   absl::StatusOr<std::shared_ptr<const workflow::MapOrgTree>> Org();
+  // Every category code and whether it is active; cached like Org().
+  absl::StatusOr<std::shared_ptr<const std::map<std::string, bool>>> Categories();
 
  private:
   explicit Core(ServerConfig config);
+  // Re-reads units and categories when the cached copy is too old.
+  absl::Status RefreshReference();
   ServerConfig config_;
   std::unique_ptr<Clock> clock_;
   SimulatedClock* simulated_ = nullptr;
@@ -96,6 +103,11 @@ class Core {
   std::vector<std::function<void()>> clock_listeners_;
   std::vector<std::function<void()>> serving_listeners_;
   std::vector<std::function<void()>> stopping_listeners_;
+  // Reference data cache (Org, Categories).
+  std::mutex reference_mu_;
+  std::shared_ptr<const workflow::MapOrgTree> org_;                 // guarded by reference_mu_
+  std::shared_ptr<const std::map<std::string, bool>> categories_;  // guarded by reference_mu_
+  std::chrono::steady_clock::time_point reference_read_;            // guarded by reference_mu_
 };
 
 // The data directory used when --data-dir is not given.

@@ -68,15 +68,14 @@ absl::StatusOr<xinfang::v1::RegisterCaseResponse> Intake::Register(
   }
   xinfang::v1::CaseIntake& in = *request.mutable_intake();
   if (in.registering_unit().empty()) in.set_registering_unit(actor.unit);
-  absl::StatusOr<bool> category_known = true;
-  if (!in.category().empty()) {
-    category_known = core_.store().CategoryExists(in.category());
-    if (!category_known.ok()) return category_known.status();
-  }
+  auto categories = core_.Categories();
+  if (!categories.ok()) return categories.status();
+  auto category = (*categories)->find(in.category());
+  const bool category_known = category != (*categories)->end() && category->second;
   const absl::Time now = core_.clock().Now();
   IntakeRules rules{now, core_.config().max_receipt_age,
                     [&](const std::string& u) { return (*org)->Contains(u); },
-                    [&](const std::string&) { return *category_known; }};
+                    [&](const std::string&) { return category_known; }};
   if (auto s = ValidateIntake(in, rules); !s.ok()) return s;
   if (!(*org)->IsWithin(in.registering_unit(), actor.unit)) {
     return absl::PermissionDeniedError(absl::StrCat(

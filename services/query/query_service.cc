@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
@@ -64,8 +65,7 @@ absl::StatusOr<xinfang::v1::ListCasesResponse> Query::ListCases(
   f.state = req.state();
   f.stage = req.stage();
   f.channel = req.channel();
-  f.category = req.category();
-  f.unit = req.unit();
+
   f.overdue_only = req.overdue_only();
   f.now = core_.clock().Now();
   if (req.has_received_from()) f.received_from = FromProto(req.received_from());
@@ -80,9 +80,20 @@ absl::StatusOr<xinfang::v1::ListCasesResponse> Query::ListCases(
   }
   auto org = core_.Org();
   if (!org.ok()) return org.status();
-  auto scoped = ScopedUnit(actor, "unit", f.unit, **org);
+  auto scoped = ScopedUnit(actor, "unit", req.unit(), **org);
   if (!scoped.ok()) return scoped.status();
-  f.unit = *scoped;
+  if (!scoped->empty()) f.units = (*org)->Subtree(*scoped);
+  if (!req.category().empty()) {
+    // The category and those below it ("wages" takes "wages.arrears").
+    auto categories = core_.Categories();
+    if (!categories.ok()) return categories.status();
+    for (const auto& [code, active] : **categories) {
+      if (code == req.category() || absl::StartsWith(code, req.category() + ".")) {
+        f.categories.push_back(code);
+      }
+    }
+    if (f.categories.empty()) return xinfang::v1::ListCasesResponse();  // none can match
+  }
   // Searching by a person is for those who see persons; and a case the
   // reader sees redacted must not answer "did X petition against us?".
   if (!f.petitioner.empty()) {

@@ -67,29 +67,6 @@ constexpr char kSelectDue[] =
     "        (xf_ts(:after_due), :after_id, :after_name)) "
     " ORDER BY t.due_at, t.case_id, t.name LIMIT :lim";
 
-constexpr char kListCases[] =
-    XF_SCOPE_CTE
-    "SELECT c.id, c.tracking_number, c.state, c.stage::int, c.channel::int, c.category, "
-    "       c.responsible_unit, xf_us(c.received_at), c.summary, "
-    "       EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id "
-    "                  AND t.suspended_at IS NULL AND t.due_at <= xf_ts(:now1))::int, "
-    "       coalesce(c.complained_about_unit, ''), c.conflicted_accounts "
-    "  FROM cases c "
-    " WHERE c.responsible_unit IN (SELECT code FROM scope) "
-    "   AND (:before_id1 = 0 OR c.id < :before_id2) "
-    "   AND (:state1 = '' OR c.state = :state2) "
-    "   AND (:stage1 = 0 OR c.stage = :stage2) "
-    "   AND (:channel1 = 0 OR c.channel = :channel2) "
-    "   AND (:cat1 = '' OR c.category = :cat2 OR left(c.category, length(:cat3) + 1) = :cat4 || '.') "
-    "   AND (:has_from = 0 OR c.received_at >= xf_ts(:from)) "
-    "   AND (:has_before = 0 OR c.received_at < xf_ts(:before)) "
-    "   AND (:overdue = 0 OR EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id "
-    "                  AND t.suspended_at IS NULL AND t.due_at <= xf_ts(:now2))) "
-    "   AND (:who1 = '' OR EXISTS (SELECT 1 FROM case_petitioners cp "
-    "                  JOIN persons p ON p.id = cp.person_id WHERE cp.case_id = c.id "
-    "                   AND (p.name = :who2 OR p.id_number = upper(:who3) OR p.phone = :who4))) "
-    " ORDER BY c.id DESC LIMIT :lim";
-
 constexpr char kSequence[] = R"sql(
   WITH pending AS (
          SELECT id, row_number() OVER (ORDER BY id) AS rn
@@ -1162,31 +1139,101 @@ absl::StatusOr<Stats> CaseStore::Statistics(const StatsQuery& q) {
   }
 }
 
+namespace {
+
+// A PostgreSQL text[] literal: {"a","b"} (quotes and backslashes escaped).
+std::string TextArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    if (k > 0) out += ',';
+    out += '"';
+    for (char ch : items[k]) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+}  // namespace
+
+// The first page of a filtered list is the newest `limit` matches. With
+// units (and categories) named, one backward index scan per unit (and
+// category) — (responsible_unit, stage, id) or (responsible_unit, category,
+// id), migration 0008 — yields at most `limit` rows each, and the newest of
+// those are the answer: the cost follows the page size and the number of
+// units, not the table. Only the filters given are in the statement.
 absl::StatusOr<std::vector<CaseRow>> CaseStore::ListCases(const CaseFilter& f) {
   auto lease = pool_.Acquire();
   if (!lease.ok()) return lease.status();
   try {
     long long now = ToMicros(f.now), before_id = f.before_id;
     int stage = f.stage, channel = f.channel, limit = f.limit;
-    int has_from = f.received_from ? 1 : 0, has_before = f.received_before ? 1 : 0;
     long long from = f.received_from ? ToMicros(*f.received_from) : 0;
     long long before = f.received_before ? ToMicros(*f.received_before) : 0;
-    int overdue = f.overdue_only ? 1 : 0;
+    const std::string units = TextArray(f.units), categories = TextArray(f.categories);
+    std::string conditions = "TRUE";
+    auto when = [&](bool given, const char* sql) {
+      if (given) absl::StrAppend(&conditions, " AND ", sql);
+    };
+    when(!f.units.empty(), "c.responsible_unit = u.code");
+    when(!f.categories.empty(), "c.category = k.code");
+    when(before_id > 0, "c.id < :before_id");
+    when(!f.state.empty(), "c.state = :state");
+    when(stage != 0, "c.stage = :stage");
+    when(channel != 0, "c.channel = :channel");
+    when(f.received_from.has_value(), "c.received_at >= xf_ts(:from)");
+    when(f.received_before.has_value(), "c.received_at < xf_ts(:before)");
+    when(f.overdue_only,
+         "EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id "
+         "AND t.suspended_at IS NULL AND t.due_at <= xf_ts(:now1))");
+    when(!f.petitioner.empty(),
+         "EXISTS (SELECT 1 FROM case_petitioners cp JOIN persons p ON p.id = cp.person_id "
+         "WHERE cp.case_id = c.id AND (p.name = :who1 OR p.id_number = upper(:who2) "
+         "OR p.phone = :who3))");
+    std::string sources;
+    if (!f.units.empty()) absl::StrAppend(&sources, "unnest(:units::text[]) AS u(code) CROSS JOIN ");
+    if (!f.categories.empty()) {
+      absl::StrAppend(&sources, "unnest(:categories::text[]) AS k(code) CROSS JOIN ");
+    }
+    const std::string sql = absl::StrCat(
+        "SELECT c.id, c.tracking_number, c.state, c.stage::int, c.channel::int, c.category, "
+        "       c.responsible_unit, xf_us(c.received_at), c.summary, "
+        "       EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id "
+        "                  AND t.suspended_at IS NULL AND t.due_at <= xf_ts(:now2))::int, "
+        "       coalesce(c.complained_about_unit, ''), c.conflicted_accounts "
+        "  FROM ", sources,
+        "       LATERAL (SELECT c.* FROM cases c WHERE ", conditions,
+        "                 ORDER BY c.id DESC LIMIT :lim1) c "
+        " ORDER BY c.id DESC LIMIT :lim2");
+    soci::statement st(lease->session());
+    soci::row r;
+    st.exchange(soci::into(r));
+    if (!f.units.empty()) st.exchange(soci::use(units, "units"));
+    if (!f.categories.empty()) st.exchange(soci::use(categories, "categories"));
+    if (before_id > 0) st.exchange(soci::use(before_id, "before_id"));
+    if (!f.state.empty()) st.exchange(soci::use(f.state, "state"));
+    if (stage != 0) st.exchange(soci::use(stage, "stage"));
+    if (channel != 0) st.exchange(soci::use(channel, "channel"));
+    if (f.received_from.has_value()) st.exchange(soci::use(from, "from"));
+    if (f.received_before.has_value()) st.exchange(soci::use(before, "before"));
+    if (f.overdue_only) st.exchange(soci::use(now, "now1"));
+    if (!f.petitioner.empty()) {
+      st.exchange(soci::use(f.petitioner, "who1"));
+      st.exchange(soci::use(f.petitioner, "who2"));
+      st.exchange(soci::use(f.petitioner, "who3"));
+    }
+    st.exchange(soci::use(now, "now2"));
+    st.exchange(soci::use(limit, "lim1"));
+    st.exchange(soci::use(limit, "lim2"));
+    st.alloc();
+    // Once, not as a server-side prepared statement: the text differs with
+    // the filters, so preparing would cost two more round trips for nothing.
+    st.prepare(sql, soci::details::st_one_time_query);
+    st.define_and_bind();
     std::vector<CaseRow> out;
-    soci::rowset<soci::row> rows =
-        (lease->session().prepare << kListCases, soci::use(f.unit, "unit1"),
-         soci::use(f.unit, "unit2"), soci::use(now, "now1"), soci::use(before_id, "before_id1"),
-         soci::use(before_id, "before_id2"), soci::use(f.state, "state1"),
-         soci::use(f.state, "state2"), soci::use(stage, "stage1"), soci::use(stage, "stage2"),
-         soci::use(channel, "channel1"), soci::use(channel, "channel2"),
-         soci::use(f.category, "cat1"), soci::use(f.category, "cat2"),
-         soci::use(f.category, "cat3"), soci::use(f.category, "cat4"),
-         soci::use(has_from, "has_from"), soci::use(from, "from"),
-         soci::use(has_before, "has_before"), soci::use(before, "before"),
-         soci::use(overdue, "overdue"), soci::use(now, "now2"), soci::use(f.petitioner, "who1"),
-         soci::use(f.petitioner, "who2"), soci::use(f.petitioner, "who3"),
-         soci::use(f.petitioner, "who4"), soci::use(limit, "lim"));
-    for (const soci::row& r : rows) {
+    for (bool got = st.execute(true); got; got = st.fetch()) {
       CaseRow c;
       c.id = r.get<long long>(0);
       c.tracking_number = r.get<std::string>(1);
@@ -1248,14 +1295,18 @@ absl::StatusOr<std::map<std::string, std::string>> CaseStore::Units() {
   }
 }
 
-absl::StatusOr<bool> CaseStore::CategoryExists(const std::string& code) {
+absl::StatusOr<std::map<std::string, bool>> CaseStore::Categories() {
   auto lease = pool_.Acquire();
   if (!lease.ok()) return lease.status();
   try {
-    int n = 0;
-    lease->session() << "SELECT count(*) FROM categories WHERE code = :c AND active",
-        soci::use(code, "c"), soci::into(n);
-    return n > 0;
+    std::map<std::string, bool> out;
+    std::string code;
+    int active = 0;
+    soci::statement st = (lease->session().prepare << "SELECT code, active::int FROM categories",
+                          soci::into(code), soci::into(active));
+    st.execute();
+    while (st.fetch()) out[code] = active != 0;
+    return out;
   } catch (...) {
     return StatusFromCurrentException("reading categories");
   }

@@ -116,8 +116,8 @@ struct CaseFilter {
   std::string state;
   int stage = 0;              // xinfang.v1.Stage; 0: any
   int channel = 0;            // xinfang.v1.Channel; 0: any
-  std::string category;       // the category or below it; empty: any
-  std::string unit;           // responsible unit subtree; empty: any
+  std::vector<std::string> categories;  // any of these categories; empty: any
+  std::vector<std::string> units;       // responsible unit is one of these; empty: any
   bool overdue_only = false;  // a running deadline at or before `now`
   absl::Time now;
   std::optional<absl::Time> received_from, received_before;
@@ -292,7 +292,8 @@ class CaseStore {
 
   // Unit code -> parent code (empty for the top).
   absl::StatusOr<std::map<std::string, std::string>> Units();
-  absl::StatusOr<bool> CategoryExists(const std::string& code);
+  // Every category code, and whether it is active (open to new cases).
+  absl::StatusOr<std::map<std::string, bool>> Categories();
 
  private:
   // Updates the case row (version check), appends events, replaces timers,

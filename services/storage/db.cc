@@ -61,7 +61,12 @@ absl::StatusOr<Lease> Pool::Acquire() {
   }
   soci::session& s = pool_->at(pos);
   Lease lease(this, pos, &s);
-  if (!s.is_connected()) {
+  // libpq's own view of the connection, without a round trip (SOCI's
+  // is_connected() sends a query on every lease). A connection that died
+  // since its last use fails its next statement (UNAVAILABLE to that one
+  // call) and is seen as bad here afterwards.
+  auto* backend = static_cast<soci::postgresql_session_backend*>(s.get_backend());
+  if (backend == nullptr || backend->conn_ == nullptr || PQstatus(backend->conn_) != CONNECTION_OK) {
     try {
       s.reconnect();
     } catch (...) {
