@@ -28,6 +28,7 @@ constexpr Setting kSettings[] = {
     {"drain-timeout-seconds", "XINFANG_DRAIN_TIMEOUT_SECONDS"},
     {"sweep-interval-ms", "XINFANG_SWEEP_INTERVAL_MS"},
     {"sweep-batch", "XINFANG_SWEEP_BATCH"},
+    {"sweep-parallel", "XINFANG_SWEEP_PARALLEL"},
 };
 
 absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& value,
@@ -100,6 +101,11 @@ absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& 
   } else if (name == "sweep-batch") {
     if (!absl::SimpleAtoi(value, &c.sweep_batch) || c.sweep_batch < 1 || c.sweep_batch > 10000) {
       return bad(absl::StrCat("'", value, "' is not a number from 1 to 10000"));
+    }
+  } else if (name == "sweep-parallel") {
+    if (!absl::SimpleAtoi(value, &c.sweep_parallel) || c.sweep_parallel < 1 ||
+        c.sweep_parallel > 16) {
+      return bad(absl::StrCat("'", value, "' is not a number from 1 to 16"));
     }
   }
   return absl::OkStatus();
