@@ -1,20 +1,24 @@
 // xfbench-timers: how long the timer sweeper takes when many timers fall due
 // at once. Seeds N cases (one registration, bulk-copied) in a fresh database
 // of the given cluster, starts P xinfang-supervision processes on a simulated
-// clock 30 days later (each case then owes 5 events: warning, overdue and 3
-// escalation rungs), waits until nothing is due and prints the wall time.
-// Then checks every event was written once and that histories verify.
+// clock at an instant when every case's intake notice owes the same events
+// (--scenario), waits until nothing is due and prints the wall time. Then
+// checks every event was written once and that sampled histories verify.
 //
 //   xfbench-timers --pg=postgresql://xinfang@127.0.0.1:PORT/postgres
-//                  [--cases=100000] [--processes=1] [--batch=N] [--timeout-s=600]
+//                  [--cases=100000] [--processes=1] [--scenario=month] [--batch=N]
 //
-// Loopback only; bounded by --timeout-s; the database is dropped at the end.
+// Loopback only; bounded by --timeout-s (default 600); the database is
+// dropped at the end. Exit status 0 only if all fired, once, intact.
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -26,6 +30,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "services/common/core.h"
@@ -39,6 +44,26 @@ extern char** environ;
 namespace xinfang::bench {
 namespace {
 
+absl::TimeZone Shanghai() { return absl::FixedTimeZone(8 * 3600); }
+absl::Time Local(int y, int m, int d, int hh = 0) {
+  return absl::FromCivil(absl::CivilSecond(y, m, d, hh, 0, 0), Shanghai());
+}
+// Registration instant of every case: its 15-day intake notice is due at the
+// end of 2026-03-17, with a warning 3 days before and escalation rungs after.
+const absl::Time kRegistered = Local(2026, 3, 2, 9);
+
+// When the sweepers run, and what each case then owes.
+struct Scenario {
+  const char* name;
+  absl::Time at;
+  int events_per_case;
+};
+const Scenario kScenarios[] = {
+    {"warning", Local(2026, 3, 15), 1},   // the warning
+    {"deadline", Local(2026, 3, 18), 3},  // warning, overdue, rung 1
+    {"month", Local(2026, 4, 1, 9), 5},   // warning, overdue, rungs 1-3
+};
+
 struct Options {
   std::string pg;  // admin URL of the cluster (…/postgres)
   int cases = 100000;
@@ -48,22 +73,19 @@ struct Options {
   int timeout_s = 600;
   std::string sweeper;  // path of xinfang-supervision
   bool keep = false;    // keep the database
+  Scenario scenario = kScenarios[2];
 };
 
 constexpr char kUsage[] =
     "usage: xfbench-timers --pg=URL [--cases=N] [--processes=1|2|...] [--batch=N]\n"
-    "                      [--parallel=N] [--timeout-s=S] [--sweeper=PATH] [--keep]\n"
+    "                      [--parallel=N] [--scenario=warning|deadline|month]\n"
+    "                      [--timeout-s=S] [--sweeper=PATH] [--keep]\n"
     "  --pg         admin URL of a PostgreSQL cluster on this machine (…/postgres);\n"
     "               default $XINFANG_TEST_PG\n"
+    "  --scenario   what each case owes when the sweepers run: its warning (1 event),\n"
+    "               its deadline (warning, overdue, rung 1) or, the default, a month\n"
+    "               later (warning, overdue, rungs 1-3: 5 events)\n"
     "  --sweeper    default: ../services/xinfang-supervision beside this program\n";
-
-absl::TimeZone Shanghai() { return absl::FixedTimeZone(8 * 3600); }
-// Registration instant, and the instant the sweepers run at: intake notice
-// warning, overdue and rungs 1-3 due; rung 4 not yet.
-const absl::Time kRegistered =
-    absl::FromCivil(absl::CivilSecond(2026, 3, 2, 9, 0, 0), Shanghai());
-const absl::Time kSweepAt = absl::FromCivil(absl::CivilSecond(2026, 4, 1, 9, 0, 0), Shanghai());
-constexpr int kEventsPerCase = 5;
 
 [[noreturn]] void Fail(const std::string& msg) {
   std::cerr << "xfbench-timers: " << msg << "\n";
@@ -99,7 +121,13 @@ Options Parse(int argc, char** argv) {
         number("--timeout-s=", &o.timeout_s)) {
       continue;
     }
-    if (a == "--keep") {
+    std::string scenario;
+    if (value("--scenario=", &scenario)) {
+      auto it = std::find_if(std::begin(kScenarios), std::end(kScenarios),
+                             [&](const Scenario& sc) { return scenario == sc.name; });
+      if (it == std::end(kScenarios)) Fail("--scenario: warning, deadline or month");
+      o.scenario = *it;
+    } else if (a == "--keep") {
       o.keep = true;
     } else {
       std::cerr << kUsage;
@@ -144,7 +172,7 @@ pid_t SpawnSweeper(const Options& o, const std::string& db_url) {
   std::vector<std::string> args = {
       o.sweeper,
       "--db=" + db_url,
-      "--simulated-clock=" + absl::FormatTime(absl::RFC3339_full, kSweepAt, absl::UTCTimeZone()),
+      "--simulated-clock=" + absl::FormatTime(absl::RFC3339_full, o.scenario.at, absl::UTCTimeZone()),
       "--sweep-interval-ms=20",
       "--listen=127.0.0.1:0",
       "--log-level=warn"};
@@ -158,6 +186,20 @@ pid_t SpawnSweeper(const Options& o, const std::string& db_url) {
     Fail(absl::StrCat("cannot start ", o.sweeper));
   }
   return pid;
+}
+
+// CPU time (user + system) the process has used so far.
+absl::Duration CpuTime(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Fields after the command name (which ends with the last ')'): state is
+  // field 3, utime 14, stime 15.
+  std::vector<std::string> f = absl::StrSplit(stat.substr(stat.rfind(')') + 2), ' ');
+  long long utime = 0, stime = 0;
+  if (f.size() < 13 || !absl::SimpleAtoi(f[11], &utime) || !absl::SimpleAtoi(f[12], &stime)) {
+    return absl::ZeroDuration();
+  }
+  return absl::Seconds(static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK));
 }
 
 // SIGTERM, then SIGKILL if it has not exited within 10 s.
@@ -210,7 +252,7 @@ int Run(const Options& o) {
   Exec(url, "VACUUM ANALYZE");
   const std::string due_sql = absl::StrCat(
       "SELECT count(*) FROM case_timers WHERE next_fire_at <= xf_ts(",
-      storage::ToMicros(kSweepAt), ")");
+      storage::ToMicros(o.scenario.at), ")");
   const long long due = Scalar(url, due_sql);
   std::cout << absl::StreamFormat("seeded %d cases (%d timers due) in %.1f s\n", o.cases, due,
                                   absl::ToDoubleSeconds(absl::Now() - seed_start));
@@ -221,13 +263,15 @@ int Run(const Options& o) {
   for (int i = 0; i < o.processes; ++i) pids.push_back(SpawnSweeper(o, url));
   const std::string any_due = absl::StrCat(
       "SELECT count(*) FROM (SELECT 1 FROM case_timers WHERE next_fire_at <= xf_ts(",
-      storage::ToMicros(kSweepAt), ") LIMIT 1) d");
+      storage::ToMicros(o.scenario.at), ") LIMIT 1) d");
   const absl::Time give_up = start + absl::Seconds(o.timeout_s);
   bool done = false;
   while (!(done = Scalar(url, any_due) == 0) && absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(20));
+    absl::SleepFor(absl::Milliseconds(50));
   }
   const absl::Duration took = absl::Now() - start;
+  absl::Duration cpu;
+  for (pid_t pid : pids) cpu += CpuTime(pid);
   for (pid_t pid : pids) Stop(pid);
 
   // Exactly once, and intact histories.
@@ -244,14 +288,16 @@ int Run(const Options& o) {
     auto v = (*core)->store().Verify((*ids)[i]);
     if (!v.ok() || !v->intact) ++broken;
   }
-  const long long expected = static_cast<long long>(o.cases) * kEventsPerCase;
+  const long long expected = static_cast<long long>(o.cases) * o.scenario.events_per_case;
   std::cout << absl::StreamFormat(
-      "%d sweeper process(es), batch %s, parallel %s: %s %d cases (%d events) in %.2f s "
-      "(%.0f cases/s)\n",
-      o.processes, o.batch > 0 ? absl::StrCat(o.batch) : "default",
+      "%s: %d sweeper process(es), batch %s, parallel %s: %s %d cases (%d events) in "
+      "%.2f s (%.0f cases/s)\n",
+      o.scenario.name, o.processes, o.batch > 0 ? absl::StrCat(o.batch) : "default",
       o.parallel > 0 ? absl::StrCat(o.parallel) : "default",
       done ? "fired all timers of" : "TIMED OUT on", o.cases, events,
       absl::ToDoubleSeconds(took), o.cases / absl::ToDoubleSeconds(took));
+  std::cout << absl::StreamFormat("sweeper processes used %.1f s of CPU\n",
+                                  absl::ToDoubleSeconds(cpu));
   std::cout << absl::StreamFormat("events %d of %d expected, %d doubled, %d of %d sampled "
                                   "histories broken\n",
                                   events, expected, doubled, broken, checked);
