@@ -187,7 +187,7 @@ std::string ServerUsage(const std::string& program) {
       "                                                  the sweeper off in this process\n"
       "  --sweep-batch N            XINFANG_SWEEP_BATCH  cases per sweeper transaction, default 200\n"
       "  --sweep-parallel N         XINFANG_SWEEP_PARALLEL  sweeper transactions in flight at once,\n"
-      "                                                  each on a pool connection, default 2\n"
+      "                                                  each on a pool connection, default 4\n"
       "  --migrate-only                                  apply the migrations and exit\n"
       "  --drain-timeout-seconds N  XINFANG_DRAIN_TIMEOUT_SECONDS  SIGTERM grace for in-flight calls, default 10\n");
 }

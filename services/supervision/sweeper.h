@@ -24,8 +24,9 @@ struct SweeperOptions {
   int batch = 200;                          // cases per transaction
   absl::Duration interval = absl::Seconds(1);  // longest sleep between passes
   // Batches in flight at once while much is due, each on its own pool
-  // connection: one decides while another's writes and commit run.
-  int parallel = 2;
+  // connection: while one waits for its commit, the others read, decide and
+  // write.
+  int parallel = 4;
 };
 
 class Sweeper {
