@@ -26,11 +26,11 @@ using workflow::TimerState;
 
 // The columns of a case row that ReadSnapshot reads, in its order (all but
 // attributes and timers).
-#define XF_SNAPSHOT_COLUMNS                                                                \
-  "workflow, workflow_version, state, xf_us(received_at), responsible_unit, "              \
-  "coalesce(forwarder_unit, ''), coalesce(review_unit, ''), coalesce(recheck_unit, ''), "  \
-  "coalesce(case_officer, ''), anonymous::int, xf_us(accepted_at), xf_us(decided_at), "    \
-  "xf_us(served_at), xf_us(closed_at), coalesce(outcome, ''), coalesce(evaluation, ''), "  \
+#define XF_SNAPSHOT_COLUMNS                                                               \
+  "workflow, workflow_version, state, xf_us(received_at), responsible_unit, "             \
+  "coalesce(forwarder_unit, ''), coalesce(review_unit, ''), coalesce(recheck_unit, ''), " \
+  "coalesce(case_officer, ''), anonymous::int, xf_us(accepted_at), xf_us(decided_at), "   \
+  "xf_us(served_at), xf_us(closed_at), coalesce(outcome, ''), coalesce(evaluation, ''), " \
   "flags, conflicted_accounts, xf_us(state_entered_at), xf_us(unit_received_at)"
 
 constexpr char kSelectCase[] =
@@ -272,7 +272,8 @@ constexpr char kSweepAttributes[] =
 
 // Due timers come first, earliest (then by name) first: the order to fire them.
 constexpr char kSweepTimers[] =
-    "SELECT t.case_id, " XF_TIMER_COLUMNS ", t.owing_unit, xf_us(t.next_fire_at) "
+    "SELECT t.case_id, " XF_TIMER_COLUMNS
+    ", t.owing_unit, xf_us(t.next_fire_at) "
     "  FROM case_timers t WHERE t.case_id = ANY (CAST(:ids AS bigint[])) "
     " ORDER BY t.case_id, t.next_fire_at, t.name";
 
@@ -360,9 +361,9 @@ constexpr char kSweepLogDeadlines[] = R"sql(
       AS n(case_id, name, unit, started, due, met))sql";
 
 // kNotify for each case.
-constexpr char kSweepNotify[] =
-    "SELECT count(*)::int FROM (SELECT pg_notify('" XF_EVENTS_CHANNEL "', CAST(n.id AS text)) "
-    "  FROM unnest(CAST(:ids AS bigint[])) AS n(id)) notified";
+constexpr char kSweepNotify[] = "SELECT count(*)::int FROM (SELECT pg_notify('" XF_EVENTS_CHANNEL
+                                "', CAST(n.id AS text)) "
+                                "  FROM unnest(CAST(:ids AS bigint[])) AS n(id)) notified";
 
 std::string Hex(const unsigned char* p, std::size_t n) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -495,10 +496,9 @@ void SortTimers(const workflow::Engine* engine, CaseSnapshot* snap) {
     }
     return defs.size();
   };
-  std::stable_sort(snap->timers.begin(), snap->timers.end(),
-                   [&](const TimerState& a, const TimerState& b) {
-                     return index(a.name) < index(b.name);
-                   });
+  std::stable_sort(
+      snap->timers.begin(), snap->timers.end(),
+      [&](const TimerState& a, const TimerState& b) { return index(a.name) < index(b.name); });
 }
 
 absl::StatusOr<CaseRecord> LoadCase(soci::session& s, const std::string& where_column,
@@ -933,8 +933,8 @@ absl::StatusOr<int> WriteSwept(soci::session& s, const std::vector<Swept>& swept
         soci::use(events.case_id.Literal(), "case_id"), soci::use(events.seq.Literal(), "seq"),
         soci::use(events.kind.Literal(), "kind"), soci::use(events.action.Literal(), "action"),
         soci::use(events.from_state.Literal(), "from_state"),
-        soci::use(events.to_state.Literal(), "to_state"),
-        soci::use(events.note.Literal(), "note"), soci::use(events.fields.Literal(), "fields"),
+        soci::use(events.to_state.Literal(), "to_state"), soci::use(events.note.Literal(), "note"),
+        soci::use(events.fields.Literal(), "fields"),
         soci::use(events.prev_hash.Literal(), "prev_hash"),
         soci::use(events.hash.Literal(), "hash");
   }
@@ -1291,8 +1291,8 @@ absl::StatusOr<SweepResult> CaseStore::SweepDue(absl::Time now, int batch, const
         // try again later instead of spinning on it and starving the rest.
         ++result.failed;
         result.last_error =
-            absl::Status(decision.status().code(), absl::StrCat(c.due.tracking_number, ": ",
-                                                                decision.status().message()));
+            absl::Status(decision.status().code(),
+                         absl::StrCat(c.due.tracking_number, ": ", decision.status().message()));
         put_back.AddInt(c.due.id);
         continue;
       }

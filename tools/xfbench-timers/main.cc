@@ -11,6 +11,8 @@
 // Loopback only; bounded by --timeout-s (default 600); the database is
 // dropped at the end. Exit status 0 only if all fired, once, intact.
 #include <signal.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,13 +20,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
-#include <iterator>
 #include <iostream>
+#include <iterator>
 #include <string>
 #include <vector>
-
-#include <soci/postgresql/soci-postgresql.h>
-#include <soci/soci.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -115,10 +114,9 @@ Options Parse(int argc, char** argv) {
       if (!absl::SimpleAtoi(v, out) || *out < 0) Fail(absl::StrCat("bad ", flag, v));
       return true;
     };
-    if (value("--pg=", &o.pg) || value("--sweeper=", &o.sweeper) ||
-        number("--cases=", &o.cases) || number("--processes=", &o.processes) ||
-        number("--batch=", &o.batch) || number("--parallel=", &o.parallel) ||
-        number("--timeout-s=", &o.timeout_s)) {
+    if (value("--pg=", &o.pg) || value("--sweeper=", &o.sweeper) || number("--cases=", &o.cases) ||
+        number("--processes=", &o.processes) || number("--batch=", &o.batch) ||
+        number("--parallel=", &o.parallel) || number("--timeout-s=", &o.timeout_s)) {
       continue;
     }
     std::string scenario;
@@ -172,7 +170,8 @@ pid_t SpawnSweeper(const Options& o, const std::string& db_url) {
   std::vector<std::string> args = {
       o.sweeper,
       "--db=" + db_url,
-      "--simulated-clock=" + absl::FormatTime(absl::RFC3339_full, o.scenario.at, absl::UTCTimeZone()),
+      "--simulated-clock=" +
+          absl::FormatTime(absl::RFC3339_full, o.scenario.at, absl::UTCTimeZone()),
       "--sweep-interval-ms=20",
       "--listen=127.0.0.1:0",
       "--log-level=warn"};
@@ -243,16 +242,17 @@ int Run(const Options& o) {
   in->add_petitioners()->set_name("来电人");
   const workflow::Actor clerk{"clerk1", xinfang::v1::ROLE_INTAKE_CLERK, "prov.organs.office"};
   auto registered = intake::Intake(**core).Register(clerk, r);
-  if (!registered.ok()) Fail(absl::StrCat("registering the template: ", registered.status().ToString()));
-  const long long template_id = Scalar(
-      url, absl::StrCat("SELECT id FROM cases WHERE tracking_number = '",
-                        registered->case_().tracking_number(), "'"));
+  if (!registered.ok())
+    Fail(absl::StrCat("registering the template: ", registered.status().ToString()));
+  const long long template_id =
+      Scalar(url, absl::StrCat("SELECT id FROM cases WHERE tracking_number = '",
+                               registered->case_().tracking_number(), "'"));
   auto ids = CloneCase(url, template_id, o.cases - 1);
   if (!ids.ok()) Fail(absl::StrCat("seeding: ", ids.status().ToString()));
   Exec(url, "VACUUM ANALYZE");
-  const std::string due_sql = absl::StrCat(
-      "SELECT count(*) FROM case_timers WHERE next_fire_at <= xf_ts(",
-      storage::ToMicros(o.scenario.at), ")");
+  const std::string due_sql =
+      absl::StrCat("SELECT count(*) FROM case_timers WHERE next_fire_at <= xf_ts(",
+                   storage::ToMicros(o.scenario.at), ")");
   const long long due = Scalar(url, due_sql);
   std::cout << absl::StreamFormat("seeded %d cases (%d timers due) in %.1f s\n", o.cases, due,
                                   absl::ToDoubleSeconds(absl::Now() - seed_start));
@@ -261,9 +261,9 @@ int Run(const Options& o) {
   const absl::Time start = absl::Now();
   std::vector<pid_t> pids;
   for (int i = 0; i < o.processes; ++i) pids.push_back(SpawnSweeper(o, url));
-  const std::string any_due = absl::StrCat(
-      "SELECT count(*) FROM (SELECT 1 FROM case_timers WHERE next_fire_at <= xf_ts(",
-      storage::ToMicros(o.scenario.at), ") LIMIT 1) d");
+  const std::string any_due =
+      absl::StrCat("SELECT count(*) FROM (SELECT 1 FROM case_timers WHERE next_fire_at <= xf_ts(",
+                   storage::ToMicros(o.scenario.at), ") LIMIT 1) d");
   const absl::Time give_up = start + absl::Seconds(o.timeout_s);
   bool done = false;
   while (!(done = Scalar(url, any_due) == 0) && absl::Now() < give_up) {
@@ -275,8 +275,7 @@ int Run(const Options& o) {
   for (pid_t pid : pids) Stop(pid);
 
   // Exactly once, and intact histories.
-  const long long events =
-      Scalar(url, "SELECT count(*) FROM case_events WHERE actor = 'system'");
+  const long long events = Scalar(url, "SELECT count(*) FROM case_events WHERE actor = 'system'");
   const long long doubled = Scalar(url, R"sql(
     SELECT count(*) FROM (
       SELECT case_id, fields->>'timer', kind, coalesce(fields->>'rung', '')
@@ -294,13 +293,14 @@ int Run(const Options& o) {
       "%.2f s (%.0f cases/s)\n",
       o.scenario.name, o.processes, o.batch > 0 ? absl::StrCat(o.batch) : "default",
       o.parallel > 0 ? absl::StrCat(o.parallel) : "default",
-      done ? "fired all timers of" : "TIMED OUT on", o.cases, events,
-      absl::ToDoubleSeconds(took), o.cases / absl::ToDoubleSeconds(took));
+      done ? "fired all timers of" : "TIMED OUT on", o.cases, events, absl::ToDoubleSeconds(took),
+      o.cases / absl::ToDoubleSeconds(took));
   std::cout << absl::StreamFormat("sweeper processes used %.1f s of CPU\n",
                                   absl::ToDoubleSeconds(cpu));
-  std::cout << absl::StreamFormat("events %d of %d expected, %d doubled, %d of %d sampled "
-                                  "histories broken\n",
-                                  events, expected, doubled, broken, checked);
+  std::cout << absl::StreamFormat(
+      "events %d of %d expected, %d doubled, %d of %d sampled "
+      "histories broken\n",
+      events, expected, doubled, broken, checked);
   core->reset();
   if (!o.keep) Exec(o.pg, absl::StrCat("DROP DATABASE ", db, " WITH (FORCE)"));
   return done && events == expected && doubled == 0 && broken == 0 ? 0 : 1;
@@ -309,6 +309,4 @@ int Run(const Options& o) {
 }  // namespace
 }  // namespace xinfang::bench
 
-int main(int argc, char** argv) {
-  return xinfang::bench::Run(xinfang::bench::Parse(argc, argv));
-}
+int main(int argc, char** argv) { return xinfang::bench::Run(xinfang::bench::Parse(argc, argv)); }

@@ -80,8 +80,8 @@ absl::StatusOr<std::vector<int64_t>> CloneCase(const std::string& db_url, int64_
     event.note = r.get<std::string>(10);
     {
       std::string key, value;
-      soci::statement st = (s.prepare << kTemplateEventFields, soci::use(id, "id"),
-                            soci::into(key), soci::into(value));
+      soci::statement st = (s.prepare << kTemplateEventFields, soci::use(id, "id"), soci::into(key),
+                            soci::into(value));
       st.execute();
       while (st.fetch()) event.fields[key] = value;
     }
@@ -90,8 +90,7 @@ absl::StatusOr<std::vector<int64_t>> CloneCase(const std::string& db_url, int64_
     storage::SqlArray id_array, hashes;
     {
       long long new_id = 0;
-      soci::statement st =
-          (s.prepare << kNewIds, soci::use(copies, "n"), soci::into(new_id));
+      soci::statement st = (s.prepare << kNewIds, soci::use(copies, "n"), soci::into(new_id));
       st.execute();
       while (st.fetch()) {
         ids.push_back(new_id);
