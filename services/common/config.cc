@@ -39,6 +39,7 @@ constexpr Setting kSettings[] = {
     {"bootstrap-admin", nullptr},
     {"bootstrap-unit", nullptr},
     {"token-ttl-days", nullptr},
+    {"sweep-parallel", "XINFANG_SWEEP_PARALLEL"},
 };
 
 absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& value,
@@ -142,6 +143,11 @@ absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& 
         c.token_ttl_days > 3660) {
       return bad(absl::StrCat("'", value, "' is not a number of days from 1 to 3660"));
     }
+  } else if (name == "sweep-parallel") {
+    if (!absl::SimpleAtoi(value, &c.sweep_parallel) || c.sweep_parallel < 1 ||
+        c.sweep_parallel > 16) {
+      return bad(absl::StrCat("'", value, "' is not a number from 1 to 16"));
+    }
   }
   return absl::OkStatus();
 }
@@ -228,6 +234,8 @@ std::string ServerUsage(const std::string& program) {
       "  --sweep-interval-ms N      XINFANG_SWEEP_INTERVAL_MS  timer sweeper period, default 1000; 0 turns\n"
       "                                                  the sweeper off in this process\n"
       "  --sweep-batch N            XINFANG_SWEEP_BATCH  cases per sweeper transaction, default 200\n"
+      "  --sweep-parallel N         XINFANG_SWEEP_PARALLEL  sweeper transactions in flight at once,\n"
+      "                                                  each on a pool connection, default 4\n"
       "  --migrate-only                                  apply the migrations and exit\n"
       "  --drain-timeout-seconds N  XINFANG_DRAIN_TIMEOUT_SECONDS  SIGTERM grace for in-flight calls, default 10\n"
       "  --tls-cert FILE            XINFANG_TLS_CERT     serve TLS with this PEM certificate chain\n"

@@ -28,6 +28,7 @@ struct ServerConfig {
   absl::Duration drain_timeout = absl::Seconds(10);       // --drain-timeout-seconds
   absl::Duration sweep_interval = absl::Seconds(1);  // --sweep-interval-ms; 0: no sweeper
   int sweep_batch = 200;                              // --sweep-batch: cases per transaction
+  int sweep_parallel = 4;  // --sweep-parallel: batches in flight at once, each on a connection
   bool migrate_only = false;             // --migrate-only: apply migrations and exit
   // Identity and limits (issue 7).
   std::string tls_cert, tls_key;         // --tls-cert / --tls-key: PEM files; both or neither

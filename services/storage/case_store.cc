@@ -4,6 +4,8 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -14,6 +16,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "services/storage/json.h"
 #include "services/storage/listener.h"
+#include "services/storage/sql_array.h"
 
 namespace xinfang::storage {
 namespace {
@@ -21,15 +24,18 @@ namespace {
 using workflow::CaseSnapshot;
 using workflow::TimerState;
 
-constexpr char kSelectCase[] = R"sql(
-  SELECT id, tracking_number, version, workflow, workflow_version, state,
-         xf_us(received_at), xf_us(registered_at), registered_by, responsible_unit,
-         coalesce(forwarder_unit, ''), coalesce(review_unit, ''), coalesce(recheck_unit, ''),
-         coalesce(case_officer, ''), anonymous::int,
-         xf_us(accepted_at), xf_us(decided_at), xf_us(served_at), xf_us(closed_at),
-         coalesce(outcome, ''), coalesce(evaluation, ''), flags, conflicted_accounts,
-         intake::text, xf_us(state_entered_at), xf_us(unit_received_at), head_seq, head_hash
-    FROM cases)sql";
+// The columns of a case row that ReadSnapshot reads, in its order (all but
+// attributes and timers).
+#define XF_SNAPSHOT_COLUMNS                                                               \
+  "workflow, workflow_version, state, xf_us(received_at), responsible_unit, "             \
+  "coalesce(forwarder_unit, ''), coalesce(review_unit, ''), coalesce(recheck_unit, ''), " \
+  "coalesce(case_officer, ''), anonymous::int, xf_us(accepted_at), xf_us(decided_at), "   \
+  "xf_us(served_at), xf_us(closed_at), coalesce(outcome, ''), coalesce(evaluation, ''), " \
+  "flags, conflicted_accounts, xf_us(state_entered_at), xf_us(unit_received_at)"
+
+constexpr char kSelectCase[] =
+    "SELECT id, tracking_number, version, head_seq, head_hash, xf_us(registered_at), "
+    "       registered_by, intake::text, " XF_SNAPSHOT_COLUMNS " FROM cases";
 
 constexpr char kSelectAttributes[] =
     "SELECT a.key, a.value FROM cases c, jsonb_each_text(c.attributes) a WHERE c.id = :id";
@@ -221,6 +227,124 @@ constexpr char kSelectEvents[] =
 
 constexpr char kNotify[] = "SELECT pg_notify('" XF_EVENTS_CHANNEL "', CAST(:id AS text))";
 
+// ---- The sweeper's path: a batch of cases per transaction, written with a
+// few set-based statements (the same rows WriteDecision writes one by one) ----
+
+// Locks up to :lim cases with due timers, earliest first. Only the case rows
+// are locked: every writer locks the case row first, so sweepers and
+// casework never deadlock; SKIP LOCKED lets sweepers share the work. A case
+// with several due timers may come more than once.
+constexpr char kClaimDue[] = R"sql(
+  SELECT c.id FROM case_timers t JOIN cases c ON c.id = t.case_id
+   WHERE t.next_fire_at <= xf_ts(:now)
+   ORDER BY t.next_fire_at LIMIT :lim
+   FOR UPDATE OF c SKIP LOCKED)sql";
+
+// The claimed cases (:ids, an array literal), read after the claim: what
+// another sweeper committed before our lock was granted is seen.
+constexpr char kSweepCases[] =
+    "SELECT id, tracking_number, version, head_seq, head_hash, " XF_SNAPSHOT_COLUMNS
+    "  FROM cases WHERE id = ANY (CAST(:ids AS bigint[]))";
+
+constexpr char kSweepAttributes[] =
+    "SELECT c.id, a.key, a.value FROM cases c, jsonb_each_text(c.attributes) a "
+    " WHERE c.id = ANY (CAST(:ids AS bigint[]))";
+
+// Due timers come first, earliest (then by name) first: the order to fire them.
+constexpr char kSweepTimers[] =
+    "SELECT t.case_id, " XF_TIMER_COLUMNS
+    ", t.owing_unit, xf_us(t.next_fire_at) "
+    "  FROM case_timers t WHERE t.case_id = ANY (CAST(:ids AS bigint[])) "
+    " ORDER BY t.case_id, t.next_fire_at, t.name";
+
+// Undecidable cases: their due timers wait kSweepRetryDelay.
+constexpr char kSweepPutBack[] = R"sql(
+  UPDATE case_timers SET next_fire_at = xf_ts(:retry)
+   WHERE case_id = ANY (CAST(:ids AS bigint[])) AND next_fire_at <= xf_ts(:now))sql";
+
+// kUpdateCase for many cases (and the new head of each history); returns
+// how many passed the version check.
+constexpr char kSweepUpdateCases[] = R"sql(
+  WITH changed AS (
+    UPDATE cases c SET
+      version = c.version + 1, state = n.state, stage = n.stage, final = n.final,
+      responsible_unit = n.responsible_unit,
+      forwarder_unit = nullif(n.forwarder_unit, ''), review_unit = nullif(n.review_unit, ''),
+      recheck_unit = nullif(n.recheck_unit, ''), case_officer = nullif(n.case_officer, ''),
+      accepted_at = xf_ts(n.accepted_at), decided_at = xf_ts(n.decided_at),
+      served_at = xf_ts(n.served_at), closed_at = xf_ts(n.closed_at),
+      outcome = nullif(n.outcome, ''), evaluation = nullif(n.evaluation, ''),
+      flags = n.flags, attributes = n.attributes, conflicted_accounts = n.conflicted,
+      updated_at = xf_ts(:now), state_entered_at = xf_ts(n.state_entered_at),
+      unit_received_at = xf_ts(n.unit_received_at), head_seq = n.head_seq,
+      head_hash = n.head_hash
+    FROM unnest(CAST(:id AS bigint[]), CAST(:expected AS bigint[]), CAST(:state AS text[]),
+                CAST(:stage AS smallint[]), CAST(:final AS boolean[]),
+                CAST(:responsible_unit AS text[]), CAST(:forwarder_unit AS text[]),
+                CAST(:review_unit AS text[]), CAST(:recheck_unit AS text[]),
+                CAST(:case_officer AS text[]), CAST(:accepted_at AS bigint[]),
+                CAST(:decided_at AS bigint[]), CAST(:served_at AS bigint[]),
+                CAST(:closed_at AS bigint[]), CAST(:outcome AS text[]),
+                CAST(:evaluation AS text[]), CAST(:flags AS text[]),
+                CAST(:attributes AS jsonb[]), CAST(:conflicted AS text[]),
+                CAST(:state_entered_at AS bigint[]), CAST(:unit_received_at AS bigint[]),
+                CAST(:head_seq AS integer[]), CAST(:head_hash AS text[]))
+      AS n(id, expected, state, stage, final, responsible_unit, forwarder_unit, review_unit,
+           recheck_unit, case_officer, accepted_at, decided_at, served_at, closed_at, outcome,
+           evaluation, flags, attributes, conflicted, state_entered_at, unit_received_at,
+           head_seq, head_hash)
+    WHERE c.id = n.id AND c.version = n.expected
+    RETURNING 1)
+  SELECT count(*)::int FROM changed)sql";
+
+// kInsertEvent for many events, all by one actor at one instant, inserted
+// (and so numbered) in the order given.
+constexpr char kSweepInsertEvents[] = R"sql(
+  INSERT INTO case_events (case_id, seq, kind, action, from_state, to_state, actor, actor_role,
+                           actor_unit, at, note, fields, prev_hash, hash)
+  SELECT n.case_id, n.seq, n.kind, n.action, n.from_state, n.to_state, CAST(:actor AS text),
+         CAST(:role AS smallint), CAST(:unit AS text), xf_ts(:at), n.note, n.fields,
+         n.prev_hash, n.hash
+    FROM unnest(CAST(:case_id AS bigint[]), CAST(:seq AS integer[]), CAST(:kind AS text[]),
+                CAST(:action AS text[]), CAST(:from_state AS text[]),
+                CAST(:to_state AS text[]), CAST(:note AS text[]), CAST(:fields AS jsonb[]),
+                CAST(:prev_hash AS text[]), CAST(:hash AS text[]))
+      WITH ORDINALITY
+      AS n(case_id, seq, kind, action, from_state, to_state, note, fields, prev_hash, hash, i)
+   ORDER BY n.i)sql";
+
+constexpr char kSweepDeleteTimers[] =
+    "DELETE FROM case_timers WHERE case_id = ANY (CAST(:ids AS bigint[]))";
+
+constexpr char kSweepInsertTimers[] = R"sql(
+  INSERT INTO case_timers (case_id, name, started_at, due_day, due_at, warn_at, provisional,
+                           suspended_at, extended, warned, overdue, rung, next_fire_at,
+                           owing_unit)
+  SELECT n.case_id, n.name, xf_ts(n.started_at), n.due_day, xf_ts(n.due_at), xf_ts(n.warn_at),
+         n.provisional, xf_ts(n.suspended_at), n.extended, n.warned, n.overdue, n.rung,
+         xf_ts(n.next_fire_at), n.owing_unit
+    FROM unnest(CAST(:case_id AS bigint[]), CAST(:name AS text[]),
+                CAST(:started_at AS bigint[]), CAST(:due_day AS date[]),
+                CAST(:due_at AS bigint[]), CAST(:warn_at AS bigint[]),
+                CAST(:provisional AS boolean[]), CAST(:suspended_at AS bigint[]),
+                CAST(:extended AS boolean[]), CAST(:warned AS boolean[]),
+                CAST(:overdue AS boolean[]), CAST(:rung AS integer[]),
+                CAST(:next_fire_at AS bigint[]), CAST(:owing_unit AS text[]))
+      AS n(case_id, name, started_at, due_day, due_at, warn_at, provisional, suspended_at,
+           extended, warned, overdue, rung, next_fire_at, owing_unit))sql";
+
+constexpr char kSweepLogDeadlines[] = R"sql(
+  INSERT INTO deadline_log (case_id, name, owing_unit, started_at, due_at, closed_at, met)
+  SELECT n.case_id, n.name, n.unit, xf_ts(n.started), xf_ts(n.due), xf_ts(:closed), n.met
+    FROM unnest(CAST(:case_id AS bigint[]), CAST(:name AS text[]), CAST(:unit AS text[]),
+                CAST(:started AS bigint[]), CAST(:due AS bigint[]), CAST(:met AS boolean[]))
+      AS n(case_id, name, unit, started, due, met))sql";
+
+// kNotify for each case.
+constexpr char kSweepNotify[] = "SELECT count(*)::int FROM (SELECT pg_notify('" XF_EVENTS_CHANNEL
+                                "', CAST(n.id AS text)) "
+                                "  FROM unnest(CAST(:ids AS bigint[])) AS n(id)) notified";
+
 std::string Hex(const unsigned char* p, std::size_t n) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out(n * 2, '0');
@@ -255,11 +379,19 @@ absl::CivilDay ParseDay(const std::string& s) {
 struct OptTime {
   long long us = 0;
   soci::indicator ind = soci::i_null;
+  OptTime() = default;
   explicit OptTime(const std::optional<absl::Time>& t) {
     if (t.has_value()) {
       us = ToMicros(*t);
       ind = soci::i_ok;
     }
+  }
+  // Unset instants (absl::Time()) are stored as NULL.
+  static OptTime UnlessUnset(absl::Time t) {
+    return OptTime(t == absl::Time() ? std::nullopt : std::optional(t));
+  }
+  std::optional<int64_t> micros() const {
+    return ind == soci::i_ok ? std::optional<int64_t>(us) : std::nullopt;
   }
 };
 
@@ -309,6 +441,46 @@ StoredEvent ReadEvent(const soci::row& r, std::size_t i) {
   return e;
 }
 
+// Reads the XF_SNAPSHOT_COLUMNS starting at column `i`.
+void ReadSnapshot(const soci::row& r, std::size_t i, CaseSnapshot* snap) {
+  snap->workflow = r.get<std::string>(i++);
+  snap->workflow_version = r.get<int>(i++);
+  snap->state = r.get<std::string>(i++);
+  snap->received_at = FromMicros(r.get<long long>(i++));
+  snap->responsible_unit = r.get<std::string>(i++);
+  snap->forwarder_unit = r.get<std::string>(i++);
+  snap->review_unit = r.get<std::string>(i++);
+  snap->recheck_unit = r.get<std::string>(i++);
+  snap->case_officer = r.get<std::string>(i++);
+  snap->anonymous = r.get<int>(i++) != 0;
+  snap->accepted_at = GetOptTime(r, i++);
+  snap->decided_at = GetOptTime(r, i++);
+  snap->served_at = GetOptTime(r, i++);
+  snap->closed_at = GetOptTime(r, i++);
+  snap->outcome = r.get<std::string>(i++);
+  snap->evaluation = r.get<std::string>(i++);
+  snap->flags = SplitSet(r.get<std::string>(i++));
+  snap->conflicted_accounts = SplitSet(r.get<std::string>(i++));
+  snap->state_entered_at = GetOptTime(r, i++).value_or(absl::Time());
+  snap->unit_received_at = GetOptTime(r, i++).value_or(absl::Time());
+}
+
+// Puts the timers in definition order, as the engine keeps them (left as
+// they are without an engine).
+void SortTimers(const workflow::Engine* engine, CaseSnapshot* snap) {
+  if (engine == nullptr) return;
+  const auto& defs = engine->definition().proto().timers();
+  auto index = [&](const std::string& name) {
+    for (int k = 0; k < defs.size(); ++k) {
+      if (defs[k].name() == name) return k;
+    }
+    return defs.size();
+  };
+  std::stable_sort(
+      snap->timers.begin(), snap->timers.end(),
+      [&](const TimerState& a, const TimerState& b) { return index(a.name) < index(b.name); });
+}
+
 absl::StatusOr<CaseRecord> LoadCase(soci::session& s, const std::string& where_column,
                                     const std::string& key_text, long long key_id,
                                     const CaseStore::EngineLookup& engine_for) {
@@ -328,32 +500,13 @@ absl::StatusOr<CaseRecord> LoadCase(soci::session& s, const std::string& where_c
   c.id = r.get<long long>(i++);
   c.tracking_number = r.get<std::string>(i++);
   c.version = r.get<long long>(i++);
-  CaseSnapshot& snap = c.snapshot;
-  snap.workflow = r.get<std::string>(i++);
-  snap.workflow_version = r.get<int>(i++);
-  snap.state = r.get<std::string>(i++);
-  snap.received_at = FromMicros(r.get<long long>(i++));
-  c.registered_at = FromMicros(r.get<long long>(i++));
-  c.registered_by = r.get<std::string>(i++);
-  snap.responsible_unit = r.get<std::string>(i++);
-  snap.forwarder_unit = r.get<std::string>(i++);
-  snap.review_unit = r.get<std::string>(i++);
-  snap.recheck_unit = r.get<std::string>(i++);
-  snap.case_officer = r.get<std::string>(i++);
-  snap.anonymous = r.get<int>(i++) != 0;
-  snap.accepted_at = GetOptTime(r, i++);
-  snap.decided_at = GetOptTime(r, i++);
-  snap.served_at = GetOptTime(r, i++);
-  snap.closed_at = GetOptTime(r, i++);
-  snap.outcome = r.get<std::string>(i++);
-  snap.evaluation = r.get<std::string>(i++);
-  snap.flags = SplitSet(r.get<std::string>(i++));
-  snap.conflicted_accounts = SplitSet(r.get<std::string>(i++));
-  const std::string intake_json = r.get<std::string>(i++);
-  snap.state_entered_at = GetOptTime(r, i++).value_or(absl::Time());
-  snap.unit_received_at = GetOptTime(r, i++).value_or(absl::Time());
   c.head_seq = r.get<int>(i++);
   c.head_hash = r.get<std::string>(i++);
+  c.registered_at = FromMicros(r.get<long long>(i++));
+  c.registered_by = r.get<std::string>(i++);
+  const std::string intake_json = r.get<std::string>(i++);
+  CaseSnapshot& snap = c.snapshot;
+  ReadSnapshot(r, i, &snap);
   google::protobuf::util::JsonParseOptions jopts;
   jopts.ignore_unknown_fields = true;
   if (!google::protobuf::util::JsonStringToMessage(intake_json, &c.intake, jopts).ok()) {
@@ -375,20 +528,7 @@ absl::StatusOr<CaseRecord> LoadCase(soci::session& s, const std::string& where_c
       snap.timers.push_back(std::move(ts));
     }
   }
-  // Timers in definition order, as the engine keeps them.
-  if (const workflow::Engine* engine = engine_for(snap.workflow, snap.workflow_version)) {
-    const auto& defs = engine->definition().proto().timers();
-    auto index = [&](const std::string& name) {
-      for (int k = 0; k < defs.size(); ++k) {
-        if (defs[k].name() == name) return k;
-      }
-      return defs.size();
-    };
-    std::stable_sort(snap.timers.begin(), snap.timers.end(),
-                     [&](const TimerState& a, const TimerState& b) {
-                       return index(a.name) < index(b.name);
-                     });
-  }
+  SortTimers(engine_for(snap.workflow, snap.workflow_version), &snap);
   {
     int position = 0;
     long long person = 0;
@@ -461,30 +601,92 @@ std::string OwingUnit(const CaseSnapshot& snap, const workflow::Engine* engine,
   return snap.responsible_unit;
 }
 
+// The columns a change writes to a case row besides the snapshot's own
+// strings (kUpdateCase, kSweepUpdateCases).
+struct CaseColumns {
+  CaseColumns(const CaseSnapshot& snap, const workflow::Engine& engine) {
+    const xinfang::v1::State* state = engine.definition().FindState(snap.state);
+    stage = state != nullptr ? static_cast<int>(state->stage()) : 0;
+    final = state != nullptr && state->final() ? 1 : 0;
+    accepted = OptTime(snap.accepted_at);
+    decided = OptTime(snap.decided_at);
+    served = OptTime(snap.served_at);
+    closed = OptTime(snap.closed_at);
+    entered = OptTime::UnlessUnset(snap.state_entered_at);
+    unit_received = OptTime::UnlessUnset(snap.unit_received_at);
+    flags = JoinSet(snap.flags);
+    conflicted = JoinSet(snap.conflicted_accounts);
+    attributes = JsonObject(snap.attributes);
+  }
+  int stage = 0;
+  int final = 0;
+  OptTime accepted, decided, served, closed, entered, unit_received;
+  std::string flags, conflicted, attributes;
+};
+
+// The columns of a timer row (kInsertTimer, kSweepInsertTimers).
+struct TimerColumns {
+  TimerColumns(const TimerState& t, const CaseSnapshot& snap, const workflow::Engine* engine)
+      : started(ToMicros(t.started_at)),
+        due_day(absl::FormatCivilTime(t.deadline.due_day)),
+        due_at(ToMicros(t.deadline.due_at)),
+        warn_at(ToMicros(t.warn_at)),
+        provisional(t.deadline.provisional ? 1 : 0),
+        suspended(t.suspended_at),
+        extended(t.extended ? 1 : 0),
+        warned(t.warned ? 1 : 0),
+        overdue(t.overdue ? 1 : 0),
+        rung(t.rung),
+        owing(OwingUnit(snap, engine, t.name)),
+        next_fire(engine != nullptr ? engine->NextFireAt(t) : std::nullopt),
+        next(next_fire) {}
+  long long started;
+  std::string due_day;
+  long long due_at, warn_at;
+  int provisional;
+  OptTime suspended;
+  int extended, warned, overdue, rung;
+  std::string owing;
+  std::optional<absl::Time> next_fire;
+  OptTime next;
+  // Sweepers elsewhere are told of a timer that fires this soon after a change.
+  bool FiresSoon(absl::Time now) const {
+    return next_fire.has_value() && *next_fire <= now + absl::Minutes(1);
+  }
+};
+
+// A timer row as it was before a change.
+struct OldTimer {
+  std::string name, unit;
+  long long started = 0, due = 0;
+  bool overdue = false;
+};
+
+// Whether a change to `snap` closes the deadline `o` (the timer is gone, or
+// was restarted): then it is logged, with whether it was met (closed before
+// it was due and never marked overdue).
+bool Closes(const OldTimer& o, const CaseSnapshot& snap) {
+  const TimerState* still = snap.FindTimer(o.name);
+  return still == nullptr || ToMicros(still->started_at) != o.started;
+}
+bool Met(const OldTimer& o, long long closed_us) { return !o.overdue && closed_us < o.due; }
+
 // Replaces the case's timer rows; when one of them fires within a minute of
 // `now`, tells sweepers in other processes (NOTIFY xinfang_timers, sent at
 // commit) so they need not wait out their interval.
 void ReplaceTimers(soci::session& s, long long case_id, const CaseSnapshot& snap,
                    const workflow::Engine* engine, absl::Time now) {
-  // Deadlines that close now (gone from the snapshot, or restarted) are logged
-  // with whether they were met.
   {
-    struct Old {
-      std::string name, unit;
-      long long started, due;
-      int overdue;
-    };
-    std::vector<Old> old;
+    std::vector<OldTimer> old;
     soci::rowset<soci::row> rows = (s.prepare << kDeleteTimers, soci::use(case_id, "id"));
     for (const soci::row& r : rows) {
-      old.push_back(Old{r.get<std::string>(0), r.get<std::string>(3), r.get<long long>(1),
-                        r.get<long long>(2), r.get<int>(4)});
+      old.push_back(OldTimer{r.get<std::string>(0), r.get<std::string>(3), r.get<long long>(1),
+                             r.get<long long>(2), r.get<int>(4) != 0});
     }
     long long closed = ToMicros(now);
-    for (const Old& o : old) {
-      const TimerState* still = snap.FindTimer(o.name);
-      if (still != nullptr && ToMicros(still->started_at) == o.started) continue;
-      int met = (o.overdue == 0 && closed < o.due) ? 1 : 0;
+    for (const OldTimer& o : old) {
+      if (!Closes(o, snap)) continue;
+      int met = Met(o, closed) ? 1 : 0;
       s << kLogDeadline, soci::use(case_id, "case_id"), soci::use(o.name, "name"),
           soci::use(o.unit, "unit"), soci::use(o.started, "started"), soci::use(o.due, "due"),
           soci::use(closed, "closed"), soci::use(met, "met");
@@ -492,29 +694,256 @@ void ReplaceTimers(soci::session& s, long long case_id, const CaseSnapshot& snap
   }
   bool soon = false;
   for (const TimerState& t : snap.timers) {
-    long long started = ToMicros(t.started_at);
-    std::string due_day = absl::FormatCivilTime(t.deadline.due_day);
-    long long due_at = ToMicros(t.deadline.due_at);
-    long long warn_at = ToMicros(t.warn_at);
-    int provisional = t.deadline.provisional ? 1 : 0;
-    OptTime suspended(t.suspended_at);
-    int extended = t.extended ? 1 : 0, warned = t.warned ? 1 : 0, overdue = t.overdue ? 1 : 0;
-    int rung = t.rung;
-    const std::string owing = OwingUnit(snap, engine, t.name);
-    const std::optional<absl::Time> next_fire =
-        engine != nullptr ? engine->NextFireAt(t) : std::optional<absl::Time>();
-    soon = soon || (next_fire.has_value() && *next_fire <= now + absl::Minutes(1));
-    OptTime next(next_fire);
+    TimerColumns c(t, snap, engine);
+    soon = soon || c.FiresSoon(now);
     s << kInsertTimer, soci::use(case_id, "case_id"), soci::use(t.name, "name"),
-        soci::use(started, "started_at"), soci::use(due_day, "due_day"),
-        soci::use(due_at, "due_at"), soci::use(warn_at, "warn_at"),
-        soci::use(provisional, "provisional"),
-        soci::use(suspended.us, suspended.ind, "suspended_at"),
-        soci::use(extended, "extended"), soci::use(warned, "warned"),
-        soci::use(overdue, "overdue"), soci::use(rung, "rung"),
-        soci::use(next.us, next.ind, "next_fire_at"), soci::use(owing, "owing_unit");
+        soci::use(c.started, "started_at"), soci::use(c.due_day, "due_day"),
+        soci::use(c.due_at, "due_at"), soci::use(c.warn_at, "warn_at"),
+        soci::use(c.provisional, "provisional"),
+        soci::use(c.suspended.us, c.suspended.ind, "suspended_at"),
+        soci::use(c.extended, "extended"), soci::use(c.warned, "warned"),
+        soci::use(c.overdue, "overdue"), soci::use(c.rung, "rung"),
+        soci::use(c.next.us, c.next.ind, "next_fire_at"), soci::use(c.owing, "owing_unit");
   }
   if (soon) s << "SELECT pg_notify('" << kTimersChannel << "', '')";
+}
+
+// A case the sweeper claimed, read under its row lock.
+struct Claimed {
+  DueCase due;
+  int head_seq = 0;
+  std::string head_hash;
+  std::vector<OldTimer> old_timers;
+};
+
+// Reads the claimed cases (`ids`, an array literal): snapshots with their
+// attributes and timers, due timers, history heads. In id order.
+std::vector<Claimed> LoadClaimed(soci::session& s, const std::string& ids, long long now_us,
+                                 const CaseStore::EngineLookup& engine_for) {
+  std::vector<Claimed> out;
+  std::map<long long, Claimed*> by_id;
+  {
+    soci::rowset<soci::row> rows = (s.prepare << kSweepCases, soci::use(ids, "ids"));
+    for (const soci::row& r : rows) {
+      Claimed& c = out.emplace_back();
+      c.due.id = r.get<long long>(0);
+      c.due.tracking_number = r.get<std::string>(1);
+      c.due.version = r.get<long long>(2);
+      c.head_seq = r.get<int>(3);
+      c.head_hash = r.get<std::string>(4);
+      ReadSnapshot(r, 5, &c.due.snapshot);
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Claimed& a, const Claimed& b) { return a.due.id < b.due.id; });
+  for (Claimed& c : out) by_id[c.due.id] = &c;
+  {
+    long long id = 0;
+    std::string key, value;
+    soci::statement st = (s.prepare << kSweepAttributes, soci::use(ids, "ids"), soci::into(id),
+                          soci::into(key), soci::into(value));
+    st.execute();
+    while (st.fetch()) by_id.at(id)->due.snapshot.attributes[key] = value;
+  }
+  {
+    soci::rowset<soci::row> rows = (s.prepare << kSweepTimers, soci::use(ids, "ids"));
+    for (const soci::row& r : rows) {
+      Claimed& c = *by_id.at(r.get<long long>(0));
+      TimerState t = ReadTimer(r, 1);
+      const std::optional<absl::Time> next_fire = GetOptTime(r, 13);
+      if (next_fire.has_value() && ToMicros(*next_fire) <= now_us) {
+        c.due.due_timers.push_back(t.name);
+      }
+      c.old_timers.push_back(OldTimer{t.name, r.get<std::string>(12), ToMicros(t.started_at),
+                                      ToMicros(t.deadline.due_at), t.overdue});
+      c.due.snapshot.timers.push_back(std::move(t));
+    }
+  }
+  for (Claimed& c : out) {
+    SortTimers(engine_for(c.due.snapshot.workflow, c.due.snapshot.workflow_version),
+               &c.due.snapshot);
+  }
+  return out;
+}
+
+// A claimed case and what its due timers mean.
+struct Swept {
+  const Claimed* claimed;
+  workflow::Decision decision;
+};
+
+// Writes the decisions of a batch as WriteDecision would one by one, as the
+// "system" actor at `now`: the case rows (version check), the events
+// (hash-chained after each history's head), the timers, the closed
+// deadlines, and a notification per case. The rows are locked by the caller.
+// Returns the events written; ABORTED if a version moved (which the caller's
+// row locks rule out), INTERNAL without an engine for a decision.
+absl::StatusOr<int> WriteSwept(soci::session& s, const std::vector<Swept>& swept, absl::Time now,
+                               const CaseStore::EngineLookup& engine_for) {
+  const workflow::Actor system{"system", xinfang::v1::ROLE_SYSTEM, ""};
+  const long long now_us = ToMicros(now);
+  const absl::Time at = FromMicros(now_us);  // stored instants are microseconds: hash those
+  struct {
+    SqlArray id, expected, state, stage, final, responsible_unit, forwarder_unit, review_unit,
+        recheck_unit, case_officer, accepted_at, decided_at, served_at, closed_at, outcome,
+        evaluation, flags, attributes, conflicted, state_entered_at, unit_received_at, head_seq,
+        head_hash;
+  } cases;
+  struct {
+    SqlArray case_id, seq, kind, action, from_state, to_state, note, fields, prev_hash, hash;
+  } events;
+  struct {
+    SqlArray case_id, name, started_at, due_day, due_at, warn_at, provisional, suspended_at,
+        extended, warned, overdue, rung, next_fire_at, owing_unit;
+  } timers;
+  struct {
+    SqlArray case_id, name, unit, started, due, met;
+  } closed;
+  bool soon = false;
+  for (const Swept& w : swept) {
+    const long long id = w.claimed->due.id;
+    const CaseSnapshot& snap = w.decision.next;
+    const workflow::Engine* engine = engine_for(snap.workflow, snap.workflow_version);
+    if (engine == nullptr) {
+      return absl::InternalError(
+          absl::StrCat("no engine for ", snap.workflow, "@", snap.workflow_version));
+    }
+    int seq = w.claimed->head_seq;
+    std::string prev_hash = w.claimed->head_hash;
+    for (const workflow::Event& e : w.decision.events) {
+      ++seq;
+      std::string hash = EventHash(prev_hash, id, seq, e, system, at);
+      events.case_id.AddInt(id);
+      events.seq.AddInt(seq);
+      events.kind.AddText(e.kind);
+      events.action.AddText(e.action);
+      events.from_state.AddText(e.from_state);
+      events.to_state.AddText(e.to_state);
+      events.note.AddText(e.note);
+      events.fields.AddText(JsonObject(e.fields));
+      events.prev_hash.AddText(prev_hash);
+      events.hash.AddText(hash);
+      prev_hash = std::move(hash);
+    }
+
+    const CaseColumns c(snap, *engine);
+    cases.id.AddInt(id);
+    cases.expected.AddInt(w.claimed->due.version);
+    cases.state.AddText(snap.state);
+    cases.stage.AddInt(c.stage);
+    cases.final.AddBool(c.final != 0);
+    cases.responsible_unit.AddText(snap.responsible_unit);
+    cases.forwarder_unit.AddText(snap.forwarder_unit);
+    cases.review_unit.AddText(snap.review_unit);
+    cases.recheck_unit.AddText(snap.recheck_unit);
+    cases.case_officer.AddText(snap.case_officer);
+    cases.accepted_at.AddOptInt(c.accepted.micros());
+    cases.decided_at.AddOptInt(c.decided.micros());
+    cases.served_at.AddOptInt(c.served.micros());
+    cases.closed_at.AddOptInt(c.closed.micros());
+    cases.outcome.AddText(snap.outcome);
+    cases.evaluation.AddText(snap.evaluation);
+    cases.flags.AddText(c.flags);
+    cases.attributes.AddText(c.attributes);
+    cases.conflicted.AddText(c.conflicted);
+    cases.state_entered_at.AddOptInt(c.entered.micros());
+    cases.unit_received_at.AddOptInt(c.unit_received.micros());
+    cases.head_seq.AddInt(seq);
+    cases.head_hash.AddText(prev_hash);
+
+    for (const OldTimer& o : w.claimed->old_timers) {
+      if (!Closes(o, snap)) continue;
+      closed.case_id.AddInt(id);
+      closed.name.AddText(o.name);
+      closed.unit.AddText(o.unit);
+      closed.started.AddInt(o.started);
+      closed.due.AddInt(o.due);
+      closed.met.AddBool(Met(o, now_us));
+    }
+    for (const TimerState& t : snap.timers) {
+      const TimerColumns tc(t, snap, engine);
+      soon = soon || tc.FiresSoon(now);
+      timers.case_id.AddInt(id);
+      timers.name.AddText(t.name);
+      timers.started_at.AddInt(tc.started);
+      timers.due_day.AddText(tc.due_day);
+      timers.due_at.AddInt(tc.due_at);
+      timers.warn_at.AddInt(tc.warn_at);
+      timers.provisional.AddBool(tc.provisional != 0);
+      timers.suspended_at.AddOptInt(tc.suspended.micros());
+      timers.extended.AddBool(tc.extended != 0);
+      timers.warned.AddBool(tc.warned != 0);
+      timers.overdue.AddBool(tc.overdue != 0);
+      timers.rung.AddInt(tc.rung);
+      timers.next_fire_at.AddOptInt(tc.next.micros());
+      timers.owing_unit.AddText(tc.owing);
+    }
+  }
+
+  int updated = 0;
+  s << kSweepUpdateCases, soci::use(cases.id.Literal(), "id"),
+      soci::use(cases.expected.Literal(), "expected"), soci::use(cases.state.Literal(), "state"),
+      soci::use(cases.stage.Literal(), "stage"), soci::use(cases.final.Literal(), "final"),
+      soci::use(cases.responsible_unit.Literal(), "responsible_unit"),
+      soci::use(cases.forwarder_unit.Literal(), "forwarder_unit"),
+      soci::use(cases.review_unit.Literal(), "review_unit"),
+      soci::use(cases.recheck_unit.Literal(), "recheck_unit"),
+      soci::use(cases.case_officer.Literal(), "case_officer"),
+      soci::use(cases.accepted_at.Literal(), "accepted_at"),
+      soci::use(cases.decided_at.Literal(), "decided_at"),
+      soci::use(cases.served_at.Literal(), "served_at"),
+      soci::use(cases.closed_at.Literal(), "closed_at"),
+      soci::use(cases.outcome.Literal(), "outcome"),
+      soci::use(cases.evaluation.Literal(), "evaluation"),
+      soci::use(cases.flags.Literal(), "flags"),
+      soci::use(cases.attributes.Literal(), "attributes"),
+      soci::use(cases.conflicted.Literal(), "conflicted"), soci::use(now_us, "now"),
+      soci::use(cases.state_entered_at.Literal(), "state_entered_at"),
+      soci::use(cases.unit_received_at.Literal(), "unit_received_at"),
+      soci::use(cases.head_seq.Literal(), "head_seq"),
+      soci::use(cases.head_hash.Literal(), "head_hash"), soci::into(updated);
+  if (updated != cases.id.size()) {
+    return absl::AbortedError(absl::StrCat("sweeper: ", cases.id.size() - updated,
+                                           " claimed case(s) changed under the row lock"));
+  }
+  if (events.case_id.size() > 0) {
+    const int role = static_cast<int>(system.role);
+    s << kSweepInsertEvents, soci::use(system.account, "actor"), soci::use(role, "role"),
+        soci::use(system.unit, "unit"), soci::use(now_us, "at"),
+        soci::use(events.case_id.Literal(), "case_id"), soci::use(events.seq.Literal(), "seq"),
+        soci::use(events.kind.Literal(), "kind"), soci::use(events.action.Literal(), "action"),
+        soci::use(events.from_state.Literal(), "from_state"),
+        soci::use(events.to_state.Literal(), "to_state"), soci::use(events.note.Literal(), "note"),
+        soci::use(events.fields.Literal(), "fields"),
+        soci::use(events.prev_hash.Literal(), "prev_hash"),
+        soci::use(events.hash.Literal(), "hash");
+  }
+  s << kSweepDeleteTimers, soci::use(cases.id.Literal(), "ids");
+  if (timers.case_id.size() > 0) {
+    s << kSweepInsertTimers, soci::use(timers.case_id.Literal(), "case_id"),
+        soci::use(timers.name.Literal(), "name"),
+        soci::use(timers.started_at.Literal(), "started_at"),
+        soci::use(timers.due_day.Literal(), "due_day"),
+        soci::use(timers.due_at.Literal(), "due_at"),
+        soci::use(timers.warn_at.Literal(), "warn_at"),
+        soci::use(timers.provisional.Literal(), "provisional"),
+        soci::use(timers.suspended_at.Literal(), "suspended_at"),
+        soci::use(timers.extended.Literal(), "extended"),
+        soci::use(timers.warned.Literal(), "warned"),
+        soci::use(timers.overdue.Literal(), "overdue"), soci::use(timers.rung.Literal(), "rung"),
+        soci::use(timers.next_fire_at.Literal(), "next_fire_at"),
+        soci::use(timers.owing_unit.Literal(), "owing_unit");
+  }
+  if (closed.case_id.size() > 0) {
+    s << kSweepLogDeadlines, soci::use(closed.case_id.Literal(), "case_id"),
+        soci::use(closed.name.Literal(), "name"), soci::use(closed.unit.Literal(), "unit"),
+        soci::use(closed.started.Literal(), "started"), soci::use(closed.due.Literal(), "due"),
+        soci::use(now_us, "closed"), soci::use(closed.met.Literal(), "met");
+  }
+  int notified = 0;
+  s << kSweepNotify, soci::use(cases.id.Literal(), "ids"), soci::into(notified);
+  if (soon) s << "SELECT pg_notify('" << kTimersChannel << "', '')";
+  return events.case_id.size();
 }
 
 }  // namespace
@@ -770,37 +1199,25 @@ absl::StatusOr<std::vector<StoredEvent>> CaseStore::WriteDecision(
     return absl::InternalError(
         absl::StrCat("no engine for ", snap.workflow, "@", snap.workflow_version));
   }
-  const xinfang::v1::State* state = engine->definition().FindState(snap.state);
   long long case_id = id;
   long long expected = expected_version;
   long long new_version = 0;
-  const int stage = state != nullptr ? static_cast<int>(state->stage()) : 0;
-  const int final = state != nullptr && state->final() ? 1 : 0;
-  OptTime accepted(snap.accepted_at), decided(snap.decided_at), served(snap.served_at),
-      closed(snap.closed_at);
-  const std::string flags = JoinSet(snap.flags);
-  const std::string conflicted = JoinSet(snap.conflicted_accounts);
-  const std::string attributes = JsonObject(snap.attributes);
   long long now_us = ToMicros(now);
-  OptTime entered(snap.state_entered_at == absl::Time() ? std::nullopt
-                                                        : std::optional(snap.state_entered_at));
-  OptTime unit_received(snap.unit_received_at == absl::Time()
-                            ? std::nullopt
-                            : std::optional(snap.unit_received_at));
+  CaseColumns c(snap, *engine);
   int head_seq = 0;
   std::string head_hash;
-  s << kUpdateCase, soci::use(snap.state, "state"), soci::use(stage, "stage"),
-      soci::use(final, "final"), soci::use(snap.responsible_unit, "responsible_unit"),
+  s << kUpdateCase, soci::use(snap.state, "state"), soci::use(c.stage, "stage"),
+      soci::use(c.final, "final"), soci::use(snap.responsible_unit, "responsible_unit"),
       soci::use(snap.forwarder_unit, "forwarder_unit"), soci::use(snap.review_unit, "review_unit"),
       soci::use(snap.recheck_unit, "recheck_unit"), soci::use(snap.case_officer, "case_officer"),
-      soci::use(accepted.us, accepted.ind, "accepted_at"),
-      soci::use(decided.us, decided.ind, "decided_at"),
-      soci::use(served.us, served.ind, "served_at"), soci::use(closed.us, closed.ind, "closed_at"),
-      soci::use(snap.outcome, "outcome"), soci::use(snap.evaluation, "evaluation"),
-      soci::use(flags, "flags"), soci::use(attributes, "attributes"),
-      soci::use(conflicted, "conflicted"), soci::use(now_us, "now"),
-      soci::use(entered.us, entered.ind, "state_entered_at"),
-      soci::use(unit_received.us, unit_received.ind, "unit_received_at"),
+      soci::use(c.accepted.us, c.accepted.ind, "accepted_at"),
+      soci::use(c.decided.us, c.decided.ind, "decided_at"),
+      soci::use(c.served.us, c.served.ind, "served_at"),
+      soci::use(c.closed.us, c.closed.ind, "closed_at"), soci::use(snap.outcome, "outcome"),
+      soci::use(snap.evaluation, "evaluation"), soci::use(c.flags, "flags"),
+      soci::use(c.attributes, "attributes"), soci::use(c.conflicted, "conflicted"),
+      soci::use(now_us, "now"), soci::use(c.entered.us, c.entered.ind, "state_entered_at"),
+      soci::use(c.unit_received.us, c.unit_received.ind, "unit_received_at"),
       soci::use(case_id, "id"), soci::use(expected, "expected"), soci::into(new_version),
       soci::into(head_seq), soci::into(head_hash);
   if (!s.got_data()) {
@@ -825,55 +1242,52 @@ absl::StatusOr<SweepResult> CaseStore::SweepDue(absl::Time now, int batch, const
   SweepResult result;
   try {
     soci::transaction tx(s);
-    long long now_us = ToMicros(now);
-    std::vector<long long> ids;
+    const long long now_us = ToMicros(now);
+    std::set<long long> claimed_ids;
     {
-      // Lock the cases (not the timer rows): every writer locks the case row
-      // first, so sweepers and casework never deadlock; SKIP LOCKED lets
-      // several sweepers share the work.
       long long id = 0;
-      soci::statement st =
-          (s.prepare << R"sql(SELECT c.id FROM cases c
-                               WHERE c.id IN (SELECT t.case_id FROM case_timers t
-                                               WHERE t.next_fire_at <= xf_ts(:now)
-                                               ORDER BY t.next_fire_at LIMIT :lim)
-                               ORDER BY c.id
-                               FOR UPDATE OF c SKIP LOCKED)sql",
-           soci::use(now_us, "now"), soci::use(batch, "lim"), soci::into(id));
+      soci::statement st = (s.prepare << kClaimDue, soci::use(now_us, "now"),
+                            soci::use(batch, "lim"), soci::into(id));
       st.execute();
-      while (st.fetch()) ids.push_back(id);
+      while (st.fetch()) claimed_ids.insert(id);
     }
-    for (long long id : ids) {
-      auto rec = LoadCase(s, "id", "", id, engine_for_);
-      if (!rec.ok()) return rec.status();
-      std::vector<std::string> due;
-      std::string name;
-      soci::statement st = (s.prepare << R"sql(SELECT name FROM case_timers
-                                                 WHERE case_id = :id AND next_fire_at <= xf_ts(:now)
-                                                 ORDER BY next_fire_at, name)sql",
-                            soci::use(id, "id"), soci::use(now_us, "now"), soci::into(name));
-      st.execute();
-      while (st.fetch()) due.push_back(name);
-      auto decision = decide(*rec, due);
+    result.claimed = static_cast<int>(claimed_ids.size());
+    if (claimed_ids.empty()) {
+      tx.commit();
+      return result;
+    }
+    SqlArray ids;
+    for (long long id : claimed_ids) ids.AddInt(id);
+    const std::vector<Claimed> claimed = LoadClaimed(s, ids.Literal(), now_us, engine_for_);
+
+    std::vector<Swept> swept;
+    SqlArray put_back;
+    for (const Claimed& c : claimed) {
+      // Fired by another sweeper between its index entry and our lock.
+      if (c.due.due_timers.empty()) continue;
+      auto decision = decide(c.due);
       if (!decision.ok()) {
         // Not decidable now (e.g. its workflow version is not loaded here):
         // try again later instead of spinning on it and starving the rest.
         ++result.failed;
-        result.last_error = absl::Status(decision.status().code(),
-                                         absl::StrCat(rec->tracking_number, ": ",
-                                                      decision.status().message()));
-        long long retry_us = ToMicros(now + kSweepRetryDelay);
-        s << "UPDATE case_timers SET next_fire_at = xf_ts(:retry) "
-             "WHERE case_id = :id AND next_fire_at <= xf_ts(:now)",
-            soci::use(retry_us, "retry"), soci::use(id, "id"), soci::use(now_us, "now");
+        result.last_error =
+            absl::Status(decision.status().code(),
+                         absl::StrCat(c.due.tracking_number, ": ", decision.status().message()));
+        put_back.AddInt(c.due.id);
         continue;
       }
-      const workflow::Actor system{"system", xinfang::v1::ROLE_SYSTEM, ""};
-      if (auto w = WriteDecision(s, id, rec->version, *decision, system, now); !w.ok()) {
-        return w.status();
-      }
-      ++result.cases;
-      result.events += static_cast<int>(decision->events.size());
+      swept.push_back(Swept{&c, std::move(*decision)});
+    }
+    if (put_back.size() > 0) {
+      const long long retry_us = ToMicros(now + kSweepRetryDelay);
+      s << kSweepPutBack, soci::use(retry_us, "retry"), soci::use(put_back.Literal(), "ids"),
+          soci::use(now_us, "now");
+    }
+    if (!swept.empty()) {
+      auto events = WriteSwept(s, swept, now, engine_for_);
+      if (!events.ok()) return events.status();
+      result.cases = static_cast<int>(swept.size());
+      result.events = *events;
     }
     tx.commit();
     return result;

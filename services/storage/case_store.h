@@ -198,10 +198,21 @@ struct DashboardCount {
 // How long a case the sweeper could not decide waits before it is tried again.
 inline constexpr absl::Duration kSweepRetryDelay = absl::Minutes(10);
 
+// A case with due timers as the sweeper decides it, read under the case's
+// row lock (no intake, petitioners or links: deciding needs none).
+struct DueCase {
+  int64_t id = 0;
+  std::string tracking_number;
+  int64_t version = 0;
+  workflow::CaseSnapshot snapshot;
+  std::vector<std::string> due_timers;  // names, earliest fire instant (then name) first
+};
+
 struct SweepResult {
-  int cases = 0;   // cases whose due timers were fired and applied
-  int events = 0;  // events appended
-  int failed = 0;  // cases the decide callback refused: retried after kSweepRetryDelay
+  int claimed = 0;  // cases locked; 0: nothing due was left unlocked
+  int cases = 0;    // cases whose due timers were fired and applied
+  int events = 0;   // events appended
+  int failed = 0;   // cases the decide callback refused: retried after kSweepRetryDelay
   absl::Status last_error;
 };
 
@@ -235,15 +246,21 @@ class CaseStore {
                                    const workflow::Decision& decision,
                                    const workflow::Actor& actor, absl::Time now);
 
-  // Decides what a case's due timers (names, earliest first) mean now.
-  using Decide = std::function<absl::StatusOr<workflow::Decision>(
-      const CaseRecord& c, const std::vector<std::string>& due_timers)>;
+  // Decides what a case's due timers mean now. Called on the sweeping
+  // thread, one case after another.
+  using Decide = std::function<absl::StatusOr<workflow::Decision>(const DueCase& c)>;
 
   // Claims up to `batch` cases with timers due at `now` (FOR UPDATE SKIP
   // LOCKED on the case rows, so concurrent sweepers never take the same
-  // case), asks `decide` for each, and applies every decision (as the
-  // "system" actor) in ONE transaction. A crash before the commit applies
-  // nothing; the timer rows record what has fired, so nothing fires twice.
+  // case), asks `decide` for each, and applies every decision as Apply would
+  // (as the "system" actor: version check, case row, hash-chained events,
+  // timers, deadline log, notify), all in ONE transaction and with a few
+  // set-based statements. A crash before the commit applies nothing; the
+  // timer rows record what has fired, so nothing fires twice. A case
+  // `decide` refuses is put back for kSweepRetryDelay and does not stop the
+  // others. Several calls may run at once, on as many connections.
+  // Errors: UNAVAILABLE (no connection), ABORTED (a conflict: sweep again),
+  // INTERNAL; the batch is then rolled back whole.
   absl::StatusOr<SweepResult> SweepDue(absl::Time now, int batch, const Decide& decide);
 
   // The earliest instant any timer fires; nullopt when none.

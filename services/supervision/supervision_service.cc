@@ -1,5 +1,7 @@
 #include "services/supervision/supervision_service.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -11,7 +13,8 @@ namespace xinfang::supervision {
 SupervisionServiceImpl::SupervisionServiceImpl(Core& core) : core_(core) {
   if (core.config().sweep_interval <= absl::ZeroDuration()) return;
   sweeper_ = std::make_unique<Sweeper>(
-      core, SweeperOptions{core.config().sweep_batch, core.config().sweep_interval});
+      core, SweeperOptions{core.config().sweep_batch, core.config().sweep_interval,
+                           std::min(core.config().sweep_parallel, core.config().pool_size)});
   Sweeper* sweeper = sweeper_.get();
   core.AddClockListener([sweeper] {
     if (auto swept = sweeper->SweepOnce(); !swept.ok()) {

@@ -1,5 +1,8 @@
 #include "services/supervision/sweeper.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "services/common/log.h"
 
@@ -31,37 +34,63 @@ absl::StatusOr<workflow::Decision> Sweeper::Decide(const workflow::Engine& engin
   return total;
 }
 
+absl::StatusOr<int> Sweeper::Batch(absl::Time now, const workflow::OrgTree& org,
+                                   std::atomic<int>& handled) {
+  auto result = core_.store().SweepDue(
+      now, options_.batch,
+      [&](const storage::DueCase& c) -> absl::StatusOr<workflow::Decision> {
+        const workflow::Engine* engine =
+            core_.EngineFor(c.snapshot.workflow, c.snapshot.workflow_version);
+        if (engine == nullptr) {
+          return absl::FailedPreconditionError(absl::StrCat("workflow ", c.snapshot.workflow, "@",
+                                                            c.snapshot.workflow_version,
+                                                            " is not loaded here"));
+        }
+        return Decide(*engine, c.snapshot, c.due_timers, now, org);
+      });
+  if (!result.ok()) return result.status();
+  if (result->failed > 0) {
+    LogWarn(absl::StrCat("sweeper: ", result->failed, " case(s) refused: ",
+                         result->last_error.message()));
+  }
+  handled += result->cases;
+  return result->claimed;
+}
+
+absl::Status Sweeper::Drain(absl::Time now, const workflow::OrgTree& org,
+                            std::atomic<int>& handled) {
+  for (;;) {
+    auto claimed = Batch(now, org, handled);
+    if (!claimed.ok()) return claimed.status();
+    // Refused cases were put back; what other batches hold is theirs.
+    if (*claimed == 0) return absl::OkStatus();
+  }
+}
+
 absl::StatusOr<int> Sweeper::SweepOnce() {
   std::lock_guard<std::mutex> lock(sweep_mu_);
   auto org = core_.Org();
   if (!org.ok()) return org.status();
   const absl::Time now = core_.clock().Now();
-  int handled = 0;
-  for (;;) {
-    auto result = core_.store().SweepDue(
-        now, options_.batch,
-        [&](const storage::CaseRecord& c,
-            const std::vector<std::string>& due) -> absl::StatusOr<workflow::Decision> {
-          const workflow::Engine* engine =
-              core_.EngineFor(c.snapshot.workflow, c.snapshot.workflow_version);
-          if (engine == nullptr) {
-            return absl::FailedPreconditionError(absl::StrCat(
-                "workflow ", c.snapshot.workflow, "@", c.snapshot.workflow_version,
-                " is not loaded here"));
-          }
-          return Decide(*engine, c.snapshot, due, now, **org);
-        });
-    if (!result.ok()) return result.status();
-    if (result->failed > 0) {
-      LogWarn(absl::StrCat("sweeper: ", result->failed, " case(s) refused: ",
-                           result->last_error.message()));
+  std::atomic<int> handled{0};
+  // One batch first: an idle pass costs one claim, and batches run side by
+  // side only when there is work.
+  auto claimed = Batch(now, **org, handled);
+  if (!claimed.ok()) return claimed.status();
+  if (*claimed > 0) {
+    std::vector<absl::Status> errors(std::max(1, options_.parallel));
+    std::vector<std::thread> helpers;
+    for (std::size_t i = 1; i < errors.size(); ++i) {
+      helpers.emplace_back([&, i] { errors[i] = Drain(now, **org, handled); });
     }
-    handled += result->cases;
-    // Done when a batch found nothing to do (refused cases were put back).
-    if (result->cases == 0 && result->failed == 0) break;
+    errors[0] = Drain(now, **org, handled);
+    for (std::thread& t : helpers) t.join();
+    for (const absl::Status& e : errors) {
+      if (!e.ok()) return e;
+    }
   }
-  if (handled > 0) LogDebug(absl::StrCat("sweeper: fired timers of ", handled, " case(s)"));
-  return handled;
+  if (handled > 0) LogDebug(absl::StrCat("sweeper: fired timers of ", handled.load(), " case(s)"));
+  return handled.load();
 }
 
 void Sweeper::Start() {

@@ -8,6 +8,7 @@
 #ifndef XINFANG_SERVICES_SUPERVISION_SWEEPER_H_
 #define XINFANG_SERVICES_SUPERVISION_SWEEPER_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -22,6 +23,10 @@ namespace xinfang::supervision {
 struct SweeperOptions {
   int batch = 200;                          // cases per transaction
   absl::Duration interval = absl::Seconds(1);  // longest sleep between passes
+  // Batches in flight at once while much is due, each on its own pool
+  // connection: while one waits for its commit, the others read, decide and
+  // write.
+  int parallel = 4;
 };
 
 class Sweeper {
@@ -29,8 +34,10 @@ class Sweeper {
   Sweeper(Core& core, SweeperOptions options);
   ~Sweeper();  // stops the background thread
 
-  // Fires everything due at the clock's now, batch after batch, until
-  // nothing due is left (or a batch fails). Returns the cases handled.
+  // Fires everything due at the clock's now, batch after batch (up to
+  // `parallel` at once when the first batch found work), until nothing due
+  // is left unclaimed (or a batch fails: its error is returned once the
+  // others have stopped). Returns the cases handled.
   absl::StatusOr<int> SweepOnce();
 
   // Runs SweepOnce in a background thread: every `interval`, sooner when the
@@ -49,6 +56,12 @@ class Sweeper {
 
  private:
   void Loop();
+  // One SweepDue batch; adds the cases it handled to `handled`. Returns the
+  // cases it claimed (0: nothing due was left unclaimed).
+  absl::StatusOr<int> Batch(absl::Time now, const workflow::OrgTree& org,
+                            std::atomic<int>& handled);
+  // Batches until one claims nothing or fails.
+  absl::Status Drain(absl::Time now, const workflow::OrgTree& org, std::atomic<int>& handled);
 
   Core& core_;
   const SweeperOptions options_;
