@@ -8,6 +8,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -33,12 +34,18 @@ using workflow::TimerState;
   "xf_us(served_at), xf_us(closed_at), coalesce(outcome, ''), coalesce(evaluation, ''), " \
   "flags, conflicted_accounts, xf_us(state_entered_at), xf_us(unit_received_at)"
 
+// A case with its petitioners' registry ids ("position:person,…"), its
+// related cases' tracking numbers ("XF…,XF…") and its attributes (a JSON
+// object) in one row: one round trip.
 constexpr char kSelectCase[] =
     "SELECT id, tracking_number, version, head_seq, head_hash, xf_us(registered_at), "
-    "       registered_by, intake::text, " XF_SNAPSHOT_COLUMNS " FROM cases";
-
-constexpr char kSelectAttributes[] =
-    "SELECT a.key, a.value FROM cases c, jsonb_each_text(c.attributes) a WHERE c.id = :id";
+    "       registered_by, intake::text, " XF_SNAPSHOT_COLUMNS ", "
+    "       (SELECT coalesce(string_agg(p.position || ':' || p.person_id, ','), '') "
+    "          FROM case_petitioners p WHERE p.case_id = cases.id), "
+    "       (SELECT coalesce(string_agg(r.tracking_number, ',' ORDER BY r.id), '') "
+    "          FROM case_links l JOIN cases r ON r.id = l.related_id WHERE l.case_id = cases.id), "
+    "       attributes::text "
+    "  FROM cases";
 
 // The columns ReadEvent reads, in its order.
 #define XF_EVENT_COLUMNS                                                                   \
@@ -162,10 +169,6 @@ constexpr char kDashboard[] =
     "  FROM cases c LEFT JOIN case_timers t ON t.case_id = c.id "
     " WHERE NOT c.final AND c.responsible_unit IN (SELECT code FROM scope) "
     " GROUP BY 1, 2 ORDER BY 1, 2";
-
-constexpr char kSelectRelated[] = R"sql(
-  SELECT r.tracking_number FROM case_links l JOIN cases r ON r.id = l.related_id
-   WHERE l.case_id = :id ORDER BY r.id)sql";
 
 constexpr char kUpdateCase[] = R"sql(
   UPDATE cases SET
@@ -441,8 +444,8 @@ StoredEvent ReadEvent(const soci::row& r, std::size_t i) {
   return e;
 }
 
-// Reads the XF_SNAPSHOT_COLUMNS starting at column `i`.
-void ReadSnapshot(const soci::row& r, std::size_t i, CaseSnapshot* snap) {
+// Reads the XF_SNAPSHOT_COLUMNS starting at column `i`; the column after them.
+std::size_t ReadSnapshot(const soci::row& r, std::size_t i, CaseSnapshot* snap) {
   snap->workflow = r.get<std::string>(i++);
   snap->workflow_version = r.get<int>(i++);
   snap->state = r.get<std::string>(i++);
@@ -463,6 +466,7 @@ void ReadSnapshot(const soci::row& r, std::size_t i, CaseSnapshot* snap) {
   snap->conflicted_accounts = SplitSet(r.get<std::string>(i++));
   snap->state_entered_at = GetOptTime(r, i++).value_or(absl::Time());
   snap->unit_received_at = GetOptTime(r, i++).value_or(absl::Time());
+  return i;
 }
 
 // Puts the timers in definition order, as the engine keeps them (left as
@@ -506,48 +510,49 @@ absl::StatusOr<CaseRecord> LoadCase(soci::session& s, const std::string& where_c
   c.registered_by = r.get<std::string>(i++);
   const std::string intake_json = r.get<std::string>(i++);
   CaseSnapshot& snap = c.snapshot;
-  ReadSnapshot(r, i, &snap);
+  i = ReadSnapshot(r, i, &snap);
+  const std::string petitioners = r.get<std::string>(i++);
+  const std::string related = r.get<std::string>(i++);
+  const std::string attributes = r.get<std::string>(i++);
   google::protobuf::util::JsonParseOptions jopts;
   jopts.ignore_unknown_fields = true;
   if (!google::protobuf::util::JsonStringToMessage(intake_json, &c.intake, jopts).ok()) {
     return absl::InternalError(absl::StrCat("case ", c.id, ": stored intake does not parse"));
   }
-
-  const long long id = c.id;
-  {
-    std::string key, value;
-    soci::statement st = (s.prepare << kSelectAttributes, soci::use(id, "id"), soci::into(key),
-                          soci::into(value));
-    st.execute();
-    while (st.fetch()) snap.attributes[key] = value;
+  google::protobuf::Struct attribute_values;
+  if (!google::protobuf::util::JsonStringToMessage(attributes, &attribute_values).ok()) {
+    return absl::InternalError(absl::StrCat("case ", c.id, ": stored attributes do not parse"));
   }
-  {
-    soci::rowset<soci::row> rows = (s.prepare << kSelectTimers, soci::use(id, "id"));
-    for (const soci::row& t : rows) {
-      TimerState ts = ReadTimer(t, 0);
-      snap.timers.push_back(std::move(ts));
-    }
+  for (const auto& [key, value] : attribute_values.fields()) {
+    snap.attributes[key] = value.string_value();
   }
-  SortTimers(engine_for(snap.workflow, snap.workflow_version), &snap);
-  {
+  for (absl::string_view entry : absl::StrSplit(petitioners, ',', absl::SkipEmpty())) {
     int position = 0;
     long long person = 0;
-    soci::statement st =
-        (s.prepare << "SELECT position, person_id FROM case_petitioners WHERE case_id = :id",
-         soci::use(id, "id"), soci::into(position), soci::into(person));
-    st.execute();
-    while (st.fetch()) {
-      if (position >= 0 && position < c.intake.petitioners_size()) {
-        c.intake.mutable_petitioners(position)->set_person_id(person);
-      }
+    const auto colon = entry.find(':');
+    if (colon == absl::string_view::npos || !absl::SimpleAtoi(entry.substr(0, colon), &position) ||
+        !absl::SimpleAtoi(entry.substr(colon + 1), &person)) {
+      continue;
+    }
+    if (position >= 0 && position < c.intake.petitioners_size()) {
+      c.intake.mutable_petitioners(position)->set_person_id(person);
     }
   }
-  {
-    std::string tn;
-    soci::statement st = (s.prepare << kSelectRelated, soci::use(id, "id"), soci::into(tn));
-    st.execute();
-    while (st.fetch()) c.related_tracking_numbers.push_back(tn);
+  for (absl::string_view tn : absl::StrSplit(related, ',', absl::SkipEmpty())) {
+    c.related_tracking_numbers.emplace_back(tn);
   }
+
+  // The timers: run once, not prepared (one round trip instead of three).
+  long long id = c.id;
+  soci::row t;
+  soci::statement st(s);
+  st.exchange(soci::into(t));
+  st.exchange(soci::use(id, "id"));
+  st.alloc();
+  st.prepare(kSelectTimers, soci::details::st_one_time_query);
+  st.define_and_bind();
+  for (bool got = st.execute(true); got; got = st.fetch()) snap.timers.push_back(ReadTimer(t, 0));
+  SortTimers(engine_for(snap.workflow, snap.workflow_version), &snap);
   return c;
 }
 
@@ -1044,12 +1049,8 @@ absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
       }
       return CreateResult{std::move(*rec), true};
     };
-    {
-      int seen = 0;
-      s << "SELECT count(*) FROM cases WHERE request_id = :r", soci::use(c.request_id, "r"),
-          soci::into(seen);
-      if (seen > 0) return replay();
-    }
+    // (A retry was answered before this call by FindReplay; one racing with
+    // this insert loses at the insert's ON CONFLICT and is replayed there.)
 
     const CaseSnapshot& snap = c.start.next;
     const workflow::Engine* engine = engine_for_(snap.workflow, snap.workflow_version);
