@@ -542,16 +542,10 @@ absl::StatusOr<CaseRecord> LoadCase(soci::session& s, const std::string& where_c
     c.related_tracking_numbers.emplace_back(tn);
   }
 
-  // The timers: run once, not prepared (one round trip instead of three).
   long long id = c.id;
-  soci::row t;
-  soci::statement st(s);
-  st.exchange(soci::into(t));
-  st.exchange(soci::use(id, "id"));
-  st.alloc();
-  st.prepare(kSelectTimers, soci::details::st_one_time_query);
-  st.define_and_bind();
-  for (bool got = st.execute(true); got; got = st.fetch()) snap.timers.push_back(ReadTimer(t, 0));
+  ForEachRow(
+      s, kSelectTimers, [&](soci::statement& st) { st.exchange(soci::use(id, "id")); },
+      [&](const soci::row& t) { snap.timers.push_back(ReadTimer(t, 0)); });
   SortTimers(engine_for(snap.workflow, snap.workflow_version), &snap);
   return c;
 }
@@ -683,11 +677,12 @@ void ReplaceTimers(soci::session& s, long long case_id, const CaseSnapshot& snap
                    const workflow::Engine* engine, absl::Time now) {
   {
     std::vector<OldTimer> old;
-    soci::rowset<soci::row> rows = (s.prepare << kDeleteTimers, soci::use(case_id, "id"));
-    for (const soci::row& r : rows) {
-      old.push_back(OldTimer{r.get<std::string>(0), r.get<std::string>(3), r.get<long long>(1),
-                             r.get<long long>(2), r.get<int>(4) != 0});
-    }
+    ForEachRow(
+        s, kDeleteTimers, [&](soci::statement& st) { st.exchange(soci::use(case_id, "id")); },
+        [&](const soci::row& r) {
+          old.push_back(OldTimer{r.get<std::string>(0), r.get<std::string>(3),
+                                 r.get<long long>(1), r.get<long long>(2), r.get<int>(4) != 0});
+        });
     long long closed = ToMicros(now);
     for (const OldTimer& o : old) {
       if (!Closes(o, snap)) continue;
@@ -1136,16 +1131,17 @@ absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
       s << "INSERT INTO case_petitioners (case_id, position, person_id) VALUES (:c, :p, :person)",
           soci::use(id, "c"), soci::use(position, "p"), soci::use(person, "person");
       ++position;
-      long long other = 0;
-      soci::statement st =
-          (s.prepare << R"sql(SELECT DISTINCT c.id FROM case_petitioners cp
-                                JOIN cases c ON c.id = cp.case_id
-                               WHERE cp.person_id = :person AND c.category = :category
-                                 AND c.id <> :id)sql",
-           soci::use(person, "person"), soci::use(c.intake.category(), "category"),
-           soci::use(id, "id"), soci::into(other));
-      st.execute();
-      while (st.fetch()) related.insert(other);
+      ForEachRow(
+          s,
+          R"sql(SELECT DISTINCT c.id FROM case_petitioners cp
+                  JOIN cases c ON c.id = cp.case_id
+                 WHERE cp.person_id = :person AND c.category = :category AND c.id <> :id)sql",
+          [&](soci::statement& st) {
+            st.exchange(soci::use(person, "person"));
+            st.exchange(soci::use(c.intake.category(), "category"));
+            st.exchange(soci::use(id, "id"));
+          },
+          [&](const soci::row& r) { related.insert(r.get<long long>(0)); });
     }
     for (long long r : related) {
       s << "INSERT INTO case_links (case_id, related_id, kind) VALUES (:c, :r, 'repeat')",
@@ -1321,8 +1317,9 @@ absl::StatusOr<std::vector<StoredEvent>> CaseStore::History(int64_t id) {
     s << "SELECT id FROM cases WHERE id = :id", soci::use(case_id, "id"), soci::into(exists);
     if (!s.got_data()) return absl::NotFoundError(absl::StrCat("case ", id, " not found"));
     std::vector<StoredEvent> out;
-    soci::rowset<soci::row> rows = (s.prepare << kSelectEvents, soci::use(case_id, "id"));
-    for (const soci::row& r : rows) out.push_back(ReadEvent(r, 0));
+    ForEachRow(
+        s, kSelectEvents, [&](soci::statement& st) { st.exchange(soci::use(case_id, "id")); },
+        [&](const soci::row& r) { out.push_back(ReadEvent(r, 0)); });
     return out;
   } catch (...) {
     return StatusFromCurrentException("reading a case's history");
@@ -1377,18 +1374,22 @@ absl::StatusOr<std::vector<CaseRecord>> CaseStore::CasesOfPetitioners(
     std::set<long long> ids;
     for (const xinfang::v1::Petitioner& p : petitioners) {
       if (p.id_number().empty() && p.phone().empty()) continue;
-      long long id = 0;
-      soci::statement st =
-          (s.prepare << R"sql(SELECT cp.case_id FROM case_petitioners cp
-                                JOIN persons ps ON ps.id = cp.person_id
-                               WHERE (:idn <> '' AND ps.id_number = :idn2)
-                                  OR (:idn3 = '' AND ps.name = :name AND ps.phone = :phone)
-                               ORDER BY cp.case_id DESC LIMIT :lim)sql",
-           soci::use(p.id_number(), "idn"), soci::use(p.id_number(), "idn2"),
-           soci::use(p.id_number(), "idn3"), soci::use(p.name(), "name"),
-           soci::use(p.phone(), "phone"), soci::use(limit, "lim"), soci::into(id));
-      st.execute();
-      while (st.fetch()) ids.insert(id);
+      ForEachRow(
+          s,
+          R"sql(SELECT cp.case_id FROM case_petitioners cp
+                  JOIN persons ps ON ps.id = cp.person_id
+                 WHERE (:idn <> '' AND ps.id_number = :idn2)
+                    OR (:idn3 = '' AND ps.name = :name AND ps.phone = :phone)
+                 ORDER BY cp.case_id DESC LIMIT :lim)sql",
+          [&](soci::statement& st) {
+            st.exchange(soci::use(p.id_number(), "idn"));
+            st.exchange(soci::use(p.id_number(), "idn2"));
+            st.exchange(soci::use(p.id_number(), "idn3"));
+            st.exchange(soci::use(p.name(), "name"));
+            st.exchange(soci::use(p.phone(), "phone"));
+            st.exchange(soci::use(limit, "lim"));
+          },
+          [&](const soci::row& r) { ids.insert(r.get<long long>(0)); });
     }
     std::vector<CaseRecord> out;
     for (auto it = ids.rbegin(); it != ids.rend() && static_cast<int>(out.size()) < limit; ++it) {
@@ -1622,33 +1623,27 @@ absl::StatusOr<std::vector<CaseRow>> CaseStore::ListCases(const CaseFilter& f) {
         "       LATERAL (SELECT c.* FROM cases c WHERE ", conditions,
         "                 ORDER BY c.id DESC LIMIT :lim1) c "
         " ORDER BY c.id DESC LIMIT :lim2");
-    soci::statement st(lease->session());
-    soci::row r;
-    st.exchange(soci::into(r));
-    if (!f.units.empty()) st.exchange(soci::use(units, "units"));
-    if (!f.categories.empty()) st.exchange(soci::use(categories, "categories"));
-    if (before_id > 0) st.exchange(soci::use(before_id, "before_id"));
-    if (!f.state.empty()) st.exchange(soci::use(f.state, "state"));
-    if (stage != 0) st.exchange(soci::use(stage, "stage"));
-    if (channel != 0) st.exchange(soci::use(channel, "channel"));
-    if (f.received_from.has_value()) st.exchange(soci::use(from, "from"));
-    if (f.received_before.has_value()) st.exchange(soci::use(before, "before"));
-    if (f.overdue_only) st.exchange(soci::use(now, "now1"));
-    if (!f.petitioner.empty()) {
-      st.exchange(soci::use(f.petitioner, "who1"));
-      st.exchange(soci::use(f.petitioner, "who2"));
-      st.exchange(soci::use(f.petitioner, "who3"));
-    }
-    st.exchange(soci::use(now, "now2"));
-    st.exchange(soci::use(limit, "lim1"));
-    st.exchange(soci::use(limit, "lim2"));
-    st.alloc();
-    // Once, not as a server-side prepared statement: the text differs with
-    // the filters, so preparing would cost two more round trips for nothing.
-    st.prepare(sql, soci::details::st_one_time_query);
-    st.define_and_bind();
+    auto bind = [&](soci::statement& st) {
+      if (!f.units.empty()) st.exchange(soci::use(units, "units"));
+      if (!f.categories.empty()) st.exchange(soci::use(categories, "categories"));
+      if (before_id > 0) st.exchange(soci::use(before_id, "before_id"));
+      if (!f.state.empty()) st.exchange(soci::use(f.state, "state"));
+      if (stage != 0) st.exchange(soci::use(stage, "stage"));
+      if (channel != 0) st.exchange(soci::use(channel, "channel"));
+      if (f.received_from.has_value()) st.exchange(soci::use(from, "from"));
+      if (f.received_before.has_value()) st.exchange(soci::use(before, "before"));
+      if (f.overdue_only) st.exchange(soci::use(now, "now1"));
+      if (!f.petitioner.empty()) {
+        st.exchange(soci::use(f.petitioner, "who1"));
+        st.exchange(soci::use(f.petitioner, "who2"));
+        st.exchange(soci::use(f.petitioner, "who3"));
+      }
+      st.exchange(soci::use(now, "now2"));
+      st.exchange(soci::use(limit, "lim1"));
+      st.exchange(soci::use(limit, "lim2"));
+    };
     std::vector<CaseRow> out;
-    for (bool got = st.execute(true); got; got = st.fetch()) {
+    ForEachRow(lease->session(), sql, bind, [&](const soci::row& r) {
       CaseRow c;
       c.id = r.get<long long>(0);
       c.tracking_number = r.get<std::string>(1);
@@ -1663,7 +1658,7 @@ absl::StatusOr<std::vector<CaseRow>> CaseStore::ListCases(const CaseFilter& f) {
       c.complained_about_unit = r.get<std::string>(10);
       c.conflicted_accounts = SplitSet(r.get<std::string>(11));
       out.push_back(std::move(c));
-    }
+    });
     return out;
   } catch (...) {
     return StatusFromCurrentException("listing cases");

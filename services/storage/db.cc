@@ -78,6 +78,19 @@ absl::StatusOr<Lease> Pool::Acquire() {
 
 void Pool::GiveBack(std::size_t pos) { pool_->give_back(pos); }
 
+void ForEachRow(soci::session& s, const std::string& sql,
+                const std::function<void(soci::statement&)>& bind,
+                const std::function<void(const soci::row&)>& on_row) {
+  soci::row r;
+  soci::statement st(s);
+  st.exchange(soci::into(r));
+  bind(st);
+  st.alloc();
+  st.prepare(sql, soci::details::st_one_time_query);
+  st.define_and_bind();
+  for (bool got = st.execute(true); got; got = st.fetch()) on_row(r);
+}
+
 absl::Status StatusFromCurrentException(const std::string& what) {
   try {
     throw;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -19,6 +20,8 @@
 namespace soci {
 class connection_pool;
 class session;
+class statement;
+class row;
 }  // namespace soci
 
 namespace xinfang::storage {
@@ -88,6 +91,13 @@ absl::StatusOr<std::string> ToConninfo(const std::string& url);
 
 // Adds libpq's connect_timeout to a key=value conninfo if it has none.
 std::string WithConnectTimeout(const std::string& conninfo, absl::Duration timeout);
+
+// Runs `sql` once — not as a server-side prepared statement, which costs
+// two more round trips (prepare, deallocate) — and calls `on_row` for each
+// row. `bind` adds the statement's soci::use parameters.
+void ForEachRow(soci::session& s, const std::string& sql,
+                const std::function<void(soci::statement&)>& bind,
+                const std::function<void(const soci::row&)>& on_row);
 
 // Microseconds since the Unix epoch: how instants cross the SQL boundary
 // (SQL helpers xf_ts(bigint) and xf_us(timestamptz), migration 0001).

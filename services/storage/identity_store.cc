@@ -238,23 +238,24 @@ absl::StatusOr<Account> IdentityStore::Authenticate(const std::string& secret, a
   if (!lease.ok()) return lease.status();
   try {
     const std::string hash = TokenHash(secret);
-    soci::rowset<soci::row> rows =
-        (lease->session().prepare
-             << "SELECT a.name, a.display_name, a.role, a.unit, xf_us(a.created_at), a.created_by, "
-                "xf_us(a.disabled_at), xf_us(t.expires_at), xf_us(t.revoked_at) "
-                "FROM tokens t JOIN accounts a ON a.name = t.account "
-                "WHERE t.hash = decode(:h, 'hex')",
-         soci::use(hash, "h"));
-    for (const soci::row& r : rows) {
+    // One round trip, on every call: a single-row query, not prepared.
+    soci::row r;
+    lease->session()
+        << "SELECT a.name, a.display_name, a.role, a.unit, xf_us(a.created_at), a.created_by, "
+           "xf_us(a.disabled_at), xf_us(t.expires_at), xf_us(t.revoked_at) "
+           "FROM tokens t JOIN accounts a ON a.name = t.account "
+           "WHERE t.hash = decode(:h, 'hex')",
+        soci::use(hash, "h"), soci::into(r);
+    if (lease->session().got_data()) {
       Account a = ReadAccount(r);
       if (r.get_indicator(8) != soci::i_null) {
         return absl::UnauthenticatedError("token revoked");
       }
       if (now >= FromMicros(r.get<long long>(7))) {
-        return absl::UnauthenticatedError(
-            absl::StrCat("token expired at ", absl::FormatTime("%Y-%m-%d %H:%M:%S UTC",
-                                                               FromMicros(r.get<long long>(7)),
-                                                               absl::UTCTimeZone())));
+        return absl::UnauthenticatedError(absl::StrCat(
+            "token expired at ",
+            absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", FromMicros(r.get<long long>(7)),
+                             absl::UTCTimeZone())));
       }
       if (a.disabled_at.has_value()) {
         return absl::UnauthenticatedError(absl::StrCat("account '", a.name, "' is disabled"));
