@@ -166,14 +166,18 @@ run_scenario() {
   local completed; completed=$(json "$out" completed)
   local thr; thr=$(json "$out" throughput)
   local qpc; qpc=$(awk -v a="$statements" -v b="$completed" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }')
+  local role=""
   case "$s" in
-    register) pgb="$XF_ROOT/deploy/bench/register.sql" ;;
-    get) pgb="$XF_ROOT/deploy/bench/get.sql" ;;
+    register) pgb="$XF_ROOT/deploy/bench/register.sql"; role=intake_clerk ;;
+    get) pgb="$XF_ROOT/deploy/bench/get.sql"; role=service ;;
   esac
+  # The token lookup of the ceiling looks up the same token xfbench sends.
+  local token_hash=""
+  [ -n "$role" ] && token_hash=$(awk -v r="$role" '$1 == r { printf "%s", $2 }' "$TOKENS" | sha256sum | cut -d' ' -f1)
   if [ -n "$pgb" ]; then
     xf_log "$s: pgbench ${DURATION}s, $CONC clients, -M $PGMODE, on the same SQL"
     timeout $((DURATION + 60)) "$PGBENCH" -n -M "$PGMODE" -c "$CONC" -j 2 -T "$DURATION" -r \
-      -D ncases="$CASES" -D now="$(date +%s%6N)" -f "$pgb" "$DB" >"$TMP/results/$s.pgbench.txt" 2>&1 || true
+      -D ncases="$CASES" -D now="$(date +%s%6N)" -D token_hash="$token_hash" -f "$pgb" "$DB" >"$TMP/results/$s.pgbench.txt" 2>&1 || true
     tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$TMP/results/$s.pgbench.txt" | head -1)
     pgb_avg=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$TMP/results/$s.pgbench.txt" | head -1)
     frac=$(awk -v a="$thr" -v b="$tps" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "n/a" }')
