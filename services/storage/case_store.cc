@@ -1574,8 +1574,8 @@ std::string TextArray(const std::vector<std::string>& items) {
 
 }  // namespace
 
-// The first page of a filtered list is the newest `limit` matches. With
-// units (and categories) named, one backward index scan per unit (and
+// The first page of a filtered list is the newest `limit` matches. With a
+// few units (and categories) named, one backward index scan per unit (and
 // category) — (responsible_unit, stage, id) or (responsible_unit, category,
 // id), migration 0008 — yields at most `limit` rows each, and the newest of
 // those are the answer: the cost follows the page size and the number of
@@ -1593,7 +1593,12 @@ absl::StatusOr<std::vector<CaseRow>> CaseStore::ListCases(const CaseFilter& f) {
     auto when = [&](bool given, const char* sql) {
       if (given) absl::StrAppend(&conditions, " AND ", sql);
     };
-    when(!f.units.empty(), "c.responsible_unit = u.code");
+    // A scan per unit pays while the units are few; a wide scope (a whole
+    // city, the province) is better served by one scan filtering on them.
+    constexpr std::size_t kMaxUnitScans = 8;
+    const bool per_unit = !f.units.empty() && f.units.size() <= kMaxUnitScans;
+    when(per_unit, "c.responsible_unit = u.code");
+    when(!per_unit && !f.units.empty(), "c.responsible_unit = ANY(:units::text[])");
     when(!f.categories.empty(), "c.category = k.code");
     when(before_id > 0, "c.id < :before_id");
     when(!f.state.empty(), "c.state = :state");
@@ -1609,7 +1614,7 @@ absl::StatusOr<std::vector<CaseRow>> CaseStore::ListCases(const CaseFilter& f) {
          "WHERE cp.case_id = c.id AND (p.name = :who1 OR p.id_number = upper(:who2) "
          "OR p.phone = :who3))");
     std::string sources;
-    if (!f.units.empty()) absl::StrAppend(&sources, "unnest(:units::text[]) AS u(code) CROSS JOIN ");
+    if (per_unit) absl::StrAppend(&sources, "unnest(:units::text[]) AS u(code) CROSS JOIN ");
     if (!f.categories.empty()) {
       absl::StrAppend(&sources, "unnest(:categories::text[]) AS k(code) CROSS JOIN ");
     }
