@@ -510,6 +510,15 @@ class Core {
         }
         case xinfang::v1::EFFECT_DECLARE_CONFLICT: {
           const std::string account = field("account");
+          // Art. 28: the person steps aside, or the unit head decides it.
+          // Nobody else may mark a colleague as conflicted (which also
+          // hides the petitioner from them).
+          if (account != actor.account && actor.role != xinfang::v1::ROLE_UNIT_HEAD &&
+              actor.role != xinfang::v1::ROLE_SYSTEM) {
+            return absl::PermissionDeniedError(
+                "fields.account: declare your own conflict of interest; only a unit head "
+                "declares one for someone else");
+          }
           n.conflicted_accounts.insert(account);
           if (n.case_officer == account) n.case_officer.clear();  // Art. 28: steps aside
           break;

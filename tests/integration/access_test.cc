@@ -888,6 +888,7 @@ class ConfidentialityTest : public AccessBase {
  protected:
   const Caller kOrgClerk{"org-clerk", "intake_clerk", "prov.organs"};
   const Caller kOrgOfficer{"org-officer", "case_officer", "prov.organs"};
+  const Caller kOrgHead{"org-head", "unit_head", "prov.organs"};
   const Caller kOrgSupervisor{"org-sup", "supervisor", "prov.organs"};
   const Caller kEduClerk{"edu-clerk", "intake_clerk", "prov.organs.edu"};
   const Caller kEduOfficer{"edu-officer", "case_officer", "prov.organs.edu"};
@@ -1088,7 +1089,11 @@ TEST_F(ConfidentialityTest, AReaderDeclaredInConflictSeesItRedacted) {
   EXPECT_FALSE(before->redacted());
   EXPECT_EQ(before->intake().petitioners(0).id_number(), kId);
   // ... until a conflict of interest is declared for them.
-  auto declared = Take(Token(kOrgClerk), case_c_, "declare_conflict", before->version(),
+  // A clerk may not mark a colleague; the unit head may.
+  EXPECT_THAT(Take(Token(kOrgClerk), case_c_, "declare_conflict", before->version(),
+                   {{"account", kOrgOfficer.account}, {"reason", kConflictReason}}),
+              testing::StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("fields.account")));
+  auto declared = Take(Token(kOrgHead), case_c_, "declare_conflict", before->version(),
                        {{"account", kOrgOfficer.account}, {"reason", kConflictReason}});
   ASSERT_THAT(declared, testing::IsOk());
   ExpectRedactedEverywhere(kOrgOfficer);

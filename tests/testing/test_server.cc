@@ -18,6 +18,9 @@ TestServer::TestServer(std::optional<absl::Time> simulated_start, bool sweeper,
   config.pool_size = 4;
   config.simulated_clock = simulated_start;
   if (!sweeper) config.sweep_interval = absl::ZeroDuration();
+  // No per-account rate limit unless a test sets one: a fast machine must
+  // not turn a busy test into a throttled one.
+  config.rate_limit = 0;
   if (configure) configure(config);
   auto core = Core::Open(config);
   if (!core.ok()) {

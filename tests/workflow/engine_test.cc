@@ -124,8 +124,11 @@ Actor ActorFor(const Action& a, const CaseSnapshot& c, Role role) {
 
 // Valid fields for `a` (all of them, optional ones too); nullopt when no
 // valid value exists (no unit below to forward to). With `rng`, values vary.
+// `actor`, when given, takes the action: a conflict of interest is declared
+// for oneself unless a unit head declares it.
 std::optional<std::map<std::string, std::string>> FillFields(const Action& a, const CaseSnapshot& c,
-                                                             absl::Time now, std::mt19937* rng) {
+                                                             absl::Time now, std::mt19937* rng,
+                                                             const Actor* actor = nullptr) {
   std::map<std::string, std::string> out;
   auto pick = [&](int n) { return rng == nullptr ? 0 : static_cast<int>((*rng)() % n); };
   for (const auto& f : a.fields()) {
@@ -151,6 +154,10 @@ std::optional<std::map<std::string, std::string>> FillFields(const Action& a, co
           if (f.name() != "officer" || c.conflicted_accounts.count(o) == 0) free.push_back(o);
         }
         out[f.name()] = free.empty() ? "officer3" : free[pick(static_cast<int>(free.size()))];
+        if (a.name() == "declare_conflict" && actor != nullptr &&
+            actor->role != xinfang::v1::ROLE_UNIT_HEAD) {
+          out[f.name()] = actor->account;
+        }
         break;
       }
       case xinfang::v1::FIELD_TYPE_CHOICE:
@@ -369,7 +376,8 @@ TEST_F(EngineTest, EveryActionAllowedFromEachFromStateForEachRole) {
         ASSERT_EQ(l.c.state, from);
         absl::Time now = l.now + absl::Hours(1);
         Actor actor = ActorFor(a, l.c, role);
-        std::optional<std::map<std::string, std::string>> fields = FillFields(a, l.c, now, nullptr);
+        std::optional<std::map<std::string, std::string>> fields =
+            FillFields(a, l.c, now, nullptr, &actor);
         ASSERT_TRUE(fields.has_value());
         EXPECT_THAT(engine().Available(l.c, actor, now, Org()), Contains(&a));
         absl::StatusOr<Decision> d = l.Do(a.name(), *fields, actor, now);
@@ -879,6 +887,13 @@ TEST_F(EngineTest, DeclaredConflictIsRecordedAndTheOfficerStepsAside) {
               StatusIs(kFailedPrecondition, HasSubstr("Art. 28")));
   EXPECT_THAT(l.Do("declare_conflict", {{"account", "officer_y"}}, Head("dist"), l.NextDay()),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("reason")));
+  // Only the person themself, or the unit head, declares a conflict.
+  EXPECT_THAT(l.Do("declare_conflict", {{"account", "officer_y"}, {"reason", "亲属"}},
+                   Clerk("dist"), l.NextDay()),
+              StatusIs(kPermissionDenied, HasSubstr("declare your own")));
+  EXPECT_THAT(l.Do("declare_conflict", {{"account", "clerk_dist"}, {"reason", "亲属"}},
+                   Clerk("dist"), l.NextDay()),
+              IsOk());
 }
 
 TEST(DefinitionStayTest, AStayActionMayNotNameAToState) {
@@ -1200,7 +1215,8 @@ TEST_F(EngineTest, PropertyRandomLivesReplayToTheSameSnapshot) {
       }
       if (candidates.empty()) continue;  // e.g. only the system can move on: wait
       const auto& [a, actor] = candidates[rng() % candidates.size()];
-      std::optional<std::map<std::string, std::string>> fields = FillFields(*a, l.c, now, &rng);
+      std::optional<std::map<std::string, std::string>> fields =
+          FillFields(*a, l.c, now, &rng, &actor);
       if (!fields.has_value()) continue;
       absl::StatusOr<Decision> d = l.Do(a->name(), *fields, actor, now);
       if (!d.ok()) {
