@@ -87,11 +87,8 @@ xinfang::v1::Token ToProto(const storage::TokenInfo& t, absl::Time now) {
 // them, or it would reach beyond its subtree through them.
 absl::Status CheckReach(const workflow::Actor& caller, Role role, const workflow::OrgTree& org,
                         const std::string& what) {
-  workflow::Actor target;
-  target.role = role;
-  target.unit = caller.unit;  // any unit: only whether the role sees every unit matters
   const std::string scope = ScopeOf(caller);
-  if (scope.empty() || !ScopeOf(target).empty() || !org.Parent(scope).has_value()) {
+  if (scope.empty() || !SeesEveryUnit(role) || !org.Parent(scope).has_value()) {
     return absl::OkStatus();
   }
   return absl::PermissionDeniedError(

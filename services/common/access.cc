@@ -76,11 +76,16 @@ absl::Status CheckRpc(const std::string& rpc, Role role) {
                                                   ")"));
 }
 
+bool SeesEveryUnit(Role role) {
+  return role == kAuditor || role == kService || role == xinfang::v1::ROLE_SYSTEM;
+}
+
+bool SeesPersonalNumbers(Role role) {
+  return role == kClerk || role == kOfficer || role == kAuditor;
+}
+
 std::string ScopeOf(const workflow::Actor& actor) {
-  if (actor.role == kAuditor || actor.role == kService || actor.role == xinfang::v1::ROLE_SYSTEM) {
-    return "";
-  }
-  return actor.unit;
+  return SeesEveryUnit(actor.role) ? "" : actor.unit;
 }
 
 absl::Status CheckCaseInScope(const workflow::Actor& actor, const std::string& tracking,
@@ -110,12 +115,7 @@ View ViewOf(const workflow::Actor& actor, const CaseTies& ties, const workflow::
   if (!ties.complained_about_unit.empty() && org.IsWithin(actor.unit, ties.complained_about_unit)) {
     return View::kRedacted;
   }
-  if (actor.role == kClerk || actor.role == kOfficer || actor.role == kAuditor) return View::kFull;
-  return View::kMasked;
-}
-
-CaseTies TiesOf(const xinfang::v1::Case& c, const std::set<std::string>& conflicted) {
-  return CaseTies{c.intake().complained_about_unit(), conflicted};
+  return SeesPersonalNumbers(actor.role) ? View::kFull : View::kMasked;
 }
 
 void Show(View view, xinfang::v1::Case* c) {

@@ -27,6 +27,12 @@ namespace xinfang {
 // INTERNAL for an RPC missing from the table (a programming error).
 absl::Status CheckRpc(const std::string& rpc, xinfang::v1::Role role);
 
+// Auditors and service accounts (and the system) see every unit.
+bool SeesEveryUnit(xinfang::v1::Role role);
+// Intake clerks, case officers and auditors see ID and phone numbers (unless
+// the case is redacted for them).
+bool SeesPersonalNumbers(xinfang::v1::Role role);
+
 // The unit subtree whose cases `actor` sees; empty: every unit.
 std::string ScopeOf(const workflow::Actor& actor);
 
@@ -54,7 +60,6 @@ struct CaseTies {
 };
 
 View ViewOf(const workflow::Actor& actor, const CaseTies& ties, const workflow::OrgTree& org);
-CaseTies TiesOf(const xinfang::v1::Case& c, const std::set<std::string>& conflicted);
 
 // Apply a view in place. Events keep their kind, states, actor, time and
 // hash (so a redacted history still verifies); a redacted event loses its

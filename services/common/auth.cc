@@ -31,6 +31,9 @@ bool RateLimiter::Allow(const std::string& key, std::chrono::steady_clock::time_
       Refill(it->first, now);
       it = it->second.tokens >= burst_ ? buckets_.erase(it) : std::next(it);
     }
+    // Still too many (a flood from as many addresses): start afresh rather
+    // than scan them all again on the next call.
+    if (buckets_.size() > 100000) buckets_.clear();
   }
   Bucket& b = Refill(key, now);
   if (b.tokens < 1) return false;
@@ -47,6 +50,9 @@ std::chrono::milliseconds RateLimiter::RetryAfter(const std::string& key,
   return std::chrono::milliseconds(static_cast<int64_t>((1 - b.tokens) / rate_ * 1000) + 1);
 }
 
+namespace {
+
+// The bearer token of "authorization" metadata; empty when none.
 std::string BearerToken(const grpc::ServerContext& ctx) {
   const auto& md = ctx.client_metadata();
   auto it = md.find("authorization");
@@ -59,6 +65,8 @@ std::string BearerToken(const grpc::ServerContext& ctx) {
   }
   return std::string(absl::StripAsciiWhitespace(absl::string_view(value).substr(kBearer.size())));
 }
+
+}  // namespace
 
 absl::StatusOr<workflow::Actor> Authenticator::Authenticate(const grpc::ServerContext& ctx) {
   std::string peer = ctx.peer();

@@ -66,9 +66,6 @@ class Authenticator {
   RateLimiter failures_;  // unknown tokens per peer address: 1/s, 20 at once
 };
 
-// The bearer token of "authorization" metadata; empty when none.
-std::string BearerToken(const grpc::ServerContext& ctx);
-
 }  // namespace xinfang
 
 #endif  // XINFANG_SERVICES_COMMON_AUTH_H_

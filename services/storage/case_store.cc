@@ -1555,25 +1555,6 @@ absl::StatusOr<Stats> CaseStore::Statistics(const StatsQuery& q) {
   }
 }
 
-namespace {
-
-// A PostgreSQL text[] literal: {"a","b"} (quotes and backslashes escaped).
-std::string TextArray(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (std::size_t k = 0; k < items.size(); ++k) {
-    if (k > 0) out += ',';
-    out += '"';
-    for (char ch : items[k]) {
-      if (ch == '"' || ch == '\\') out += '\\';
-      out += ch;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
-}  // namespace
-
 // The first page of a filtered list is the newest `limit` matches. With a
 // few units (and categories) named, one backward index scan per unit (and
 // category) — (responsible_unit, stage, id) or (responsible_unit, category,
@@ -1588,7 +1569,11 @@ absl::StatusOr<std::vector<CaseRow>> CaseStore::ListCases(const CaseFilter& f) {
     int stage = f.stage, channel = f.channel, limit = f.limit;
     long long from = f.received_from ? ToMicros(*f.received_from) : 0;
     long long before = f.received_before ? ToMicros(*f.received_before) : 0;
-    const std::string units = TextArray(f.units), categories = TextArray(f.categories);
+    SqlArray unit_list, category_list;
+    for (const std::string& u : f.units) unit_list.AddText(u);
+    for (const std::string& k : f.categories) category_list.AddText(k);
+    const std::string& units = unit_list.Literal();
+    const std::string& categories = category_list.Literal();
     std::string conditions = "TRUE";
     auto when = [&](bool given, const char* sql) {
       if (given) absl::StrAppend(&conditions, " AND ", sql);
