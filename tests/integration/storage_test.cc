@@ -335,5 +335,46 @@ TEST_F(CaseStoreTest, VerifyCatchesAlteredFields) {
   EXPECT_EQ(v->first_broken_seq, 2);
 }
 
+
+// A list filtered by a few units scans each unit; by many (a wide scope),
+// one scan filtered on the list. Both must give the same page, newest first.
+TEST_F(CaseStoreTest, ListsByFewAndByManyUnitsAgree) {
+  std::vector<int64_t> ids;
+  for (const char* rid : {"list-units-01", "list-units-02", "list-units-03"}) {
+    auto created = core_->store().Create(MakeCase(rid));
+    ASSERT_THAT(created, IsOk());
+    ids.insert(ids.begin(), created->record.id);  // newest first
+  }
+  auto page = [&](std::vector<std::string> units, std::vector<std::string> categories,
+                  int limit, int64_t before_id) {
+    storage::CaseFilter f;
+    f.units = std::move(units);
+    f.categories = std::move(categories);
+    f.now = absl::Now();
+    f.limit = limit;
+    f.before_id = before_id;
+    auto rows = core_->store().ListCases(f);
+    EXPECT_THAT(rows, IsOk());
+    std::vector<int64_t> out;
+    if (rows.ok()) {
+      for (const storage::CaseRow& r : *rows) out.push_back(r.id);
+    }
+    return out;
+  };
+  const std::vector<std::string> few = {"prov.organs.office"};
+  std::vector<std::string> many = few;  // more than the per-unit scans, with "quoted" codes
+  for (int i = 0; i < 9; ++i) many.push_back(absl::StrCat("x\"unit\\", i));
+  EXPECT_EQ(page(few, {}, 50, 0), ids);
+  EXPECT_EQ(page(many, {}, 50, 0), ids);
+  EXPECT_EQ(page(few, {"wages.arrears"}, 50, 0), ids);
+  EXPECT_EQ(page(many, {"wages.arrears", "wages"}, 50, 0), ids);
+  EXPECT_EQ(page(many, {"other"}, 50, 0), std::vector<int64_t>{});
+  EXPECT_EQ(page({"prov.city-a"}, {}, 50, 0), std::vector<int64_t>{});
+  // Pages: the two newest, then what is below the last of them.
+  EXPECT_EQ(page(many, {}, 2, 0), (std::vector<int64_t>{ids[0], ids[1]}));
+  EXPECT_EQ(page(many, {}, 2, ids[1]), std::vector<int64_t>{ids[2]});
+  EXPECT_EQ(page(few, {}, 2, ids[1]), std::vector<int64_t>{ids[2]});
+}
+
 }  // namespace
 }  // namespace xinfang
