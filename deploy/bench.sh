@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One benchmark result row per run (docs/benchmarks.md):
-#   ./deploy/bench.sh [flags] register|get|list|life|all|timers
+#   ./deploy/bench.sh [flags] register|get|list|life|all|timers|repeat
 # Builds if needed, starts a throwaway PostgreSQL (fsync on) in a temp dir,
 # migrates and seeds N cases (xfseed), starts xinfang-server on a free
 # loopback port, runs a warm-up and the scenario (xfbench) and, for register
@@ -22,10 +22,17 @@
 #   --results DIR        keep the JSON, pg_stat_statements and settings there
 #   --build-dir DIR      default build/ in this tree
 #   --max-seconds S      the whole run is stopped after S seconds (default 1800)
+#   --history N          repeat: earlier cases of the frequent petitioner (default 1000)
+#
+# repeat: a frequent petitioner (重复信访人) with N earlier cases of the same
+# matter registers again beside fresh petitioners: a quarter of the slots
+# register for that person, the rest for new people; the RESULT line gives
+# both kinds' throughput and latency beside a fresh-only run at the same
+# concurrency, and their ratios.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
-CASES=10000 CONC=32 DURATION=10 WARMUP=3 THREADS=1 BURST=100000 SUPERVISORS=1
+CASES=10000 CONC=32 DURATION=10 WARMUP=3 THREADS=1 BURST=100000 SUPERVISORS=1 HISTORY=1000
 PGMODE=extended RESULTS="" BUILD="$XF_ROOT/build" MAX_SECONDS=1800
 # The per-account rate limit is off: xfbench floods from a handful of accounts.
 SERVER_FLAGS=(--rate-limit 0)
@@ -44,7 +51,8 @@ while [ $# -gt 0 ]; do
     --results) RESULTS=$2; shift ;;
     --build-dir) BUILD=$2; shift ;;
     --max-seconds) MAX_SECONDS=$2; shift ;;
-    register|get|list|life|timers) SCENARIOS+=("$1") ;;
+    --history) HISTORY=$2; shift ;;
+    register|get|list|life|timers|repeat) SCENARIOS+=("$1") ;;
     all) SCENARIOS+=(register get list life) ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
@@ -208,11 +216,44 @@ run_timers() {
     "$rss" | tee -a "$TMP/results/results.txt"
 }
 
+run_repeat() {
+  start_server "server-repeat"
+  local pid=$PID address="127.0.0.1:$PORT" fresh="$TMP/results/repeat-fresh.json"
+  local mixed="$TMP/results/repeat-mixed.json"
+  xf_log "repeat: $HISTORY earlier cases for one petitioner"
+  "${XFBENCH[@]}" --address "$address" --scenario register --concurrency 4 --repeat-share 1 \
+    --count "$HISTORY" --max-seconds 600 --json >"$TMP/results/repeat-history.json"
+  xf_log "repeat: fresh petitioners only, ${DURATION}s at $CONC in flight"
+  "${XFBENCH[@]}" --address "$address" --scenario register --warmup "$WARMUP" --duration "$DURATION" \
+    --json >"$fresh"
+  xf_log "repeat: a quarter of the slots for the frequent petitioner, ${DURATION}s"
+  "${XFBENCH[@]}" --address "$address" --scenario register --repeat-share 0.25 --warmup "$WARMUP" \
+    --duration "$DURATION" --json >"$mixed"
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  local n_fresh n_mixed n_repeat
+  n_fresh=$(lat "$fresh" register count); n_mixed=$(lat "$mixed" register count)
+  n_repeat=$(lat "$mixed" register-repeat count)
+  local secs=$DURATION
+  awk -v f="$n_fresh" -v m="$n_mixed" -v r="$n_repeat" -v s="$secs" -v c="$CONC" -v h="$HISTORY" \
+      -v fp50="$(lat "$fresh" register p50)" -v fp99="$(lat "$fresh" register p99)" \
+      -v mp50="$(lat "$mixed" register p50)" -v mp99="$(lat "$mixed" register p99)" \
+      -v rp50="$(lat "$mixed" register-repeat p50)" -v rp99="$(lat "$mixed" register-repeat p99)" \
+      -v e="$(json "$mixed" errors)" 'BEGIN {
+    fr = f / s; mr = m / s; rr = r / s
+    printf "RESULT repeat   history=%s conc=%s fresh_only=%.0f/s p50=%sms p99=%sms | beside_repeats: fresh=%.0f/s p50=%sms p99=%sms repeat=%.0f/s p50=%sms p99=%sms errors=%s | p99 ratios fresh=%.2f repeat=%.2f\n",
+      h, c, fr, fp50, fp99, mr, mp50, mp99, rr, rp50, rp99, e, mp99 / fp99, rp99 / fp99
+  }' | tee -a "$TMP/results/results.txt"
+}
+
 {
   echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "postgresql: $(tr '\n' ';' <"$TMP/results/pg_settings.txt")"
   echo "seed: $CASES cases in ${SEED_SECONDS}s"
 } | tee "$TMP/results/environment.txt"
 for s in "${SCENARIOS[@]}"; do
-  if [ "$s" = timers ]; then run_timers; else run_scenario "$s"; fi
+  case "$s" in
+    timers) run_timers ;;
+    repeat) run_repeat ;;
+    *) run_scenario "$s" ;;
+  esac
 done

@@ -260,13 +260,10 @@ absl::CivilDay Calendar::RollForward(absl::CivilDay day, bool* provisional) cons
   return day;
 }
 
-Deadline Calendar::Make(absl::CivilDay due_day, bool provisional) const {
-  return Deadline{due_day, StartOfDay(due_day + 1), provisional};
-}
-
-Deadline Calendar::CountFrom(absl::CivilDay base, int n, DayKind kind, bool roll_forward,
-                             bool provisional) const {
+Deadline Calendar::CountFrom(absl::CivilDay base, int n, DayKind kind, bool roll_forward) const {
   n = std::max(n, 0);
+  bool provisional = false;
+  bool rolled = false;
   absl::CivilDay due = base;
   if (kind == v1::DAY_KIND_WORKING) {
     // The n-th working day strictly after `base`; n == 0 is `base` itself.
@@ -277,33 +274,70 @@ Deadline Calendar::CountFrom(absl::CivilDay base, int n, DayKind kind, bool roll
     // Working-day counting ends on a working day: nothing to roll.
   } else {
     due = base + n;
-    if (roll_forward) due = RollForward(due, &provisional);
+    if (roll_forward) {
+      const absl::CivilDay unrolled = due;
+      due = RollForward(due, &provisional);
+      rolled = due != unrolled;
+    }
   }
   const absl::CivilDay span_start = std::min(base + 1, due);
   if (TouchesUnknownYear(span_start, due)) provisional = true;
-  return Make(due, provisional);
+  Deadline d;
+  d.due_day = due;
+  d.due_at = StartOfDay(due + 1);
+  d.provisional = provisional;
+  d.counted_from = base;
+  d.base_days = n;
+  d.rolled = rolled;
+  return d;
 }
 
 Deadline Calendar::Compute(absl::Time start, int n, DayKind kind, bool roll_forward) const {
-  return CountFrom(LocalDay(start), n, kind, roll_forward, /*provisional=*/false);
+  return CountFrom(LocalDay(start), n, kind, roll_forward);
 }
 
-Deadline Calendar::Extend(const Deadline& current, int n, DayKind kind,
-                          bool roll_forward) const {
-  return CountFrom(current.due_day, n, kind, roll_forward, current.provisional);
+Deadline Calendar::Recompute(const Deadline& terms, DayKind kind, bool roll_forward) const {
+  Deadline d = CountFrom(terms.counted_from, terms.length(), kind, roll_forward);
+  d.base_days = terms.base_days;
+  d.extension_days = terms.extension_days;
+  d.stopped_days = terms.stopped_days;
+  return d;
 }
 
-Deadline Calendar::Resume(const Deadline& current, absl::Time suspended_at,
-                          absl::Time resumed_at, bool roll_forward) const {
-  // resumed_at < suspended_at is a caller error; it moves nothing.
-  const absl::civil_diff_t stopped =
-      std::max<absl::civil_diff_t>(LocalDay(resumed_at) - LocalDay(suspended_at), 0);
-  const absl::CivilDay base = current.due_day;
-  bool provisional = current.provisional;
-  absl::CivilDay due = base + stopped;
-  if (roll_forward) due = RollForward(due, &provisional);
-  if (TouchesUnknownYear(std::min(base + 1, due), due)) provisional = true;
-  return Make(due, provisional);
+Deadline Calendar::Extend(const Deadline& current, int n, DayKind kind, bool roll_forward) const {
+  Deadline terms = current;
+  terms.extension_days += std::max(n, 0);
+  return Recompute(terms, kind, roll_forward);
+}
+
+Deadline Calendar::Resume(const Deadline& current, absl::Time suspended_at, absl::Time resumed_at,
+                          DayKind kind, bool roll_forward) const {
+  const absl::CivilDay from = LocalDay(suspended_at);
+  const absl::CivilDay to = LocalDay(resumed_at);
+  int stopped = 0;
+  for (absl::CivilDay day = from; day < to; ++day) {
+    if (kind != v1::DAY_KIND_WORKING || IsWorkingDay(day)) ++stopped;
+  }
+  if (stopped == 0) return current;
+  Deadline terms = current;
+  terms.stopped_days += stopped;
+  return Recompute(terms, kind, roll_forward);
+}
+
+std::string ExplainDeadline(const Deadline& d, bool working) {
+  std::string line = absl::StrCat(absl::FormatCivilTime(d.counted_from), " + ", d.base_days);
+  if (d.extension_days > 0) absl::StrAppend(&line, " + ", d.extension_days, " (extension)");
+  if (d.stopped_days > 0) absl::StrAppend(&line, " + ", d.stopped_days, " (clock stopped)");
+  absl::StrAppend(&line, working ? " working days" : " days");
+  if (d.rolled) {
+    // The unrolled last day of a calendar-day count (only those roll).
+    absl::StrAppend(&line, " = ", absl::FormatCivilTime(d.counted_from + d.length()),
+                    ", a rest day, rolled to ", absl::FormatCivilTime(d.due_day));
+  } else {
+    absl::StrAppend(&line, " = ", absl::FormatCivilTime(d.due_day));
+  }
+  if (d.provisional) absl::StrAppend(&line, " (provisional)");
+  return line;
 }
 
 }  // namespace xinfang::workflow

@@ -34,14 +34,37 @@ namespace xinfang::workflow {
 // UTC+08:00 offset (identical since 1991).
 absl::TimeZone ShanghaiTimeZone();
 
-// A computed deadline.
+// A computed deadline and what it is made of. The procedure's arithmetic
+// (docs/workflow.md "Deadlines"): a deadline is a length of counted days after
+// the start day; an approved extension and the time the clock was stopped
+// lengthen it; the last day is the start day plus the whole length, and the
+// roll-forward of a last day that is a rest day is applied once, to that final
+// last day. So every change recomputes from `counted_from` and the terms,
+// never from a day that was already rolled forward.
 struct Deadline {
   absl::CivilDay due_day;   // the last day on which the step is in time
   absl::Time due_at;        // start of the day after due_day: overdue at or after it
   bool provisional = false; // counting touched a year with no arrangement loaded
 
+  // The terms. Days are of the timer's kind (calendar or working days).
+  absl::CivilDay counted_from;  // the start's local day (itself not counted)
+  int base_days = 0;            // the period the definition (or a field) gives
+  int extension_days = 0;       // approved extensions
+  int stopped_days = 0;         // days the clock stood still (a hearing)
+  bool rolled = false;          // the unrolled last day was a rest day: moved forward
+
+  int length() const { return base_days + extension_days + stopped_days; }
+  // The unrolled last day: counted_from plus length() days of `kind` (what
+  // due_day is when rolled is false).
   friend bool operator==(const Deadline&, const Deadline&) = default;
 };
+
+// One line that explains a deadline, e.g.
+// "2025-08-02 + 60 + 30 (extension) days = 2025-10-31" or
+// "2025-09-05 + 30 + 3 (clock stopped) days = 2025-10-08, a rest day, rolled to 2025-10-09".
+// `working` says the days are working days. "(provisional)" is appended when
+// a year's arrangement was missing.
+std::string ExplainDeadline(const Deadline& d, bool working);
 
 class Calendar {
  public:
@@ -78,29 +101,37 @@ class Calendar {
   // always ends on a working day, so the switch changes nothing there).
   // DAY_KIND_UNSPECIFIED counts calendar days. n == 0 is due on the start day
   // itself; for working days that day is kept even if it is a rest day.
+  // The result's terms: counted_from = the start's local day, base_days = n.
   Deadline Compute(absl::Time start, int n, xinfang::v1::DayKind kind,
                    bool roll_forward) const;
 
-  // An extension: n more days counted from the current last day (not from
-  // the rolled-back original), rolled forward the same way.
+  // The deadline that `terms` (counted_from, base, extension and stopped
+  // days) give under this calendar: the last day is counted_from plus the
+  // whole length, rolled forward once if asked. Used whenever the terms
+  // change, and to recompute a provisional deadline once its year is loaded.
+  Deadline Recompute(const Deadline& terms, xinfang::v1::DayKind kind, bool roll_forward) const;
+
+  // An approved extension of n days (n >= 0): the period is lengthened by n
+  // and the last day recomputed from the start (not from the current,
+  // possibly rolled, last day).
   Deadline Extend(const Deadline& current, int n, xinfang::v1::DayKind kind,
                   bool roll_forward) const;
 
   // The clock stopped at `suspended_at` and restarts at `resumed_at`
-  // (resumed_at >= suspended_at): the stopped time is added back. The last day
-  // moves by the number of whole local days between the two instants' dates
-  // (a stop within one day moves nothing), then rolls forward if asked.
-  Deadline Resume(const Deadline& current, absl::Time suspended_at,
-                  absl::Time resumed_at, bool roll_forward) const;
+  // (resumed_at >= suspended_at; otherwise nothing moves): the period is
+  // lengthened by the stopped days and the last day recomputed from the
+  // start. Stopped days are the local days from suspended_at's date up to
+  // (not including) resumed_at's date — a stop within one day adds nothing —
+  // and, for a working-day deadline, only the working days among them.
+  Deadline Resume(const Deadline& current, absl::Time suspended_at, absl::Time resumed_at,
+                  xinfang::v1::DayKind kind, bool roll_forward) const;
 
  private:
   // Moves `day` to the first working day on or after it.
   absl::CivilDay RollForward(absl::CivilDay day, bool* provisional) const;
-  Deadline Make(absl::CivilDay due_day, bool provisional) const;
-  // Counts n days (kind) after `base`, rolls forward if asked; `provisional`
-  // carries in a prior mark.
+  // Counts n days (kind) after `base`, rolls forward if asked.
   Deadline CountFrom(absl::CivilDay base, int n, xinfang::v1::DayKind kind,
-                     bool roll_forward, bool provisional) const;
+                     bool roll_forward) const;
   // True if some year of [from, to] has no arrangement loaded.
   bool TouchesUnknownYear(absl::CivilDay from, absl::CivilDay to) const;
 

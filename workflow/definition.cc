@@ -157,6 +157,7 @@ class Validator {
     CheckActions();
     CheckTimers();
     CheckLadder();
+    CheckAdmission();
     CheckReachability();
     std::stable_sort(problems_.begin(), problems_.end(),
                      [](const Problem& a, const Problem& b) { return a.line < b.line; });
@@ -532,6 +533,36 @@ class Validator {
         Add(loc_.Nested("ladder", i, "notify"), name,
             absl::StrCat("unknown recipient \"", r.notify(),
                          "\" (case_officer, unit_head, supervising_unit, top)"));
+      }
+    }
+  }
+
+  // The registration-time refusals: actions from the initial state that the
+  // system may take, with the fields the engine fills in.
+  void CheckAdmission() {
+    const std::pair<const char*, const std::string*> hooks[] = {
+        {"not_accepted_again_action", &def_.not_accepted_again_action()},
+        {"not_accepted_here_action", &def_.not_accepted_here_action()}};
+    for (const auto& [key, name] : hooks) {
+      if (name->empty()) continue;
+      const int line = loc_.Top(key, -1);
+      auto it = actions_.find(*name);
+      if (it == actions_.end()) {
+        Add(line, *name, absl::StrCat(key, " names no action of the definition"));
+        continue;
+      }
+      const Action& a = def_.actions(it->second);
+      if (std::find(a.from().begin(), a.from().end(), def_.initial_state()) == a.from().end()) {
+        Add(line, *name, absl::StrCat(key, ": the action must be allowed in the initial state"));
+      }
+      if (std::find(a.roles().begin(), a.roles().end(), xinfang::v1::ROLE_SYSTEM) ==
+          a.roles().end()) {
+        Add(line, *name, absl::StrCat(key, ": the action must allow ROLE_SYSTEM"));
+      }
+      for (const char* field : {"prior_case", "reason", "article"}) {
+        if (FindField(a, field) == nullptr) {
+          Add(line, *name, absl::StrCat(key, ": the action must declare field \"", field, "\""));
+        }
       }
     }
   }

@@ -178,7 +178,8 @@ class Core {
 
   void Resume(const Timer& spec, TimerState& t, absl::Time now) const {
     if (!t.suspended_at.has_value()) return;
-    t.deadline = cal_.Resume(t.deadline, *t.suspended_at, now, !spec.no_roll_forward());
+    t.deadline = cal_.Resume(t.deadline, *t.suspended_at, now, spec.day_kind(),
+                              !spec.no_roll_forward());
     t.suspended_at.reset();
     Rearm(spec, t, now);
   }
@@ -256,6 +257,13 @@ class Core {
                                                       " may not take action \"", a.name(), "\""));
     }
     if (absl::Status s = CheckScope(c, a, actor, org); !s.ok()) return s;
+    if (actor.role != xinfang::v1::ROLE_SYSTEM && HeldByAccused(c, org) && !a.stay() &&
+        !HasEffect(a, xinfang::v1::EFFECT_MOVE_TO_UNIT)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "Art. 30: the case is held by \"", c.responsible_unit, "\", within the unit complained "
+          "about (\"", c.complained_about_unit, "\"): it must first be forwarded to a body "
+          "outside that unit"));
+    }
     for (const std::string& f : a.requires_flags()) {
       if (c.flags.count(f) == 0) {
         return absl::FailedPreconditionError(
@@ -300,6 +308,23 @@ class Core {
       }
     }
     return absl::OkStatus();
+  }
+
+  // Arts. 30, 46: the case is never handed to the unit complained about or a
+  // unit below it.
+  static bool WithinAccused(const CaseSnapshot& c, const std::string& unit, const OrgTree& org) {
+    return !c.complained_about_unit.empty() && org.IsWithin(unit, c.complained_about_unit);
+  }
+  // The case sits with the accused (registered there, or above-complained):
+  // it must leave that subtree first.
+  static bool HeldByAccused(const CaseSnapshot& c, const OrgTree& org) {
+    return WithinAccused(c, c.responsible_unit, org);
+  }
+  static absl::Status RefuseAccused(const std::string& what, const std::string& unit,
+                                    const CaseSnapshot& c) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "Art. 30: ", what, " \"", unit, "\" is the unit complained about (\"",
+        c.complained_about_unit, "\") or below it; the case never goes there"));
   }
 
   static std::string AttributeValue(const CaseSnapshot& c, const std::string& name) {
@@ -363,7 +388,7 @@ class Core {
         if (spec.required()) return FieldError(spec.name(), "required");
         continue;
       }
-      if (absl::Status s = CheckField(c, a, spec, it->second, now); !s.ok()) return s;
+      if (absl::Status s = CheckField(c, a, spec, it->second, req.accounts, now); !s.ok()) return s;
     }
     std::optional<size_t> note_length = Utf8Length(req.note);
     if (!note_length.has_value() || *note_length > kDefaultMaxTextLength) {
@@ -386,7 +411,9 @@ class Core {
   }
 
   absl::Status CheckField(const CaseSnapshot& c, const Action& a, const FieldSpec& spec,
-                          const std::string& value, absl::Time now) const {
+                          const std::string& value,
+                          const std::map<std::string, AccountFacts>& accounts,
+                          absl::Time now) const {
     const std::string& name = spec.name();
     switch (spec.type()) {
       case xinfang::v1::FIELD_TYPE_TEXT:
@@ -416,9 +443,16 @@ class Core {
         return absl::OkStatus();
       }
       case xinfang::v1::FIELD_TYPE_UNIT:
+        if (!IsIdentifier(value)) {
+          return FieldError(name, "must be a non-empty code without spaces");
+        }
+        return absl::OkStatus();
       case xinfang::v1::FIELD_TYPE_ACCOUNT:
         if (!IsIdentifier(value)) {
           return FieldError(name, "must be a non-empty code without spaces");
+        }
+        if (accounts.count(value) == 0) {
+          return FieldError(name, absl::StrCat("no account \"", value, "\""));
         }
         return absl::OkStatus();
       case xinfang::v1::FIELD_TYPE_CHOICE:
@@ -454,6 +488,35 @@ class Core {
     }
   }
 
+  // The officer of EFFECT_ASSIGN_OFFICER: an enabled case officer of the
+  // responsible unit who has not declared a conflict (Art. 28).
+  static absl::Status CheckOfficer(const CaseSnapshot& c, const ActionRequest& req) {
+    auto it = req.fields.find("officer");
+    if (it == req.fields.end()) return absl::OkStatus();  // CheckFields: required
+    const std::string& officer = it->second;
+    const AccountFacts& facts = req.accounts.at(officer);  // CheckFields: known
+    if (facts.role != xinfang::v1::ROLE_CASE_OFFICER) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "fields.officer: \"", officer, "\" is a ", xinfang::v1::Role_Name(facts.role),
+          ", not a ROLE_CASE_OFFICER"));
+    }
+    if (!facts.enabled) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("fields.officer: account \"", officer, "\" is disabled"));
+    }
+    if (facts.unit != c.responsible_unit) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("fields.officer: \"", officer, "\" belongs to unit \"", facts.unit,
+                       "\", not to the responsible unit \"", c.responsible_unit, "\""));
+    }
+    if (c.conflicted_accounts.count(officer) > 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "Art. 28: \"", officer,
+          "\" declared a conflict of interest in this case and may not be assigned"));
+    }
+    return absl::OkStatus();
+  }
+
   // ---- Actions ----
 
   absl::StatusOr<Decision> Apply(const CaseSnapshot& c, const ActionRequest& req,
@@ -465,15 +528,10 @@ class Core {
     }
     const Action& a = *found;
     if (absl::Status s = CheckAllowed(c, a, actor, now, org); !s.ok()) return s;
-    if (HasEffect(a, xinfang::v1::EFFECT_ASSIGN_OFFICER)) {
-      auto it = req.fields.find("officer");
-      if (it != req.fields.end() && c.conflicted_accounts.count(it->second) > 0) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "Art. 28: \"", it->second,
-            "\" declared a conflict of interest in this case and may not be assigned"));
-      }
-    }
     if (absl::Status s = CheckFields(c, a, req, now); !s.ok()) return s;
+    if (HasEffect(a, xinfang::v1::EFFECT_ASSIGN_OFFICER)) {
+      if (absl::Status s = CheckOfficer(c, req); !s.ok()) return s;
+    }
 
     auto field = [&](const std::string& name) -> std::string {
       auto it = req.fields.find(name);
@@ -528,7 +586,13 @@ class Core {
           break;
         case xinfang::v1::EFFECT_MOVE_TO_UNIT: {
           std::string target = field("target_unit");
-          if (target == c.responsible_unit || !org.IsWithin(target, c.responsible_unit)) {
+          if (WithinAccused(c, target, org)) return RefuseAccused("fields.target_unit:", target, c);
+          if (HeldByAccused(c, org)) {
+            // Out of the accused subtree, to any body of the system outside it.
+            if (!org.Contains(target)) {
+              return FieldError("target_unit", absl::StrCat("unknown unit \"", target, "\""));
+            }
+          } else if (target == c.responsible_unit || !org.IsWithin(target, c.responsible_unit)) {
             return absl::FailedPreconditionError(absl::StrCat(
                 "action \"", a.name(), "\" goes only to a competent lower body: \"", target,
                 "\" is not below the responsible unit \"", c.responsible_unit, "\""));
@@ -544,6 +608,9 @@ class Core {
             return absl::FailedPreconditionError(
                 absl::StrCat("action \"", a.name(), "\": the case has no forwarding unit"));
           }
+          if (WithinAccused(c, c.forwarder_unit, org)) {
+            return RefuseAccused("the forwarding unit", c.forwarder_unit, c);
+          }
           n.responsible_unit = c.forwarder_unit;
           n.forwarder_unit.clear();
           n.unit_received_at = now;
@@ -555,6 +622,7 @@ class Core {
             return absl::FailedPreconditionError(absl::StrCat(
                 "review goes to the next-higher body, and \"", c.responsible_unit, "\" has none"));
           }
+          if (WithinAccused(c, *parent, org)) return RefuseAccused("the review body", *parent, c);
           n.review_unit = *parent;
           break;
         }
@@ -566,6 +634,7 @@ class Core {
                 absl::StrCat("re-check goes to the body above the review unit, and \"",
                              c.review_unit, "\" has none"));
           }
+          if (WithinAccused(c, *parent, org)) return RefuseAccused("the re-check body", *parent, c);
           n.recheck_unit = *parent;
           break;
         }
@@ -728,6 +797,29 @@ class Core {
     return d;
   }
 
+  Decision RecomputeDeadlines(const CaseSnapshot& c, absl::Time now) const {
+    Decision d;
+    d.next = c;
+    for (TimerState& t : d.next.timers) {
+      const Timer* spec = def_.FindTimer(t.name);
+      if (spec == nullptr || !t.deadline.provisional) continue;
+      const Deadline before = t.deadline;
+      t.deadline = cal_.Recompute(before, spec->day_kind(), !spec->no_roll_forward());
+      if (t.deadline == before) continue;
+      Rearm(*spec, t, now);
+      std::map<std::string, std::string> fields{
+          {"timer", t.name},
+          {"old_due_day", DayString(before.due_day)},
+          {"due_day", DayString(t.deadline.due_day)},
+          {"provisional", t.deadline.provisional ? "true" : "false"},
+          {"terms", ExplainDeadline(t.deadline, spec->day_kind() == xinfang::v1::DAY_KIND_WORKING)}};
+      d.events.push_back(Event{"deadline_recomputed", "", c.state, c.state, std::move(fields),
+                               "the calendar now has the year's holiday arrangement"});
+    }
+    DiffTimers(c, d.next, d);
+    return d;
+  }
+
   std::optional<absl::Time> NextFireAt(const TimerState& t) const {
     const Timer* spec = def_.FindTimer(t.name);
     if (spec == nullptr || t.suspended_at.has_value()) return std::nullopt;
@@ -817,6 +909,7 @@ absl::StatusOr<Decision> Engine::Start(const CaseStart& start, const Actor& acto
   n.flags = start.flags;
   if (start.anonymous) n.flags.insert("anonymous");
   n.responsible_unit = start.registering_unit;
+  n.complained_about_unit = start.complained_about_unit;
   n.forwarder_unit = start.forwarder_unit;
   Core(def, calendar_).Reconcile(n, now);
 
@@ -827,6 +920,29 @@ absl::StatusOr<Decision> Engine::Start(const CaseStart& start, const Actor& acto
   d.events.push_back(Event{"registered", "", "", n.state, std::move(fields), ""});
   d.timers_set = n.timers;
   d.next = std::move(n);
+  if (!start.inadmissible.has_value()) return d;
+
+  // Every petition is recorded; the refusal is the intake decision, taken at once.
+  const Inadmissible& why = *start.inadmissible;
+  const bool again = why.rule == Inadmissible::Rule::kFinalAfterRecheck;
+  ActionRequest refuse;
+  refuse.action = again ? def.proto().not_accepted_again_action()
+                        : def.proto().not_accepted_here_action();
+  if (refuse.action.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(again ? "final after re-check: " : "Art. 19: ", why.reason));
+  }
+  refuse.fields = {{"prior_case", why.prior_tracking_number},
+                   {"reason", why.reason},
+                   {"article", why.article}};
+  const MapOrgTree no_units({});  // the refusal's scope is the system's: no unit is consulted
+  absl::StatusOr<Decision> refused =
+      Core(def, calendar_).Apply(d.next, refuse, SystemActor(), now, no_units);
+  if (!refused.ok()) return refused.status();
+  for (Event& e : refused->events) d.events.push_back(std::move(e));
+  d.notices = std::move(refused->notices);
+  d.next = std::move(refused->next);
+  d.timers_set = d.next.timers;
   return d;
 }
 
@@ -850,6 +966,10 @@ absl::StatusOr<Decision> Engine::Apply(const CaseSnapshot& c, const ActionReques
 absl::StatusOr<Decision> Engine::Fire(const CaseSnapshot& c, const std::string& timer,
                                       absl::Time now, const OrgTree& org) const {
   return Core(*definition_, calendar_).Fire(c, timer, now, org);
+}
+
+Decision Engine::RecomputeDeadlines(const CaseSnapshot& c, absl::Time now) const {
+  return Core(*definition_, calendar_).RecomputeDeadlines(c, now);
 }
 
 std::optional<absl::Time> Engine::NextFireAt(const TimerState& t) const {
@@ -933,14 +1053,17 @@ bool SameMatter(const NewMatter& matter, const PriorCase& prior) {
   return category == NormalizeKey(prior.category) && about == NormalizeKey(prior.complained_about);
 }
 
-absl::Status CheckAdmissible(const NewMatter& matter, const std::vector<PriorCase>& priors,
-                             const OrgTree& org, absl::Time now) {
+std::optional<Inadmissible> CheckAdmissible(const NewMatter& matter,
+                                            const std::vector<PriorCase>& priors,
+                                            const OrgTree& org, absl::Time now) {
   for (const PriorCase& p : priors) {
     if (!SameMatter(matter, p)) continue;
     if (p.flags.count("final_after_recheck") > 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("final after re-check: the same matter was finally decided in case ",
-                       p.tracking_number, " and is not accepted again"));
+      return Inadmissible{
+          Inadmissible::Rule::kFinalAfterRecheck, p.tracking_number,
+          absl::StrCat("the same matter was finally decided after re-check in case ",
+                       p.tracking_number, " and is not accepted again"),
+          "《信访工作条例》第三十五条"};
     }
   }
   for (const PriorCase& p : priors) {
@@ -949,12 +1072,15 @@ absl::Status CheckAdmissible(const NewMatter& matter, const std::vector<PriorCas
     bool higher =
         p.responsible_unit != matter.unit && org.IsWithin(p.responsible_unit, matter.unit);
     if (in_time && higher) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "Art. 19: the same matter is open and within its time limits in case ", p.tracking_number,
-          " at unit \"", p.responsible_unit, "\"; a higher body does not accept it"));
+      return Inadmissible{
+          Inadmissible::Rule::kOpenBelow, p.tracking_number,
+          absl::StrCat("the same matter is open and within its time limits in case ",
+                       p.tracking_number, " at unit \"", p.responsible_unit,
+                       "\"; a higher body does not accept it"),
+          "《信访工作条例》第十九条"};
     }
   }
-  return absl::OkStatus();
+  return std::nullopt;
 }
 
 PriorCase SummarizeCase(const Definition& definition, const CaseSnapshot& c,

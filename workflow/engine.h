@@ -81,6 +81,9 @@ struct CaseSnapshot {
   bool anonymous = false;
   std::set<std::string> flags;
   std::string responsible_unit;
+  // The unit complained about (被反映对象), when it is one of ours; empty
+  // otherwise. Arts. 30, 46: the case never goes to it or a unit below it.
+  std::string complained_about_unit;
   std::string forwarder_unit;  // who forwarded/assigned it to us, if anyone
   std::string review_unit;
   std::string recheck_unit;
@@ -111,6 +114,8 @@ class OrgTree {
   virtual ~OrgTree() = default;
   // The parent unit; nullopt for the top or an unknown unit.
   virtual std::optional<std::string> Parent(const std::string& unit) const = 0;
+  // True if `unit` is a unit of the tree.
+  virtual bool Contains(const std::string& unit) const = 0;
   // True if `unit` is `ancestor` or lies below it.
   bool IsWithin(const std::string& unit, const std::string& ancestor) const;
 };
@@ -122,7 +127,7 @@ class MapOrgTree final : public OrgTree {
   explicit MapOrgTree(std::map<std::string, std::string> parent_of);
   std::optional<std::string> Parent(const std::string& unit) const override;
   // True if `unit` is a key of the map (every unit, when built from all).
-  bool Contains(const std::string& unit) const { return parent_of_.count(unit) > 0; }
+  bool Contains(const std::string& unit) const override { return parent_of_.count(unit) > 0; }
   // `unit` and every unit below it, in code order.
   std::vector<std::string> Subtree(const std::string& unit) const;
 
@@ -130,10 +135,22 @@ class MapOrgTree final : public OrgTree {
   std::map<std::string, std::string> parent_of_;
 };
 
+// What the engine must know of an account that an action names (a
+// FIELD_TYPE_ACCOUNT field): the service looks it up; the engine has no database.
+struct AccountFacts {
+  xinfang::v1::Role role = xinfang::v1::ROLE_UNSPECIFIED;
+  std::string unit;
+  bool enabled = false;
+  friend bool operator==(const AccountFacts&, const AccountFacts&) = default;
+};
+
 struct ActionRequest {
   std::string action;
   std::map<std::string, std::string> fields;
   std::string note;
+  // Every account named by a FIELD_TYPE_ACCOUNT field of the request, by
+  // name; a name missing here is an unknown account (INVALID_ARGUMENT).
+  std::map<std::string, AccountFacts> accounts;
 };
 
 // An event to append to the case's history.
@@ -167,13 +184,30 @@ struct Decision {
   std::vector<Notice> notices;
 };
 
+// Why a petition is not accepted at registration (CheckAdmissible).
+struct Inadmissible {
+  enum class Rule {
+    kFinalAfterRecheck,  // 不再受理: the same matter was finally decided after re-check
+    kOpenBelow,          // 不予受理 (Art. 19): open and within its time limits at a lower body
+  };
+  Rule rule = Rule::kFinalAfterRecheck;
+  std::string prior_tracking_number;
+  std::string reason;   // for the petitioner and the history, naming the prior case
+  std::string article;  // the legal basis
+  friend bool operator==(const Inadmissible&, const Inadmissible&) = default;
+};
+
 // Registration input for Engine::Start.
 struct CaseStart {
   absl::Time received_at;
   bool anonymous = false;
   std::string registering_unit;  // becomes the responsible unit
+  std::string complained_about_unit;  // CaseSnapshot::complained_about_unit
   std::set<std::string> flags;   // e.g. "forwarded_in" for a matter sent to us
   std::string forwarder_unit;
+  // Set when CheckAdmissible found the matter inadmissible: the case is still
+  // registered, and the definition's not-accepted action is taken at once.
+  std::optional<Inadmissible> inadmissible;
 };
 
 class Engine {
@@ -186,7 +220,11 @@ class Engine {
   // a "registered" event. Flags are start.flags plus "anonymous" when
   // start.anonymous. "receipt" timers count from start.received_at (not from
   // `now`, the registration). INVALID_ARGUMENT if received_at is after now or
-  // registering_unit is empty.
+  // registering_unit is empty. With start.inadmissible, the definition's
+  // not_accepted_again_action / not_accepted_here_action follows in the same
+  // decision (fields prior_case, reason, article; a notice to the petitioner
+  // unless anonymous); FAILED_PRECONDITION naming the rule when the definition
+  // has no such action.
   absl::StatusOr<Decision> Start(const CaseStart& start, const Actor& actor,
                                  absl::Time now) const;
 
@@ -229,6 +267,14 @@ class Engine {
   // if the expiry action is refused (a definition bug Validate prevents).
   absl::StatusOr<Decision> Fire(const CaseSnapshot& c, const std::string& timer,
                                 absl::Time now, const OrgTree& org) const;
+
+  // Recomputes the case's provisional deadlines under this engine's calendar
+  // (after a year's holiday arrangement was loaded): each provisional timer
+  // gets the deadline its terms now give (warning and marks re-armed as on an
+  // extension), and one "deadline_recomputed" event per changed timer records
+  // timer, old_due_day, due_day, provisional and the terms in one line. An
+  // empty decision (no events, next == c) when nothing changes. Pure.
+  Decision RecomputeDeadlines(const CaseSnapshot& c, absl::Time now) const;
 
   // When Fire next has something to do for `t`; nullopt if never (suspended,
   // or the ladder is exhausted / the timer does not escalate).
@@ -287,15 +333,17 @@ struct PriorCase {
 // trimming, collapsing inner whitespace and lowering ASCII letters.
 bool SameMatter(const NewMatter& matter, const PriorCase& prior);
 
-// OK when the matter may be registered at matter.unit. FAILED_PRECONDITION:
-//  - "final after re-check: …" when a prior case of the same matter carries
-//    the flag final_after_recheck (the same facts are never accepted again);
-//  - "Art. 19: …" when a prior case of the same matter is open and within its
-//    time limits (not overdue, earliest due_at after `now`) at a unit strictly
-//    below matter.unit.
-// The message names the prior case's tracking number. Pure; thread-safe.
-absl::Status CheckAdmissible(const NewMatter& matter, const std::vector<PriorCase>& priors,
-                             const OrgTree& org, absl::Time now);
+// Whether the matter may be accepted at matter.unit; nullopt when it may.
+// Otherwise the rule that refuses it, naming the prior case:
+//  - kFinalAfterRecheck when a prior case of the same matter carries the flag
+//    final_after_recheck (the same facts are never accepted again);
+//  - kOpenBelow (Art. 19) when a prior case of the same matter is open and
+//    within its time limits (not overdue, earliest due_at after `now`) at a
+//    unit strictly below matter.unit.
+// The petition is registered either way (Engine::Start). Pure; thread-safe.
+std::optional<Inadmissible> CheckAdmissible(const NewMatter& matter,
+                                            const std::vector<PriorCase>& priors,
+                                            const OrgTree& org, absl::Time now);
 
 // Summarises a case for CheckAdmissible: open unless its state is final;
 // overdue and due_at from the timers whose expiry escalates (office deadlines).

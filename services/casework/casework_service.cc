@@ -33,6 +33,23 @@ absl::StatusOr<xinfang::v1::ListActionsResponse> Casework::ListActions(
   return resp;
 }
 
+absl::Status Casework::LookUpAccounts(const workflow::Definition& def,
+                                      workflow::ActionRequest* request) {
+  const xinfang::v1::Action* action = def.FindAction(request->action);
+  if (action == nullptr) return absl::OkStatus();  // the engine says NOT_FOUND
+  for (const xinfang::v1::FieldSpec& spec : action->fields()) {
+    if (spec.type() != xinfang::v1::FIELD_TYPE_ACCOUNT) continue;
+    auto it = request->fields.find(spec.name());
+    if (it == request->fields.end()) continue;
+    auto account = core_.identity().GetAccount(it->second);
+    if (absl::IsNotFound(account.status())) continue;  // the engine names the field
+    if (!account.ok()) return account.status();
+    request->accounts[account->name] = workflow::AccountFacts{
+        RoleFromName(account->role), account->unit, !account->disabled_at.has_value()};
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<xinfang::v1::TakeActionResponse> Casework::TakeAction(
     const workflow::Actor& actor, const xinfang::v1::TakeActionRequest& req) {
   if (req.action().empty()) return absl::InvalidArgumentError("action: required");
@@ -61,6 +78,7 @@ absl::StatusOr<xinfang::v1::TakeActionResponse> Casework::TakeAction(
   ar.action = req.action();
   ar.fields = {req.fields().begin(), req.fields().end()};
   ar.note = req.note();
+  if (auto s = LookUpAccounts(engine->definition(), &ar); !s.ok()) return s;
   const absl::Time now = core_.clock().Now();
   auto decision = engine->Apply(rec->snapshot, ar, actor, now, **org);
   if (!decision.ok()) return decision.status();

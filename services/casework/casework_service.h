@@ -20,6 +20,9 @@ class Casework {
       const workflow::Actor& actor, const xinfang::v1::VerifyHistoryRequest& req);
 
  private:
+  // Facts about every account the action's FIELD_TYPE_ACCOUNT fields name
+  // (unknown names are left out: the engine refuses them naming the field).
+  absl::Status LookUpAccounts(const workflow::Definition& def, workflow::ActionRequest* request);
   Core& core_;
 };
 

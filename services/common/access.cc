@@ -112,7 +112,8 @@ absl::StatusOr<std::string> ScopedUnit(const workflow::Actor& actor, const std::
 View ViewOf(const workflow::Actor& actor, const CaseTies& ties, const workflow::OrgTree& org) {
   if (actor.role == kService) return View::kRedacted;
   if (ties.conflicted_accounts.count(actor.account) > 0) return View::kRedacted;
-  if (!ties.complained_about_unit.empty() && org.IsWithin(actor.unit, ties.complained_about_unit)) {
+  if (!ties.complained_about_unit.empty() && org.IsWithin(actor.unit, ties.complained_about_unit) &&
+      actor.unit != ties.registrar_holding) {
     return View::kRedacted;
   }
   return SeesPersonalNumbers(actor.role) ? View::kFull : View::kMasked;
@@ -156,6 +157,17 @@ void Show(View view, xinfang::v1::Case* c) {
   }
   c->clear_attributes();
   c->clear_related_tracking_numbers();
+  // The record keeps who did what when; the words (reasons, texts) go.
+  for (auto& x : *c->mutable_routing()) x.clear_reason();
+  for (auto& x : *c->mutable_objections()) {
+    x.clear_reasons();
+    x.clear_answer_reason();
+  }
+  for (auto& x : *c->mutable_extensions()) {
+    x.clear_reason();
+    x.clear_answer_reason();
+  }
+  for (auto& x : *c->mutable_decisions()) x.clear_text();
   c->set_redacted(true);
 }
 

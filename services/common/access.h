@@ -57,6 +57,12 @@ enum class View {
 struct CaseTies {
   std::string complained_about_unit;
   std::set<std::string> conflicted_accounts;
+  // The registering unit while it still holds the case, else empty. A
+  // complaint about the registering office itself, or a unit above it, must
+  // be forwarded out of that subtree (Art. 30); until then the office that
+  // registered it sees it in full: it must pass it on, and the petitioner
+  // brought it there.
+  std::string registrar_holding;
 };
 
 View ViewOf(const workflow::Actor& actor, const CaseTies& ties, const workflow::OrgTree& org);

@@ -103,6 +103,12 @@ absl::StatusOr<std::shared_ptr<const std::map<std::string, bool>>> Core::Categor
   return categories_;
 }
 
+absl::StatusOr<std::shared_ptr<const std::map<std::string, std::string>>> Core::Names() {
+  if (auto s = RefreshReference(); !s.ok()) return s;
+  std::lock_guard<std::mutex> lock(reference_mu_);
+  return names_;
+}
+
 absl::Status Core::RefreshReference() {
   const auto now = std::chrono::steady_clock::now();
   {
@@ -113,9 +119,12 @@ absl::Status Core::RefreshReference() {
   if (!units.ok()) return units.status();
   auto categories = store_->Categories();
   if (!categories.ok()) return categories.status();
+  auto names = store_->Names();
+  if (!names.ok()) return names.status();
   std::lock_guard<std::mutex> lock(reference_mu_);
   org_ = std::make_shared<const workflow::MapOrgTree>(std::move(*units));
   categories_ = std::make_shared<const std::map<std::string, bool>>(std::move(*categories));
+  names_ = std::make_shared<const std::map<std::string, std::string>>(std::move(*names));
   reference_read_ = now;
   return absl::OkStatus();
 }

@@ -84,6 +84,8 @@ class Core {
   absl::StatusOr<std::shared_ptr<const workflow::MapOrgTree>> Org();
   // Every category code and whether it is active; cached like Org().
   absl::StatusOr<std::shared_ptr<const std::map<std::string, bool>>> Categories();
+  // "unit:<code>" / "category:<code>" -> name (CaseStore::Names); cached like Org().
+  absl::StatusOr<std::shared_ptr<const std::map<std::string, std::string>>> Names();
 
  private:
   explicit Core(ServerConfig config);
@@ -107,6 +109,7 @@ class Core {
   std::mutex reference_mu_;
   std::shared_ptr<const workflow::MapOrgTree> org_;                 // guarded by reference_mu_
   std::shared_ptr<const std::map<std::string, bool>> categories_;  // guarded by reference_mu_
+  std::shared_ptr<const std::map<std::string, std::string>> names_;  // guarded by reference_mu_
   std::chrono::steady_clock::time_point reference_read_;            // guarded by reference_mu_
 };
 

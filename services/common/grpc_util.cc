@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/log.h"
 #include "services/common/validate.h"
@@ -82,7 +83,8 @@ absl::Time FromProto(const google::protobuf::Timestamp& t) {
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
 }
 
-xinfang::v1::Deadline ToProto(const workflow::TimerState& t, absl::Time now) {
+xinfang::v1::Deadline ToProto(const workflow::TimerState& t, absl::Time now,
+                              const workflow::Engine* engine) {
   xinfang::v1::Deadline d;
   d.set_timer(t.name);
   *d.mutable_due_at() = ToProto(t.deadline.due_at);
@@ -92,8 +94,156 @@ xinfang::v1::Deadline ToProto(const workflow::TimerState& t, absl::Time now) {
   d.set_suspended(t.suspended_at.has_value());
   d.set_overdue(t.overdue || (!t.suspended_at.has_value() && now >= t.deadline.due_at));
   d.set_rung(t.rung);
+  const workflow::Deadline& terms = t.deadline;
+  const xinfang::v1::Timer* spec =
+      engine != nullptr ? engine->definition().FindTimer(t.name) : nullptr;
+  const bool working = spec != nullptr && spec->day_kind() == xinfang::v1::DAY_KIND_WORKING;
+  d.set_counted_from(absl::FormatCivilTime(terms.counted_from));
+  d.set_base_days(terms.base_days);
+  d.set_extension_days(terms.extension_days);
+  d.set_stopped_days(terms.stopped_days);
+  d.set_rolled(terms.rolled);
+  d.set_working_days(working);
+  d.set_explanation(workflow::ExplainDeadline(terms, working));
+  if (spec != nullptr) d.set_title(spec->title());
   return d;
 }
+
+namespace {
+
+// The value of the first field of `a` of `type` that the action was given
+// (only required fields when `required_only`); empty if none.
+std::string FieldOf(const xinfang::v1::Action& a, const storage::TakenAction& t,
+                    xinfang::v1::FieldType type, bool required_only = false) {
+  for (const xinfang::v1::FieldSpec& f : a.fields()) {
+    if (f.type() != type || (required_only && !f.required())) continue;
+    auto it = t.fields.find(f.name());
+    if (it != t.fields.end()) return it->second;
+  }
+  return "";
+}
+
+xinfang::v1::Stage StageOf(const workflow::Definition& def, const std::string& state) {
+  const xinfang::v1::State* s = def.FindState(state);
+  return s == nullptr ? xinfang::v1::STAGE_UNSPECIFIED : s->stage();
+}
+
+// The case's record, from the actions taken and their record kinds.
+void FillRecord(const storage::CaseRecord& r, const workflow::Definition& def,
+                xinfang::v1::Case* c) {
+  using xinfang::v1::FIELD_TYPE_CHOICE;
+  using xinfang::v1::FIELD_TYPE_DATE;
+  using xinfang::v1::FIELD_TYPE_DAYS;
+  using xinfang::v1::FIELD_TYPE_TEXT;
+  using xinfang::v1::FIELD_TYPE_UNIT;
+  std::string unit = r.intake.registering_unit();  // who holds the case
+  std::vector<std::string> senders;                  // for returns, innermost last
+  for (const storage::TakenAction& t : r.actions) {
+    const xinfang::v1::Action* a = def.FindAction(t.action);
+    if (a == nullptr) continue;
+    auto days = [&] {
+      int d = 0;
+      return absl::SimpleAtoi(FieldOf(*a, t, FIELD_TYPE_DAYS), &d) ? d : 0;
+    };
+    for (int kind : a->record()) {
+      switch (static_cast<xinfang::v1::RecordKind>(kind)) {
+        case xinfang::v1::RECORD_KIND_ROUTING: {
+          xinfang::v1::RoutingRecord* x = c->add_routing();
+          std::string to = FieldOf(*a, t, FIELD_TYPE_UNIT);
+          if (to.empty() && !senders.empty()) {  // a return to the sender
+            to = senders.back();
+            senders.pop_back();
+          } else if (!to.empty()) {
+            senders.push_back(unit);
+          }
+          x->set_action(t.action);
+          x->set_from_unit(unit);
+          x->set_to_unit(to);
+          x->set_reason(FieldOf(*a, t, FIELD_TYPE_TEXT));
+          x->set_by(t.actor);
+          *x->mutable_at() = ToProto(t.at);
+          unit = to;
+          break;
+        }
+        case xinfang::v1::RECORD_KIND_OBJECTION: {
+          xinfang::v1::ObjectionRecord* x = c->add_objections();
+          x->set_reasons(FieldOf(*a, t, FIELD_TYPE_TEXT));
+          x->set_by(t.actor);
+          *x->mutable_at() = ToProto(t.at);
+          break;
+        }
+        case xinfang::v1::RECORD_KIND_OBJECTION_ANSWER: {
+          if (c->objections().empty() || !c->objections().rbegin()->answer().empty()) break;
+          xinfang::v1::ObjectionRecord* x = c->mutable_objections()->Mutable(c->objections_size() - 1);
+          x->set_answer(t.action);
+          x->set_answer_reason(FieldOf(*a, t, FIELD_TYPE_TEXT));
+          x->set_answered_by(t.actor);
+          *x->mutable_answered_at() = ToProto(t.at);
+          break;
+        }
+        case xinfang::v1::RECORD_KIND_EXTENSION_REQUEST: {
+          xinfang::v1::ExtensionRecord* x = c->add_extensions();
+          x->set_requested_by(t.actor);
+          *x->mutable_requested_at() = ToProto(t.at);
+          x->set_reason(FieldOf(*a, t, FIELD_TYPE_TEXT));
+          x->set_requested_days(days());
+          break;
+        }
+        case xinfang::v1::RECORD_KIND_EXTENSION_ANSWER: {
+          if (c->extensions().empty() || !c->extensions().rbegin()->answer().empty()) {
+            c->add_extensions();  // answered without a recorded request
+          }
+          xinfang::v1::ExtensionRecord* x = c->mutable_extensions()->Mutable(c->extensions_size() - 1);
+          x->set_answer(t.action);
+          x->set_approved(std::find(a->effects().begin(), a->effects().end(),
+                                    xinfang::v1::EFFECT_EXTEND_TIMER) != a->effects().end());
+          x->set_answered_by(t.actor);
+          *x->mutable_answered_at() = ToProto(t.at);
+          x->set_days(days());
+          x->set_petitioner_told_on(FieldOf(*a, t, FIELD_TYPE_DATE));
+          x->set_answer_reason(FieldOf(*a, t, FIELD_TYPE_TEXT));
+          break;
+        }
+        case xinfang::v1::RECORD_KIND_DECISION: {
+          xinfang::v1::DecisionRecord* x = c->add_decisions();
+          x->set_stage(StageOf(def, t.to_state));
+          x->set_outcome(FieldOf(*a, t, FIELD_TYPE_CHOICE));
+          x->set_text(FieldOf(*a, t, FIELD_TYPE_TEXT, /*required_only=*/true));
+          x->set_decided_by(t.actor);
+          x->set_unit(t.actor_unit);
+          *x->mutable_decided_at() = ToProto(t.at);
+          break;
+        }
+        case xinfang::v1::RECORD_KIND_SERVICE: {
+          xinfang::v1::ServiceRecord* x = c->add_services();
+          x->set_stage(StageOf(def, t.from_state));
+          x->set_served_on(FieldOf(*a, t, FIELD_TYPE_DATE));
+          x->set_method(FieldOf(*a, t, FIELD_TYPE_CHOICE));
+          x->set_recorded_by(t.actor);
+          *x->mutable_recorded_at() = ToProto(t.at);
+          break;
+        }
+        case xinfang::v1::RECORD_KIND_HEARING_START: {
+          xinfang::v1::HearingRecord* x = c->add_hearings();
+          *x->mutable_started_at() = ToProto(t.at);
+          x->set_unit(t.actor_unit);
+          x->set_started_by(t.actor);
+          break;
+        }
+        case xinfang::v1::RECORD_KIND_HEARING_END:
+          if (!c->hearings().empty() && !c->hearings().rbegin()->has_ended_at()) {
+            *c->mutable_hearings()->Mutable(c->hearings_size() - 1)->mutable_ended_at() =
+                ToProto(t.at);
+          }
+          break;
+        default:
+          break;
+      }
+    }
+  }
+}
+
+}  // namespace
 
 xinfang::v1::Case ToProto(const storage::CaseRecord& r, const workflow::Engine* engine,
                           absl::Time now) {
@@ -119,11 +269,36 @@ xinfang::v1::Case ToProto(const storage::CaseRecord& r, const workflow::Engine* 
   if (s.closed_at) *c.mutable_closed_at() = ToProto(*s.closed_at);
   c.set_outcome(s.outcome);
   c.set_evaluation(s.evaluation);
-  for (const workflow::TimerState& t : s.timers) *c.add_deadlines() = ToProto(t, now);
+  for (const workflow::TimerState& t : s.timers) *c.add_deadlines() = ToProto(t, now, engine);
   for (const std::string& f : s.flags) c.add_flags(f);
   for (const std::string& t : r.related_tracking_numbers) c.add_related_tracking_numbers(t);
   for (const auto& [k, v] : s.attributes) (*c.mutable_attributes())[k] = v;
+  c.set_forwarder_unit(s.forwarder_unit);
+  c.set_review_unit(s.review_unit);
+  c.set_recheck_unit(s.recheck_unit);
+  if (engine != nullptr) FillRecord(r, engine->definition(), &c);
   return c;
+}
+
+void AddNames(const std::map<std::string, std::string>& names, xinfang::v1::Case* c) {
+  auto unit = [&](const std::string& code) {
+    if (code.empty()) return;
+    auto it = names.find("unit:" + code);
+    if (it != names.end()) (*c->mutable_unit_names())[code] = it->second;
+  };
+  for (const std::string* code :
+       {&c->responsible_unit(), &c->forwarder_unit(), &c->review_unit(), &c->recheck_unit(),
+        &c->intake().registering_unit(), &c->intake().complained_about_unit()}) {
+    unit(*code);
+  }
+  for (const auto& r : c->routing()) {
+    unit(r.from_unit());
+    unit(r.to_unit());
+  }
+  for (const auto& d : c->decisions()) unit(d.unit());
+  if (auto it = names.find("category:" + c->intake().category()); it != names.end()) {
+    c->set_category_name(it->second);
+  }
 }
 
 xinfang::v1::CaseEvent ToProto(const storage::StoredEvent& e, const std::string& tracking) {
@@ -179,7 +354,10 @@ absl::StatusOr<storage::CaseRecord> LoadVisibleCase(Core& core, const workflow::
 
 View ViewOfRecord(const workflow::Actor& actor, const storage::CaseRecord& rec,
                   const workflow::OrgTree& org) {
-  return ViewOf(actor, CaseTies{rec.intake.complained_about_unit(), rec.snapshot.conflicted_accounts},
+  const std::string& registrar = rec.intake.registering_unit();
+  return ViewOf(actor,
+                CaseTies{rec.intake.complained_about_unit(), rec.snapshot.conflicted_accounts,
+                         rec.snapshot.responsible_unit == registrar ? registrar : ""},
                 org);
 }
 
@@ -190,6 +368,9 @@ absl::StatusOr<xinfang::v1::Case> CaseFor(Core& core, const workflow::Actor& act
       ToProto(rec, core.EngineFor(rec.snapshot.workflow, rec.snapshot.workflow_version), now);
   const View view = ViewOfRecord(actor, rec, org);
   Show(view, &c);
+  auto names = core.Names();
+  if (!names.ok()) return names.status();
+  AddNames(**names, &c);
   if (view == View::kFull && HasPersonalNumbers(c)) {
     storage::AccessRecord r{core.clock().Now(), actor.account, RoleName(actor.role), actor.unit,
                             rpc, rec.id};

@@ -54,7 +54,14 @@ absl::Time FromProto(const google::protobuf::Timestamp& t);
 
 // One deadline as the API shows it: overdue once `now` reaches it (unless
 // the clock is stopped).
-xinfang::v1::Deadline ToProto(const workflow::TimerState& t, absl::Time now);
+// Fills c.unit_names and c.category_name for the codes `c` mentions, from
+// Core::Names().
+void AddNames(const std::map<std::string, std::string>& names, xinfang::v1::Case* c);
+
+// `engine` (the case's, may be null) knows the timer's day kind for the
+// explanation.
+xinfang::v1::Deadline ToProto(const workflow::TimerState& t, absl::Time now,
+                              const workflow::Engine* engine);
 
 // A stored case as the API shows it (deadlines marked overdue at `now`).
 xinfang::v1::Case ToProto(const storage::CaseRecord& r, const workflow::Engine* engine,

@@ -114,6 +114,12 @@ absl::Status ValidateIntake(xinfang::v1::CaseIntake& in, const IntakeRules& rule
     if (in.visit().people_present() < 0 || in.visit().people_present() > 100000) {
       return err("intake.visit.people_present: out of range");
     }
+    if (in.visit().people_present() > 5 && in.visit().representatives_size() == 0) {
+      return err(absl::StrCat("intake.visit.representatives: a visit of ",
+                              in.visit().people_present(),
+                              " people with a common matter chooses up to 5 representatives "
+                              "(Art. 20): name them"));
+    }
     for (int i = 0; i < in.visit().representatives_size(); ++i) {
       if (auto s = CheckText(absl::StrCat("intake.visit.representatives[", i, "]"),
                              in.visit().representatives(i), 100, true);

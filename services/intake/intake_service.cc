@@ -35,6 +35,14 @@ std::string ReceiptText(const xinfang::v1::Case& c, const workflow::Calendar& ca
     absl::StrAppendFormat(&text, "本机关将于 %04d年%02d月%02d日 前书面告知是否受理%s。\n",
                           due.year(), due.month(), due.day(), d.provisional() ? " (暂定)" : "");
   }
+  // Not accepted at registration (final after re-check, or Art. 19): the
+  // refusal and its basis, as the engine recorded them.
+  const auto& attributes = c.attributes();
+  if (c.has_closed_at() && attributes.contains("prior_case") && attributes.contains("article")) {
+    absl::StrAppend(&text, "本事项不予受理 (", attributes.at("article"), "): 与 ",
+                    attributes.at("prior_case"), " 为同一事项。",
+                    c.intake().anonymous() ? "" : "书面告知书另行送达。", "\n");
+  }
   if (c.intake().anonymous()) text += "匿名信访事项不书面告知受理情况。\n";
   absl::StrAppend(&text, "查询请提供编号 ", c.tracking_number(), "。\n");
   return text;
@@ -83,10 +91,15 @@ absl::StatusOr<xinfang::v1::RegisterCaseResponse> Intake::Register(
   }
 
   // Rules across cases: Art. 19 (the same matter, open and in time below,
-  // is refused at a higher body) and finality after re-check.
+  // is not accepted at a higher body) and finality after re-check. Such a
+  // petition is still registered; the engine records the refusal.
+  std::optional<workflow::Inadmissible> inadmissible;
   {
+    // Only cases the rules can concern: open below this unit, or final.
+    std::vector<std::string> below = (*org)->Subtree(in.registering_unit());
+    std::erase(below, in.registering_unit());
     auto priors = core_.store().CasesOfPetitioners(
-        {in.petitioners().begin(), in.petitioners().end()}, 200);
+        {in.petitioners().begin(), in.petitioners().end()}, in.category(), below, 200);
     if (!priors.ok()) return priors.status();
     std::vector<workflow::PriorCase> summaries;
     for (const storage::CaseRecord& p : *priors) {
@@ -97,7 +110,7 @@ absl::StatusOr<xinfang::v1::RegisterCaseResponse> Intake::Register(
                                                   p.intake.complained_about()));
     }
     workflow::NewMatter matter{in.category(), in.complained_about(), in.registering_unit()};
-    if (auto s = workflow::CheckAdmissible(matter, summaries, **org, now); !s.ok()) return s;
+    inadmissible = workflow::CheckAdmissible(matter, summaries, **org, now);
   }
 
   const workflow::Engine& engine = core_.DefaultEngine();
@@ -105,6 +118,8 @@ absl::StatusOr<xinfang::v1::RegisterCaseResponse> Intake::Register(
   start.received_at = FromProto(in.received_at());
   start.anonymous = in.anonymous();
   start.registering_unit = in.registering_unit();
+  start.inadmissible = std::move(inadmissible);
+  start.complained_about_unit = in.complained_about_unit();
   auto decision = engine.Start(start, actor, now);
   if (!decision.ok()) return decision.status();
 
@@ -133,6 +148,7 @@ xinfang::v1::RegisterCaseResponse Intake::Response(const workflow::Actor& actor,
       ToProto(rec, core_.EngineFor(rec.snapshot.workflow, rec.snapshot.workflow_version),
               core_.clock().Now());
   Show(ViewOfRecord(actor, rec, org), resp.mutable_case_());
+  if (auto names = core_.Names(); names.ok()) AddNames(**names, resp.mutable_case_());
   resp.set_receipt(ReceiptText(resp.case_(), core_.calendar()));
   resp.set_replayed(replayed);
   return resp;

@@ -110,7 +110,7 @@ absl::StatusOr<xinfang::v1::ListCasesResponse> Query::ListCases(
   for (int i = 0; i < static_cast<int>(rows->size()) && i < page; ++i) {
     const storage::CaseRow& r = (*rows)[i];
     const View view =
-        ViewOf(actor, CaseTies{r.complained_about_unit, r.conflicted_accounts}, **org);
+        ViewOf(actor, CaseTies{r.complained_about_unit, r.conflicted_accounts, r.registrar_holding}, **org);
     if (!f.petitioner.empty() && view == View::kRedacted) continue;
     xinfang::v1::CaseSummary* c = resp.add_cases();
     c->set_id(r.id);
@@ -182,7 +182,7 @@ grpc::Status CaseQueryServiceImpl::WatchEvents(
         xinfang::v1::WatchEventsResponse r;
         *r.mutable_event() = ToProto(e.stored, e.tracking_number);
         const workflow::Engine* engine = core_.EngineFor(e.workflow, e.workflow_version);
-        Show(ViewOf(*actor, CaseTies{e.complained_about_unit, e.conflicted_accounts}, **org),
+        Show(ViewOf(*actor, CaseTies{e.complained_about_unit, e.conflicted_accounts, e.registrar_holding}, **org),
              r.mutable_event(), engine != nullptr ? &engine->definition() : nullptr);
         r.set_cursor(absl::StrCat(e.position));
         // A slow consumer blocks only this call: writers never wait for it.

@@ -32,7 +32,8 @@ using workflow::TimerState;
   "coalesce(forwarder_unit, ''), coalesce(review_unit, ''), coalesce(recheck_unit, ''), " \
   "coalesce(case_officer, ''), anonymous::int, xf_us(accepted_at), xf_us(decided_at), "   \
   "xf_us(served_at), xf_us(closed_at), coalesce(outcome, ''), coalesce(evaluation, ''), " \
-  "flags, conflicted_accounts, xf_us(state_entered_at), xf_us(unit_received_at)"
+  "flags, conflicted_accounts, xf_us(state_entered_at), xf_us(unit_received_at), "          \
+  "coalesce(complained_about_unit, '')"
 
 // A case with its petitioners' registry ids ("position:person,…"), its
 // related cases' tracking numbers ("XF…,XF…") and its attributes (a JSON
@@ -43,8 +44,16 @@ constexpr char kSelectCase[] =
     "       (SELECT coalesce(string_agg(p.position || ':' || p.person_id, ','), '') "
     "          FROM case_petitioners p WHERE p.case_id = cases.id), "
     "       (SELECT coalesce(string_agg(r.tracking_number, ',' ORDER BY r.id), '') "
-    "          FROM case_links l JOIN cases r ON r.id = l.related_id WHERE l.case_id = cases.id), "
-    "       attributes::text "
+    "          FROM cases r WHERE r.id IN ("
+    "            SELECT e.case_id FROM case_petitioners p JOIN case_petitioners e "
+    "                ON e.person_id = p.person_id AND e.category = p.category "
+    "               AND e.case_id < p.case_id "
+    "             WHERE p.case_id = cases.id)), "
+    "       attributes::text, "
+    "       (SELECT coalesce(json_agg(json_build_array(e.action, e.from_state, e.to_state, "
+    "                        e.actor, e.actor_unit, xf_us(e.at)::text, e.fields) ORDER BY e.seq), "
+    "                        '[]')::text "
+    "          FROM case_events e WHERE e.case_id = cases.id AND e.action <> '') "
     "  FROM cases";
 
 // The columns ReadEvent reads, in its order.
@@ -55,7 +64,11 @@ constexpr char kSelectCase[] =
 #define XF_TIMER_COLUMNS                                                                \
   "t.name, xf_us(t.started_at), t.due_day::text, xf_us(t.due_at), xf_us(t.warn_at), " \
   "t.provisional::int, xf_us(t.suspended_at), t.extended::int, t.warned::int, "       \
-  "t.overdue::int, t.rung"
+  "t.overdue::int, t.rung, t.counted_from::text, t.base_days, t.extension_days, "      \
+  "t.stopped_days, t.rolled::int"
+
+// How many columns XF_TIMER_COLUMNS has (ReadTimer reads them all).
+constexpr std::size_t kTimerColumnCount = 16;
 
 constexpr char kSelectTimers[] =
     "SELECT " XF_TIMER_COLUMNS " FROM case_timers t WHERE t.case_id = :id";
@@ -69,7 +82,7 @@ constexpr char kSelectTimers[] =
 constexpr char kSelectDue[] =
     XF_SCOPE_CTE
     "SELECT c.id, c.tracking_number, c.state, c.responsible_unit, c.stage::int, t.owing_unit, "
-    XF_TIMER_COLUMNS
+    "       c.workflow, c.workflow_version, " XF_TIMER_COLUMNS
     "  FROM case_timers t JOIN cases c ON c.id = t.case_id "
     " WHERE t.due_at < xf_ts(:before) AND t.suspended_at IS NULL "
     "   AND t.owing_unit IN (SELECT code FROM scope) "
@@ -95,8 +108,9 @@ constexpr char kSequence[] = R"sql(
 constexpr char kReadFeed[] =
     XF_SCOPE_CTE
     "SELECT e.position, c.tracking_number, c.responsible_unit, "
-    "       coalesce(c.complained_about_unit, ''), c.conflicted_accounts, c.workflow, "
-    "       c.workflow_version, " XF_EVENT_COLUMNS " "
+    "       coalesce(c.complained_about_unit, ''), c.conflicted_accounts, "
+    "       CASE WHEN c.responsible_unit = c.registering_unit THEN c.registering_unit "
+    "            ELSE '' END, c.workflow, c.workflow_version, " XF_EVENT_COLUMNS " "
     "  FROM case_events e JOIN cases c ON c.id = e.case_id "
     " WHERE e.position > :after "
     "   AND (:case1 = 0 OR e.case_id = :case2) "
@@ -192,13 +206,14 @@ constexpr char kInsertCase[] = R"sql(
                      final, channel, received_at, registered_at, registered_by,
                      registering_unit, responsible_unit, forwarder_unit, anonymous, purpose,
                      category, complained_about_unit, summary, flags, intake, updated_at,
-                     state_entered_at, unit_received_at, request_hash)
+                     state_entered_at, unit_received_at, request_hash, closed_at, attributes)
   VALUES (:tracking, :request_id, :workflow, :workflow_version, :state, :stage,
           (:final = 1), :channel, xf_ts(:received_at), xf_ts(:now), :registered_by,
           :registering_unit, :responsible_unit, nullif(:forwarder_unit, ''), (:anonymous = 1),
           :purpose, :category, nullif(:complained_unit, ''), :summary, :flags,
           CAST(:intake AS jsonb), xf_ts(:now), xf_ts(:state_entered_at),
-          xf_ts(:unit_received_at), :request_hash)
+          xf_ts(:unit_received_at), :request_hash, xf_ts(:closed_at),
+          CAST(:attributes AS jsonb))
   ON CONFLICT (request_id) DO NOTHING
   RETURNING id)sql";
 
@@ -220,10 +235,13 @@ constexpr char kLogDeadline[] = R"sql(
 constexpr char kInsertTimer[] = R"sql(
   INSERT INTO case_timers (case_id, name, started_at, due_day, due_at, warn_at, provisional,
                            suspended_at, extended, warned, overdue, rung, next_fire_at,
-                           owing_unit)
+                           owing_unit, counted_from, base_days, extension_days, stopped_days,
+                           rolled)
   VALUES (:case_id, :name, xf_ts(:started_at), CAST(:due_day AS date), xf_ts(:due_at),
           xf_ts(:warn_at), (:provisional = 1), xf_ts(:suspended_at), (:extended = 1),
-          (:warned = 1), (:overdue = 1), :rung, xf_ts(:next_fire_at), :owing_unit))sql";
+          (:warned = 1), (:overdue = 1), :rung, xf_ts(:next_fire_at), :owing_unit,
+          CAST(:counted_from AS date), :base_days, :extension_days, :stopped_days,
+          (:rolled = 1)))sql";
 
 constexpr char kSelectEvents[] =
     "SELECT " XF_EVENT_COLUMNS " FROM case_events e WHERE e.case_id = :id ORDER BY e.seq";
@@ -322,19 +340,25 @@ constexpr char kSweepDeleteTimers[] =
 constexpr char kSweepInsertTimers[] = R"sql(
   INSERT INTO case_timers (case_id, name, started_at, due_day, due_at, warn_at, provisional,
                            suspended_at, extended, warned, overdue, rung, next_fire_at,
-                           owing_unit)
+                           owing_unit, counted_from, base_days, extension_days, stopped_days,
+                           rolled)
   SELECT n.case_id, n.name, xf_ts(n.started_at), n.due_day, xf_ts(n.due_at), xf_ts(n.warn_at),
          n.provisional, xf_ts(n.suspended_at), n.extended, n.warned, n.overdue, n.rung,
-         xf_ts(n.next_fire_at), n.owing_unit
+         xf_ts(n.next_fire_at), n.owing_unit, n.counted_from, n.base_days, n.extension_days,
+         n.stopped_days, n.rolled
     FROM unnest(CAST(:case_id AS bigint[]), CAST(:name AS text[]),
                 CAST(:started_at AS bigint[]), CAST(:due_day AS date[]),
                 CAST(:due_at AS bigint[]), CAST(:warn_at AS bigint[]),
                 CAST(:provisional AS boolean[]), CAST(:suspended_at AS bigint[]),
                 CAST(:extended AS boolean[]), CAST(:warned AS boolean[]),
                 CAST(:overdue AS boolean[]), CAST(:rung AS integer[]),
-                CAST(:next_fire_at AS bigint[]), CAST(:owing_unit AS text[]))
+                CAST(:next_fire_at AS bigint[]), CAST(:owing_unit AS text[]),
+                CAST(:counted_from AS date[]), CAST(:base_days AS integer[]),
+                CAST(:extension_days AS integer[]), CAST(:stopped_days AS integer[]),
+                CAST(:rolled AS boolean[]))
       AS n(case_id, name, started_at, due_day, due_at, warn_at, provisional, suspended_at,
-           extended, warned, overdue, rung, next_fire_at, owing_unit))sql";
+           extended, warned, overdue, rung, next_fire_at, owing_unit, counted_from, base_days,
+           extension_days, stopped_days, rolled))sql";
 
 constexpr char kSweepLogDeadlines[] = R"sql(
   INSERT INTO deadline_log (case_id, name, owing_unit, started_at, due_at, closed_at, met)
@@ -403,6 +427,23 @@ std::optional<absl::Time> GetOptTime(const soci::row& r, std::size_t i) {
   return FromMicros(r.get<long long>(i));
 }
 
+// "张**": the first character of a name, then one * per further character
+// (UTF-8 aware), for messages that must not disclose a person.
+std::string MaskName(const std::string& name) {
+  std::string out;
+  int chars = 0;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const bool lead = (static_cast<unsigned char>(name[i]) & 0xC0) != 0x80;
+    if (lead) ++chars;
+    if (chars <= 1) {
+      out += name[i];
+    } else if (lead) {
+      out += '*';
+    }
+  }
+  return out;
+}
+
 // Reads the timer columns of kSelectTimers starting at column `j`.
 TimerState ReadTimer(const soci::row& t, std::size_t j) {
   TimerState ts;
@@ -417,6 +458,11 @@ TimerState ReadTimer(const soci::row& t, std::size_t j) {
   ts.warned = t.get<int>(j++) != 0;
   ts.overdue = t.get<int>(j++) != 0;
   ts.rung = t.get<int>(j++);
+  ts.deadline.counted_from = ParseDay(t.get<std::string>(j++));
+  ts.deadline.base_days = t.get<int>(j++);
+  ts.deadline.extension_days = t.get<int>(j++);
+  ts.deadline.stopped_days = t.get<int>(j++);
+  ts.deadline.rolled = t.get<int>(j++) != 0;
   return ts;
 }
 
@@ -466,6 +512,7 @@ std::size_t ReadSnapshot(const soci::row& r, std::size_t i, CaseSnapshot* snap) 
   snap->conflicted_accounts = SplitSet(r.get<std::string>(i++));
   snap->state_entered_at = GetOptTime(r, i++).value_or(absl::Time());
   snap->unit_received_at = GetOptTime(r, i++).value_or(absl::Time());
+  snap->complained_about_unit = r.get<std::string>(i++);
   return i;
 }
 
@@ -514,6 +561,7 @@ absl::StatusOr<CaseRecord> LoadCase(soci::session& s, const std::string& where_c
   const std::string petitioners = r.get<std::string>(i++);
   const std::string related = r.get<std::string>(i++);
   const std::string attributes = r.get<std::string>(i++);
+  const std::string actions = r.get<std::string>(i++);
   google::protobuf::util::JsonParseOptions jopts;
   jopts.ignore_unknown_fields = true;
   if (!google::protobuf::util::JsonStringToMessage(intake_json, &c.intake, jopts).ok()) {
@@ -525,6 +573,20 @@ absl::StatusOr<CaseRecord> LoadCase(soci::session& s, const std::string& where_c
   }
   for (const auto& [key, value] : attribute_values.fields()) {
     snap.attributes[key] = value.string_value();
+  }
+  google::protobuf::ListValue taken;
+  if (!google::protobuf::util::JsonStringToMessage(actions, &taken).ok()) {
+    return absl::InternalError(absl::StrCat("case ", c.id, ": stored actions do not parse"));
+  }
+  for (const google::protobuf::Value& v : taken.values()) {
+    const auto& a = v.list_value().values();
+    if (a.size() != 7) continue;
+    TakenAction t{a[0].string_value(), a[1].string_value(), a[2].string_value(),
+                  a[3].string_value(), a[4].string_value(), absl::InfinitePast(), {}};
+    long long us = 0;
+    if (absl::SimpleAtoi(a[5].string_value(), &us)) t.at = FromMicros(us);
+    for (const auto& [key, value] : a[6].struct_value().fields()) t.fields[key] = value.string_value();
+    c.actions.push_back(std::move(t));
   }
   for (absl::string_view entry : absl::StrSplit(petitioners, ',', absl::SkipEmpty())) {
     int position = 0;
@@ -636,6 +698,11 @@ struct TimerColumns {
         warned(t.warned ? 1 : 0),
         overdue(t.overdue ? 1 : 0),
         rung(t.rung),
+        counted_from(absl::FormatCivilTime(t.deadline.counted_from)),
+        base_days(t.deadline.base_days),
+        extension_days(t.deadline.extension_days),
+        stopped_days(t.deadline.stopped_days),
+        rolled(t.deadline.rolled ? 1 : 0),
         owing(OwingUnit(snap, engine, t.name)),
         next_fire(engine != nullptr ? engine->NextFireAt(t) : std::nullopt),
         next(next_fire) {}
@@ -645,6 +712,8 @@ struct TimerColumns {
   int provisional;
   OptTime suspended;
   int extended, warned, overdue, rung;
+  std::string counted_from;
+  int base_days, extension_days, stopped_days, rolled;
   std::string owing;
   std::optional<absl::Time> next_fire;
   OptTime next;
@@ -703,7 +772,10 @@ void ReplaceTimers(soci::session& s, long long case_id, const CaseSnapshot& snap
         soci::use(c.suspended.us, c.suspended.ind, "suspended_at"),
         soci::use(c.extended, "extended"), soci::use(c.warned, "warned"),
         soci::use(c.overdue, "overdue"), soci::use(c.rung, "rung"),
-        soci::use(c.next.us, c.next.ind, "next_fire_at"), soci::use(c.owing, "owing_unit");
+        soci::use(c.next.us, c.next.ind, "next_fire_at"), soci::use(c.owing, "owing_unit"),
+        soci::use(c.counted_from, "counted_from"), soci::use(c.base_days, "base_days"),
+        soci::use(c.extension_days, "extension_days"),
+        soci::use(c.stopped_days, "stopped_days"), soci::use(c.rolled, "rolled");
   }
   if (soon) s << "SELECT pg_notify('" << kTimersChannel << "', '')";
 }
@@ -750,11 +822,12 @@ std::vector<Claimed> LoadClaimed(soci::session& s, const std::string& ids, long 
     for (const soci::row& r : rows) {
       Claimed& c = *by_id.at(r.get<long long>(0));
       TimerState t = ReadTimer(r, 1);
-      const std::optional<absl::Time> next_fire = GetOptTime(r, 13);
+      const std::optional<absl::Time> next_fire = GetOptTime(r, 1 + kTimerColumnCount + 1);
       if (next_fire.has_value() && ToMicros(*next_fire) <= now_us) {
         c.due.due_timers.push_back(t.name);
       }
-      c.old_timers.push_back(OldTimer{t.name, r.get<std::string>(12), ToMicros(t.started_at),
+      c.old_timers.push_back(OldTimer{t.name, r.get<std::string>(1 + kTimerColumnCount),
+                                      ToMicros(t.started_at),
                                       ToMicros(t.deadline.due_at), t.overdue});
       c.due.snapshot.timers.push_back(std::move(t));
     }
@@ -794,7 +867,8 @@ absl::StatusOr<int> WriteSwept(soci::session& s, const std::vector<Swept>& swept
   } events;
   struct {
     SqlArray case_id, name, started_at, due_day, due_at, warn_at, provisional, suspended_at,
-        extended, warned, overdue, rung, next_fire_at, owing_unit;
+        extended, warned, overdue, rung, next_fire_at, owing_unit, counted_from, base_days,
+        extension_days, stopped_days, rolled;
   } timers;
   struct {
     SqlArray case_id, name, unit, started, due, met;
@@ -877,6 +951,11 @@ absl::StatusOr<int> WriteSwept(soci::session& s, const std::vector<Swept>& swept
       timers.rung.AddInt(tc.rung);
       timers.next_fire_at.AddOptInt(tc.next.micros());
       timers.owing_unit.AddText(tc.owing);
+      timers.counted_from.AddText(tc.counted_from);
+      timers.base_days.AddInt(tc.base_days);
+      timers.extension_days.AddInt(tc.extension_days);
+      timers.stopped_days.AddInt(tc.stopped_days);
+      timers.rolled.AddBool(tc.rolled != 0);
     }
   }
 
@@ -932,7 +1011,12 @@ absl::StatusOr<int> WriteSwept(soci::session& s, const std::vector<Swept>& swept
         soci::use(timers.warned.Literal(), "warned"),
         soci::use(timers.overdue.Literal(), "overdue"), soci::use(timers.rung.Literal(), "rung"),
         soci::use(timers.next_fire_at.Literal(), "next_fire_at"),
-        soci::use(timers.owing_unit.Literal(), "owing_unit");
+        soci::use(timers.owing_unit.Literal(), "owing_unit"),
+        soci::use(timers.counted_from.Literal(), "counted_from"),
+        soci::use(timers.base_days.Literal(), "base_days"),
+        soci::use(timers.extension_days.Literal(), "extension_days"),
+        soci::use(timers.stopped_days.Literal(), "stopped_days"),
+        soci::use(timers.rolled.Literal(), "rolled");
   }
   if (closed.case_id.size() > 0) {
     s << kSweepLogDeadlines, soci::use(closed.case_id.Literal(), "case_id"),
@@ -1077,6 +1161,10 @@ absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
       const int wfv = snap.workflow_version;
       const long long entered = ToMicros(snap.state_entered_at);
       const long long unit_received = ToMicros(snap.unit_received_at);
+      // A petition not accepted at registration is closed at once, with the
+      // refusal's fields recorded.
+      OptTime closed(snap.closed_at);
+      const std::string attributes = JsonObject(snap.attributes);
       s << kInsertCase, soci::use(tracking, "tracking"), soci::use(c.request_id, "request_id"),
           soci::use(wf, "workflow"), soci::use(wfv, "workflow_version"),
           soci::use(snap.state, "state"), soci::use(stage, "stage"), soci::use(final, "final"),
@@ -1090,6 +1178,7 @@ absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
           soci::use(c.intake.summary(), "summary"), soci::use(flags, "flags"),
           soci::use(intake_json, "intake"), soci::use(entered, "state_entered_at"),
           soci::use(unit_received, "unit_received_at"), soci::use(c.request_hash, "request_hash"),
+          soci::use(closed.us, closed.ind, "closed_at"), soci::use(attributes, "attributes"),
           soci::into(id);
       if (!s.got_data()) {
         // A concurrent retry with the same request id won the race.
@@ -1098,22 +1187,56 @@ absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
       }
     }
 
-    // Petitioners: match the registry, then link earlier cases of the same
-    // person in the same category as repeat petitions.
+    // Petitioners: match the registry, then link each one's previous case in
+    // the same category as a repeat petition (the earlier ones are reached
+    // through the petitioner index: Case.related_tracking_numbers).
     std::set<long long> related;
     int position = 0;
     for (const xinfang::v1::Petitioner& p : c.intake.petitioners()) {
       long long person = 0;
       if (!p.id_number().empty()) {
-        s << R"sql(INSERT INTO persons (name, id_number, phone, address)
-                   VALUES (:name, :idn, nullif(:phone, ''), nullif(:address, ''))
-                   ON CONFLICT (id_number) DO UPDATE
-                     SET phone = coalesce(EXCLUDED.phone, persons.phone),
-                         address = coalesce(EXCLUDED.address, persons.address)
-                   RETURNING id)sql",
-            soci::use(p.name(), "name"), soci::use(p.id_number(), "idn"),
+        // The registry keeps the name the number was first registered with;
+        // this case keeps the name given now (in its intake).
+        // No row lock unless something changes: a frequent petitioner's
+        // registrations do not queue behind each other on the person row.
+        std::string registered_name;
+        soci::indicator found = soci::i_null;
+        s << "SELECT id, name FROM persons WHERE id_number = :idn", soci::use(p.id_number(), "idn"),
+            soci::into(person, found), soci::into(registered_name);
+        if (!s.got_data() || found == soci::i_null) {
+          s << R"sql(INSERT INTO persons (name, id_number, phone, address)
+                     VALUES (:name, :idn, nullif(:phone, ''), nullif(:address, ''))
+                     ON CONFLICT (id_number) DO NOTHING RETURNING id)sql",
+              soci::use(p.name(), "name"), soci::use(p.id_number(), "idn"),
+              soci::use(p.phone(), "phone"), soci::use(p.address(), "address"),
+              soci::into(person);
+          if (s.got_data()) {
+            registered_name = p.name();
+          } else {  // registered by a concurrent call meanwhile
+            s << "SELECT id, name FROM persons WHERE id_number = :idn",
+                soci::use(p.id_number(), "idn"), soci::into(person), soci::into(registered_name);
+          }
+        }
+        if (registered_name != p.name() && !p.same_person_confirmed()) {
+          // Not merged silently: a mistyped number would attach this petition
+          // to someone else. The rollback undoes the upsert.
+          const std::string field = absl::StrCat("intake.petitioners[", position, "]");
+          return absl::FailedPreconditionError(absl::StrCat(
+              field, ".id_number: already registered to ", MaskName(registered_name),
+              ", not to the name given; check the number, or set ", field,
+              ".same_person_confirmed if it is the same person"));
+        }
+        // Newer contact details replace older ones; the row is locked only
+        // when they differ.
+        s << R"sql(UPDATE persons
+                      SET phone = coalesce(nullif(:phone, ''), phone),
+                          address = coalesce(nullif(:address, ''), address)
+                    WHERE id = :id
+                      AND (phone IS DISTINCT FROM coalesce(nullif(:phone2, ''), phone)
+                           OR address IS DISTINCT FROM coalesce(nullif(:address2, ''), address)))sql",
             soci::use(p.phone(), "phone"), soci::use(p.address(), "address"),
-            soci::into(person);
+            soci::use(person, "id"), soci::use(p.phone(), "phone2"),
+            soci::use(p.address(), "address2");
       } else {
         soci::indicator ind = soci::i_null;
         if (!p.phone().empty()) {
@@ -1128,20 +1251,20 @@ absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
               soci::use(p.address(), "address"), soci::into(person);
         }
       }
-      s << "INSERT INTO case_petitioners (case_id, position, person_id) VALUES (:c, :p, :person)",
-          soci::use(id, "c"), soci::use(position, "p"), soci::use(person, "person");
+      s << R"sql(INSERT INTO case_petitioners (case_id, position, person_id, category)
+                 VALUES (:c, :p, :person, :category))sql",
+          soci::use(id, "c"), soci::use(position, "p"), soci::use(person, "person"),
+          soci::use(c.intake.category(), "category");
       ++position;
-      ForEachRow(
-          s,
-          R"sql(SELECT DISTINCT c.id FROM case_petitioners cp
-                  JOIN cases c ON c.id = cp.case_id
-                 WHERE cp.person_id = :person AND c.category = :category AND c.id <> :id)sql",
-          [&](soci::statement& st) {
-            st.exchange(soci::use(person, "person"));
-            st.exchange(soci::use(c.intake.category(), "category"));
-            st.exchange(soci::use(id, "id"));
-          },
-          [&](const soci::row& r) { related.insert(r.get<long long>(0)); });
+      // The matter's previous case for this person: one index probe,
+      // whatever the petitioner's history.
+      long long previous = 0;
+      soci::indicator has_previous = soci::i_null;
+      s << R"sql(SELECT max(case_id) FROM case_petitioners
+                  WHERE person_id = :person AND category = :category AND case_id < :id)sql",
+          soci::use(person, "person"), soci::use(c.intake.category(), "category"),
+          soci::use(id, "id"), soci::into(previous, has_previous);
+      if (has_previous == soci::i_ok) related.insert(previous);
     }
     for (long long r : related) {
       s << "INSERT INTO case_links (case_id, related_id, kind) VALUES (:c, :r, 'repeat')",
@@ -1293,6 +1416,28 @@ absl::StatusOr<SweepResult> CaseStore::SweepDue(absl::Time now, int batch, const
   }
 }
 
+absl::StatusOr<std::vector<int64_t>> CaseStore::CasesWithProvisionalTimers(int64_t after_id,
+                                                                           int limit) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  try {
+    std::vector<int64_t> ids;
+    long long after = after_id;
+    ForEachRow(
+        lease->session(),
+        "SELECT DISTINCT case_id FROM case_timers WHERE provisional AND case_id > :after "
+        " ORDER BY case_id LIMIT :lim",
+        [&](soci::statement& st) {
+          st.exchange(soci::use(after, "after"));
+          st.exchange(soci::use(limit, "lim"));
+        },
+        [&](const soci::row& r) { ids.push_back(r.get<long long>(0)); });
+    return ids;
+  } catch (...) {
+    return StatusFromCurrentException("reading provisional deadlines");
+  }
+}
+
 absl::StatusOr<std::optional<absl::Time>> CaseStore::NextFireAt() {
   auto lease = pool_.Acquire();
   if (!lease.ok()) return lease.status();
@@ -1366,27 +1511,41 @@ absl::StatusOr<VerifyResult> CaseStore::Verify(int64_t id) {
 }
 
 absl::StatusOr<std::vector<CaseRecord>> CaseStore::CasesOfPetitioners(
-    const std::vector<xinfang::v1::Petitioner>& petitioners, int limit) {
+    const std::vector<xinfang::v1::Petitioner>& petitioners, const std::string& category,
+    const std::vector<std::string>& units_below, int limit) {
   auto lease = pool_.Acquire();
   if (!lease.ok()) return lease.status();
   soci::session& s = lease->session();
   try {
     std::set<long long> ids;
+    SqlArray below_units;
+    for (const std::string& u : units_below) below_units.AddText(u);
+    const std::string below = below_units.Literal();
     for (const xinfang::v1::Petitioner& p : petitioners) {
       if (p.id_number().empty() && p.phone().empty()) continue;
       ForEachRow(
           s,
-          R"sql(SELECT cp.case_id FROM case_petitioners cp
-                  JOIN persons ps ON ps.id = cp.person_id
-                 WHERE (:idn <> '' AND ps.id_number = :idn2)
-                    OR (:idn3 = '' AND ps.name = :name AND ps.phone = :phone)
+          R"sql(SELECT cp.case_id FROM persons ps
+                  JOIN case_petitioners cp ON cp.person_id = ps.id AND cp.category = :category
+                  JOIN cases c ON c.id = cp.case_id
+                 WHERE ((:idn <> '' AND ps.id_number = :idn2)
+                        OR (:idn3 = '' AND ps.name = :name AND ps.phone = :phone))
+                   AND ((NOT c.final
+                         AND (c.responsible_unit = ANY (CAST(:below1 AS text[]))
+                              OR c.review_unit = ANY (CAST(:below2 AS text[]))
+                              OR c.recheck_unit = ANY (CAST(:below3 AS text[]))))
+                        OR position(',final_after_recheck,' IN ',' || c.flags || ',') > 0)
                  ORDER BY cp.case_id DESC LIMIT :lim)sql",
           [&](soci::statement& st) {
+            st.exchange(soci::use(category, "category"));
             st.exchange(soci::use(p.id_number(), "idn"));
             st.exchange(soci::use(p.id_number(), "idn2"));
             st.exchange(soci::use(p.id_number(), "idn3"));
             st.exchange(soci::use(p.name(), "name"));
             st.exchange(soci::use(p.phone(), "phone"));
+            st.exchange(soci::use(below, "below1"));
+            st.exchange(soci::use(below, "below2"));
+            st.exchange(soci::use(below, "below3"));
             st.exchange(soci::use(limit, "lim"));
           },
           [&](const soci::row& r) { ids.insert(r.get<long long>(0)); });
@@ -1429,7 +1588,9 @@ absl::StatusOr<std::vector<DueRow>> CaseStore::ListDue(const DueQuery& q) {
       d.responsible_unit = r.get<std::string>(3);
       d.stage = r.get<int>(4);
       d.owing_unit = r.get<std::string>(5);
-      d.timer = ReadTimer(r, 6);
+      d.workflow = r.get<std::string>(6);
+      d.workflow_version = r.get<int>(7);
+      d.timer = ReadTimer(r, 8);
       out.push_back(std::move(d));
     }
     return out;
@@ -1493,9 +1654,10 @@ absl::StatusOr<std::vector<FeedEvent>> CaseStore::ReadFeed(const FeedFilter& f) 
       fe.responsible_unit = r.get<std::string>(2);
       fe.complained_about_unit = r.get<std::string>(3);
       fe.conflicted_accounts = SplitSet(r.get<std::string>(4));
-      fe.workflow = r.get<std::string>(5);
-      fe.workflow_version = r.get<int>(6);
-      fe.stored = ReadEvent(r, 7);
+      fe.registrar_holding = r.get<std::string>(5);
+      fe.workflow = r.get<std::string>(6);
+      fe.workflow_version = r.get<int>(7);
+      fe.stored = ReadEvent(r, 8);
       out.push_back(std::move(fe));
     }
     return out;
@@ -1608,7 +1770,9 @@ absl::StatusOr<std::vector<CaseRow>> CaseStore::ListCases(const CaseFilter& f) {
         "       c.responsible_unit, xf_us(c.received_at), c.summary, "
         "       EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id "
         "                  AND t.suspended_at IS NULL AND t.due_at <= xf_ts(:now2))::int, "
-        "       coalesce(c.complained_about_unit, ''), c.conflicted_accounts "
+        "       coalesce(c.complained_about_unit, ''), c.conflicted_accounts, "
+        "       CASE WHEN c.responsible_unit = c.registering_unit THEN c.registering_unit "
+        "            ELSE '' END "
         "  FROM ", sources,
         "       LATERAL (SELECT c.* FROM cases c WHERE ", conditions,
         "                 ORDER BY c.id DESC LIMIT :lim1) c "
@@ -1647,6 +1811,7 @@ absl::StatusOr<std::vector<CaseRow>> CaseStore::ListCases(const CaseFilter& f) {
       c.overdue = r.get<int>(9) != 0;
       c.complained_about_unit = r.get<std::string>(10);
       c.conflicted_accounts = SplitSet(r.get<std::string>(11));
+      c.registrar_holding = r.get<std::string>(12);
       out.push_back(std::move(c));
     });
     return out;
@@ -1692,6 +1857,24 @@ absl::StatusOr<std::map<std::string, std::string>> CaseStore::Units() {
     return out;
   } catch (...) {
     return StatusFromCurrentException("reading units");
+  }
+}
+
+absl::StatusOr<std::map<std::string, std::string>> CaseStore::Names() {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  try {
+    std::map<std::string, std::string> out;
+    std::string key, name;
+    soci::statement st =
+        (lease->session().prepare << "SELECT 'unit:' || code, name FROM units UNION ALL "
+                                     "SELECT 'category:' || code, name FROM categories",
+         soci::into(key), soci::into(name));
+    st.execute();
+    while (st.fetch()) out[key] = name;
+    return out;
+  } catch (...) {
+    return StatusFromCurrentException("reading unit and category names");
   }
 }
 

@@ -25,6 +25,13 @@
 
 namespace xinfang::storage {
 
+// An action taken on a case, as its history records it (for the case record).
+struct TakenAction {
+  std::string action, from_state, to_state, actor, actor_unit;
+  absl::Time at;
+  std::map<std::string, std::string> fields;
+};
+
 struct CaseRecord {
   int64_t id = 0;
   std::string tracking_number;
@@ -34,6 +41,7 @@ struct CaseRecord {
   absl::Time registered_at;
   workflow::CaseSnapshot snapshot;
   std::vector<std::string> related_tracking_numbers;  // repeat petitions
+  std::vector<TakenAction> actions;  // every action taken, oldest first
   int head_seq = 0;        // seq of the last event of the history
   std::string head_hash;   // its hash
 };
@@ -109,6 +117,8 @@ struct DueRow {
   std::string responsible_unit;
   int stage = 0;
   std::string owing_unit;
+  std::string workflow;  // the case's definition, which knows the timer's kind
+  int workflow_version = 0;
   workflow::TimerState timer;
 };
 
@@ -140,6 +150,7 @@ struct CaseRow {
   // What ties the case to a reader (services/common/access.h).
   std::string complained_about_unit;
   std::set<std::string> conflicted_accounts;
+  std::string registrar_holding;  // the registering unit while it holds the case, else ""
 };
 
 // An event in the feed: its position, and the case's tracking number,
@@ -150,6 +161,7 @@ struct FeedEvent {
   std::string responsible_unit;
   std::string complained_about_unit;
   std::set<std::string> conflicted_accounts;
+  std::string registrar_holding;  // the registering unit while it holds the case, else ""
   std::string workflow;
   int workflow_version = 0;
   StoredEvent stored;
@@ -263,6 +275,10 @@ class CaseStore {
   // INTERNAL; the batch is then rolled back whole.
   absl::StatusOr<SweepResult> SweepDue(absl::Time now, int batch, const Decide& decide);
 
+  // Ids of cases with an open provisional deadline, above `after_id`, in id
+  // order, at most `limit`.
+  absl::StatusOr<std::vector<int64_t>> CasesWithProvisionalTimers(int64_t after_id, int limit);
+
   // The earliest instant any timer fires; nullopt when none.
   absl::StatusOr<std::optional<absl::Time>> NextFireAt();
 
@@ -273,10 +289,14 @@ class CaseStore {
   // records; reports the first event that does not match.
   absl::StatusOr<VerifyResult> Verify(int64_t id);
 
-  // Earlier cases of the registry persons matching `petitioners` (by ID
-  // number, else name and phone), newest first, at most `limit`.
+  // The earlier cases of the registry persons matching `petitioners` (by ID
+  // number, else name and phone) in `category` that the rules across cases
+  // can concern: open ones handled (responsible, review or re-check unit) by
+  // one of `units_below`, and those final after re-check; newest first, at
+  // most `limit`. Bounded by those, not by the petitioner's history.
   absl::StatusOr<std::vector<CaseRecord>> CasesOfPetitioners(
-      const std::vector<xinfang::v1::Petitioner>& petitioners, int limit);
+      const std::vector<xinfang::v1::Petitioner>& petitioners, const std::string& category,
+      const std::vector<std::string>& units_below, int limit);
 
   // Cases matching f, newest (highest id) first, at most f.limit.
   absl::StatusOr<std::vector<CaseRow>> ListCases(const CaseFilter& f);
@@ -311,6 +331,8 @@ class CaseStore {
   absl::StatusOr<std::map<std::string, std::string>> Units();
   // Every category code, and whether it is active (open to new cases).
   absl::StatusOr<std::map<std::string, bool>> Categories();
+  // "unit:<code>" and "category:<code>" -> the name people read ("省总工会").
+  absl::StatusOr<std::map<std::string, std::string>> Names();
 
  private:
   // Updates the case row (version check), appends events, replaces timers,

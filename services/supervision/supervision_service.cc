@@ -91,7 +91,8 @@ absl::StatusOr<xinfang::v1::ListDeadlinesResponse> SupervisionServiceImpl::List(
     item->set_responsible_unit(row.responsible_unit);
     item->set_owing_unit(row.owing_unit);
     item->set_stage(static_cast<xinfang::v1::Stage>(row.stage));
-    *item->mutable_deadline() = ToProto(row.timer, now);
+    *item->mutable_deadline() =
+        ToProto(row.timer, now, core_.EngineFor(row.workflow, row.workflow_version));
     if (now >= row.timer.deadline.due_at) {
       item->set_days_overdue(static_cast<int>((now - row.timer.deadline.due_at) / absl::Hours(24)));
     }

@@ -93,6 +93,34 @@ absl::StatusOr<int> Sweeper::SweepOnce() {
   return handled.load();
 }
 
+absl::StatusOr<int> Sweeper::RecomputeProvisional() {
+  const workflow::Actor system{"system", xinfang::v1::ROLE_SYSTEM, ""};
+  int changed = 0;
+  int64_t after = 0;
+  for (;;) {
+    auto ids = core_.store().CasesWithProvisionalTimers(after, 500);
+    if (!ids.ok()) return ids.status();
+    if (ids->empty()) break;
+    after = ids->back();
+    for (int64_t id : *ids) {
+      auto rec = core_.store().Get(id);
+      if (!rec.ok()) return rec.status();
+      const workflow::Engine* engine =
+          core_.EngineFor(rec->snapshot.workflow, rec->snapshot.workflow_version);
+      if (engine == nullptr) continue;
+      const absl::Time now = core_.clock().Now();
+      workflow::Decision d = engine->RecomputeDeadlines(rec->snapshot, now);
+      if (d.events.empty()) continue;
+      auto applied = core_.store().Apply(id, rec->version, d, system, now);
+      if (absl::IsAborted(applied.status())) continue;  // changed meanwhile: next start
+      if (!applied.ok()) return applied.status();
+      ++changed;
+    }
+  }
+  if (changed > 0) LogInfo(absl::StrCat("sweeper: recomputed provisional deadlines of ", changed, " case(s)"));
+  return changed;
+}
+
 void Sweeper::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (thread_.joinable()) return;
@@ -114,6 +142,9 @@ void Sweeper::Loop() {
     listener_ = std::move(*l);
   } else {
     LogWarn(absl::StrCat("sweeper: no LISTEN connection, interval only: ", l.status().message()));
+  }
+  if (auto r = RecomputeProvisional(); !r.ok()) {
+    LogWarn(absl::StrCat("sweeper: recomputing provisional deadlines: ", r.status().message()));
   }
   for (;;) {
     auto swept = SweepOnce();

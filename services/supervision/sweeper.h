@@ -40,6 +40,15 @@ class Sweeper {
   // others have stopped). Returns the cases handled.
   absl::StatusOr<int> SweepOnce();
 
+  // Recomputes every provisional deadline under the calendar this process
+  // loaded (a year's holiday arrangement may have been added since it was
+  // set): each case whose deadlines change gets the engine's decision
+  // through the one write path, with a "deadline_recomputed" event per timer,
+  // so the history records it and supervisors see it in the feed. A case
+  // changed concurrently (ABORTED) is left for the next start. Returns the
+  // cases changed. Runs once when the background thread starts.
+  absl::StatusOr<int> RecomputeProvisional();
+
   // Runs SweepOnce in a background thread: every `interval`, sooner when the
   // next deadline is nearer (real clock), and when any process announces a
   // timer due within a minute (LISTEN xinfang_timers). (After the simulated

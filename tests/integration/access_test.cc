@@ -297,6 +297,7 @@ class MatrixTest : public AccessBase {
     ASSERT_EQ(r->case_().responsible_unit(), kHome);
     ASSERT_THAT(Take(Token(kHomeClerk), case_x_, "accept", 1), testing::IsOk());
     Token(kVictim);  // the account the account and token RPCs are about
+    Token(kHomeOfficer);  // the officer assign_officer names exists
   }
 
   // A new case of prov.organs.edu in state "registered", "extension_requested"
@@ -817,7 +818,7 @@ const char kAttachment[] = "scan://complaints/0042.pdf";
 const char kLocation[] = "省教育厅三楼人事处";
 const char kForwardReason[] = "按管辖转教育厅机关工会办理";
 const char kForwardNote[] = "来访人要求对其身份保密";
-const char kAcceptNotice[] = "受理告知书：已受理关于人事处的反映";
+const char kAcceptNotice[] = "督办：请说明人事处反映事项的办理情况";
 const char kAcceptNote[] = "已电话联系信访人核实";
 const char kConflictReason[] = "与被反映人系大学同学";
 
@@ -836,6 +837,7 @@ const std::map<std::string, std::set<std::string>>& KeptFields() {
       {"forward", {"target_unit"}},
       {"assign_officer", {"officer"}},
       {"declare_conflict", {"account"}},
+      {"issue_notice", {"notice_kind", "reply_days"}},
   };
   return *m;
 }
@@ -912,7 +914,6 @@ class ConfidentialityTest : public AccessBase {
     in->set_request(kRequestText);
     in->set_facts_and_reasons(kFacts);
     in->set_complained_about(kAccused);
-    in->set_complained_about_unit("prov.organs.edu");
     in->set_issue_location(kLocation);
     in->add_attachments(kAttachment);
     v1::Petitioner* p = in->add_petitioners();
@@ -930,6 +931,14 @@ class ConfidentialityTest : public AccessBase {
                     {{"target_unit", "prov.organs.edu"}, {"reason", kForwardReason}}, kForwardNote);
     ASSERT_THAT(fwd, testing::IsOk());
     ASSERT_EQ(fwd->case_().responsible_unit(), "prov.organs.edu");
+    // C accuses prov.organs.edu, which holds it: Art. 30 now refuses such a
+    // forward (ForwardingToTheUnitComplainedAboutIsRefused), so the state is
+    // made as data from before that rule would have it, and every read path
+    // must still keep the accusation from the accused.
+    server_.db().Exec(absl::StrCat(
+        "UPDATE cases SET complained_about_unit = 'prov.organs.edu', intake = jsonb_set(intake, "
+        "'{complainedAboutUnit}', '\"prov.organs.edu\"') WHERE tracking_number = '", case_c_, "'"));
+    in->set_complained_about_unit("prov.organs.edu");  // case D below copies this request
 
     // Case D.
     v1::RegisterCaseRequest other = req;
@@ -956,25 +965,24 @@ class ConfidentialityTest : public AccessBase {
                 testing::IsOk());
   }
 
-  // Case C accepted by an officer of the accused unit and given to them by
-  // their head: the responses to both are redacted.
+  // The accused unit may not take the case on (Art. 30): its officer's
+  // acceptance is refused; what it may still do (a supervision notice from
+  // its head, which leaves the case where it is) is answered redacted.
   void AcceptAndAssign() {
     auto before = GetCase(Token(kAuditor), case_c_);
     ASSERT_THAT(before, testing::IsOk());
-    auto accepted = Take(Token(kEduOfficer), case_c_, "accept", before->version(),
-                         {{"notice", kAcceptNotice}}, kAcceptNote);
-    ASSERT_THAT(accepted, testing::IsOk());
-    ExpectRedactedCase(accepted->case_(), "TakeAction(accept) response");
-    ASSERT_GE(accepted->events_size(), 1);
-    for (const auto& e : accepted->events()) ExpectRedactedEvent(e, "TakeAction(accept) events");
-    auto assigned = Take(Token(kEduHead), case_c_, "assign_officer", accepted->case_().version(),
-                         {{"officer", kEduOfficer.account}});
-    ASSERT_THAT(assigned, testing::IsOk());
-    ExpectRedactedCase(assigned->case_(), "TakeAction(assign_officer) response");
-    for (const auto& e : assigned->events()) {
-      ExpectRedactedEvent(e, "TakeAction(assign_officer) events");
-      if (e.action() == "assign_officer") {
-        EXPECT_EQ(e.fields().at("officer"), kEduOfficer.account);  // not free text: kept
+    EXPECT_THAT(Take(Token(kEduOfficer), case_c_, "accept", before->version(),
+                     {{"notice", "受理"}}),
+                testing::StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("Art. 30")));
+    auto noticed = Take(Token(kEduHead), case_c_, "issue_notice", before->version(),
+                        {{"notice_kind", "urge"}, {"notice_text", kAcceptNotice}}, kAcceptNote);
+    ASSERT_THAT(noticed, testing::IsOk());
+    ExpectRedactedCase(noticed->case_(), "TakeAction(issue_notice) response");
+    ASSERT_GE(noticed->events_size(), 1);
+    for (const auto& e : noticed->events()) {
+      ExpectRedactedEvent(e, "TakeAction(issue_notice) events");
+      if (e.action() == "issue_notice") {
+        EXPECT_EQ(e.fields().at("notice_kind"), "urge");  // not free text: kept
       }
     }
   }
@@ -1199,7 +1207,10 @@ TEST_F(ConfidentialityTest, StatisticsStayInScope) {
   ExpectNoSecrets(*above, "GetStatistics");
 }
 
-TEST_F(ConfidentialityTest, AClerkOfTheAccusedUnitGetsARedactedReceipt) {
+// A petition brought to the very unit it accuses: that office must pass it
+// on, so it sees it in full — receipt included — until it has forwarded it
+// out of its subtree (Art. 30); then it no longer reaches it.
+TEST_F(ConfidentialityTest, TheAccusedOfficeThatRegistersItSeesItInFullUntilItForwardsIt) {
   v1::RegisterCaseRequest req;
   req.set_request_id("conf-receipt-0001");
   v1::CaseIntake* in = req.mutable_intake();
@@ -1218,15 +1229,21 @@ TEST_F(ConfidentialityTest, AClerkOfTheAccusedUnitGetsARedactedReceipt) {
   p->set_phone(kPhone);
   auto r = Register(Token(kEduClerk), req);
   ASSERT_THAT(r, testing::IsOk());
-  ExpectRedactedCase(r->case_(), "RegisterCase response");
+  EXPECT_FALSE(r->case_().redacted());
+  EXPECT_EQ(r->case_().intake().petitioners(0).name(), kName);
   EXPECT_THAT(r->receipt(), HasSubstr(r->case_().tracking_number()));
-  for (const std::string& s : Secrets()) EXPECT_THAT(r->receipt(), Not(HasSubstr(s)));
+  EXPECT_THAT(r->receipt(), HasSubstr(kSummary));
   // A retry is answered the same way.
   auto again = Register(Token(kEduClerk), req);
   ASSERT_THAT(again, testing::IsOk());
   EXPECT_TRUE(again->replayed());
-  ExpectRedactedCase(again->case_(), "RegisterCase replay");
-  EXPECT_THAT(again->receipt(), Not(HasSubstr(kSummary)));
+  EXPECT_FALSE(again->case_().redacted());
+  // Out of its subtree, the case is beyond the accused office's reach.
+  ASSERT_THAT(Take(Token(kEduClerk), r->case_().tracking_number(), "forward",
+                   r->case_().version(), {{"target_unit", "prov.organs.health"}}),
+              testing::IsOk());
+  EXPECT_THAT(GetCase(Token(kEduClerk), r->case_().tracking_number()),
+              testing::StatusIs(kDenied));
 }
 
 // ------------------------------------------------------------------------

@@ -28,7 +28,9 @@ absl::Time Local(int y, int m, int d, int hh = 0) {
 
 class StatsTest : public ::testing::Test {
  protected:
-  StatsTest() : server_(Local(2026, 3, 2, 9)) {}
+  StatsTest() : server_(Local(2026, 3, 2, 9)) {
+    server_.TokenFor(kOfficer);  // an account of the unit, to be assigned
+  }
 
   std::string Register(int i, v1::Channel channel, bool repeat_person) {
     v1::RegisterCaseRequest r;

@@ -38,7 +38,9 @@ absl::Time Local(int y, int m, int d, int hh = 0, int mm = 0, int ss = 0) {
 
 class SweeperTest : public ::testing::Test {
  protected:
-  explicit SweeperTest(absl::Time start = Local(2026, 3, 2, 9)) : server_(start) {}
+  explicit SweeperTest(absl::Time start = Local(2026, 3, 2, 9)) : server_(start) {
+    server_.TokenFor(kOfficer);  // an account of the unit, to be assigned
+  }
 
   std::string Register(const std::string& request_id) {
     v1::RegisterCaseRequest r;
@@ -138,8 +140,9 @@ TEST_F(SweeperTest, ActingInTimeCancelsTheDeadline) {
 
 // An approved extension reschedules the warning and the deadline: nothing
 // fires for the old instants. Accepted 2026-03-02: 60 days end 2026-05-01,
-// inside the Labour Day break (5/1–5/5), rolled to Wednesday 2026-05-06;
-// 30 more days from there end Friday 2026-06-05.
+// inside the Labour Day break (5/1–5/5), rolled to Wednesday 2026-05-06.
+// The extension lengthens the period to 90 days: Sunday 2026-05-31, rolled
+// once to Monday 2026-06-01 (not 30 days after the rolled 5/6).
 TEST_F(SweeperTest, ExtensionReschedulesWarningAndDeadline) {
   const std::string t = Register("sweep-extend-01");
   Act(t, "accept", kClerk);
@@ -148,13 +151,13 @@ TEST_F(SweeperTest, ExtensionReschedulesWarningAndDeadline) {
   Act(t, "approve_extension", kHead, {{"days", "30"}, {"petitioner_told_on", "2026-03-02"}});
   AdvanceTo(Local(2026, 5, 7));  // past the old deadline and its warning
   EXPECT_THAT(TimerEvents(t, "handling"), IsEmpty());
-  AdvanceTo(Local(2026, 5, 29) - absl::Seconds(1));  // just before 7 days before the new end
+  AdvanceTo(Local(2026, 5, 26) - absl::Seconds(1));  // just before 7 days before the new end
   EXPECT_THAT(TimerEvents(t, "handling"), IsEmpty());
-  AdvanceTo(Local(2026, 5, 30));
+  AdvanceTo(Local(2026, 5, 26));
   EXPECT_THAT(TimerEvents(t, "handling"), ElementsAre("deadline_warning"));
-  AdvanceTo(Local(2026, 6, 5, 23, 59, 59));
+  AdvanceTo(Local(2026, 6, 1, 23, 59, 59));
   EXPECT_THAT(TimerEvents(t, "handling"), ElementsAre("deadline_warning"));
-  AdvanceTo(Local(2026, 6, 6));
+  AdvanceTo(Local(2026, 6, 2));
   EXPECT_THAT(TimerEvents(t, "handling"),
               ElementsAre("deadline_warning", "deadline_overdue", "escalated:1"));
 }

@@ -90,18 +90,34 @@ absl::Status FromGrpc(const grpc::Status& s) {
 }
 }  // namespace
 
+absl::StatusOr<xinfang::v1::RegisterCaseResponse> TestServer::Register(
+    const xinfang::v1::RegisterCaseRequest& req, const Caller& who) {
+  xinfang::v1::RegisterCaseResponse resp;
+  auto ctx = Context(who);
+  grpc::Status s = intake()->RegisterCase(ctx.get(), req, &resp);
+  if (!s.ok()) return FromGrpc(s);
+  return resp;
+}
+
+absl::StatusOr<xinfang::v1::Case> TestServer::GetCase(const std::string& tracking,
+                                                      const Caller& who) {
+  xinfang::v1::GetCaseRequest g;
+  g.mutable_case_()->set_tracking_number(tracking);
+  xinfang::v1::GetCaseResponse gr;
+  auto ctx = Context(who);
+  grpc::Status s = query()->GetCase(ctx.get(), g, &gr);
+  if (!s.ok()) return FromGrpc(s);
+  return gr.case_();
+}
+
 absl::StatusOr<xinfang::v1::Case> TestServer::Act(const std::string& tracking,
                                                   const std::string& action, const Caller& who,
                                                   const std::map<std::string, std::string>& fields,
                                                   int64_t version) {
   if (version == 0) {
-    xinfang::v1::GetCaseRequest g;
-    g.mutable_case_()->set_tracking_number(tracking);
-    xinfang::v1::GetCaseResponse gr;
-    auto gctx = Context(who);
-    grpc::Status s = query()->GetCase(gctx.get(), g, &gr);
-    if (!s.ok()) return FromGrpc(s);
-    version = gr.case_().version();
+    auto current = GetCase(tracking, who);
+    if (!current.ok()) return current.status();
+    version = current->version();
   }
   xinfang::v1::TakeActionRequest req;
   req.mutable_case_()->set_tracking_number(tracking);

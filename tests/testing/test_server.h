@@ -59,6 +59,11 @@ class TestServer {
   // valid for ten years of the server's clock, once per account.
   std::string TokenFor(const Caller& who);
 
+  // RegisterCase / GetCase as `who`; the gRPC status as an absl::Status.
+  absl::StatusOr<xinfang::v1::RegisterCaseResponse> Register(
+      const xinfang::v1::RegisterCaseRequest& req, const Caller& who);
+  absl::StatusOr<xinfang::v1::Case> GetCase(const std::string& tracking, const Caller& who);
+
   // Takes `action` on case `tracking` as `who`, at the case's current
   // version unless `version` is given; the gRPC status as an absl::Status.
   absl::StatusOr<xinfang::v1::Case> Act(const std::string& tracking, const std::string& action,

@@ -500,6 +500,8 @@ TEST(CalendarTest, ExtendCountsFromTheCurrentDueDay) {
   EXPECT_EQ(extended.due_day, Day(2025, 10, 30));
   EXPECT_EQ(extended.due_at, Utc(2025, 10, 30, 16, 0));
   EXPECT_FALSE(extended.provisional);
+  EXPECT_EQ(extended.base_days, 60);
+  EXPECT_EQ(extended.extension_days, 30);
 }
 
 TEST(CalendarTest, ExtendRollsForward) {
@@ -508,82 +510,176 @@ TEST(CalendarTest, ExtendRollsForward) {
   const Deadline handle = cal.Compute(Local(Day(2025, 7, 7)), 60, DAY_KIND_CALENDAR, true);
   ASSERT_EQ(handle.due_day, Day(2025, 9, 5));
   EXPECT_EQ(cal.Extend(handle, 30, DAY_KIND_CALENDAR, true).due_day, Day(2025, 10, 9));
+  EXPECT_TRUE(cal.Extend(handle, 30, DAY_KIND_CALENDAR, true).rolled);
   EXPECT_EQ(cal.Extend(handle, 30, DAY_KIND_CALENDAR, false).due_day, Day(2025, 10, 5));
 }
 
-TEST(CalendarTest, ExtendStartsFromTheRolledDayNotTheOriginal) {
+// The worked example of the procedure: accepted 2025-08-02, 60 days end on
+// 10-01 (National Day) and roll to 10-09. A 30-day extension lengthens the
+// period to 90 days: 10-31, a Friday — not 10-09 + 30.
+TEST(CalendarTest, ExtensionLengthensThePeriodAndRollsOnceAtTheEnd) {
   const Calendar cal = Shipped();
-  // 9/20 + 15 = 10/5, rolled to 10/9; + 5 counts from 10/9, not 10/5.
+  const Deadline handle = cal.Compute(Local(Day(2025, 8, 2), 10), 60, DAY_KIND_CALENDAR, true);
+  ASSERT_EQ(handle.due_day, Day(2025, 10, 9));
+  EXPECT_TRUE(handle.rolled);
+  const Deadline extended = cal.Extend(handle, 30, DAY_KIND_CALENDAR, true);
+  EXPECT_EQ(extended.due_day, Day(2025, 10, 31));
+  EXPECT_FALSE(extended.rolled);
+  EXPECT_EQ(extended.counted_from, Day(2025, 8, 2));
+  EXPECT_EQ(extended.length(), 90);
+  EXPECT_EQ(ExplainDeadline(extended, false), "2025-08-02 + 60 + 30 (extension) days = 2025-10-31");
+  EXPECT_EQ(ExplainDeadline(handle, false),
+            "2025-08-02 + 60 days = 2025-10-01, a rest day, rolled to 2025-10-09");
+}
+
+// The second worked example: a re-check request received 2025-09-05, 30
+// days → 10-05, rolled to 10-09. A hearing stops the clock from 09-15 00:00
+// to 09-18 00:00: the period is 33 days, ending 10-08, still in the break →
+// 10-09 (adding 3 days to the rolled 10-09 would give Sunday 10-12, then 10-13).
+TEST(CalendarTest, StoppedTimeLengthensThePeriodAndRollsOnceAtTheEnd) {
+  const Calendar cal = Shipped();
+  const Deadline answer = cal.Compute(Local(Day(2025, 9, 5), 11), 30, DAY_KIND_CALENDAR, true);
+  ASSERT_EQ(answer.due_day, Day(2025, 10, 9));
+  const Deadline resumed = cal.Resume(answer, Local(Day(2025, 9, 15)), Local(Day(2025, 9, 18)),
+                                      DAY_KIND_CALENDAR, true);
+  EXPECT_EQ(resumed.due_day, Day(2025, 10, 9));
+  EXPECT_EQ(resumed.stopped_days, 3);
+  EXPECT_EQ(resumed.length(), 33);
+  EXPECT_TRUE(resumed.rolled);
+  EXPECT_EQ(ExplainDeadline(resumed, false),
+            "2025-09-05 + 30 + 3 (clock stopped) days = 2025-10-08, a rest day, rolled to "
+            "2025-10-09");
+  // Without roll-forward the last day is the unrolled one.
+  EXPECT_EQ(cal.Resume(cal.Compute(Local(Day(2025, 9, 5)), 30, DAY_KIND_CALENDAR, false),
+                       Local(Day(2025, 9, 15)), Local(Day(2025, 9, 18)), DAY_KIND_CALENDAR, false)
+                .due_day,
+            Day(2025, 10, 8));
+}
+
+TEST(CalendarTest, ExtendLengthensThePeriodFromTheStartNotFromTheRolledDay) {
+  const Calendar cal = Shipped();
+  // 9/20 + 15 = 10/5, rolled to 10/9. + 5 is 9/20 + 20 = Friday 10/10 (from
+  // the rolled day it would have been 10/14).
   const Deadline notice = cal.Compute(Local(Day(2025, 9, 20)), 15, DAY_KIND_CALENDAR, true);
   ASSERT_EQ(notice.due_day, Day(2025, 10, 9));
-  EXPECT_EQ(cal.Extend(notice, 5, DAY_KIND_CALENDAR, true).due_day, Day(2025, 10, 14));
-  // 10/11 is a make-up Saturday: 2 days from 10/9 lands there and stays.
-  EXPECT_EQ(cal.Extend(notice, 2, DAY_KIND_CALENDAR, true).due_day, Day(2025, 10, 11));
-  // 3 days: Sunday 10/12 -> Monday 10/13.
-  EXPECT_EQ(cal.Extend(notice, 3, DAY_KIND_CALENDAR, true).due_day, Day(2025, 10, 13));
+  EXPECT_EQ(cal.Extend(notice, 5, DAY_KIND_CALENDAR, true).due_day, Day(2025, 10, 10));
+  // + 2: 10/7, still in the break: 10/9, the holidays are not counted as time.
+  EXPECT_EQ(cal.Extend(notice, 2, DAY_KIND_CALENDAR, true).due_day, Day(2025, 10, 9));
+  // + 6: Saturday 10/11 is a make-up working day: it stays.
+  EXPECT_EQ(cal.Extend(notice, 6, DAY_KIND_CALENDAR, true).due_day, Day(2025, 10, 11));
+  // Two extensions add up: 15 + 3 + 4 = 22 days, Sunday 10/12 → Monday 10/13.
+  const Deadline twice =
+      cal.Extend(cal.Extend(notice, 3, DAY_KIND_CALENDAR, true), 4, DAY_KIND_CALENDAR, true);
+  EXPECT_EQ(twice.extension_days, 7);
+  EXPECT_EQ(twice.due_day, Day(2025, 10, 13));
 }
 
 TEST(CalendarTest, ExtendByWorkingDays) {
   const Calendar cal = Shipped();
-  const Deadline d{Day(2025, 9, 26), cal.StartOfDay(Day(2025, 9, 27)), false};
+  // 5 working days after Friday 9/19 end on Friday 9/26.
+  const Deadline d = cal.Compute(Local(Day(2025, 9, 19)), 5, DAY_KIND_WORKING, true);
+  ASSERT_EQ(d.due_day, Day(2025, 9, 26));
+  // 10 working days: 9/28 (make-up Sunday), 9/29, 9/30, then 10/9, 10/10.
   const Deadline extended = cal.Extend(d, 5, DAY_KIND_WORKING, true);
   EXPECT_EQ(extended.due_day, Day(2025, 10, 10));
   EXPECT_FALSE(extended.provisional);
+  EXPECT_EQ(ExplainDeadline(extended, true),
+            "2025-09-19 + 5 + 5 (extension) working days = 2025-10-10");
   EXPECT_EQ(cal.Extend(d, 0, DAY_KIND_WORKING, true).due_day, Day(2025, 9, 26));
 }
 
-TEST(CalendarTest, ExtendKeepsOrGainsProvisional) {
+TEST(CalendarTest, ResumeOfAWorkingDayDeadlineAddsTheStoppedWorkingDays) {
   const Calendar cal = Shipped();
-  const Deadline provisional{Day(2025, 3, 3), cal.StartOfDay(Day(2025, 3, 4)), true};
-  const Deadline kept = cal.Extend(provisional, 10, DAY_KIND_CALENDAR, true);
-  EXPECT_EQ(kept.due_day, Day(2025, 3, 13));
-  EXPECT_TRUE(kept.provisional);
+  const Deadline d = cal.Compute(Local(Day(2025, 9, 19)), 5, DAY_KIND_WORKING, true);
+  ASSERT_EQ(d.due_day, Day(2025, 9, 26));
+  // Stopped Friday 9/19 .. Monday 9/22: Friday only is a working day lost.
+  const Deadline resumed =
+      cal.Resume(d, Local(Day(2025, 9, 19), 9), Local(Day(2025, 9, 22), 9), DAY_KIND_WORKING, true);
+  EXPECT_EQ(resumed.stopped_days, 1);
+  EXPECT_EQ(resumed.due_day, Day(2025, 9, 28));  // the make-up Sunday is the 6th working day
+}
 
+TEST(CalendarTest, ExtendKeepsOrGainsProvisional) {
+  Calendar only_2026;
+  ASSERT_THAT(only_2026.AddYearFile(absl::StrCat(kCalendarDir, "/2026.textproto")), IsOk());
+  const Deadline provisional =
+      only_2026.Compute(Local(Day(2025, 2, 1)), 30, DAY_KIND_CALENDAR, true);
+  ASSERT_TRUE(provisional.provisional);
+  EXPECT_TRUE(only_2026.Extend(provisional, 10, DAY_KIND_CALENDAR, true).provisional);
+
+  const Calendar cal = Shipped();
   const Deadline firm = cal.Compute(Local(Day(2026, 11, 1)), 60, DAY_KIND_CALENDAR, true);
   ASSERT_EQ(firm.due_day, Day(2026, 12, 31));
   ASSERT_FALSE(firm.provisional);
   const Deadline into_2027 = cal.Extend(firm, 30, DAY_KIND_CALENDAR, true);
   EXPECT_EQ(into_2027.due_day, Day(2027, 2, 1));  // Saturday 1/30 -> Monday 2/1
   EXPECT_TRUE(into_2027.provisional);
+  EXPECT_EQ(ExplainDeadline(into_2027, false),
+            "2026-11-01 + 60 + 30 (extension) days = 2027-01-30, a rest day, rolled to 2027-02-01 "
+            "(provisional)");
+}
+
+TEST(CalendarTest, RecomputeUnderALaterCalendarDropsTheProvisionalMark) {
+  Calendar without_2025;
+  ASSERT_THAT(without_2025.AddYearFile(absl::StrCat(kCalendarDir, "/2026.textproto")), IsOk());
+  // 9/20 + 15 = Sunday 10/5 on weekends only → Monday 10/6, provisional.
+  const Deadline early = without_2025.Compute(Local(Day(2025, 9, 20)), 15, DAY_KIND_CALENDAR, true);
+  ASSERT_EQ(early.due_day, Day(2025, 10, 6));
+  ASSERT_TRUE(early.provisional);
+  // With 2025's arrangement loaded the same terms end after National Day.
+  const Deadline firm = Shipped().Recompute(early, DAY_KIND_CALENDAR, true);
+  EXPECT_EQ(firm.due_day, Day(2025, 10, 9));
+  EXPECT_FALSE(firm.provisional);
+  EXPECT_EQ(firm.base_days, 15);
+  EXPECT_EQ(firm.counted_from, Day(2025, 9, 20));
 }
 
 TEST(CalendarTest, ResumeAddsTheStoppedLocalDays) {
   const Calendar cal = Shipped();
-  const Deadline d{Day(2025, 9, 30), cal.StartOfDay(Day(2025, 10, 1)), false};
+  const Deadline d = cal.Compute(Local(Day(2025, 8, 1)), 60, DAY_KIND_CALENDAR, true);
+  ASSERT_EQ(d.due_day, Day(2025, 9, 30));
   // Stopped from 9/10 09:00 to 9/15 17:00: five local days; 10/5 -> 10/9.
   const absl::Time stop = Local(Day(2025, 9, 10), 9);
   const absl::Time go = Local(Day(2025, 9, 15), 17);
-  const Deadline rolled = cal.Resume(d, stop, go, true);
+  const Deadline rolled = cal.Resume(d, stop, go, DAY_KIND_CALENDAR, true);
   EXPECT_EQ(rolled.due_day, Day(2025, 10, 9));
   EXPECT_EQ(rolled.due_at, Utc(2025, 10, 9, 16, 0));
   EXPECT_FALSE(rolled.provisional);
-  EXPECT_EQ(cal.Resume(d, stop, go, false).due_day, Day(2025, 10, 5));
+  EXPECT_EQ(cal.Resume(d, stop, go, DAY_KIND_CALENDAR, false).due_day, Day(2025, 10, 5));
 }
 
 TEST(CalendarTest, ResumeWithinOneDayMovesNothing) {
   const Calendar cal = Shipped();
-  const Deadline d{Day(2025, 9, 30), cal.StartOfDay(Day(2025, 10, 1)), false};
-  EXPECT_EQ(cal.Resume(d, Local(Day(2025, 9, 10), 9), Local(Day(2025, 9, 10), 17), true), d);
-  EXPECT_EQ(cal.Resume(d, Local(Day(2025, 9, 10), 9), Local(Day(2025, 9, 10), 9), true), d);
+  const Deadline d = cal.Compute(Local(Day(2025, 8, 1)), 60, DAY_KIND_CALENDAR, true);
+  EXPECT_EQ(cal.Resume(d, Local(Day(2025, 9, 10), 9), Local(Day(2025, 9, 10), 17),
+                       DAY_KIND_CALENDAR, true),
+            d);
+  EXPECT_EQ(cal.Resume(d, Local(Day(2025, 9, 10), 9), Local(Day(2025, 9, 10), 9),
+                       DAY_KIND_CALENDAR, true),
+            d);
 }
 
 TEST(CalendarTest, ResumeCountsLocalDatesNotUtcDates) {
   const Calendar cal = Shipped();
-  const Deadline d{Day(2025, 9, 30), cal.StartOfDay(Day(2025, 10, 1)), false};
+  const Deadline d = cal.Compute(Local(Day(2025, 8, 1)), 60, DAY_KIND_CALENDAR, false);
   // 23:30 -> 00:30 local: one local day, although both are 2025-09-10 in UTC.
-  const Deadline moved = cal.Resume(d, Utc(2025, 9, 10, 15, 30), Utc(2025, 9, 10, 16, 30), false);
+  const Deadline moved = cal.Resume(d, Utc(2025, 9, 10, 15, 30), Utc(2025, 9, 10, 16, 30),
+                                    DAY_KIND_CALENDAR, false);
   EXPECT_EQ(moved.due_day, Day(2025, 10, 1));
   // Rolled, 10/1 leaves the National Day break on 10/9.
-  EXPECT_EQ(cal.Resume(d, Utc(2025, 9, 10, 15, 30), Utc(2025, 9, 10, 16, 30), true).due_day,
+  EXPECT_EQ(cal.Resume(d, Utc(2025, 9, 10, 15, 30), Utc(2025, 9, 10, 16, 30), DAY_KIND_CALENDAR,
+                       true)
+                .due_day,
             Day(2025, 10, 9));
 }
 
 TEST(CalendarTest, ResumeIntoAnUnloadedYearIsProvisional) {
   const Calendar cal = Shipped();
-  const Deadline d{Day(2026, 12, 20), cal.StartOfDay(Day(2026, 12, 21)), false};
+  const Deadline d = cal.Compute(Local(Day(2026, 10, 31)), 50, DAY_KIND_CALENDAR, false);
+  ASSERT_EQ(d.due_day, Day(2026, 12, 20));
   // 20 days stopped: 2027-01-09 (Saturday) -> Monday 01-11.
-  const Deadline moved =
-      cal.Resume(d, Local(Day(2026, 11, 1)), Local(Day(2026, 11, 21)), true);
+  const Deadline moved = cal.Resume(d, Local(Day(2026, 11, 1)), Local(Day(2026, 11, 21)),
+                                    DAY_KIND_CALENDAR, true);
   EXPECT_EQ(moved.due_day, Day(2027, 1, 11));
   EXPECT_TRUE(moved.provisional);
 }

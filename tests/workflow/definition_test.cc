@@ -113,8 +113,24 @@ TEST(DefaultDefinitionTest, LookupsAndActionsFrom) {
   std::vector<std::string> names;
   for (const auto* a : def->ActionsFrom("registered")) names.push_back(a->name());
   EXPECT_THAT(names, ElementsAre("accept", "forward", "assign", "direct_elsewhere", "route_legal",
-                                 "object", "declare_conflict", "issue_notice", "reply_notice"));
+                                 "not_accepted_again", "not_accepted_here", "object",
+                                 "declare_conflict", "issue_notice", "reply_notice"));
   EXPECT_THAT(def->ActionsFrom("closed"), IsEmpty());
+}
+
+TEST(DefaultDefinitionTest, AdmissionActionsMustFitTheEngine) {
+  std::ifstream in(kDefaultPath);
+  std::stringstream text;
+  text << in.rdbuf();
+  // A not-accepted action the system may not take, from the wrong state, without its fields.
+  std::string broken = text.str();
+  const std::string hook = "not_accepted_here_action: \"not_accepted_here\"";
+  ASSERT_NE(broken.find(hook), std::string::npos);
+  broken.replace(broken.find(hook), hook.size(), "not_accepted_here_action: \"accept\"");
+  absl::StatusOr<std::shared_ptr<const Definition>> def = Definition::Parse(broken, "broken.textproto");
+  ASSERT_FALSE(def.ok());
+  EXPECT_THAT(std::string(def.status().message()), HasSubstr("must allow ROLE_SYSTEM"));
+  EXPECT_THAT(std::string(def.status().message()), HasSubstr("must declare field \"prior_case\""));
 }
 
 // One file with one of each problem: all are listed together, each with its

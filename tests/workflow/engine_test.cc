@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "google/protobuf/text_format.h"
@@ -202,6 +203,33 @@ std::vector<std::string> Kinds(const std::vector<Event>& events) {
   return out;
 }
 
+// The accounts a request's ACCOUNT fields name, as a service would look them
+// up: enabled, in the case's responsible unit; "officer…" are case officers,
+// "head_…" unit heads, "acct_<n>" have role n, the rest are clerks.
+std::map<std::string, AccountFacts> FactsFor(const std::string& action,
+                                             const std::map<std::string, std::string>& fields,
+                                             const CaseSnapshot& c) {
+  std::map<std::string, AccountFacts> out;
+  const Action* a = W().def->FindAction(action);
+  if (a == nullptr) return out;
+  for (const auto& f : a->fields()) {
+    auto it = fields.find(f.name());
+    if (f.type() != xinfang::v1::FIELD_TYPE_ACCOUNT || it == fields.end()) continue;
+    const std::string& name = it->second;
+    Role role = xinfang::v1::ROLE_INTAKE_CLERK;
+    int n = 0;
+    if (name.rfind("officer", 0) == 0) {
+      role = xinfang::v1::ROLE_CASE_OFFICER;
+    } else if (name.rfind("head_", 0) == 0) {
+      role = xinfang::v1::ROLE_UNIT_HEAD;
+    } else if (name.rfind("acct_", 0) == 0 && absl::SimpleAtoi(name.substr(5), &n)) {
+      role = static_cast<Role>(n);
+    }
+    out[name] = AccountFacts{role, c.responsible_unit, true};
+  }
+  return out;
+}
+
 // A case's life: applies steps, keeps the snapshot, records steps for Replay.
 class Life {
  public:
@@ -226,7 +254,8 @@ class Life {
 
   absl::StatusOr<Decision> Do(const std::string& action, std::map<std::string, std::string> fields,
                               const Actor& actor, absl::Time at) {
-    ActionRequest req{action, std::move(fields), ""};
+    std::map<std::string, AccountFacts> facts = FactsFor(action, fields, c);
+    ActionRequest req{action, std::move(fields), "", std::move(facts)};
     absl::StatusOr<Decision> d = W().engine->Apply(c, req, actor, at, Org());
     if (d.ok()) {
       RecordedStep step;
@@ -745,14 +774,15 @@ TEST_F(EngineTest, ExtensionOnceByTheUnitHeadUpToThirtyDays) {
   EXPECT_THAT(l.Do("approve_extension", {{"days", "30"}}, Head("dist"), At(2025, 8, 2)),
               StatusIs(kInvalidArgument, HasSubstr("fields.petitioner_told_on: required")));
   l.Must("approve_extension", approval, Head("dist"), At(2025, 8, 2));
-  // Counted from the current last day: 8/11 + 30 = 9/10.
+  // The period is lengthened, not the rolled day moved: 6/10 + 90 = Monday 9/8
+  // (from the rolled 8/11 it would have been 9/10).
   const TimerState& t = l.Timer("handling");
-  EXPECT_EQ(t.deadline.due_day, absl::CivilDay(2025, 9, 10));
-  EXPECT_EQ(t.warn_at, At(2025, 9, 4, 0));
+  EXPECT_EQ(t.deadline.due_day, absl::CivilDay(2025, 9, 8));
+  EXPECT_EQ(t.warn_at, At(2025, 9, 2, 0));
   EXPECT_TRUE(t.extended);
   EXPECT_TRUE(l.c.flags.count("extended"));
   ASSERT_EQ(l.last.timers_set.size(), 1u);
-  EXPECT_EQ(l.last.timers_set[0].deadline.due_day, absl::CivilDay(2025, 9, 10));
+  EXPECT_EQ(l.last.timers_set[0].deadline.due_day, absl::CivilDay(2025, 9, 8));
   EXPECT_THAT(Kinds(l.last.events), ElementsAre("approve_extension"));
   // A second extension is refused, by the flag and by the timer itself.
   EXPECT_THAT(l.Do("request_extension", {{"reason", "again"}, {"days", "5"}}, Officer("dist"),
@@ -1012,30 +1042,32 @@ TEST_F(EngineTest, Art19RefusesTheSameOpenMatterAtAHigherBody) {
   prior.due_at = At(2025, 5, 7, 0);
   NewMatter matter{"wages.arrears", " 某某公司 ", "city"};
   absl::Time now = At(2025, 4, 1);
-  EXPECT_THAT(
-      CheckAdmissible(matter, {prior}, Org(), now),
-      StatusIs(kFailedPrecondition, AllOf(HasSubstr("Art. 19"), HasSubstr("XF-2025-0001"))));
+  std::optional<Inadmissible> refused = CheckAdmissible(matter, {prior}, Org(), now);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->rule, Inadmissible::Rule::kOpenBelow);
+  EXPECT_EQ(refused->prior_tracking_number, "XF-2025-0001");
+  EXPECT_THAT(refused->article, HasSubstr("第十九条"));
   NewMatter at_top = matter;
   at_top.unit = "prov";
-  EXPECT_THAT(CheckAdmissible(at_top, {prior}, Org(), now), StatusIs(kFailedPrecondition));
+  EXPECT_TRUE(CheckAdmissible(at_top, {prior}, Org(), now).has_value());
   // Not higher: the same unit, a sibling, a lower unit.
   for (const std::string unit : {"dist", "dist2", "street", "city2"}) {
     NewMatter m = matter;
     m.unit = unit;
-    EXPECT_THAT(CheckAdmissible(m, {prior}, Org(), now), IsOk()) << unit;
+    EXPECT_EQ(CheckAdmissible(m, {prior}, Org(), now), std::nullopt) << unit;
   }
   // Another matter.
   NewMatter other = matter;
   other.complained_about = "另一公司";
-  EXPECT_THAT(CheckAdmissible(other, {prior}, Org(), now), IsOk());
+  EXPECT_EQ(CheckAdmissible(other, {prior}, Org(), now), std::nullopt);
   // Out of time: overdue, or past its deadline; or no longer open.
   PriorCase overdue = prior;
   overdue.overdue = true;
-  EXPECT_THAT(CheckAdmissible(matter, {overdue}, Org(), now), IsOk());
-  EXPECT_THAT(CheckAdmissible(matter, {prior}, Org(), At(2025, 5, 7, 0)), IsOk());
+  EXPECT_EQ(CheckAdmissible(matter, {overdue}, Org(), now), std::nullopt);
+  EXPECT_EQ(CheckAdmissible(matter, {prior}, Org(), At(2025, 5, 7, 0)), std::nullopt);
   PriorCase closed = prior;
   closed.open = false;
-  EXPECT_THAT(CheckAdmissible(matter, {closed}, Org(), now), IsOk());
+  EXPECT_EQ(CheckAdmissible(matter, {closed}, Org(), now), std::nullopt);
 }
 
 TEST_F(EngineTest, FinalAfterRecheckIsNeverAcceptedAgain) {
@@ -1044,20 +1076,20 @@ TEST_F(EngineTest, FinalAfterRecheckIsNeverAcceptedAgain) {
   PriorCase prior = SummarizeCase(def(), l.c, "XF-2025-0002", "labour.contract", "某厂");
   EXPECT_FALSE(prior.open);
   for (const std::string unit : {"dist", "city", "prov", "city2"}) {
-    EXPECT_THAT(CheckAdmissible({"labour.contract", "某厂", unit}, {prior}, Org(), At(2030, 1, 1)),
-                StatusIs(kFailedPrecondition, HasSubstr("final after re-check")))
-        << unit;
+    std::optional<Inadmissible> refused =
+        CheckAdmissible({"labour.contract", "某厂", unit}, {prior}, Org(), At(2030, 1, 1));
+    ASSERT_TRUE(refused.has_value()) << unit;
+    EXPECT_EQ(refused->rule, Inadmissible::Rule::kFinalAfterRecheck);
+    EXPECT_EQ(refused->prior_tracking_number, "XF-2025-0002");
   }
-  EXPECT_THAT(
-      CheckAdmissible({"labour.contract", "别的厂", "city"}, {prior}, Org(), At(2030, 1, 1)),
-      IsOk());
+  EXPECT_EQ(
+      CheckAdmissible({"labour.contract", "别的厂", "city"}, {prior}, Org(), At(2030, 1, 1)), std::nullopt);
   // A decision that became final by an unused window is not "after re-check".
   Life lapsed = DriveTo("review_served");
   ASSERT_THAT(lapsed.Fire("recheck_request", lapsed.Timer("recheck_request").deadline.due_at),
               IsOk());
   PriorCase p2 = SummarizeCase(def(), lapsed.c, "XF-2", "labour.contract", "某厂");
-  EXPECT_THAT(CheckAdmissible({"labour.contract", "某厂", "city"}, {p2}, Org(), At(2030, 1, 1)),
-              IsOk());
+  EXPECT_EQ(CheckAdmissible({"labour.contract", "某厂", "city"}, {p2}, Org(), At(2030, 1, 1)), std::nullopt);
 }
 
 TEST_F(EngineTest, SummarizeCaseReadsOfficeDeadlines) {
@@ -1267,6 +1299,192 @@ TEST_F(EngineTest, OfficersAndExtensionApprovalsStayInTheirOwnUnit) {
                    l.NextDay()),
               StatusIs(kPermissionDenied, HasSubstr("responsible unit \"dist\", not from")));
   l.Must("decide", {{"outcome", "support"}, {"decision_text", "支持"}}, Officer("dist"));
+}
+
+// ---- Every petition is recorded (Register), also one not accepted ----
+
+TEST_F(EngineTest, AMatterFinalAfterRecheckIsRegisteredAndRefusedAtOnce) {
+  CaseStart start;
+  start.received_at = At(2025, 6, 2, 9);
+  start.registering_unit = "city";
+  start.inadmissible = Inadmissible{Inadmissible::Rule::kFinalAfterRecheck, "XF-OLD-1",
+                                    "finally decided in XF-OLD-1", "《信访工作条例》第三十五条"};
+  Life l;
+  ASSERT_TRUE(l.Start(start, At(2025, 6, 2, 10)));
+  EXPECT_EQ(l.c.state, "not_accepted");
+  EXPECT_TRUE(l.c.closed_at.has_value());
+  EXPECT_THAT(l.c.timers, IsEmpty());
+  EXPECT_THAT(Kinds(l.last.events), ElementsAre("registered", "not_accepted_again"));
+  EXPECT_EQ(l.last.events[1].fields.at("prior_case"), "XF-OLD-1");
+  EXPECT_EQ(l.last.events[1].fields.at("article"), "《信访工作条例》第三十五条");
+  // The written notice is owed as for any intake decision.
+  ASSERT_EQ(l.last.notices.size(), 1u);
+  EXPECT_EQ(l.last.notices[0].kind, "petitioner");
+  ExpectTimersConsistent(l.c);
+  EXPECT_THAT(Replay(engine(), l.steps, Org()), xinfang::testing::IsOkAndHolds(l.c));
+}
+
+TEST_F(EngineTest, AMatterOpenBelowIsRegisteredAndNotAcceptedHere) {
+  CaseStart start;
+  start.received_at = At(2025, 6, 2, 9);
+  start.registering_unit = "prov";
+  start.anonymous = true;
+  start.inadmissible = Inadmissible{Inadmissible::Rule::kOpenBelow, "XF-OPEN-1",
+                                    "open at dist", "《信访工作条例》第十九条"};
+  Life l;
+  ASSERT_TRUE(l.Start(start, At(2025, 6, 2, 10)));
+  EXPECT_EQ(l.c.state, "not_accepted");
+  EXPECT_THAT(Kinds(l.last.events), ElementsAre("registered", "not_accepted_here"));
+  EXPECT_THAT(l.last.notices, IsEmpty());  // anonymous: no notice is owed
+}
+
+// ---- The accused never hold the case (Arts. 28, 30, 46) ----
+
+TEST_F(EngineTest, Art30NeverForwardsToTheUnitComplainedAboutOrBelowIt) {
+  Life l;
+  CaseStart start;
+  start.received_at = At(2025, 3, 3, 9);
+  start.registering_unit = "city";
+  start.complained_about_unit = "dist";
+  ASSERT_TRUE(l.Start(start, At(2025, 3, 3, 9, 30)));
+  for (const char* target : {"dist", "street"}) {
+    for (const char* action : {"forward", "assign"}) {
+      EXPECT_THAT(l.Do(action, {{"target_unit", target}}, Clerk("city"), At(2025, 3, 3, 11)),
+                  StatusIs(kFailedPrecondition, AllOf(HasSubstr("Art. 30"), HasSubstr(target))))
+          << action << " to " << target;
+    }
+  }
+  EXPECT_THAT(l.Do("forward", {{"target_unit", "dist2"}}, Clerk("city"), At(2025, 3, 3, 11)),
+              IsOk());
+}
+
+TEST_F(EngineTest, Art30ACaseHeldByTheAccusedMustLeaveTheirSubtreeFirst) {
+  // Registered at dist, complaining about city (above it): dist holds it.
+  Life l;
+  CaseStart start;
+  start.received_at = At(2025, 3, 3, 9);
+  start.registering_unit = "dist";
+  start.complained_about_unit = "city";
+  ASSERT_TRUE(l.Start(start, At(2025, 3, 3, 9, 30)));
+  std::vector<std::string> offered;
+  for (const Action* a : engine().Available(l.c, Clerk("dist"), l.now, Org())) {
+    offered.push_back(a->name());
+  }
+  EXPECT_THAT(offered, Contains("forward"));
+  EXPECT_THAT(offered, Not(Contains("accept")));
+  EXPECT_THAT(offered, Not(Contains("direct_elsewhere")));
+  EXPECT_THAT(l.Do("accept", {}, Clerk("dist"), At(2025, 3, 3, 10)),
+              StatusIs(kFailedPrecondition, HasSubstr("Art. 30")));
+  // Not to a unit still inside the accused subtree, not to an unknown one.
+  EXPECT_THAT(l.Do("forward", {{"target_unit", "street"}}, Clerk("dist"), At(2025, 3, 3, 10)),
+              StatusIs(kFailedPrecondition, HasSubstr("Art. 30")));
+  EXPECT_THAT(l.Do("forward", {{"target_unit", "nowhere"}}, Clerk("dist"), At(2025, 3, 3, 10)),
+              StatusIs(kInvalidArgument, HasSubstr("target_unit")));
+  // Out of it, to a body elsewhere in the system (not below dist).
+  l.Must("forward", {{"target_unit", "city2"}}, Clerk("dist"), At(2025, 3, 3, 11));
+  EXPECT_EQ(l.c.responsible_unit, "city2");
+  l.Must("accept", {}, Clerk("city2"));
+  EXPECT_THAT(Replay(engine(), l.steps, Org()), xinfang::testing::IsOkAndHolds(l.c));
+}
+
+TEST_F(EngineTest, Art30ReturnReviewAndRecheckNeverReachTheAccused) {
+  Life objection = DriveTo("objection_pending");  // city forwarded to dist
+  objection.c.complained_about_unit = "city";
+  EXPECT_THAT(objection.Do("objection_agreed", {}, Clerk("city"), objection.NextDay()),
+              StatusIs(kFailedPrecondition, HasSubstr("Art. 30")));
+  Life served = DriveTo("served");  // at dist; review would go to city
+  served.c.complained_about_unit = "city";
+  EXPECT_THAT(served.Do("request_review", {{"reasons", "不服"}}, Clerk("dist"), served.NextDay()),
+              StatusIs(kFailedPrecondition, HasSubstr("Art. 30")));
+}
+
+TEST_F(EngineTest, AssignOfficerTakesOnlyAnEnabledUnconflictedOfficerOfTheUnit) {
+  Life l = DriveTo("accepted");  // at dist
+  auto assign = [&](const std::string& who, std::map<std::string, AccountFacts> facts) {
+    ActionRequest req{"assign_officer", {{"officer", who}}, "", std::move(facts)};
+    return engine().Apply(l.c, req, Head("dist"), l.NextDay(), Org());
+  };
+  const AccountFacts ok{xinfang::v1::ROLE_CASE_OFFICER, "dist", true};
+  EXPECT_THAT(assign("ghost", {}), StatusIs(kInvalidArgument, HasSubstr("officer")));
+  EXPECT_THAT(assign("clerk1", {{"clerk1", {xinfang::v1::ROLE_INTAKE_CLERK, "dist", true}}}),
+              StatusIs(kFailedPrecondition, HasSubstr("not a ROLE_CASE_OFFICER")));
+  EXPECT_THAT(assign("o_city", {{"o_city", {xinfang::v1::ROLE_CASE_OFFICER, "city", true}}}),
+              StatusIs(kFailedPrecondition, HasSubstr("responsible unit \"dist\"")));
+  EXPECT_THAT(assign("o_off", {{"o_off", {xinfang::v1::ROLE_CASE_OFFICER, "dist", false}}}),
+              StatusIs(kFailedPrecondition, HasSubstr("disabled")));
+  l.c.conflicted_accounts.insert("o_conf");
+  EXPECT_THAT(assign("o_conf", {{"o_conf", ok}}),
+              StatusIs(kFailedPrecondition, HasSubstr("Art. 28")));
+  absl::StatusOr<Decision> d = assign("o_good", {{"o_good", ok}});
+  ASSERT_THAT(d, IsOk());
+  EXPECT_EQ(d->next.case_officer, "o_good");
+}
+
+// ---- Deadline arithmetic through the engine ----
+
+TEST_F(EngineTest, AnApprovedExtensionLengthensTheHandlingPeriod) {
+  // Accepted 2025-08-02: 60 days end on 10-01 and roll to 10-09; approved
+  // for 30 more days, the period is 90 days: Friday 2025-10-31.
+  Life l;
+  CaseStart start;
+  start.received_at = At(2025, 8, 1, 9);
+  start.registering_unit = "dist";
+  ASSERT_TRUE(l.Start(start, At(2025, 8, 1, 10)));
+  l.Must("accept", {}, Clerk("dist"), At(2025, 8, 2, 10));
+  EXPECT_EQ(l.Timer("handling").deadline.due_day, absl::CivilDay(2025, 10, 9));
+  l.Must("assign_officer", {{"officer", "officer1"}}, Head("dist"));
+  l.Must("request_extension", {{"reason", "复杂"}, {"days", "30"}}, Officer("dist"));
+  l.Must("approve_extension", {{"days", "30"}, {"petitioner_told_on", l.Today()}}, Head("dist"),
+         l.NextDay());
+  const Deadline& d = l.Timer("handling").deadline;
+  EXPECT_EQ(d.due_day, absl::CivilDay(2025, 10, 31));
+  EXPECT_EQ(d.extension_days, 30);
+  EXPECT_FALSE(d.rolled);
+}
+
+TEST_F(EngineTest, AHearingLengthensTheRecheckPeriod) {
+  Life l = DriveTo("recheck_requested");
+  const Deadline before = l.Timer("recheck_answer").deadline;
+  const absl::Time stop = l.NextDay();
+  l.Must("start_hearing", {}, Officer("prov", "rechecker"), stop);
+  l.Must("end_hearing", {}, Officer("prov", "rechecker"), stop + absl::Hours(24 * 3));
+  const Deadline& after = l.Timer("recheck_answer").deadline;
+  EXPECT_EQ(after.stopped_days, 3);
+  EXPECT_EQ(after.counted_from, before.counted_from);
+  EXPECT_EQ(after, W().cal->Resume(before, stop, stop + absl::Hours(24 * 3), xinfang::v1::DAY_KIND_CALENDAR, true));
+}
+
+TEST_F(EngineTest, ProvisionalDeadlinesAreRecomputedWhenTheYearIsLoaded) {
+  // An engine whose calendar lacks 2025: the intake notice of a petition
+  // received 2025-09-20 ends on weekends-only Monday 10-06, provisionally.
+  Calendar without_2025;
+  ASSERT_THAT(without_2025.AddYearFile(XINFANG_SOURCE_DIR "/deploy/calendar/2026.textproto"),
+              IsOk());
+  const Engine early(W().def, without_2025);
+  CaseStart start;
+  start.received_at = At(2025, 9, 20, 9);
+  start.registering_unit = "city";
+  absl::StatusOr<Decision> started = early.Start(start, Clerk("city"), At(2025, 9, 20, 10));
+  ASSERT_THAT(started, IsOk());
+  const TimerState* notice = started->next.FindTimer("intake_notice");
+  ASSERT_NE(notice, nullptr);
+  EXPECT_EQ(notice->deadline.due_day, absl::CivilDay(2025, 10, 6));
+  EXPECT_TRUE(notice->deadline.provisional);
+  // Nothing to do under the same calendar.
+  EXPECT_THAT(early.RecomputeDeadlines(started->next, At(2025, 9, 21)).events, IsEmpty());
+  // Under the full calendar: 10-09, firm, recorded.
+  Decision d = engine().RecomputeDeadlines(started->next, At(2025, 9, 21));
+  ASSERT_EQ(d.events.size(), 1u);
+  EXPECT_EQ(d.events[0].kind, "deadline_recomputed");
+  EXPECT_EQ(d.events[0].fields.at("old_due_day"), "2025-10-06");
+  EXPECT_EQ(d.events[0].fields.at("due_day"), "2025-10-09");
+  EXPECT_EQ(d.events[0].fields.at("provisional"), "false");
+  const TimerState* firm = d.next.FindTimer("intake_notice");
+  ASSERT_NE(firm, nullptr);
+  EXPECT_EQ(firm->deadline.due_day, absl::CivilDay(2025, 10, 9));
+  EXPECT_FALSE(firm->deadline.provisional);
+  ASSERT_EQ(d.timers_set.size(), 1u);
+  EXPECT_THAT(engine().RecomputeDeadlines(d.next, At(2025, 9, 21)).events, IsEmpty());
 }
 
 }  // namespace

@@ -41,9 +41,11 @@ constexpr char kCopyEvents[] = R"sql(
 constexpr char kCopyTimers[] = R"sql(
   INSERT INTO case_timers (case_id, name, started_at, due_day, due_at, warn_at, provisional,
                            suspended_at, extended, warned, overdue, rung, next_fire_at,
-                           owing_unit)
+                           owing_unit, counted_from, base_days, extension_days, stopped_days,
+                           rolled)
   SELECT n.id, t.name, t.started_at, t.due_day, t.due_at, t.warn_at, t.provisional,
-         t.suspended_at, t.extended, t.warned, t.overdue, t.rung, t.next_fire_at, t.owing_unit
+         t.suspended_at, t.extended, t.warned, t.overdue, t.rung, t.next_fire_at, t.owing_unit,
+         t.counted_from, t.base_days, t.extension_days, t.stopped_days, t.rolled
     FROM case_timers t, unnest(CAST(:ids AS bigint[])) AS n(id)
    WHERE t.case_id = :id)sql";
 

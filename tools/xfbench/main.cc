@@ -74,6 +74,9 @@ Scenarios:
   register  IntakeService.RegisterCase, realistic intakes, a fresh request_id each
   get       CaseQueryService.GetCase by tracking number
   list      CaseQueryService.ListCases, first page, two filters
+            --repeat-share F: that share of the slots registers, every time, for
+            one frequent petitioner (same person, category and matter),
+            timed apart as register-repeat
   life      register, accept, assign_officer, decide, serve, evaluate (TakeAction
             with the version each step returned); latency per step and per life
   timers    AdminService.AdvanceClock on every --address at once (servers started
@@ -98,6 +101,9 @@ struct Options {
   std::string tracking_file, units_file;
   std::string list_filters = "mixed";
   long long advance = 0;
+  // register: this share of the slots registers for one frequent petitioner
+  // (same person, category and matter every time), timed as "register-repeat".
+  double repeat_share = 0;
   uint64_t seed = 0;
   bool json = false;
 };
@@ -168,6 +174,10 @@ Options ParseOptions(int argc, char** argv) {
     else if (a == "--units-file") o.units_file = v;
     else if (a == "--list-filters") o.list_filters = v;
     else if (a == "--advance") number(&o.advance);
+    else if (a == "--repeat-share") {
+      real(&o.repeat_share);
+      if (o.repeat_share > 1) Fail("--repeat-share: a share from 0 to 1");
+    }
     else if (a == "--seed") number(&o.seed);
     else Fail(absl::StrCat("unknown flag ", a, " (see --help)"));
   }
@@ -403,14 +413,31 @@ void Slot::Register(bool life) {
   const std::string unit = life ? bench_.options().unit : units[rng_() % units.size()];
   *req.mutable_intake() = benchdata::Intake(rng_, absl::Now() - absl::Minutes(benchdata::Uniform(rng_, 1, 600)), unit);
   if (life) req.mutable_intake()->set_registering_unit(unit);
+  // The first repeat_share of the slots petition again and again, as one person.
+  const bool repeat = !life && index_ < static_cast<int>(bench_.options().repeat_share *
+                                                             bench_.options().concurrency + 0.5);
+  if (repeat) {
+    v1::CaseIntake& in = *req.mutable_intake();
+    in.set_anonymous(false);
+    in.clear_petitioners();
+    v1::Petitioner* p = in.add_petitioners();
+    p->set_name("重复信访人");
+    p->set_id_number("11010519491231002X");
+    p->set_phone("13900000000");
+    in.set_category("wages.arrears");
+    in.set_complained_about("某建筑有限公司");
+    in.set_registering_unit("prov.organs.office");
+  }
   Start<v1::RegisterCaseResponse>(
       bench_, index_,
       [&](grpc::ClientContext* ctx, grpc::CompletionQueue* cq) {
         return intake_->PrepareAsyncRegisterCase(ctx, req, cq);
       },
-      [this, life](Call<v1::RegisterCaseResponse>& c) {
+      [this, life, repeat](Call<v1::RegisterCaseResponse>& c) {
         const bool measured = bench_.Measured(c.started);
-        if (measured) bench_.stats("register").Record(c.status, Micros(c.started));
+        if (measured) {
+          bench_.stats(repeat ? "register-repeat" : "register").Record(c.status, Micros(c.started));
+        }
         if (life) {
           if (c.status.ok()) {
             tracking_ = c.resp.case_().tracking_number();

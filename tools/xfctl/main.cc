@@ -92,6 +92,7 @@ case register flags:
   --channel visit|call|letter|online (required)   --received-at RFC3339 (default now)
   --name NAME --id-number ID --phone PHONE --address ADDR   (main petitioner)
   --co-petitioner NAME (repeatable)   --anonymous
+  --same-person   the ID number is already registered under another name: it is the same person
   --purpose claim|suggestion|appeal|accusation|other   --category CODE
   --summary TEXT --request TEXT --facts TEXT --location TEXT
   --complained-about TEXT --complained-unit UNIT --attachment REF (repeatable)
@@ -129,6 +130,7 @@ struct Args {
 };
 
 const std::set<std::string> kBoolFlags = {"json", "anonymous", "overdue", "help", "interactive",
+                                          "same-person",
                                          "escalated", "from-now", "lapsed-satisfied"};
 const std::set<std::string> kGlobalFlags = {"server", "token",    "token-file", "tls-ca",
                                             "tls-cert", "tls-key", "timeout",    "json"};
@@ -140,7 +142,7 @@ const std::map<std::string, std::set<std::string>> kCommandFlags = {
       "anonymous", "purpose", "category", "summary", "request", "facts", "location",
       "complained-about", "complained-unit", "attachment", "people", "representative",
       "caller-number", "call-ref", "postmark", "sender-address", "scan", "platform", "ref",
-      "request-id", "interactive"}},
+      "request-id", "interactive", "same-person"}},
     {"case show", {}},
     {"case list", {"state", "stage", "channel", "category", "unit", "overdue", "from", "to",
                    "petitioner", "page-size", "page-token"}},
@@ -351,6 +353,68 @@ std::string RandomRequestId() {
   return absl::StrFormat("xfctl-%016x%016x", gen(), gen());
 }
 
+// "省总工会 (prov)": a unit by the name the server gives, with its code.
+std::string UnitLabel(const v1::Case& c, const std::string& code) {
+  if (code.empty()) return "";
+  auto it = c.unit_names().find(code);
+  return it == c.unit_names().end() ? code : absl::StrCat(it->second, " (", code, ")");
+}
+
+std::string Day(const google::protobuf::Timestamp& t) { return Local(t).substr(0, 10); }
+
+// The record of what the procedure produced (Case.routing, .decisions …).
+void PrintRecord(const v1::Case& c) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : c.routing()) {
+    rows.push_back({"转办 Routing", absl::StrCat(Day(r.at()), " ", r.action(), ": ",
+                                                UnitLabel(c, r.from_unit()), " → ",
+                                                UnitLabel(c, r.to_unit()), " by ", r.by(),
+                                                r.reason().empty() ? "" : "; " + r.reason())});
+  }
+  for (const auto& o : c.objections()) {
+    std::string answer = o.answer().empty()
+                             ? "pending"
+                             : absl::StrCat(o.answer(), " by ", o.answered_by(), " on ",
+                                            Day(o.answered_at()));
+    rows.push_back({"异议 Objection", absl::StrCat(Day(o.at()), " by ", o.by(), ": ", o.reasons(),
+                                                  " — ", answer)});
+  }
+  for (const auto& e : c.extensions()) {
+    std::string line = absl::StrCat("requested ", Day(e.requested_at()), " by ", e.requested_by(),
+                                    " (", e.requested_days(), " days)",
+                                    e.reason().empty() ? "" : ": " + e.reason());
+    if (!e.answer().empty()) {
+      absl::StrAppend(&line, "; ", e.approved() ? "approved " : "refused ", Day(e.answered_at()),
+                      " by ", e.answered_by());
+      if (e.approved()) {
+        absl::StrAppend(&line, ", ", e.days(), " days, petitioner told on ",
+                        e.petitioner_told_on());
+      }
+    }
+    rows.push_back({"延期 Extension", line});
+  }
+  for (const auto& d : c.decisions()) {
+    const char* label = d.stage() == v1::STAGE_REVIEW    ? "复查意见 Review"
+                        : d.stage() == v1::STAGE_RECHECK ? "复核意见 Re-check"
+                                                         : "处理意见 Decision";
+    rows.push_back({label, absl::StrCat(Day(d.decided_at()), " ", d.outcome(), " by ",
+                                        d.decided_by(), " (", UnitLabel(c, d.unit()), ")",
+                                        d.text().empty() ? "" : ": " + d.text())});
+  }
+  for (const auto& s : c.services()) {
+    rows.push_back({"送达 Service", absl::StrCat(s.served_on(), " (", v1::Stage_Name(s.stage()), ")",
+                                                s.method().empty() ? "" : ", " + s.method(),
+                                                ", recorded by ", s.recorded_by())});
+  }
+  for (const auto& h : c.hearings()) {
+    rows.push_back({"听证 Hearing", absl::StrCat(Local(h.started_at()), " – ",
+                                                h.has_ended_at() ? Local(h.ended_at()) : "…",
+                                                " ", UnitLabel(c, h.unit()))});
+  }
+  if (rows.empty()) return;
+  std::cout << "\n办理记录 Record\n" << Table(rows);
+}
+
 void PrintCase(const v1::Case& c) {
   const auto& in = c.intake();
   std::vector<std::vector<std::string>> rows = {
@@ -359,8 +423,16 @@ void PrintCase(const v1::Case& c) {
       {"渠道 Channel", ChannelLabel(in.channel())},
       {"收到 Received", Local(in.received_at())},
       {"登记 Registered", absl::StrCat(Local(c.registered_at()), " by ", c.registered_by())},
-      {"承办单位 Unit", c.responsible_unit()},
+      {"承办单位 Unit", UnitLabel(c, c.responsible_unit())},
   };
+  if (!in.registering_unit().empty() && in.registering_unit() != c.responsible_unit()) {
+    rows.push_back({"登记单位 Registered at", UnitLabel(c, in.registering_unit())});
+  }
+  if (!c.forwarder_unit().empty()) rows.push_back({"交转单位 Forwarder", UnitLabel(c, c.forwarder_unit())});
+  if (!c.review_unit().empty()) rows.push_back({"复查机关 Review body", UnitLabel(c, c.review_unit())});
+  if (!c.recheck_unit().empty()) {
+    rows.push_back({"复核机关 Re-check body", UnitLabel(c, c.recheck_unit())});
+  }
   if (!c.case_officer().empty()) rows.push_back({"承办人 Officer", c.case_officer()});
   if (c.redacted()) {
     rows.push_back({"保密 Redacted", "信访人身份与反映内容对您不可见 (identity and accusation withheld)"});
@@ -376,10 +448,15 @@ void PrintCase(const v1::Case& c) {
       rows.push_back({i == 0 ? "信访人 Petitioner" : "共同信访人 Co-petitioner", who});
     }
   }
-  rows.push_back({"类别 Category", in.category()});
+  rows.push_back({"类别 Category", c.category_name().empty()
+                                       ? in.category()
+                                       : absl::StrCat(c.category_name(), " (", in.category(), ")")});
   rows.push_back({"事项 Summary", in.summary()});
   if (!in.request().empty()) rows.push_back({"诉求 Request", in.request()});
   if (!in.complained_about().empty()) rows.push_back({"被反映对象 About", in.complained_about()});
+  if (!in.complained_about_unit().empty()) {
+    rows.push_back({"被反映单位 About unit", UnitLabel(c, in.complained_about_unit())});
+  }
   if (!c.outcome().empty()) rows.push_back({"处理意见 Outcome", c.outcome()});
   if (!c.evaluation().empty()) rows.push_back({"评价 Evaluation", c.evaluation()});
   if (c.related_tracking_numbers_size() > 0) {
@@ -387,15 +464,17 @@ void PrintCase(const v1::Case& c) {
   }
   rows.push_back({"版本 Version", absl::StrCat(c.version())});
   std::cout << Table(rows);
+  PrintRecord(c);
   if (c.deadlines_size() > 0) {
     std::cout << "\n期限 Deadlines\n";
-    std::vector<std::vector<std::string>> d = {{"  timer", "due (last day)", "status"}};
+    std::vector<std::vector<std::string>> d = {
+        {"  timer", "due (last day)", "status", "how it was computed"}};
     for (const auto& dl : c.deadlines()) {
       std::string status = dl.overdue() ? "OVERDUE" : "open";
       if (dl.suspended()) status = "suspended";
       if (dl.provisional()) status += ", provisional";
       if (dl.rung() > 0) absl::StrAppend(&status, ", escalated x", dl.rung());
-      d.push_back({"  " + dl.timer(), dl.due_date(), status});
+      d.push_back({"  " + dl.timer(), dl.due_date(), status, dl.explanation()});
     }
     std::cout << Table(d);
   }
@@ -475,6 +554,17 @@ int CaseRegister(Client& client, const Global& g, Args a) {
   req.set_request_id(a.Get("request-id", RandomRequestId()));
   v1::CaseIntake& in = *req.mutable_intake();
   const std::string channel = a.Get("channel");
+  // A detail of another channel is refused, never dropped.
+  const std::map<std::string, std::string> detail_channel = {
+      {"people", "visit"},          {"representative", "visit"}, {"caller-number", "call"},
+      {"call-ref", "call"},         {"postmark", "letter"},      {"sender-address", "letter"},
+      {"scan", "letter"},           {"platform", "online"},      {"ref", "online"}};
+  for (const auto& [flag, owner] : detail_channel) {
+    if (a.Has(flag) && owner != channel) {
+      Fail(absl::StrCat("case register: --", flag, " is a detail of a ", owner,
+                        ", not of --channel ", channel.empty() ? "(none)" : channel));
+    }
+  }
   if (channel == "visit") {
     in.set_channel(v1::CHANNEL_VISIT);
     auto* v = in.mutable_visit();
@@ -514,6 +604,7 @@ int CaseRegister(Client& client, const Global& g, Args a) {
     p->set_id_number(a.Get("id-number"));
     p->set_phone(a.Get("phone"));
     p->set_address(a.Get("address"));
+    p->set_same_person_confirmed(a.Has("same-person"));
   }
   for (const auto& n : a.All("co-petitioner")) in.add_petitioners()->set_name(n);
   static const std::map<std::string, v1::Purpose> kPurposes = {

@@ -382,6 +382,12 @@ class CaseSim {
     workflow::ActionRequest req;
     req.action = action;
     req.fields = std::move(fields);
+    // The seeded staff: an officer named in a field is an enabled case
+    // officer of the case's unit (the server looks accounts up instead).
+    if (auto it = req.fields.find("officer"); it != req.fields.end()) {
+      req.accounts[it->second] =
+          workflow::AccountFacts{v1::ROLE_CASE_OFFICER, snap_.responsible_unit, true};
+    }
     auto d = engine_.Apply(snap_, req, actor, at, org_);
     if (!d.ok()) {
       ++n_.refused_steps;
@@ -462,6 +468,11 @@ class CaseSim {
       auto next = engine_.NextFireAt(t);
       next ? r.Field(Ts(*next)) : r.Null();
       r.Field(OwingUnit(t.name));
+      r.Field(Day(t.deadline.counted_from));
+      r.Field(static_cast<long long>(t.deadline.base_days));
+      r.Field(static_cast<long long>(t.deadline.extension_days));
+      r.Field(static_cast<long long>(t.deadline.stopped_days));
+      r.Field(t.deadline.rolled ? "t" : "f");
       r.EndRow();
       ++n_.timers;
       overdue = overdue || (!t.suspended_at && t.deadline.due_at <= now);
@@ -610,9 +621,10 @@ class Worker {
                    "actor_unit, at, note, fields, prev_hash, hash, position");
     timers_ = open("case_timers",
                    "case_id, name, started_at, due_day, due_at, warn_at, provisional, "
-                   "suspended_at, extended, warned, overdue, rung, next_fire_at, owing_unit");
+                   "suspended_at, extended, warned, overdue, rung, next_fire_at, owing_unit, "
+                   "counted_from, base_days, extension_days, stopped_days, rolled");
     persons_ = open("persons", "id, name, id_number, phone, address, created_at");
-    petitioners_ = open("case_petitioners", "case_id, position, person_id");
+    petitioners_ = open("case_petitioners", "case_id, position, person_id, category");
     links_ = open("case_links", "case_id, related_id, kind");
     log_ = open("deadline_log",
                 "id, case_id, name, owing_unit, started_at, due_at, closed_at, met");
@@ -693,9 +705,12 @@ void Worker::One(long long k) {
       Person& prior = recent_[rng() % recent_.size()];
       *p = prior.p;
       person_ids.push_back(prior.id);
+      // Linked to the matter's previous case (the server links no more).
+      long long previous = 0;
       for (const auto& [cid, cat] : prior.cases) {
-        if (cat == intake.category()) related.insert(cid);
+        if (cat == intake.category()) previous = std::max(previous, cid);
       }
+      if (previous > 0) related.insert(previous);
       prior.cases.emplace_back(id, intake.category());
       continue;
     }
@@ -730,6 +745,7 @@ void Worker::One(long long k) {
     w.petitioners->Field(id);
     w.petitioners->Field(static_cast<long long>(i));
     w.petitioners->Field(person_ids[i]);
+    w.petitioners->Field(intake.category());
     w.petitioners->EndRow();
   }
   for (long long r : related) {
