@@ -6,6 +6,7 @@
 #include <grpcpp/impl/rpc_method.h>
 #include <grpcpp/support/server_interceptor.h>
 #include <grpcpp/support/sync_stream.h>
+#include <malloc.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -242,6 +243,12 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFrom(
 
 int ServerMain(int argc, char** argv, const std::string& program, const ServiceFactory& make) {
   SetLogProgram(program);
+  // glibc gives threads arenas of their own, up to 8 per core; the server's
+  // threads then keep freed large requests in many arenas, and RSS creeps up
+  // after big or hostile requests (docs/benchmarks.md, "Memory over time").
+  // Two arenas keep it bounded at no cost measured here. MALLOC_ARENA_MAX in
+  // the environment wins (glibc reads it itself).
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
   // Block the stop signals in every thread; main waits for them below.
   sigset_t stop;
   sigemptyset(&stop);
