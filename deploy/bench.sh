@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One benchmark result row per run (docs/benchmarks.md):
-#   ./deploy/bench.sh [flags] register|get|list|life|all|timers|repeat
+#   ./deploy/bench.sh [flags] register|get|list|life|all|timers|repeat|soak
 # Builds if needed, starts a throwaway PostgreSQL (fsync on) in a temp dir,
 # migrates and seeds N cases (xfseed), starts xinfang-server on a free
 # loopback port, runs a warm-up and the scenario (xfbench) and, for register
@@ -23,17 +23,22 @@
 #   --build-dir DIR      default build/ in this tree
 #   --max-seconds S      the whole run is stopped after S seconds (default 1800)
 #   --history N          repeat: earlier cases of the frequent petitioner (default 1000)
+#   --rss-every S        soak: seconds between samples of the server's RSS (default 10)
 #
 # repeat: a frequent petitioner (重复信访人) with N earlier cases of the same
 # matter registers again beside fresh petitioners: a quarter of the slots
 # register for that person, the rest for new people; the RESULT line gives
 # both kinds' throughput and latency beside a fresh-only run at the same
 # concurrency, and their ratios.
+#
+# soak: --duration seconds of mixed calls (20% register, 50% get, 30% list)
+# against one server, sampling its VmRSS; RESULT says whether it stayed flat
+# (first, last and highest sample). Bounded by --duration and --max-seconds.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
 CASES=10000 CONC=32 DURATION=10 WARMUP=3 THREADS=1 BURST=100000 SUPERVISORS=1 HISTORY=1000
-PGMODE=extended RESULTS="" BUILD="$XF_ROOT/build" MAX_SECONDS=1800
+PGMODE=extended RESULTS="" BUILD="$XF_ROOT/build" MAX_SECONDS=1800 RSS_EVERY=10
 # The per-account rate limit is off: xfbench floods from a handful of accounts.
 SERVER_FLAGS=(--rate-limit 0)
 SCENARIOS=()
@@ -52,14 +57,15 @@ while [ $# -gt 0 ]; do
     --build-dir) BUILD=$2; shift ;;
     --max-seconds) MAX_SECONDS=$2; shift ;;
     --history) HISTORY=$2; shift ;;
-    register|get|list|life|timers|repeat) SCENARIOS+=("$1") ;;
+    --rss-every) RSS_EVERY=$2; shift ;;
+    register|get|list|life|timers|repeat|soak) SCENARIOS+=("$1") ;;
     all) SCENARIOS+=(register get list life) ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
-[ ${#SCENARIOS[@]} -gt 0 ] || { echo "bench.sh: name a scenario: register|get|list|life|all|timers" >&2; exit 2; }
+[ ${#SCENARIOS[@]} -gt 0 ] || { echo "bench.sh: name a scenario: register|get|list|life|all|timers|soak" >&2; exit 2; }
 case "$PGMODE" in extended|prepared|simple) ;; *) echo "bench.sh: --pgbench-mode extended|prepared|simple" >&2; exit 2 ;; esac
 
 TMP=$(mktemp -d /tmp/xf-bench.XXXXXX)
@@ -245,6 +251,22 @@ run_repeat() {
   }' | tee -a "$TMP/results/results.txt"
 }
 
+# Memory over time: mixed calls for --duration seconds, the server's RSS
+# sampled every --rss-every seconds.
+run_soak() {
+  local out="$TMP/results/soak.json"
+  start_server server-soak
+  local pid=$PID address="127.0.0.1:$PORT"
+  xf_log "soak: ${DURATION}s of mixed calls at $CONC in flight, RSS every ${RSS_EVERY}s"
+  "${XFBENCH[@]}" --address "$address" --scenario soak --warmup 0 --duration "$DURATION" \
+    --rss-pid "$pid" --rss-every "$RSS_EVERY" --json >"$out" 2>"$TMP/results/soak.rss.txt"
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  printf 'RESULT soak     cases=%s conc=%s duration=%ss service=%s/s errors=%s rss_first=%sMB rss_last=%sMB rss_max=%sMB samples=%s\n' \
+    "$CASES" "$CONC" "$DURATION" "$(json "$out" throughput)" "$(json "$out" errors)" \
+    "$(json "$out" rss_first_mb)" "$(json "$out" rss_last_mb)" "$(json "$out" rss_max_mb)" \
+    "$(grep -c 'rss t=' "$TMP/results/soak.rss.txt")" | tee -a "$TMP/results/results.txt"
+}
+
 {
   echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "postgresql: $(tr '\n' ';' <"$TMP/results/pg_settings.txt")"
@@ -254,6 +276,7 @@ for s in "${SCENARIOS[@]}"; do
   case "$s" in
     timers) run_timers ;;
     repeat) run_repeat ;;
+    soak) run_soak ;;
     *) run_scenario "$s" ;;
   esac
 done

@@ -83,6 +83,12 @@ absl::StatusOr<xinfang::v1::TakeActionResponse> Casework::TakeAction(
   auto decision = engine->Apply(rec->snapshot, ar, actor, now, **org);
   if (!decision.ok()) return decision.status();
   auto updated = core_.store().Apply(rec->id, req.expected_version(), *decision, actor, now);
+  if (!updated.ok() && updated.status().code() == absl::StatusCode::kAborted) {
+    // Another change won the race after our read: name the case, as above.
+    return absl::AbortedError(absl::StrCat("case ", rec->tracking_number,
+                                           " was changed by another call since version ",
+                                           req.expected_version(), ": read it again and retry"));
+  }
   if (!updated.ok()) return updated.status();
   xinfang::v1::TakeActionResponse resp;
   auto shown = CaseFor(core_, actor, "TakeAction", updated->record, **org, now);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "services/common/grpc_util.h"
+#include "services/common/validate.h"
 
 namespace xinfang {
 
@@ -101,6 +102,7 @@ absl::StatusOr<std::string> ScopedUnit(const workflow::Actor& actor, const std::
                                        const workflow::MapOrgTree& org) {
   const std::string scope = ScopeOf(actor);
   if (requested.empty()) return scope;
+  if (auto s = CheckText(field, requested, 64, false); !s.ok()) return s;
   if (!org.Contains(requested)) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": unknown unit '", requested, "'"));
   }

@@ -1,6 +1,7 @@
 #include "services/common/auth.h"
 
 #include <algorithm>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -76,16 +77,25 @@ absl::StatusOr<workflow::Actor> Authenticator::Authenticate(const grpc::ServerCo
     return absl::UnauthenticatedError(
         "no bearer token: send metadata \"authorization: Bearer <token>\" (xfctl --token)");
   }
+  // A guesser is slowed and refused; the valid tokens of others behind the
+  // same address (an office's NAT) are served: the address's failure count
+  // is consulted only once a token has failed.
+  auto refuse = [&](absl::Status failed) -> absl::Status {
+    if (failures_.Allow(peer)) return failed;
+    // Over the limit: the attempt waits a little (a guess costs time, not
+    // just a round trip) and is refused whatever it was.
+    std::this_thread::sleep_for(kFailedSignInDelay);
+    return absl::ResourceExhaustedError(
+        absl::StrCat("too many failed sign-ins from this address: retry in ",
+                     failures_.RetryAfter(peer).count(), " ms"));
+  };
   if (token.size() > 256) return absl::UnauthenticatedError(storage::kUnknownToken);
-  if (failures_.RetryAfter(peer) > std::chrono::milliseconds(0)) {
-    return absl::ResourceExhaustedError("too many failed sign-ins from this address: wait");
-  }
   auto account = store_.Authenticate(token, clock_.Now());
   if (!account.ok()) {
     // Guessing shows as unknown tokens; a stale (revoked, expired) token of
     // a real account is not counted, so one old script cannot lock out
     // everyone behind the same address.
-    if (account.status().message() == storage::kUnknownToken) failures_.Allow(peer);
+    if (account.status().message() == storage::kUnknownToken) return refuse(account.status());
     return account.status();
   }
   if (!limiter_.Allow(account->name)) {

@@ -48,6 +48,10 @@ class RateLimiter {
   std::unordered_map<std::string, Bucket> buckets_;  // guarded by mu_
 };
 
+// How long a refused sign-in attempt from an address over its failure limit
+// waits before it is answered.
+inline constexpr std::chrono::milliseconds kFailedSignInDelay{200};
+
 class Authenticator {
  public:
   Authenticator(storage::IdentityStore& store, const Clock& clock, double rate, int burst)
@@ -55,8 +59,10 @@ class Authenticator {
 
   // The caller of a call. UNAUTHENTICATED without a bearer token or with an
   // unknown, expired or revoked one (or a disabled account);
-  // RESOURCE_EXHAUSTED when the account (or, for failed attempts, the peer
-  // address) is over its rate.
+  // RESOURCE_EXHAUSTED when the account is over its rate, or when an unknown
+  // token comes from a peer address over its failure rate (such an attempt
+  // is also delayed kFailedSignInDelay). A valid token is served whatever
+  // its address's failures: the guesser is locked out, not the office.
   absl::StatusOr<workflow::Actor> Authenticate(const grpc::ServerContext& ctx);
 
  private:

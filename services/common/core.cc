@@ -1,6 +1,7 @@
 #include "services/common/core.h"
 
 #include <filesystem>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "services/common/log.h"
@@ -19,6 +20,12 @@ std::string DefaultDataDir() {
 Core::Core(ServerConfig config) : config_(std::move(config)) {}
 
 absl::StatusOr<std::unique_ptr<Core>> Core::Open(const ServerConfig& config) {
+  // The detail of database errors goes to the server's log; clients get
+  // storage's clean messages.
+  static std::once_flag log_wired;
+  std::call_once(log_wired, [] {
+    storage::SetDatabaseErrorLog([](const std::string& line) { LogError(line); });
+  });
   std::unique_ptr<Core> core(new Core(config));
   if (core->config_.data_dir.empty()) core->config_.data_dir = DefaultDataDir();
   const std::string dir = core->config_.data_dir;
@@ -79,6 +86,20 @@ absl::StatusOr<std::unique_ptr<Core>> Core::Open(const ServerConfig& config) {
   core->auth_ = std::make_unique<Authenticator>(*core->identity_, *core->clock_,
                                                 config.rate_limit, config.rate_burst);
   return core;
+}
+
+bool Core::KnownState(const std::string& state) const {
+  for (const auto& [key, engine] : engines_) {
+    if (engine->definition().FindState(state) != nullptr) return true;
+  }
+  return false;
+}
+
+bool Core::KnownTimer(const std::string& timer) const {
+  for (const auto& [key, engine] : engines_) {
+    if (engine->definition().FindTimer(timer) != nullptr) return true;
+  }
+  return false;
 }
 
 const workflow::Engine* Core::EngineFor(const std::string& name, int version) const {

@@ -48,6 +48,9 @@ class Core {
 
   // The engine for a case's workflow version; nullptr if unknown.
   const workflow::Engine* EngineFor(const std::string& name, int version) const;
+  // Whether any loaded workflow definition has a state (a timer) of this name.
+  bool KnownState(const std::string& state) const;
+  bool KnownTimer(const std::string& timer) const;
   // The engine new cases start with (latest version of kDefaultWorkflow).
   const workflow::Engine& DefaultEngine() const { return *default_engine_; }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/log.h"
@@ -10,13 +11,44 @@
 
 namespace xinfang {
 
+namespace {
+
+// Role names in status messages appear one way: the short form of RoleName
+// ("intake_clerk"). Messages made elsewhere with the enum's name
+// ("ROLE_INTAKE_CLERK", e.g. the workflow engine's) are rewritten here.
+std::string ShortRoleNames(absl::string_view message) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < message.size()) {
+    const std::size_t at = message.find("ROLE_", i);
+    if (at == absl::string_view::npos) break;
+    std::size_t end = at + 5;
+    while (end < message.size() && (absl::ascii_isupper(message[end]) || message[end] == '_')) {
+      ++end;
+    }
+    xinfang::v1::Role role;
+    absl::StrAppend(&out, message.substr(i, at - i));
+    if (xinfang::v1::Role_Parse(std::string(message.substr(at, end - at)), &role) &&
+        role != xinfang::v1::ROLE_UNSPECIFIED) {
+      absl::StrAppend(&out, RoleName(role));
+    } else {
+      absl::StrAppend(&out, message.substr(at, end - at));
+    }
+    i = end;
+  }
+  absl::StrAppend(&out, message.substr(i));
+  return out;
+}
+
+}  // namespace
+
 grpc::Status ToGrpc(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
   if (s.code() == absl::StatusCode::kInternal || s.code() == absl::StatusCode::kUnknown ||
       s.code() == absl::StatusCode::kDataLoss || s.code() == absl::StatusCode::kUnavailable) {
     LogError(absl::StrCat("returning ", absl::StatusCodeToString(s.code()), ": ", s.message()));
   }
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), ShortRoleNames(s.message()));
 }
 
 grpc::Status Guard(const char* rpc, const std::function<grpc::Status()>& body) {
@@ -329,6 +361,9 @@ absl::StatusOr<storage::CaseRecord> LoadCase(storage::CaseStore& store,
     case xinfang::v1::CaseRef::kTrackingNumber:
       if (ref.tracking_number().empty() || ref.tracking_number().size() > 64) {
         return absl::InvalidArgumentError("case.tracking_number: empty or too long");
+      }
+      if (auto s = CheckText("case.tracking_number", ref.tracking_number(), 64, true); !s.ok()) {
+        return s;
       }
       return store.GetByTracking(ref.tracking_number());
     default:

@@ -2,16 +2,24 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/client_unary_call.h>
+#include <grpcpp/impl/rpc_method.h>
+#include <grpcpp/support/server_interceptor.h>
+#include <grpcpp/support/sync_stream.h>
+#include <malloc.h>
 #include <signal.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "grpc/health/v1/health.pb.h"
+#include "grpc/reflection/v1/reflection.grpc.pb.h"
 #include "services/common/log.h"
 #include "services/common/validate.h"
 
@@ -37,11 +45,117 @@ std::string OneLine(absl::string_view message) {
 
 }  // namespace
 
-std::unique_ptr<grpc::Server> StartServer(
-    const std::string& listen, const std::vector<std::unique_ptr<grpc::Service>>& services,
-    int* port, const ListenOptions& options) {
+namespace {
+
+// grpc.reflection.v1 for clients that speak only v1. gRPC 1.51 serves
+// v1alpha, whose messages are the same on the wire: each request is passed,
+// as bytes, to that service of this same server over an in-process channel,
+// and its answer back.
+class ReflectionV1 final : public grpc::reflection::v1::ServerReflection::Service {
+ public:
+  // Before the server serves (StartServer).
+  void SetServer(grpc::Server* server) {
+    std::lock_guard<std::mutex> lock(mu_);
+    channel_ = server->InProcessChannel(grpc::ChannelArguments());
+  }
+
+  grpc::Status ServerReflectionInfo(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<grpc::reflection::v1::ServerReflectionResponse,
+                               grpc::reflection::v1::ServerReflectionRequest>* stream) override {
+    static constexpr char kV1alpha[] =
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
+    std::shared_ptr<grpc::Channel> channel;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      channel = channel_;
+    }
+    if (channel == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "starting");
+    grpc::ClientContext up_ctx;
+    up_ctx.set_deadline(ctx->deadline());
+    std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> up(
+        grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
+            channel.get(),
+            grpc::internal::RpcMethod(kV1alpha, grpc::internal::RpcMethod::BIDI_STREAMING),
+            &up_ctx));
+    grpc::reflection::v1::ServerReflectionRequest req;
+    while (stream->Read(&req)) {
+      const std::string bytes = req.SerializeAsString();
+      grpc::Slice slice(bytes);
+      grpc::ByteBuffer out(&slice, 1);
+      grpc::ByteBuffer in;
+      if (!up->Write(out) || !up->Read(&in)) break;
+      std::vector<grpc::Slice> slices;
+      if (!in.Dump(&slices).ok()) break;
+      std::string answer;
+      for (const grpc::Slice& s : slices) {
+        answer.append(reinterpret_cast<const char*>(s.begin()), s.size());
+      }
+      grpc::reflection::v1::ServerReflectionResponse resp;
+      if (!resp.ParseFromString(answer) || !stream->Write(resp)) break;
+    }
+    up->WritesDone();
+    up_ctx.TryCancel();
+    (void)up->Finish();
+    return grpc::Status::OK;
+  }
+
+ private:
+  std::mutex mu_;
+  std::shared_ptr<grpc::Channel> channel_;  // guarded by mu_
+};
+
+// A request body that does not decode (malformed bytes, or a string field
+// that is not valid UTF-8) is answered by gRPC's generated handler with
+// INTERNAL and an empty message, before any xinfang code runs. It is the
+// caller's error: this interceptor makes it INVALID_ARGUMENT saying so. No
+// xinfang handler answers INTERNAL with an empty message (Guard and the
+// storage errors always say something), so nothing else is changed.
+class UndecodableRequest final : public grpc::experimental::Interceptor {
+ public:
+  explicit UndecodableRequest(grpc::experimental::ServerRpcInfo* info)
+      : method_(info->method() != nullptr ? info->method() : "") {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const grpc::Status status = methods->GetSendStatus();
+      if (status.error_code() == grpc::StatusCode::INTERNAL && status.error_message().empty()) {
+        methods->ModifySendStatus(
+            grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                         absl::StrCat("request: does not decode as the request of ", method_,
+                                      " (malformed, or a string field that is not valid UTF-8)")));
+      }
+    }
+    methods->Proceed();
+  }
+
+ private:
+  std::string method_;
+};
+
+class UndecodableRequestFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new UndecodableRequest(info);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::Server> StartServer(const std::string& listen,
+                                          std::vector<std::unique_ptr<grpc::Service>>& services,
+                                          int* port, const ListenOptions& options) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // Health's descriptor in the generated pool, where reflection looks
+  // (gRPC's default health service is not generated from a .proto).
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
+  auto reflection_v1 = std::make_unique<ReflectionV1>();
+  ReflectionV1* v1 = reflection_v1.get();
+  services.push_back(std::move(reflection_v1));
   grpc::ServerBuilder builder;
   // A port already in use is an error, not a port to share.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -50,8 +164,12 @@ std::unique_ptr<grpc::Server> StartServer(
       listen, options.credentials ? options.credentials : grpc::InsecureServerCredentials(), port);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   for (const auto& s : services) builder.RegisterService(s.get());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<UndecodableRequestFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || *port == 0) return nullptr;
+  v1->SetServer(server.get());
   server->GetHealthCheckService()->SetServingStatus(true);
   return server;
 }
@@ -125,6 +243,12 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFrom(
 
 int ServerMain(int argc, char** argv, const std::string& program, const ServiceFactory& make) {
   SetLogProgram(program);
+  // glibc gives threads arenas of their own, up to 8 per core; the server's
+  // threads then keep freed large requests in many arenas, and RSS creeps up
+  // after big or hostile requests (docs/benchmarks.md, "Memory over time").
+  // Two arenas keep it bounded at no cost measured here. MALLOC_ARENA_MAX in
+  // the environment wins (glibc reads it itself).
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
   // Block the stop signals in every thread; main waits for them below.
   sigset_t stop;
   sigemptyset(&stop);

@@ -27,11 +27,13 @@ struct ListenOptions {
 };
 
 // Builds and starts a gRPC server on `listen` hosting `services`, with the
-// standard health checking (reporting SERVING) and server reflection.
+// standard health checking (reporting SERVING; its descriptor is served by
+// reflection) and server reflection v1alpha and v1. Appends the reflection
+// v1 service to `services`, which must outlive the server like the others.
 // nullptr when the address cannot be bound; *port receives the bound port.
-std::unique_ptr<grpc::Server> StartServer(
-    const std::string& listen, const std::vector<std::unique_ptr<grpc::Service>>& services,
-    int* port, const ListenOptions& options = {});
+std::unique_ptr<grpc::Server> StartServer(const std::string& listen,
+                                          std::vector<std::unique_ptr<grpc::Service>>& services,
+                                          int* port, const ListenOptions& options = {});
 
 // TLS (and with a client CA, mutual TLS) credentials from the configured PEM
 // files; plaintext (nullptr) when none are configured. INVALID_ARGUMENT

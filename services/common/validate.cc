@@ -58,6 +58,26 @@ absl::Status CheckText(absl::string_view field, absl::string_view value, int max
   return absl::OkStatus();
 }
 
+absl::Status CheckTimestamp(absl::string_view field, const google::protobuf::Timestamp& ts) {
+  using google::protobuf::util::TimeUtil;
+  if (ts.seconds() < TimeUtil::kTimestampMinSeconds ||
+      ts.seconds() > TimeUtil::kTimestampMaxSeconds) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": seconds out of range (years 0001 to 9999 UTC)"));
+  }
+  if (ts.nanos() < 0 || ts.nanos() > 999999999) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": nanos out of range (0 to 999999999)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRange(absl::string_view field, int64_t value, int64_t lo, int64_t hi,
+                        absl::string_view hint) {
+  if (value >= lo && value <= hi) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ": ", lo, " to ", hi, hint, ", got ", value));
+}
+
 bool IsValidResidentId(absl::string_view id) {
   if (id.size() != 18) return false;
   static constexpr int kWeights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
@@ -92,7 +112,6 @@ bool IsValidPhone(absl::string_view phone) {
 }
 
 absl::Status ValidateIntake(xinfang::v1::CaseIntake& in, const IntakeRules& rules) {
-  using google::protobuf::util::TimeUtil;
   auto err = [](const std::string& m) { return absl::InvalidArgumentError(m); };
   if (in.channel() == xinfang::v1::CHANNEL_UNSPECIFIED) {
     return err("intake.channel: required (visit, call, letter or online)");
@@ -164,11 +183,7 @@ absl::Status ValidateIntake(xinfang::v1::CaseIntake& in, const IntakeRules& rule
   absl::Time received = rules.now;
   if (in.has_received_at()) {
     const auto& ts = in.received_at();
-    if (ts.seconds() < TimeUtil::kTimestampMinSeconds ||
-        ts.seconds() > TimeUtil::kTimestampMaxSeconds || ts.nanos() < 0 ||
-        ts.nanos() > 999999999) {
-      return err("intake.received_at: not a valid instant");
-    }
+    if (auto s = CheckTimestamp("intake.received_at", ts); !s.ok()) return s;
     received = absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
     if (received > rules.now) return err("intake.received_at: is in the future");
     if (rules.now - received > rules.max_receipt_age) {
@@ -202,6 +217,7 @@ absl::Status ValidateIntake(xinfang::v1::CaseIntake& in, const IntakeRules& rule
     return err("intake.purpose: required (claim, suggestion, appeal, accusation or other)");
   }
   if (in.category().empty()) return err("intake.category: required");
+  if (auto s = CheckText("intake.category", in.category(), 64, true); !s.ok()) return s;
   if (!rules.category_exists(in.category())) {
     return err(absl::StrCat("intake.category: unknown category '", in.category(), "'"));
   }
@@ -210,6 +226,13 @@ absl::Status ValidateIntake(xinfang::v1::CaseIntake& in, const IntakeRules& rule
   if (auto s = CheckText("intake.facts_and_reasons", in.facts_and_reasons(), 20000, false); !s.ok()) return s;
   if (auto s = CheckText("intake.issue_location", in.issue_location(), 200, false); !s.ok()) return s;
   if (auto s = CheckText("intake.complained_about", in.complained_about(), 200, false); !s.ok()) return s;
+  if (auto s = CheckText("intake.complained_about_unit", in.complained_about_unit(), 64, false);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = CheckText("intake.registering_unit", in.registering_unit(), 64, true); !s.ok()) {
+    return s;
+  }
   if (!in.complained_about_unit().empty() && !rules.unit_exists(in.complained_about_unit())) {
     return err(absl::StrCat("intake.complained_about_unit: unknown unit '",
                             in.complained_about_unit(), "'"));

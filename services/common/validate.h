@@ -4,12 +4,14 @@
 #ifndef XINFANG_SERVICES_COMMON_VALIDATE_H_
 #define XINFANG_SERVICES_COMMON_VALIDATE_H_
 
+#include <cstdint>
 #include <functional>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
 #include "xinfang/v1/case.pb.h"
 
 namespace xinfang {
@@ -21,6 +23,15 @@ int Utf8Length(absl::string_view s);
 // `max_chars` code points; `required` also refuses an empty (all-blank) value.
 absl::Status CheckText(absl::string_view field, absl::string_view value, int max_chars,
                        bool required);
+
+// A timestamp a client sent: within protobuf's range (years 1 to 9999 UTC,
+// nanos 0 to 999,999,999). INVALID_ARGUMENT "<field>: ..." otherwise.
+absl::Status CheckTimestamp(absl::string_view field, const google::protobuf::Timestamp& ts);
+
+// A number a client sent, within [lo, hi]. INVALID_ARGUMENT
+// "<field>: <lo> to <hi>..." (with `hint` appended) otherwise.
+absl::Status CheckRange(absl::string_view field, int64_t value, int64_t lo, int64_t hi,
+                        absl::string_view hint = "");
 
 // An 18-character PRC resident ID: 17 digits, a valid birth date, and the
 // ISO 7064 MOD 11-2 check character (digit or X).

@@ -49,17 +49,29 @@ absl::StatusOr<xinfang::v1::GetHistoryResponse> Query::GetHistory(
 
 absl::StatusOr<xinfang::v1::ListCasesResponse> Query::ListCases(
     const workflow::Actor& actor, const xinfang::v1::ListCasesRequest& req) {
-  if (req.page_size() < 0 || req.page_size() > 500) {
-    return absl::InvalidArgumentError("page_size: 1 to 500 (0: the default, 50)");
+  if (auto st = CheckRange("page_size", req.page_size(), 0, 500, " (0: the default, 50)");
+      !st.ok()) {
+    return st;
   }
-  if (!xinfang::v1::Stage_IsValid(req.stage())) return absl::InvalidArgumentError("stage: unknown");
+  if (!xinfang::v1::Stage_IsValid(req.stage())) {
+    return absl::InvalidArgumentError(absl::StrCat("stage: unknown stage ", req.stage()));
+  }
   if (!xinfang::v1::Channel_IsValid(req.channel())) {
-    return absl::InvalidArgumentError("channel: unknown");
+    return absl::InvalidArgumentError(absl::StrCat("channel: unknown channel ", req.channel()));
   }
   for (const auto& [field, value, max] :
        {std::tuple{"state", req.state(), 64}, std::tuple{"category", req.category(), 64},
         std::tuple{"unit", req.unit(), 64}, std::tuple{"petitioner", req.petitioner(), 100}}) {
     if (auto st = CheckText(field, value, max, false); !st.ok()) return st;
+  }
+  if (!req.state().empty() && !core_.KnownState(req.state())) {
+    return absl::InvalidArgumentError(absl::StrCat("state: unknown state '", req.state(), "'"));
+  }
+  if (req.has_received_from()) {
+    if (auto st = CheckTimestamp("received_from", req.received_from()); !st.ok()) return st;
+  }
+  if (req.has_received_before()) {
+    if (auto st = CheckTimestamp("received_before", req.received_before()); !st.ok()) return st;
   }
   storage::CaseFilter f;
   f.state = req.state();
@@ -92,7 +104,10 @@ absl::StatusOr<xinfang::v1::ListCasesResponse> Query::ListCases(
         f.categories.push_back(code);
       }
     }
-    if (f.categories.empty()) return xinfang::v1::ListCasesResponse();  // none can match
+    if (f.categories.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("category: unknown category '", req.category(), "'"));
+    }
   }
   // Searching by a person is for those who see persons; and a case the
   // reader sees redacted must not answer "did X petition against us?".
@@ -106,6 +121,11 @@ absl::StatusOr<xinfang::v1::ListCasesResponse> Query::ListCases(
   f.limit = page + 1;  // one more: is there a next page?
   auto rows = core_.store().ListCases(f);
   if (!rows.ok()) return rows.status();
+  // A search by a whole ID or phone number looks a person up: each case it
+  // shows in full is recorded like a full read (auditors see it in
+  // ListAccessLog) before the list is returned.
+  const bool looks_up_person = IsValidResidentId(f.petitioner) || IsValidPhone(f.petitioner);
+  std::vector<storage::AccessRecord> looked_up;
   xinfang::v1::ListCasesResponse resp;
   for (int i = 0; i < static_cast<int>(rows->size()) && i < page; ++i) {
     const storage::CaseRow& r = (*rows)[i];
@@ -124,6 +144,13 @@ absl::StatusOr<xinfang::v1::ListCasesResponse> Query::ListCases(
     c->set_summary(r.summary);
     c->set_overdue(r.overdue);
     Show(view, c);
+    if (looks_up_person && view == View::kFull) {
+      looked_up.push_back(storage::AccessRecord{f.now, actor.account, RoleName(actor.role),
+                                                actor.unit, "ListCases", r.id});
+    }
+  }
+  if (!looked_up.empty()) {
+    if (auto st = core_.identity().RecordAccess(looked_up); !st.ok()) return st;
   }
   if (static_cast<int>(rows->size()) > page) {
     resp.set_next_page_token(absl::StrCat((*rows)[page - 1].id));
@@ -170,6 +197,7 @@ grpc::Status CaseQueryServiceImpl::WatchEvents(
       }
       f.kinds.push_back(k);
     }
+    bool caught_up = false;
     while (!ctx->IsCancelled()) {
       if (feed_->closed()) {
         return grpc::Status(grpc::StatusCode::UNAVAILABLE,
@@ -191,7 +219,17 @@ grpc::Status CaseQueryServiceImpl::WatchEvents(
       }
       // Woken when events are placed; the timeout only bounds how long a
       // cancelled client holds this thread.
-      if (static_cast<int>(batch->size()) < f.limit) feed_->WaitPast(seen, absl::Seconds(1));
+      if (static_cast<int>(batch->size()) < f.limit) {
+        if (!caught_up) {
+          // The backlog is over (a short batch): say so once.
+          caught_up = true;
+          xinfang::v1::WatchEventsResponse marker;
+          marker.set_caught_up(true);
+          marker.set_cursor(absl::StrCat(f.after));
+          if (!writer->Write(marker)) return grpc::Status::OK;
+        }
+        feed_->WaitPast(seen, absl::Seconds(1));
+      }
     }
     return grpc::Status(grpc::StatusCode::CANCELLED, "watch cancelled");
   });
@@ -242,13 +280,16 @@ std::string StageKey(const std::string& number) {
 
 absl::StatusOr<xinfang::v1::GetStatisticsResponse> Query::GetStatistics(
     const workflow::Actor& actor, const xinfang::v1::GetStatisticsRequest& req) {
-  if (!req.has_from() || !req.has_to()) {
-    return absl::InvalidArgumentError("from, to: the period is required");
-  }
+  if (!req.has_period_start()) return absl::InvalidArgumentError("period_start: required");
+  if (!req.has_period_end()) return absl::InvalidArgumentError("period_end: required");
+  if (auto st = CheckTimestamp("period_start", req.period_start()); !st.ok()) return st;
+  if (auto st = CheckTimestamp("period_end", req.period_end()); !st.ok()) return st;
   storage::StatsQuery q;
-  q.from = FromProto(req.from());
-  q.to = FromProto(req.to());
-  if (q.from >= q.to) return absl::InvalidArgumentError("from: must be before to");
+  q.from = FromProto(req.period_start());
+  q.to = FromProto(req.period_end());
+  if (q.from >= q.to) {
+    return absl::InvalidArgumentError("period_start: must be before period_end (exclusive)");
+  }
   auto org = core_.Org();
   if (!org.ok()) return org.status();
   auto scoped = ScopedUnit(actor, "unit", req.unit(), **org);

@@ -4,8 +4,11 @@
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -14,6 +17,83 @@
 #include "absl/strings/strip.h"
 
 namespace xinfang::storage {
+
+namespace {
+
+std::function<void(const std::string&)>& ErrorLog() {
+  static auto* sink = new std::function<void(const std::string&)>(
+      [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
+  return *sink;
+}
+
+// The first line of a server message, with each double-quoted part that is
+// not a plain SQL identifier (a constraint or table name) masked: values
+// quoted there may be a petitioner's name or number.
+std::string Scrubbed(absl::string_view message) {
+  message = message.substr(0, message.find('\n'));
+  std::string out;
+  for (std::size_t i = 0; i < message.size(); ++i) {
+    if (message[i] != '"') {
+      out += message[i];
+      continue;
+    }
+    const std::size_t end = message.find('"', i + 1);
+    if (end == absl::string_view::npos) {
+      out += "\"...";
+      break;
+    }
+    absl::string_view quoted = message.substr(i + 1, end - i - 1);
+    const bool identifier = !quoted.empty() &&
+                            (absl::ascii_islower(quoted[0]) || quoted[0] == '_') &&
+                            std::all_of(quoted.begin(), quoted.end(), [](char c) {
+                              return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_';
+                            });
+    absl::StrAppend(&out, "\"", identifier ? quoted : "...", "\"");
+    i = end;
+  }
+  return out;
+}
+
+struct Classified {
+  absl::StatusCode code;
+  std::string detail;  // for the server's log and start-up messages
+};
+
+Classified Classify(const std::string& what) {
+  try {
+    throw;
+  } catch (const soci::postgresql_soci_error& e) {
+    const std::string state = e.sqlstate();
+    absl::StatusCode code = absl::StatusCode::kInternal;
+    if (state == "40001" || state == "40P01") {
+      code = absl::StatusCode::kAborted;
+    } else if (state == "23505") {
+      code = absl::StatusCode::kAlreadyExists;
+    } else if (absl::StartsWith(state, "23")) {
+      code = absl::StatusCode::kFailedPrecondition;
+    } else if (absl::StartsWith(state, "08") || absl::StartsWith(state, "57P")) {
+      code = absl::StatusCode::kUnavailable;
+    }
+    return {code, absl::StrCat(what, ": SQLSTATE ", state, ": ", Scrubbed(e.get_error_message()))};
+  } catch (const soci::soci_error& e) {
+    // A dead connection or a refused connect shows up as a plain soci_error
+    // (its message names the server, never a petitioner).
+    if (e.get_error_category() == soci::soci_error::connection_error ||
+        absl::StrContains(e.what(), "connection") || absl::StrContains(e.what(), "server")) {
+      // The whole of libpq's message, on one line: where and why.
+      std::string detail = e.what();
+      std::replace(detail.begin(), detail.end(), '\n', ' ');
+      return {absl::StatusCode::kUnavailable, absl::StrCat(what, ": ", detail)};
+    }
+    return {absl::StatusCode::kInternal, absl::StrCat(what, ": ", Scrubbed(e.get_error_message()))};
+  } catch (const std::exception& e) {
+    return {absl::StatusCode::kInternal, absl::StrCat(what, ": ", Scrubbed(e.what()))};
+  } catch (...) {
+    return {absl::StatusCode::kInternal, absl::StrCat(what, ": unknown error")};
+  }
+}
+
+}  // namespace
 
 Lease::Lease(Pool* pool, std::size_t pos, soci::session* session)
     : pool_(pool), pos_(pos), session_(session) {}
@@ -46,8 +126,8 @@ absl::StatusOr<std::unique_ptr<Pool>> Pool::Open(const PoolOptions& options) {
       pool->at(i).open(soci::postgresql, url);
     }
   } catch (...) {
-    absl::Status s = StatusFromCurrentException("connecting to the database");
-    return absl::UnavailableError(s.message());
+    // Start-up, not a call: the operator reads the server's own message.
+    return absl::UnavailableError(Classify("connecting to the database").detail);
   }
   return std::unique_ptr<Pool>(
       new Pool(std::move(pool), options.size, options.url, options.lease_timeout));
@@ -91,31 +171,31 @@ void ForEachRow(soci::session& s, const std::string& sql,
   for (bool got = st.execute(true); got; got = st.fetch()) on_row(r);
 }
 
+void SetDatabaseErrorLog(std::function<void(const std::string&)> sink) {
+  ErrorLog() = std::move(sink);
+}
+
 absl::Status StatusFromCurrentException(const std::string& what) {
-  try {
-    throw;
-  } catch (const soci::postgresql_soci_error& e) {
-    const std::string state = e.sqlstate();
-    std::string msg = absl::StrCat(what, ": ", e.get_error_message(), " (SQLSTATE ", state, ")");
-    if (state == "40001" || state == "40P01") return absl::AbortedError(msg);
-    if (state == "23505") return absl::AlreadyExistsError(msg);
-    if (absl::StartsWith(state, "23")) return absl::FailedPreconditionError(msg);
-    if (absl::StartsWith(state, "08") || absl::StartsWith(state, "57P")) {
-      return absl::UnavailableError(msg);
-    }
-    return absl::InternalError(msg);
-  } catch (const soci::soci_error& e) {
-    std::string msg = absl::StrCat(what, ": ", e.get_error_message());
-    // A dead connection or a refused connect shows up as a plain soci_error.
-    if (e.get_error_category() == soci::soci_error::connection_error ||
-        absl::StrContains(e.what(), "connection") || absl::StrContains(e.what(), "server")) {
-      return absl::UnavailableError(msg);
-    }
-    return absl::InternalError(msg);
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat(what, ": ", e.what()));
-  } catch (...) {
-    return absl::InternalError(absl::StrCat(what, ": unknown error"));
+  const Classified c = Classify(what);
+  ErrorLog()(absl::StrCat("database error (", absl::StatusCodeToString(c.code), "): ", c.detail));
+  return CleanDatabaseStatus(c.code, what);
+}
+
+absl::Status CleanDatabaseStatus(absl::StatusCode code, absl::string_view what) {
+  switch (code) {
+    case absl::StatusCode::kAborted:
+      return absl::AbortedError(
+          absl::StrCat(what, ": a concurrent change conflicted with this one; retry"));
+    case absl::StatusCode::kAlreadyExists:
+      return absl::AlreadyExistsError(absl::StrCat(what, ": already exists"));
+    case absl::StatusCode::kFailedPrecondition:
+      return absl::FailedPreconditionError(
+          absl::StrCat(what, ": refused by a consistency rule of the database"));
+    case absl::StatusCode::kUnavailable:
+      return absl::UnavailableError(
+          absl::StrCat(what, ": the database is unavailable; retry later"));
+    default:
+      return absl::InternalError(absl::StrCat(what, ": internal error (logged on the server)"));
   }
 }
 

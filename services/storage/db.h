@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace soci {
@@ -55,7 +56,8 @@ class Lease {
 class Pool {
  public:
   // Opens `options.size` connections. UNAVAILABLE with the server's message
-  // when the database cannot be reached; INVALID_ARGUMENT for a bad size.
+  // (for the operator at start-up: it names the host and port) when the
+  // database cannot be reached; INVALID_ARGUMENT for a bad size.
   static absl::StatusOr<std::unique_ptr<Pool>> Open(const PoolOptions& options);
   ~Pool();
 
@@ -81,8 +83,20 @@ class Pool {
 // Turns the exception in flight (call only inside a catch block) into a
 // Status: PostgreSQL SQLSTATE 40001/40P01 → ABORTED, 23505 → ALREADY_EXISTS,
 // 23xxx → FAILED_PRECONDITION, 08xxx / 57Pxx / lost connection → UNAVAILABLE,
-// anything else → INTERNAL. `what` says what was being done.
+// anything else → INTERNAL. This is the one place where database errors
+// become messages a client may read: the message is CleanDatabaseStatus's
+// (`what` and the code's meaning; never SQL text, a SQLSTATE, or the database
+// host and port). The detail (SQLSTATE, the server's first line with quoted
+// values masked) goes to the database error log. `what` says what was being
+// done, in words a client may read ("reading a case").
 absl::Status StatusFromCurrentException(const std::string& what);
+
+// The client-facing status for a database error of `code` while doing `what`.
+absl::Status CleanDatabaseStatus(absl::StatusCode code, absl::string_view what);
+
+// Where StatusFromCurrentException logs the detail (default: a line on
+// stderr). Set once at start-up, before any call; not thread-safe.
+void SetDatabaseErrorLog(std::function<void(const std::string&)> sink);
 
 // A postgresql:// (or postgres://) URL as libpq key=value conninfo, which is
 // what SOCI passes on intact; other strings are returned unchanged.

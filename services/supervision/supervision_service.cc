@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "services/common/grpc_util.h"
 #include "services/common/log.h"
+#include "services/common/validate.h"
 
 namespace xinfang::supervision {
 
@@ -48,11 +49,24 @@ absl::StatusOr<storage::DueQuery::Key> ParsePageToken(const std::string& token) 
 absl::StatusOr<xinfang::v1::ListDeadlinesResponse> SupervisionServiceImpl::List(
     const workflow::Actor& actor, const xinfang::v1::ListDeadlinesRequest& req) {
   const absl::Time now = core_.clock().Now();
-  if (req.page_size() < 0 || req.page_size() > 1000) {
-    return absl::InvalidArgumentError("page_size: 1 to 1000 (0: the default, 100)");
+  if (auto st = CheckRange("page_size", req.page_size(), 0, 1000, " (0: the default, 100)");
+      !st.ok()) {
+    return st;
   }
-  if (req.min_days_overdue() < 0) return absl::InvalidArgumentError("min_days_overdue: negative");
-  if (!xinfang::v1::Stage_IsValid(req.stage())) return absl::InvalidArgumentError("stage: unknown");
+  if (auto st = CheckRange("min_days_overdue", req.min_days_overdue(), 0, 36500); !st.ok()) {
+    return st;
+  }
+  if (!xinfang::v1::Stage_IsValid(req.stage())) {
+    return absl::InvalidArgumentError(absl::StrCat("stage: unknown stage ", req.stage()));
+  }
+  if (auto st = CheckText("timer", req.timer(), 64, false); !st.ok()) return st;
+  if (!req.timer().empty() && !core_.KnownTimer(req.timer())) {
+    return absl::InvalidArgumentError(absl::StrCat("timer: unknown timer '", req.timer(), "'"));
+  }
+  if (auto st = CheckText("unit", req.unit(), 64, false); !st.ok()) return st;
+  if (req.has_before()) {
+    if (auto st = CheckTimestamp("before", req.before()); !st.ok()) return st;
+  }
   storage::DueQuery q;
   q.before = req.has_before() ? FromProto(req.before()) : now + kDueSoon;
   if (req.overdue_only() || req.min_days_overdue() > 0) {
@@ -81,6 +95,7 @@ absl::StatusOr<xinfang::v1::ListDeadlinesResponse> SupervisionServiceImpl::List(
   auto rows = core_.store().ListDue(q);
   if (!rows.ok()) return rows.status();
   xinfang::v1::ListDeadlinesResponse r;
+  *r.mutable_before() = ToProto(q.before);
   const int page = q.limit - 1;
   for (int i = 0; i < static_cast<int>(rows->size()) && i < page; ++i) {
     const storage::DueRow& row = (*rows)[i];

@@ -21,6 +21,10 @@ third=$(w --count 1)
 echo "$third" | grep -q "$c" || fail "event made between runs: $third"
 json=$(w --count 1 --json --cursor 0)
 echo "$json" | grep -q "\"tracking_number\":\"$a\"" || fail "--cursor 0 must start again: $json"
+# Replaying everything ends at the server's caught-up marker instead of waiting.
+replay=$(timeout 20 "$XF_BIN/tools/xfctl" --server "127.0.0.1:$PORT_one" --token "$svc_token" \
+           watch --cursor 0 --until-caught-up) || fail "watch --until-caught-up did not end: $replay"
+for t in "$a" "$b" "$c"; do echo "$replay" | grep -q "$t" || fail "replay lacks $t: $replay"; done
 # The same cases through case list: newest first, filtered.
 list=$(xf "$PORT_one" case list)
 [ "$(echo "$list" | grep -c XF)" = 3 ] || fail "case list: $list"

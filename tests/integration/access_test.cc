@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -126,8 +127,8 @@ class AccessBase : public ::testing::Test {
                                                   const std::string& unit) {
     v1::GetStatisticsRequest req;
     req.set_unit(unit);
-    *req.mutable_from() = Timestamp(Monday() - absl::Hours(24 * 30));
-    *req.mutable_to() = Timestamp(Monday() + absl::Hours(24));
+    *req.mutable_period_start() = Timestamp(Monday() - absl::Hours(24 * 30));
+    *req.mutable_period_end() = Timestamp(Monday() + absl::Hours(24));
     return Call(server_.query(), &v1::CaseQueryService::Stub::GetStatistics, token, req);
   }
   absl::StatusOr<v1::Account> WhoAmI(const std::string& token) {
@@ -205,7 +206,9 @@ class AccessBase : public ::testing::Test {
     auto ctx = TestServer::TokenContext(token);
     auto stream = stub->WatchEvents(ctx.get(), req);
     v1::WatchEventsResponse r;
-    while (got.events.size() < n && stream->Read(&r)) got.events.push_back(r.event());
+    while (got.events.size() < n && stream->Read(&r)) {
+      if (!r.caught_up()) got.events.push_back(r.event());
+    }
     if (got.events.size() < n) {
       got.status = FromGrpc(stream->Finish());
       return got;
@@ -1314,6 +1317,95 @@ TEST_F(LimitsTest, FailedSignInsFromOneAddressAreSlowed) {
     }
   }
   EXPECT_EQ(slowed, 1);
+}
+
+// A guesser floods one address with unknown tokens: its attempts are slowed
+// and refused, while a valid token from the same address keeps being served
+// (the lockout is of the guesser, not of the office behind one NAT).
+TEST_F(LimitsTest, AFloodOfBadTokensDoesNotLockOutAGoodOneFromTheSameAddress) {
+  const std::string good = Token(kClerk);
+  std::atomic<int> refused{0}, unauthenticated{0}, other{0};
+  std::vector<std::thread> guessers;
+  for (int t = 0; t < 4; ++t) {
+    guessers.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        const std::string guess = absl::StrCat("xf_guess", t, "-", i, std::string(36, 'G'));
+        const absl::StatusCode code = WhoAmI(guess).status().code();
+        if (code == kExhausted) {
+          ++refused;
+        } else if (code == kUnauthenticated) {
+          ++unauthenticated;
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  // Meanwhile, and after, the good token is served every time.
+  int served = 0;
+  for (int i = 0; i < 30; ++i) {
+    auto who = WhoAmI(good);
+    EXPECT_THAT(who, testing::IsOk()) << "call " << i;
+    if (who.ok()) ++served;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  for (auto& g : guessers) g.join();
+  EXPECT_THAT(WhoAmI(good), testing::IsOk());
+  EXPECT_EQ(served, 30);
+  // 80 guesses: 20 allowed as failures (a few more refill), the rest refused.
+  EXPECT_GE(refused.load(), 50);
+  EXPECT_LE(unauthenticated.load(), 30);
+  EXPECT_EQ(other.load(), 0);
+  // The refused guesses still learn nothing but "wait".
+  EXPECT_THAT(WhoAmI("xf_one-more-guess-GGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGG"),
+              testing::StatusIs(kExhausted, HasSubstr("failed sign-ins")));
+}
+
+// A case list searched by a whole ID or phone number looks a person up: each
+// case it shows in full is in the access log, like a GetCase; a search by
+// name is not.
+TEST_F(LimitsTest, SearchingByAWholeIdOrPhoneNumberIsRecordedInTheAccessLog) {
+  const Caller auditor{"lim-auditor", "auditor", "prov"};
+  v1::RegisterCaseRequest req = AnonymousVisit("limits-lookup-01", "prov.organs.office");
+  v1::CaseIntake* in = req.mutable_intake();
+  in->set_anonymous(false);
+  auto* p = in->add_petitioners();
+  p->set_name("赵六");
+  p->set_id_number("11010519491231002X");
+  p->set_phone("13900000000");
+  auto reg = Register(Token(kClerk), req);
+  ASSERT_THAT(reg, testing::IsOk());
+  const std::string tracking = reg->case_().tracking_number();
+  auto logged = [&] {
+    auto log = AccessLog(Token(auditor), kClerk.account, tracking);
+    EXPECT_THAT(log, testing::IsOk());
+    int n = 0;
+    for (const auto& e : log->entries()) n += e.rpc() == "ListCases";
+    return n;
+  };
+  ASSERT_EQ(logged(), 0);
+  v1::ListCasesRequest by_name;
+  by_name.set_petitioner("赵六");
+  auto listed = List(Token(kClerk), by_name);
+  ASSERT_THAT(listed, testing::IsOk());
+  ASSERT_EQ(listed->cases_size(), 1);
+  EXPECT_EQ(logged(), 0) << "a search by name is not a lookup of a number";
+  v1::ListCasesRequest by_id;
+  by_id.set_petitioner("11010519491231002X");
+  listed = List(Token(kClerk), by_id);
+  ASSERT_THAT(listed, testing::IsOk());
+  ASSERT_EQ(listed->cases_size(), 1);
+  EXPECT_EQ(logged(), 1);
+  v1::ListCasesRequest by_phone;
+  by_phone.set_petitioner("13900000000");
+  ASSERT_THAT(List(Token(kClerk), by_phone), testing::IsOk());
+  EXPECT_EQ(logged(), 2);
+  auto log = AccessLog(Token(auditor), kClerk.account, tracking);
+  ASSERT_THAT(log, testing::IsOk());
+  ASSERT_GE(log->entries_size(), 1);
+  EXPECT_EQ(log->entries(0).rpc(), "ListCases");
+  EXPECT_EQ(log->entries(0).role(), v1::ROLE_INTAKE_CLERK);
+  EXPECT_EQ(log->entries(0).tracking_number(), tracking);
 }
 
 class RateLimitTest : public AccessBase {

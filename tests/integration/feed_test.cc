@@ -62,6 +62,7 @@ class FeedTest : public ::testing::Test {
     auto stream = stub->WatchEvents(&ctx, req);
     v1::WatchEventsResponse r;
     while (got.events.size() < n && stream->Read(&r)) {
+      if (r.caught_up()) continue;  // the marker after the backlog
       got.events.push_back(r.event());
       got.cursor = r.cursor();
     }
@@ -161,6 +162,53 @@ TEST_F(FeedTest, AStoppingServerEndsOpenWatches) {
   grpc::Status s = stream->Finish();
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
   EXPECT_LT(absl::Now() - stop, absl::Seconds(3));
+}
+
+// Replaying from the beginning ends in a marker, not a time-out: the backlog,
+// then one message with caught_up and no event, whose cursor is the last
+// event's; then live events.
+TEST_F(FeedTest, TheBacklogEndsInACaughtUpMarker) {
+  const std::string a = Register("feed-mark-a01", "辛");
+  const std::string b = Register("feed-mark-b01", "壬");
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + server_.TokenFor(kService));
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  v1::WatchEventsRequest req;
+  req.set_cursor("0");
+  auto stream = server_.query()->WatchEvents(&ctx, req);
+  std::vector<v1::WatchEventsResponse> got;
+  v1::WatchEventsResponse r;
+  while (stream->Read(&r)) {
+    got.push_back(r);
+    if (r.caught_up()) break;
+  }
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].event().tracking_number(), a);
+  EXPECT_FALSE(got[0].caught_up());
+  EXPECT_EQ(got[1].event().tracking_number(), b);
+  EXPECT_TRUE(got[2].caught_up());
+  EXPECT_FALSE(got[2].has_event());
+  EXPECT_EQ(got[2].cursor(), got[1].cursor());
+  // Live events follow the marker, and no second marker comes.
+  Accept(a);
+  ASSERT_TRUE(stream->Read(&r));
+  EXPECT_FALSE(r.caught_up());
+  EXPECT_EQ(r.event().kind(), "accept");
+  ctx.TryCancel();
+  (void)stream->Finish();
+
+  // from_now: nothing to replay, the marker at once.
+  grpc::ClientContext now_ctx;
+  now_ctx.AddMetadata("authorization", "Bearer " + server_.TokenFor(kService));
+  now_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  v1::WatchEventsRequest now;
+  now.set_from_now(true);
+  auto live = server_.query()->WatchEvents(&now_ctx, now);
+  ASSERT_TRUE(live->Read(&r));
+  EXPECT_TRUE(r.caught_up());
+  EXPECT_FALSE(r.has_event());
+  now_ctx.TryCancel();
+  (void)live->Finish();
 }
 
 TEST_F(FeedTest, FiltersAndBadRequests) {

@@ -1,5 +1,6 @@
 // The services over real gRPC on loopback, against a real PostgreSQL.
 #include <gmock/gmock.h>
+#include <google/protobuf/descriptor.pb.h>
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -8,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1/reflection.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
@@ -604,6 +606,57 @@ TEST_F(ServicesTest, HealthCheckingAndReflectionAreOn) {
                            "xinfang.v1.AdminService", "grpc.health.v1.Health"}) {
     EXPECT_TRUE(names.contains(want)) << want;
   }
+}
+
+// Reflection v1 (what newer clients speak) as well as v1alpha: the same
+// services, and descriptors of xinfang's services and of health itself.
+TEST_F(ServicesTest, ReflectionV1ServesEveryServiceAndHealthsDescriptor) {
+  namespace r1 = grpc::reflection::v1;
+  auto reflection = r1::ServerReflection::NewStub(server_.channel());
+  grpc::ClientContext ctx;  // reflection needs no identity
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto stream = reflection->ServerReflectionInfo(&ctx);
+  auto ask = [&](const r1::ServerReflectionRequest& req) {
+    r1::ServerReflectionResponse resp;
+    EXPECT_TRUE(stream->Write(req));
+    EXPECT_TRUE(stream->Read(&resp));
+    return resp;
+  };
+  r1::ServerReflectionRequest list;
+  list.set_list_services("*");
+  std::set<std::string> names;
+  const r1::ServerReflectionResponse listed = ask(list);
+  for (const auto& svc : listed.list_services_response().service()) names.insert(svc.name());
+  for (const char* want :
+       {"xinfang.v1.IntakeService", "xinfang.v1.CaseworkService", "xinfang.v1.CaseQueryService",
+        "xinfang.v1.SupervisionService", "xinfang.v1.AdminService", "grpc.health.v1.Health",
+        "grpc.reflection.v1alpha.ServerReflection", "grpc.reflection.v1.ServerReflection"}) {
+    EXPECT_TRUE(names.contains(want)) << want;
+  }
+  // Each listed service can be described (the file that defines it).
+  for (const std::string& service : names) {
+    r1::ServerReflectionRequest symbol;
+    symbol.set_file_containing_symbol(service);
+    r1::ServerReflectionResponse resp = ask(symbol);
+    ASSERT_EQ(resp.message_response_case(), r1::ServerReflectionResponse::kFileDescriptorResponse)
+        << service << ": " << resp.error_response().error_message();
+    bool found = false;
+    for (const std::string& bytes : resp.file_descriptor_response().file_descriptor_proto()) {
+      google::protobuf::FileDescriptorProto file;
+      ASSERT_TRUE(file.ParseFromString(bytes));
+      for (const auto& s : file.service()) {
+        if (absl::StrCat(file.package(), ".", s.name()) != service) continue;
+        found = true;
+        if (service == "grpc.health.v1.Health") {
+          ASSERT_GE(s.method_size(), 1);
+          EXPECT_EQ(s.method(0).name(), "Check");
+        }
+      }
+    }
+    EXPECT_TRUE(found) << service;
+  }
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
 }
 
 class RealClockServicesTest : public ServicesTest {

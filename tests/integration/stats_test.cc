@@ -70,8 +70,8 @@ class StatsTest : public ::testing::Test {
                                                   absl::Time to = Local(2027, 1, 1)) {
     v1::GetStatisticsRequest req;
     req.set_unit(unit);
-    req.mutable_from()->set_seconds(absl::ToUnixSeconds(from));
-    req.mutable_to()->set_seconds(absl::ToUnixSeconds(to));
+    req.mutable_period_start()->set_seconds(absl::ToUnixSeconds(from));
+    req.mutable_period_end()->set_seconds(absl::ToUnixSeconds(to));
     req.set_lapsed_counts_as_satisfied(lapsed_ok);
     v1::GetStatisticsResponse resp;
     auto ctx = server_.Context(kSupervisor);

@@ -6,12 +6,13 @@
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -44,7 +45,7 @@ namespace {
 namespace v1 = xinfang::v1;
 using Clock = std::chrono::steady_clock;
 
-constexpr char kUsage[] = R"(usage: xfbench --scenario register|get|list|life|timers [flags]
+constexpr char kUsage[] = R"(usage: xfbench --scenario register|get|list|life|timers|soak [flags]
   --address HOST:PORT   server (loopback only; repeat or comma-separate for several)
                         default 127.0.0.1:50051 [XFBENCH_ADDRESS]
   --concurrency N       calls in flight (default 32)
@@ -68,6 +69,10 @@ constexpr char kUsage[] = R"(usage: xfbench --scenario register|get|list|life|ti
   --list-filters K      unit+stage, unit+category or mixed (default mixed)
   --advance S           timers: seconds to move each server's simulated clock
   --seed N              random seed (default: from the clock)
+  --rss-pid PID         sample the server's resident memory (/proc/PID/status VmRSS)
+                        during the run: a line on stderr each --rss-every, and
+                        first/last/max in the report
+  --rss-every S         seconds between RSS samples (default 10)
   --json                one JSON object on stdout instead of the text report
 
 Scenarios:
@@ -79,6 +84,8 @@ Scenarios:
             timed apart as register-repeat
   life      register, accept, assign_officer, decide, serve, evaluate (TakeAction
             with the version each step returned); latency per step and per life
+  soak      a bounded mix for memory over time: 20% register, 50% get, 30% list,
+            for --duration seconds (with --rss-pid: is RSS flat?)
   timers    AdminService.AdvanceClock on every --address at once (servers started
             with --simulated-clock): time until all have fired what fell due,
             then a check through SupervisionService.ListDeadlines
@@ -106,6 +113,8 @@ struct Options {
   double repeat_share = 0;
   uint64_t seed = 0;
   bool json = false;
+  int rss_pid = 0;        // --rss-pid: 0, no sampling
+  double rss_every = 10;  // --rss-every seconds
 };
 
 [[noreturn]] void Fail(const std::string& msg, int code = 2) {
@@ -179,6 +188,10 @@ Options ParseOptions(int argc, char** argv) {
       if (o.repeat_share > 1) Fail("--repeat-share: a share from 0 to 1");
     }
     else if (a == "--seed") number(&o.seed);
+    else if (a == "--rss-pid")
+      number(&o.rss_pid);
+    else if (a == "--rss-every")
+      real(&o.rss_every);
     else Fail(absl::StrCat("unknown flag ", a, " (see --help)"));
   }
   if (!addresses.empty()) o.addresses = addresses;
@@ -186,8 +199,11 @@ Options ParseOptions(int argc, char** argv) {
   for (const std::string& a : o.addresses) {
     if (!IsLoopback(a)) Fail(absl::StrCat("--address ", a, ": loopback only (127.0.0.1, ::1, localhost, unix:)"));
   }
-  static const std::set<std::string> kScenarios = {"register", "get", "list", "life", "timers"};
-  if (!kScenarios.contains(o.scenario)) Fail("--scenario: register, get, list, life or timers");
+  static const std::set<std::string> kScenarios = {"register", "get",    "list",
+                                                   "life",     "timers", "soak"};
+  if (!kScenarios.contains(o.scenario))
+    Fail("--scenario: register, get, list, life, timers or soak");
+  if (o.rss_every < 0.1) Fail("--rss-every: at least 0.1 s");
   if (o.concurrency < 1 || o.concurrency > 10000) Fail("--concurrency: 1 to 10000");
   if (o.threads < 1 || o.threads > 16) Fail("--threads: 1 to 16");
   if (o.channels < 1 || o.channels > 64) Fail("--channels: 1 to 64");
@@ -350,6 +366,8 @@ class Bench {
 
  private:
   void ReadServerInfo();
+  // Until the run stops: the server's VmRSS every --rss-every seconds.
+  void SampleRss();
 
   const Options& o_;
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
@@ -369,7 +387,39 @@ class Bench {
   absl::TimeZone server_zone_ = absl::FixedTimeZone(8 * 3600);
   std::vector<std::string> timer_lines_;
   std::map<std::string, double> timer_figures_;
+  std::vector<std::pair<double, double>> rss_;  // (seconds since start, MB); the sampler's
 };
+
+// VmRSS of `pid` in MB; negative when it cannot be read.
+double RssMb(int pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!absl::StartsWith(line, "VmRSS:")) continue;
+    double kb = 0;
+    std::vector<std::string> parts = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (parts.size() >= 2 && absl::SimpleAtod(parts[1], &kb)) return kb / 1024.0;
+  }
+  return -1;
+}
+
+void Bench::SampleRss() {
+  auto next = Clock::now();
+  do {
+    const double mb = RssMb(o_.rss_pid);
+    const double t = std::chrono::duration<double>(Clock::now() - start_).count();
+    if (mb >= 0) {
+      rss_.push_back({t, mb});
+      std::fprintf(stderr, "xfbench: rss t=%.0fs %.1f MB\n", t, mb);
+    }
+    next += std::chrono::milliseconds(static_cast<int64_t>(o_.rss_every * 1000));
+    while (!stopping_.load() && Clock::now() < next) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  } while (!stopping_.load());
+  const double mb = RssMb(o_.rss_pid);
+  if (mb >= 0) rss_.push_back({std::chrono::duration<double>(Clock::now() - start_).count(), mb});
+}
 
 template <typename Resp, typename Prepare>
 void Start(Bench& b, int slot, Prepare prepare, std::function<void(Call<Resp>&)> done,
@@ -403,7 +453,16 @@ void Slot::Next() {
   if (s == "register") Register(false);
   else if (s == "get") Get();
   else if (s == "list") List();
-  else LifeStep();
+  else if (s == "soak") {
+    const uint32_t pick = rng_() % 10;
+    if (pick < 2)
+      Register(false);
+    else if (pick < 7)
+      Get();
+    else
+      List();
+  } else
+    LifeStep();
 }
 
 void Slot::Register(bool life) {
@@ -585,7 +644,7 @@ void Bench::ReadServerInfo() {
 
 void Bench::Run() {
   ReadServerInfo();
-  if (o_.scenario == "get" && tracking_.empty()) {
+  if ((o_.scenario == "get" || o_.scenario == "soak") && tracking_.empty()) {
     // No file: sample the newest cases through ListCases.
     auto stub = v1::CaseQueryService::NewStub(channels_.front());
     std::string token;
@@ -601,10 +660,14 @@ void Bench::Run() {
       token = resp.next_page_token();
       if (token.empty()) break;
     }
-    if (tracking_.empty()) Fail("get: no tracking numbers (--tracking-file, or register some cases)", 1);
+    if (tracking_.empty() && o_.scenario == "get") {
+      Fail("get: no tracking numbers (--tracking-file, or register some cases)", 1);
+    }
   }
   start_ = Clock::now();
   measure_from_ = start_ + std::chrono::milliseconds(static_cast<int64_t>(o_.warmup * 1000));
+  std::thread sampler;
+  if (o_.rss_pid > 0) sampler = std::thread([this] { SampleRss(); });
   for (int i = 0; i < o_.concurrency; ++i) {
     slots_.push_back(std::make_unique<Slot>(*this, i, o_.seed + static_cast<uint64_t>(i) * 7919));
   }
@@ -635,6 +698,7 @@ void Bench::Run() {
   while (in_flight_.load() > 0 && Clock::now() < drain) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   if (in_flight_.load() > 0) Fail("calls did not finish after their deadline", 1);
   for (auto& t : threads) t.join();
+  if (sampler.joinable()) sampler.join();
   const auto last = Clock::time_point(Clock::duration(last_completion_ns_.load()));
   const auto until = o_.count > 0 ? std::max(last, measure_from_) : std::max(measure_from_, stopped);
   measured_seconds_ = std::chrono::duration<double>(until - measure_from_).count();
@@ -702,7 +766,9 @@ void Bench::Report() {
   const std::string main = o_.scenario == "timers" ? "advance_clock" : o_.scenario;
   long long errors = 0;
   for (auto& [name, s] : stats_) {
-    if (name == main || o_.scenario == "life" || o_.scenario == "timers") errors += s->error_count();
+    if (name == main || o_.scenario == "life" || o_.scenario == "timers" || o_.scenario == "soak") {
+      errors += s->error_count();
+    }
   }
   const long long done = completed_.load();
   const double throughput = measured_seconds_ > 0 ? static_cast<double>(done) / measured_seconds_ : 0;
@@ -719,6 +785,13 @@ void Bench::Report() {
         o_.scenario, absl::StrJoin(o_.addresses, ","), o_.concurrency, o_.threads, o_.channels,
         o_.warmup, measured_seconds_, done, throughput, errors);
     for (const auto& [k, v] : timer_figures_) absl::StrAppendFormat(&out, ", \"%s\": %.3f", k, v);
+    if (!rss_.empty()) {
+      double peak = 0;
+      for (const auto& [t, mb] : rss_) peak = std::max(peak, mb);
+      absl::StrAppendFormat(&out,
+                            ", \"rss_first_mb\": %.1f, \"rss_last_mb\": %.1f, \"rss_max_mb\": %.1f",
+                            rss_.front().second, rss_.back().second, peak);
+    }
     out += ", \"calls\": {";
     bool first = true;
     for (auto& [name, s] : stats_) {
@@ -748,6 +821,12 @@ void Bench::Report() {
               o_.threads, o_.channels);
   for (const std::string& l : timer_lines_) std::printf("  %s\n", l.c_str());
   for (const auto& [k, v] : timer_figures_) std::printf("  %s: %.3f\n", k.c_str(), v);
+  if (!rss_.empty()) {
+    double peak = 0;
+    for (const auto& [t, mb] : rss_) peak = std::max(peak, mb);
+    std::printf("server rss: first %.1f MB, last %.1f MB, max %.1f MB (%zu samples)\n",
+                rss_.front().second, rss_.back().second, peak, rss_.size());
+  }
   if (o_.scenario != "timers") {
     std::printf("measured %.2f s after %.1f s warm-up: %lld %s, %.1f/s\n", measured_seconds_,
                 o_.warmup, done, o_.scenario == "life" ? "lives" : "calls", throughput);

@@ -58,7 +58,7 @@ Commands:
   sup notice reply TRACKING --text TEXT            the unit's written reply
   sup notice list [filters]      notices awaiting a reply
   sup dashboard [--unit U]       counts per unit and stage
-  watch [--cursor C | --cursor-file F] [--from-now] [--case T] [--unit U] [--kind K]... [--count N]
+  watch [--cursor C | --cursor-file F] [--from-now] [--case T] [--unit U] [--kind K]... [--count N] [--until-caught-up]
                                  follow case events in commit order; with --cursor-file,
                                  resume where the last run stopped
   stats --from YYYY-MM-DD --to YYYY-MM-DD [--unit U] [--lapsed-satisfied] [--format table|csv|json]
@@ -129,34 +129,61 @@ struct Args {
   bool Has(const std::string& k) const { return flags.contains(k); }
 };
 
-const std::set<std::string> kBoolFlags = {"json", "anonymous", "overdue", "help", "interactive",
-                                          "same-person",
-                                         "escalated", "from-now", "lapsed-satisfied"};
+const std::set<std::string> kBoolFlags = {"json",     "anonymous",        "overdue",
+                                          "help",     "interactive",      "escalated",
+                                          "from-now", "lapsed-satisfied", "until-caught-up", "same-person"};
 const std::set<std::string> kGlobalFlags = {"server", "token",    "token-file", "tls-ca",
                                             "tls-cert", "tls-key", "timeout",    "json"};
 
 // Flags each command takes besides the global ones.
 const std::map<std::string, std::set<std::string>> kCommandFlags = {
     {"case register",
-     {"channel", "received-at", "name", "id-number", "phone", "address", "co-petitioner",
-      "anonymous", "purpose", "category", "summary", "request", "facts", "location",
-      "complained-about", "complained-unit", "attachment", "people", "representative",
-      "caller-number", "call-ref", "postmark", "sender-address", "scan", "platform", "ref",
-      "request-id", "interactive", "same-person"}},
+     {"channel",
+      "received-at",
+      "name",
+      "id-number",
+      "phone",
+      "address",
+      "co-petitioner",
+      "anonymous",
+      "purpose",
+      "category",
+      "summary",
+      "request",
+      "facts",
+      "location",
+      "complained-about",
+      "complained-unit",
+      "attachment",
+      "people",
+      "representative",
+      "caller-number",
+      "call-ref",
+      "postmark",
+      "sender-address",
+      "scan",
+      "platform",
+      "ref",
+      "request-id",
+      "interactive",
+      "same-person"}},
     {"case show", {}},
-    {"case list", {"state", "stage", "channel", "category", "unit", "overdue", "from", "to",
-                   "petitioner", "page-size", "page-token"}},
+    {"case list",
+     {"state", "stage", "channel", "category", "unit", "overdue", "from", "to", "petitioner",
+      "page-size", "page-token"}},
     {"case history", {}},
     {"case actions", {}},
     {"case act", {"field", "note", "version"}},
     {"case verify", {}},
-    {"sup due", {"unit", "overdue", "timer", "stage", "escalated", "min-days", "page-size", "page-token"}},
+    {"sup due",
+     {"unit", "overdue", "timer", "stage", "escalated", "min-days", "page-size", "page-token"}},
     {"sup overdue", {"unit", "timer", "stage", "escalated", "min-days", "page-size", "page-token"}},
     {"sup dashboard", {"unit"}},
     {"sup notice", {"unit", "kind", "text", "reply-days", "page-size", "page-token"}},
     {"clock advance", {}},
     {"stats", {"unit", "from", "to", "format", "lapsed-satisfied"}},
-    {"watch", {"cursor", "cursor-file", "from-now", "case", "unit", "kind", "count"}},
+    {"watch",
+     {"cursor", "cursor-file", "from-now", "case", "unit", "kind", "count", "until-caught-up"}},
     {"info", {}},
     {"whoami", {}},
     {"admin account", {"role", "unit", "display-name"}},
@@ -923,14 +950,19 @@ int Watch(Client& client, const Global& g, const Args& a) {
   auto stream = stub->WatchEvents(&ctx, req);
   v1::WatchEventsResponse r;
   int n = 0;
+  const bool until_caught_up = a.Has("until-caught-up");
+  bool stopped = false;  // by us: --count or --until-caught-up
   while (stream->Read(&r)) {
+    // The server's marker that the backlog is over is not an event: not
+    // printed (but with --json), not counted; its cursor is saved like an
+    // event's.
     if (g.json) {
       std::string line;
       google::protobuf::util::JsonPrintOptions o;
       o.preserve_proto_field_names = true;
       (void)google::protobuf::util::MessageToJsonString(r, &line, o);
       std::cout << line << "\n";
-    } else {
+    } else if (!r.caught_up()) {
       const auto& e = r.event();
       std::string state = e.from_state() != e.to_state() && !e.from_state().empty()
                               ? absl::StrCat(e.from_state(), " → ", e.to_state())
@@ -947,14 +979,22 @@ int Watch(Client& client, const Global& g, const Args& a) {
       out.close();
       std::rename((cursor_file + ".tmp").c_str(), cursor_file.c_str());
     }
+    if (r.caught_up()) {
+      if (!until_caught_up) continue;
+      stopped = true;
+      ctx.TryCancel();
+      break;
+    }
     if (limit > 0 && ++n >= limit) {
+      stopped = true;
       ctx.TryCancel();
       break;
     }
   }
   grpc::Status s = stream->Finish();
-  // Our own stop (--count) is CANCELLED; a server that stops says UNAVAILABLE.
-  if (!s.ok() && !(limit > 0 && n >= limit && s.error_code() == grpc::StatusCode::CANCELLED)) {
+  // Our own stop (--count, --until-caught-up) is CANCELLED; a server that
+  // stops says UNAVAILABLE.
+  if (!s.ok() && !(stopped && s.error_code() == grpc::StatusCode::CANCELLED)) {
     Fail(absl::StrCat(Client::CodeName(s.error_code()), ": ", s.error_message()), 1);
   }
   return 0;
@@ -967,10 +1007,12 @@ int StatsCommand(Client& client, const Global& g, const Args& a) {
   req.set_lapsed_counts_as_satisfied(a.Has("lapsed-satisfied"));
   absl::CivilDay from, to;
   if (!absl::ParseCivilTime(a.Get("from"), &from) || !absl::ParseCivilTime(a.Get("to"), &to)) {
-    Fail("stats: --from and --to are required dates (YYYY-MM-DD; --to inclusive)");
+    Fail(
+        "stats: --from and --to are required dates (YYYY-MM-DD; --to inclusive: the last day "
+        "counted)");
   }
-  req.mutable_from()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(from, Zone())));
-  req.mutable_to()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(to + 1, Zone())));
+  req.mutable_period_start()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(from, Zone())));
+  req.mutable_period_end()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(to + 1, Zone())));
   const std::string format = a.Get("format", g.json ? "json" : "table");
   if (format != "json" && format != "csv" && format != "table") Fail("--format: table, csv or json");
   auto r = client.Call<v1::CaseQueryService, v1::GetStatisticsRequest, v1::GetStatisticsResponse>(
@@ -1021,6 +1063,11 @@ int StatsCommand(Client& client, const Global& g, const Args& a) {
     }
     return 0;
   }
+  // The period as the API states it: start inclusive, end exclusive.
+  std::cout << "period " << absl::FormatCivilTime(from) << " 00:00 (inclusive) to "
+            << absl::FormatCivilTime(to + 1)
+            << " 00:00 (exclusive), Asia/Shanghai: through the end of " << absl::FormatCivilTime(to)
+            << "\n";
   std::cout << Table(rows);
   return 0;
 }
