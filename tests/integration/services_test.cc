@@ -510,7 +510,14 @@ TEST_F(ServicesTest, ListCasesFilters) {
   EXPECT_EQ(list([](auto&) {}), (V{to, tl, tv}));  // newest first
   EXPECT_EQ(list([](auto& r) { r.set_channel(v1::CHANNEL_LETTER); }), (V{tl}));
   EXPECT_EQ(list([](auto& r) { r.set_category("wages"); }), (V{to, tv}));  // and below
-  EXPECT_EQ(list([](auto& r) { r.set_category("wages.over"); }), (V{}));   // not a prefix match
+  // Not a prefix match: "wages.over" names no category, which is an error,
+  // not an empty list.
+  {
+    v1::ListCasesRequest req;
+    req.set_category("wages.over");
+    EXPECT_THAT(ListCases(server_, req),
+                testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("wages.over")));
+  }
   EXPECT_EQ(list([](auto& r) { r.set_stage(v1::STAGE_HANDLING); }), (V{tv}));
   EXPECT_EQ(list([](auto& r) { r.set_state("registered"); }), (V{to, tl}));
   EXPECT_EQ(list([](auto& r) { r.set_unit("prov.organs.edu"); }), (V{tl}));
