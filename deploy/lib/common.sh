@@ -8,7 +8,8 @@ XF_PG_BIN=/usr/lib/postgresql/15/bin
 XF_PACKAGES="cmake g++ make pkg-config ccache tzdata
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsoci-dev libboost-dev libpq-dev libssl-dev postgresql
-  libgtest-dev libgmock-dev clang-14 libclang-rt-14-dev openssl"
+  libgtest-dev libgmock-dev clang-14 libclang-rt-14-dev openssl
+  libsodium-dev curl jq chromium fonts-noto-cjk"
 
 xf_log() { printf '==> %s\n' "$*" >&2; }
 
@@ -22,6 +23,8 @@ xf_install_packages() {
   for p in $XF_PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
+  # The console's build: Debian's nodejs and npm, unless a node with its npm is there already.
+  command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
   [ ${#missing[@]} -eq 0 ] && return 0
   xf_log "installing ${missing[*]}"
   xf_as_root apt-get update -qq
