@@ -50,6 +50,9 @@ const std::map<std::string, std::set<Role>>& RpcRoles() {
       {"ListAccounts", {kAdmin, kAuditor}},
       {"ListTokens", {kAdmin, kAuditor}},
       {"ListAccessLog", {kAuditor}},
+      {"SetPassword", {kAdmin}},
+      {"SignOut", {kClerk, kOfficer, kHead, kSupervisor, kAdmin, kAuditor, kService}},
+      // SignIn and ChangePassword need no token: the password is the proof.
   };
   return *table;
 }

@@ -45,6 +45,8 @@ constexpr Setting kSettings[] = {
     {"http-listen", "XINFANG_HTTP_LISTEN"},
     {"console-dir", "XINFANG_CONSOLE_DIR"},
     {"http-cors-origins", "XINFANG_HTTP_CORS_ORIGINS"},
+    {"session-idle-minutes", "XINFANG_SESSION_IDLE_MINUTES"},
+    {"session-max-hours", "XINFANG_SESSION_MAX_HOURS"},
 };
 
 absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& value,
@@ -168,6 +170,16 @@ absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& 
       }
       c.http_cors_origins.emplace_back(o);
     }
+  } else if (name == "session-idle-minutes") {
+    if (!absl::SimpleAtoi(value, &c.session_idle_minutes) || c.session_idle_minutes < 2 ||
+        c.session_idle_minutes > 24 * 60) {
+      return bad(absl::StrCat("'", value, "' is not a number of minutes from 2 to 1440"));
+    }
+  } else if (name == "session-max-hours") {
+    if (!absl::SimpleAtoi(value, &c.session_max_hours) || c.session_max_hours < 1 ||
+        c.session_max_hours > 24 * 31) {
+      return bad(absl::StrCat("'", value, "' is not a number of hours from 1 to 744"));
+    }
   } else if (name == "sweep-parallel") {
     if (!absl::SimpleAtoi(value, &c.sweep_parallel) || c.sweep_parallel < 1 ||
         c.sweep_parallel > 16) {
@@ -274,6 +286,8 @@ std::string ServerUsage(const std::string& program) {
       "  --console-dir DIR          XINFANG_CONSOLE_DIR  the built console, default the source tree's web/dist\n"
       "  --http-cors-origins LIST   XINFANG_HTTP_CORS_ORIGINS  origins allowed cross-origin, comma-separated;\n"
       "                                                  none by default\n"
+      "  --session-idle-minutes N   XINFANG_SESSION_IDLE_MINUTES  a sign-in lapses after N minutes unused, default 30\n"
+      "  --session-max-hours N      XINFANG_SESSION_MAX_HOURS  and after N hours in any case, default 12\n"
       "  --bootstrap-admin NAME [--bootstrap-unit CODE] [--token-ttl-days N]\n"
       "                             create the first administrator (unit: the top of the tree),\n"
       "                             print its token once and exit\n");

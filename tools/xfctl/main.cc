@@ -69,6 +69,7 @@ Commands:
   admin account create NAME --role ROLE --unit UNIT [--display-name TEXT]
   admin account list [--unit U]  accounts (of your unit and below)
   admin account disable|enable NAME   a disabled account's tokens stop working at once
+  admin account password NAME    set a person's password (read from stdin; changed at first sign-in)
   admin token issue ACCOUNT [--ttl-days N] [--label TEXT]
                                  a new token: printed once, never stored by the server
   admin token list [ACCOUNT]     tokens (never their secrets)
@@ -1053,6 +1054,21 @@ int Admin(Client& client, const Global& g, const std::string& what, const Args& 
         &v1::AdminService::Stub::SetAccountDisabled, req);
     if (g.json) std::cout << Json(resp);
     else std::cout << resp.account().name() << ": " << (resp.account().disabled() ? "disabled" : "enabled") << "\n";
+    return 0;
+  }
+  if (what == "account" && verb == "password") {
+    if (arg.empty()) Fail("admin account password: give the account name");
+    // The password from the first line of standard input, never from argv.
+    std::string pw;
+    std::getline(std::cin, pw);
+    if (!pw.empty() && pw.back() == '\r') pw.pop_back();
+    v1::SetPasswordRequest req;
+    req.set_account(arg);
+    req.set_password(pw);
+    auto resp = client.Call<v1::AdminService, v1::SetPasswordRequest, v1::SetPasswordResponse>(
+        &v1::AdminService::Stub::SetPassword, req);
+    if (g.json) std::cout << Json(resp);
+    else std::cout << resp.account().name() << ": password set; to be changed at the first sign-in\n";
     return 0;
   }
   if (what == "token" && verb == "issue") {
