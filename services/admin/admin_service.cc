@@ -9,6 +9,7 @@
 #include "services/admin/passwords.h"
 #include "services/common/auth.h"
 #include "services/common/grpc_util.h"
+#include "services/storage/reference_store.h"
 #include "services/common/validate.h"
 
 namespace xinfang::admin {
@@ -446,6 +447,29 @@ grpc::Status AdminServiceImpl::SignOut(grpc::ServerContext* ctx,
                    return s;
                  }
                  return xinfang::v1::SignOutResponse();
+               });
+}
+
+grpc::Status AdminServiceImpl::ListReferenceData(grpc::ServerContext* ctx,
+                                                 const xinfang::v1::ListReferenceDataRequest* req,
+                                                 xinfang::v1::ListReferenceDataResponse* resp) {
+  return Serve("ListReferenceData", core_, ctx, resp,
+               [&](const workflow::Actor&)
+                   -> absl::StatusOr<xinfang::v1::ListReferenceDataResponse> {
+                 auto lists = storage::ListReference(core_.pool());
+                 if (!lists.ok()) return lists.status();
+                 xinfang::v1::ListReferenceDataResponse r;
+                 auto fill = [](const std::vector<storage::RefRow>& rows, auto* out) {
+                   for (const auto& row : rows) {
+                     auto* item = out->Add();
+                     item->set_code(row.code);
+                     item->set_name(row.name);
+                     item->set_parent(row.parent);
+                   }
+                 };
+                 fill(lists->units, r.mutable_units());
+                 fill(lists->categories, r.mutable_categories());
+                 return r;
                });
 }
 

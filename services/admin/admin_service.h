@@ -49,6 +49,9 @@ class AdminServiceImpl final : public xinfang::v1::AdminService::Service {
                               xinfang::v1::SignInResponse* resp) override;
   grpc::Status SignOut(grpc::ServerContext* ctx, const xinfang::v1::SignOutRequest* req,
                        xinfang::v1::SignOutResponse* resp) override;
+  grpc::Status ListReferenceData(grpc::ServerContext* ctx,
+                                 const xinfang::v1::ListReferenceDataRequest* req,
+                                 xinfang::v1::ListReferenceDataResponse* resp) override;
 
  private:
   // The account `name`, PERMISSION_DENIED unless its unit is in the actor's scope.

@@ -55,6 +55,13 @@ grep -qi '^content-type: application/proto' "$E2E_TMP/headers" || fail "protobuf
 protoc -I "$XF_SRC/proto" --decode=xinfang.v1.GetCaseResponse xinfang/v1/query.proto \
   <"$E2E_TMP/resp.bin" | grep -q "tracking_number: \"$tracking\"" || fail "GetCase protobuf answer"
 
+# The reference lists a form picks from; the receipt again for a reprint.
+out=$(call "$clerk" AdminService/ListReferenceData '{}')
+echo "$out" | jq -e '.units[] | select(.code == "prov.organs.office")' >/dev/null || fail "units: $out"
+echo "$out" | jq -e '.categories[] | select(.code == "wages.arrears")' >/dev/null || fail "categories: $out"
+out=$(call "$clerk" CaseQueryService/GetCase "{\"case\": {\"trackingNumber\": \"$tracking\"}}")
+echo "$out" | jq -r .receipt | grep -q "编号: $tracking" || fail "no receipt to reprint: $out"
+
 # The access log records the HTTP read of unmasked numbers, as for gRPC.
 out=$(call "$audit" AdminService/ListAccessLog '{}')
 echo "$out" | jq -e '.entries[] | select(.account == "clerk1" and .rpc == "GetCase")' >/dev/null ||

@@ -278,6 +278,7 @@ const PolicyRow kPolicy[] = {
     {"ListTokens",              {"DDDD", "DDDD", "DDDD", "DDDD", "OODD", "OOOO", "DDDD"}},
     {"ListAccessLog",           {"DDDD", "DDDD", "DDDD", "DDDD", "DDDD", "OOOO", "DDDD"}},
     {"SetPassword",             {"DDDD", "DDDD", "DDDD", "DDDD", "OODD", "DDDD", "DDDD"}},
+    {"ListReferenceData",       {"OOOO", "OOOO", "OOOO", "OOOO", "OOOO", "OOOO", "DDDD"}},
     // Last: it revokes the token it is called with.
     {"SignOut",                 {"OOOO", "OOOO", "OOOO", "OOOO", "OOOO", "OOOO", "OOOO"}},
 };
@@ -432,6 +433,11 @@ class MatrixTest : public AccessBase {
       req.set_account(kVictim.account);
       req.set_password("probe-password-1");
       return Call(server_.admin(), &v1::AdminService::Stub::SetPassword, tok, req).status();
+    };
+    p["ListReferenceData"] = [&](const std::string& tok) {
+      return Call(server_.admin(), &v1::AdminService::Stub::ListReferenceData, tok,
+                  v1::ListReferenceDataRequest())
+          .status();
     };
     p["SignOut"] = [&](const std::string& tok) {
       return Call(server_.admin(), &v1::AdminService::Stub::SignOut, tok, v1::SignOutRequest())
