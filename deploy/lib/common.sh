@@ -32,12 +32,30 @@ xf_install_packages() {
     "${missing[@]}" >/dev/null
 }
 
-# xf_build BUILD_DIR [cmake args...]
+# xf_build BUILD_DIR [cmake args...]: the server and tools, then the console.
 xf_build() {
   local dir=$1; shift
   xf_log "building in $dir"
   cmake -S "$XF_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
   cmake --build "$dir" -j"${XF_JOBS:-2}"
+  xf_build_console
+}
+
+# The web console (web/): npm ci from the lock file, the API client generated
+# from proto/ by protoc + protoc-gen-es, type-checked and bundled into
+# web/dist, which the server serves. Skipped when dist is newer than every source.
+xf_build_console() {
+  local web="$XF_ROOT/web"
+  if [ ! -d "$web/node_modules" ] || [ "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
+    xf_log "installing the console's npm packages"
+    (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  if [ -f "$web/dist/index.html" ] && [ -z "$(find "$web/src" "$web/index.html" "$web/vite.config.ts" \
+      "$XF_ROOT/proto" -newer "$web/dist/index.html" -type f -print -quit)" ]; then
+    return 0
+  fi
+  xf_log "building the console into web/dist"
+  (cd "$web" && npm run --silent build >/dev/null)
 }
 
 # A TCP port nobody listens on, from the given start upward.
