@@ -345,6 +345,15 @@ Response HttpFace::Impl::Static(const Request& req) {
     Finish(res, req);
     return res;
   }
+  // A gzip twin written at build time (web/scripts/compress.mjs) is sent
+  // to clients that accept it.
+  if (absl::StrContains(absl::AsciiStrToLower(std::string(req[http::field::accept_encoding])), "gzip")) {
+    if (std::string gz; ReadFile(options.console_dir + file + ".gz", &gz)) {
+      body = std::move(gz);
+      res.set(http::field::content_encoding, "gzip");
+    }
+  }
+  res.set(http::field::vary, "Accept-Encoding");
   res.set(http::field::content_type, ContentTypeOf(file));
   // Vite names built assets by their hash: they never change under a name.
   res.set(http::field::cache_control, absl::StartsWith(file, "/assets/")

@@ -38,5 +38,10 @@ XF_CONSOLE_URL="http://127.0.0.1:$(cat "$E2E_TMP/one.http")" XF_GRPC="127.0.0.1:
   XF_CLERK_TOKEN="$clerk_token" XF_LATE_CASE="$late" XF_ARTIFACTS="$XF_BIN/console-artifacts" \
   XF_PROFILE="$E2E_TMP/chromium" \
   node --test --test-reporter=spec "$XF_SRC/web/tests/" || fail "browser tests"
+# The officer's queue in xfctl: the same deadlines, nearest first, with days left.
+officer_token=$(x admin token issue officer1 --label e2e 2>/dev/null)
+q=$("$XF_BIN/tools/xfctl" --server "127.0.0.1:$PORT_one" --token "$officer_token" queue)
+echo "$q" | grep "$late" | grep -q "OVERDUE 1d, rung 1\|OVERDUE 0d, rung 1" || fail "xfctl queue: $q"
+echo "$q" | head -1 | grep -q "days left" || fail "xfctl queue header: $q"
 stop_server one
 echo "console_e2e: ok"

@@ -10,6 +10,7 @@ console="$E2E_TMP/console"
 mkdir -p "$console/assets"
 echo '<!doctype html><title>xinfang console</title>' >"$console/index.html"
 echo 'console.log("app")' >"$console/assets/app-abc123.js"
+echo 'console.log("zipped")' | gzip -9 >"$console/assets/app-abc123.js.gz"
 
 XINFANG_HTTP_PORT_FILE="$E2E_TMP/one.http" start_server one xinfang-server \
   --http-listen 127.0.0.1:0 --console-dir "$console"
@@ -125,6 +126,9 @@ curl -sS "$H/queue/mine?x=1" | grep -q "xinfang console" || fail "a screen's pat
 curl -sS -D "$E2E_TMP/h" "$H/assets/app-abc123.js" | grep -q 'console.log' || fail "an asset"
 grep -qi '^content-type: text/javascript' "$E2E_TMP/h" || fail "asset content type"
 grep -qi '^cache-control: public, max-age=31536000, immutable' "$E2E_TMP/h" || fail "asset caching"
+grep -qi '^content-encoding' "$E2E_TMP/h" && fail "gzip to a client that did not ask"
+curl -sS --compressed -D "$E2E_TMP/h" "$H/assets/app-abc123.js" | grep -q 'zipped' || fail "the gzip twin"
+grep -qi '^content-encoding: gzip' "$E2E_TMP/h" || fail "no content-encoding: gzip"
 code=$(curl -sS -o /dev/null -w '%{http_code}' --path-as-is "$H/assets/../../../etc/passwd")
 [ "$code" = 400 ] || fail "path traversal: $code"
 code=$(curl -sS -o /dev/null -w '%{http_code}' "$H/assets/missing.js")
