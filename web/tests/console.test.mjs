@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
@@ -33,6 +33,7 @@ before(async () => {
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     viewport: { width: 1280, height: 900 },
+    acceptDownloads: true,
     locale: "zh-CN",
   });
   // window.print() is counted, not sent to a printer.
@@ -172,6 +173,16 @@ test("on the simulated clock the supervisor's board shows the case overdue at ru
   await page.click("[data-test=stats-load]");
   await page.waitForSelector("[data-test=rates]");
   await shot(page, "08-stats");
+  // The CSV opens in Excel on Chinese Windows: UTF-8 with a BOM.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("[data-test=csv]")]);
+  const csv = readFileSync(await download.path());
+  assert.deepEqual([...csv.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+  assert.match(csv.toString("utf8"), /按期受理告知率,/);
+  // A unit with no cases: 0 of 0 is "—", never 0 %.
+  await fill(page, "[data-test=stats-unit]", "prov.city-a");
+  await page.click("[data-test=stats-load]");
+  await page.waitForFunction(() => document.querySelector("[data-test=rates]")?.textContent?.includes("—"));
+  assert.ok(!(await page.locator("[data-test=rates]").innerText()).includes("0.0%"));
   await page.close();
 });
 
