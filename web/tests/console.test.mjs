@@ -155,7 +155,9 @@ test("an officer takes it to served; a stale version says reload and keeps the i
   await shot(page, "05-served");
   // My queue: nearest deadline first.
   await page.goto(`${URL}/queue`);
-  await page.waitForSelector("[data-test=queue]");
+  const late = page.locator("[data-test=queue] tr", { hasText: env.XF_LATE_CASE });
+  await late.waitFor();
+  assert.match(await late.innerText(), /\d+ 天/);
   await shot(page, "06-queue");
   await page.close();
 });
