@@ -17,6 +17,7 @@ PG="$STATE/pg"
 BUILD="$XF_ROOT/build"
 PIDFILE="$STATE/server.pid"
 LISTEN=${XINFANG_LISTEN:-127.0.0.1:50051}
+HTTP_LISTEN=${XINFANG_HTTP_LISTEN:-127.0.0.1:8080}   # the console and the Connect API
 
 server_running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
@@ -35,7 +36,7 @@ cmd=${1:-start}
 case "$cmd" in
   stop) stop; exit 0 ;;
   status)
-    if server_running; then echo "xinfang-server running (pid $(cat "$PIDFILE")) on $LISTEN"; else echo "xinfang-server not running"; fi
+    if server_running; then echo "xinfang-server running (pid $(cat "$PIDFILE")) on $LISTEN, console http://$HTTP_LISTEN/"; else echo "xinfang-server not running"; fi
     exit 0 ;;
   bootstrap)
     [ -s "$STATE/db_url" ] && xf_pg_run "$XF_PG_BIN/pg_ctl" -D "$PG/data" status >/dev/null 2>&1 ||
@@ -67,8 +68,8 @@ xf_pg_createdb "$port" xinfang
 
 DB_URL="postgresql://xinfang@127.0.0.1:$port/xinfang"
 echo "$DB_URL" >"$STATE/db_url"
-xf_log "starting xinfang-server on $LISTEN (log: $STATE/server.log)"
-nohup "$BUILD/services/xinfang-server" --db "$DB_URL" --listen "$LISTEN" "$@" \
+xf_log "starting xinfang-server on $LISTEN and http://$HTTP_LISTEN/ (log: $STATE/server.log)"
+nohup "$BUILD/services/xinfang-server" --db "$DB_URL" --listen "$LISTEN" --http-listen "$HTTP_LISTEN" "$@" \
   >>"$STATE/server.log" 2>&1 </dev/null &
 echo $! >"$PIDFILE"
 answered=no
@@ -92,6 +93,7 @@ fi
 cat <<TXT
 
 xinfang is running: server $LISTEN, database $DB_URL
+The console and the Connect API: http://$HTTP_LISTEN/
 Every call needs a token. The first time, create the administrator (see
 README.md for the whole walkthrough):
   export PATH="$BUILD/tools:\$PATH" XFCTL_SERVER=$LISTEN

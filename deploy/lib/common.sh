@@ -8,7 +8,8 @@ XF_PG_BIN=/usr/lib/postgresql/15/bin
 XF_PACKAGES="cmake g++ make pkg-config ccache tzdata
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsoci-dev libboost-dev libpq-dev libssl-dev postgresql
-  libgtest-dev libgmock-dev clang-14 libclang-rt-14-dev openssl"
+  libgtest-dev libgmock-dev clang-14 libclang-rt-14-dev openssl
+  libsodium-dev curl jq chromium fonts-noto-cjk"
 
 xf_log() { printf '==> %s\n' "$*" >&2; }
 
@@ -22,6 +23,8 @@ xf_install_packages() {
   for p in $XF_PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
+  # The console's build: Debian's nodejs and npm, unless a node with its npm is there already.
+  command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
   [ ${#missing[@]} -eq 0 ] && return 0
   xf_log "installing ${missing[*]}"
   xf_as_root apt-get update -qq
@@ -29,12 +32,30 @@ xf_install_packages() {
     "${missing[@]}" >/dev/null
 }
 
-# xf_build BUILD_DIR [cmake args...]
+# xf_build BUILD_DIR [cmake args...]: the server and tools, then the console.
 xf_build() {
   local dir=$1; shift
   xf_log "building in $dir"
   cmake -S "$XF_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
   cmake --build "$dir" -j"${XF_JOBS:-2}"
+  xf_build_console
+}
+
+# The web console (web/): npm ci from the lock file, the API client generated
+# from proto/ by protoc + protoc-gen-es, type-checked and bundled into
+# web/dist, which the server serves. Skipped when dist is newer than every source.
+xf_build_console() {
+  local web="$XF_ROOT/web"
+  if [ ! -d "$web/node_modules" ] || [ "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
+    xf_log "installing the console's npm packages"
+    (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  if [ -f "$web/dist/index.html" ] && [ -z "$(find "$web/src" "$web/index.html" "$web/vite.config.ts" \
+      "$XF_ROOT/proto" -newer "$web/dist/index.html" -type f -print -quit)" ]; then
+    return 0
+  fi
+  xf_log "building the console into web/dist"
+  (cd "$web" && npm run --silent build >/dev/null)
 }
 
 # A TCP port nobody listens on, from the given start upward.

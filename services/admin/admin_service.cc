@@ -6,7 +6,10 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "services/admin/passwords.h"
+#include "services/common/auth.h"
 #include "services/common/grpc_util.h"
+#include "services/storage/reference_store.h"
 #include "services/common/validate.h"
 
 namespace xinfang::admin {
@@ -75,6 +78,7 @@ xinfang::v1::Token ToProto(const storage::TokenInfo& t, absl::Time now) {
   out.set_created_by(t.created_by);
   *out.mutable_expires_at() = xinfang::ToProto(t.expires_at);
   out.set_expired(now >= t.expires_at);
+  out.set_session(t.session);
   if (t.revoked_at) {
     out.set_revoked(true);
     *out.mutable_revoked_at() = xinfang::ToProto(*t.revoked_at);
@@ -330,6 +334,143 @@ grpc::Status AdminServiceImpl::ListAccessLog(grpc::ServerContext* ctx,
         }
         return r;
       });
+}
+
+grpc::Status AdminServiceImpl::SetPassword(grpc::ServerContext* ctx,
+                                           const xinfang::v1::SetPasswordRequest* req,
+                                           xinfang::v1::SetPasswordResponse* resp) {
+  return Serve("SetPassword", core_, ctx, resp,
+               [&](const workflow::Actor& a) -> absl::StatusOr<xinfang::v1::SetPasswordResponse> {
+                 auto account = AccountInScope(a, "account", req->account());
+                 if (!account.ok()) return account.status();
+                 if (account->role == "service") {
+                   return absl::FailedPreconditionError(
+                       "account: a service account uses bearer tokens, not a password");
+                 }
+                 if (auto s = CheckNewPassword("password", account->name, req->password());
+                     !s.ok()) {
+                   return s;
+                 }
+                 auto hash = HashPassword(req->password());
+                 if (!hash.ok()) return hash.status();
+                 // Whoever it is set for chooses their own at the first sign-in.
+                 if (auto s = core_.identity().SetPassword(account->name, *hash,
+                                                           account->name != a.account,
+                                                           core_.clock().Now());
+                     !s.ok()) {
+                   return s;
+                 }
+                 xinfang::v1::SetPasswordResponse r;
+                 *r.mutable_account() = ToProto(*account);
+                 return r;
+               });
+}
+
+absl::StatusOr<xinfang::v1::SignInResponse> AdminServiceImpl::PasswordSignIn(
+    const grpc::ServerContext& ctx, const std::string& account, const std::string& password,
+    const std::string* new_password) {
+  const char* pw_field = new_password ? "current_password" : "password";
+  if (account.empty() || account.size() > 64) {
+    return absl::InvalidArgumentError("account: required");
+  }
+  if (password.empty() || password.size() > 512) {
+    return absl::InvalidArgumentError(absl::StrCat(pw_field, ": required"));
+  }
+  const std::string peer = PeerOf(ctx);
+  if (auto s = core_.auth().CheckSignIn(account, peer); !s.ok()) return s;
+  auto stored = core_.identity().GetPassword(account);
+  if (!stored.ok() && stored.status().code() != absl::StatusCode::kNotFound) return stored.status();
+  const bool right = VerifyPassword(stored.ok() ? stored->hash : "", password);
+  if (!right) {
+    core_.auth().FailedSignIn(account, peer);
+    return absl::UnauthenticatedError("wrong account or password");
+  }
+  if (stored->account.disabled_at.has_value()) {
+    return absl::UnauthenticatedError(absl::StrCat("account '", account, "' is disabled"));
+  }
+  const absl::Time now = core_.clock().Now();
+  xinfang::v1::SignInResponse r;
+  *r.mutable_account() = ToProto(stored->account);
+  if (new_password != nullptr) {
+    if (auto s = CheckNewPassword("new_password", account, *new_password); !s.ok()) return s;
+    if (*new_password == password) {
+      return absl::InvalidArgumentError("new_password: the same as the current one");
+    }
+    auto hash = HashPassword(*new_password);
+    if (!hash.ok()) return hash.status();
+    if (auto s = core_.identity().SetPassword(account, *hash, false, now); !s.ok()) return s;
+  } else if (stored->must_change) {
+    r.set_password_change_required(true);
+    return r;
+  }
+  const ServerConfig& config = core_.config();
+  auto session = core_.identity().IssueSession(account, now,
+                                               now + absl::Hours(config.session_max_hours),
+                                               absl::Minutes(config.session_idle_minutes));
+  if (!session.ok()) return session.status();
+  r.set_secret(session->secret);
+  *r.mutable_token() = ToProto(session->info, now);
+  r.set_idle_minutes(config.session_idle_minutes);
+  return r;
+}
+
+grpc::Status AdminServiceImpl::SignIn(grpc::ServerContext* ctx,
+                                      const xinfang::v1::SignInRequest* req,
+                                      xinfang::v1::SignInResponse* resp) {
+  return Guard("SignIn", [&] {
+    auto r = PasswordSignIn(*ctx, req->account(), req->password(), nullptr);
+    if (!r.ok()) return ToGrpc(r.status());
+    *resp = std::move(*r);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status AdminServiceImpl::ChangePassword(grpc::ServerContext* ctx,
+                                              const xinfang::v1::ChangePasswordRequest* req,
+                                              xinfang::v1::SignInResponse* resp) {
+  return Guard("ChangePassword", [&] {
+    auto r = PasswordSignIn(*ctx, req->account(), req->current_password(), &req->new_password());
+    if (!r.ok()) return ToGrpc(r.status());
+    *resp = std::move(*r);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status AdminServiceImpl::SignOut(grpc::ServerContext* ctx,
+                                       const xinfang::v1::SignOutRequest* req,
+                                       xinfang::v1::SignOutResponse* resp) {
+  return Serve("SignOut", core_, ctx, resp,
+               [&](const workflow::Actor&) -> absl::StatusOr<xinfang::v1::SignOutResponse> {
+                 if (auto s = core_.identity().RevokeSecret(BearerTokenOf(*ctx),
+                                                            core_.clock().Now());
+                     !s.ok()) {
+                   return s;
+                 }
+                 return xinfang::v1::SignOutResponse();
+               });
+}
+
+grpc::Status AdminServiceImpl::ListReferenceData(grpc::ServerContext* ctx,
+                                                 const xinfang::v1::ListReferenceDataRequest* req,
+                                                 xinfang::v1::ListReferenceDataResponse* resp) {
+  return Serve("ListReferenceData", core_, ctx, resp,
+               [&](const workflow::Actor&)
+                   -> absl::StatusOr<xinfang::v1::ListReferenceDataResponse> {
+                 auto lists = storage::ListReference(core_.pool());
+                 if (!lists.ok()) return lists.status();
+                 xinfang::v1::ListReferenceDataResponse r;
+                 auto fill = [](const std::vector<storage::RefRow>& rows, auto* out) {
+                   for (const auto& row : rows) {
+                     auto* item = out->Add();
+                     item->set_code(row.code);
+                     item->set_name(row.name);
+                     item->set_parent(row.parent);
+                   }
+                 };
+                 fill(lists->units, r.mutable_units());
+                 fill(lists->categories, r.mutable_categories());
+                 return r;
+               });
 }
 
 }  // namespace xinfang::admin

@@ -39,6 +39,19 @@ class AdminServiceImpl final : public xinfang::v1::AdminService::Service {
                           xinfang::v1::ListTokensResponse* resp) override;
   grpc::Status ListAccessLog(grpc::ServerContext* ctx, const xinfang::v1::ListAccessLogRequest* req,
                              xinfang::v1::ListAccessLogResponse* resp) override;
+  // Passwords and sessions (passwords.h).
+  grpc::Status SetPassword(grpc::ServerContext* ctx, const xinfang::v1::SetPasswordRequest* req,
+                           xinfang::v1::SetPasswordResponse* resp) override;
+  grpc::Status SignIn(grpc::ServerContext* ctx, const xinfang::v1::SignInRequest* req,
+                      xinfang::v1::SignInResponse* resp) override;
+  grpc::Status ChangePassword(grpc::ServerContext* ctx,
+                              const xinfang::v1::ChangePasswordRequest* req,
+                              xinfang::v1::SignInResponse* resp) override;
+  grpc::Status SignOut(grpc::ServerContext* ctx, const xinfang::v1::SignOutRequest* req,
+                       xinfang::v1::SignOutResponse* resp) override;
+  grpc::Status ListReferenceData(grpc::ServerContext* ctx,
+                                 const xinfang::v1::ListReferenceDataRequest* req,
+                                 xinfang::v1::ListReferenceDataResponse* resp) override;
 
  private:
   // The account `name`, PERMISSION_DENIED unless its unit is in the actor's scope.
@@ -46,6 +59,11 @@ class AdminServiceImpl final : public xinfang::v1::AdminService::Service {
   absl::StatusOr<storage::Account> AccountInScope(const workflow::Actor& actor,
                                                   const std::string& field,
                                                   const std::string& name);
+  // SignIn and ChangePassword (with a non-empty `new_password`).
+  absl::StatusOr<xinfang::v1::SignInResponse> PasswordSignIn(const grpc::ServerContext& ctx,
+                                                             const std::string& account,
+                                                             const std::string& password,
+                                                             const std::string* new_password);
   Core& core_;
   std::vector<std::string> services_;
 };

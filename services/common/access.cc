@@ -51,6 +51,10 @@ const std::map<std::string, std::set<Role>>& RpcRoles() {
       {"ListAccounts", {kAdmin, kAuditor}},
       {"ListTokens", {kAdmin, kAuditor}},
       {"ListAccessLog", {kAuditor}},
+      {"SetPassword", {kAdmin}},
+      {"SignOut", {kClerk, kOfficer, kHead, kSupervisor, kAdmin, kAuditor, kService}},
+      {"ListReferenceData", {kClerk, kOfficer, kHead, kSupervisor, kAdmin, kAuditor}},
+      // SignIn and ChangePassword need no token: the password is the proof.
   };
   return *table;
 }

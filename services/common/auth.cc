@@ -51,10 +51,7 @@ std::chrono::milliseconds RateLimiter::RetryAfter(const std::string& key,
   return std::chrono::milliseconds(static_cast<int64_t>((1 - b.tokens) / rate_ * 1000) + 1);
 }
 
-namespace {
-
-// The bearer token of "authorization" metadata; empty when none.
-std::string BearerToken(const grpc::ServerContext& ctx) {
+std::string BearerTokenOf(const grpc::ServerContext& ctx) {
   const auto& md = ctx.client_metadata();
   auto it = md.find("authorization");
   if (it == md.end()) return "";
@@ -67,12 +64,39 @@ std::string BearerToken(const grpc::ServerContext& ctx) {
   return std::string(absl::StripAsciiWhitespace(absl::string_view(value).substr(kBearer.size())));
 }
 
-}  // namespace
-
-absl::StatusOr<workflow::Actor> Authenticator::Authenticate(const grpc::ServerContext& ctx) {
+std::string PeerOf(const grpc::ServerContext& ctx) {
   std::string peer = ctx.peer();
   peer = peer.substr(0, peer.rfind(':'));  // "ipv4:127.0.0.1:5678" → the address
-  const std::string token = BearerToken(ctx);
+  // A call forwarded by the HTTP face (http_face.h) comes over the in-process
+  // channel, which only the server itself can open: the face names the peer.
+  if (absl::StartsWith(ctx.peer(), "inproc")) {
+    auto it = ctx.client_metadata().find("x-xinfang-peer");
+    peer = it == ctx.client_metadata().end()
+               ? "inproc"
+               : absl::StrCat("http:", std::string(it->second.data(), it->second.size()));
+  }
+  return peer;
+}
+
+absl::Status Authenticator::CheckSignIn(const std::string& account, const std::string& peer) {
+  if (failures_.RetryAfter(peer) > std::chrono::milliseconds(0)) {
+    return absl::ResourceExhaustedError("too many failed sign-ins from this address: wait");
+  }
+  if (auto wait = signin_failures_.RetryAfter(account); wait > std::chrono::milliseconds(0)) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "too many failed sign-ins of this account: wait ", wait.count() / 1000 + 1, " s"));
+  }
+  return absl::OkStatus();
+}
+
+void Authenticator::FailedSignIn(const std::string& account, const std::string& peer) {
+  failures_.Allow(peer);
+  signin_failures_.Allow(account);
+}
+
+absl::StatusOr<workflow::Actor> Authenticator::Authenticate(const grpc::ServerContext& ctx) {
+  const std::string peer = PeerOf(ctx);
+  const std::string token = BearerTokenOf(ctx);
   if (token.empty()) {
     return absl::UnauthenticatedError(
         "no bearer token: send metadata \"authorization: Bearer <token>\" (xfctl --token)");

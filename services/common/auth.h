@@ -51,11 +51,24 @@ class RateLimiter {
 // How long a refused sign-in attempt from an address over its failure limit
 // waits before it is answered.
 inline constexpr std::chrono::milliseconds kFailedSignInDelay{200};
+// The caller's address as the limits count it: "ipv4:127.0.0.1:5678" →
+// "ipv4:127.0.0.1"; a call forwarded by the HTTP face → "http:<address>".
+std::string PeerOf(const grpc::ServerContext& ctx);
+// The bearer token of the call's "authorization" metadata; empty when none.
+std::string BearerTokenOf(const grpc::ServerContext& ctx);
 
 class Authenticator {
  public:
   Authenticator(storage::IdentityStore& store, const Clock& clock, double rate, int burst)
-      : store_(store), clock_(clock), limiter_(rate, burst), failures_(1, 20) {}
+      : store_(store), clock_(clock), limiter_(rate, burst), failures_(1, 20),
+        signin_failures_(1.0 / 30, 5) {}
+
+  // Password sign-in (SignIn, ChangePassword): RESOURCE_EXHAUSTED while the
+  // account (5 failures, then one every 30 s) or the address (20, then one a
+  // second) has used up its failed attempts.
+  absl::Status CheckSignIn(const std::string& account, const std::string& peer);
+  // Counts a failed password against the account and the address.
+  void FailedSignIn(const std::string& account, const std::string& peer);
 
   // The caller of a call. UNAUTHENTICATED without a bearer token or with an
   // unknown, expired or revoked one (or a disabled account);
@@ -69,7 +82,8 @@ class Authenticator {
   storage::IdentityStore& store_;
   const Clock& clock_;
   RateLimiter limiter_;   // per account
-  RateLimiter failures_;  // unknown tokens per peer address: 1/s, 20 at once
+  RateLimiter failures_;  // unknown tokens and wrong passwords per peer address: 1/s, 20 at once
+  RateLimiter signin_failures_;  // wrong passwords per account
 };
 
 }  // namespace xinfang

@@ -5,7 +5,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "services/common/validate.h"
 #include "services/storage/db.h"
 
@@ -40,6 +42,11 @@ constexpr Setting kSettings[] = {
     {"bootstrap-unit", nullptr},
     {"token-ttl-days", nullptr},
     {"sweep-parallel", "XINFANG_SWEEP_PARALLEL"},
+    {"http-listen", "XINFANG_HTTP_LISTEN"},
+    {"console-dir", "XINFANG_CONSOLE_DIR"},
+    {"http-cors-origins", "XINFANG_HTTP_CORS_ORIGINS"},
+    {"session-idle-minutes", "XINFANG_SESSION_IDLE_MINUTES"},
+    {"session-max-hours", "XINFANG_SESSION_MAX_HOURS"},
 };
 
 absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& value,
@@ -143,6 +150,36 @@ absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& 
         c.token_ttl_days > 3660) {
       return bad(absl::StrCat("'", value, "' is not a number of days from 1 to 3660"));
     }
+  } else if (name == "http-listen") {
+    const auto colon = value.rfind(':');
+    int port = 0;
+    if (!value.empty() && (colon == std::string::npos || colon == 0 ||
+                           !absl::SimpleAtoi(value.substr(colon + 1), &port) || port < 0 ||
+                           port > 65535)) {
+      return bad(absl::StrCat("'", value, "' is not host:port"));
+    }
+    c.http_listen = value;
+  } else if (name == "console-dir") {
+    c.console_dir = value;
+  } else if (name == "http-cors-origins") {
+    c.http_cors_origins.clear();
+    for (absl::string_view o : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+      o = absl::StripAsciiWhitespace(o);
+      if (!absl::StartsWith(o, "http://") && !absl::StartsWith(o, "https://")) {
+        return bad(absl::StrCat("'", o, "' is not an origin (https://host[:port])"));
+      }
+      c.http_cors_origins.emplace_back(o);
+    }
+  } else if (name == "session-idle-minutes") {
+    if (!absl::SimpleAtoi(value, &c.session_idle_minutes) || c.session_idle_minutes < 2 ||
+        c.session_idle_minutes > 24 * 60) {
+      return bad(absl::StrCat("'", value, "' is not a number of minutes from 2 to 1440"));
+    }
+  } else if (name == "session-max-hours") {
+    if (!absl::SimpleAtoi(value, &c.session_max_hours) || c.session_max_hours < 1 ||
+        c.session_max_hours > 24 * 31) {
+      return bad(absl::StrCat("'", value, "' is not a number of hours from 1 to 744"));
+    }
   } else if (name == "sweep-parallel") {
     if (!absl::SimpleAtoi(value, &c.sweep_parallel) || c.sweep_parallel < 1 ||
         c.sweep_parallel > 16) {
@@ -244,6 +281,13 @@ std::string ServerUsage(const std::string& program) {
       "  --max-message-bytes N      XINFANG_MAX_MESSAGE_BYTES  largest request accepted, default 1048576\n"
       "  --rate-limit N             XINFANG_RATE_LIMIT   calls per second per account, default 50; 0: off\n"
       "  --rate-burst N             XINFANG_RATE_BURST   calls an idle account may make at once, default 100\n"
+      "  --http-listen HOST:PORT    XINFANG_HTTP_LISTEN  also serve the API (Connect protocol) and the\n"
+      "                                                  console over HTTP (HTTPS with --tls-cert); off by default\n"
+      "  --console-dir DIR          XINFANG_CONSOLE_DIR  the built console, default the source tree's web/dist\n"
+      "  --http-cors-origins LIST   XINFANG_HTTP_CORS_ORIGINS  origins allowed cross-origin, comma-separated;\n"
+      "                                                  none by default\n"
+      "  --session-idle-minutes N   XINFANG_SESSION_IDLE_MINUTES  a sign-in lapses after N minutes unused, default 30\n"
+      "  --session-max-hours N      XINFANG_SESSION_MAX_HOURS  and after N hours in any case, default 12\n"
       "  --bootstrap-admin NAME [--bootstrap-unit CODE] [--token-ttl-days N]\n"
       "                             create the first administrator (unit: the top of the tree),\n"
       "                             print its token once and exit\n");

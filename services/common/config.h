@@ -40,6 +40,12 @@ struct ServerConfig {
   // administrator, print its token and exit.
   std::string bootstrap_admin, bootstrap_unit;
   int token_ttl_days = 90;               // --token-ttl-days: the bootstrap token's lifetime
+  // The HTTP face (issue 14): Connect protocol and the console's files.
+  std::string http_listen;               // --http-listen HOST:PORT; empty: no HTTP
+  std::string console_dir;               // --console-dir: the built console (default web/dist)
+  std::vector<std::string> http_cors_origins;  // --http-cors-origins: comma-separated; none by default
+  int session_idle_minutes = 30;         // --session-idle-minutes: a sign-in lapses unused
+  int session_max_hours = 12;            // --session-max-hours: and at the latest then
   bool help = false;
 };
 

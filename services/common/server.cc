@@ -20,6 +20,7 @@
 #include "absl/strings/str_join.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpc/reflection/v1/reflection.grpc.pb.h"
+#include "services/common/http_face.h"
 #include "services/common/log.h"
 #include "services/common/validate.h"
 
@@ -298,19 +299,48 @@ int ServerMain(int argc, char** argv, const std::string& program, const ServiceF
                                     : "",
                        (*core)->clock().simulated() ? " (simulated clock)" : "",
                        "; workflows ", absl::StrJoin((*core)->definitions().Keys(), ", ")));
-  // For scripts that start the server on port 0.
-  if (const char* f = std::getenv("XINFANG_PORT_FILE")) {
-    if (FILE* out = std::fopen(f, "w")) {
-      std::fprintf(out, "%d\n", port);
-      std::fclose(out);
+  std::unique_ptr<HttpFace> http;
+  if (!config->http_listen.empty()) {
+    HttpFaceOptions h;
+    h.listen = config->http_listen;
+    h.console_dir = config->console_dir;
+#ifdef XINFANG_DEFAULT_CONSOLE_DIR
+    if (h.console_dir.empty()) h.console_dir = XINFANG_DEFAULT_CONSOLE_DIR;
+#endif
+    h.cors_origins = config->http_cors_origins;
+    h.max_message_bytes = config->max_message_bytes;
+    h.tls_cert = config->tls_cert;
+    h.tls_key = config->tls_key;
+    h.tls_client_ca = config->tls_client_ca;
+    auto started = HttpFace::Start(*server, h);
+    if (!started.ok()) {
+      std::fprintf(stderr, "%s: %s\n", program.c_str(), OneLine(started.status().message()).c_str());
+      server->Shutdown();
+      return 1;
     }
+    http = std::move(*started);
+    const auto hat = config->http_listen.rfind(':');
+    LogInfo(absl::StrCat("console and Connect API on ", http->tls() ? "https://" : "http://",
+                         config->http_listen.substr(0, hat), ":", http->port(), "/"));
   }
+  // For scripts that start the server on port 0.
+  auto write_port = [](const char* var, int p) {
+    if (const char* f = std::getenv(var)) {
+      if (FILE* out = std::fopen(f, "w")) {
+        std::fprintf(out, "%d\n", p);
+        std::fclose(out);
+      }
+    }
+  };
+  if (http) write_port("XINFANG_HTTP_PORT_FILE", http->port());
+  write_port("XINFANG_PORT_FILE", port);
 
   int sig = 0;
   sigwait(&stop, &sig);
   LogInfo(absl::StrCat("signal ", sig, ": draining in-flight calls"));
   server->GetHealthCheckService()->SetServingStatus(false);
   (*core)->Stopping();
+  if (http) http->Stop();  // its calls in flight are answered through the gRPC server
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::milliseconds(absl::ToInt64Milliseconds(config->drain_timeout)));
   server->Wait();

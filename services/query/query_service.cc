@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/grpc_util.h"
+#include "services/intake/intake_service.h"
 #include "services/common/validate.h"
 
 namespace xinfang::query {
@@ -23,6 +24,7 @@ absl::StatusOr<xinfang::v1::GetCaseResponse> Query::GetCase(
   auto shown = CaseFor(core_, actor, "GetCase", *rec, **org, core_.clock().Now());
   if (!shown.ok()) return shown.status();
   xinfang::v1::GetCaseResponse resp;
+  if (!shown->redacted()) resp.set_receipt(intake::ReceiptText(*shown, core_.calendar()));
   *resp.mutable_case_() = std::move(*shown);
   return resp;
 }

@@ -1,6 +1,7 @@
 #include "services/storage/identity_store.h"
 
 #include <openssl/rand.h>
+#include <algorithm>
 #include <openssl/sha.h>
 #include <soci/soci.h>
 
@@ -14,7 +15,8 @@ namespace {
 constexpr char kAccountColumns[] =
     "name, display_name, role, unit, xf_us(created_at), created_by, xf_us(disabled_at)";
 constexpr char kTokenColumns[] =
-    "id, account, label, xf_us(created_at), created_by, xf_us(expires_at), xf_us(revoked_at)";
+    "id, account, label, xf_us(created_at), created_by, xf_us(expires_at), xf_us(revoked_at), "
+    "(idle_seconds IS NOT NULL)::int";
 
 std::optional<absl::Time> OptTimeAt(const soci::row& r, std::size_t i) {
   if (r.get_indicator(i) == soci::i_null) return std::nullopt;
@@ -42,6 +44,7 @@ TokenInfo ReadToken(const soci::row& r) {
   t.created_by = r.get<std::string>(4);
   t.expires_at = FromMicros(r.get<long long>(5));
   t.revoked_at = OptTimeAt(r, 6);
+  t.session = r.get_indicator(7) != soci::i_null && r.get<int>(7) != 0;
   return t;
 }
 
@@ -242,7 +245,8 @@ absl::StatusOr<Account> IdentityStore::Authenticate(const std::string& secret, a
     soci::row r;
     lease->session()
         << "SELECT a.name, a.display_name, a.role, a.unit, xf_us(a.created_at), a.created_by, "
-           "xf_us(a.disabled_at), xf_us(t.expires_at), xf_us(t.revoked_at) "
+           "xf_us(a.disabled_at), xf_us(t.expires_at), xf_us(t.revoked_at), t.id, "
+           "xf_us(t.idle_expires_at), t.idle_seconds "
            "FROM tokens t JOIN accounts a ON a.name = t.account "
            "WHERE t.hash = decode(:h, 'hex')",
         soci::use(hash, "h"), soci::into(r);
@@ -250,6 +254,18 @@ absl::StatusOr<Account> IdentityStore::Authenticate(const std::string& secret, a
       Account a = ReadAccount(r);
       if (r.get_indicator(8) != soci::i_null) {
         return absl::UnauthenticatedError("token revoked");
+      }
+      if (r.get_indicator(11) != soci::i_null) {  // a session
+        const absl::Time idle_end = FromMicros(r.get<long long>(10));
+        const absl::Duration idle = absl::Seconds(r.get<int>(11));
+        if (now >= idle_end) return absl::UnauthenticatedError("session ended: unused too long");
+        // Moved on at most once a minute: not a write per call.
+        if (idle_end - now < idle - absl::Minutes(1)) {
+          long long id = r.get<long long>(9), until = ToMicros(std::min(
+                                                   now + idle, FromMicros(r.get<long long>(7))));
+          lease->session() << "UPDATE tokens SET idle_expires_at = xf_ts(:u) WHERE id = :id",
+              soci::use(until, "u"), soci::use(id, "id");
+        }
       }
       if (now >= FromMicros(r.get<long long>(7))) {
         return absl::UnauthenticatedError(absl::StrCat(
@@ -307,6 +323,94 @@ absl::StatusOr<IssuedToken> IdentityStore::Bootstrap(const std::string& name,
           absl::StrCat("name: an account '", name, "' exists already; choose another name"));
     }
     return st;
+  }
+}
+
+absl::Status IdentityStore::SetPassword(const std::string& account, const std::string& hash,
+                                        bool must_change, absl::Time now) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  try {
+    soci::session& s = lease->session();
+    soci::transaction tx(s);
+    int must = must_change ? 1 : 0;
+    long long at = ToMicros(now);
+    soci::statement st = (s.prepare << "UPDATE accounts SET password_hash = :h, "
+                                       "password_must_change = (:m = 1) WHERE name = :a",
+                          soci::use(hash, "h"), soci::use(must, "m"), soci::use(account, "a"));
+    st.execute(true);
+    if (st.get_affected_rows() == 0) {
+      return absl::NotFoundError(absl::StrCat("account: no account '", account, "'"));
+    }
+    s << "UPDATE tokens SET revoked_at = xf_ts(:at) WHERE account = :a "
+         "AND idle_seconds IS NOT NULL AND revoked_at IS NULL",
+        soci::use(at, "at"), soci::use(account, "a");
+    tx.commit();
+    return absl::OkStatus();
+  } catch (...) {
+    return StatusFromCurrentException("setting a password");
+  }
+}
+
+absl::StatusOr<IdentityStore::Password> IdentityStore::GetPassword(const std::string& account) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  try {
+    soci::row r;
+    lease->session() << absl::StrCat("SELECT ", kAccountColumns,
+                                     ", coalesce(password_hash, ''), password_must_change::int "
+                                     "FROM accounts WHERE name = :n"),
+        soci::use(account, "n"), soci::into(r);
+    if (!lease->session().got_data()) {
+      return absl::NotFoundError(absl::StrCat("account: no account '", account, "'"));
+    }
+    Password p;
+    p.account = ReadAccount(r);
+    p.hash = r.get<std::string>(7);
+    p.must_change = r.get<int>(8) != 0;
+    return p;
+  } catch (...) {
+    return StatusFromCurrentException("reading a password");
+  }
+}
+
+absl::StatusOr<IssuedToken> IdentityStore::IssueSession(const std::string& account, absl::Time now,
+                                                        absl::Time expires_at,
+                                                        absl::Duration idle) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  try {
+    soci::session& s = lease->session();
+    soci::transaction tx(s);
+    auto t = InsertToken(s, account, "sign-in", account, now, expires_at);
+    if (!t.ok()) return t.status();
+    long long id = t->info.id, until = ToMicros(std::min(now + idle, expires_at));
+    int secs = static_cast<int>(absl::ToInt64Seconds(idle));
+    s << "UPDATE tokens SET idle_seconds = :s, idle_expires_at = xf_ts(:u) WHERE id = :id",
+        soci::use(secs, "s"), soci::use(until, "u"), soci::use(id, "id");
+    tx.commit();
+    t->info.session = true;
+    return t;
+  } catch (...) {
+    return StatusFromCurrentException("starting a session");
+  }
+}
+
+absl::Status IdentityStore::RevokeSecret(const std::string& secret, absl::Time now) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  try {
+    const std::string hash = TokenHash(secret);
+    long long at = ToMicros(now);
+    soci::statement st = (lease->session().prepare
+                              << "UPDATE tokens SET revoked_at = coalesce(revoked_at, xf_ts(:at)) "
+                                 "WHERE hash = decode(:h, 'hex')",
+                          soci::use(at, "at"), soci::use(hash, "h"));
+    st.execute(true);
+    if (st.get_affected_rows() == 0) return absl::NotFoundError("no such token");
+    return absl::OkStatus();
+  } catch (...) {
+    return StatusFromCurrentException("signing out");
   }
 }
 

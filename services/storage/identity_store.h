@@ -36,6 +36,7 @@ struct TokenInfo {
   std::string created_by;
   absl::Time expires_at;
   std::optional<absl::Time> revoked_at;
+  bool session = false;  // from a sign-in: also lapses when idle
 };
 
 struct IssuedToken {
@@ -95,6 +96,26 @@ class IdentityStore {
   // FAILED_PRECONDITION once any enabled administrator exists.
   absl::StatusOr<IssuedToken> Bootstrap(const std::string& name, const std::string& unit,
                                         absl::Time now, absl::Time expires_at);
+
+  // Passwords and sessions (migration 0011). SetPassword stores an
+  // argon2id hash (crypto_pwhash_str) and revokes the account's open
+  // sessions. NOT_FOUND for an unknown account.
+  absl::Status SetPassword(const std::string& account, const std::string& hash, bool must_change,
+                           absl::Time now);
+  // The stored hash and whether it must be changed; NOT_FOUND for an
+  // unknown account, an empty hash when it has no password.
+  struct Password {
+    Account account;
+    std::string hash;
+    bool must_change = false;
+  };
+  absl::StatusOr<Password> GetPassword(const std::string& account);
+  // A session token: refused after `expires_at`, or after `idle` without a
+  // call (each call, at most once a minute, moves the idle expiry on).
+  absl::StatusOr<IssuedToken> IssueSession(const std::string& account, absl::Time now,
+                                           absl::Time expires_at, absl::Duration idle);
+  // Revokes the token whose secret this is (sign-out). NOT_FOUND if none.
+  absl::Status RevokeSecret(const std::string& secret, absl::Time now);
 
   absl::Status RecordAccess(const std::vector<AccessRecord>& records);
   // Newest first.

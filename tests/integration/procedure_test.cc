@@ -293,7 +293,7 @@ TEST_F(ProcedureTest, AssignOfficerTakesOnlyAnEnabledOfficerOfTheUnit) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("fields.officer")));
   EXPECT_THAT(
       server_.Act(t, "assign_officer", kHead, {{"officer", "clerk1"}}),
-      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not a ROLE_CASE_OFFICER")));
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not a case_officer")));
   EXPECT_THAT(server_.Act(t, "assign_officer", kHead, {{"officer", "far-officer"}}),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("responsible unit")));
   EXPECT_THAT(server_.Act(t, "assign_officer", kHead, {{"officer", "gone-officer"}}),

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -49,6 +50,7 @@ Commands:
   case actions TRACKING          what you may do with the case now
   case act TRACKING ACTION [--field NAME=VALUE]... [--note TEXT] [--version N]
   case verify TRACKING           check the history's hash chain
+  queue [--unit U] [--stage S]   my queue: every open deadline in my scope, nearest first, days left
   sup due [filters]              deadlines falling due within 7 days (and overdue ones)
   sup overdue [filters]          deadlines already passed
      filters: --unit U (owing unit and below) --stage S --timer T --escalated
@@ -69,6 +71,7 @@ Commands:
   admin account create NAME --role ROLE --unit UNIT [--display-name TEXT]
   admin account list [--unit U]  accounts (of your unit and below)
   admin account disable|enable NAME   a disabled account's tokens stop working at once
+  admin account password NAME    set a person's password (read from stdin; changed at first sign-in)
   admin token issue ACCOUNT [--ttl-days N] [--label TEXT]
                                  a new token: printed once, never stored by the server
   admin token list [ACCOUNT]     tokens (never their secrets)
@@ -185,6 +188,7 @@ const std::map<std::string, std::set<std::string>> kCommandFlags = {
     {"watch",
      {"cursor", "cursor-file", "from-now", "case", "unit", "kind", "count", "until-caught-up"}},
     {"info", {}},
+    {"queue", {"unit", "stage", "page-size", "page-token"}},
     {"whoami", {}},
     {"admin account", {"role", "unit", "display-name"}},
     {"admin token", {"ttl-days", "label"}},
@@ -882,6 +886,51 @@ int SupList(Client& client, const Global& g, const Args& a, bool overdue, const 
   return 0;
 }
 
+// xfctl queue: every open deadline in my scope, nearest first, with the days
+// left at the server's clock (the same list the console's 我的待办 shows).
+int Queue(Client& client, const Global& g, const Args& a) {
+  auto info = client.Call<v1::AdminService, v1::GetServerInfoRequest, v1::GetServerInfoResponse>(
+      &v1::AdminService::Stub::GetServerInfo, v1::GetServerInfoRequest());
+  const absl::CivilDay today =
+      absl::ToCivilDay(absl::FromUnixSeconds(info.now().seconds()), Zone());
+  v1::ListDeadlinesRequest req;
+  req.set_unit(a.Get("unit"));
+  req.mutable_before()->set_seconds(4102444800);  // 2100-01-01: every open deadline
+  req.set_page_token(a.Get("page-token"));
+  int n = 500;
+  if (a.Has("page-size") && !absl::SimpleAtoi(a.Get("page-size"), &n)) Fail("--page-size: not a number");
+  req.set_page_size(n);
+  if (a.Has("stage")) req.set_stage(StageFlag(a));
+  auto resp = client.Call<v1::SupervisionService, v1::ListDeadlinesRequest, v1::ListDeadlinesResponse>(
+      &v1::SupervisionService::Stub::ListDeadlines, req);
+  std::vector<v1::DueItem> items(resp.items().begin(), resp.items().end());
+  std::stable_sort(items.begin(), items.end(), [](const v1::DueItem& x, const v1::DueItem& y) {
+    return x.deadline().due_date() < y.deadline().due_date();
+  });
+  if (g.json) {
+    v1::ListDeadlinesResponse sorted;
+    for (const auto& it : items) *sorted.add_items() = it;
+    sorted.set_next_page_token(resp.next_page_token());
+    std::cout << Json(sorted);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows = {
+      {"tracking", "timer", "last day", "days left", "stage", "state", "owing unit"}};
+  for (const auto& it : items) {
+    const auto& d = it.deadline();
+    absl::CivilDay due;
+    std::string left = "?";
+    if (absl::ParseCivilTime(d.due_date(), &due)) left = absl::StrCat(due - today);
+    if (d.overdue()) left = absl::StrCat("OVERDUE ", it.days_overdue(), "d");
+    if (d.rung() > 0) absl::StrAppend(&left, ", rung ", d.rung());
+    rows.push_back({it.tracking_number(), d.timer(), d.due_date(), left, StageLabel(it.stage()),
+                    it.state(), it.owing_unit()});
+  }
+  std::cout << Table(rows);
+  if (!resp.next_page_token().empty()) std::cout << "more: --page-token " << resp.next_page_token() << "\n";
+  return 0;
+}
+
 int SupDashboard(Client& client, const Global& g, const Args& a) {
   v1::DashboardRequest req;
   req.set_unit(a.Get("unit"));
@@ -1193,6 +1242,21 @@ int Admin(Client& client, const Global& g, const std::string& what, const Args& 
     else std::cout << resp.account().name() << ": " << (resp.account().disabled() ? "disabled" : "enabled") << "\n";
     return 0;
   }
+  if (what == "account" && verb == "password") {
+    if (arg.empty()) Fail("admin account password: give the account name");
+    // The password from the first line of standard input, never from argv.
+    std::string pw;
+    std::getline(std::cin, pw);
+    if (!pw.empty() && pw.back() == '\r') pw.pop_back();
+    v1::SetPasswordRequest req;
+    req.set_account(arg);
+    req.set_password(pw);
+    auto resp = client.Call<v1::AdminService, v1::SetPasswordRequest, v1::SetPasswordResponse>(
+        &v1::AdminService::Stub::SetPassword, req);
+    if (g.json) std::cout << Json(resp);
+    else std::cout << resp.account().name() << ": password set; to be changed at the first sign-in\n";
+    return 0;
+  }
   if (what == "token" && verb == "issue") {
     if (arg.empty()) Fail("admin token issue: give the account name");
     v1::IssueTokenRequest req;
@@ -1311,7 +1375,8 @@ int Main(int argc, char** argv) {
   }
   const std::string cmd = in[i];
   const std::string sub = i + 1 < in.size() ? in[i + 1] : "";
-  const bool one_word = cmd == "info" || cmd == "watch" || cmd == "stats" || cmd == "whoami";
+  const bool one_word = cmd == "info" || cmd == "watch" || cmd == "stats" || cmd == "whoami" ||
+                        cmd == "queue";
   const std::string name = one_word ? cmd : absl::StrCat(cmd, " ", sub);
   auto known = kCommandFlags.find(name);
   if (known == kCommandFlags.end()) {
@@ -1338,6 +1403,7 @@ int Main(int argc, char** argv) {
     if (sub == "verify") return CaseVerify(client, g, args(2));
     Fail("case: register, show, history, actions, act or verify");
   }
+  if (cmd == "queue") return Queue(client, g, args(1));
   if (cmd == "sup" && sub == "due") return SupList(client, g, args(2), false, "");
   if (cmd == "sup" && sub == "overdue") return SupList(client, g, args(2), true, "");
   if (cmd == "sup" && sub == "dashboard") return SupDashboard(client, g, args(2));

@@ -1,0 +1,15 @@
+import { createRouter, createWebHistory } from "vue-router";
+
+export const router = createRouter({
+  history: createWebHistory(),
+  routes: [
+    { path: "/", redirect: "/queue" },
+    { path: "/signin", component: () => import("./views/SignIn.vue") },
+    { path: "/desk", component: () => import("./views/Desk.vue") },
+    { path: "/queue", component: () => import("./views/Queue.vue") },
+    { path: "/case/:tracking", component: () => import("./views/CasePage.vue"), props: true },
+    { path: "/board", component: () => import("./views/Board.vue") },
+    { path: "/stats", component: () => import("./views/Stats.vue") },
+    { path: "/admin", component: () => import("./views/Admin.vue") },
+  ],
+});
