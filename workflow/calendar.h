@@ -1,7 +1,7 @@
 // The legal-deadline calendar: calendar-day and working-day arithmetic in the
 // office's time zone (Asia/Shanghai), with per-date holiday overrides.
 //
-// Day counting follows 民法典 Arts. 201, 203, 1259 (shared/domain/procedure.md §1):
+// Day counting follows 民法典 Arts. 201, 203, 1259 (docs/workflow.md, "Timers"):
 //  - the day of the start event is not counted;
 //  - "within N days" ends at the end of day D+N, local time;
 //  - if that last day is a rest day and the timer rolls forward, the deadline
