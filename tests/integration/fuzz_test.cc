@@ -428,7 +428,9 @@ class RpcFuzzTest : public ::testing::Test {
       EXPECT_FALSE(absl::StrContains(msg, leak)) << what << " (carries '" << leak << "')";
     }
     EXPECT_FALSE(absl::StrContains(msg, db_port_)) << what << " (carries the database port)";
-    if (!s.ok()) EXPECT_EQ(Counts(), before) << what << ": a refused call wrote";
+    if (!s.ok()) {
+      EXPECT_EQ(Counts(), before) << what << ": a refused call wrote";
+    }
   }
 
   TestServer server_;

@@ -691,7 +691,7 @@ TEST_F(EngineTest, WindowsStartAtServiceNotAtDecision) {
   // A snapshot loaded without state_entered_at still keeps served_on after the decision.
   CaseSnapshot loaded = l.c;
   loaded.state_entered_at = absl::Time();
-  EXPECT_THAT(engine().Apply(loaded, {"serve", {{"served_on", "2025-03-09"}}, ""}, clerk,
+  EXPECT_THAT(engine().Apply(loaded, {"serve", {{"served_on", "2025-03-09"}}, "", {}}, clerk,
                              At(2025, 3, 14), Org()),
               StatusIs(kInvalidArgument, HasSubstr("before the decision")));
   l.Must("serve", {{"served_on", "2025-03-12"}}, clerk, At(2025, 3, 14));
@@ -791,7 +791,7 @@ TEST_F(EngineTest, ExtensionOnceByTheUnitHeadUpToThirtyDays) {
   CaseSnapshot forged = l.c;
   forged.state = "extension_requested";
   forged.flags.erase("extended");
-  EXPECT_THAT(engine().Apply(forged, {"approve_extension", approval, ""}, Head("dist"),
+  EXPECT_THAT(engine().Apply(forged, {"approve_extension", approval, "", {}}, Head("dist"),
                              At(2025, 8, 3), Org()),
               StatusIs(kFailedPrecondition, HasSubstr("once")));
 }
