@@ -42,6 +42,12 @@ common=(--address "127.0.0.1:$PORT_srv" --tokens-file "$E2E_TMP/tokens" --concur
 for s in register get list; do
   check_run "$("$BENCH" --scenario "$s" --count 40 "${common[@]}")"
 done
+# An officer's queue: 30 open cases assigned to bench-officer.
+psql "$E2E_URL" -qAtc "UPDATE cases SET case_officer = 'bench-officer' WHERE id IN (
+  SELECT DISTINCT case_id FROM case_timers WHERE suspended_at IS NULL ORDER BY case_id LIMIT 30)" >/dev/null
+check_run "$("$BENCH" --scenario queue --officer bench-officer --count 20 "${common[@]}")"
+n=$(xf_as "$PORT_srv" sup-q supervisor prov --json queue --officer bench-officer | grep -o '"tracking_number"' | wc -l)
+[ "$n" -ge 30 ] || fail "queue: $n deadlines of the officer's 30 cases"
 j=$("$BENCH" --scenario life --count 4 "${common[@]}")
 check_run "$j"
 echo "$j" | grep -q '"evaluate": {"count": [1-9]' || fail "life: no evaluate step"

@@ -31,5 +31,23 @@ sup sup notice list | grep -q "$t" || fail "notice not listed"
 xf_as "$PORT_sim" head1 unit_head prov.organs.office \
   sup notice reply "$t" --text "已责成企业支付" >/dev/null
 [ -z "$(sup sup notice list | grep "$t")" ] || fail "answered notice still listed"
+
+# An officer's own queue, and the reference lists kept by the administrator.
+xf_as "$PORT_sim" officer7 case_officer prov.organs.office whoami >/dev/null   # the account exists
+xf "$PORT_sim" case act "$t" accept >/dev/null || fail "accept"
+xf_as "$PORT_sim" head1 unit_head prov.organs.office case act "$t" assign_officer --field officer=officer7 >/dev/null ||
+  fail "assign_officer: $(xf_as "$PORT_sim" head1 unit_head prov.organs.office case actions "$t")"
+mine=$(xf_as "$PORT_sim" officer7 case_officer prov.organs.office queue --mine)
+echo "$mine" | grep "$t" | grep -q officer7 || fail "queue --mine: $mine"
+other=$(xf_as "$PORT_sim" officer8 case_officer prov.organs.office queue --mine)
+[ -z "$(echo "$other" | grep "$t")" ] || fail "another officer's queue shows the case: $other"
+adm() { "$XF_BIN/tools/xfctl" --server "127.0.0.1:$PORT_sim" --token "$E2E_ADMIN_TOKEN" "$@"; }
+adm admin unit put prov.city-c --name "C市总工会" --parent prov | grep -q "added unit prov.city-c" || fail "unit put"
+rc=0; err=$(adm admin unit put prov.city-c --name "C市总工会" --parent prov.organs 2>&1) || rc=$?
+[ "$rc" != 0 ] && echo "$err" | grep -q "fixed" || fail "unit move not refused: $rc $err"
+adm admin category put wages.bonus --name 奖金 --parent wages | grep -q "added category" || fail "category put"
+adm admin category put wages.bonus --name 奖金 --parent wages --retire | grep -q "retired" || fail "category retire"
+[ -z "$(xf "$PORT_sim" admin reference | grep wages.bonus)" ] || fail "a retired category is still offered"
+adm admin reference --all | grep wages.bonus | grep -q retired || fail "reference --all"
 stop_server sim
 echo "supervision_e2e: ok"
