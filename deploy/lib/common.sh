@@ -182,6 +182,7 @@ xf_backup_archive_on() {
 # WAL archiving to pgBackRest (xf_backup_archive_on)
 wal_level = replica
 archive_mode = on
+archive_timeout = 60
 archive_command = 'pgbackrest --config=$conf --stanza=$XF_STANZA archive-push %p'
 CONF
 }
