@@ -10,8 +10,9 @@
 #                              name: admin) and print its token, once
 #   ./deploy/run.sh backup [full|diff|incr|info]   a pgBackRest backup (default
 #                              diff; the first is always full), or the list
-#   ./deploy/run.sh restore --to TIME   restore the database as it was at TIME
-#                              (e.g. "2026-11-29 15:30:00+08"); the data before is kept aside
+#   ./deploy/run.sh restore --to TIME|latest   restore the database as it was at
+#                              TIME (e.g. "2026-11-29 15:30:00+08") or as late as the
+#                              archive reaches; the data before is kept aside
 #   ./deploy/run.sh demo [start|stop|status|bootstrap [NAME]|reset] [server flags...]
 #                              a demo server on a simulated clock with its own
 #                              database (xinfang_demo), on 127.0.0.1:50061 and :8081
@@ -138,7 +139,8 @@ case "$cmd" in
     exit 0 ;;
   restore)
     [ $demo = no ] || { echo "the demo is not restored: ./deploy/run.sh demo reset" >&2; exit 2; }
-    [ "${1:-}" = --to ] && [ -n "${2:-}" ] || { echo "usage: $0 restore --to TIME (e.g. \"2026-11-29 15:30:00+08\")" >&2; exit 2; }
+    [ "${1:-}" = --to ] && [ -n "${2:-}" ] ||
+      { echo "usage: $0 restore --to TIME|latest (e.g. \"2026-11-29 15:30:00+08\")" >&2; exit 2; }
     to=$2
     [ -f "$BACKUP_CONF" ] || { echo "no backup configuration in $BACKUP: nothing to restore from" >&2; exit 1; }
     stop_server "$STATE/demo.pid"
@@ -154,14 +156,13 @@ case "$cmd" in
     mv "$PG/data" "$aside"
     xf_log "restoring to $to"
     start=$(date +%s)
-    if ! xf_backup_restore "$BACKUP_CONF" "$PG" "$to"; then
+    if ! xf_backup_restore "$BACKUP_CONF" "$PG" "$to" || ! xf_pg_start "$PG" || ! xf_pg_wait_promoted "$PG"; then
+      xf_pg_stop "$PG"
       rm -rf "$PG/data"
       mv "$aside" "$PG/data"
-      echo "restore failed; the data before it is back in place" >&2
+      echo "restore failed; the data before it is back in place (./deploy/run.sh starts it)" >&2
       exit 1
     fi
-    xf_pg_start "$PG"
-    xf_pg_wait_promoted "$(xf_pg_port "$PG")"
     xf_log "restored in $(($(date +%s) - start)) s; take a full backup soon: ./deploy/run.sh backup full"
     set -- ;;   # go on to start the server
   start) ;;

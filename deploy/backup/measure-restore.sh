@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures backups and restores at size: a throwaway cluster archiving WAL
 # into a pgBackRest repository, N cases loaded by xfseed, then
-#  - a full backup of the loaded database, and a restore from it (the copy);
+#  - a full backup of the loaded database, and a restore of it (the copy);
 #  - a restore from the full backup taken before the load, to a time after
 #    it (the copy of the small backup plus the replay of all the load's WAL).
 # Prints one line of figures. Everything lives in a temp dir removed on exit.
@@ -30,6 +30,7 @@ t=$(now_ms)
   --max-seconds 3600 >/dev/null
 seed_ms=$(($(now_ms) - t))
 after_load=$(psql "$url" -tAc "SELECT clock_timestamp()")
+psql "$url" -qtAc "SELECT txid_current()" >/dev/null     # a commit after that time, to stop at
 xf_backup "$conf" --log-level-console=error check
 db_size=$(psql "$url" -tAc "SELECT pg_size_pretty(pg_database_size('xinfang'))")
 wal=$(psql "$url" -tAc "SELECT pg_size_pretty(pg_current_wal_lsn() - '0/0'::pg_lsn)")
@@ -37,7 +38,6 @@ wal=$(psql "$url" -tAc "SELECT pg_size_pretty(pg_current_wal_lsn() - '0/0'::pg_l
 t=$(now_ms)
 xf_backup "$conf" --type=full backup
 backup_ms=$(($(now_ms) - t))
-after_backup=$(psql "$url" -tAc "SELECT clock_timestamp()")
 xf_backup "$conf" --log-level-console=error check
 repo=$(du -sh "$T/backup/repo" | cut -f1)
 xf_pg_stop "$T/pg"
@@ -49,14 +49,14 @@ restore() {  # restore DIR TIME: prints the milliseconds until promoted
   xf_backup_restore "$conf" "$T/$dir" "$time" "$p" >&2
   echo "archive_mode = off" >>"$T/$dir/data/postgresql.conf"
   xf_pg_start "$T/$dir"
-  xf_pg_wait_promoted "$p"
+  xf_pg_wait_promoted "$T/$dir"
   echo $(($(now_ms) - t0))
   [ "$(psql -h 127.0.0.1 -p "$p" -U xinfang -d xinfang -tAc "SELECT count(*) >= $CASES FROM cases")" = t ] ||
     { echo "the restored copy lacks cases" >&2; exit 1; }
   xf_pg_stop "$T/$dir"
   rm -rf "${T:?}/$dir"
 }
-copy_ms=$(restore r1 "$after_backup")
+copy_ms=$(restore r1 latest)
 replay_ms=$(restore r2 "$after_load")
 echo "cases=$CASES seed=$(secs "$seed_ms")s db=$db_size wal_written=$wal repo=$repo" \
   "full_backup=$(secs "$backup_ms")s restore_from_full=$(secs "$copy_ms")s" \

@@ -104,16 +104,24 @@ xf_pg_stop() {
   xf_pg_run "$XF_PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
 }
 
-# xf_pg_wait_promoted PORT: waits (at most 10 minutes) until the cluster on
-# PORT has left recovery (a restore replays the archived WAL, then promotes).
+# xf_pg_wait_promoted DIR: waits (at most 10 minutes) until the cluster in
+# DIR has left recovery (a restore replays the archived WAL, then promotes).
+# Fails at once if it stops meanwhile, e.g. "recovery ended before configured
+# recovery target was reached" (no commit after the target time was archived).
 xf_pg_wait_promoted() {
-  local port=$1 state
+  local dir=$1 port state
+  port=$(xf_pg_port "$dir")
   for _ in $(seq 3000); do
     state=$(psql -h 127.0.0.1 -p "$port" -U xinfang -d postgres -tAc "SELECT pg_is_in_recovery()" 2>/dev/null || true)
     [ "$state" = f ] && return 0
+    if ! xf_pg_run "$XF_PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+      echo "PostgreSQL in $dir stopped during recovery:" >&2
+      grep -E "FATAL|PANIC" "$dir/server.log" | tail -3 >&2
+      return 1
+    fi
     sleep 0.2
   done
-  echo "PostgreSQL on port $port is still recovering after 10 minutes" >&2
+  echo "PostgreSQL in $dir is still recovering after 10 minutes" >&2
   return 1
 }
 
@@ -211,7 +219,10 @@ xf_backup_cluster() {
 # xf_backup_restore CONF PGDIR TIME [PORT]: restores the newest backup taken
 # before TIME into PGDIR/data (a fresh directory), replaying archived WAL up
 # to TIME (any PostgreSQL timestamp, e.g. "2026-11-29 23:40:00+00"), then
-# promotes. PGDIR/data must not exist. With PORT the copy listens there, its
+# promotes. TIME "latest": the newest backup and all the archived WAL. A TIME
+# needs a commit after it in the archive (else PostgreSQL stops: "recovery
+# ended before configured recovery target was reached"); to get everything
+# there is, use latest. PGDIR/data must not exist. With PORT the copy listens there, its
 # socket in PGDIR; without, on the port and socket of the backed-up cluster.
 # Does not start it.
 xf_backup_restore() {
@@ -220,8 +231,9 @@ xf_backup_restore() {
   mkdir -p "$pg/data"
   chmod 700 "$pg/data"
   if [ "$(id -u)" = 0 ]; then chown postgres "$pg" "$pg/data"; fi
-  xf_backup "$conf" --log-level-console=warn --pg1-path="$pg/data" restore \
-    --type=time --target="$time" --target-action=promote
+  local target=(--type=time --target="$time" --target-action=promote)
+  [ "$time" = latest ] && target=(--type=default)
+  xf_backup "$conf" --log-level-console=warn --pg1-path="$pg/data" restore "${target[@]}"
   if [ -n "$port" ]; then
     printf "port = %s\nunix_socket_directories = '%s'\n" "$port" "$pg" >>"$pg/data/postgresql.conf"
   fi

@@ -67,7 +67,7 @@ xf_backup_restore "$CONF" "$DRILL/restored" "$POINT" "$RESTORED_PORT"
 # The copy must not archive into the live cluster's repository.
 echo "archive_mode = off" >>"$DRILL/restored/data/postgresql.conf"
 xf_pg_start "$DRILL/restored"
-xf_pg_wait_promoted "$RESTORED_PORT"
+xf_pg_wait_promoted "$DRILL/restored"
 ms=$((($(date +%s%N) - start) / 1000000))
 seconds=$((ms / 1000)).$(printf %03d $((ms % 1000)))
 size=$(psql -h 127.0.0.1 -p "$RESTORED_PORT" -U xinfang -d postgres -tAc \
