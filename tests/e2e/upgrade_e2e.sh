@@ -11,7 +11,7 @@ shopt -s nullglob
 dumps=("$FIXTURES"/*.sql)
 [ ${#dumps[@]} -ge 1 ] || fail "no fixture in $FIXTURES"
 UPGRADE_DBS=()
-trap 'for d in "${UPGRADE_DBS[@]}"; do psql "$E2E_ADMIN" -qc "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1; done; e2e_cleanup' EXIT
+trap 'for d in "${UPGRADE_DBS[@]}"; do psql "$E2E_ADMIN" -qc "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true; done; e2e_cleanup' EXIT
 
 for dump in "${dumps[@]}"; do
   name=$(basename "$dump" .sql)
