@@ -9,7 +9,7 @@ XF_PACKAGES="cmake g++ make pkg-config ccache tzdata
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsoci-dev libboost-dev libpq-dev libssl-dev postgresql
   libgtest-dev libgmock-dev clang-14 libclang-rt-14-dev openssl
-  libsodium-dev curl jq chromium fonts-noto-cjk"
+  libsodium-dev curl jq chromium fonts-noto-cjk pgbackrest"
 
 xf_log() { printf '==> %s\n' "$*" >&2; }
 
@@ -104,6 +104,27 @@ xf_pg_stop() {
   xf_pg_run "$XF_PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
 }
 
+# xf_pg_wait_promoted DIR: waits (at most 10 minutes) until the cluster in
+# DIR has left recovery (a restore replays the archived WAL, then promotes).
+# Fails at once if it stops meanwhile, e.g. "recovery ended before configured
+# recovery target was reached" (no commit after the target time was archived).
+xf_pg_wait_promoted() {
+  local dir=$1 port state
+  port=$(xf_pg_port "$dir")
+  for _ in $(seq 3000); do
+    state=$(psql -h 127.0.0.1 -p "$port" -U xinfang -d postgres -tAc "SELECT pg_is_in_recovery()" 2>/dev/null || true)
+    [ "$state" = f ] && return 0
+    if ! xf_pg_run "$XF_PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+      echo "PostgreSQL in $dir stopped during recovery:" >&2
+      grep -E "FATAL|PANIC" "$dir/server.log" | tail -3 >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+  echo "PostgreSQL in $dir is still recovering after 10 minutes" >&2
+  return 1
+}
+
 xf_pg_port() { sed -n 's/^port = \([0-9]*\)$/\1/p' "$1/data/postgresql.conf" | tail -1; }
 
 # xf_pg_createdb PORT NAME: creates the database if it does not exist.
@@ -134,4 +155,86 @@ unit_head bench-head prov.organs.office
 supervisor bench-sup prov
 service bench-svc prov
 ACCOUNTS
+}
+
+# Backups with pgBackRest: full and differential backups plus WAL archiving
+# into a repository, restores to any point in time (docs/operations.md).
+XF_STANZA=xinfang
+
+# xf_backup_conf PGDIR BACKUPDIR [REPO]: writes BACKUPDIR/pgbackrest.conf
+# from deploy/backup/pgbackrest.conf.in for the cluster in PGDIR, with the
+# repository REPO (default BACKUPDIR/repo) and pgBackRest's log and lock
+# files in BACKUPDIR. Prints the config file's path.
+xf_backup_conf() {
+  local pg=$1 dir=$2 repo=${3:-$2/repo}
+  mkdir -p "$dir/log" "$dir/lock" "$repo"
+  sed -e "s|@REPO@|$repo|" -e "s|@PGDATA@|$pg/data|" -e "s|@PGPORT@|$(xf_pg_port "$pg")|" \
+    -e "s|@PGSOCKET@|$pg|" -e "s|@LOGDIR@|$dir/log|" -e "s|@LOCKDIR@|$dir/lock|" \
+    "$XF_ROOT/deploy/backup/pgbackrest.conf.in" >"$dir/pgbackrest.conf"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$dir" "$dir/log" "$dir/lock" "$repo" "$dir/pgbackrest.conf"; fi
+  echo "$dir/pgbackrest.conf"
+}
+
+# xf_backup CONF ARGS...: pgbackrest with that config and xinfang's stanza,
+# as the cluster's owner.
+xf_backup() {
+  local conf=$1; shift
+  xf_pg_run pgbackrest --config="$conf" --stanza="$XF_STANZA" "$@"
+}
+
+# xf_backup_archive_on PGDIR CONF: WAL archiving into CONF's repository, in
+# the cluster's postgresql.conf (read at the next start: archive_mode needs one).
+xf_backup_archive_on() {
+  local pg=$1 conf=$2
+  cat >>"$pg/data/postgresql.conf" <<CONF
+# WAL archiving to pgBackRest (xf_backup_archive_on)
+wal_level = replica
+archive_mode = on
+archive_timeout = 60
+archive_command = 'pgbackrest --config=$conf --stanza=$XF_STANZA archive-push %p'
+CONF
+}
+
+# xf_backup_archiving PGDIR: whether the cluster's config archives WAL.
+xf_backup_archiving() { grep -q "^archive_mode = on" "$1/data/postgresql.conf"; }
+
+# xf_backup_stanza CONF: creates the stanza (once; again is a no-op) and
+# checks that WAL reaches the repository. The cluster must be running.
+xf_backup_stanza() {
+  xf_backup "$1" --log-level-console=error stanza-create
+  xf_backup "$1" --log-level-console=error check
+}
+
+# xf_backup_cluster DIR PORT: a new cluster in DIR/pg (as xf_pg_init) that
+# archives its WAL into a repository in DIR/backup, started, with its stanza.
+# Sets XF_BACKUP_CONF to its pgBackRest configuration (tests, measurements).
+xf_backup_cluster() {
+  xf_pg_init "$1/pg" "$2"
+  XF_BACKUP_CONF=$(xf_backup_conf "$1/pg" "$1/backup")
+  xf_backup_archive_on "$1/pg" "$XF_BACKUP_CONF"
+  xf_pg_start "$1/pg"
+  xf_backup_stanza "$XF_BACKUP_CONF"
+}
+
+# xf_backup_restore CONF PGDIR TIME [PORT]: restores the newest backup taken
+# before TIME into PGDIR/data (a fresh directory), replaying archived WAL up
+# to TIME (any PostgreSQL timestamp, e.g. "2026-11-29 23:40:00+00"), then
+# promotes. TIME "latest": the newest backup and all the archived WAL. A TIME
+# needs a commit after it in the archive (else PostgreSQL stops: "recovery
+# ended before configured recovery target was reached"); to get everything
+# there is, use latest. PGDIR/data must not exist. With PORT the copy listens there, its
+# socket in PGDIR; without, on the port and socket of the backed-up cluster.
+# Does not start it.
+xf_backup_restore() {
+  local conf=$1 pg=$2 time=$3 port=${4:-}
+  [ ! -e "$pg/data" ] || { echo "$pg/data exists: restore into a fresh directory" >&2; return 1; }
+  mkdir -p "$pg/data"
+  chmod 700 "$pg/data"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$pg" "$pg/data"; fi
+  local target=(--type=time --target="$time" --target-action=promote)
+  [ "$time" = latest ] && target=(--type=default)
+  xf_backup "$conf" --log-level-console=warn --pg1-path="$pg/data" restore "${target[@]}"
+  if [ -n "$port" ]; then
+    printf "port = %s\nunix_socket_directories = '%s'\n" "$port" "$pg" >>"$pg/data/postgresql.conf"
+  fi
 }

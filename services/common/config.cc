@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
+#include <system_error>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -48,6 +50,17 @@ constexpr Setting kSettings[] = {
     {"session-idle-minutes", "XINFANG_SESSION_IDLE_MINUTES"},
     {"session-max-hours", "XINFANG_SESSION_MAX_HOURS"},
 };
+
+// The installed layout (cmake --install): <prefix>/share/xinfang when this
+// binary runs from <prefix>/bin and that directory holds workflows/; else "".
+std::string InstalledShareDir() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec || exe.parent_path().filename() != "bin") return "";
+  const std::filesystem::path share = exe.parent_path().parent_path() / "share" / "xinfang";
+  if (!std::filesystem::is_directory(share / "workflows", ec)) return "";
+  return share.string();
+}
 
 absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& value,
                    const std::string& origin) {
@@ -251,6 +264,16 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
     return absl::InvalidArgumentError(
         "--simulated-clock is refused in production mode (--production / XINFANG_PRODUCTION)");
   }
+  // Installed, the data and the console are found beside bin/; else the
+  // defaults stay empty and the source tree's deploy/ and web/dist apply
+  // (DefaultDataDir, XINFANG_DEFAULT_CONSOLE_DIR).
+  if (const std::string share = InstalledShareDir(); !share.empty()) {
+    std::error_code ec;
+    if (c.data_dir.empty()) c.data_dir = share;
+    if (c.console_dir.empty() && std::filesystem::exists(share + "/console/index.html", ec)) {
+      c.console_dir = share + "/console";
+    }
+  }
   return c;
 }
 
@@ -262,7 +285,8 @@ std::string ServerUsage(const std::string& program) {
       "  --listen HOST:PORT         XINFANG_LISTEN       default 127.0.0.1:50051\n"
       "  --time-zone ZONE           XINFANG_TIME_ZONE    Asia/Shanghai (the only one supported)\n"
       "  --log-level LEVEL          XINFANG_LOG_LEVEL    debug|info|warn|error, default info\n"
-      "  --data-dir DIR             XINFANG_DATA_DIR     holds workflows/ and calendar/\n"
+      "  --data-dir DIR             XINFANG_DATA_DIR     holds workflows/ and calendar/, default\n"
+      "                                                  PREFIX/share/xinfang when installed, else deploy/\n"
       "  --pool-size N              XINFANG_POOL_SIZE    database connections, default 8\n"
       "  --simulated-clock TIME     XINFANG_SIMULATED_CLOCK  start a simulated clock at an RFC 3339\n"
       "                                                  instant; enables AdminService.AdvanceClock\n"
@@ -283,7 +307,8 @@ std::string ServerUsage(const std::string& program) {
       "  --rate-burst N             XINFANG_RATE_BURST   calls an idle account may make at once, default 100\n"
       "  --http-listen HOST:PORT    XINFANG_HTTP_LISTEN  also serve the API (Connect protocol) and the\n"
       "                                                  console over HTTP (HTTPS with --tls-cert); off by default\n"
-      "  --console-dir DIR          XINFANG_CONSOLE_DIR  the built console, default the source tree's web/dist\n"
+      "  --console-dir DIR          XINFANG_CONSOLE_DIR  the built console, default\n"
+      "                                                  PREFIX/share/xinfang/console when installed, else web/dist\n"
       "  --http-cors-origins LIST   XINFANG_HTTP_CORS_ORIGINS  origins allowed cross-origin, comma-separated;\n"
       "                                                  none by default\n"
       "  --session-idle-minutes N   XINFANG_SESSION_IDLE_MINUTES  a sign-in lapses after N minutes unused, default 30\n"

@@ -36,12 +36,15 @@ E2E_ADMIN_TOKEN=$("$XF_BIN/services/xinfang-server" --db "$E2E_URL" --data-dir "
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # start_server NAME BINARY [flags...]: starts it on a free port; sets PORT_<NAME> and PID_<NAME>.
+# BINARY is a name in the build's services/, or an absolute path to an
+# installed binary (which finds its data directory itself).
 start_server() {
   local name=$1 bin=$2; shift 2
-  local portfile="$E2E_TMP/$name.port"
+  local portfile="$E2E_TMP/$name.port" exe="$XF_BIN/services/$bin" data=(--data-dir "$XF_SRC/deploy")
+  if [[ $bin == /* ]]; then exe=$bin; data=(); fi
   rm -f "$portfile"
-  XINFANG_PORT_FILE="$portfile" "$XF_BIN/services/$bin" --db "$E2E_URL" --listen 127.0.0.1:0 \
-    --data-dir "$XF_SRC/deploy" "$@" >>"$E2E_TMP/$name.log" 2>&1 &
+  XINFANG_PORT_FILE="$portfile" "$exe" --db "$E2E_URL" --listen 127.0.0.1:0 \
+    "${data[@]}" "$@" >>"$E2E_TMP/$name.log" 2>&1 &
   local pid=$!
   E2E_PIDS+=("$pid")
   for _ in $(seq 150); do
