@@ -103,6 +103,7 @@ test("first screen: measured in fresh profiles", async () => {
       await page.locator("[data-test=signin]").click({ trial: true });
       times.push(performance.now() - t0);
       if (i === 0) {
+        await shot(page, "01-signin");
         for (const r of loaded) bytes += (await r.sizes()).responseBodySize;
         files = loaded.length;
       }
