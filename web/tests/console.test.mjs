@@ -80,11 +80,12 @@ async function signIn(page, account, lang = "zh") {
 // Reported, not asserted: the first screen (page.goto until the sign-in button
 // can be clicked) in a fresh profile each time, and what it transferred.
 test("first screen: measured in fresh profiles", async () => {
+  const RUNS = Number(env.XF_FIRST_SCREEN_RUNS ?? 3);
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: LAUNCH_ARGS });
   const times = [], floor = [];
   let bytes = 0, files = 0;
   try {
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < RUNS; i++) {
       // The browser's own floor at this moment: a fresh profile showing one button.
       const bare = await browser.newContext();
       const blank = await bare.newPage();
@@ -112,7 +113,7 @@ test("first screen: measured in fresh profiles", async () => {
   } finally {
     await browser.close();
   }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[2].toFixed(0);
+  const median = (xs) => [...xs].sort((a, b) => a - b)[(RUNS - 1) >> 1].toFixed(0);
   console.log(`first screen (fresh profile, ms): ${times.map((t) => t.toFixed(0)).join(" ")}; median ${median(times)}; ` +
     `a bare page's floor: median ${median(floor)}; ` +
     `${files} files, ${(bytes / 1024).toFixed(0)} kB transferred; load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
@@ -325,7 +326,7 @@ test("English beside Chinese: every label switches, Element Plus too, and the ch
   await page.click("[data-test=stats-load]");
   await page.waitForSelector("[data-test=chart-byMonth] canvas");
   await page.waitForSelector("text=By month");
-  await page.goto(`${URL}/queue`);
+  await page.click(".el-menu >> text=My queue");
   await page.waitForSelector("text=Overdue only");
   await page.locator("[data-test=stage]").click();
   await page.locator(".el-select-dropdown__item:visible", { hasText: "All stages" }).waitFor();
