@@ -228,6 +228,7 @@ export const L = reactive<Messages>({ ...zh });
 function apply() {
   Object.assign(L, lang.value === "en" ? en : zh);
   document.documentElement.lang = lang.value;
+  document.title = `${L.brand} xinfang`;
 }
 apply();
 export function setLang(l: Lang) {
