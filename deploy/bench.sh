@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One benchmark result row per run (docs/benchmarks.md):
-#   ./deploy/bench.sh [flags] register|get|list|life|all|timers|repeat|soak
+#   ./deploy/bench.sh [flags] register|get|list|life|all|timers|repeat|soak|queue
 # Builds if needed, starts a throwaway PostgreSQL (fsync on) in a temp dir,
 # migrates and seeds N cases (xfseed), starts xinfang-server on a free
 # loopback port, runs a warm-up and the scenario (xfbench) and, for register
@@ -31,6 +31,11 @@
 # both kinds' throughput and latency beside a fresh-only run at the same
 # concurrency, and their ratios.
 #
+# queue: an officer's queue (the console's 我的待办): 1,000 open cases with
+# running deadlines are assigned to one officer (bench-officer; by SQL, as the
+# seed assigns none), and ListDeadlines for that officer — every open
+# deadline, up to 1,000 a call — is timed one call at a time.
+#
 # soak: --duration seconds of mixed calls (20% register, 50% get, 30% list)
 # against one server, sampling its VmRSS; RESULT says whether it stayed flat
 # (first, last and highest sample). Bounded by --duration and --max-seconds.
@@ -58,7 +63,7 @@ while [ $# -gt 0 ]; do
     --max-seconds) MAX_SECONDS=$2; shift ;;
     --history) HISTORY=$2; shift ;;
     --rss-every) RSS_EVERY=$2; shift ;;
-    register|get|list|life|timers|repeat|soak) SCENARIOS+=("$1") ;;
+    register|get|list|life|timers|repeat|soak|queue) SCENARIOS+=("$1") ;;
     all) SCENARIOS+=(register get list life) ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
@@ -267,6 +272,24 @@ run_soak() {
     "$(grep -c 'rss t=' "$TMP/results/soak.rss.txt")" | tee -a "$TMP/results/results.txt"
 }
 
+run_queue() {
+  local out="$TMP/results/queue.json"
+  psql "$DB" -qAtc "UPDATE cases SET case_officer = 'bench-officer' WHERE id IN (
+      SELECT DISTINCT case_id FROM case_timers WHERE suspended_at IS NULL ORDER BY case_id LIMIT 1000)" >/dev/null
+  psql "$DB" -qc "ANALYZE cases" >/dev/null
+  local deadlines; deadlines=$(psql "$DB" -qAtc "SELECT count(*) FROM case_timers t JOIN cases c ON c.id = t.case_id
+      WHERE c.case_officer = 'bench-officer' AND t.suspended_at IS NULL")
+  start_server server-queue
+  local pid=$PID address="127.0.0.1:$PORT"
+  xf_log "queue: $deadlines deadlines of one officer, one call at a time, ${DURATION}s"
+  "${XFBENCH[@]}" --address "$address" --scenario queue --officer bench-officer --concurrency 1 \
+    --warmup "$WARMUP" --duration "$DURATION" --json >"$out"
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  printf 'RESULT queue    cases=%s officer_cases=1000 deadlines=%s service=%s/s p50=%sms p90=%sms p99=%sms max=%sms errors=%s\n' \
+    "$CASES" "$deadlines" "$(json "$out" throughput)" "$(lat "$out" queue p50)" "$(lat "$out" queue p90)" \
+    "$(lat "$out" queue p99)" "$(lat "$out" queue max)" "$(json "$out" errors)" | tee -a "$TMP/results/results.txt"
+}
+
 {
   echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "postgresql: $(tr '\n' ';' <"$TMP/results/pg_settings.txt")"
@@ -277,6 +300,7 @@ for s in "${SCENARIOS[@]}"; do
     timers) run_timers ;;
     repeat) run_repeat ;;
     soak) run_soak ;;
+    queue) run_queue ;;
     *) run_scenario "$s" ;;
   esac
 done

@@ -7,8 +7,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/admin/passwords.h"
+#include "services/common/access.h"
 #include "services/common/auth.h"
 #include "services/common/grpc_util.h"
+#include "services/common/log.h"
 #include "services/storage/reference_store.h"
 #include "services/common/validate.h"
 
@@ -450,27 +452,108 @@ grpc::Status AdminServiceImpl::SignOut(grpc::ServerContext* ctx,
                });
 }
 
+namespace {
+
+void Fill(const storage::RefRow& row, xinfang::v1::RefItem* item) {
+  item->set_code(row.code);
+  item->set_name(row.name);
+  item->set_parent(row.parent);
+  item->set_active(row.active);
+}
+
+// The code and name every reference item needs.
+absl::Status CheckRefItem(const std::string& code, const std::string& name,
+                          const std::string& parent) {
+  if (auto s = CheckCode("code", code); !s.ok()) return s;
+  if (auto s = CheckText("name", name, 64, false); !s.ok()) return s;
+  if (name.empty()) return absl::InvalidArgumentError("name: required");
+  if (!parent.empty()) {
+    if (auto s = CheckCode("parent", parent); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// Whether the actor's scope is the whole tree (an account of the top unit).
+bool AtTop(const workflow::Actor& actor, const workflow::MapOrgTree& org) {
+  const std::string scope = ScopeOf(actor);
+  if (scope.empty()) return true;
+  auto parent = org.Parent(scope);
+  return !parent.has_value() || parent->empty();
+}
+
+}  // namespace
+
 grpc::Status AdminServiceImpl::ListReferenceData(grpc::ServerContext* ctx,
                                                  const xinfang::v1::ListReferenceDataRequest* req,
                                                  xinfang::v1::ListReferenceDataResponse* resp) {
   return Serve("ListReferenceData", core_, ctx, resp,
                [&](const workflow::Actor&)
                    -> absl::StatusOr<xinfang::v1::ListReferenceDataResponse> {
-                 auto lists = storage::ListReference(core_.pool());
+                 auto lists = storage::ListReference(core_.pool(), req->include_inactive());
                  if (!lists.ok()) return lists.status();
                  xinfang::v1::ListReferenceDataResponse r;
-                 auto fill = [](const std::vector<storage::RefRow>& rows, auto* out) {
-                   for (const auto& row : rows) {
-                     auto* item = out->Add();
-                     item->set_code(row.code);
-                     item->set_name(row.name);
-                     item->set_parent(row.parent);
-                   }
-                 };
-                 fill(lists->units, r.mutable_units());
-                 fill(lists->categories, r.mutable_categories());
+                 for (const auto& row : lists->units) Fill(row, r.add_units());
+                 for (const auto& row : lists->categories) Fill(row, r.add_categories());
                  return r;
                });
+}
+
+grpc::Status AdminServiceImpl::PutUnit(grpc::ServerContext* ctx,
+                                       const xinfang::v1::PutUnitRequest* req,
+                                       xinfang::v1::PutUnitResponse* resp) {
+  return Serve(
+      "PutUnit", core_, ctx, resp,
+      [&](const workflow::Actor& a) -> absl::StatusOr<xinfang::v1::PutUnitResponse> {
+        if (auto s = CheckRefItem(req->code(), req->name(), req->parent()); !s.ok()) return s;
+        auto org = core_.Org();
+        if (!org.ok()) return org.status();
+        // An existing unit must be in the administrator's subtree; a new one
+        // goes under a parent that is.
+        const bool exists = (*org)->Contains(req->code());
+        const std::string& anchor = exists ? req->code() : req->parent();
+        if (!anchor.empty()) {
+          auto scoped = ScopedUnit(a, exists ? "code" : "parent", anchor, **org);
+          if (!scoped.ok()) return scoped.status();
+        } else if (!AtTop(a, **org)) {
+          return absl::PermissionDeniedError("parent: required (a unit of your subtree)");
+        }
+        auto put = storage::PutUnit(core_.pool(), {req->code(), req->name(), req->parent(), true});
+        if (!put.ok()) return put.status();
+        core_.ReferenceChanged();
+        LogInfo(absl::StrCat("unit ", put->row.code, put->created ? " added under " : " renamed, under ",
+                             put->row.parent.empty() ? "(top)" : put->row.parent, " by ", a.account));
+        xinfang::v1::PutUnitResponse r;
+        Fill(put->row, r.mutable_unit());
+        r.set_created(put->created);
+        return r;
+      });
+}
+
+grpc::Status AdminServiceImpl::PutCategory(grpc::ServerContext* ctx,
+                                           const xinfang::v1::PutCategoryRequest* req,
+                                           xinfang::v1::PutCategoryResponse* resp) {
+  return Serve(
+      "PutCategory", core_, ctx, resp,
+      [&](const workflow::Actor& a) -> absl::StatusOr<xinfang::v1::PutCategoryResponse> {
+        if (auto s = CheckRefItem(req->code(), req->name(), req->parent()); !s.ok()) return s;
+        auto org = core_.Org();
+        if (!org.ok()) return org.status();
+        // Categories are the whole office's: the top unit's administrators keep them.
+        if (!AtTop(a, **org)) {
+          return absl::PermissionDeniedError(absl::StrCat(
+              "code: categories are kept by an administrator of the top unit, not of ", a.unit));
+        }
+        auto put = storage::PutCategory(
+            core_.pool(), {req->code(), req->name(), req->parent(), req->active()});
+        if (!put.ok()) return put.status();
+        core_.ReferenceChanged();
+        LogInfo(absl::StrCat("category ", put->row.code, put->created ? " added" : " changed",
+                             put->row.active ? "" : " (retired)", " by ", a.account));
+        xinfang::v1::PutCategoryResponse r;
+        Fill(put->row, r.mutable_category());
+        r.set_created(put->created);
+        return r;
+      });
 }
 
 }  // namespace xinfang::admin

@@ -52,6 +52,12 @@ class AdminServiceImpl final : public xinfang::v1::AdminService::Service {
   grpc::Status ListReferenceData(grpc::ServerContext* ctx,
                                  const xinfang::v1::ListReferenceDataRequest* req,
                                  xinfang::v1::ListReferenceDataResponse* resp) override;
+  // Administration of the reference lists (reference_store.h): units within
+  // the administrator's own subtree; categories by an administrator of the top unit.
+  grpc::Status PutUnit(grpc::ServerContext* ctx, const xinfang::v1::PutUnitRequest* req,
+                       xinfang::v1::PutUnitResponse* resp) override;
+  grpc::Status PutCategory(grpc::ServerContext* ctx, const xinfang::v1::PutCategoryRequest* req,
+                           xinfang::v1::PutCategoryResponse* resp) override;
 
  private:
   // The account `name`, PERMISSION_DENIED unless its unit is in the actor's scope.

@@ -54,6 +54,8 @@ const std::map<std::string, std::set<Role>>& RpcRoles() {
       {"SetPassword", {kAdmin}},
       {"SignOut", {kClerk, kOfficer, kHead, kSupervisor, kAdmin, kAuditor, kService}},
       {"ListReferenceData", {kClerk, kOfficer, kHead, kSupervisor, kAdmin, kAuditor}},
+      {"PutUnit", {kAdmin}},
+      {"PutCategory", {kAdmin}},
       // SignIn and ChangePassword need no token: the password is the proof.
   };
   return *table;

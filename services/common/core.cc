@@ -130,6 +130,11 @@ absl::StatusOr<std::shared_ptr<const std::map<std::string, std::string>>> Core::
   return names_;
 }
 
+void Core::ReferenceChanged() {
+  std::lock_guard<std::mutex> lock(reference_mu_);
+  org_ = nullptr;
+}
+
 absl::Status Core::RefreshReference() {
   const auto now = std::chrono::steady_clock::now();
   {

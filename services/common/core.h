@@ -83,12 +83,16 @@ class Core {
 
   // The organisation tree: parents for the engine, Contains() for
   // validating unit codes. Read from the database at most every few seconds
-  // (units change by migration or by hand, never by an RPC).
+  // (units change by AdminService.PutUnit, possibly in another process).
   absl::StatusOr<std::shared_ptr<const workflow::MapOrgTree>> Org();
   // Every category code and whether it is active; cached like Org().
   absl::StatusOr<std::shared_ptr<const std::map<std::string, bool>>> Categories();
   // "unit:<code>" / "category:<code>" -> name (CaseStore::Names); cached like Org().
   absl::StatusOr<std::shared_ptr<const std::map<std::string, std::string>>> Names();
+  // Units or categories changed through this process: the next read of the
+  // above re-reads them (other processes see the change within the cache's
+  // few seconds).
+  void ReferenceChanged();
 
  private:
   explicit Core(ServerConfig config);

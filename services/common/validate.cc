@@ -250,7 +250,7 @@ absl::Status ValidateIntake(xinfang::v1::CaseIntake& in, const IntakeRules& rule
   return absl::OkStatus();
 }
 
-absl::Status CheckAccountName(const std::string& field, const std::string& name) {
+absl::Status CheckCode(const std::string& field, const std::string& name) {
   const bool ok = !name.empty() && name.size() <= 64 &&
                   std::isalnum(static_cast<unsigned char>(name[0])) &&
                   std::all_of(name.begin(), name.end(), [](char c) {

@@ -53,9 +53,13 @@ struct IntakeRules {
 // representatives (Art. 20); at most 200 petitioners.
 absl::Status ValidateIntake(xinfang::v1::CaseIntake& intake, const IntakeRules& rules);
 
-// Account names: 1 to 64 of a-z 0-9 . _ -, starting with a letter or digit
-// (what a person types and a log line shows unambiguously).
-absl::Status CheckAccountName(const std::string& field, const std::string& name);
+// Codes of accounts, units and categories: 1 to 64 of a-z 0-9 . _ -,
+// starting with a letter or digit (what a person types and a log line shows
+// unambiguously; the units table checks the same).
+absl::Status CheckCode(const std::string& field, const std::string& code);
+inline absl::Status CheckAccountName(const std::string& field, const std::string& name) {
+  return CheckCode(field, name);
+}
 
 }  // namespace xinfang
 

@@ -301,6 +301,7 @@ absl::StatusOr<xinfang::v1::GetStatisticsResponse> Query::GetStatistics(
   q.notice_timer = kNoticeTimer;
   q.handling_timer = kHandlingTimer;
   q.evaluation_timer = kEvaluationTimer;
+  q.time_zone = core_.config().time_zone;
   auto st = core_.store().Statistics(q);
   if (!st.ok()) return st.status();
   xinfang::v1::GetStatisticsResponse r;
@@ -323,6 +324,7 @@ absl::StatusOr<xinfang::v1::GetStatisticsResponse> Query::GetStatistics(
   AddCounts(st->by_stage, StageKey, r.mutable_by_stage());
   AddCounts(st->by_state, same, r.mutable_by_state());
   AddCounts(st->by_unit, same, r.mutable_by_unit());
+  AddCounts(st->by_month, same, r.mutable_by_month());
   return r;
 }
 

@@ -8,6 +8,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -82,10 +83,11 @@ constexpr char kSelectTimers[] =
 constexpr char kSelectDue[] =
     XF_SCOPE_CTE
     "SELECT c.id, c.tracking_number, c.state, c.responsible_unit, c.stage::int, t.owing_unit, "
-    "       c.workflow, c.workflow_version, " XF_TIMER_COLUMNS
+    "       c.workflow, c.workflow_version, " XF_TIMER_COLUMNS ", coalesce(c.case_officer, '') "
     "  FROM case_timers t JOIN cases c ON c.id = t.case_id "
     " WHERE t.due_at < xf_ts(:before) AND t.suspended_at IS NULL "
     "   AND t.owing_unit IN (SELECT code FROM scope) "
+    "   AND (:officer1 = '' OR c.case_officer = :officer2) "
     "   AND (:timer1 = '' OR t.name = :timer2) "
     "   AND (:stage1 = 0 OR c.stage = :stage2) "
     "   AND (:escalated = 0 OR t.rung > 0) "
@@ -1576,8 +1578,10 @@ absl::StatusOr<std::vector<DueRow>> CaseStore::ListDue(const DueQuery& q) {
     soci::rowset<soci::row> rows =
         (lease->session().prepare << kSelectDue, soci::use(q.unit, "unit1"),
          soci::use(q.unit, "unit2"), soci::use(before, "before"), soci::use(q.timer, "timer1"),
-         soci::use(q.timer, "timer2"), soci::use(stage, "stage1"), soci::use(stage, "stage2"),
-         soci::use(escalated, "escalated"), soci::use(has_after, "has_after"),
+         soci::use(q.timer, "timer2"), soci::use(q.case_officer, "officer1"),
+         soci::use(q.case_officer, "officer2"), soci::use(stage, "stage1"),
+         soci::use(stage, "stage2"), soci::use(escalated, "escalated"),
+         soci::use(has_after, "has_after"),
          soci::use(after_due, "after_due"), soci::use(after_id, "after_id"),
          soci::use(after_name, "after_name"), soci::use(limit, "lim"));
     for (const soci::row& r : rows) {
@@ -1591,6 +1595,7 @@ absl::StatusOr<std::vector<DueRow>> CaseStore::ListDue(const DueQuery& q) {
       d.workflow = r.get<std::string>(6);
       d.workflow_version = r.get<int>(7);
       d.timer = ReadTimer(r, 8);
+      d.case_officer = r.get<std::string>(8 + kTimerColumnCount);
       out.push_back(std::move(d));
     }
     return out;
@@ -1695,6 +1700,7 @@ absl::StatusOr<Stats> CaseStore::Statistics(const StatsQuery& q) {
         soci::use(from, "from4"), soci::use(to, "to4"), soci::into(st.accepted),
         soci::into(st.acceptance_days_sum), soci::into(st.decided),
         soci::into(st.decision_days_sum);
+    // `column` is an expression of the code's own, never a caller's text.
     auto breakdown = [&](const std::string& column, std::vector<std::pair<std::string, int>>* out) {
       std::string key;
       int n = 0;
@@ -1711,6 +1717,17 @@ absl::StatusOr<Stats> CaseStore::Statistics(const StatsQuery& q) {
     breakdown("c.stage", &st.by_stage);
     breakdown("c.state", &st.by_state);
     breakdown("c.responsible_unit", &st.by_unit);
+    // The zone comes from the server's configuration (an IANA name, checked
+    // here again before it is spliced into the statement as a literal).
+    const bool zone_ok = !q.time_zone.empty() && std::all_of(q.time_zone.begin(), q.time_zone.end(), [](char ch) {
+      return absl::ascii_isalnum(static_cast<unsigned char>(ch)) || ch == '/' || ch == '_' ||
+             ch == '+' || ch == '-';
+    });
+    if (!zone_ok) {
+      return absl::InvalidArgumentError("time zone: not an IANA zone name");
+    }
+    breakdown("to_char(c.received_at AT TIME ZONE '" + q.time_zone + "', 'YYYY-MM')",
+              &st.by_month);
     return st;
   } catch (...) {
     return StatusFromCurrentException("computing statistics");

@@ -100,6 +100,7 @@ struct DueQuery {
   std::string timer;        // one timer name; empty: all
   int stage = 0;            // xinfang.v1.Stage of the case; 0: all
   bool escalated_only = false;
+  std::string case_officer;  // only cases assigned to this account; empty: any
   int limit = 100;
   // Keyset pagination: rows after (due_at, case_id, timer name).
   struct Key {
@@ -120,6 +121,7 @@ struct DueRow {
   std::string workflow;  // the case's definition, which knows the timer's kind
   int workflow_version = 0;
   workflow::TimerState timer;
+  std::string case_officer;  // empty if none assigned
 };
 
 struct CaseFilter {
@@ -182,6 +184,7 @@ struct StatsQuery {
   std::string notice_timer;  // the intake-notice deadline ("intake_notice")
   std::string handling_timer;    // the decision deadline ("handling")
   std::string evaluation_timer;  // the evaluation window ("evaluation")
+  std::string time_zone = "Asia/Shanghai";  // the office's months (by_month)
 };
 
 // Raw counts for docs/statistics.md; rates are computed from them.
@@ -194,7 +197,8 @@ struct Stats {
   double acceptance_days_sum = 0;
   int decided = 0;
   double decision_days_sum = 0;
-  std::vector<std::pair<std::string, int>> by_channel, by_category, by_stage, by_state, by_unit;
+  std::vector<std::pair<std::string, int>> by_channel, by_category, by_stage, by_state, by_unit,
+      by_month;
 };
 
 struct DashboardCount {

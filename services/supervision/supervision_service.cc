@@ -64,6 +64,9 @@ absl::StatusOr<xinfang::v1::ListDeadlinesResponse> SupervisionServiceImpl::List(
     return absl::InvalidArgumentError(absl::StrCat("timer: unknown timer '", req.timer(), "'"));
   }
   if (auto st = CheckText("unit", req.unit(), 64, false); !st.ok()) return st;
+  if (!req.case_officer().empty()) {
+    if (auto st = CheckAccountName("case_officer", req.case_officer()); !st.ok()) return st;
+  }
   if (req.has_before()) {
     if (auto st = CheckTimestamp("before", req.before()); !st.ok()) return st;
   }
@@ -79,6 +82,7 @@ absl::StatusOr<xinfang::v1::ListDeadlinesResponse> SupervisionServiceImpl::List(
   q.timer = req.timer();
   q.stage = req.stage();
   q.escalated_only = req.escalated_only();
+  q.case_officer = req.case_officer();
   q.limit = req.page_size() > 0 ? req.page_size() : 100;
   if (!req.page_token().empty()) {
     auto key = ParsePageToken(req.page_token());
@@ -106,6 +110,7 @@ absl::StatusOr<xinfang::v1::ListDeadlinesResponse> SupervisionServiceImpl::List(
     item->set_responsible_unit(row.responsible_unit);
     item->set_owing_unit(row.owing_unit);
     item->set_stage(static_cast<xinfang::v1::Stage>(row.stage));
+    item->set_case_officer(row.case_officer);
     *item->mutable_deadline() =
         ToProto(row.timer, now, core_.EngineFor(row.workflow, row.workflow_version));
     if (now >= row.timer.deadline.due_at) {

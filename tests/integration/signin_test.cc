@@ -157,7 +157,9 @@ TEST_F(SignInTest, SignOutIdleAndAbsoluteExpiry) {
   for (int i = 0; i < 34; ++i) {
     t += absl::Minutes(20);
     ASSERT_THAT(server_.AdvanceTo(t), IsOk());
-    if (i < 32) EXPECT_THAT(WhoAmI(busy->secret()), IsOk()) << i;
+    if (i < 32) {
+      EXPECT_THAT(WhoAmI(busy->secret()), IsOk()) << i;
+    }
   }
   EXPECT_THAT(WhoAmI(busy->secret()).status(), StatusIs(absl::StatusCode::kUnauthenticated));
 

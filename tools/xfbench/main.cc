@@ -45,7 +45,7 @@ namespace {
 namespace v1 = xinfang::v1;
 using Clock = std::chrono::steady_clock;
 
-constexpr char kUsage[] = R"(usage: xfbench --scenario register|get|list|life|timers|soak [flags]
+constexpr char kUsage[] = R"(usage: xfbench --scenario register|get|list|queue|life|timers|soak [flags]
   --address HOST:PORT   server (loopback only; repeat or comma-separate for several)
                         default 127.0.0.1:50051 [XFBENCH_ADDRESS]
   --concurrency N       calls in flight (default 32)
@@ -59,7 +59,7 @@ constexpr char kUsage[] = R"(usage: xfbench --scenario register|get|list|life|ti
   --timeout S           deadline of each call (default 10)
   --token T             the bearer token for every call (or:)
   --tokens-file F       lines "ROLE TOKEN": each call is made in the role it needs
-                        (register: intake_clerk; get: service; list: supervisor;
+                        (register: intake_clerk; get: service; list, queue: supervisor;
                         life: intake_clerk, unit_head, case_officer; timers:
                         supervisor), falling back to --token
   --life-unit U         the unit life registers its cases in (default
@@ -67,6 +67,8 @@ constexpr char kUsage[] = R"(usage: xfbench --scenario register|get|list|life|ti
   --tracking-file F     tracking numbers for get (xfseed --out writes tracking.txt)
   --units-file F        units for register and list (default: migration 0002's)
   --list-filters K      unit+stage, unit+category or mixed (default mixed)
+  --officer NAME        queue: the case officer whose queue is read
+  --page-size N         queue: deadlines per call (default 1000)
   --advance S           timers: seconds to move each server's simulated clock
   --seed N              random seed (default: from the clock)
   --rss-pid PID         sample the server's resident memory (/proc/PID/status VmRSS)
@@ -84,6 +86,8 @@ Scenarios:
             timed apart as register-repeat
   life      register, accept, assign_officer, decide, serve, evaluate (TakeAction
             with the version each step returned); latency per step and per life
+  queue     SupervisionService.ListDeadlines for one officer's cases (--officer),
+            every open deadline, --page-size of them: the console's 我的待办
   soak      a bounded mix for memory over time: 20% register, 50% get, 30% list,
             for --duration seconds (with --rss-pid: is RSS flat?)
   timers    AdminService.AdvanceClock on every --address at once (servers started
@@ -107,6 +111,8 @@ struct Options {
   std::string unit = "prov.organs.office";    // --life-unit
   std::string tracking_file, units_file;
   std::string list_filters = "mixed";
+  std::string officer;  // --officer (queue)
+  int page_size = 1000;  // --page-size (queue)
   long long advance = 0;
   // register: this share of the slots registers for one frequent petitioner
   // (same person, category and matter every time), timed as "register-repeat".
@@ -182,6 +188,8 @@ Options ParseOptions(int argc, char** argv) {
     else if (a == "--tracking-file") o.tracking_file = v;
     else if (a == "--units-file") o.units_file = v;
     else if (a == "--list-filters") o.list_filters = v;
+    else if (a == "--officer") o.officer = v;
+    else if (a == "--page-size") number(&o.page_size);
     else if (a == "--advance") number(&o.advance);
     else if (a == "--repeat-share") {
       real(&o.repeat_share);
@@ -199,10 +207,12 @@ Options ParseOptions(int argc, char** argv) {
   for (const std::string& a : o.addresses) {
     if (!IsLoopback(a)) Fail(absl::StrCat("--address ", a, ": loopback only (127.0.0.1, ::1, localhost, unix:)"));
   }
-  static const std::set<std::string> kScenarios = {"register", "get",    "list",
+  static const std::set<std::string> kScenarios = {"register", "get",    "list", "queue",
                                                    "life",     "timers", "soak"};
   if (!kScenarios.contains(o.scenario))
-    Fail("--scenario: register, get, list, life, timers or soak");
+    Fail("--scenario: register, get, list, queue, life, timers or soak");
+  if (o.scenario == "queue" && o.officer.empty()) Fail("--officer: required for the queue scenario");
+  if (o.page_size < 1 || o.page_size > 1000) Fail("--page-size: 1 to 1000");
   if (o.rss_every < 0.1) Fail("--rss-every: at least 0.1 s");
   if (o.concurrency < 1 || o.concurrency > 10000) Fail("--concurrency: 1 to 10000");
   if (o.threads < 1 || o.threads > 16) Fail("--threads: 1 to 16");
@@ -283,6 +293,7 @@ class Slot {
   void Register(bool life);
   void Get();
   void List();
+  void Queue();
   void LifeStep();
 
   Bench& bench_;
@@ -290,6 +301,7 @@ class Slot {
   benchdata::Rng rng_;
   std::unique_ptr<v1::IntakeService::Stub> intake_;
   std::unique_ptr<v1::CaseQueryService::Stub> query_;
+  std::unique_ptr<v1::SupervisionService::Stub> supervision_;
   std::unique_ptr<v1::CaseworkService::Stub> casework_;
   long long serial_ = 0;
   // life: the case being carried through, its version, the step, its start
@@ -440,6 +452,7 @@ Slot::Slot(Bench& bench, int index, uint64_t seed)
       rng_(seed),
       intake_(v1::IntakeService::NewStub(bench.channel(index))),
       query_(v1::CaseQueryService::NewStub(bench.channel(index))),
+      supervision_(v1::SupervisionService::NewStub(bench.channel(index))),
       casework_(v1::CaseworkService::NewStub(bench.channel(index))) {}
 
 uint64_t Micros(Clock::time_point from) {
@@ -453,6 +466,7 @@ void Slot::Next() {
   if (s == "register") Register(false);
   else if (s == "get") Get();
   else if (s == "list") List();
+  else if (s == "queue") Queue();
   else if (s == "soak") {
     const uint32_t pick = rng_() % 10;
     if (pick < 2)
@@ -555,6 +569,27 @@ void Slot::List() {
         if (bench_.Measured(c.started)) {
           bench_.stats("list").Record(c.status, Micros(c.started));
           bench_.stats(name).Record(c.status, Micros(c.started));
+          bench_.Completed();
+        }
+        Next();  // before Finished: the queue must not shut down in between
+        bench_.Finished();
+      },
+      "supervisor");
+}
+
+void Slot::Queue() {
+  v1::ListDeadlinesRequest req;
+  req.set_case_officer(bench_.options().officer);
+  req.set_page_size(bench_.options().page_size);
+  req.mutable_before()->set_seconds(4102444800);  // 2100-01-01: every open deadline
+  Start<v1::ListDeadlinesResponse>(
+      bench_, index_,
+      [&](grpc::ClientContext* ctx, grpc::CompletionQueue* cq) {
+        return supervision_->PrepareAsyncListDeadlines(ctx, req, cq);
+      },
+      [this](Call<v1::ListDeadlinesResponse>& c) {
+        if (bench_.Measured(c.started)) {
+          bench_.stats("queue").Record(c.status, Micros(c.started));
           bench_.Completed();
         }
         Next();  // before Finished: the queue must not shut down in between

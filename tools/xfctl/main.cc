@@ -50,7 +50,9 @@ Commands:
   case actions TRACKING          what you may do with the case now
   case act TRACKING ACTION [--field NAME=VALUE]... [--note TEXT] [--version N]
   case verify TRACKING           check the history's hash chain
-  queue [--unit U] [--stage S]   my queue: every open deadline in my scope, nearest first, days left
+  queue [--unit U] [--stage S] [--mine | --officer NAME]
+                                 my queue: every open deadline in my scope, nearest first, days
+                                 left; --mine: only the cases assigned to me
   sup due [filters]              deadlines falling due within 7 days (and overdue ones)
   sup overdue [filters]          deadlines already passed
      filters: --unit U (owing unit and below) --stage S --timer T --escalated
@@ -76,6 +78,11 @@ Commands:
                                  a new token: printed once, never stored by the server
   admin token list [ACCOUNT]     tokens (never their secrets)
   admin token revoke ID          refused from the next call on
+  admin unit put CODE --name TEXT [--parent UNIT]
+                                 add a unit under PARENT, or rename one (its parent is fixed)
+  admin category put CODE --name TEXT [--parent CODE] [--retire]
+                                 add or rename a category; --retire stops offering it
+  admin reference [--all]        units and categories (--all: with retired categories)
   admin access-log [--account A] [--case TRACKING] [--page-size N] [--page-token T]
                                  who read unmasked ID or phone numbers (auditors)
 
@@ -134,7 +141,8 @@ struct Args {
 
 const std::set<std::string> kBoolFlags = {"json",     "anonymous",        "overdue",
                                           "help",     "interactive",      "escalated",
-                                          "from-now", "lapsed-satisfied", "until-caught-up", "same-person"};
+                                          "from-now", "lapsed-satisfied", "until-caught-up", "same-person",
+                                          "mine",     "retire",           "all"};
 const std::set<std::string> kGlobalFlags = {"server", "token",    "token-file", "tls-ca",
                                             "tls-cert", "tls-key", "timeout",    "json"};
 
@@ -188,11 +196,14 @@ const std::map<std::string, std::set<std::string>> kCommandFlags = {
     {"watch",
      {"cursor", "cursor-file", "from-now", "case", "unit", "kind", "count", "until-caught-up"}},
     {"info", {}},
-    {"queue", {"unit", "stage", "page-size", "page-token"}},
+    {"queue", {"unit", "stage", "page-size", "page-token", "mine", "officer"}},
     {"whoami", {}},
     {"admin account", {"role", "unit", "display-name"}},
     {"admin token", {"ttl-days", "label"}},
     {"admin access-log", {"account", "case", "page-size", "page-token"}},
+    {"admin unit", {"name", "parent"}},
+    {"admin category", {"name", "parent", "retire"}},
+    {"admin reference", {"all"}},
 };
 
 bool HasNoInlineValue(const std::string& arg) { return arg.find('=') == std::string::npos; }
@@ -901,6 +912,14 @@ int Queue(Client& client, const Global& g, const Args& a) {
   if (a.Has("page-size") && !absl::SimpleAtoi(a.Get("page-size"), &n)) Fail("--page-size: not a number");
   req.set_page_size(n);
   if (a.Has("stage")) req.set_stage(StageFlag(a));
+  if (a.Has("mine") && a.Has("officer")) Fail("--mine and --officer: give one");
+  if (a.Has("officer")) req.set_case_officer(a.Get("officer"));
+  if (a.Has("mine")) {
+    req.set_case_officer(client.Call<v1::AdminService, v1::WhoAmIRequest, v1::WhoAmIResponse>(
+                                   &v1::AdminService::Stub::WhoAmI, v1::WhoAmIRequest())
+                             .account()
+                             .name());
+  }
   auto resp = client.Call<v1::SupervisionService, v1::ListDeadlinesRequest, v1::ListDeadlinesResponse>(
       &v1::SupervisionService::Stub::ListDeadlines, req);
   std::vector<v1::DueItem> items(resp.items().begin(), resp.items().end());
@@ -915,7 +934,7 @@ int Queue(Client& client, const Global& g, const Args& a) {
     return 0;
   }
   std::vector<std::vector<std::string>> rows = {
-      {"tracking", "timer", "last day", "days left", "stage", "state", "owing unit"}};
+      {"tracking", "timer", "last day", "days left", "stage", "state", "owing unit", "officer"}};
   for (const auto& it : items) {
     const auto& d = it.deadline();
     absl::CivilDay due;
@@ -924,7 +943,7 @@ int Queue(Client& client, const Global& g, const Args& a) {
     if (d.overdue()) left = absl::StrCat("OVERDUE ", it.days_overdue(), "d");
     if (d.rung() > 0) absl::StrAppend(&left, ", rung ", d.rung());
     rows.push_back({it.tracking_number(), d.timer(), d.due_date(), left, StageLabel(it.stage()),
-                    it.state(), it.owing_unit()});
+                    it.state(), it.owing_unit(), it.case_officer().empty() ? "-" : it.case_officer()});
   }
   std::cout << Table(rows);
   if (!resp.next_page_token().empty()) std::cout << "more: --page-token " << resp.next_page_token() << "\n";
@@ -1095,7 +1114,7 @@ int StatsCommand(Client& client, const Global& g, const Args& a) {
   for (const auto& [title, counts] :
        {std::pair{"channel", &r.by_channel()}, std::pair{"category", &r.by_category()},
         std::pair{"stage", &r.by_stage()}, std::pair{"state", &r.by_state()},
-        std::pair{"unit", &r.by_unit()}}) {
+        std::pair{"unit", &r.by_unit()}, std::pair{"month", &r.by_month()}}) {
     for (const auto& c : *counts) {
       rows.push_back({absl::StrCat(title, " ", c.key()), absl::StrCat(c.count()), ""});
     }
@@ -1255,6 +1274,62 @@ int Admin(Client& client, const Global& g, const std::string& what, const Args& 
         &v1::AdminService::Stub::SetPassword, req);
     if (g.json) std::cout << Json(resp);
     else std::cout << resp.account().name() << ": password set; to be changed at the first sign-in\n";
+    return 0;
+  }
+  if ((what == "unit" || what == "category") && verb == "put") {
+    if (arg.empty()) Fail(absl::StrCat("admin ", what, " put: give the code"));
+    if (!a.Has("name")) Fail(absl::StrCat("admin ", what, " put: --name is required"));
+    v1::RefItem item;
+    bool created = false;
+    if (what == "unit") {
+      v1::PutUnitRequest req;
+      req.set_code(arg);
+      req.set_name(a.Get("name"));
+      req.set_parent(a.Get("parent"));
+      auto resp = client.Call<v1::AdminService, v1::PutUnitRequest, v1::PutUnitResponse>(
+          &v1::AdminService::Stub::PutUnit, req);
+      if (g.json) {
+        std::cout << Json(resp);
+        return 0;
+      }
+      item = resp.unit();
+      created = resp.created();
+    } else {
+      v1::PutCategoryRequest req;
+      req.set_code(arg);
+      req.set_name(a.Get("name"));
+      req.set_parent(a.Get("parent"));
+      req.set_active(!a.Has("retire"));
+      auto resp = client.Call<v1::AdminService, v1::PutCategoryRequest, v1::PutCategoryResponse>(
+          &v1::AdminService::Stub::PutCategory, req);
+      if (g.json) {
+        std::cout << Json(resp);
+        return 0;
+      }
+      item = resp.category();
+      created = resp.created();
+    }
+    std::cout << (created ? "added " : "changed ") << what << " " << item.code() << " "
+              << item.name() << (item.parent().empty() ? "" : " under " + item.parent())
+              << (item.active() ? "" : " (retired)") << "\n";
+    return 0;
+  }
+  if (what == "reference") {
+    v1::ListReferenceDataRequest req;
+    req.set_include_inactive(a.Has("all"));
+    auto resp = client.Call<v1::AdminService, v1::ListReferenceDataRequest,
+                            v1::ListReferenceDataResponse>(
+        &v1::AdminService::Stub::ListReferenceData, req);
+    if (g.json) {
+      std::cout << Json(resp);
+      return 0;
+    }
+    std::vector<std::vector<std::string>> rows = {{"kind", "code", "name", "parent", "status"}};
+    for (const auto& u : resp.units()) rows.push_back({"unit", u.code(), u.name(), u.parent(), "active"});
+    for (const auto& c : resp.categories()) {
+      rows.push_back({"category", c.code(), c.name(), c.parent(), c.active() ? "active" : "retired"});
+    }
+    std::cout << Table(rows);
     return 0;
   }
   if (what == "token" && verb == "issue") {
