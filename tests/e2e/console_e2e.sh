@@ -2,7 +2,8 @@
 # The web console in a real browser: Debian's chromium, headless, driven by
 # playwright-core (web/tests/console.test.mjs) against a server on a
 # throwaway database and a simulated clock. Screenshots are kept in
-# $XF_BIN/console-artifacts/.
+# $XF_BIN/console-artifacts/. The first-screen time (fresh profiles) and
+# what it transferred are printed, not asserted (docs/benchmarks.md).
 . "$(dirname "$0")/lib.sh"
 
 [ -f "$XF_SRC/web/dist/index.html" ] || fail "the console is not built (web/dist): ./deploy/test.sh builds it"
@@ -20,8 +21,10 @@ done <<'ACCOUNTS'
 clerk1 intake_clerk prov.organs.office
 officer1 case_officer prov.organs.office
 head1 unit_head prov.organs.office
+head2 unit_head prov.organs.office
 sup1 supervisor prov
 reader1 auditor prov.organs.edu
+admin1 administrator prov
 ACCOUNTS
 # A second case, by token, for the supervisor's board: left to go overdue.
 clerk_token=$(x admin token issue clerk1 --label e2e 2>/dev/null)

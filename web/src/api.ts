@@ -8,6 +8,7 @@ import { CaseworkService } from "./gen/xinfang/v1/casework_pb";
 import { IntakeService } from "./gen/xinfang/v1/intake_pb";
 import { CaseQueryService } from "./gen/xinfang/v1/query_pb";
 import { SupervisionService } from "./gen/xinfang/v1/supervision_pb";
+import { L } from "./labels";
 
 const KEY = "xinfang.session";
 
@@ -49,7 +50,7 @@ export const query = createClient(CaseQueryService, transport);
 export const supervision = createClient(SupervisionService, transport);
 
 // What went wrong, for a person: the fields the server named
-// (google.rpc.BadRequest, docs/api.md §12) and a Chinese sentence.
+// (google.rpc.BadRequest, docs/api.md §12) and a sentence in the chosen language.
 export interface Problem {
   code: Code | null;
   message: string;
@@ -57,17 +58,21 @@ export interface Problem {
   conflict: boolean; // the case changed under us: reload
 }
 
-const codeText: Partial<Record<Code, string>> = {
-  [Code.InvalidArgument]: "填写有误",
-  [Code.Unauthenticated]: "请重新登录",
-  [Code.PermissionDenied]: "无权执行此操作",
-  [Code.NotFound]: "未找到",
-  [Code.AlreadyExists]: "已存在",
-  [Code.FailedPrecondition]: "当前状态下不能执行",
-  [Code.Aborted]: "已被他人修改，请重新加载",
-  [Code.ResourceExhausted]: "操作过于频繁，请稍候",
-  [Code.Unavailable]: "服务器暂时无法连接",
-};
+function codeText(c: Code): string {
+  const t = L.code;
+  const m: Partial<Record<Code, string>> = {
+    [Code.InvalidArgument]: t.invalid,
+    [Code.Unauthenticated]: t.unauthenticated,
+    [Code.PermissionDenied]: t.denied,
+    [Code.NotFound]: t.notFound,
+    [Code.AlreadyExists]: t.exists,
+    [Code.FailedPrecondition]: t.precondition,
+    [Code.Aborted]: t.aborted,
+    [Code.ResourceExhausted]: t.exhausted,
+    [Code.Unavailable]: t.unavailable,
+  };
+  return m[c] ?? t.other;
+}
 
 export function problem(e: unknown): Problem {
   const err = ConnectError.from(e);
@@ -79,10 +84,10 @@ export function problem(e: unknown): Problem {
       for (const f of v ?? []) fields[f.field] = f.description;
     }
   }
-  const prefix = codeText[err.code] ?? "出错了";
+  const prefix = codeText(err.code);
   return {
     code: err.code,
-    message: `${prefix}：${err.rawMessage}`,
+    message: `${prefix}${L.colon}${err.rawMessage}`,
     fields,
     conflict: err.code === Code.Aborted,
   };

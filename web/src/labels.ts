@@ -1,60 +1,252 @@
-// Chinese names for what the API sends as codes. Labels only: the console
-// decides nothing about the procedure.
+// Every word the console shows, in Chinese (the default) and English, and the
+// names of what the API sends as codes. Labels only: the console decides
+// nothing about the procedure. The choice of language is kept in
+// localStorage; Element Plus' own texts follow it (App.vue).
+import { reactive, ref } from "vue";
 import { Channel, Purpose, Role, Stage } from "./gen/xinfang/v1/case_pb";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 
-export const channelText: Record<number, string> = {
-  [Channel.VISIT]: "来访",
-  [Channel.CALL]: "来电",
-  [Channel.LETTER]: "来信",
-  [Channel.ONLINE]: "网上",
+const zh = {
+  brand: "信访工作平台",
+  langSwitch: "English",
+  signOut: "退出",
+  menu: { desk: "来访登记", queue: "我的待办", board: "督办看板", stats: "统计", admin: "系统管理" },
+  channel: { [Channel.VISIT]: "来访", [Channel.CALL]: "来电", [Channel.LETTER]: "来信", [Channel.ONLINE]: "网上" } as Record<number, string>,
+  purpose: {
+    [Purpose.CLAIM]: "求决", [Purpose.SUGGESTION]: "意见建议", [Purpose.APPEAL]: "申诉",
+    [Purpose.ACCUSATION]: "揭发控告", [Purpose.OTHER]: "其他",
+  } as Record<number, string>,
+  stage: {
+    [Stage.INTAKE]: "登记受理", [Stage.HANDLING]: "办理", [Stage.DECISION]: "出具意见",
+    [Stage.EVALUATION]: "满意度评价", [Stage.REVIEW]: "复查", [Stage.RECHECK]: "复核", [Stage.FINAL]: "终结",
+  } as Record<number, string>,
+  role: {
+    [Role.INTAKE_CLERK]: "登记员", [Role.CASE_OFFICER]: "承办人", [Role.UNIT_HEAD]: "单位负责人",
+    [Role.SUPERVISOR]: "督办人员", [Role.ADMINISTRATOR]: "管理员", [Role.AUDITOR]: "审计员", [Role.SERVICE]: "服务账户",
+  } as Record<number, string>,
+  timer: {
+    intake_notice: "受理告知", handling: "办理期限", evaluation: "评价期限", review_request: "复查申请期",
+    review_answer: "复查答复", recheck_request: "复核申请期", recheck_answer: "复核答复",
+    notice_reply: "督办回复", objection: "异议期",
+  } as Record<string, string>,
+  code: {
+    invalid: "填写有误", unauthenticated: "请重新登录", denied: "无权执行此操作", notFound: "未找到",
+    exists: "已存在", precondition: "当前状态下不能执行", aborted: "已被他人修改，请重新加载",
+    exhausted: "操作过于频繁，请稍候", unavailable: "服务器暂时无法连接", other: "出错了",
+  },
+  colon: "：",
+  signin: {
+    title: "信访工作平台 · 登录", account: "账号", password: "密码", current: "当前密码", newPassword: "新密码",
+    repeat: "再输一次", mismatch: "两次输入的新密码不一致", firstTime: "首次登录：请设置您自己的新密码",
+    weak: "新密码不符合要求：", submit: "登录", change: "修改密码并登录",
+  },
+  desk: {
+    title: "来访来信登记 · 信访事项登记", channel: "渠道", receivedAt: "收到时间", now: "现在（登记时）",
+    anonymous: "匿名", name: "信访人姓名", coName: (i: number) => `共同信访人${i}`, id: "身份证号", phone: "联系电话",
+    address: "住址", addPerson: "增加信访人",
+    earlier: (n: number) => `此人此前已有 ${n} 件信访，可能为重复信访`,
+    people: "来访人数", reps: "代表", repsPlaceholder: "输入代表姓名后回车", callerNumber: "来电号码",
+    callRef: "通话编号", postmark: "邮戳日期", sender: "寄信地址", platform: "平台", platformRef: "平台编号",
+    purpose: "信访目的", category: "问题类别", pickFromList: "从列表选择", summary: "事项摘要", request: "诉求",
+    facts: "事实和理由", location: "问题发生地", complained: "被反映对象", complainedUnit: "被反映单位",
+    unitOptional: "本系统内单位（可不选）", register: "登记并出具回执", registered: (t: string) => `已登记：${t}`,
+    print: "打印回执", viewCase: "查看案件", another: "登记下一件", fixRed: "请先改正标红的项目",
+    required: "必填", pick: "请从列表选择", repsNeeded: "来访超过5人，须推选代表（不超过5名）",
+    repsMax: "代表不超过5名",
+  },
+  check: {
+    idFormat: "应为18位：17位数字加1位校验码（数字或X）", birth: "出生日期无效",
+    checkDigit: (c: string) => `校验码应为 ${c}，请核对`, phoneChars: "只能包含数字、+、- 和空格",
+    phoneLen: "应为5至20位数字",
+  },
+  queue: {
+    title: "我的待办", mine: "只看分给我的", overdueOnly: "只看逾期", escalated: "只看已升级督办",
+    allStages: "全部阶段", refresh: "刷新", tracking: "编号", received: "收到", summary: "事项", state: "状态",
+    timer: "期限", lastDay: "最后一天", left: "剩余", stage: "阶段", unit: "责任单位", officer: "承办人",
+    overdue: (n: number, rung: number) => `逾期 ${n} 天${rung ? `·第${rung}级` : ""}`,
+    daysLeft: (n: number) => `${n} 天`, count: (n: number) => `共 ${n} 项`,
+  },
+  board: {
+    title: "督办看板", connecting: "连接中", live: "实时", reconnecting: "重新连接中", unit: "单位",
+    stage: "阶段", open: "在办", dueSoon: "即将到期", overdue: "逾期", escalated: "已升级督办",
+    notices: "待回复督办通知", overdueItems: "逾期事项", tracking: "编号", timer: "期限", lastDay: "最后一天",
+    days: (n: number) => `${n} 天`, rung: "督办级别", rungN: (n: number) => `第${n}级`, owing: "责任单位",
+    issue: "发督办通知", cannot: (t: string) => `${t}：现在不能对此案件发督办通知`, noticeTitle: (t: string) => `督办通知 ${t}`,
+  },
+  stats: {
+    title: "统计", unit: "单位代码（空：全部）", load: "查询", csv: "导出 CSV", received: "收件数",
+    onTimeNotice: "按期受理告知率", onTimeCompletion: "按期办结率", repeat: "重复信访率", participation: "参评率",
+    byMonth: "按月份", byChannel: "按渠道", byCategory: "按类别", byUnit: "按单位", byStage: "按阶段",
+    csvHead: ["指标", "分子", "分母", "比率"], month: "月份", channel: "渠道", category: "类别", unitKey: "单位",
+    stageKey: "阶段", file: "信访统计", all: "全部", start: "开始日期", end: "结束日期",
+  },
+  admin: {
+    newAccount: "新建账号 · 设置密码", account: "账号", name: "姓名", role: "角色", unit: "单位", create: "创建",
+    created: (n: string) => `已创建 ${n}`, initial: "初始密码", setPassword: "设置密码",
+    passwordSet: (a: string) => `已为 ${a} 设置初始密码；首次登录时须修改`, accounts: "账号", status: "状态",
+    disabled: "停用", normal: "正常", tokens: "令牌与登录会话", id: "编号", use: "用途", session: "登录会话",
+    expires: "到期", revoked: "已吊销", expired: "已过期", valid: "有效", revoke: "吊销", log: "个人信息查阅记录",
+    at: "时间", rpc: "接口", case: "案件",
+    units: "单位", unitCode: "代码", unitName: "名称", parent: "上级", addChild: "增加下级单位", rename: "改名",
+    save: "保存", cancel: "取消", addTop: "增加单位", categories: "问题类别", addCategory: "增加类别",
+    active: "使用中", retired: "已停用", retire: "停用", reactivate: "恢复使用", none: "（无）",
+    unitSaved: (c: string) => `已保存单位 ${c}`, categorySaved: (c: string) => `已保存类别 ${c}`,
+    childOf: (p: string) => `在 ${p} 下增加单位`, renameOf: (c: string) => `修改 ${c} 的名称`,
+    newCategory: "新类别",
+  },
+  caseP: {
+    redacted: "已隐去信访人身份与反映内容", version: "版本", channel: "渠道", purpose: "目的", category: "类别",
+    unit: "责任单位", officer: "承办人", registered: "登记", petitioners: "信访人", complained: "被反映对象",
+    summary: "事项", request: "诉求", outcome: "处理结果", evaluation: "评价", related: "关联案件", record: "办理记录",
+    what: "事项", text: "内容", deadlines: "期限", lastDay: "最后一天", dueAt: "到期时刻", how: "计算方式",
+    status: "状态", overdue: "已逾期", rung: (n: number) => `（第${n}级督办）`, suspended: "中止计算",
+    running: "进行中", provisional: "（节假日安排未定，暂按估算）", actions: "可执行的操作", history: "办理过程",
+    receipt: "回执", reprint: "重新打印回执", routing: "转办", objection: "异议", answer: "答复", waitAnswer: "待答复",
+    extension: "延期", applies: (d: number) => `申请 ${d} 日`, approved: "批准", refused: "不批准",
+    days: (d: number) => `${d} 日`, told: "告知信访人", waitApproval: "待审批", opinion: "意见", service: "送达",
+    hearing: "听证", ongoing: "进行中",
+  },
+  action: {
+    unitCode: "单位代码", account: "账号", note: "备注", conflict: "此案件已被他人修改，请重新加载后再提交（已填写的内容会保留）",
+    reload: "重新加载",
+  },
 };
-export const purposeText: Record<number, string> = {
-  [Purpose.CLAIM]: "求决",
-  [Purpose.SUGGESTION]: "意见建议",
-  [Purpose.APPEAL]: "申诉",
-  [Purpose.ACCUSATION]: "揭发控告",
-  [Purpose.OTHER]: "其他",
-};
-export const stageText: Record<number, string> = {
-  [Stage.INTAKE]: "登记受理",
-  [Stage.HANDLING]: "办理",
-  [Stage.DECISION]: "出具意见",
-  [Stage.EVALUATION]: "满意度评价",
-  [Stage.REVIEW]: "复查",
-  [Stage.RECHECK]: "复核",
-  [Stage.FINAL]: "终结",
-};
-export const roleText: Record<number, string> = {
-  [Role.INTAKE_CLERK]: "登记员",
-  [Role.CASE_OFFICER]: "承办人",
-  [Role.UNIT_HEAD]: "单位负责人",
-  [Role.SUPERVISOR]: "督办人员",
-  [Role.ADMINISTRATOR]: "管理员",
-  [Role.AUDITOR]: "审计员",
-  [Role.SERVICE]: "服务账户",
-};
-export const timerText: Record<string, string> = {
-  intake_notice: "受理告知",
-  handling: "办理期限",
-  evaluation: "评价期限",
-  review_request: "复查申请期",
-  review_answer: "复查答复",
-  recheck_request: "复核申请期",
-  recheck_answer: "复核答复",
-  notice_reply: "督办回复",
-  objection: "异议期",
+export type Messages = typeof zh;
+
+const en: Messages = {
+  brand: "Petition office",
+  langSwitch: "中文",
+  signOut: "Sign out",
+  menu: { desk: "Reception desk", queue: "My queue", board: "Supervision board", stats: "Statistics", admin: "Administration" },
+  channel: { [Channel.VISIT]: "visit", [Channel.CALL]: "call", [Channel.LETTER]: "letter", [Channel.ONLINE]: "online" },
+  purpose: {
+    [Purpose.CLAIM]: "claim", [Purpose.SUGGESTION]: "suggestion", [Purpose.APPEAL]: "appeal",
+    [Purpose.ACCUSATION]: "accusation", [Purpose.OTHER]: "other",
+  },
+  stage: {
+    [Stage.INTAKE]: "intake", [Stage.HANDLING]: "handling", [Stage.DECISION]: "decision",
+    [Stage.EVALUATION]: "evaluation", [Stage.REVIEW]: "review", [Stage.RECHECK]: "recheck", [Stage.FINAL]: "final",
+  },
+  role: {
+    [Role.INTAKE_CLERK]: "intake clerk", [Role.CASE_OFFICER]: "case officer", [Role.UNIT_HEAD]: "unit head",
+    [Role.SUPERVISOR]: "supervisor", [Role.ADMINISTRATOR]: "administrator", [Role.AUDITOR]: "auditor", [Role.SERVICE]: "service",
+  },
+  timer: {
+    intake_notice: "intake notice", handling: "handling", evaluation: "evaluation", review_request: "review request",
+    review_answer: "review answer", recheck_request: "recheck request", recheck_answer: "recheck answer",
+    notice_reply: "notice reply", objection: "objection",
+  },
+  code: {
+    invalid: "Invalid input", unauthenticated: "Please sign in again", denied: "Not allowed", notFound: "Not found",
+    exists: "Already exists", precondition: "Not possible in the current state", aborted: "Changed by someone else — reload",
+    exhausted: "Too many attempts, please wait", unavailable: "The server cannot be reached", other: "Error",
+  },
+  colon: ": ",
+  signin: {
+    title: "Petition office · Sign in", account: "Account", password: "Password", current: "Current password",
+    newPassword: "New password", repeat: "Repeat", mismatch: "The two new passwords differ",
+    firstTime: "First sign-in: choose your own new password", weak: "The new password is not accepted: ",
+    submit: "Sign in", change: "Change password and sign in",
+  },
+  desk: {
+    title: "Reception desk · register a petition", channel: "Channel", receivedAt: "Received at", now: "now (on registration)",
+    anonymous: "Anonymous", name: "Petitioner", coName: (i: number) => `Co-petitioner ${i}`, id: "ID number", phone: "Phone",
+    address: "Address", addPerson: "Add a petitioner",
+    earlier: (n: number) => `This person has ${n} earlier petition(s): possibly a repeat`,
+    people: "People present", reps: "Representatives", repsPlaceholder: "type a name, then Enter", callerNumber: "Caller number",
+    callRef: "Call reference", postmark: "Postmark date", sender: "Sender address", platform: "Platform", platformRef: "Platform reference",
+    purpose: "Purpose", category: "Category", pickFromList: "pick from the list", summary: "Summary", request: "Request",
+    facts: "Facts and reasons", location: "Where it happened", complained: "Complained about", complainedUnit: "Complained-about unit",
+    unitOptional: "a unit of this system (optional)", register: "Register and print the receipt", registered: (t: string) => `Registered: ${t}`,
+    print: "Print the receipt", viewCase: "Open the case", another: "Register another", fixRed: "Correct the fields marked red first",
+    required: "required", pick: "pick one from the list", repsNeeded: "More than 5 people: they must choose representatives (at most 5)",
+    repsMax: "at most 5 representatives",
+  },
+  check: {
+    idFormat: "18 characters: 17 digits and a check digit (digit or X)", birth: "invalid date of birth",
+    checkDigit: (c: string) => `the check digit should be ${c}`, phoneChars: "only digits, +, - and spaces",
+    phoneLen: "5 to 20 digits",
+  },
+  queue: {
+    title: "My queue", mine: "Only cases assigned to me", overdueOnly: "Overdue only", escalated: "Escalated only",
+    allStages: "All stages", refresh: "Refresh", tracking: "Tracking number", received: "Received", summary: "Summary", state: "State",
+    timer: "Deadline", lastDay: "Last day", left: "Left", stage: "Stage", unit: "Owing unit", officer: "Case officer",
+    overdue: (n: number, rung: number) => `overdue ${n} d${rung ? ` · rung ${rung}` : ""}`,
+    daysLeft: (n: number) => `${n} d`, count: (n: number) => `${n} item(s)`,
+  },
+  board: {
+    title: "Supervision board", connecting: "connecting", live: "live", reconnecting: "reconnecting", unit: "Unit",
+    stage: "Stage", open: "Open", dueSoon: "Due soon", overdue: "Overdue", escalated: "Escalated",
+    notices: "Notices awaiting reply", overdueItems: "Overdue", tracking: "Tracking number", timer: "Deadline", lastDay: "Last day",
+    days: (n: number) => `${n} d`, rung: "Rung", rungN: (n: number) => `rung ${n}`, owing: "Owing unit",
+    issue: "Issue a notice", cannot: (t: string) => `${t}: a notice cannot be issued on this case now`, noticeTitle: (t: string) => `Notice on ${t}`,
+  },
+  stats: {
+    title: "Statistics", unit: "unit code (empty: all)", load: "Show", csv: "Export CSV", received: "Received",
+    onTimeNotice: "Intake notices on time", onTimeCompletion: "Completed on time", repeat: "Repeat petitions", participation: "Evaluation participation",
+    byMonth: "By month", byChannel: "By channel", byCategory: "By category", byUnit: "By unit", byStage: "By stage",
+    csvHead: ["figure", "numerator", "denominator", "rate"], month: "month", channel: "channel", category: "category", unitKey: "unit",
+    stageKey: "stage", file: "petition-statistics", all: "all", start: "Start date", end: "End date",
+  },
+  admin: {
+    newAccount: "New account · set a password", account: "Account", name: "Name", role: "Role", unit: "Unit", create: "Create",
+    created: (n: string) => `Created ${n}`, initial: "Initial password", setPassword: "Set password",
+    passwordSet: (a: string) => `Initial password set for ${a}; to be changed at the first sign-in`, accounts: "Accounts", status: "Status",
+    disabled: "disabled", normal: "active", tokens: "Tokens and sessions", id: "Id", use: "Use", session: "session",
+    expires: "Expires", revoked: "revoked", expired: "expired", valid: "valid", revoke: "Revoke", log: "Access to personal data",
+    at: "At", rpc: "Call", case: "Case",
+    units: "Units", unitCode: "Code", unitName: "Name", parent: "Parent", addChild: "Add a child unit", rename: "Rename",
+    save: "Save", cancel: "Cancel", addTop: "Add a unit", categories: "Categories", addCategory: "Add a category",
+    active: "in use", retired: "retired", retire: "Retire", reactivate: "Reactivate", none: "(none)",
+    unitSaved: (c: string) => `Unit ${c} saved`, categorySaved: (c: string) => `Category ${c} saved`,
+    childOf: (p: string) => `New unit under ${p}`, renameOf: (c: string) => `Rename ${c}`,
+    newCategory: "New category",
+  },
+  caseP: {
+    redacted: "Petitioner identity and content withheld", version: "version", channel: "Channel", purpose: "Purpose", category: "Category",
+    unit: "Responsible unit", officer: "Case officer", registered: "Registered", petitioners: "Petitioners", complained: "Complained about",
+    summary: "Summary", request: "Request", outcome: "Outcome", evaluation: "Evaluation", related: "Related cases", record: "Record",
+    what: "What", text: "Details", deadlines: "Deadlines", lastDay: "Last day", dueAt: "Due at", how: "How computed",
+    status: "Status", overdue: "overdue", rung: (n: number) => ` (rung ${n})`, suspended: "suspended",
+    running: "running", provisional: " (holiday calendar not yet published: estimated)", actions: "Actions", history: "History",
+    receipt: "Receipt", reprint: "Reprint the receipt", routing: "Routed", objection: "Objection", answer: "answer", waitAnswer: "awaiting answer",
+    extension: "Extension", applies: (d: number) => `asks ${d} days`, approved: "approved", refused: "refused",
+    days: (d: number) => `${d} days`, told: "petitioner told", waitApproval: "awaiting approval", opinion: "Opinion", service: "Served",
+    hearing: "Hearing", ongoing: "ongoing",
+  },
+  action: {
+    unitCode: "unit code", account: "account", note: "Note", conflict: "Changed by someone else — reload, then submit again (your input is kept)",
+    reload: "Reload",
+  },
 };
 
+export type Lang = "zh-CN" | "en";
+const LANG_KEY = "xinfang.lang";
+export const lang = ref<Lang>(localStorage.getItem(LANG_KEY) === "en" ? "en" : "zh-CN");
+// The labels of the chosen language; templates read L.desk.title and so on.
+export const L = reactive<Messages>({ ...zh });
+function apply() {
+  Object.assign(L, lang.value === "en" ? en : zh);
+  document.documentElement.lang = lang.value;
+  document.title = `${L.brand} xinfang`;
+}
+apply();
+export function setLang(l: Lang) {
+  lang.value = l;
+  localStorage.setItem(LANG_KEY, l);
+  apply();
+}
+
+function locale() { return lang.value === "en" ? "en-GB" : "zh-CN"; }
 export function day(t?: Timestamp): string {
   if (!t) return "—";
   const d = new Date(Number(t.seconds) * 1000);
-  return d.toLocaleDateString("zh-CN", { timeZone: "Asia/Shanghai" });
+  return d.toLocaleDateString(locale(), { timeZone: "Asia/Shanghai" });
 }
 export function time(t?: Timestamp): string {
   if (!t) return "—";
   const d = new Date(Number(t.seconds) * 1000);
-  return d.toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
+  return d.toLocaleString(locale(), { timeZone: "Asia/Shanghai", hour12: false });
 }
 // Whole days from today (Shanghai) to a YYYY-MM-DD last day; negative: overdue.
 export function daysLeft(dueDate: string, now = new Date()): number {
@@ -65,5 +257,6 @@ export function daysLeft(dueDate: string, now = new Date()): number {
 // A rate for people: 0 of 0 is "—", never 0 %.
 export function pct(r?: { numerator: number; denominator: number }): string {
   if (!r || r.denominator === 0) return "—";
-  return `${((100 * r.numerator) / r.denominator).toFixed(1)}%（${r.numerator}/${r.denominator}）`;
+  const open = lang.value === "en" ? " (" : "（", close = lang.value === "en" ? ")" : "）";
+  return `${((100 * r.numerator) / r.denominator).toFixed(1)}%${open}${r.numerator}/${r.denominator}${close}`;
 }
