@@ -18,11 +18,10 @@ namespace xinfang {
 namespace {
 
 constexpr const char* kCodes[] = {
-    "OK",        "CANCELLED",         "UNKNOWN",          "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",   "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-    "UNIMPLEMENTED", "INTERNAL",     "UNAVAILABLE",      "DATA_LOSS",
-    "UNAUTHENTICATED"};
+    "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+    "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+    "DATA_LOSS", "UNAUTHENTICATED"};
 
 const char* CodeName(int code) { return code >= 0 && code <= 16 ? kCodes[code] : "UNKNOWN"; }
 
@@ -74,10 +73,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                             .Name("xinfang_deadlines_overdue")
                             .Help("Running deadlines past due, by top-level unit")
                             .Register(r);
-  build_info_ = &prometheus::BuildGauge()
-                     .Name("xinfang_build_info")
-                     .Help("Always 1: the server's version and its database schema (migration number)")
-                     .Register(r);
+  build_info_ =
+      &prometheus::BuildGauge()
+           .Name("xinfang_build_info")
+           .Help("Always 1: the server's version and its database schema (migration number)")
+           .Register(r);
   pool_size_ = &prometheus::BuildGauge()
                     .Name("xinfang_db_pool_connections")
                     .Help("Database connections in the pool")
@@ -131,7 +131,8 @@ void Metrics::SetDeadlines(const std::vector<UnitDeadlines>& units) {
   std::map<std::string, prometheus::Gauge*> open, overdue;
   for (const UnitDeadlines& u : units) {
     auto o = open_by_unit_.find(u.unit);
-    prometheus::Gauge* og = o != open_by_unit_.end() ? o->second : &open_deadlines_->Add({{"unit", u.unit}});
+    prometheus::Gauge* og =
+        o != open_by_unit_.end() ? o->second : &open_deadlines_->Add({{"unit", u.unit}});
     auto d = overdue_by_unit_.find(u.unit);
     prometheus::Gauge* dg =
         d != overdue_by_unit_.end() ? d->second : &overdue_deadlines_->Add({{"unit", u.unit}});
@@ -194,7 +195,8 @@ class CallInterceptor final : public grpc::experimental::Interceptor {
       auto* md = methods->GetRecvInitialMetadata();
       if (md != nullptr) {
         auto it = md->find(kRequestIdKey);
-        if (it != md->end() && SaneRequestId(std::string_view(it->second.data(), it->second.size()))) {
+        if (it != md->end() &&
+            SaneRequestId(std::string_view(it->second.data(), it->second.size()))) {
           id_.assign(it->second.data(), it->second.size());
         } else {
           id_ = NewRequestId();

@@ -79,8 +79,8 @@ class Metrics {
   // carries the call's request id (log.h): the caller's x-request-id
   // metadata when it is a sane token, else a new one; it is returned in the
   // response's initial metadata. `metrics` may be null (request ids only).
-  static std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-  InterceptorFactory(Metrics* metrics);
+  static std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> InterceptorFactory(
+      Metrics* metrics);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -100,7 +100,7 @@ class Metrics {
   prometheus::Counter* pool_wait_seconds_;
 
   std::mutex mu_;
-  std::function<PoolGauges()> pool_source_;                  // guarded by mu_
+  std::function<PoolGauges()> pool_source_;                    // guarded by mu_
   std::map<std::string, prometheus::Gauge*> open_by_unit_;     // guarded by mu_
   std::map<std::string, prometheus::Gauge*> overdue_by_unit_;  // guarded by mu_
 };

@@ -17,9 +17,8 @@ void Monitor::RefreshLag() {
     return;
   }
   const absl::Time now = core_.clock().Now();
-  core_.metrics().SetSweeperLag(next->has_value() && **next < now
-                                    ? absl::ToDoubleSeconds(now - **next)
-                                    : 0);
+  core_.metrics().SetSweeperLag(
+      next->has_value() && **next < now ? absl::ToDoubleSeconds(now - **next) : 0);
 }
 
 void Monitor::RefreshDeadlines() {
@@ -58,7 +57,8 @@ void Monitor::Loop() {
       next_deadlines = absl::Now() + options_.deadlines_every;
     }
     std::unique_lock<std::mutex> lock(mu_);
-    if (cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.lag_every), [this] { return stop_; })) {
+    if (cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.lag_every),
+                     [this] { return stop_; })) {
       return;
     }
   }

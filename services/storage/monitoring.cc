@@ -33,8 +33,8 @@ absl::StatusOr<std::vector<TopUnitDeadlines>> DeadlinesByTopUnit(Pool& pool, abs
         lease->session(), kDeadlinesByTopUnit,
         [&](soci::statement& st) { st.exchange(soci::use(at, "now")); },
         [&](const soci::row& r) {
-          out.push_back(TopUnitDeadlines{r.get<std::string>(0), r.get<long long>(1),
-                                         r.get<long long>(2)});
+          out.push_back(
+              TopUnitDeadlines{r.get<std::string>(0), r.get<long long>(1), r.get<long long>(2)});
         });
   } catch (...) {
     return StatusFromCurrentException("counting deadlines by unit");

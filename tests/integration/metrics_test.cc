@@ -1,6 +1,8 @@
 // The metrics registry (services/common/metrics.h) rendered as Prometheus
 // text; the pool's wait counters and the deadline counts per top-level unit
 // against a real PostgreSQL; the log and metrics settings.
+#include "services/common/metrics.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -9,7 +11,6 @@
 #include <thread>
 
 #include "services/common/config.h"
-#include "services/common/metrics.h"
 #include "services/storage/db.h"
 #include "services/storage/migrations.h"
 #include "services/storage/monitoring.h"
@@ -19,10 +20,10 @@
 namespace xinfang {
 namespace {
 
-using testing::IsOk;
-using testing::StatusIs;
 using ::testing::HasSubstr;
+using testing::IsOk;
 using ::testing::Not;
+using testing::StatusIs;
 
 constexpr char kRegister[] = "/xinfang.v1.IntakeService/RegisterCase";
 
@@ -37,7 +38,8 @@ TEST(MetricsTest, CallsByMethodAndCodeWithLatency) {
                               "service=\"xinfang.v1.IntakeService\"} 2\n"));
   EXPECT_THAT(text, HasSubstr("xinfang_rpc_requests_total{code=\"INVALID_ARGUMENT\","
                               "method=\"RegisterCase\",service=\"xinfang.v1.IntakeService\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr("xinfang_rpc_requests_total{code=\"CANCELLED\",method=\"WatchEvents\""));
+  EXPECT_THAT(text,
+              HasSubstr("xinfang_rpc_requests_total{code=\"CANCELLED\",method=\"WatchEvents\""));
   EXPECT_THAT(text, HasSubstr("xinfang_rpc_duration_seconds_count{method=\"RegisterCase\","
                               "service=\"xinfang.v1.IntakeService\"} 3\n"));
   // 0.001 and 0.004 are within 5 ms; 0.3 is not within 0.25 s.
@@ -95,21 +97,24 @@ TEST(MetricsTest, RecordingACallIsCheap) {
   constexpr int kCalls = 200000;
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < kCalls; ++i) m.RecordRpc(kRegister, i % 7 == 0 ? 3 : 0, 0.002);
-  const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start)
-                        .count() / kCalls;
+  const double ns =
+      std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() /
+      kCalls;
   std::printf("RecordRpc: %.0f ns per call\n", ns);
   EXPECT_LT(ns, 20000);
 }
 
 TEST(MetricsConfigTest, LogFormatAndMetricsListen) {
   auto env = [](const char*) -> const char* { return nullptr; };
-  auto c = ParseServerConfig({"--db", "postgresql://x@h/db", "--log-format", "json",
-                              "--metrics-listen", "127.0.0.1:9464"}, env);
+  auto c = ParseServerConfig(
+      {"--db", "postgresql://x@h/db", "--log-format", "json", "--metrics-listen", "127.0.0.1:9464"},
+      env);
   ASSERT_THAT(c.status(), IsOk());
   EXPECT_EQ(c->log_format, LogFormat::kJson);
   EXPECT_EQ(c->metrics_listen, "127.0.0.1:9464");
-  EXPECT_THAT(ParseServerConfig({"--db", "postgresql://x@h/db", "--log-format", "xml"}, env).status(),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--log-format")));
+  EXPECT_THAT(
+      ParseServerConfig({"--db", "postgresql://x@h/db", "--log-format", "xml"}, env).status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--log-format")));
   EXPECT_THAT(
       ParseServerConfig({"--db", "postgresql://x@h/db", "--metrics-listen", "9464"}, env).status(),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--metrics-listen: '9464'")));
@@ -184,8 +189,8 @@ TEST(MonitoringTest, DeadlinesByTopUnit) {
        'prov.city-a.dist-1', '2026-03-01');
     END $$;
   )sql");
-  auto rows = storage::DeadlinesByTopUnit(**pool, absl::FromCivil(absl::CivilSecond(2026, 3, 20),
-                                                                   absl::UTCTimeZone()));
+  auto rows = storage::DeadlinesByTopUnit(
+      **pool, absl::FromCivil(absl::CivilSecond(2026, 3, 20), absl::UTCTimeZone()));
   ASSERT_THAT(rows.status(), IsOk());
   std::map<std::string, std::pair<int64_t, int64_t>> got;
   for (const auto& r : *rows) got[r.unit] = {r.open, r.overdue};
