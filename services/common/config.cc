@@ -49,6 +49,8 @@ constexpr Setting kSettings[] = {
     {"http-cors-origins", "XINFANG_HTTP_CORS_ORIGINS"},
     {"session-idle-minutes", "XINFANG_SESSION_IDLE_MINUTES"},
     {"session-max-hours", "XINFANG_SESSION_MAX_HOURS"},
+    {"log-format", "XINFANG_LOG_FORMAT"},
+    {"metrics-listen", "XINFANG_METRICS_LISTEN"},
 };
 
 // The installed layout (cmake --install): <prefix>/share/xinfang when this
@@ -60,6 +62,14 @@ std::string InstalledShareDir() {
   const std::filesystem::path share = exe.parent_path().parent_path() / "share" / "xinfang";
   if (!std::filesystem::is_directory(share / "workflows", ec)) return "";
   return share.string();
+}
+
+// "host:port" with a host and a port 0-65535.
+bool IsHostPort(const std::string& value) {
+  const auto colon = value.rfind(':');
+  int port = 0;
+  return colon != std::string::npos && colon != 0 &&
+         absl::SimpleAtoi(value.substr(colon + 1), &port) && port >= 0 && port <= 65535;
 }
 
 absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& value,
@@ -74,12 +84,7 @@ absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& 
     }
     c.db_url = value;
   } else if (name == "listen") {
-    const auto colon = value.rfind(':');
-    int port = 0;
-    if (colon == std::string::npos || colon == 0 ||
-        !absl::SimpleAtoi(value.substr(colon + 1), &port) || port < 0 || port > 65535) {
-      return bad(absl::StrCat("'", value, "' is not host:port"));
-    }
+    if (!IsHostPort(value)) return bad(absl::StrCat("'", value, "' is not host:port"));
     c.listen = value;
   } else if (name == "time-zone") {
     if (value != "Asia/Shanghai" && value != "+08:00" && value != "UTC+8") {
@@ -164,11 +169,7 @@ absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& 
       return bad(absl::StrCat("'", value, "' is not a number of days from 1 to 3660"));
     }
   } else if (name == "http-listen") {
-    const auto colon = value.rfind(':');
-    int port = 0;
-    if (!value.empty() && (colon == std::string::npos || colon == 0 ||
-                           !absl::SimpleAtoi(value.substr(colon + 1), &port) || port < 0 ||
-                           port > 65535)) {
+    if (!value.empty() && !IsHostPort(value)) {
       return bad(absl::StrCat("'", value, "' is not host:port"));
     }
     c.http_listen = value;
@@ -193,6 +194,15 @@ absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& 
         c.session_max_hours > 24 * 31) {
       return bad(absl::StrCat("'", value, "' is not a number of hours from 1 to 744"));
     }
+  } else if (name == "log-format") {
+    if (value == "text") c.log_format = LogFormat::kText;
+    else if (value == "json") c.log_format = LogFormat::kJson;
+    else return bad(absl::StrCat("log format '", value, "' is not text or json"));
+  } else if (name == "metrics-listen") {
+    if (!value.empty() && !IsHostPort(value)) {
+      return bad(absl::StrCat("'", value, "' is not host:port"));
+    }
+    c.metrics_listen = value;
   } else if (name == "sweep-parallel") {
     if (!absl::SimpleAtoi(value, &c.sweep_parallel) || c.sweep_parallel < 1 ||
         c.sweep_parallel > 16) {
@@ -285,6 +295,7 @@ std::string ServerUsage(const std::string& program) {
       "  --listen HOST:PORT         XINFANG_LISTEN       default 127.0.0.1:50051\n"
       "  --time-zone ZONE           XINFANG_TIME_ZONE    Asia/Shanghai (the only one supported)\n"
       "  --log-level LEVEL          XINFANG_LOG_LEVEL    debug|info|warn|error, default info\n"
+      "  --log-format FORMAT        XINFANG_LOG_FORMAT   text (default) or json: one JSON object a line\n"
       "  --data-dir DIR             XINFANG_DATA_DIR     holds workflows/ and calendar/, default\n"
       "                                                  PREFIX/share/xinfang when installed, else deploy/\n"
       "  --pool-size N              XINFANG_POOL_SIZE    database connections, default 8\n"
@@ -313,6 +324,8 @@ std::string ServerUsage(const std::string& program) {
       "                                                  none by default\n"
       "  --session-idle-minutes N   XINFANG_SESSION_IDLE_MINUTES  a sign-in lapses after N minutes unused, default 30\n"
       "  --session-max-hours N      XINFANG_SESSION_MAX_HOURS  and after N hours in any case, default 12\n"
+      "  --metrics-listen HOST:PORT XINFANG_METRICS_LISTEN  serve only GET /metrics (Prometheus) here;\n"
+      "                                                  the --http-listen port serves /metrics too\n"
       "  --bootstrap-admin NAME [--bootstrap-unit CODE] [--token-ttl-days N]\n"
       "                             create the first administrator (unit: the top of the tree),\n"
       "                             print its token once and exit\n");

@@ -14,12 +14,14 @@
 namespace xinfang {
 
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
+enum class LogFormat { kText, kJson };
 
 struct ServerConfig {
   std::string db_url;                    // --db / XINFANG_DB_URL (required)
   std::string listen = "127.0.0.1:50051";  // --listen / XINFANG_LISTEN
   std::string time_zone = "Asia/Shanghai";  // --time-zone / XINFANG_TIME_ZONE
   LogLevel log_level = LogLevel::kInfo;  // --log-level / XINFANG_LOG_LEVEL
+  LogFormat log_format = LogFormat::kText;  // --log-format / XINFANG_LOG_FORMAT: text|json
   std::string data_dir;                  // --data-dir / XINFANG_DATA_DIR: workflows/, calendar/
   int pool_size = 8;                     // --pool-size / XINFANG_POOL_SIZE
   std::optional<absl::Time> simulated_clock;  // --simulated-clock=<RFC 3339>
@@ -46,6 +48,9 @@ struct ServerConfig {
   std::vector<std::string> http_cors_origins;  // --http-cors-origins: comma-separated; none by default
   int session_idle_minutes = 30;         // --session-idle-minutes: a sign-in lapses unused
   int session_max_hours = 12;            // --session-max-hours: and at the latest then
+  // --metrics-listen HOST:PORT: a listener serving only GET /metrics (the
+  // HTTP face serves /metrics too); empty: none.
+  std::string metrics_listen;
   bool help = false;
 };
 

@@ -78,6 +78,19 @@ absl::StatusOr<std::unique_ptr<Core>> Core::Open(const ServerConfig& config) {
                         absl::StrCat("migrations: ", migrated.status().message()));
   }
   for (const std::string& name : migrated->applied) LogInfo(absl::StrCat("applied migration ", name));
+#ifdef XINFANG_VERSION
+  const char* version = XINFANG_VERSION;
+#else
+  const char* version = "unknown";
+#endif
+  // The database is at the newest migration this binary knows (Migrate
+  // refuses a newer one).
+  core->metrics_->SetBuildInfo(version, storage::BuiltInMigrations().back().number);
+  storage::Pool* pool_raw = core->pool_.get();
+  core->metrics_->SetPoolSource([pool_raw] {
+    const storage::PoolStats p = pool_raw->Stats();
+    return PoolGauges{p.size, p.in_use, p.waits, p.timeouts, p.wait_seconds};
+  });
   Core* raw = core.get();
   core->store_ = std::make_unique<storage::CaseStore>(
       *core->pool_,

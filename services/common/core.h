@@ -16,6 +16,7 @@
 #include "services/common/auth.h"
 #include "services/common/clock.h"
 #include "services/common/config.h"
+#include "services/common/metrics.h"
 #include "services/storage/case_store.h"
 #include "services/storage/db.h"
 #include "services/storage/identity_store.h"
@@ -43,6 +44,8 @@ class Core {
   storage::Pool& pool() { return *pool_; }
   storage::IdentityStore& identity() { return *identity_; }
   Authenticator& auth() { return *auth_; }
+  // The process's metrics (metrics.h); /metrics renders them.
+  Metrics& metrics() { return *metrics_; }
   const workflow::Calendar& calendar() const { return calendar_; }
   const workflow::DefinitionRegistry& definitions() const { return registry_; }
 
@@ -109,6 +112,7 @@ class Core {
   std::unique_ptr<storage::CaseStore> store_;
   std::unique_ptr<storage::IdentityStore> identity_;
   std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<Metrics> metrics_ = std::make_unique<Metrics>();
   std::vector<std::function<void()>> clock_listeners_;
   std::vector<std::function<void()>> serving_listeners_;
   std::vector<std::function<void()>> stopping_listeners_;

@@ -437,6 +437,21 @@ grpc::Status Encode(const pb::Descriptor& type, const std::string& bytes, bool j
   return grpc::Status::OK;
 }
 
+// The caller's X-Request-Id, when sane, as the call's x-request-id.
+void ForwardRequestId(const Request& req, grpc::ClientContext& ctx) {
+  const auto id = req["X-Request-Id"];
+  if (SaneRequestId(std::string_view(id.data(), id.size()))) {
+    ctx.AddMetadata("x-request-id", std::string(id));
+  }
+}
+
+// The request id the server answered with ("" if none).
+std::string RequestIdOf(const grpc::ClientContext& ctx) {
+  const auto& md = ctx.GetServerInitialMetadata();
+  auto it = md.find("x-request-id");
+  return it == md.end() ? "" : std::string(it->second.data(), it->second.size());
+}
+
 std::string Envelope(uint8_t flags, absl::string_view data) {
   std::string out(5, '\0');
   out[0] = static_cast<char>(flags);
@@ -467,6 +482,26 @@ bool HttpFace::Impl::Handle(Stream& stream, int fd, const std::string& peer, Req
         res.set(http::field::access_control_max_age, "7200");
       }
     }
+    Finish(res, req);
+    http::write(stream, res, ec);
+    return !ec && req.keep_alive();
+  }
+  const bool metrics_path = target.substr(0, target.find_first_of("?#")) == "/metrics";
+  if (options.metrics_only && !(metrics_path && (req.method() == http::verb::get ||
+                                                 req.method() == http::verb::head))) {
+    Response res{http::status::not_found, req.version()};
+    res.set(http::field::content_type, "text/plain; charset=utf-8");
+    res.body() = "only GET /metrics here\n";
+    Finish(res, req);
+    http::write(stream, res, ec);
+    return !ec && req.keep_alive();
+  }
+  if (metrics_path && options.metrics &&
+      (req.method() == http::verb::get || req.method() == http::verb::head)) {
+    Response res{http::status::ok, req.version()};
+    res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res.set(http::field::cache_control, "no-store");
+    if (req.method() == http::verb::get) res.body() = options.metrics();
     Finish(res, req);
     http::write(stream, res, ec);
     return !ec && req.keep_alive();
@@ -530,6 +565,7 @@ bool HttpFace::Impl::Handle(Stream& stream, int fd, const std::string& peer, Req
     ctx.AddMetadata("authorization", std::string(auth));
   }
   ctx.AddMetadata("x-xinfang-peer", peer);
+  ForwardRequestId(req, ctx);
   absl::Duration timeout = options.default_timeout;
   if (int64_t ms = 0; absl::SimpleAtoi(std::string(req["Connect-Timeout-Ms"]), &ms) && ms > 0) {
     timeout = std::min(timeout, absl::Milliseconds(ms));
@@ -545,8 +581,14 @@ bool HttpFace::Impl::Handle(Stream& stream, int fd, const std::string& peer, Req
   call->Finish(&response, &status, &cq);
   if (!Await(cq, &cq)) status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "server stopping");
   Drain(cq);
-  if (!status.ok()) return reply(Error(req, status));
+  const std::string request_id = RequestIdOf(ctx);
+  if (!status.ok()) {
+    Response res = Error(req, status);
+    if (!request_id.empty()) res.set("X-Request-Id", request_id);
+    return reply(std::move(res));
+  }
   Response res{http::status::ok, req.version()};
+  if (!request_id.empty()) res.set("X-Request-Id", request_id);
   res.set(http::field::content_type, json ? "application/json" : "application/proto");
   res.set(http::field::cache_control, "no-store");
   if (auto st = Encode(*method->output_type(), FromBuffer(response), json, &res.body()); !st.ok()) {
@@ -603,6 +645,7 @@ bool HttpFace::Impl::Stream_(Stream& stream, int fd, const Request& req, const s
     ctx.AddMetadata("authorization", std::string(auth));
   }
   ctx.AddMetadata("x-xinfang-peer", peer);
+  ForwardRequestId(req, ctx);
   if (int64_t ms = 0; absl::SimpleAtoi(std::string(req["Connect-Timeout-Ms"]), &ms) && ms > 0) {
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(ms)));
   }
@@ -672,7 +715,7 @@ absl::StatusOr<std::unique_ptr<HttpFace>> HttpFace::Start(grpc::Server& server,
   int port = -1;
   if (colon == std::string::npos || !absl::SimpleAtoi(options.listen.substr(colon + 1), &port) ||
       port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("--http-listen: '", options.listen, "' is not host:port"));
+    return absl::InvalidArgumentError(absl::StrCat(options.flag, ": '", options.listen, "' is not host:port"));
   }
   std::string host = options.listen.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
@@ -680,7 +723,7 @@ absl::StatusOr<std::unique_ptr<HttpFace>> HttpFace::Start(grpc::Server& server,
   beast::error_code ec;
   const auto address = net::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
   if (ec) {
-    return absl::InvalidArgumentError(absl::StrCat("--http-listen: '", host, "' is not an IP address"));
+    return absl::InvalidArgumentError(absl::StrCat(options.flag, ": '", host, "' is not an IP address"));
   }
   if (!options.tls_cert.empty()) {
     impl->ssl = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
@@ -700,7 +743,7 @@ absl::StatusOr<std::unique_ptr<HttpFace>> HttpFace::Start(grpc::Server& server,
   if (!ec) impl->acceptor.bind(endpoint, ec);
   if (!ec) impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) {
-    return absl::UnavailableError(absl::StrCat("cannot listen for HTTP on ", options.listen, ": ",
+    return absl::UnavailableError(absl::StrCat(options.flag, ": cannot listen on ", options.listen, ": ",
                                                ec.message()));
   }
   impl->port = impl->acceptor.local_endpoint().port();

@@ -6,7 +6,12 @@
 //     Content-Type application/json or application/proto: a unary call;
 //     application/connect+json or application/connect+proto: a server stream
 //     (WatchEvents), enveloped as the Connect protocol says.
+//   GET  /metrics  the server's Prometheus metrics (when options.metrics is set).
 //   GET  /...   the console's files (index.html for a path without a dot).
+//
+// A caller's X-Request-Id header travels as x-request-id metadata; the
+// call's request id (the caller's, or one the server made up) comes back
+// in the X-Request-Id response header.
 //
 // Each call is forwarded in-process into the very same grpc::Server
 // (InProcessChannel + GenericStub, the serialized request and the caller's
@@ -28,6 +33,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -48,6 +54,11 @@ struct HttpFaceOptions {
   // certificates signed by it are required (as on the gRPC port).
   std::string tls_cert, tls_key, tls_client_ca;
   absl::Duration default_timeout = absl::Seconds(30);  // unary calls without connect-timeout-ms
+  // Renders the body of GET /metrics (Prometheus text format); unset: 404.
+  std::function<std::string()> metrics;
+  // Serve /metrics only (--metrics-listen): every other request is 404.
+  bool metrics_only = false;
+  std::string flag = "--http-listen";  // names the setting in errors
 };
 
 class HttpFace {

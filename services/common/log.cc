@@ -3,16 +3,23 @@
 #include <atomic>
 #include <cstdio>
 #include <mutex>
+#include <random>
 #include <string>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "services/storage/json.h"
 
 namespace xinfang {
 namespace {
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
+std::atomic<int> g_format{static_cast<int>(LogFormat::kText)};
 std::mutex g_mu;
 std::string g_program = "xinfang";  // guarded by g_mu
+thread_local std::string t_request_id;
 
 const char* Name(LogLevel l) {
   switch (l) {
@@ -26,18 +33,58 @@ const char* Name(LogLevel l) {
 }  // namespace
 
 void SetLogLevel(LogLevel level) { g_level = static_cast<int>(level); }
+void SetLogFormat(LogFormat format) { g_format = static_cast<int>(format); }
 
 void SetLogProgram(std::string_view program) {
   std::lock_guard<std::mutex> lock(g_mu);
   g_program = std::string(program);
 }
 
+bool LogEnabled(LogLevel level) { return static_cast<int>(level) >= g_level.load(); }
+
+void SetRequestId(std::string_view id) { t_request_id.assign(id.data(), id.size()); }
+const std::string& CurrentRequestId() { return t_request_id; }
+
+std::string NewRequestId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return absl::StrFormat("%016x", rng());
+}
+
+bool SaneRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
 void Log(LogLevel level, std::string_view message) {
-  if (static_cast<int>(level) < g_level.load()) return;
+  if (!LogEnabled(level)) return;
   const std::string ts = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
+  // A message is one line whatever it holds.
+  std::string text(message);
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  std::string line;
+  if (static_cast<LogFormat>(g_format.load()) == LogFormat::kJson) {
+    std::lock_guard<std::mutex> lock(g_mu);
+    line = absl::StrCat("{\"ts\":\"", ts, "\",\"level\":\"", Name(level), "\",\"program\":",
+                        storage::JsonQuote(g_program),
+                        t_request_id.empty() ? ""
+                                             : absl::StrCat(",\"request_id\":",
+                                                            storage::JsonQuote(t_request_id)),
+                        ",\"msg\":", storage::JsonQuote(text), "}\n");
+    std::fputs(line.c_str(), stderr);
+    return;
+  }
   std::lock_guard<std::mutex> lock(g_mu);
-  std::fprintf(stderr, "%s %s %s: %.*s\n", ts.c_str(), Name(level), g_program.c_str(),
-               static_cast<int>(message.size()), message.data());
+  line = absl::StrCat(ts, " ", Name(level), " ", g_program,
+                      t_request_id.empty() ? "" : absl::StrCat(" [req=", t_request_id, "]"), ": ",
+                      text, "\n");
+  std::fputs(line.c_str(), stderr);
 }
 
 }  // namespace xinfang

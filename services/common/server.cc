@@ -22,6 +22,7 @@
 #include "grpc/reflection/v1/reflection.grpc.pb.h"
 #include "services/common/http_face.h"
 #include "services/common/log.h"
+#include "services/common/monitor.h"
 #include "services/common/validate.h"
 
 namespace xinfang {
@@ -167,6 +168,8 @@ std::unique_ptr<grpc::Server> StartServer(const std::string& listen,
   for (const auto& s : services) builder.RegisterService(s.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<UndecodableRequestFactory>());
+  // After UndecodableRequest: it sees the status that is sent.
+  interceptors.push_back(Metrics::InterceptorFactory(options.metrics));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || *port == 0) return nullptr;
@@ -268,6 +271,7 @@ int ServerMain(int argc, char** argv, const std::string& program, const ServiceF
     return 0;
   }
   SetLogLevel(config->log_level);
+  SetLogFormat(config->log_format);
   auto credentials = ServerCredentialsFrom(*config);
   if (!credentials.ok()) {
     std::fprintf(stderr, "%s: %s\n", program.c_str(), OneLine(credentials.status().message()).c_str());
@@ -285,14 +289,23 @@ int ServerMain(int argc, char** argv, const std::string& program, const ServiceF
   if (!config->bootstrap_admin.empty()) return Bootstrap(program, **core);
 
   std::vector<std::unique_ptr<grpc::Service>> services = make(**core);
+  // After the services' own listeners (the sweeper's): a moved simulated
+  // clock shows in the gauges before AdvanceClock returns.
+  Monitor monitor(**core);
+  (*core)->AddClockListener([&monitor] {
+    monitor.RefreshLag();
+    monitor.RefreshDeadlines();
+  });
   int port = 0;
   std::unique_ptr<grpc::Server> server = StartServer(
-      config->listen, services, &port, ListenOptions{*credentials, config->max_message_bytes});
+      config->listen, services, &port,
+      ListenOptions{*credentials, config->max_message_bytes, &(*core)->metrics()});
   if (server == nullptr) {
     std::fprintf(stderr, "%s: cannot listen on %s\n", program.c_str(), config->listen.c_str());
     return 1;
   }
   (*core)->Serving();
+  monitor.Start();
   const auto at = config->listen.rfind(':');
   LogInfo(absl::StrCat("serving on ", config->listen.substr(0, at), ":", port,
                        *credentials ? (config->tls_client_ca.empty() ? " (TLS)" : " (mutual TLS)")
@@ -312,6 +325,7 @@ int ServerMain(int argc, char** argv, const std::string& program, const ServiceF
     h.tls_cert = config->tls_cert;
     h.tls_key = config->tls_key;
     h.tls_client_ca = config->tls_client_ca;
+    h.metrics = [m = &(*core)->metrics()] { return m->Render(); };
     auto started = HttpFace::Start(*server, h);
     if (!started.ok()) {
       std::fprintf(stderr, "%s: %s\n", program.c_str(), OneLine(started.status().message()).c_str());
@@ -323,6 +337,26 @@ int ServerMain(int argc, char** argv, const std::string& program, const ServiceF
     LogInfo(absl::StrCat("console and Connect API on ", http->tls() ? "https://" : "http://",
                          config->http_listen.substr(0, hat), ":", http->port(), "/"));
   }
+  std::unique_ptr<HttpFace> metrics_face;
+  if (!config->metrics_listen.empty()) {
+    HttpFaceOptions h;
+    h.listen = config->metrics_listen;
+    h.metrics = [m = &(*core)->metrics()] { return m->Render(); };
+    h.metrics_only = true;
+    h.flag = "--metrics-listen";
+    auto started = HttpFace::Start(*server, h);
+    if (!started.ok()) {
+      std::fprintf(stderr, "%s: %s\n", program.c_str(),
+                   OneLine(started.status().message()).c_str());
+      if (http) http->Stop();
+      server->Shutdown();
+      return 1;
+    }
+    metrics_face = std::move(*started);
+    const auto mat = config->metrics_listen.rfind(':');
+    LogInfo(absl::StrCat("metrics on http://", config->metrics_listen.substr(0, mat), ":",
+                         metrics_face->port(), "/metrics"));
+  }
   // For scripts that start the server on port 0.
   auto write_port = [](const char* var, int p) {
     if (const char* f = std::getenv(var)) {
@@ -333,6 +367,7 @@ int ServerMain(int argc, char** argv, const std::string& program, const ServiceF
     }
   };
   if (http) write_port("XINFANG_HTTP_PORT_FILE", http->port());
+  if (metrics_face) write_port("XINFANG_METRICS_PORT_FILE", metrics_face->port());
   write_port("XINFANG_PORT_FILE", port);
 
   int sig = 0;
@@ -340,6 +375,8 @@ int ServerMain(int argc, char** argv, const std::string& program, const ServiceF
   LogInfo(absl::StrCat("signal ", sig, ": draining in-flight calls"));
   server->GetHealthCheckService()->SetServingStatus(false);
   (*core)->Stopping();
+  monitor.Stop();
+  if (metrics_face) metrics_face->Stop();
   if (http) http->Stop();  // its calls in flight are answered through the gRPC server
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::milliseconds(absl::ToInt64Milliseconds(config->drain_timeout)));

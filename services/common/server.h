@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "services/common/core.h"
+#include "services/common/metrics.h"
 
 namespace xinfang {
 
@@ -24,6 +25,7 @@ using ServiceFactory = std::function<std::vector<std::unique_ptr<grpc::Service>>
 struct ListenOptions {
   std::shared_ptr<grpc::ServerCredentials> credentials;  // nullptr: plaintext
   int max_message_bytes = 1 << 20;  // larger requests: RESOURCE_EXHAUSTED
+  Metrics* metrics = nullptr;  // counts every call; nullptr: none (request ids still)
 };
 
 // Builds and starts a gRPC server on `listen` hosting `services`, with the

@@ -135,7 +135,20 @@ absl::StatusOr<std::unique_ptr<Pool>> Pool::Open(const PoolOptions& options) {
 
 absl::StatusOr<Lease> Pool::Acquire() {
   std::size_t pos = 0;
-  if (!pool_->try_lease(pos, static_cast<int>(absl::ToInt64Milliseconds(lease_timeout_)))) {
+  // Counted as a wait when every connection is taken as the lease begins.
+  const bool busy = in_use_.load(std::memory_order_relaxed) >= size_;
+  const auto start = busy ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+  const bool leased =
+      pool_->try_lease(pos, static_cast<int>(absl::ToInt64Milliseconds(lease_timeout_)));
+  if (busy) {
+    waits_.fetch_add(1, std::memory_order_relaxed);
+    wait_ns_.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::steady_clock::now() - start).count(),
+                       std::memory_order_relaxed);
+  }
+  if (leased) in_use_.fetch_add(1, std::memory_order_relaxed);
+  if (!leased) {
+    timeouts_.fetch_add(1, std::memory_order_relaxed);
     return absl::UnavailableError(
         absl::StrCat("no database connection free within ", absl::FormatDuration(lease_timeout_)));
   }
@@ -156,7 +169,20 @@ absl::StatusOr<Lease> Pool::Acquire() {
   return lease;
 }
 
-void Pool::GiveBack(std::size_t pos) { pool_->give_back(pos); }
+void Pool::GiveBack(std::size_t pos) {
+  in_use_.fetch_sub(1, std::memory_order_relaxed);
+  pool_->give_back(pos);
+}
+
+PoolStats Pool::Stats() const {
+  PoolStats s;
+  s.size = size_;
+  s.in_use = in_use_.load(std::memory_order_relaxed);
+  s.waits = waits_.load(std::memory_order_relaxed);
+  s.timeouts = timeouts_.load(std::memory_order_relaxed);
+  s.wait_seconds = static_cast<double>(wait_ns_.load(std::memory_order_relaxed)) / 1e9;
+  return s;
+}
 
 void ForEachRow(soci::session& s, const std::string& sql,
                 const std::function<void(soci::statement&)>& bind,

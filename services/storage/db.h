@@ -6,6 +6,7 @@
 #ifndef XINFANG_SERVICES_STORAGE_DB_H_
 #define XINFANG_SERVICES_STORAGE_DB_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -35,6 +36,15 @@ struct PoolOptions {
 };
 
 class Pool;
+
+// The pool's counters since it opened (for metrics).
+struct PoolStats {
+  int size = 0;
+  int in_use = 0;          // leased now
+  uint64_t waits = 0;      // leases that found every connection taken
+  uint64_t timeouts = 0;   // of which gave up (UNAVAILABLE)
+  double wait_seconds = 0;  // time spent in those waits
+};
 
 // A leased connection; returns it to the pool when destroyed.
 class Lease {
@@ -67,6 +77,7 @@ class Pool {
 
   int size() const { return size_; }
   const std::string& url() const { return url_; }
+  PoolStats Stats() const;
 
  private:
   friend class Lease;
@@ -78,6 +89,8 @@ class Pool {
   int size_;
   std::string url_;
   absl::Duration lease_timeout_;
+  std::atomic<int> in_use_{0};
+  std::atomic<uint64_t> waits_{0}, timeouts_{0}, wait_ns_{0};
 };
 
 // Turns the exception in flight (call only inside a catch block) into a

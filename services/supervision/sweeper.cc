@@ -68,6 +68,12 @@ absl::Status Sweeper::Drain(absl::Time now, const workflow::OrgTree& org,
 }
 
 absl::StatusOr<int> Sweeper::SweepOnce() {
+  auto swept = Pass();
+  core_.metrics().RecordSweep(swept.ok() ? *swept : 0, swept.ok());
+  return swept;
+}
+
+absl::StatusOr<int> Sweeper::Pass() {
   std::lock_guard<std::mutex> lock(sweep_mu_);
   auto org = core_.Org();
   if (!org.ok()) return org.status();

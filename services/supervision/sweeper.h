@@ -65,6 +65,8 @@ class Sweeper {
 
  private:
   void Loop();
+  // SweepOnce without its metrics.
+  absl::StatusOr<int> Pass();
   // One SweepDue batch; adds the cases it handled to `handled`. Returns the
   // cases it claimed (0: nothing due was left unclaimed).
   absl::StatusOr<int> Batch(absl::Time now, const workflow::OrgTree& org,

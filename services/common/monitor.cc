@@ -1,0 +1,67 @@
+#include "services/common/monitor.h"
+
+#include "absl/strings/str_cat.h"
+#include "services/common/log.h"
+#include "services/storage/monitoring.h"
+
+namespace xinfang {
+
+Monitor::Monitor(Core& core, MonitorOptions options) : core_(core), options_(options) {}
+
+Monitor::~Monitor() { Stop(); }
+
+void Monitor::RefreshLag() {
+  auto next = core_.store().NextFireAt();
+  if (!next.ok()) {
+    LogWarn(absl::StrCat("metrics: reading the sweeper lag: ", next.status().message()));
+    return;
+  }
+  const absl::Time now = core_.clock().Now();
+  core_.metrics().SetSweeperLag(
+      next->has_value() && **next < now ? absl::ToDoubleSeconds(now - **next) : 0);
+}
+
+void Monitor::RefreshDeadlines() {
+  auto counts = storage::DeadlinesByTopUnit(core_.pool(), core_.clock().Now());
+  if (!counts.ok()) {
+    LogWarn(absl::StrCat("metrics: counting deadlines: ", counts.status().message()));
+    return;
+  }
+  std::vector<UnitDeadlines> units;
+  for (const storage::TopUnitDeadlines& c : *counts) units.push_back({c.unit, c.open, c.overdue});
+  core_.metrics().SetDeadlines(units);
+}
+
+void Monitor::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Monitor::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Monitor::Loop() {
+  absl::Time next_deadlines = absl::InfinitePast();
+  for (;;) {
+    RefreshLag();
+    if (absl::Now() >= next_deadlines) {
+      RefreshDeadlines();
+      next_deadlines = absl::Now() + options_.deadlines_every;
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    if (cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.lag_every),
+                     [this] { return stop_; })) {
+      return;
+    }
+  }
+}
+
+}  // namespace xinfang
