@@ -89,5 +89,16 @@ TEST(ConninfoTest, UrlsBecomeKeyValue) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("port")));
 }
 
+TEST(ConninfoTest, MultiHostUrlsKeepEveryHostAndPort) {
+  EXPECT_EQ(*storage::ToConninfo("postgresql://xinfang@127.0.0.1:5433,127.0.0.1:5434/xinfang"
+                                 "?target_session_attrs=read-write"),
+            "user=xinfang port=5433,5434 host=127.0.0.1,127.0.0.1 dbname=xinfang "
+            "target_session_attrs=read-write");
+  // A host without a port keeps its place (libpq's default port there).
+  EXPECT_EQ(*storage::ToConninfo("postgresql://a:5433,b/x"), "port=5433, host=a,b dbname=x");
+  EXPECT_THAT(storage::ToConninfo("postgresql://a:5433,b:0/x"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bad port '0'")));
+}
+
 }  // namespace
 }  // namespace xinfang
