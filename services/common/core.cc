@@ -85,7 +85,8 @@ absl::StatusOr<std::unique_ptr<Core>> Core::Open(const ServerConfig& config) {
   core->identity_ = std::make_unique<storage::IdentityStore>(*core->pool_);
   core->auth_ = std::make_unique<Authenticator>(*core->identity_, *core->clock_,
                                                 config.rate_limit, config.rate_burst);
-  if (!config.db_replica_url.empty()) {
+  // (Not for a process that only migrates or bootstraps and exits.)
+  if (!config.db_replica_url.empty() && !config.migrate_only && config.bootstrap_admin.empty()) {
     core->replica_thread_ = std::thread([raw] { raw->WatchReplica(); });
   }
   return core;

@@ -38,7 +38,7 @@ admin_code=$(curl -sS -o "$E2E_TMP/who" -w '%{http_code}' -X POST -H 'Content-Ty
 # The load, through haproxy: a failed call is retried once with its request id.
 cases=() retried=0
 for i in $(seq 1 30); do
-  [ "$i" = 11 ] && kill -KILL "$PID_a"
+  if [ "$i" = 11 ]; then kill -KILL "$PID_a"; wait "$PID_a" 2>/dev/null || true; fi
   args=(--json case register --request-id "ha-lb-$$-$i" --channel call --caller-number "1390000$i"
         --name "负载$i" --category wages.arrears --summary "欠薪 $i")
   if ! out=$(xf "$LB" "${args[@]}" 2>&1); then
