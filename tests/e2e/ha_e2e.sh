@@ -22,8 +22,13 @@ first=$("$XF_SRC/deploy/ha/cluster.sh" primary "$CLUSTER")
 if [ "$first" = node1 ]; then hosts="127.0.0.1:$PG_PORT_1,127.0.0.1:$PG_PORT_2"
 else hosts="127.0.0.1:$PG_PORT_2,127.0.0.1:$PG_PORT_1"; fi
 export XINFANG_TEST_PG="postgresql://xinfang@$hosts/postgres?target_session_attrs=read-write"
+# lib.sh sets its own exit trap before it may fail (the bootstrap): the
+# cluster is stopped on that path too.
+trap() {
+  if [ "$1" = e2e_cleanup ]; then builtin trap 'e2e_cleanup; ha_stop' EXIT; else builtin trap "$@"; fi
+}
 . "$(dirname "$0")/lib.sh"
-trap 'e2e_cleanup; ha_stop' EXIT
+unset -f trap
 E2E_URL="$E2E_URL?target_session_attrs=read-write"
 echo "$E2E_URL" | grep -q ",127.0.0.1:" || fail "not a multi-host URL: $E2E_URL"
 
