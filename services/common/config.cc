@@ -23,6 +23,8 @@ struct Setting {
 
 constexpr Setting kSettings[] = {
     {"db", "XINFANG_DB_URL"},
+    {"db-replica", "XINFANG_DB_REPLICA"},
+    {"db-replica-max-lag-ms", "XINFANG_DB_REPLICA_MAX_LAG_MS"},
     {"listen", "XINFANG_LISTEN"},
     {"time-zone", "XINFANG_TIME_ZONE"},
     {"log-level", "XINFANG_LOG_LEVEL"},
@@ -83,6 +85,18 @@ absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& 
       return bad(std::string(conninfo.status().message()));
     }
     c.db_url = value;
+  } else if (name == "db-replica") {
+    // Empty: no replica (every read on the primary).
+    if (auto conninfo = storage::ToConninfo(value); !conninfo.ok()) {
+      return bad(std::string(conninfo.status().message()));
+    }
+    c.db_replica_url = value;
+  } else if (name == "db-replica-max-lag-ms") {
+    int ms = 0;
+    if (!absl::SimpleAtoi(value, &ms) || ms < 100 || ms > 3600000) {
+      return bad(absl::StrCat("'", value, "' is not a number of milliseconds from 100 to 3600000"));
+    }
+    c.db_replica_max_lag = absl::Milliseconds(ms);
   } else if (name == "listen") {
     if (!IsHostPort(value)) return bad(absl::StrCat("'", value, "' is not host:port"));
     c.listen = value;
@@ -292,6 +306,11 @@ std::string ServerUsage(const std::string& program) {
       "usage: ", program, " [flags]\n",
       "Flags (each also read from its environment variable; flags win):\n"
       "  --db URL                   XINFANG_DB_URL       PostgreSQL conninfo or URL (required)\n"
+      "  --db-replica URL           XINFANG_DB_REPLICA   a streaming replica (e.g. the synchronous standby) for\n"
+      "                                                  reads that may be stale: case lists, statistics, the\n"
+      "                                                  dashboard, deadline lists, the event feed's backlog\n"
+      "  --db-replica-max-lag-ms N  XINFANG_DB_REPLICA_MAX_LAG_MS  those reads go to the primary while the\n"
+      "                                                  replica is further behind than this, default 2000\n"
       "  --listen HOST:PORT         XINFANG_LISTEN       default 127.0.0.1:50051\n"
       "  --time-zone ZONE           XINFANG_TIME_ZONE    Asia/Shanghai (the only one supported)\n"
       "  --log-level LEVEL          XINFANG_LOG_LEVEL    debug|info|warn|error, default info\n"

@@ -18,6 +18,10 @@ enum class LogFormat { kText, kJson };
 
 struct ServerConfig {
   std::string db_url;                    // --db / XINFANG_DB_URL (required)
+  // --db-replica / XINFANG_DB_REPLICA: reads that may be stale go there
+  // while it is at most db_replica_max_lag behind (docs/high-availability.md).
+  std::string db_replica_url;
+  absl::Duration db_replica_max_lag = absl::Seconds(2);  // --db-replica-max-lag-ms
   std::string listen = "127.0.0.1:50051";  // --listen / XINFANG_LISTEN
   std::string time_zone = "Asia/Shanghai";  // --time-zone / XINFANG_TIME_ZONE
   LogLevel log_level = LogLevel::kInfo;  // --log-level / XINFANG_LOG_LEVEL

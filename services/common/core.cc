@@ -98,7 +98,88 @@ absl::StatusOr<std::unique_ptr<Core>> Core::Open(const ServerConfig& config) {
   core->identity_ = std::make_unique<storage::IdentityStore>(*core->pool_);
   core->auth_ = std::make_unique<Authenticator>(*core->identity_, *core->clock_,
                                                 config.rate_limit, config.rate_burst);
+  // (Not for a process that only migrates or bootstraps and exits.)
+  if (!config.db_replica_url.empty() && !config.migrate_only && config.bootstrap_admin.empty()) {
+    core->replica_thread_ = std::thread([raw] { raw->WatchReplica(); });
+  }
   return core;
+}
+
+Core::~Core() {
+  {
+    std::lock_guard<std::mutex> lock(replica_mu_);
+    replica_stop_ = true;
+  }
+  replica_cv_.notify_all();
+  if (replica_thread_.joinable()) replica_thread_.join();
+}
+
+storage::CaseStore& Core::read_store() {
+  storage::CaseStore* replica = replica_ready_.load(std::memory_order_acquire);
+  if (replica != nullptr && replica_gate_->Fresh()) return *replica;
+  return *store_;
+}
+
+void Core::WatchReplica() {
+  // Often enough that a healthy replica stays fresh between two checks.
+  const absl::Duration every = std::min(absl::Milliseconds(250), config_.db_replica_max_lag / 4);
+  auto stopped_after = [this](absl::Duration d) {
+    std::unique_lock<std::mutex> lock(replica_mu_);
+    return replica_cv_.wait_for(lock, absl::ToChronoMilliseconds(d),
+                                [this] { return replica_stop_; });
+  };
+  std::string last_problem;
+  while (replica_pool_ == nullptr) {
+    // The reads' pool, and one connection to each database for the checks
+    // (so that they never wait behind reads for a lease).
+    absl::Status opened = absl::OkStatus();
+    auto open = [&](const std::string& url, int size) -> std::unique_ptr<storage::Pool> {
+      if (!opened.ok()) return nullptr;
+      storage::PoolOptions popts;
+      popts.url = url;
+      popts.size = size;
+      auto pool = storage::Pool::Open(popts);
+      if (pool.ok()) return std::move(*pool);
+      opened = pool.status();
+      return nullptr;
+    };
+    auto reads = open(config_.db_replica_url, std::max(2, config_.pool_size / 2));
+    auto check_primary = open(config_.db_url, 1);
+    auto check_replica = open(config_.db_replica_url, 1);
+    if (opened.ok()) {
+      replica_pool_ = std::move(reads);
+      replica_check_pools_[0] = std::move(check_primary);
+      replica_check_pools_[1] = std::move(check_replica);
+      break;
+    }
+    if (std::string(opened.message()) != last_problem) {
+      last_problem = std::string(opened.message());
+      LogWarn(absl::StrCat("replica reads: the replica is unreachable, reading from the primary: ",
+                           last_problem));
+    }
+    if (stopped_after(absl::Seconds(1))) return;
+  }
+  Core* raw = this;
+  replica_store_ = std::make_unique<storage::CaseStore>(
+      *replica_pool_,
+      [raw](const std::string& name, int version) { return raw->EngineFor(name, version); });
+  replica_gate_ = std::make_unique<storage::ReplicaGate>(
+      *replica_check_pools_[0], *replica_check_pools_[1], config_.db_replica_max_lag);
+  replica_ready_.store(replica_store_.get(), std::memory_order_release);
+  bool fresh = false;
+  do {
+    const absl::Status checked = replica_gate_->Check();
+    if (replica_gate_->Fresh() != fresh) {
+      fresh = !fresh;
+      if (fresh) {
+        LogInfo("replica reads: on (the replica is within the lag bound)");
+      } else {
+        LogWarn(absl::StrCat("replica reads: off, reading from the primary: the replica is ",
+                             absl::FormatDuration(replica_gate_->Behind()), " behind",
+                             checked.ok() ? "" : absl::StrCat(" (", checked.message(), ")")));
+      }
+    }
+  } while (!stopped_after(every));
 }
 
 bool Core::KnownState(const std::string& state) const {

@@ -4,8 +4,11 @@
 #ifndef XINFANG_SERVICES_COMMON_CORE_H_
 #define XINFANG_SERVICES_COMMON_CORE_H_
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <thread>
 #include <mutex>
 #include <map>
 #include <vector>
@@ -20,6 +23,7 @@
 #include "services/storage/case_store.h"
 #include "services/storage/db.h"
 #include "services/storage/identity_store.h"
+#include "services/storage/replica.h"
 #include "workflow/calendar.h"
 #include "workflow/definition.h"
 #include "workflow/engine.h"
@@ -35,12 +39,19 @@ class Core {
   // database and applies migrations. The error message is the one line the
   // server prints before exiting.
   static absl::StatusOr<std::unique_ptr<Core>> Open(const ServerConfig& config);
+  ~Core();  // stops the replica watch
 
   const ServerConfig& config() const { return config_; }
   const Clock& clock() const { return *clock_; }
   // nullptr unless started with --simulated-clock.
   SimulatedClock* simulated_clock() { return simulated_; }
   storage::CaseStore& store() { return *store_; }
+  // For reads that may be stale (lists, statistics, the dashboard, the event
+  // feed's backlog): the replica's store while --db-replica is set, its pool
+  // is open and the replica is at most --db-replica-max-lag behind; the
+  // primary's store otherwise. Reads a caller acts on (a case, its history)
+  // use store(). docs/high-availability.md states the rules.
+  storage::CaseStore& read_store();
   storage::Pool& pool() { return *pool_; }
   storage::IdentityStore& identity() { return *identity_; }
   Authenticator& auth() { return *auth_; }
@@ -110,6 +121,18 @@ class Core {
   const workflow::Engine* default_engine_ = nullptr;
   std::unique_ptr<storage::Pool> pool_;
   std::unique_ptr<storage::CaseStore> store_;
+  // Replica reads (--db-replica): the watch thread opens the pool (retrying
+  // while the replica is down), then checks its lag every few hundred ms.
+  void WatchReplica();
+  std::unique_ptr<storage::Pool> replica_pool_;             // set once, by the watch
+  std::unique_ptr<storage::Pool> replica_check_pools_[2];   // primary, replica: the gate's
+  std::unique_ptr<storage::CaseStore> replica_store_;       // set once, by the watch
+  std::unique_ptr<storage::ReplicaGate> replica_gate_;      // set once, by the watch
+  std::atomic<storage::CaseStore*> replica_ready_{nullptr};  // published after the three above
+  std::mutex replica_mu_;
+  std::condition_variable replica_cv_;
+  bool replica_stop_ = false;  // guarded by replica_mu_
+  std::thread replica_thread_;
   std::unique_ptr<storage::IdentityStore> identity_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<Metrics> metrics_ = std::make_unique<Metrics>();

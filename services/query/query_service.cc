@@ -121,7 +121,7 @@ absl::StatusOr<xinfang::v1::ListCasesResponse> Query::ListCases(
   }
   const int page = req.page_size() > 0 ? req.page_size() : 50;
   f.limit = page + 1;  // one more: is there a next page?
-  auto rows = core_.store().ListCases(f);
+  auto rows = core_.read_store().ListCases(f);
   if (!rows.ok()) return rows.status();
   // A search by a whole ID or phone number looks a person up: each case it
   // shows in full is recorded like a full read (auditors see it in
@@ -206,7 +206,10 @@ grpc::Status CaseQueryServiceImpl::WatchEvents(
                             "the server is stopping: resume with the last cursor");
       }
       const uint64_t seen = feed_->generation();
-      auto batch = core_.store().ReadFeed(f);
+      // The backlog may come from a replica within its lag bound: it holds a
+      // prefix of the feed, so a short batch there only ends the backlog
+      // early; from then on, the primary.
+      auto batch = (caught_up ? core_.store() : core_.read_store()).ReadFeed(f);
       if (!batch.ok()) return ToGrpc(batch.status());
       for (const storage::FeedEvent& e : *batch) {
         xinfang::v1::WatchEventsResponse r;
@@ -302,7 +305,7 @@ absl::StatusOr<xinfang::v1::GetStatisticsResponse> Query::GetStatistics(
   q.handling_timer = kHandlingTimer;
   q.evaluation_timer = kEvaluationTimer;
   q.time_zone = core_.config().time_zone;
-  auto st = core_.store().Statistics(q);
+  auto st = core_.read_store().Statistics(q);
   if (!st.ok()) return st.status();
   xinfang::v1::GetStatisticsResponse r;
   *r.mutable_on_time_acceptance_notice() = MakeRate(st->notice_on_time, st->notice_due);

@@ -4,6 +4,8 @@
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 
+#include <poll.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <utility>
@@ -93,6 +95,19 @@ Classified Classify(const std::string& what) {
   }
 }
 
+// Whether an idle connection is to be replaced, without a round trip. A
+// pooled connection (it never LISTENs) has nothing to read between
+// statements unless the server is closing it — a failover, a restart, an
+// administrator's pg_terminate_backend: a FATAL message, then the end of the
+// stream, possibly not yet both arrived — so a readable socket means replace.
+// A connection that dies silently (a lost network) still fails its next
+// statement, with UNAVAILABLE to that one call, and is replaced afterwards.
+bool Broken(PGconn* conn) {
+  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) return true;
+  pollfd pfd{PQsocket(conn), POLLIN, 0};
+  return poll(&pfd, 1, 0) != 0;  // readable, hung up, or an error
+}
+
 }  // namespace
 
 Lease::Lease(Pool* pool, std::size_t pos, soci::session* session)
@@ -155,11 +170,9 @@ absl::StatusOr<Lease> Pool::Acquire() {
   soci::session& s = pool_->at(pos);
   Lease lease(this, pos, &s);
   // libpq's own view of the connection, without a round trip (SOCI's
-  // is_connected() sends a query on every lease). A connection that died
-  // since its last use fails its next statement (UNAVAILABLE to that one
-  // call) and is seen as bad here afterwards.
+  // is_connected() sends a query on every lease).
   auto* backend = static_cast<soci::postgresql_session_backend*>(s.get_backend());
-  if (backend == nullptr || backend->conn_ == nullptr || PQstatus(backend->conn_) != CONNECTION_OK) {
+  if (backend == nullptr || Broken(backend->conn_)) {
     try {
       s.reconnect();
     } catch (...) {
@@ -282,17 +295,31 @@ absl::StatusOr<std::string> ToConninfo(const std::string& url) {
     }
   }
   if (!rest.empty()) {
-    absl::string_view host = rest;
-    if (auto colon = rest.rfind(':'); colon != absl::string_view::npos && rest.back() != ']') {
-      absl::string_view port = rest.substr(colon + 1);
-      int p = 0;
-      if (!absl::SimpleAtoi(port, &p) || p <= 0 || p > 65535) {
-        return absl::InvalidArgumentError(absl::StrCat("database URL: bad port '", port, "'"));
+    // One host[:port] or several, comma-separated (libpq tries them in
+    // order; with target_session_attrs=read-write it keeps the primary).
+    std::vector<std::string> hosts, ports;
+    bool any_port = false;
+    for (absl::string_view hostport : absl::StrSplit(rest, ',')) {
+      absl::string_view host = hostport;
+      std::string port_text;
+      if (auto colon = hostport.rfind(':');
+          colon != absl::string_view::npos && hostport.back() != ']') {
+        absl::string_view port = hostport.substr(colon + 1);
+        int p = 0;
+        if (!absl::SimpleAtoi(port, &p) || p <= 0 || p > 65535) {
+          return absl::InvalidArgumentError(absl::StrCat("database URL: bad port '", port, "'"));
+        }
+        port_text = absl::StrCat(p);
+        any_port = true;
+        host = hostport.substr(0, colon);
       }
-      parts.push_back(absl::StrCat("port=", p));
-      host = rest.substr(0, colon);
+      hosts.push_back(PercentDecode(host));
+      ports.push_back(port_text);
     }
-    if (!host.empty()) parts.push_back("host=" + Quote(PercentDecode(host)));
+    if (any_port) parts.push_back("port=" + absl::StrJoin(ports, ","));
+    if (std::any_of(hosts.begin(), hosts.end(), [](const std::string& h) { return !h.empty(); })) {
+      parts.push_back("host=" + Quote(absl::StrJoin(hosts, ",")));
+    }
   }
   if (!dbname.empty()) parts.push_back("dbname=" + Quote(dbname));
   for (absl::string_view kv : absl::StrSplit(query, '&', absl::SkipEmpty())) {

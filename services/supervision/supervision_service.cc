@@ -96,7 +96,7 @@ absl::StatusOr<xinfang::v1::ListDeadlinesResponse> SupervisionServiceImpl::List(
   q.unit = *scoped;
   // One more than asked: whether there is a next page.
   ++q.limit;
-  auto rows = core_.store().ListDue(q);
+  auto rows = core_.read_store().ListDue(q);
   if (!rows.ok()) return rows.status();
   xinfang::v1::ListDeadlinesResponse r;
   *r.mutable_before() = ToProto(q.before);
@@ -137,7 +137,7 @@ grpc::Status SupervisionServiceImpl::Dashboard(grpc::ServerContext* ctx,
                  if (!org.ok()) return org.status();
                  auto unit = ScopedUnit(a, "unit", req->unit(), **org);
                  if (!unit.ok()) return unit.status();
-                 auto counts = core_.store().Dashboard(*unit, now, kDueSoon, kNoticeTimer);
+                 auto counts = core_.read_store().Dashboard(*unit, now, kDueSoon, kNoticeTimer);
                  if (!counts.ok()) return counts.status();
                  xinfang::v1::DashboardResponse r;
                  *r.mutable_now() = ToProto(now);

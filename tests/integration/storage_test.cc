@@ -11,6 +11,7 @@
 #include "services/common/core.h"
 #include "services/storage/case_store.h"
 #include "services/storage/migrations.h"
+#include "services/storage/replica.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_db.h"
 
@@ -128,6 +129,72 @@ TEST(PoolTest, LeaseIsBoundedInTime) {
 TEST(PoolTest, BadSizeIsInvalid) {
   EXPECT_THAT(Pool::Open(PoolOptions{"postgresql://x@127.0.0.1/x", 0}),
               StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// Connections the server closed (a failover, a restart, an administrator)
+// are replaced when leased: the next statement on each succeeds, with no
+// UNAVAILABLE for a call that happens to get one of them.
+TEST(PoolTest, ConnectionsClosedByTheServerAreReplacedWhenLeased) {
+  TestDatabase db;
+  auto pool = Pool::Open(PoolOptions{db.url(), 3});
+  ASSERT_THAT(pool, IsOk());
+  // The backend of each connection (all three leased at once).
+  auto pids = [&] {
+    std::string all;
+    std::vector<storage::Lease> held;
+    for (int i = 0; i < 3; ++i) {
+      auto lease = (*pool)->Acquire();
+      EXPECT_THAT(lease, IsOk());
+      if (!lease.ok()) break;
+      int pid = 0;
+      lease->session() << "SELECT pg_backend_pid()", soci::into(pid);
+      absl::StrAppend(&all, pid, " ");
+      held.push_back(std::move(*lease));
+    }
+    return all;
+  };
+  const std::string before = pids();
+  ASSERT_EQ(db.Query("SELECT count(pg_terminate_backend(pid))::text FROM pg_stat_activity "
+                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"),
+            "3");
+  // The backends are gone once they no longer show (bounded wait).
+  for (int i = 0; i < 100 && db.Query("SELECT count(*)::text FROM pg_stat_activity WHERE "
+                                      "datname = current_database() AND pid <> "
+                                      "pg_backend_pid()") != "0";
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const std::string after = pids();  // would throw on a dead connection
+  EXPECT_NE(after, before);
+}
+
+// The lag gate: no proof before the first check; a replica that holds
+// everything the primary wrote (here: the same database) is fresh after one.
+TEST(ReplicaGateTest, FreshOnlyAfterACheckProvesTheReplicaCaughtUp) {
+  TestDatabase db;
+  auto primary = Pool::Open(PoolOptions{db.url(), 1});
+  auto replica = Pool::Open(PoolOptions{db.url(), 1});
+  ASSERT_THAT(primary, IsOk());
+  ASSERT_THAT(replica, IsOk());
+  storage::ReplicaGate gate(**primary, **replica, absl::Seconds(2));
+  EXPECT_FALSE(gate.Fresh());
+  EXPECT_EQ(gate.Behind(), absl::InfiniteDuration());
+  ASSERT_THAT(gate.Check(), IsOk());
+  EXPECT_TRUE(gate.Fresh());
+  EXPECT_LT(gate.Behind(), absl::Seconds(2));
+}
+
+TEST(ReplicaGateTest, AnUnreachableReplicaIsNeverFresh) {
+  TestDatabase db;
+  auto primary = Pool::Open(PoolOptions{db.url(), 1});
+  ASSERT_THAT(primary, IsOk());
+  auto replica = Pool::Open(PoolOptions{db.url(), 1, absl::Milliseconds(100)});
+  ASSERT_THAT(replica, IsOk());
+  auto held = (*replica)->Acquire();  // the replica's only connection: no lease within 100 ms
+  ASSERT_THAT(held, IsOk());
+  storage::ReplicaGate gate(**primary, **replica, absl::Seconds(2));
+  EXPECT_THAT(gate.Check(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_FALSE(gate.Fresh());
 }
 
 // The case store through a Core (definitions, calendar, migrations).

@@ -89,5 +89,33 @@ TEST(ConninfoTest, UrlsBecomeKeyValue) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("port")));
 }
 
+TEST(ConfigTest, ReplicaSettings) {
+  auto c = ParseServerConfig(
+      {"--db=x", "--db-replica=postgresql://r@127.0.0.1:5433/x", "--db-replica-max-lag-ms=750"},
+      NoEnv);
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->db_replica_url, "postgresql://r@127.0.0.1:5433/x");
+  EXPECT_EQ(c->db_replica_max_lag, absl::Milliseconds(750));
+  auto defaults = ParseServerConfig({"--db=x"}, NoEnv);
+  ASSERT_THAT(defaults, IsOk());
+  EXPECT_EQ(defaults->db_replica_url, "");
+  EXPECT_EQ(defaults->db_replica_max_lag, absl::Seconds(2));
+  EXPECT_THAT(ParseServerConfig({"--db=x", "--db-replica-max-lag-ms=50"}, NoEnv),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--db-replica-max-lag-ms")));
+  EXPECT_THAT(ParseServerConfig({"--db=x", "--db-replica=postgresql://r@h:0/x"}, NoEnv),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--db-replica: database URL")));
+}
+
+TEST(ConninfoTest, MultiHostUrlsKeepEveryHostAndPort) {
+  EXPECT_EQ(*storage::ToConninfo("postgresql://xinfang@127.0.0.1:5433,127.0.0.1:5434/xinfang"
+                                 "?target_session_attrs=read-write"),
+            "user=xinfang port=5433,5434 host=127.0.0.1,127.0.0.1 dbname=xinfang "
+            "target_session_attrs=read-write");
+  // A host without a port keeps its place (libpq's default port there).
+  EXPECT_EQ(*storage::ToConninfo("postgresql://a:5433,b/x"), "port=5433, host=a,b dbname=x");
+  EXPECT_THAT(storage::ToConninfo("postgresql://a:5433,b:0/x"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bad port '0'")));
+}
+
 }  // namespace
 }  // namespace xinfang
