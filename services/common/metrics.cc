@@ -65,6 +65,21 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                       .Help("Age of the oldest due timer not yet fired (0: none due)")
                       .Register(r)
                       .Add({});
+  feed_head_ = &prometheus::BuildGauge()
+                    .Name("xinfang_feed_head_position")
+                    .Help("Last position of the event feed (compare a consumer's cursor)")
+                    .Register(r)
+                    .Add({});
+  feed_unsequenced_ = &prometheus::BuildGauge()
+                           .Name("xinfang_feed_unsequenced_events")
+                           .Help("Committed case events not yet placed in the event feed")
+                           .Register(r)
+                           .Add({});
+  feed_lag_ = &prometheus::BuildGauge()
+                   .Name("xinfang_feed_lag_seconds")
+                   .Help("Age of the oldest committed event not yet in the feed (0: none)")
+                   .Register(r)
+                   .Add({});
   open_deadlines_ = &prometheus::BuildGauge()
                          .Name("xinfang_deadlines_open")
                          .Help("Running deadlines owed by a top-level unit's subtree")
@@ -125,6 +140,12 @@ void Metrics::RecordSweep(int cases, bool ok) {
 }
 
 void Metrics::SetSweeperLag(double seconds) { sweeper_lag_->Set(seconds > 0 ? seconds : 0); }
+
+void Metrics::SetFeed(int64_t head, int64_t unsequenced, double lag_seconds) {
+  feed_head_->Set(static_cast<double>(head));
+  feed_unsequenced_->Set(static_cast<double>(unsequenced));
+  feed_lag_->Set(lag_seconds > 0 ? lag_seconds : 0);
+}
 
 void Metrics::SetDeadlines(const std::vector<UnitDeadlines>& units) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -63,6 +63,9 @@ class Metrics {
   void RecordSweep(int cases, bool ok);
   // Age of the oldest due timer not yet fired (0 when none is due).
   void SetSweeperLag(double seconds);
+  // The event feed: the last position given out, the committed events not
+  // yet placed in it, and the age of the oldest of those (0 when none).
+  void SetFeed(int64_t head, int64_t unsequenced, double lag_seconds);
   // Replaces the deadline gauges (units absent from `units` drop out).
   void SetDeadlines(const std::vector<UnitDeadlines>& units);
   // xinfang_build_info{version, schema} 1.
@@ -90,6 +93,9 @@ class Metrics {
   prometheus::Counter* sweep_errors_;
   prometheus::Counter* swept_cases_;
   prometheus::Gauge* sweeper_lag_;
+  prometheus::Gauge* feed_head_;
+  prometheus::Gauge* feed_unsequenced_;
+  prometheus::Gauge* feed_lag_;
   prometheus::Family<prometheus::Gauge>* open_deadlines_;
   prometheus::Family<prometheus::Gauge>* overdue_deadlines_;
   prometheus::Family<prometheus::Gauge>* build_info_;

@@ -19,6 +19,15 @@ void Monitor::RefreshLag() {
   const absl::Time now = core_.clock().Now();
   core_.metrics().SetSweeperLag(
       next->has_value() && **next < now ? absl::ToDoubleSeconds(now - **next) : 0);
+  auto feed = storage::ReadFeedState(core_.pool());
+  if (!feed.ok()) {
+    LogWarn(absl::StrCat("metrics: reading the event feed: ", feed.status().message()));
+    return;
+  }
+  const double lag = feed->oldest_unsequenced.has_value()
+                         ? absl::ToDoubleSeconds(now - *feed->oldest_unsequenced)
+                         : 0;
+  core_.metrics().SetFeed(feed->head, feed->unsequenced, lag);
 }
 
 void Monitor::RefreshDeadlines() {

@@ -21,6 +21,11 @@ SELECT t.top,
  GROUP BY t.top
  ORDER BY t.top)sql";
 
+constexpr char kFeedState[] = R"sql(
+SELECT (SELECT last_position FROM event_sequencer),
+       (SELECT count(*) FROM case_events WHERE position IS NULL),
+       coalesce((SELECT xf_us(min(at)) FROM case_events WHERE position IS NULL), 0))sql";
+
 }  // namespace
 
 absl::StatusOr<std::vector<TopUnitDeadlines>> DeadlinesByTopUnit(Pool& pool, absl::Time now) {
@@ -40,6 +45,20 @@ absl::StatusOr<std::vector<TopUnitDeadlines>> DeadlinesByTopUnit(Pool& pool, abs
     return StatusFromCurrentException("counting deadlines by unit");
   }
   return out;
+}
+
+absl::StatusOr<FeedState> ReadFeedState(Pool& pool) {
+  auto lease = pool.Acquire();
+  if (!lease.ok()) return lease.status();
+  try {
+    long long head = 0, unsequenced = 0, oldest = 0;
+    lease->session() << kFeedState, soci::into(head), soci::into(unsequenced), soci::into(oldest);
+    FeedState f{head, unsequenced, std::nullopt};
+    if (unsequenced > 0) f.oldest_unsequenced = absl::FromUnixMicros(oldest);
+    return f;
+  } catch (...) {
+    return StatusFromCurrentException("reading the event feed's state");
+  }
 }
 
 }  // namespace xinfang::storage

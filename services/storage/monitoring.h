@@ -6,6 +6,7 @@
 #define XINFANG_SERVICES_STORAGE_MONITORING_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,16 @@ struct TopUnitDeadlines {
 // a scan of case_timers joined to the unit tree. UNAVAILABLE when the
 // database cannot be reached.
 absl::StatusOr<std::vector<TopUnitDeadlines>> DeadlinesByTopUnit(Pool& pool, absl::Time now);
+
+// The event feed's sequencer: the last position given out, and the events
+// committed but not yet placed in the feed (a consumer sees them only once
+// placed). Two index look-ups (the partial index on unsequenced events).
+struct FeedState {
+  int64_t head = 0;         // last position given out
+  int64_t unsequenced = 0;  // committed events without a position yet
+  std::optional<absl::Time> oldest_unsequenced;  // `at` of the oldest of them
+};
+absl::StatusOr<FeedState> ReadFeedState(Pool& pool);
 
 }  // namespace xinfang::storage
 

@@ -103,6 +103,11 @@ overdue=$(q 'xinfang_deadlines_overdue{unit="prov.organs"}')
 fired=$(await 'xinfang_sweeper_cases_fired_total >= 5')
 [ "$(q 'xinfang_sweeper_lag_seconds')" = 0 ] || fail "sweeper lag after the sweep"
 await 'xinfang_sweeper_passes_total{result="ok"} >= 1' >/dev/null
+# The event feed: every event of these cases placed, none waiting.
+head=$(await 'xinfang_feed_head_position >= 10')
+[ "$(q 'xinfang_feed_unsequenced_events')" = 0 ] || fail "events left unsequenced"
+[ "$(q 'xinfang_feed_lag_seconds')" = 0 ] || fail "feed lag with nothing waiting"
+echo "event feed at position $head"
 echo "deadlines under prov.organs: $open open, $overdue overdue; sweeper fired $fired case(s)"
 
 stop_server one

@@ -70,6 +70,7 @@ TEST(MetricsTest, SweeperPoolAndBuildInfo) {
   m.RecordSweep(12, true);
   m.RecordSweep(0, false);
   m.SetSweeperLag(42.5);
+  m.SetFeed(1234, 3, 1.5);
   m.SetBuildInfo("1.2.3", 12);
   PoolGauges pool{8, 3, 5, 1, 0.25};
   m.SetPoolSource([&pool] { return pool; });
@@ -78,6 +79,9 @@ TEST(MetricsTest, SweeperPoolAndBuildInfo) {
   EXPECT_THAT(text, HasSubstr("xinfang_sweeper_passes_total{result=\"error\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("xinfang_sweeper_cases_fired_total 12\n"));
   EXPECT_THAT(text, HasSubstr("xinfang_sweeper_lag_seconds 42.5\n"));
+  EXPECT_THAT(text, HasSubstr("xinfang_feed_head_position 1234\n"));
+  EXPECT_THAT(text, HasSubstr("xinfang_feed_unsequenced_events 3\n"));
+  EXPECT_THAT(text, HasSubstr("xinfang_feed_lag_seconds 1.5\n"));
   EXPECT_THAT(text, HasSubstr("xinfang_build_info{schema=\"12\",version=\"1.2.3\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("xinfang_db_pool_connections 8\n"));
   EXPECT_THAT(text, HasSubstr("xinfang_db_pool_in_use 3\n"));
@@ -197,6 +201,41 @@ TEST(MonitoringTest, DeadlinesByTopUnit) {
   const std::map<std::string, std::pair<int64_t, int64_t>> want = {
       {"prov", {1, 0}}, {"prov.city-a", {1, 1}}, {"prov.organs", {3, 2}}};
   EXPECT_EQ(got, want);
+}
+
+// The feed's head and the events committed but not yet placed in it.
+TEST(MonitoringTest, FeedState) {
+  testing::TestDatabase db;
+  storage::PoolOptions o;
+  o.url = db.url();
+  o.size = 1;
+  auto pool = storage::Pool::Open(o);
+  ASSERT_THAT(pool.status(), IsOk());
+  ASSERT_THAT(storage::Migrate(**pool).status(), IsOk());
+  auto empty = storage::ReadFeedState(**pool);
+  ASSERT_THAT(empty.status(), IsOk());
+  EXPECT_EQ(empty->head, 0);
+  EXPECT_EQ(empty->unsequenced, 0);
+  EXPECT_FALSE(empty->oldest_unsequenced.has_value());
+  // Two placed events and two waiting (case rows left out as above).
+  db.Exec(R"sql(
+    DO $$ BEGIN
+    PERFORM set_config('session_replication_role', 'replica', true);
+    INSERT INTO case_events (case_id, seq, kind, actor, actor_role, at, prev_hash, hash, position)
+    VALUES (1, 1, 'registered', 'a', 1, '2026-03-01 01:00Z', '', 'h1', 1),
+           (1, 2, 'accepted', 'a', 1, '2026-03-01 02:00Z', 'h1', 'h2', 2),
+           (2, 1, 'registered', 'a', 1, '2026-03-01 03:00Z', '', 'h3', NULL),
+           (2, 2, 'accepted', 'a', 1, '2026-03-01 04:00Z', 'h3', 'h4', NULL);
+    UPDATE event_sequencer SET last_position = 2;
+    END $$;
+  )sql");
+  auto f = storage::ReadFeedState(**pool);
+  ASSERT_THAT(f.status(), IsOk());
+  EXPECT_EQ(f->head, 2);
+  EXPECT_EQ(f->unsequenced, 2);
+  ASSERT_TRUE(f->oldest_unsequenced.has_value());
+  EXPECT_EQ(*f->oldest_unsequenced,
+            absl::FromCivil(absl::CivilSecond(2026, 3, 1, 3, 0, 0), absl::UTCTimeZone()));
 }
 
 }  // namespace
