@@ -164,14 +164,23 @@ TEST(PoolStatsTest, WaitsAndTimeoutsAreCounted) {
   EXPECT_EQ(s.timeouts, 1u);
 }
 
-TEST(MonitoringTest, DeadlinesByTopUnit) {
+// A fresh, migrated database with a one-connection pool.
+class MonitoringTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    storage::PoolOptions o;
+    o.url = db.url();
+    o.size = 1;
+    auto opened = storage::Pool::Open(o);
+    ASSERT_THAT(opened.status(), IsOk());
+    pool = std::move(*opened);
+    ASSERT_THAT(storage::Migrate(*pool).status(), IsOk());
+  }
   testing::TestDatabase db;
-  storage::PoolOptions o;
-  o.url = db.url();
-  o.size = 1;
-  auto pool = storage::Pool::Open(o);
-  ASSERT_THAT(pool.status(), IsOk());
-  ASSERT_THAT(storage::Migrate(**pool).status(), IsOk());
+  std::unique_ptr<storage::Pool> pool;
+};
+
+TEST_F(MonitoringTest, DeadlinesByTopUnit) {
   // Timers owed deep under prov.organs, by prov itself and under
   // prov.city-a: overdue by date, marked overdue, suspended past its date,
   // not yet due. (Case rows are left out: the foreign key is not checked
@@ -194,7 +203,7 @@ TEST(MonitoringTest, DeadlinesByTopUnit) {
     END $$;
   )sql");
   auto rows = storage::DeadlinesByTopUnit(
-      **pool, absl::FromCivil(absl::CivilSecond(2026, 3, 20), absl::UTCTimeZone()));
+      *pool, absl::FromCivil(absl::CivilSecond(2026, 3, 20), absl::UTCTimeZone()));
   ASSERT_THAT(rows.status(), IsOk());
   std::map<std::string, std::pair<int64_t, int64_t>> got;
   for (const auto& r : *rows) got[r.unit] = {r.open, r.overdue};
@@ -204,15 +213,8 @@ TEST(MonitoringTest, DeadlinesByTopUnit) {
 }
 
 // The feed's head and the events committed but not yet placed in it.
-TEST(MonitoringTest, FeedState) {
-  testing::TestDatabase db;
-  storage::PoolOptions o;
-  o.url = db.url();
-  o.size = 1;
-  auto pool = storage::Pool::Open(o);
-  ASSERT_THAT(pool.status(), IsOk());
-  ASSERT_THAT(storage::Migrate(**pool).status(), IsOk());
-  auto empty = storage::ReadFeedState(**pool);
+TEST_F(MonitoringTest, FeedState) {
+  auto empty = storage::ReadFeedState(*pool);
   ASSERT_THAT(empty.status(), IsOk());
   EXPECT_EQ(empty->head, 0);
   EXPECT_EQ(empty->unsequenced, 0);
@@ -229,7 +231,7 @@ TEST(MonitoringTest, FeedState) {
     UPDATE event_sequencer SET last_position = 2;
     END $$;
   )sql");
-  auto f = storage::ReadFeedState(**pool);
+  auto f = storage::ReadFeedState(*pool);
   ASSERT_THAT(f.status(), IsOk());
   EXPECT_EQ(f->head, 2);
   EXPECT_EQ(f->unsequenced, 2);
