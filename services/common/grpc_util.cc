@@ -288,7 +288,10 @@ xinfang::v1::Case ToProto(const storage::CaseRecord& r, const workflow::Engine* 
   c.set_workflow_version(s.workflow_version);
   c.set_state(s.state);
   if (engine != nullptr) {
-    if (const auto* st = engine->definition().FindState(s.state)) c.set_stage(st->stage());
+    if (const auto* st = engine->definition().FindState(s.state)) {
+      c.set_stage(st->stage());
+      c.set_state_title(st->title());
+    }
   }
   c.set_responsible_unit(s.responsible_unit);
   c.set_case_officer(s.case_officer);

@@ -111,8 +111,13 @@ absl::StatusOr<xinfang::v1::ListDeadlinesResponse> SupervisionServiceImpl::List(
     item->set_owing_unit(row.owing_unit);
     item->set_stage(static_cast<xinfang::v1::Stage>(row.stage));
     item->set_case_officer(row.case_officer);
-    *item->mutable_deadline() =
-        ToProto(row.timer, now, core_.EngineFor(row.workflow, row.workflow_version));
+    const workflow::Engine* engine = core_.EngineFor(row.workflow, row.workflow_version);
+    if (engine != nullptr) {
+      if (const auto* st = engine->definition().FindState(row.state)) {
+        item->set_state_title(st->title());
+      }
+    }
+    *item->mutable_deadline() = ToProto(row.timer, now, engine);
     if (now >= row.timer.deadline.due_at) {
       item->set_days_overdue(static_cast<int>((now - row.timer.deadline.due_at) / absl::Hours(24)));
     }

@@ -221,6 +221,8 @@ TEST_F(ReferenceTest, AnOfficersQueueHoldsOnlyHisCases) {
   std::set<std::string> seen;
   for (const auto& it : mine->items()) {
     EXPECT_EQ(it.case_officer(), "officer1");
+    EXPECT_EQ(it.state(), "in_handling");
+    EXPECT_EQ(it.state_title(), "办理中 in handling");  // the definition's title
     seen.insert(it.tracking_number());
   }
   EXPECT_EQ(seen, (std::set<std::string>{tracking[0], tracking[2]}));

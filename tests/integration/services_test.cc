@@ -84,6 +84,7 @@ TEST_F(ServicesTest, RegisterAndReadBack) {
   const v1::Case& c = r->case_();
   EXPECT_THAT(c.tracking_number(), HasSubstr("XF20260302-"));
   EXPECT_EQ(c.state(), "registered");
+  EXPECT_EQ(c.state_title(), "已登记 registered");  // the definition's title
   EXPECT_EQ(c.stage(), v1::STAGE_INTAKE);
   EXPECT_EQ(c.responsible_unit(), "prov.organs.office");
   EXPECT_EQ(c.registered_by(), "clerk1");
