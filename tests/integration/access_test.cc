@@ -43,9 +43,7 @@ absl::Time Monday() {
   return absl::FromCivil(absl::CivilSecond(2026, 3, 2, 9, 0, 0), absl::FixedTimeZone(8 * 3600));
 }
 
-absl::Status FromGrpc(const grpc::Status& s) {
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
-}
+using testing::FromGrpc;
 
 // One unary call carrying `token` (none when empty).
 template <typename Stub, typename Req, typename Resp>

@@ -31,10 +31,6 @@ absl::Time Local(int y, int m, int d, int hh = 0, int mm = 0) {
   return absl::FromCivil(absl::CivilSecond(y, m, d, hh, mm, 0), absl::FixedTimeZone(8 * 3600));
 }
 
-absl::Status ToStatus(const grpc::Status& s) {
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
-}
-
 class ReferenceTest : public ::testing::Test {
  protected:
   ReferenceTest() : server_(Local(2026, 3, 2, 9)) {
@@ -52,7 +48,7 @@ class ReferenceTest : public ::testing::Test {
     v1::PutUnitResponse resp;
     auto ctx = server_.Context(who);
     grpc::Status s = server_.admin()->PutUnit(ctx.get(), req, &resp);
-    if (!s.ok()) return ToStatus(s);
+    if (!s.ok()) return testing::FromGrpc(s);
     return resp;
   }
 
@@ -68,7 +64,7 @@ class ReferenceTest : public ::testing::Test {
     v1::PutCategoryResponse resp;
     auto ctx = server_.Context(who);
     grpc::Status s = server_.admin()->PutCategory(ctx.get(), req, &resp);
-    if (!s.ok()) return ToStatus(s);
+    if (!s.ok()) return testing::FromGrpc(s);
     return resp;
   }
 
@@ -106,7 +102,7 @@ class ReferenceTest : public ::testing::Test {
     v1::ListDeadlinesResponse resp;
     auto ctx = server_.Context(who);
     grpc::Status s = server_.supervision()->ListDeadlines(ctx.get(), req, &resp);
-    if (!s.ok()) return ToStatus(s);
+    if (!s.ok()) return testing::FromGrpc(s);
     return resp;
   }
 

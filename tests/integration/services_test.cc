@@ -469,7 +469,7 @@ absl::StatusOr<v1::ListCasesResponse> ListCases(TestServer& server,
   // An auditor: every unit, and searching by petitioner is allowed.
   auto ctx = server.Context(Caller{"audit1", "auditor", "prov"});
   grpc::Status s = server.query()->ListCases(ctx.get(), req, &resp);
-  if (!s.ok()) return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+  if (!s.ok()) return testing::FromGrpc(s);
   return resp;
 }
 

@@ -76,7 +76,7 @@ class StatsTest : public ::testing::Test {
     v1::GetStatisticsResponse resp;
     auto ctx = server_.Context(kSupervisor);
     grpc::Status s = server_.query()->GetStatistics(ctx.get(), req, &resp);
-    if (!s.ok()) return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+    if (!s.ok()) return testing::FromGrpc(s);
     return resp;
   }
 

@@ -84,11 +84,9 @@ std::string TestServer::TokenFor(const Caller& who) {
   return token->secret;
 }
 
-namespace {
 absl::Status FromGrpc(const grpc::Status& s) {
   return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
 }
-}  // namespace
 
 absl::StatusOr<xinfang::v1::RegisterCaseResponse> TestServer::Register(
     const xinfang::v1::RegisterCaseRequest& req, const Caller& who) {

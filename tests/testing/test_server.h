@@ -27,6 +27,9 @@
 
 namespace xinfang::testing {
 
+// A gRPC status as an absl::Status (same code and message).
+absl::Status FromGrpc(const grpc::Status& s);
+
 struct Caller {
   std::string account;
   std::string role;  // "intake_clerk", ...
