@@ -1,5 +1,6 @@
 #include "services/common/access.h"
 
+#include <algorithm>
 #include <initializer_list>
 #include <map>
 
@@ -40,6 +41,10 @@ const std::map<std::string, std::set<Role>>& RpcRoles() {
       // SupervisionService.
       {"ListDeadlines", {kOfficer, kHead, kSupervisor, kAuditor, kService}},
       {"Dashboard", {kHead, kSupervisor, kAuditor, kService}},
+      {"ListWarnings", {kHead, kSupervisor, kAuditor, kService}},
+      {"GetWarning", {kHead, kSupervisor, kAuditor, kService}},
+      {"UpdateWarning", {kHead, kSupervisor}},
+      {"GetSituationReport", {kHead, kSupervisor, kAuditor, kService}},
       // AdminService.
       {"GetServerInfo", {kClerk, kOfficer, kHead, kSupervisor, kAdmin, kAuditor, kService}},
       {"WhoAmI", {kClerk, kOfficer, kHead, kSupervisor, kAdmin, kAuditor, kService}},
@@ -214,5 +219,14 @@ bool HasPersonalNumbers(const xinfang::v1::Case& c) {
 
 std::string MaskIdNumber(const std::string& id) { return Mask(id, 6, 4); }
 std::string MaskPhone(const std::string& phone) { return Mask(phone, 3, 4); }
+
+std::string MaskName(const std::string& name) {
+  if (name.empty()) return "*";
+  // The first UTF-8 sequence: a lead byte and its continuation bytes.
+  std::size_t first = 1;
+  while (first < name.size() && (static_cast<unsigned char>(name[first]) & 0xC0) == 0x80) ++first;
+  const int rest = Utf8Length(absl::string_view(name).substr(first));
+  return name.substr(0, first) + std::string(std::max(rest, 1), '*');
+}
 
 }  // namespace xinfang

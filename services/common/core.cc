@@ -63,6 +63,13 @@ absl::StatusOr<std::unique_ptr<Core>> Core::Open(const ServerConfig& config) {
   }
   core->default_engine_ = core->engines_.at((*latest)->key()).get();
 
+  auto rules = workflow::WarningRules::LoadFile(dir + "/warnings/rules.textproto");
+  if (!rules.ok()) {
+    return absl::Status(rules.status().code(),
+                        absl::StrCat("warning rules: ", rules.status().message()));
+  }
+  core->warning_rules_ = std::move(*rules);
+
   storage::PoolOptions popts;
   popts.url = config.db_url;
   popts.size = config.pool_size;
@@ -96,6 +103,18 @@ absl::StatusOr<std::unique_ptr<Core>> Core::Open(const ServerConfig& config) {
       *core->pool_,
       [raw](const std::string& name, int version) { return raw->EngineFor(name, version); });
   core->identity_ = std::make_unique<storage::IdentityStore>(*core->pool_);
+  core->warnings_ = std::make_unique<storage::WarningStore>(*core->pool_);
+  if (!config.migrate_only) {
+    // The rules' scopes name units and categories: they must exist.
+    auto org = core->Org();
+    auto categories = core->Categories();
+    if (!org.ok()) return org.status();
+    if (!categories.ok()) return categories.status();
+    absl::Status known = core->warning_rules_->CheckReferences(
+        [&](const std::string& u) { return (*org)->Contains(u); },
+        [&](const std::string& c) { return (*categories)->count(c) > 0; });
+    if (!known.ok()) return absl::InvalidArgumentError(absl::StrCat("warning rules: ", known.message()));
+  }
   core->auth_ = std::make_unique<Authenticator>(*core->identity_, *core->clock_,
                                                 config.rate_limit, config.rate_burst);
   // (Not for a process that only migrates or bootstraps and exits.)

@@ -13,6 +13,7 @@
 #include <map>
 #include <vector>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -24,9 +25,11 @@
 #include "services/storage/db.h"
 #include "services/storage/identity_store.h"
 #include "services/storage/replica.h"
+#include "services/storage/warning_store.h"
 #include "workflow/calendar.h"
 #include "workflow/definition.h"
 #include "workflow/engine.h"
+#include "workflow/warning_rules.h"
 
 namespace xinfang {
 
@@ -54,6 +57,10 @@ class Core {
   storage::CaseStore& read_store();
   storage::Pool& pool() { return *pool_; }
   storage::IdentityStore& identity() { return *identity_; }
+  // Early warnings and the situation report's counts (primary).
+  storage::WarningStore& warnings() { return *warnings_; }
+  // The early-warning rules (data_dir/warnings/rules.textproto).
+  const workflow::WarningRules& warning_rules() const { return *warning_rules_; }
   Authenticator& auth() { return *auth_; }
   // The process's metrics (metrics.h); /metrics renders them.
   Metrics& metrics() { return *metrics_; }
@@ -134,6 +141,8 @@ class Core {
   bool replica_stop_ = false;  // guarded by replica_mu_
   std::thread replica_thread_;
   std::unique_ptr<storage::IdentityStore> identity_;
+  std::unique_ptr<storage::WarningStore> warnings_;
+  std::optional<workflow::WarningRules> warning_rules_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<Metrics> metrics_ = std::make_unique<Metrics>();
   std::vector<std::function<void()>> clock_listeners_;

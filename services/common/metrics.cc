@@ -65,6 +65,18 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                       .Help("Age of the oldest due timer not yet fired (0: none due)")
                       .Register(r)
                       .Add({});
+  warning_check_seconds_ =
+      &prometheus::BuildHistogram()
+           .Name("xinfang_warning_check_seconds")
+           .Help("Time to check one new petition against every early-warning rule")
+           .Register(r)
+           .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.002, 0.005, 0.01,
+                                                            0.025, 0.05, 0.1, 0.25, 1});
+  warnings_raised_ = &prometheus::BuildCounter()
+                          .Name("xinfang_warnings_raised_total")
+                          .Help("Early warnings raised")
+                          .Register(r)
+                          .Add({});
   feed_head_ = &prometheus::BuildGauge()
                     .Name("xinfang_feed_head_position")
                     .Help("Last position of the event feed (compare a consumer's cursor)")
@@ -137,6 +149,11 @@ void Metrics::RecordRpc(absl::string_view method, int code, double seconds) {
 void Metrics::RecordSweep(int cases, bool ok) {
   (ok ? sweeps_ : sweep_errors_)->Increment();
   if (cases > 0) swept_cases_->Increment(cases);
+}
+
+void Metrics::RecordWarningCheck(double seconds, int raised) {
+  warning_check_seconds_->Observe(seconds);
+  if (raised > 0) warnings_raised_->Increment(raised);
 }
 
 void Metrics::SetSweeperLag(double seconds) { sweeper_lag_->Set(seconds > 0 ? seconds : 0); }

@@ -61,6 +61,9 @@ class Metrics {
   // One sweeper pass that handled `cases` cases (0 when nothing was due);
   // `ok` false when it failed.
   void RecordSweep(int cases, bool ok);
+  // One petition checked against every warning rule in `seconds` (the
+  // rules' queries, at the server); `raised` warnings raised for it.
+  void RecordWarningCheck(double seconds, int raised);
   // Age of the oldest due timer not yet fired (0 when none is due).
   void SetSweeperLag(double seconds);
   // The event feed: the last position given out, the committed events not
@@ -93,6 +96,8 @@ class Metrics {
   prometheus::Counter* sweep_errors_;
   prometheus::Counter* swept_cases_;
   prometheus::Gauge* sweeper_lag_;
+  prometheus::Histogram* warning_check_seconds_;
+  prometheus::Counter* warnings_raised_;
   prometheus::Gauge* feed_head_;
   prometheus::Gauge* feed_unsequenced_;
   prometheus::Gauge* feed_lag_;

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "google/protobuf/util/time_util.h"
+#include "workflow/warning_rules.h"
 
 namespace xinfang {
 
@@ -251,13 +252,7 @@ absl::Status ValidateIntake(xinfang::v1::CaseIntake& in, const IntakeRules& rule
 }
 
 absl::Status CheckCode(const std::string& field, const std::string& name) {
-  const bool ok = !name.empty() && name.size() <= 64 &&
-                  std::isalnum(static_cast<unsigned char>(name[0])) &&
-                  std::all_of(name.begin(), name.end(), [](char c) {
-                    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-                           c == '_' || c == '-';
-                  });
-  if (ok) return absl::OkStatus();
+  if (workflow::IsReferenceCode(name)) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat(field, ": 1 to 64 of a-z 0-9 . _ -, starting with a letter or digit"));
 }

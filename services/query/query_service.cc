@@ -2,13 +2,19 @@
 
 #include <tuple>
 
+#include <algorithm>
+#include <array>
 #include <functional>
+#include <map>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "services/common/access.h"
 #include "services/common/grpc_util.h"
 #include "services/intake/intake_service.h"
 #include "services/common/validate.h"
@@ -281,7 +287,163 @@ std::string StageKey(const std::string& number) {
   return absl::AsciiStrToLower(v);
 }
 
+std::string PurposeKey(const std::string& number) {
+  int n = 0;
+  (void)absl::SimpleAtoi(number, &n);
+  std::string name = xinfang::v1::Purpose_Name(static_cast<xinfang::v1::Purpose>(n));
+  absl::string_view v = name;
+  if (!absl::ConsumePrefix(&v, "PURPOSE_")) return number;
+  return absl::AsciiStrToLower(v);
+}
+
+// A report period: "2026", "2026-Q1" or "2026-03" as whole months [first,
+// first + months).
+struct Period {
+  absl::CivilMonth first;
+  int months = 0;
+  std::string Label() const {
+    if (months == 12) return absl::StrCat(first.year());
+    if (months == 3) return absl::StrCat(first.year(), "-Q", (first.month() - 1) / 3 + 1);
+    return absl::FormatCivilTime(first);
+  }
+  Period Shift(int by_months) const { return Period{first + by_months, months}; }
+};
+
+absl::StatusOr<Period> ParsePeriod(const std::string& text) {
+  const absl::Status bad = absl::InvalidArgumentError(
+      "period: a year (2026), a quarter (2026-Q1) or a month (2026-03)");
+  int year = 0;
+  if (text.size() < 4 || !absl::SimpleAtoi(text.substr(0, 4), &year) || year < 1970 ||
+      year > 9998) {
+    return bad;
+  }
+  if (text.size() == 4) return Period{absl::CivilMonth(year, 1), 12};
+  int n = 0;
+  if (text.size() == 7 && text[4] == '-' && text[5] == 'Q' && absl::SimpleAtoi(text.substr(6), &n) &&
+      n >= 1 && n <= 4) {
+    return Period{absl::CivilMonth(year, 3 * (n - 1) + 1), 3};
+  }
+  if (text.size() == 7 && text[4] == '-' && absl::ascii_isdigit(text[5]) &&
+      absl::SimpleAtoi(text.substr(5), &n) && n >= 1 && n <= 12) {
+    return Period{absl::CivilMonth(year, n), 1};
+  }
+  return bad;
+}
+
 }  // namespace
+
+absl::StatusOr<xinfang::v1::GetSituationReportResponse> Query::GetSituationReport(
+    const workflow::Actor& actor, const xinfang::v1::GetSituationReportRequest& req) {
+  auto period = ParsePeriod(req.period());
+  if (!period.ok()) return period.status();
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  auto scoped = ScopedUnit(actor, "unit", req.unit(), **org);
+  if (!scoped.ok()) return scoped.status();
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(core_.config().time_zone, &tz)) {
+    return absl::InternalError("the office's time zone is not known to this machine");
+  }
+  const Period periods[3] = {*period, period->Shift(-period->months), period->Shift(-12)};
+  storage::ReportQuery q;
+  if (!scoped->empty()) q.units = (*org)->Subtree(*scoped);
+  for (int i = 0; i < 3; ++i) {
+    q.from[i] = absl::FormatCivilTime(absl::CivilDay(periods[i].first));
+    q.to[i] = absl::FormatCivilTime(absl::CivilDay(periods[i].first + periods[i].months));
+  }
+  q.period_start = absl::FromCivil(periods[0].first, tz);
+  q.period_end = absl::FromCivil(periods[0].first + periods[0].months, tz);
+  q.now = core_.clock().Now();
+  auto counts = core_.warnings().Report(q);
+  if (!counts.ok()) return counts.status();
+  storage::StatsQuery sq;
+  sq.unit = *scoped;
+  sq.from = q.period_start;
+  sq.to = q.period_end;
+  sq.now = q.now;
+  sq.notice_timer = kNoticeTimer;
+  sq.handling_timer = kHandlingTimer;
+  sq.evaluation_timer = kEvaluationTimer;
+  sq.time_zone = core_.config().time_zone;
+  sq.rates_only = true;
+  auto st = core_.read_store().Statistics(sq);
+  if (!st.ok()) return st.status();
+  auto names = core_.Names();
+  if (!names.ok()) return names.status();
+
+  xinfang::v1::GetSituationReportResponse r;
+  r.set_unit(*scoped);
+  r.set_period(periods[0].Label());
+  r.set_previous_period(periods[1].Label());
+  r.set_last_year_period(periods[2].Label());
+  *r.mutable_period_start() = ToProto(q.period_start);
+  *r.mutable_period_end() = ToProto(q.period_end);
+  *r.mutable_as_of() = ToProto(q.now);
+  auto fill = [](xinfang::v1::PeriodCount* c, const std::string& key,
+                 const std::array<int, 3>& n) {
+    c->set_key(key);
+    c->set_count(n[0]);
+    c->set_previous(n[1]);
+    c->set_last_year(n[2]);
+  };
+  auto dim = [&](const std::string& name) -> const std::map<std::string, std::array<int, 3>>& {
+    static const std::map<std::string, std::array<int, 3>> kNone;
+    auto it = counts->dims.find(name);
+    return it == counts->dims.end() ? kNone : it->second;
+  };
+  auto single = [&](const std::string& name) {
+    auto it = dim(name).find("");
+    return it == dim(name).end() ? std::array<int, 3>{} : it->second;
+  };
+  // Most in the period first, then by key.
+  auto ranked = [&](const std::map<std::string, std::array<int, 3>>& m,
+                    const std::function<std::string(const std::string&)>& key,
+                    google::protobuf::RepeatedPtrField<xinfang::v1::PeriodCount>* out) {
+    std::vector<std::pair<std::string, std::array<int, 3>>> v(m.begin(), m.end());
+    std::stable_sort(v.begin(), v.end(),
+                     [](const auto& a, const auto& b) { return a.second[0] > b.second[0]; });
+    for (const auto& [k, n] : v) fill(out->Add(), key(k), n);
+  };
+  auto same = [](const std::string& k) { return k; };
+  fill(r.mutable_received(), "", single("total"));
+  ranked(dim("channel"), ChannelKey, r.mutable_by_channel());
+  ranked(dim("category"), same, r.mutable_by_category());
+  ranked(dim("purpose"), PurposeKey, r.mutable_by_purpose());
+  ranked(counts->by_unit, same, r.mutable_by_unit());
+  fill(r.mutable_group_petitions(), "", single("group"));
+  for (const auto& [name, n] : counts->top_employers) {
+    xinfang::v1::Count* c = r.add_top_employers();
+    c->set_key(name);
+    c->set_count(n);
+  }
+  for (const auto& item : r.by_category()) {
+    if (r.top_matters_size() == 10 || item.count() == 0) break;
+    xinfang::v1::Count* c = r.add_top_matters();
+    c->set_key(item.key());
+    c->set_count(item.count());
+  }
+  for (const auto& [name, n] : counts->repeat_persons) {
+    xinfang::v1::RepeatPetitioner* p = r.add_repeat_petitioners();
+    p->set_masked_name(MaskName(name));
+    p->set_petitions(n);
+  }
+  *r.mutable_repeat_petitions() = MakeRate(single("repeat")[0], single("total")[0]);
+  *r.mutable_on_time_acceptance_notice() = MakeRate(st->notice_on_time, st->notice_due);
+  *r.mutable_on_time_completion() = MakeRate(st->decision_on_time, st->decision_due);
+  *r.mutable_participation() = MakeRate(
+      st->satisfied + st->basically_satisfied + st->dissatisfied, st->evaluation_due);
+  *r.mutable_satisfaction() =
+      MakeRate(st->satisfied + st->basically_satisfied, st->evaluation_due);
+  AddCounts(counts->backlog_by_age, same, r.mutable_backlog_by_age());
+  r.set_warnings_raised(counts->warnings_raised);
+  auto name_of = [&](const std::string& key) {
+    auto it = (*names)->find(key);
+    if (it != (*names)->end()) (*r.mutable_names())[key.substr(key.find(':') + 1)] = it->second;
+  };
+  for (const auto& c : r.by_unit()) name_of("unit:" + c.key());
+  for (const auto& c : r.by_category()) name_of("category:" + c.key());
+  return r;
+}
 
 absl::StatusOr<xinfang::v1::GetStatisticsResponse> Query::GetStatistics(
     const workflow::Actor& actor, const xinfang::v1::GetStatisticsRequest& req) {
@@ -329,6 +491,13 @@ absl::StatusOr<xinfang::v1::GetStatisticsResponse> Query::GetStatistics(
   AddCounts(st->by_unit, same, r.mutable_by_unit());
   AddCounts(st->by_month, same, r.mutable_by_month());
   return r;
+}
+
+grpc::Status CaseQueryServiceImpl::GetSituationReport(
+    grpc::ServerContext* ctx, const xinfang::v1::GetSituationReportRequest* req,
+    xinfang::v1::GetSituationReportResponse* resp) {
+  return Serve("GetSituationReport", core_, ctx, resp,
+               [&](const workflow::Actor& a) { return query_.GetSituationReport(a, *req); });
 }
 
 grpc::Status CaseQueryServiceImpl::GetStatistics(grpc::ServerContext* ctx,

@@ -26,6 +26,8 @@ class Query {
       const workflow::Actor& actor, const xinfang::v1::ListCasesRequest& req);
   absl::StatusOr<xinfang::v1::GetStatisticsResponse> GetStatistics(
       const workflow::Actor& actor, const xinfang::v1::GetStatisticsRequest& req);
+  absl::StatusOr<xinfang::v1::GetSituationReportResponse> GetSituationReport(
+      const workflow::Actor& actor, const xinfang::v1::GetSituationReportRequest& req);
 
  private:
   Core& core_;
@@ -41,6 +43,9 @@ class CaseQueryServiceImpl final : public xinfang::v1::CaseQueryService::Service
                           xinfang::v1::GetHistoryResponse* resp) override;
   grpc::Status ListCases(grpc::ServerContext* ctx, const xinfang::v1::ListCasesRequest* req,
                          xinfang::v1::ListCasesResponse* resp) override;
+  grpc::Status GetSituationReport(grpc::ServerContext* ctx,
+                                  const xinfang::v1::GetSituationReportRequest* req,
+                                  xinfang::v1::GetSituationReportResponse* resp) override;
   grpc::Status GetStatistics(grpc::ServerContext* ctx, const xinfang::v1::GetStatisticsRequest* req,
                              xinfang::v1::GetStatisticsResponse* resp) override;
   grpc::Status WatchEvents(grpc::ServerContext* ctx, const xinfang::v1::WatchEventsRequest* req,

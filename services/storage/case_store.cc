@@ -1034,6 +1034,20 @@ absl::StatusOr<int> WriteSwept(soci::session& s, const std::vector<Swept>& swept
 
 }  // namespace
 
+std::vector<StoredEvent> AppendToHistory(soci::session& s, int64_t case_id,
+                                         const std::vector<workflow::Event>& events,
+                                         const workflow::Actor& actor, absl::Time now) {
+  long long id = case_id;
+  int head_seq = 0;
+  std::string head_hash;
+  s << "SELECT head_seq, head_hash FROM cases WHERE id = :id FOR UPDATE", soci::use(id, "id"),
+      soci::into(head_seq), soci::into(head_hash);
+  if (!s.got_data()) return {};
+  std::vector<StoredEvent> stored = AppendEvents(s, id, head_seq, head_hash, events, actor, now);
+  s << kNotify, soci::use(id, "id");
+  return stored;
+}
+
 std::string EventHash(const std::string& prev_hash, int64_t case_id, int seq,
                       const workflow::Event& event, const workflow::Actor& actor, absl::Time at) {
   std::string buf;
@@ -1694,6 +1708,7 @@ absl::StatusOr<Stats> CaseStore::Statistics(const StatsQuery& q) {
         soci::use(from, "from"), soci::use(to, "to"), soci::use(q.evaluation_timer, "eval"),
         soci::into(st.evaluation_due), soci::into(st.satisfied),
         soci::into(st.basically_satisfied), soci::into(st.dissatisfied), soci::into(st.lapsed);
+    if (q.rates_only) return st;
     s << kStatsCycles, soci::use(q.unit, "unit1"), soci::use(q.unit, "unit2"),
         soci::use(from, "from1"), soci::use(to, "to1"), soci::use(from, "from2"),
         soci::use(to, "to2"), soci::use(from, "from3"), soci::use(to, "to3"),

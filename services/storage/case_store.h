@@ -94,6 +94,15 @@ std::string Sha256Hex(const std::string& data);
 std::string EventHash(const std::string& prev_hash, int64_t case_id, int seq,
                       const workflow::Event& event, const workflow::Actor& actor, absl::Time at);
 
+// Appends `events`, which change nothing of the case (a warning raised about
+// it), to case `case_id`'s history inside the caller's transaction: after
+// the head, read under the case's row lock, hash-chained and notified like
+// any change. The case's version stays, so no action on it is refused for
+// it. Returns the stored events; none when the case does not exist.
+std::vector<StoredEvent> AppendToHistory(soci::session& s, int64_t case_id,
+                                         const std::vector<workflow::Event>& events,
+                                         const workflow::Actor& actor, absl::Time now);
+
 struct DueQuery {
   absl::Time before;        // deadlines due before this instant
   std::string unit;         // owing unit subtree; empty: all
@@ -185,6 +194,9 @@ struct StatsQuery {
   std::string handling_timer;    // the decision deadline ("handling")
   std::string evaluation_timer;  // the evaluation window ("evaluation")
   std::string time_zone = "Asia/Shanghai";  // the office's months (by_month)
+  // Only the rates' counts (deadlines, received, evaluation): no cycles and
+  // no breakdowns.
+  bool rates_only = false;
 };
 
 // Raw counts for docs/statistics.md; rates are computed from them.

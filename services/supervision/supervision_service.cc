@@ -11,8 +11,17 @@
 
 namespace xinfang::supervision {
 
-SupervisionServiceImpl::SupervisionServiceImpl(Core& core) : core_(core) {
+SupervisionServiceImpl::SupervisionServiceImpl(Core& core)
+    : core_(core), warnings_(std::make_unique<Warnings>(core)) {
   if (core.config().sweep_interval <= absl::ZeroDuration()) return;
+  Warnings* warnings = warnings_.get();
+  core.AddClockListener([warnings] {
+    if (auto n = warnings->ProcessOnce(); !n.ok()) {
+      LogWarn(absl::StrCat("warnings after the clock moved: ", n.status().message()));
+    }
+  });
+  core.AddServingListener([warnings] { warnings->Start(absl::Seconds(1)); });
+  core.AddStoppingListener([warnings] { warnings->Stop(); });
   sweeper_ = std::make_unique<Sweeper>(
       core, SweeperOptions{core.config().sweep_batch, core.config().sweep_interval,
                            std::min(core.config().sweep_parallel, core.config().pool_size)});
@@ -158,6 +167,27 @@ grpc::Status SupervisionServiceImpl::Dashboard(grpc::ServerContext* ctx,
                  }
                  return r;
                });
+}
+
+grpc::Status SupervisionServiceImpl::ListWarnings(grpc::ServerContext* ctx,
+                                                  const xinfang::v1::ListWarningsRequest* req,
+                                                  xinfang::v1::ListWarningsResponse* resp) {
+  return Serve("ListWarnings", core_, ctx, resp,
+               [&](const workflow::Actor& a) { return warnings_->List(a, *req); });
+}
+
+grpc::Status SupervisionServiceImpl::GetWarning(grpc::ServerContext* ctx,
+                                                const xinfang::v1::GetWarningRequest* req,
+                                                xinfang::v1::Warning* resp) {
+  return Serve("GetWarning", core_, ctx, resp,
+               [&](const workflow::Actor& a) { return warnings_->Get(a, req->id()); });
+}
+
+grpc::Status SupervisionServiceImpl::UpdateWarning(grpc::ServerContext* ctx,
+                                                   const xinfang::v1::UpdateWarningRequest* req,
+                                                   xinfang::v1::Warning* resp) {
+  return Serve("UpdateWarning", core_, ctx, resp,
+               [&](const workflow::Actor& a) { return warnings_->Update(a, *req); });
 }
 
 }  // namespace xinfang::supervision

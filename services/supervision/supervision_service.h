@@ -6,6 +6,7 @@
 
 #include "services/common/core.h"
 #include "services/supervision/sweeper.h"
+#include "services/supervision/warnings.h"
 #include "xinfang/v1/supervision.grpc.pb.h"
 
 namespace xinfang::supervision {
@@ -17,12 +18,24 @@ inline constexpr absl::Duration kDueSoon = absl::Hours(24 * 7);
 
 class SupervisionServiceImpl final : public xinfang::v1::SupervisionService::Service {
  public:
-  // Starts the timer sweeper unless config().sweep_interval is zero.
+  // Starts the timer sweeper and the warning processor once the server
+  // serves, unless config().sweep_interval is zero (then tests drive them).
   explicit SupervisionServiceImpl(Core& core);
   grpc::Status ListDeadlines(grpc::ServerContext* ctx, const xinfang::v1::ListDeadlinesRequest* req,
                              xinfang::v1::ListDeadlinesResponse* resp) override;
   grpc::Status Dashboard(grpc::ServerContext* ctx, const xinfang::v1::DashboardRequest* req,
                          xinfang::v1::DashboardResponse* resp) override;
+
+  grpc::Status ListWarnings(grpc::ServerContext* ctx, const xinfang::v1::ListWarningsRequest* req,
+                            xinfang::v1::ListWarningsResponse* resp) override;
+  grpc::Status GetWarning(grpc::ServerContext* ctx, const xinfang::v1::GetWarningRequest* req,
+                          xinfang::v1::Warning* resp) override;
+  grpc::Status UpdateWarning(grpc::ServerContext* ctx,
+                             const xinfang::v1::UpdateWarningRequest* req,
+                             xinfang::v1::Warning* resp) override;
+
+  // The early-warning processor and the warnings' logic.
+  Warnings& warnings() { return *warnings_; }
 
   // The logic of ListDeadlines, without gRPC.
   absl::StatusOr<xinfang::v1::ListDeadlinesResponse> List(
@@ -31,6 +44,7 @@ class SupervisionServiceImpl final : public xinfang::v1::SupervisionService::Ser
  private:
   Core& core_;
   std::unique_ptr<Sweeper> sweeper_;
+  std::unique_ptr<Warnings> warnings_;
 };
 
 }  // namespace xinfang::supervision

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "google/protobuf/descriptor.h"
@@ -268,6 +269,12 @@ const PolicyRow kPolicy[] = {
     {"GetStatistics",           {"DDDD", "DDDD", "OODD", "OODD", "DDDD", "OOOO", "OOOO"}},
     {"ListDeadlines",           {"DDDD", "OODD", "OODD", "OODD", "DDDD", "OOOO", "OOOO"}},
     {"Dashboard",               {"DDDD", "DDDD", "OODD", "OODD", "DDDD", "OOOO", "OOOO"}},
+    // A warning about petitions registered at prov.organs.edu: out of a
+    // caller's sight it is NOT_FOUND, counted here as D.
+    {"ListWarnings",            {"DDDD", "DDDD", "OODD", "OODD", "DDDD", "OOOO", "OOOO"}},
+    {"GetWarning",              {"DDDD", "DDDD", "OODD", "OODD", "DDDD", "OOOO", "OOOO"}},
+    {"UpdateWarning",           {"DDDD", "DDDD", "OODD", "OODD", "DDDD", "DDDD", "DDDD"}},
+    {"GetSituationReport",      {"DDDD", "DDDD", "OODD", "OODD", "DDDD", "OOOO", "OOOO"}},
     {"GetServerInfo",           {"OOOO", "OOOO", "OOOO", "OOOO", "OOOO", "OOOO", "OOOO"}},
     {"WhoAmI",                  {"OOOO", "OOOO", "OOOO", "OOOO", "OOOO", "OOOO", "OOOO"}},
     {"AdvanceClock",            {"DDDD", "DDDD", "DDDD", "OOOO", "OOOO", "DDDD", "DDDD"}},
@@ -305,6 +312,15 @@ class MatrixTest : public AccessBase {
     case_x_ = r->case_().tracking_number();
     ASSERT_EQ(r->case_().responsible_unit(), kHome);
     ASSERT_THAT(Take(Token(kHomeClerk), case_x_, "accept", 1), testing::IsOk());
+    // Three anonymous petitions against one employer: a warning.
+    for (int i = 0; i < 3; ++i) {
+      auto req = AnonymousVisit(absl::StrCat("matrix-employer-", i), kHome);
+      req.mutable_intake()->set_complained_about("矩阵测试有限公司");
+      ASSERT_THAT(Register(Token(kHomeClerk), req), testing::IsOk());
+    }
+    ASSERT_THAT(server_.ProcessWarnings(), testing::IsOk());
+    ASSERT_TRUE(absl::SimpleAtoi(
+        server_.db().Query("SELECT id FROM warnings WHERE rule = 'same_employer'"), &warning_));
     Token(kVictim);  // the account the account and token RPCs are about
     Token(kHomeOfficer);  // the officer assign_officer names exists
   }
@@ -399,6 +415,41 @@ class MatrixTest : public AccessBase {
       req.set_unit(kHome);
       return Call(server_.supervision(), &v1::SupervisionService::Stub::Dashboard, tok, req).status();
     };
+    // Out of sight is NOT_FOUND: the matrix counts it as denied.
+    auto sight = [](absl::Status s) {
+      return s.code() == absl::StatusCode::kNotFound ? absl::PermissionDeniedError(s.message()) : s;
+    };
+    p["ListWarnings"] = [&](const std::string& tok) {
+      v1::ListWarningsRequest req;
+      req.set_unit(kHome);
+      return Call(server_.supervision(), &v1::SupervisionService::Stub::ListWarnings, tok, req)
+          .status();
+    };
+    p["GetWarning"] = [&, sight](const std::string& tok) {
+      v1::GetWarningRequest req;
+      req.set_id(warning_);
+      return sight(
+          Call(server_.supervision(), &v1::SupervisionService::Stub::GetWarning, tok, req).status());
+    };
+    // With a stale version: ABORTED once access and sight are passed (and
+    // the warning stays as it is for the next caller).
+    p["UpdateWarning"] = [&, sight](const std::string& tok) {
+      v1::UpdateWarningRequest req;
+      req.set_id(warning_);
+      req.set_expected_version(1000);
+      req.set_state(v1::WARNING_STATE_ACKNOWLEDGED);
+      absl::Status s = sight(
+          Call(server_.supervision(), &v1::SupervisionService::Stub::UpdateWarning, tok, req)
+              .status());
+      return s.code() == absl::StatusCode::kAborted ? absl::OkStatus() : s;
+    };
+    p["GetSituationReport"] = [&](const std::string& tok) {
+      v1::GetSituationReportRequest req;
+      req.set_unit(kHome);
+      req.set_period("2026-03");
+      return Call(server_.query(), &v1::CaseQueryService::Stub::GetSituationReport, tok, req)
+          .status();
+    };
     p["GetServerInfo"] = [&](const std::string& tok) {
       return Call(server_.admin(), &v1::AdminService::Stub::GetServerInfo, tok,
                   v1::GetServerInfoRequest{})
@@ -467,6 +518,7 @@ class MatrixTest : public AccessBase {
   }
 
   std::string case_x_;
+  int64_t warning_ = 0;
   int n_ = 0;
 };
 

@@ -1,5 +1,7 @@
 #include "tests/testing/test_server.h"
 
+#include "services/supervision/supervision_service.h"
+
 #include <cstdlib>
 #include <iostream>
 
@@ -45,6 +47,15 @@ TestServer::~TestServer() {
   core_->Stopping();
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   server_->Wait();
+}
+
+absl::StatusOr<int> TestServer::ProcessWarnings() {
+  for (const auto& s : services_) {
+    if (auto* sup = dynamic_cast<supervision::SupervisionServiceImpl*>(s.get())) {
+      return sup->warnings().ProcessOnce();
+    }
+  }
+  return absl::FailedPreconditionError("no supervision service in this server");
 }
 
 std::unique_ptr<grpc::ClientContext> TestServer::TokenContext(const std::string& token) {

@@ -76,6 +76,11 @@ class TestServer {
   // Moves the simulated clock to `to` through AdminService (which sweeps).
   absl::Status AdvanceTo(absl::Time to);
 
+  // Runs the early-warning processor over everything committed so far (as
+  // the background thread would): the warnings of the petitions registered
+  // before the call are raised when it returns.
+  absl::StatusOr<int> ProcessWarnings();
+
   std::unique_ptr<xinfang::v1::IntakeService::Stub> intake();
   std::unique_ptr<xinfang::v1::CaseworkService::Stub> casework();
   std::unique_ptr<xinfang::v1::CaseQueryService::Stub> query();

@@ -1,0 +1,683 @@
+#include "services/storage/warning_store.h"
+
+#include <soci/soci.h>
+
+#include <array>
+#include <memory>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "services/storage/case_store.h"
+#include "services/storage/sql_array.h"
+
+namespace xinfang::storage {
+namespace {
+
+// ---- The projection ----
+
+constexpr char kClaimCursor[] =
+    "SELECT position, time_zone FROM warning_cursor FOR UPDATE SKIP LOCKED";
+constexpr char kNextEvents[] =
+    "SELECT position, case_id, kind FROM case_events WHERE position > :after "
+    " ORDER BY position LIMIT :lim";
+constexpr char kRecord[] =
+    "SELECT xf_record_petitions(CAST(:ids AS bigint[]), :zone), "
+    "       xf_count_petitions(CAST(:ids2 AS bigint[]))";
+constexpr char kMoveCursor[] = "UPDATE warning_cursor SET position = :pos";
+constexpr char kRebuild[] = "SELECT xf_rebuild_warning_counts(:zone)";
+constexpr char kCursorZone[] = "SELECT time_zone FROM warning_cursor";
+
+// The petitions of a batch with their state now, in the order given.
+constexpr char kPetitions[] = R"sql(
+  SELECT w.case_id, c.tracking_number, xf_us(w.received_at), w.day::text, w.unit, w.category,
+         coalesce(e.name, ''), coalesce(w.complained_unit, ''), w.people,
+         (c.accepted_at IS NOT NULL)::int, c.final::int,
+         coalesce((SELECT string_agg(cp.person_id::text || ':' || p.name, E'\x1f'
+                                     ORDER BY cp.position)
+                     FROM case_petitioners cp JOIN persons p ON p.id = cp.person_id
+                    WHERE cp.case_id = c.id), '')
+    FROM unnest(CAST(:ids AS bigint[])) WITH ORDINALITY AS b (id, n)
+    JOIN warning_petitions w ON w.case_id = b.id
+    JOIN cases c ON c.id = w.case_id
+    LEFT JOIN employer_names e ON e.id = w.employer_id
+   ORDER BY b.n)sql";
+
+constexpr char kDueWatches[] = R"sql(
+  DELETE FROM warning_watch WHERE (rule, case_id) IN (
+    SELECT rule, case_id FROM warning_watch WHERE fire_at <= xf_ts(:now)
+     ORDER BY fire_at, case_id LIMIT :lim)
+  RETURNING rule, case_id)sql";
+
+constexpr char kWatch[] =
+    "INSERT INTO warning_watch (rule, case_id, fire_at) VALUES (:rule, :id, xf_ts(:at)) "
+    "ON CONFLICT DO NOTHING";
+
+// A rule's scope over warning_petitions w (:units, :cats: array literals).
+#define XF_WARN_SCOPE                                                          \
+  " AND (CAST(:units AS text[]) = '{}' OR w.unit = ANY (CAST(:units2 AS text[]))) " \
+  " AND (CAST(:cats AS text[]) = '{}' OR EXISTS (SELECT 1 FROM unnest(CAST(:cats2 AS text[])) k " \
+  "       WHERE w.category = k OR w.category LIKE k || '.%')) "
+
+constexpr char kPersonCases[] =
+    "SELECT w.case_id, xf_us(w.received_at) FROM case_petitioners cp "
+    "  JOIN warning_petitions w ON w.case_id = cp.case_id "
+    " WHERE cp.person_id = :person AND w.received_at >= xf_ts(:from) "
+    "   AND w.received_at <= xf_ts(:to) " XF_WARN_SCOPE
+    " GROUP BY w.case_id, w.received_at ORDER BY w.received_at, w.case_id";
+constexpr char kSetSimilarity[] =
+    "SELECT set_config('pg_trgm.similarity_threshold', :sim, true)";
+constexpr char kEmployerCases[] =
+    "SELECT w.case_id, xf_us(w.received_at) FROM employer_names e "
+    "  JOIN warning_petitions w ON w.employer_id = e.id "
+    " WHERE e.name % :name AND similarity(e.name, :name2) >= :sim "
+    "   AND w.received_at >= xf_ts(:from) AND w.received_at <= xf_ts(:to) " XF_WARN_SCOPE
+    " ORDER BY w.received_at, w.case_id";
+constexpr char kComplainedCases[] =
+    "SELECT w.case_id, xf_us(w.received_at) FROM warning_petitions w "
+    " WHERE w.complained_unit = :unit AND w.received_at >= xf_ts(:from) "
+    "   AND w.received_at <= xf_ts(:to) " XF_WARN_SCOPE
+    " ORDER BY w.received_at, w.case_id";
+constexpr char kCategoryDays[] =
+    "SELECT coalesce(sum(w.n) FILTER (WHERE w.day <= CAST(:split AS date)), 0)::int, "
+    "       coalesce(sum(w.n) FILTER (WHERE w.day > CAST(:split2 AS date)), 0)::int "
+    "  FROM petition_days w WHERE w.category = :category "
+    "   AND w.day > CAST(:lo AS date) AND w.day <= CAST(:hi AS date) "
+    "   AND (CAST(:units AS text[]) = '{}' OR w.unit = ANY (CAST(:units2 AS text[])))";
+constexpr char kUnitDays[] =
+    "SELECT coalesce(sum(w.n) FILTER (WHERE w.day <= CAST(:split AS date)), 0)::int, "
+    "       coalesce(sum(w.n) FILTER (WHERE w.day > CAST(:split2 AS date)), 0)::int "
+    "  FROM petition_days w WHERE w.unit = :unit "
+    "   AND w.day > CAST(:lo AS date) AND w.day <= CAST(:hi AS date) "
+    "   AND (CAST(:cats AS text[]) = '{}' OR EXISTS (SELECT 1 FROM unnest(CAST(:cats2 AS text[])) k "
+    "        WHERE w.category = k OR w.category LIKE k || '.%'))";
+
+// The live warning a wave joins: the same rule and subject, or one that
+// already links a petition counted now; its window still open at the
+// petition's receipt.
+constexpr char kFindWave[] = R"sql(
+  SELECT id FROM warnings w
+   WHERE w.rule = :rule AND w.window_end > xf_ts(:at)
+     AND (w.subject = :subject OR EXISTS (
+            SELECT 1 FROM warning_cases wc
+             WHERE wc.warning_id = w.id AND wc.case_id = ANY (CAST(:ids AS bigint[]))))
+   ORDER BY w.window_end DESC, w.id DESC LIMIT 1
+   FOR UPDATE)sql";
+constexpr char kInsertWarning[] = R"sql(
+  INSERT INTO warnings (rule, kind, severity, rule_title, subject, subject_label, raised_at,
+                        window_start, window_end, case_count, detail, units)
+  VALUES (:rule, :kind, :severity, :title, :subject, :label, xf_ts(:now), xf_ts(:start),
+          xf_ts(:end), 0, :detail, '{}')
+  ON CONFLICT (rule, subject, window_start) DO NOTHING
+  RETURNING id)sql";
+constexpr char kLinkCases[] =
+    "INSERT INTO warning_cases (warning_id, case_id) "
+    "SELECT :id, unnest(CAST(:ids AS bigint[])) ON CONFLICT DO NOTHING";
+// Re-reads what the warning's petitions say: their count, units, and the
+// units it must never be shown to.
+constexpr char kRefreshWarning[] = R"sql(
+  UPDATE warnings w SET
+    window_end = greatest(w.window_end, xf_ts(:end)),
+    window_start = least(w.window_start, xf_ts(:start)),
+    detail = :detail,
+    version = w.version + :bump,
+    case_count = (SELECT count(*) FROM warning_cases wc WHERE wc.warning_id = w.id),
+    units = ARRAY(SELECT DISTINCT p.unit FROM warning_cases wc
+                    JOIN warning_petitions p ON p.case_id = wc.case_id
+                   WHERE wc.warning_id = w.id ORDER BY 1),
+    complained_units = ARRAY(SELECT DISTINCT p.complained_unit FROM warning_cases wc
+                               JOIN warning_petitions p ON p.case_id = wc.case_id
+                              WHERE wc.warning_id = w.id AND p.complained_unit IS NOT NULL
+                              ORDER BY 1)
+  WHERE w.id = :id)sql";
+constexpr char kInsertStep[] = R"sql(
+  INSERT INTO warning_steps (warning_id, seq, state, by_account, at, note)
+  SELECT :id, coalesce(max(seq), 0) + 1, :state, :by, xf_ts(:at), :note
+    FROM warning_steps WHERE warning_id = :id2)sql";
+
+// ---- Reading and moving warnings ----
+
+#define XF_WARNING_COLUMNS                                                              \
+  "w.id, w.rule, w.rule_title, w.subject, w.subject_label, w.detail, w.kind::int, "     \
+  "w.severity::int, w.state::int, w.version, xf_us(w.raised_at), xf_us(w.window_start), " \
+  "xf_us(w.window_end), w.case_count, array_to_string(w.units, ','), "                  \
+  "array_to_string(w.complained_units, ',') "
+
+constexpr char kListWarnings[] =
+    "SELECT " XF_WARNING_COLUMNS " FROM warnings w "
+    " WHERE (CAST(:units AS text[]) = '{}' OR w.units && CAST(:units2 AS text[])) "
+    "   AND NOT (w.complained_units && CAST(:hidden AS text[])) "
+    "   AND (CAST(:states AS int[]) = '{}' OR w.state = ANY (CAST(:states2 AS int[]))) "
+    "   AND (:rule = '' OR w.rule = :rule2) "
+    "   AND (:before = 0 OR w.id < :before2) "
+    " ORDER BY w.id DESC LIMIT :lim";
+constexpr char kGetWarning[] = "SELECT " XF_WARNING_COLUMNS " FROM warnings w WHERE w.id = :id";
+constexpr char kWarningCases[] =
+    "SELECT c.id, c.tracking_number, p.unit, p.category, xf_us(p.received_at) "
+    "  FROM warning_cases wc JOIN cases c ON c.id = wc.case_id "
+    "  JOIN warning_petitions p ON p.case_id = c.id "
+    " WHERE wc.warning_id = :id ORDER BY p.received_at, c.id";
+constexpr char kWarningSteps[] =
+    "SELECT state::int, by_account, xf_us(at), note FROM warning_steps "
+    " WHERE warning_id = :id ORDER BY seq";
+constexpr char kSetState[] =
+    "UPDATE warnings SET state = :state, version = version + 1 "
+    " WHERE id = :id AND version = :expected RETURNING version";
+constexpr char kWarningVersion[] = "SELECT version FROM warnings WHERE id = :id";
+
+// ---- The situation report ----
+
+#define XF_REPORT_PERIODS                                                         \
+  " JOIN (VALUES (0, CAST(:f0 AS date), CAST(:t0 AS date)), "                       \
+  "              (1, CAST(:f1 AS date), CAST(:t1 AS date)), "                       \
+  "              (2, CAST(:f2 AS date), CAST(:t2 AS date))) AS per (p, f, t) "      \
+  "   ON s.month >= per.f AND s.month < per.t "
+#define XF_REPORT_UNITS \
+  " AND (CAST(:units AS text[]) = '{}' OR s.unit = ANY (CAST(:units2 AS text[]))) "
+
+constexpr char kReportDims[] =
+    "SELECT per.p, s.dim, s.key, sum(s.n)::int FROM situation_months s " XF_REPORT_PERIODS
+    " WHERE s.dim IN ('total', 'channel', 'category', 'purpose', 'group', 'repeat') "
+    XF_REPORT_UNITS " GROUP BY 1, 2, 3";
+constexpr char kReportUnits[] =
+    "SELECT per.p, s.unit, sum(s.n)::int FROM situation_months s " XF_REPORT_PERIODS
+    " WHERE s.dim = 'total' " XF_REPORT_UNITS " GROUP BY 1, 2";
+constexpr char kReportTop[] =
+    "SELECT s.key, sum(s.n)::int FROM situation_months s "
+    " WHERE s.dim = :dim AND s.month >= CAST(:f0 AS date) AND s.month < CAST(:t0 AS date) "
+    XF_REPORT_UNITS " GROUP BY s.key ORDER BY 2 DESC, 1 LIMIT 10";
+constexpr char kReportBacklog[] = R"sql(
+  SELECT CASE WHEN age <= 15 THEN 0 WHEN age <= 30 THEN 1 WHEN age <= 60 THEN 2
+              WHEN age <= 90 THEN 3 ELSE 4 END, count(*)::int
+    FROM (SELECT floor(extract(epoch FROM xf_ts(:now) - c.received_at) / 86400) AS age
+            FROM cases c
+           WHERE NOT c.final
+             AND (CAST(:units AS text[]) = '{}' OR c.responsible_unit = ANY (CAST(:units2 AS text[])))
+         ) a
+   GROUP BY 1 ORDER BY 1)sql";
+constexpr char kReportWarnings[] =
+    "SELECT count(*)::int FROM warnings w "
+    " WHERE w.raised_at >= xf_ts(:from) AND w.raised_at < xf_ts(:to) "
+    "   AND (CAST(:units AS text[]) = '{}' OR w.units && CAST(:units2 AS text[]))";
+constexpr char kPersonNames[] =
+    "SELECT id::text, name FROM persons WHERE id = ANY (CAST(:ids AS bigint[]))";
+
+std::string Literal(const std::vector<std::string>& v) {
+  SqlArray a;
+  for (const std::string& s : v) a.AddText(s);
+  return a.Literal();
+}
+
+std::string IntLiteral(const std::vector<int64_t>& v) {
+  SqlArray a;
+  for (int64_t x : v) a.AddInt(x);
+  return a.Literal();
+}
+
+std::vector<std::string> SplitList(const std::string& s) {
+  if (s.empty()) return {};
+  return absl::StrSplit(s, ',');
+}
+
+WarningRow ReadWarning(const soci::row& r) {
+  WarningRow w;
+  w.id = r.get<long long>(0);
+  w.rule = r.get<std::string>(1);
+  w.rule_title = r.get<std::string>(2);
+  w.subject = r.get<std::string>(3);
+  w.subject_label = r.get<std::string>(4);
+  w.detail = r.get<std::string>(5);
+  w.kind = r.get<int>(6);
+  w.severity = r.get<int>(7);
+  w.state = r.get<int>(8);
+  w.version = r.get<long long>(9);
+  w.raised_at = FromMicros(r.get<long long>(10));
+  w.window_start = FromMicros(r.get<long long>(11));
+  w.window_end = FromMicros(r.get<long long>(12));
+  w.case_count = r.get<int>(13);
+  w.units = SplitList(r.get<std::string>(14));
+  w.complained_units = SplitList(r.get<std::string>(15));
+  return w;
+}
+
+// Reads the petitions of `ids` (an array literal) in that order.
+std::vector<WarnPetition> LoadPetitions(soci::session& s, const std::string& ids) {
+  std::vector<WarnPetition> out;
+  ForEachRow(
+      s, kPetitions, [&](soci::statement& st) { st.exchange(soci::use(ids, "ids")); },
+      [&](const soci::row& r) {
+        WarnPetition p;
+        p.case_id = r.get<long long>(0);
+        p.tracking_number = r.get<std::string>(1);
+        p.received_at = FromMicros(r.get<long long>(2));
+        p.day = r.get<std::string>(3);
+        p.unit = r.get<std::string>(4);
+        p.category = r.get<std::string>(5);
+        p.employer = r.get<std::string>(6);
+        p.complained_unit = r.get<std::string>(7);
+        p.people = r.get<int>(8);
+        p.accepted = r.get<int>(9) != 0;
+        p.final = r.get<int>(10) != 0;
+        for (absl::string_view person :
+             absl::StrSplit(r.get<std::string>(11), '\x1f', absl::SkipEmpty())) {
+          std::pair<absl::string_view, absl::string_view> kv =
+              absl::StrSplit(person, absl::MaxSplits(':', 1));
+          int64_t id = 0;
+          if (absl::SimpleAtoi(kv.first, &id)) p.persons.emplace_back(id, std::string(kv.second));
+        }
+        out.push_back(std::move(p));
+      });
+  return out;
+}
+
+class Batch final : public WarnBatch {
+ public:
+  Batch(soci::session& s, absl::Time now) : s_(s), now_(now) {}
+
+  const std::vector<WarnPetition>& petitions() const override { return petitions_; }
+  const std::vector<std::pair<std::string, WarnPetition>>& due_watches() const override {
+    return due_;
+  }
+
+  std::vector<CaseAt> PersonCases(int64_t person, absl::Time from, absl::Time to,
+                                  const WarnScope& scope) override {
+    long long p = person;
+    return Cases(kPersonCases, from, to, scope,
+                 [&](soci::statement& st) { st.exchange(soci::use(p, "person")); });
+  }
+
+  std::vector<CaseAt> EmployerCases(const std::string& employer, double similarity,
+                                    absl::Time from, absl::Time to,
+                                    const WarnScope& scope) override {
+    // The operator % finds candidates through the trigram index at the
+    // session's threshold: set it to the rule's for this transaction.
+    std::string sim = absl::StrCat(similarity);
+    s_ << kSetSimilarity, soci::use(sim, "sim");
+    return Cases(kEmployerCases, from, to, scope, [&](soci::statement& st) {
+      st.exchange(soci::use(employer, "name"));
+      st.exchange(soci::use(employer, "name2"));
+      st.exchange(soci::use(similarity, "sim"));
+    });
+  }
+
+  std::vector<CaseAt> ComplainedCases(const std::string& unit, absl::Time from, absl::Time to,
+                                      const WarnScope& scope) override {
+    return Cases(kComplainedCases, from, to, scope,
+                 [&](soci::statement& st) { st.exchange(soci::use(unit, "unit")); });
+  }
+
+  std::pair<int, int> CategoryDays(const std::string& category, const std::string& lo,
+                                   const std::string& split, const std::string& hi,
+                                   const WarnScope& scope) override {
+    const std::string units = Literal(scope.units);
+    std::pair<int, int> out;
+    s_ << kCategoryDays, soci::use(split, "split"), soci::use(split, "split2"),
+        soci::use(category, "category"), soci::use(lo, "lo"), soci::use(hi, "hi"),
+        soci::use(units, "units"), soci::use(units, "units2"), soci::into(out.first),
+        soci::into(out.second);
+    return out;
+  }
+
+  std::pair<int, int> UnitDays(const std::string& unit, const std::string& lo,
+                               const std::string& split, const std::string& hi,
+                               const WarnScope& scope) override {
+    const std::string cats = Literal(scope.categories);
+    std::pair<int, int> out;
+    s_ << kUnitDays, soci::use(split, "split"), soci::use(split, "split2"),
+        soci::use(unit, "unit"), soci::use(lo, "lo"), soci::use(hi, "hi"),
+        soci::use(cats, "cats"), soci::use(cats, "cats2"), soci::into(out.first),
+        soci::into(out.second);
+    return out;
+  }
+
+  std::pair<int64_t, bool> RaiseOrExtend(const WarnWave& w) override {
+    const std::string ids = IntLiteral(w.case_ids);
+    const long long at = ToMicros(w.at), start = ToMicros(w.start), end = ToMicros(w.end);
+    const long long now = ToMicros(now_);
+    long long id = 0;
+    bool raised = false;
+    s_ << kFindWave, soci::use(w.rule, "rule"), soci::use(at, "at"),
+        soci::use(w.subject, "subject"), soci::use(ids, "ids"), soci::into(id);
+    if (!s_.got_data()) {
+      s_ << kInsertWarning, soci::use(w.rule, "rule"), soci::use(w.kind, "kind"),
+          soci::use(w.severity, "severity"), soci::use(w.rule_title, "title"),
+          soci::use(w.subject, "subject"), soci::use(w.subject_label, "label"),
+          soci::use(now, "now"), soci::use(start, "start"), soci::use(end, "end"),
+          soci::use(w.detail, "detail"), soci::into(id);
+      raised = s_.got_data();
+      if (!raised) {
+        // The same wave start was raised before and has since lapsed: it
+        // is that warning again.
+        s_ << "SELECT id FROM warnings WHERE rule = :rule AND subject = :subject "
+              "AND window_start = xf_ts(:start) FOR UPDATE",
+            soci::use(w.rule, "rule"), soci::use(w.subject, "subject"),
+            soci::use(start, "start"), soci::into(id);
+      }
+    }
+    s_ << kLinkCases, soci::use(id, "id"), soci::use(ids, "ids");
+    const int bump = raised ? 0 : 1;
+    s_ << kRefreshWarning, soci::use(end, "end"), soci::use(start, "start"),
+        soci::use(w.detail, "detail"), soci::use(bump, "bump"), soci::use(id, "id");
+    if (raised) {
+      const int state = 1;  // WARNING_STATE_RAISED
+      const std::string by = "system";
+      s_ << kInsertStep, soci::use(id, "id"), soci::use(state, "state"), soci::use(by, "by"),
+          soci::use(now, "at"), soci::use(w.detail, "note"), soci::use(id, "id2");
+      workflow::Event e;
+      e.kind = "warning_raised";
+      e.fields = {{"warning", absl::StrCat(id)},
+                  {"rule", w.rule},
+                  {"severity", absl::StrCat(w.severity)}};
+      workflow::Actor system;
+      system.account = "system";
+      system.role = xinfang::v1::ROLE_SYSTEM;
+      AppendToHistory(s_, w.trigger_case_id, {e}, system, now_);
+    }
+    return {id, raised};
+  }
+
+  void Watch(const std::string& rule, int64_t case_id, absl::Time fire_at) override {
+    long long id = case_id, at = ToMicros(fire_at);
+    s_ << kWatch, soci::use(rule, "rule"), soci::use(id, "id"), soci::use(at, "at");
+  }
+
+  std::vector<WarnPetition> petitions_;
+  std::vector<std::pair<std::string, WarnPetition>> due_;
+
+ private:
+  std::vector<CaseAt> Cases(const char* sql, absl::Time from, absl::Time to,
+                            const WarnScope& scope,
+                            const std::function<void(soci::statement&)>& bind_more) {
+    const std::string units = Literal(scope.units), cats = Literal(scope.categories);
+    const long long f = ToMicros(from), t = ToMicros(to);
+    std::vector<CaseAt> out;
+    ForEachRow(
+        s_, sql,
+        [&](soci::statement& st) {
+          bind_more(st);
+          st.exchange(soci::use(f, "from"));
+          st.exchange(soci::use(t, "to"));
+          st.exchange(soci::use(units, "units"));
+          st.exchange(soci::use(units, "units2"));
+          st.exchange(soci::use(cats, "cats"));
+          st.exchange(soci::use(cats, "cats2"));
+        },
+        [&](const soci::row& r) {
+          out.push_back(CaseAt{r.get<long long>(0), FromMicros(r.get<long long>(1))});
+        });
+    return out;
+  }
+
+  soci::session& s_;
+  absl::Time now_;
+};
+
+}  // namespace
+
+absl::StatusOr<int64_t> WarningStore::Rebuild(const std::string& zone, bool force) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  soci::session& s = lease->session();
+  try {
+    if (!force) {
+      std::string kept;
+      s << kCursorZone, soci::into(kept);
+      if (s.got_data() && kept == zone) return 0;
+    }
+    soci::transaction tx(s);
+    long long n = 0;
+    s << kRebuild, soci::use(zone, "zone"), soci::into(n);
+    tx.commit();
+    return n;
+  } catch (...) {
+    return StatusFromCurrentException("recounting petitions for the warnings");
+  }
+}
+
+absl::StatusOr<int> WarningStore::Process(int max_events, absl::Time now, const Decide& decide) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  soci::session& s = lease->session();
+  try {
+    soci::transaction tx(s);
+    long long after = 0;
+    std::string zone;
+    s << kClaimCursor, soci::into(after), soci::into(zone);
+    if (!s.got_data()) {
+      tx.rollback();
+      return -1;
+    }
+    std::vector<int64_t> registered;
+    long long last = after;
+    int consumed = 0;
+    ForEachRow(
+        s, kNextEvents,
+        [&](soci::statement& st) {
+          st.exchange(soci::use(after, "after"));
+          st.exchange(soci::use(max_events, "lim"));
+        },
+        [&](const soci::row& r) {
+          last = r.get<long long>(0);
+          ++consumed;
+          if (r.get<std::string>(2) == "registered") registered.push_back(r.get<long long>(1));
+        });
+    Batch batch(s, now);
+    if (!registered.empty()) {
+      const std::string ids = IntLiteral(registered);
+      s << kRecord, soci::use(ids, "ids"), soci::use(zone, "zone"), soci::use(ids, "ids2");
+      batch.petitions_ = LoadPetitions(s, ids);
+    }
+    {
+      const long long now_us = ToMicros(now);
+      const int limit = 500;
+      std::vector<std::pair<std::string, int64_t>> due;
+      ForEachRow(
+          s, kDueWatches,
+          [&](soci::statement& st) {
+            st.exchange(soci::use(now_us, "now"));
+            st.exchange(soci::use(limit, "lim"));
+          },
+          [&](const soci::row& r) {
+            due.emplace_back(r.get<std::string>(0), r.get<long long>(1));
+          });
+      if (!due.empty()) {
+        std::vector<int64_t> due_ids;
+        for (const auto& d : due) due_ids.push_back(d.second);
+        std::map<int64_t, WarnPetition> loaded;
+        for (WarnPetition& p : LoadPetitions(s, IntLiteral(due_ids))) {
+          loaded.emplace(p.case_id, std::move(p));
+        }
+        for (const auto& d : due) {
+          auto it = loaded.find(d.second);
+          if (it != loaded.end()) batch.due_.emplace_back(d.first, it->second);
+        }
+      }
+    }
+    if (absl::Status st = decide(batch); !st.ok()) {
+      tx.rollback();
+      return st;
+    }
+    s << kMoveCursor, soci::use(last, "pos");
+    tx.commit();
+    return consumed + static_cast<int>(batch.due_.size());
+  } catch (...) {
+    return StatusFromCurrentException("evaluating the warning rules");
+  }
+}
+
+absl::StatusOr<std::vector<WarningRow>> WarningStore::List(const WarningQuery& q) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  try {
+    const std::string units = Literal(q.units), hidden = Literal(q.hidden_from);
+    SqlArray st;
+    for (int x : q.states) st.AddInt(x);
+    const std::string states = st.Literal();
+    long long before = q.before_id;
+    int limit = q.limit;
+    std::vector<WarningRow> out;
+    ForEachRow(
+        lease->session(), kListWarnings,
+        [&](soci::statement& s) {
+          s.exchange(soci::use(units, "units"));
+          s.exchange(soci::use(units, "units2"));
+          s.exchange(soci::use(hidden, "hidden"));
+          s.exchange(soci::use(states, "states"));
+          s.exchange(soci::use(states, "states2"));
+          s.exchange(soci::use(q.rule, "rule"));
+          s.exchange(soci::use(q.rule, "rule2"));
+          s.exchange(soci::use(before, "before"));
+          s.exchange(soci::use(before, "before2"));
+          s.exchange(soci::use(limit, "lim"));
+        },
+        [&](const soci::row& r) { out.push_back(ReadWarning(r)); });
+    return out;
+  } catch (...) {
+    return StatusFromCurrentException("listing warnings");
+  }
+}
+
+namespace {
+
+absl::StatusOr<WarningRow> GetIn(soci::session& s, int64_t id) {
+  long long wid = id;
+  std::optional<WarningRow> w;
+  ForEachRow(
+      s, kGetWarning, [&](soci::statement& st) { st.exchange(soci::use(wid, "id")); },
+      [&](const soci::row& r) { w = ReadWarning(r); });
+  if (!w) return absl::NotFoundError(absl::StrCat("warning ", id, " not found"));
+  ForEachRow(
+      s, kWarningCases, [&](soci::statement& st) { st.exchange(soci::use(wid, "id")); },
+      [&](const soci::row& r) {
+        w->cases.push_back(WarningRow::Case{r.get<long long>(0), r.get<std::string>(1),
+                                            r.get<std::string>(2), r.get<std::string>(3),
+                                            FromMicros(r.get<long long>(4))});
+      });
+  ForEachRow(
+      s, kWarningSteps, [&](soci::statement& st) { st.exchange(soci::use(wid, "id")); },
+      [&](const soci::row& r) {
+        w->steps.push_back(WarningRow::Step{r.get<int>(0), r.get<std::string>(1),
+                                            r.get<std::string>(3),
+                                            FromMicros(r.get<long long>(2))});
+      });
+  return *std::move(w);
+}
+
+}  // namespace
+
+absl::StatusOr<WarningRow> WarningStore::Get(int64_t id) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  try {
+    return GetIn(lease->session(), id);
+  } catch (...) {
+    return StatusFromCurrentException("reading a warning");
+  }
+}
+
+absl::StatusOr<WarningRow> WarningStore::SetState(int64_t id, int64_t expected_version,
+                                                  int state, const std::string& by,
+                                                  const std::string& note, absl::Time now) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  soci::session& s = lease->session();
+  try {
+    soci::transaction tx(s);
+    long long wid = id, expected = expected_version, version = 0, at = ToMicros(now);
+    s << kSetState, soci::use(state, "state"), soci::use(wid, "id"),
+        soci::use(expected, "expected"), soci::into(version);
+    if (!s.got_data()) {
+      long long current = 0;
+      s << kWarningVersion, soci::use(wid, "id"), soci::into(current);
+      if (!s.got_data()) return absl::NotFoundError(absl::StrCat("warning ", id, " not found"));
+      return absl::AbortedError(absl::StrCat("warning ", id, " is at version ", current,
+                                             ", not ", expected_version,
+                                             ": read it again and retry"));
+    }
+    s << kInsertStep, soci::use(wid, "id"), soci::use(state, "state"), soci::use(by, "by"),
+        soci::use(at, "at"), soci::use(note, "note"), soci::use(wid, "id2");
+    absl::StatusOr<WarningRow> w = GetIn(s, id);
+    if (!w.ok()) return w.status();
+    tx.commit();
+    return w;
+  } catch (...) {
+    return StatusFromCurrentException("updating a warning");
+  }
+}
+
+absl::StatusOr<ReportCounts> WarningStore::Report(const ReportQuery& q) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  soci::session& s = lease->session();
+  try {
+    ReportCounts out;
+    const std::string units = Literal(q.units);
+    auto bind_periods = [&](soci::statement& st) {
+      st.exchange(soci::use(q.from[0], "f0"));
+      st.exchange(soci::use(q.to[0], "t0"));
+      st.exchange(soci::use(q.from[1], "f1"));
+      st.exchange(soci::use(q.to[1], "t1"));
+      st.exchange(soci::use(q.from[2], "f2"));
+      st.exchange(soci::use(q.to[2], "t2"));
+      st.exchange(soci::use(units, "units"));
+      st.exchange(soci::use(units, "units2"));
+    };
+    ForEachRow(s, kReportDims, bind_periods, [&](const soci::row& r) {
+      out.dims[r.get<std::string>(1)][r.get<std::string>(2)][r.get<int>(0)] = r.get<int>(3);
+    });
+    ForEachRow(s, kReportUnits, bind_periods, [&](const soci::row& r) {
+      out.by_unit[r.get<std::string>(1)][r.get<int>(0)] = r.get<int>(2);
+    });
+    auto top = [&](const std::string& dim, std::vector<std::pair<std::string, int>>* into) {
+      ForEachRow(
+          s, kReportTop,
+          [&](soci::statement& st) {
+            st.exchange(soci::use(dim, "dim"));
+            st.exchange(soci::use(q.from[0], "f0"));
+            st.exchange(soci::use(q.to[0], "t0"));
+            st.exchange(soci::use(units, "units"));
+            st.exchange(soci::use(units, "units2"));
+          },
+          [&](const soci::row& r) { into->emplace_back(r.get<std::string>(0), r.get<int>(1)); });
+    };
+    top("employer", &out.top_employers);
+    std::vector<std::pair<std::string, int>> persons;
+    top("repeat_person", &persons);
+    if (!persons.empty()) {
+      SqlArray ids;
+      for (const auto& p : persons) {
+        int64_t id = 0;
+        if (absl::SimpleAtoi(p.first, &id)) ids.AddInt(id);
+      }
+      const std::string lit = ids.Literal();
+      std::map<std::string, std::string> names;
+      ForEachRow(
+          s, kPersonNames, [&](soci::statement& st) { st.exchange(soci::use(lit, "ids")); },
+          [&](const soci::row& r) { names[r.get<std::string>(0)] = r.get<std::string>(1); });
+      for (const auto& p : persons) out.repeat_persons.emplace_back(names[p.first], p.second);
+    }
+    const long long now = ToMicros(q.now);
+    static const char* kBuckets[] = {"0-15", "16-30", "31-60", "61-90", "91+"};
+    std::array<int, 5> backlog{};
+    ForEachRow(
+        s, kReportBacklog,
+        [&](soci::statement& st) {
+          st.exchange(soci::use(now, "now"));
+          st.exchange(soci::use(units, "units"));
+          st.exchange(soci::use(units, "units2"));
+        },
+        [&](const soci::row& r) {
+          const int b = r.get<int>(0);
+          if (b >= 0 && b < 5) backlog[b] = r.get<int>(1);
+        });
+    for (int i = 0; i < 5; ++i) out.backlog_by_age.emplace_back(kBuckets[i], backlog[i]);
+    const long long from = ToMicros(q.period_start), to = ToMicros(q.period_end);
+    s << kReportWarnings, soci::use(from, "from"), soci::use(to, "to"),
+        soci::use(units, "units"), soci::use(units, "units2"), soci::into(out.warnings_raised);
+    return out;
+  } catch (...) {
+    return StatusFromCurrentException("computing the situation report");
+  }
+}
+
+}  // namespace xinfang::storage

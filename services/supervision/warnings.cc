@@ -1,0 +1,408 @@
+#include "services/supervision/warnings.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "services/common/access.h"
+#include "services/common/grpc_util.h"
+#include "services/common/log.h"
+#include "services/common/validate.h"
+
+namespace xinfang::supervision {
+namespace {
+
+using storage::CaseAt;
+using storage::WarnPetition;
+using storage::WarnScope;
+using storage::WarnWave;
+using xinfang::v1::WarningRule;
+
+constexpr int kBatchEvents = 500;
+constexpr absl::Duration kSlice = absl::Milliseconds(200);
+
+std::string DayPlus(const std::string& day, int days) {
+  absl::CivilDay d;
+  if (!absl::ParseCivilTime(day, &d)) return day;
+  return absl::FormatCivilTime(d + days);
+}
+
+bool InCategories(const std::string& category, const WarningRule& rule) {
+  if (rule.categories().empty()) return true;
+  for (const std::string& k : rule.categories()) {
+    if (category == k || (category.size() > k.size() && category.compare(0, k.size(), k) == 0 &&
+                          category[k.size()] == '.')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The petitions within one window of `window` that hold `p`: the window
+// ending at its receipt or the one starting there, whichever counts more.
+std::vector<CaseAt> Wave(const std::vector<CaseAt>& before, const std::vector<CaseAt>& after) {
+  return after.size() > before.size() ? after : before;
+}
+
+std::vector<int64_t> Ids(const std::vector<CaseAt>& cases) {
+  std::vector<int64_t> ids;
+  for (const CaseAt& c : cases) ids.push_back(c.case_id);
+  return ids;
+}
+
+xinfang::v1::Warning ToProto(const storage::WarningRow& w) {
+  xinfang::v1::Warning out;
+  out.set_id(w.id);
+  out.set_rule(w.rule);
+  out.set_rule_title(w.rule_title);
+  out.set_kind(static_cast<xinfang::v1::WarningRuleKind>(w.kind));
+  out.set_severity(static_cast<xinfang::v1::WarningSeverity>(w.severity));
+  out.set_subject(w.subject);
+  out.set_subject_label(w.subject_label);
+  out.set_state(static_cast<xinfang::v1::WarningState>(w.state));
+  out.set_version(w.version);
+  *out.mutable_raised_at() = xinfang::ToProto(w.raised_at);
+  *out.mutable_window_start() = xinfang::ToProto(w.window_start);
+  *out.mutable_window_end() = xinfang::ToProto(w.window_end);
+  out.set_case_count(w.case_count);
+  out.set_detail(w.detail);
+  for (const std::string& u : w.units) out.add_units(u);
+  for (const auto& c : w.cases) {
+    auto* wc = out.add_cases();
+    wc->set_case_id(c.case_id);
+    wc->set_tracking_number(c.tracking_number);
+    *wc->mutable_received_at() = xinfang::ToProto(c.received_at);
+    wc->set_registering_unit(c.unit);
+    wc->set_category(c.category);
+  }
+  for (const auto& s : w.steps) {
+    auto* st = out.add_steps();
+    st->set_state(static_cast<xinfang::v1::WarningState>(s.state));
+    st->set_by(s.by);
+    *st->mutable_at() = xinfang::ToProto(s.at);
+    st->set_note(s.note);
+  }
+  return out;
+}
+
+}  // namespace
+
+Warnings::Warnings(Core& core) : core_(core) {}
+
+Warnings::~Warnings() { Stop(); }
+
+absl::StatusOr<int> Warnings::ProcessOnce() {
+  std::lock_guard<std::mutex> pass(process_mu_);
+  // Events reach the feed through the sequencer; a process without the
+  // query service (a split deployment) places them itself.
+  if (auto placed = core_.store().SequenceEvents(5000); !placed.ok()) return placed.status();
+  int total = 0;
+  for (;;) {
+    auto n = core_.warnings().Process(kBatchEvents, core_.clock().Now(),
+                                      [this](storage::WarnBatch& b) { return Decide(b); });
+    if (!n.ok()) return n.status();
+    if (*n <= 0) return total;
+    total += *n;
+  }
+}
+
+absl::Status Warnings::Decide(storage::WarnBatch& batch) {
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  auto names = core_.Names();
+  if (!names.ok()) return names.status();
+  auto name_of = [&](const std::string& key) {
+    auto it = (*names)->find(key);
+    return it == (*names)->end() ? key.substr(key.find(':') + 1) : it->second;
+  };
+  const std::vector<const WarningRule*> rules = core_.warning_rules().Enabled();
+  std::vector<WarnScope> scopes;
+  for (const WarningRule* r : rules) {
+    WarnScope s;
+    if (!r->unit().empty()) s.units = (*org)->Subtree(r->unit());
+    s.categories.assign(r->categories().begin(), r->categories().end());
+    scopes.push_back(std::move(s));
+  }
+  auto in_scope = [&](const WarnPetition& p, size_t i) {
+    const WarningRule& r = *rules[i];
+    return (r.unit().empty() || (*org)->IsWithin(p.unit, r.unit())) && InCategories(p.category, r);
+  };
+  auto wave_of = [](const WarningRule& r, const WarnPetition& p) {
+    WarnWave w;
+    w.rule = r.name();
+    w.rule_title = r.title();
+    w.kind = r.kind();
+    w.severity = r.severity();
+    w.at = p.received_at;
+    w.trigger_case_id = p.case_id;
+    return w;
+  };
+
+  for (const WarnPetition& p : batch.petitions()) {
+    const absl::Time started = absl::Now();
+    int raised = 0;
+    auto raise = [&](WarnWave w) {
+      if (batch.RaiseOrExtend(w).second) ++raised;
+    };
+    // A run of petitions counted against `threshold` within the window.
+    auto counted = [&](const WarningRule& r, WarnWave w, const std::vector<CaseAt>& cases,
+                       const std::string& what) {
+      if (static_cast<int>(cases.size()) < r.threshold()) return;
+      const absl::Duration window = absl::Hours(24) * r.window_days();
+      w.start = cases.front().received_at;
+      w.end = cases.back().received_at + window;
+      w.case_ids = Ids(cases);
+      w.detail = absl::StrFormat("%s%d日内%d件（阈值%d）", what, r.window_days(),
+                                 static_cast<int>(cases.size()), r.threshold());
+      raise(std::move(w));
+    };
+    for (size_t i = 0; i < rules.size(); ++i) {
+      const WarningRule& r = *rules[i];
+      if (!in_scope(p, i)) continue;
+      const WarnScope& scope = scopes[i];
+      const absl::Duration window = absl::Hours(24) * r.window_days();
+      const absl::Time t = p.received_at;
+      switch (r.kind()) {
+        case v1::WARNING_RULE_KIND_REPEAT_PETITIONER:
+          for (const auto& [person, name] : p.persons) {
+            WarnWave w = wave_of(r, p);
+            w.subject = absl::StrCat("person:", person);
+            w.subject_label = MaskName(name);
+            counted(r, std::move(w),
+                    Wave(batch.PersonCases(person, t - window, t, scope),
+                         batch.PersonCases(person, t, t + window, scope)),
+                    "同一信访人");
+          }
+          break;
+        case v1::WARNING_RULE_KIND_SAME_EMPLOYER: {
+          WarnWave w = wave_of(r, p);
+          if (!p.complained_unit.empty()) {
+            w.subject = absl::StrCat("unit:", p.complained_unit);
+            w.subject_label = name_of(absl::StrCat("unit:", p.complained_unit));
+            counted(r, std::move(w),
+                    Wave(batch.ComplainedCases(p.complained_unit, t - window, t, scope),
+                         batch.ComplainedCases(p.complained_unit, t, t + window, scope)),
+                    "反映同一单位");
+          } else if (!p.employer.empty()) {
+            w.subject = absl::StrCat("employer:", p.employer);
+            w.subject_label = p.employer;
+            counted(r, std::move(w),
+                    Wave(batch.EmployerCases(p.employer, r.similarity(), t - window, t, scope),
+                         batch.EmployerCases(p.employer, r.similarity(), t, t + window, scope)),
+                    "反映同一用人单位");
+          }
+          break;
+        }
+        case v1::WARNING_RULE_KIND_GROUP_NOT_ACCEPTED:
+          if (p.people >= r.min_people() && !p.accepted && !p.final) {
+            batch.Watch(r.name(), p.case_id, t + window);
+          }
+          break;
+        case v1::WARNING_RULE_KIND_CATEGORY_SURGE: {
+          const int w_days = r.window_days();
+          const auto [base, recent] =
+              batch.CategoryDays(p.category, DayPlus(p.day, -w_days * (1 + r.baseline_windows())),
+                                 DayPlus(p.day, -w_days), p.day, scope);
+          const double mean = static_cast<double>(base) / r.baseline_windows();
+          if (recent >= r.threshold() && recent > r.factor() * mean) {
+            WarnWave w = wave_of(r, p);
+            w.subject = absl::StrCat("category:", p.category);
+            w.subject_label = name_of(w.subject);
+            w.start = t;
+            w.end = t + window;
+            w.case_ids = {p.case_id};
+            w.detail = absl::StrFormat("%d日内%d件，前%d期均值%.1f（倍数%.1f）", w_days, recent,
+                                       r.baseline_windows(), mean, r.factor());
+            raise(std::move(w));
+          }
+          break;
+        }
+        case v1::WARNING_RULE_KIND_UNIT_VOLUME_RISE: {
+          const int w_days = r.window_days();
+          const auto [previous, recent] = batch.UnitDays(
+              p.unit, DayPlus(p.day, -2 * w_days), DayPlus(p.day, -w_days), p.day, scope);
+          if (recent >= r.threshold() && recent >= r.factor() * previous) {
+            WarnWave w = wave_of(r, p);
+            w.subject = absl::StrCat("unit:", p.unit);
+            w.subject_label = name_of(w.subject);
+            w.start = t;
+            w.end = t + window;
+            w.case_ids = {p.case_id};
+            w.detail = absl::StrFormat("%d日内%d件，上期%d件（倍数%.1f）", w_days, recent, previous,
+                                       r.factor());
+            raise(std::move(w));
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    core_.metrics().RecordWarningCheck(absl::ToDoubleSeconds(absl::Now() - started), raised);
+  }
+
+  // Group petitions whose acceptance window has ended.
+  for (const auto& [rule_name, p] : batch.due_watches()) {
+    const WarningRule* r = core_.warning_rules().Find(rule_name);
+    if (r == nullptr || r->disabled() || p.accepted || p.final) continue;
+    WarnWave w = wave_of(*r, p);
+    w.subject = absl::StrCat("case:", p.tracking_number);
+    w.subject_label = p.tracking_number;
+    w.start = p.received_at;
+    w.end = p.received_at + absl::Hours(24) * r->window_days();
+    w.case_ids = {p.case_id};
+    w.detail = absl::StrFormat("%d人，%d日内未受理", p.people, r->window_days());
+    const bool raised = batch.RaiseOrExtend(w).second;
+    core_.metrics().RecordWarningCheck(0, raised ? 1 : 0);
+  }
+  return absl::OkStatus();
+}
+
+void Warnings::Start(absl::Duration interval) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this, interval] { Loop(interval); });
+}
+
+void Warnings::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Warnings::Loop(absl::Duration interval) {
+  std::unique_ptr<storage::Listener> listener;
+  if (auto l = storage::Listener::Open(core_.config().db_url, {storage::kEventsChannel}); l.ok()) {
+    listener = std::move(*l);
+  } else {
+    LogWarn(absl::StrCat("warnings: no LISTEN connection, interval only: ", l.status().message()));
+  }
+  if (auto n = core_.warnings().Rebuild(core_.config().time_zone, false); !n.ok()) {
+    LogWarn(absl::StrCat("warnings: recounting in the office's time zone: ", n.status().message()));
+  } else if (*n > 0) {
+    LogInfo(absl::StrCat("warnings: recounted ", *n, " petitions in ", core_.config().time_zone));
+  }
+  for (;;) {
+    if (auto n = ProcessOnce(); !n.ok()) LogWarn(absl::StrCat("warnings: ", n.status().message()));
+    const absl::Time until = absl::Now() + interval;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        if (stop_) return;
+        if (listener == nullptr) {
+          cv_.wait_for(lock, absl::ToChronoMilliseconds(std::min(interval, kSlice)),
+                       [this] { return stop_; });
+        }
+      }
+      const absl::Duration left = until - absl::Now();
+      if (left <= absl::ZeroDuration()) break;
+      if (listener != nullptr && listener->Wait(std::min(left, kSlice))) break;
+    }
+  }
+}
+
+absl::StatusOr<bool> Warnings::Visible(const workflow::Actor& actor,
+                                       const storage::WarningRow& w) {
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  for (const std::string& c : w.complained_units) {
+    if ((*org)->IsWithin(actor.unit, c)) return false;
+  }
+  const std::string scope = ScopeOf(actor);
+  if (scope.empty()) return true;
+  return std::any_of(w.units.begin(), w.units.end(),
+                     [&](const std::string& u) { return (*org)->IsWithin(u, scope); });
+}
+
+absl::StatusOr<xinfang::v1::ListWarningsResponse> Warnings::List(
+    const workflow::Actor& actor, const xinfang::v1::ListWarningsRequest& req) {
+  if (auto st = CheckRange("page_size", req.page_size(), 0, 500, " (0: the default, 50)");
+      !st.ok()) {
+    return st;
+  }
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  auto unit = ScopedUnit(actor, "unit", req.unit(), **org);
+  if (!unit.ok()) return unit.status();
+  if (!req.rule().empty() && core_.warning_rules().Find(req.rule()) == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("rule: unknown rule '", req.rule(), "'"));
+  }
+  storage::WarningQuery q;
+  if (!unit->empty()) q.units = (*org)->Subtree(*unit);
+  // Never shown to the complained-about unit or any unit below it: hide
+  // warnings naming this unit or one above it.
+  for (std::optional<std::string> u = actor.unit; u && !u->empty(); u = (*org)->Parent(*u)) {
+    q.hidden_from.push_back(*u);
+  }
+  for (int s : req.states()) {
+    if (!xinfang::v1::WarningState_IsValid(s) || s == xinfang::v1::WARNING_STATE_UNSPECIFIED) {
+      return absl::InvalidArgumentError(absl::StrCat("states: unknown state ", s));
+    }
+    q.states.push_back(s);
+  }
+  if (q.states.empty()) {
+    q.states = {xinfang::v1::WARNING_STATE_RAISED, xinfang::v1::WARNING_STATE_ACKNOWLEDGED};
+  }
+  q.rule = req.rule();
+  q.limit = req.page_size() == 0 ? 50 : req.page_size();
+  if (!req.page_token().empty() &&
+      (!absl::SimpleAtoi(req.page_token(), &q.before_id) || q.before_id <= 0)) {
+    return absl::InvalidArgumentError("page_token: not a token this service gave out");
+  }
+  auto rows = core_.warnings().List(q);
+  if (!rows.ok()) return rows.status();
+  xinfang::v1::ListWarningsResponse resp;
+  for (const storage::WarningRow& w : *rows) *resp.add_warnings() = ToProto(w);
+  if (static_cast<int>(rows->size()) == q.limit) {
+    resp.set_next_page_token(absl::StrCat(rows->back().id));
+  }
+  return resp;
+}
+
+absl::StatusOr<xinfang::v1::Warning> Warnings::Get(const workflow::Actor& actor, int64_t id) {
+  if (id <= 0) return absl::InvalidArgumentError("id: a warning id is a positive number");
+  auto w = core_.warnings().Get(id);
+  if (!w.ok()) return w.status();
+  auto visible = Visible(actor, *w);
+  if (!visible.ok()) return visible.status();
+  // Invisible is indistinguishable from absent.
+  if (!*visible) return absl::NotFoundError(absl::StrCat("warning ", id, " not found"));
+  return ToProto(*w);
+}
+
+absl::StatusOr<xinfang::v1::Warning> Warnings::Update(
+    const workflow::Actor& actor, const xinfang::v1::UpdateWarningRequest& req) {
+  using xinfang::v1::WarningState;
+  const WarningState to = req.state();
+  if (to != xinfang::v1::WARNING_STATE_ACKNOWLEDGED && to != xinfang::v1::WARNING_STATE_HANDLED &&
+      to != xinfang::v1::WARNING_STATE_CLOSED) {
+    return absl::InvalidArgumentError("state: acknowledged, handled or closed");
+  }
+  if (auto st = CheckText("note", req.note(), 2000, to == xinfang::v1::WARNING_STATE_HANDLED);
+      !st.ok()) {
+    return st;
+  }
+  auto current = Get(actor, req.id());
+  if (!current.ok()) return current.status();
+  if (current->state() == xinfang::v1::WARNING_STATE_CLOSED) {
+    return absl::FailedPreconditionError(absl::StrCat("warning ", req.id(), " is closed"));
+  }
+  if (to <= current->state()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("warning ", req.id(), " is already ",
+                     xinfang::v1::WarningState_Name(current->state()), ": a warning moves on only"));
+  }
+  auto w = core_.warnings().SetState(req.id(), req.expected_version(), to, actor.account,
+                                     req.note(), core_.clock().Now());
+  if (!w.ok()) return w.status();
+  return ToProto(*w);
+}
+
+}  // namespace xinfang::supervision
