@@ -2,6 +2,7 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <optional>
@@ -64,20 +65,18 @@ constexpr char kPersonCases[] =
     "  JOIN warning_petitions w ON w.case_id = cp.case_id "
     " WHERE cp.person_id = :person AND w.received_at >= xf_ts(:from) "
     "   AND w.received_at <= xf_ts(:to) " XF_WARN_SCOPE
-    " GROUP BY w.case_id, w.received_at ORDER BY w.received_at, w.case_id";
+    " GROUP BY w.case_id, w.received_at ";
 constexpr char kSetSimilarity[] =
     "SELECT set_config('pg_trgm.similarity_threshold', :sim, true)";
 constexpr char kEmployerCases[] =
     "SELECT w.case_id, xf_us(w.received_at) FROM employer_names e "
     "  JOIN warning_petitions w ON w.employer_id = e.id "
     " WHERE e.name % :name AND similarity(e.name, :name2) >= :sim "
-    "   AND w.received_at >= xf_ts(:from) AND w.received_at <= xf_ts(:to) " XF_WARN_SCOPE
-    " ORDER BY w.received_at, w.case_id";
+    "   AND w.received_at >= xf_ts(:from) AND w.received_at <= xf_ts(:to) " XF_WARN_SCOPE;
 constexpr char kComplainedCases[] =
     "SELECT w.case_id, xf_us(w.received_at) FROM warning_petitions w "
     " WHERE w.complained_unit = :unit AND w.received_at >= xf_ts(:from) "
-    "   AND w.received_at <= xf_ts(:to) " XF_WARN_SCOPE
-    " ORDER BY w.received_at, w.case_id";
+    "   AND w.received_at <= xf_ts(:to) " XF_WARN_SCOPE;
 constexpr char kCategoryDays[] =
     "SELECT coalesce(sum(w.n) FILTER (WHERE w.day <= CAST(:split AS date)), 0)::int, "
     "       coalesce(sum(w.n) FILTER (WHERE w.day > CAST(:split2 AS date)), 0)::int "
@@ -94,15 +93,17 @@ constexpr char kUnitDays[] =
 
 // The live warning a wave joins: the same rule and subject, or one that
 // already links a petition counted now; its window still open at the
-// petition's receipt.
+// petition's receipt. (Only the processor raises, under its cursor lock.)
 constexpr char kFindWave[] = R"sql(
-  SELECT id FROM warnings w
-   WHERE w.rule = :rule AND w.window_end > xf_ts(:at)
-     AND (w.subject = :subject OR EXISTS (
-            SELECT 1 FROM warning_cases wc
-             WHERE wc.warning_id = w.id AND wc.case_id = ANY (CAST(:ids AS bigint[]))))
-   ORDER BY w.window_end DESC, w.id DESC LIMIT 1
-   FOR UPDATE)sql";
+  (SELECT w.id FROM warnings w
+    WHERE w.rule = :rule AND w.subject = :subject AND w.window_end > xf_ts(:at)
+    ORDER BY w.window_end DESC, w.id DESC LIMIT 1)
+  UNION ALL
+  (SELECT w.id FROM warning_cases wc JOIN warnings w ON w.id = wc.warning_id
+    WHERE wc.case_id = ANY (CAST(:ids AS bigint[])) AND w.rule = :rule2
+      AND w.window_end > xf_ts(:at2)
+    ORDER BY w.window_end DESC, w.id DESC LIMIT 1)
+  LIMIT 1)sql";
 constexpr char kInsertWarning[] = R"sql(
   INSERT INTO warnings (rule, kind, severity, rule_title, subject, subject_label, raised_at,
                         window_start, window_end, case_count, detail, units)
@@ -110,26 +111,29 @@ constexpr char kInsertWarning[] = R"sql(
           xf_ts(:end), 0, :detail, '{}')
   ON CONFLICT (rule, subject, window_start) DO NOTHING
   RETURNING id)sql";
-constexpr char kLinkCases[] =
-    "INSERT INTO warning_cases (warning_id, case_id) "
-    "SELECT :id, unnest(CAST(:ids AS bigint[])) ON CONFLICT DO NOTHING";
-// Re-reads what the warning's petitions say: their count, units, and the
-// units it must never be shown to.
-constexpr char kRefreshWarning[] = R"sql(
+// Links the petitions (those not linked yet) and adds what they say to the
+// warning: their count, their units, and the units it must never be shown
+// to; the window grows to hold them.
+constexpr char kLinkAndRefresh[] = R"sql(
+  WITH ins AS (
+    INSERT INTO warning_cases (warning_id, case_id)
+    SELECT :id, unnest(CAST(:ids AS bigint[])) ON CONFLICT DO NOTHING
+    RETURNING case_id),
+  added AS (
+    SELECT count(*) AS n, coalesce(array_agg(DISTINCT p.unit), '{}') AS units,
+           coalesce(array_agg(DISTINCT p.complained_unit)
+                      FILTER (WHERE p.complained_unit IS NOT NULL), '{}') AS complained
+      FROM ins JOIN warning_petitions p ON p.case_id = ins.case_id)
   UPDATE warnings w SET
     window_end = greatest(w.window_end, xf_ts(:end)),
     window_start = least(w.window_start, xf_ts(:start)),
     detail = :detail,
     version = w.version + :bump,
-    case_count = (SELECT count(*) FROM warning_cases wc WHERE wc.warning_id = w.id),
-    units = ARRAY(SELECT DISTINCT p.unit FROM warning_cases wc
-                    JOIN warning_petitions p ON p.case_id = wc.case_id
-                   WHERE wc.warning_id = w.id ORDER BY 1),
-    complained_units = ARRAY(SELECT DISTINCT p.complained_unit FROM warning_cases wc
-                               JOIN warning_petitions p ON p.case_id = wc.case_id
-                              WHERE wc.warning_id = w.id AND p.complained_unit IS NOT NULL
+    case_count = w.case_count + added.n,
+    units = ARRAY(SELECT DISTINCT u FROM unnest(w.units || added.units) u ORDER BY 1),
+    complained_units = ARRAY(SELECT DISTINCT u FROM unnest(w.complained_units || added.complained) u
                               ORDER BY 1)
-  WHERE w.id = :id)sql";
+  FROM added WHERE w.id = :id2)sql";
 constexpr char kInsertStep[] = R"sql(
   INSERT INTO warning_steps (warning_id, seq, state, by_account, at, note)
   SELECT :id, coalesce(max(seq), 0) + 1, :state, :by, xf_ts(:at), :note
@@ -280,20 +284,20 @@ class Batch final : public WarnBatch {
   }
 
   std::vector<CaseAt> PersonCases(int64_t person, absl::Time from, absl::Time to,
-                                  const WarnScope& scope) override {
+                                  Nearest nearest, const WarnScope& scope) override {
     long long p = person;
-    return Cases(kPersonCases, from, to, scope,
+    return Cases(kPersonCases, from, to, nearest, scope,
                  [&](soci::statement& st) { st.exchange(soci::use(p, "person")); });
   }
 
   std::vector<CaseAt> EmployerCases(const std::string& employer, double similarity,
-                                    absl::Time from, absl::Time to,
+                                    absl::Time from, absl::Time to, Nearest nearest,
                                     const WarnScope& scope) override {
     // The operator % finds candidates through the trigram index at the
     // session's threshold: set it to the rule's for this transaction.
     std::string sim = absl::StrCat(similarity);
     s_ << kSetSimilarity, soci::use(sim, "sim");
-    return Cases(kEmployerCases, from, to, scope, [&](soci::statement& st) {
+    return Cases(kEmployerCases, from, to, nearest, scope, [&](soci::statement& st) {
       st.exchange(soci::use(employer, "name"));
       st.exchange(soci::use(employer, "name2"));
       st.exchange(soci::use(similarity, "sim"));
@@ -301,8 +305,8 @@ class Batch final : public WarnBatch {
   }
 
   std::vector<CaseAt> ComplainedCases(const std::string& unit, absl::Time from, absl::Time to,
-                                      const WarnScope& scope) override {
-    return Cases(kComplainedCases, from, to, scope,
+                                      Nearest nearest, const WarnScope& scope) override {
+    return Cases(kComplainedCases, from, to, nearest, scope,
                  [&](soci::statement& st) { st.exchange(soci::use(unit, "unit")); });
   }
 
@@ -336,8 +340,9 @@ class Batch final : public WarnBatch {
     const long long now = ToMicros(now_);
     long long id = 0;
     bool raised = false;
-    s_ << kFindWave, soci::use(w.rule, "rule"), soci::use(at, "at"),
-        soci::use(w.subject, "subject"), soci::use(ids, "ids"), soci::into(id);
+    s_ << kFindWave, soci::use(w.rule, "rule"), soci::use(w.subject, "subject"),
+        soci::use(at, "at"), soci::use(ids, "ids"), soci::use(w.rule, "rule2"),
+        soci::use(at, "at2"), soci::into(id);
     if (!s_.got_data()) {
       s_ << kInsertWarning, soci::use(w.rule, "rule"), soci::use(w.kind, "kind"),
           soci::use(w.severity, "severity"), soci::use(w.rule_title, "title"),
@@ -349,15 +354,15 @@ class Batch final : public WarnBatch {
         // The same wave start was raised before and has since lapsed: it
         // is that warning again.
         s_ << "SELECT id FROM warnings WHERE rule = :rule AND subject = :subject "
-              "AND window_start = xf_ts(:start) FOR UPDATE",
+              "AND window_start = xf_ts(:start)",
             soci::use(w.rule, "rule"), soci::use(w.subject, "subject"),
             soci::use(start, "start"), soci::into(id);
       }
     }
-    s_ << kLinkCases, soci::use(id, "id"), soci::use(ids, "ids");
     const int bump = raised ? 0 : 1;
-    s_ << kRefreshWarning, soci::use(end, "end"), soci::use(start, "start"),
-        soci::use(w.detail, "detail"), soci::use(bump, "bump"), soci::use(id, "id");
+    s_ << kLinkAndRefresh, soci::use(id, "id"), soci::use(ids, "ids"), soci::use(end, "end"),
+        soci::use(start, "start"), soci::use(w.detail, "detail"), soci::use(bump, "bump"),
+        soci::use(id, "id2");
     if (raised) {
       const int state = 1;  // WARNING_STATE_RAISED
       const std::string by = "system";
@@ -385,14 +390,18 @@ class Batch final : public WarnBatch {
   std::vector<std::pair<std::string, WarnPetition>> due_;
 
  private:
-  std::vector<CaseAt> Cases(const char* sql, absl::Time from, absl::Time to,
+  // At most kMaxCounted of the petitions nearest one end, oldest first.
+  std::vector<CaseAt> Cases(const char* sql, absl::Time from, absl::Time to, Nearest nearest,
                             const WarnScope& scope,
                             const std::function<void(soci::statement&)>& bind_more) {
     const std::string units = Literal(scope.units), cats = Literal(scope.categories);
     const long long f = ToMicros(from), t = ToMicros(to);
+    const bool newest = nearest == Nearest::kTo;
+    const std::string text = absl::StrCat(
+        sql, newest ? " ORDER BY 2 DESC, 1 DESC" : " ORDER BY 2, 1", " LIMIT ", kMaxCounted);
     std::vector<CaseAt> out;
     ForEachRow(
-        s_, sql,
+        s_, text,
         [&](soci::statement& st) {
           bind_more(st);
           st.exchange(soci::use(f, "from"));
@@ -405,6 +414,7 @@ class Batch final : public WarnBatch {
         [&](const soci::row& r) {
           out.push_back(CaseAt{r.get<long long>(0), FromMicros(r.get<long long>(1))});
         });
+    if (newest) std::reverse(out.begin(), out.end());
     return out;
   }
 

@@ -55,6 +55,12 @@ struct CaseAt {
   absl::Time received_at;
 };
 
+// Which end of a window the petitions listed are nearest to; at most
+// kMaxCounted are listed (a rule needs its threshold, and a warning links
+// at most that many at a time).
+enum class Nearest { kFrom, kTo };
+inline constexpr int kMaxCounted = 100;
+
 // A warning to raise, or the wave it extends.
 struct WarnWave {
   std::string rule, rule_title, subject, subject_label, detail;
@@ -76,16 +82,18 @@ class WarnBatch {
   // Group petitions whose watch came due (see Watch), with their state now.
   virtual const std::vector<std::pair<std::string, WarnPetition>>& due_watches() const = 0;
 
-  // Petitions in scope received in [from, to], oldest first: of a person;
-  // against an employer whose normalised name is at least `similarity`
-  // similar (pg_trgm) to `employer`; against one of our units.
+  // Petitions in scope received in [from, to], oldest first, at most
+  // kMaxCounted of those nearest `nearest`: of a person; against an
+  // employer whose normalised name is at least `similarity` similar
+  // (pg_trgm) to `employer`; against one of our units.
   virtual std::vector<CaseAt> PersonCases(int64_t person, absl::Time from, absl::Time to,
-                                          const WarnScope& scope) = 0;
+                                          Nearest nearest, const WarnScope& scope) = 0;
   virtual std::vector<CaseAt> EmployerCases(const std::string& employer, double similarity,
-                                            absl::Time from, absl::Time to,
+                                            absl::Time from, absl::Time to, Nearest nearest,
                                             const WarnScope& scope) = 0;
   virtual std::vector<CaseAt> ComplainedCases(const std::string& unit, absl::Time from,
-                                              absl::Time to, const WarnScope& scope) = 0;
+                                              absl::Time to, Nearest nearest,
+                                              const WarnScope& scope) = 0;
   // Petitions a day summed over days (lo, split] and (split, hi] (days
   // YYYY-MM-DD): of a category within the scope's units, or of a unit
   // within the scope's categories.

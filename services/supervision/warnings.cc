@@ -41,9 +41,13 @@ bool InCategories(const std::string& category, const WarningRule& rule) {
   return false;
 }
 
-// The petitions within one window of `window` that hold `p`: the window
-// ending at its receipt or the one starting there, whichever counts more.
-std::vector<CaseAt> Wave(const std::vector<CaseAt>& before, const std::vector<CaseAt>& after) {
+// The petitions within one window that hold the new one: the window ending
+// at its receipt or the one starting there, whichever counts more. (A
+// petition may be registered after others received later than it.)
+template <typename List>
+std::vector<CaseAt> Wave(absl::Time t, absl::Duration window, const List& list) {
+  std::vector<CaseAt> before = list(t - window, t, storage::Nearest::kTo);
+  std::vector<CaseAt> after = list(t, t + window, storage::Nearest::kFrom);
   return after.size() > before.size() ? after : before;
 }
 
@@ -100,13 +104,14 @@ absl::StatusOr<int> Warnings::ProcessOnce() {
   // query service (a split deployment) places them itself.
   if (auto placed = core_.store().SequenceEvents(5000); !placed.ok()) return placed.status();
   int total = 0;
-  for (;;) {
+  while (!stopping_.load()) {
     auto n = core_.warnings().Process(kBatchEvents, core_.clock().Now(),
                                       [this](storage::WarnBatch& b) { return Decide(b); });
     if (!n.ok()) return n.status();
     if (*n <= 0) return total;
     total += *n;
   }
+  return total;
 }
 
 absl::Status Warnings::Decide(storage::WarnBatch& batch) {
@@ -155,8 +160,9 @@ absl::Status Warnings::Decide(storage::WarnBatch& batch) {
       w.start = cases.front().received_at;
       w.end = cases.back().received_at + window;
       w.case_ids = Ids(cases);
-      w.detail = absl::StrFormat("%s%d日内%d件（阈值%d）", what, r.window_days(),
-                                 static_cast<int>(cases.size()), r.threshold());
+      const int n = static_cast<int>(cases.size());
+      w.detail = absl::StrFormat("%s%d日内%s%d件（阈值%d）", what, r.window_days(),
+                                 n >= storage::kMaxCounted ? "至少" : "", n, r.threshold());
       raise(std::move(w));
     };
     for (size_t i = 0; i < rules.size(); ++i) {
@@ -171,9 +177,9 @@ absl::Status Warnings::Decide(storage::WarnBatch& batch) {
             WarnWave w = wave_of(r, p);
             w.subject = absl::StrCat("person:", person);
             w.subject_label = MaskName(name);
-            counted(r, std::move(w),
-                    Wave(batch.PersonCases(person, t - window, t, scope),
-                         batch.PersonCases(person, t, t + window, scope)),
+            counted(r, std::move(w), Wave(t, window, [&](absl::Time f, absl::Time to, auto n) {
+                      return batch.PersonCases(person, f, to, n, scope);
+                    }),
                     "同一信访人");
           }
           break;
@@ -182,16 +188,16 @@ absl::Status Warnings::Decide(storage::WarnBatch& batch) {
           if (!p.complained_unit.empty()) {
             w.subject = absl::StrCat("unit:", p.complained_unit);
             w.subject_label = name_of(absl::StrCat("unit:", p.complained_unit));
-            counted(r, std::move(w),
-                    Wave(batch.ComplainedCases(p.complained_unit, t - window, t, scope),
-                         batch.ComplainedCases(p.complained_unit, t, t + window, scope)),
+            counted(r, std::move(w), Wave(t, window, [&](absl::Time f, absl::Time to, auto n) {
+                      return batch.ComplainedCases(p.complained_unit, f, to, n, scope);
+                    }),
                     "反映同一单位");
           } else if (!p.employer.empty()) {
             w.subject = absl::StrCat("employer:", p.employer);
             w.subject_label = p.employer;
-            counted(r, std::move(w),
-                    Wave(batch.EmployerCases(p.employer, r.similarity(), t - window, t, scope),
-                         batch.EmployerCases(p.employer, r.similarity(), t, t + window, scope)),
+            counted(r, std::move(w), Wave(t, window, [&](absl::Time f, absl::Time to, auto n) {
+                      return batch.EmployerCases(p.employer, r.similarity(), f, to, n, scope);
+                    }),
                     "反映同一用人单位");
           }
           break;
@@ -265,10 +271,12 @@ void Warnings::Start(absl::Duration interval) {
   std::lock_guard<std::mutex> lock(mu_);
   if (thread_.joinable()) return;
   stop_ = false;
+  stopping_ = false;
   thread_ = std::thread([this, interval] { Loop(interval); });
 }
 
 void Warnings::Stop() {
+  stopping_ = true;
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;

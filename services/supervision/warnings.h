@@ -13,6 +13,7 @@
 #ifndef XINFANG_SERVICES_SUPERVISION_WARNINGS_H_
 #define XINFANG_SERVICES_SUPERVISION_WARNINGS_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -32,8 +33,8 @@ class Warnings {
   ~Warnings();  // stops the thread
 
   // Processes the feed up to its end and the watches due now, batch after
-  // batch. Returns the events and watches consumed (0 when another replica
-  // holds the cursor or nothing was new).
+  // batch (or until Stop). Returns the events and watches consumed (0 when
+  // another replica holds the cursor or nothing was new).
   absl::StatusOr<int> ProcessOnce();
 
   // Runs ProcessOnce in a background thread when any process announces a
@@ -57,6 +58,7 @@ class Warnings {
 
   Core& core_;
   std::mutex process_mu_;  // one pass at a time in this process
+  std::atomic<bool> stopping_{false};  // Stop(): a pass ends after its batch
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;  // guarded by mu_

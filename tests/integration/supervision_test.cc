@@ -558,7 +558,8 @@ TEST_F(ManyTimersTest, TwoSweeperProcessesFireEachTimerExactlyOnce) {
             << absl::FormatDuration(absl::Now() - start) << "\n";
   Terminate(a);
   Terminate(b);
-  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM case_events WHERE actor = 'system'"),
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM case_events WHERE actor = 'system' "
+                               "AND kind <> 'warning_raised'"),
             absl::StrCat(kCases * kEventsPerCase));
   EXPECT_EQ(Duplicates(server_.db()), "0");
   EXPECT_EQ(server_.db().Query("SELECT count(*) FROM case_timers WHERE rung <> 3 OR NOT overdue"),
@@ -583,7 +584,8 @@ TEST_F(ManyTimersTest, ASweeperKilledMidBatchLosesAndDoublesNothing) {
   pid_t b = SpawnSweeper(server_.db().url(), kLater, 500);
   WaitUntilNoneDue(server_.db(), kLater, absl::Minutes(3));
   Terminate(b);
-  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM case_events WHERE actor = 'system'"),
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM case_events WHERE actor = 'system' "
+                               "AND kind <> 'warning_raised'"),
             absl::StrCat(kCases * kEventsPerCase));
   EXPECT_EQ(Duplicates(server_.db()), "0");
   ExpectHistoriesIntact(kCases / 100);

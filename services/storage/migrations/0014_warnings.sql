@@ -194,6 +194,7 @@ CREATE TABLE warning_cases (
   case_id     bigint NOT NULL REFERENCES cases (id),
   PRIMARY KEY (warning_id, case_id)
 );
+CREATE INDEX warning_cases_case ON warning_cases (case_id);
 
 CREATE TABLE warning_steps (
   warning_id  bigint NOT NULL REFERENCES warnings (id),
