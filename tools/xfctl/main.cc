@@ -62,6 +62,14 @@ Commands:
   sup notice reply TRACKING --text TEXT            the unit's written reply
   sup notice list [filters]      notices awaiting a reply
   sup dashboard [--unit U]       counts per unit and stage
+  sup warnings [--unit U] [--state raised|acknowledged|handled|closed]... [--all] [--rule R]
+                                 early warnings (open ones unless --state or --all), newest first
+  sup warning show|ack|handle|close ID [--note TEXT] [--version N]
+                                 one warning with its petitions and steps; move it on
+                                 (handle needs --note; --version defaults to the current one)
+  report --period 2026|2026-Q1|2026-03 [--unit U] [--format table|csv|json]
+                                 the situation report (信访形势分析) beside the previous
+                                 period and the same period a year before
   watch [--cursor C | --cursor-file F] [--from-now] [--case T] [--unit U] [--kind K]... [--count N] [--until-caught-up]
                                  follow case events in commit order; with --cursor-file,
                                  resume where the last run stopped
@@ -190,6 +198,9 @@ const std::map<std::string, std::set<std::string>> kCommandFlags = {
      {"unit", "overdue", "timer", "stage", "escalated", "min-days", "page-size", "page-token"}},
     {"sup overdue", {"unit", "timer", "stage", "escalated", "min-days", "page-size", "page-token"}},
     {"sup dashboard", {"unit"}},
+    {"sup warnings", {"unit", "state", "rule", "all", "page-size", "page-token"}},
+    {"sup warning", {"note", "version"}},
+    {"report", {"unit", "period", "format"}},
     {"sup notice", {"unit", "kind", "text", "reply-days", "page-size", "page-token"}},
     {"clock advance", {}},
     {"stats", {"unit", "from", "to", "format", "lapsed-satisfied"}},
@@ -1069,6 +1080,203 @@ int Watch(Client& client, const Global& g, const Args& a) {
 }
 
 // The statistics of procedure.md §4 for a unit subtree and a period.
+// Rows as CSV (RFC 4180: every cell quoted, quotes doubled).
+std::string Csv(const std::vector<std::vector<std::string>>& rows) {
+  std::string out;
+  for (const auto& row : rows) {
+    std::vector<std::string> cells;
+    for (const auto& cell : row) {
+      std::string q = "\"";
+      for (char ch : cell) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+      cells.push_back(q + "\"");
+    }
+    absl::StrAppend(&out, absl::StrJoin(cells, ","), "\n");
+  }
+  return out;
+}
+
+std::string SeverityLabel(v1::WarningSeverity s) {
+  switch (s) {
+    case v1::WARNING_SEVERITY_HIGH: return "红 high";
+    case v1::WARNING_SEVERITY_MEDIUM: return "黄 medium";
+    case v1::WARNING_SEVERITY_LOW: return "蓝 low";
+    default: return "-";
+  }
+}
+
+std::string WarningStateLabel(v1::WarningState s) {
+  switch (s) {
+    case v1::WARNING_STATE_RAISED: return "raised";
+    case v1::WARNING_STATE_ACKNOWLEDGED: return "acknowledged";
+    case v1::WARNING_STATE_HANDLED: return "handled";
+    case v1::WARNING_STATE_CLOSED: return "closed";
+    default: return "-";
+  }
+}
+
+int SupWarnings(Client& client, const Global& g, const Args& a) {
+  v1::ListWarningsRequest req;
+  req.set_unit(a.Get("unit"));
+  req.set_rule(a.Get("rule"));
+  std::vector<std::string> states = a.All("state");
+  if (a.Has("all")) states = {"raised", "acknowledged", "handled", "closed"};
+  for (const std::string& st : states) {
+    v1::WarningState v = v1::WARNING_STATE_UNSPECIFIED;
+    for (auto c : {v1::WARNING_STATE_RAISED, v1::WARNING_STATE_ACKNOWLEDGED,
+                   v1::WARNING_STATE_HANDLED, v1::WARNING_STATE_CLOSED}) {
+      if (WarningStateLabel(c) == st) v = c;
+    }
+    if (v == v1::WARNING_STATE_UNSPECIFIED) Fail("--state: raised, acknowledged, handled or closed");
+    req.add_states(v);
+  }
+  int page_size = 0;
+  if (a.Has("page-size") && !absl::SimpleAtoi(a.Get("page-size"), &page_size)) {
+    Fail("--page-size: not a number");
+  }
+  req.set_page_size(page_size);
+  req.set_page_token(a.Get("page-token"));
+  auto r = client.Call<v1::SupervisionService, v1::ListWarningsRequest, v1::ListWarningsResponse>(
+      &v1::SupervisionService::Stub::ListWarnings, req);
+  if (g.json) {
+    std::cout << Json(r);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows = {
+      {"id", "severity", "rule", "about", "petitions", "state", "raised", "detail"}};
+  for (const auto& w : r.warnings()) {
+    rows.push_back({absl::StrCat(w.id()), SeverityLabel(w.severity()), w.rule_title(),
+                    w.subject_label(), absl::StrCat(w.case_count()), WarningStateLabel(w.state()),
+                    Local(w.raised_at()), w.detail()});
+  }
+  std::cout << Table(rows);
+  if (!r.next_page_token().empty()) std::cout << "next page: --page-token " << r.next_page_token() << "\n";
+  return 0;
+}
+
+int SupWarning(Client& client, const Global& g, const Args& a) {
+  if (a.positional.size() != 2) Fail("sup warning: show|ack|handle|close ID");
+  const std::string verb = a.positional[0];
+  int64_t id = 0;
+  if (!absl::SimpleAtoi(a.positional[1], &id)) Fail("sup warning: ID is a number");
+  v1::GetWarningRequest get;
+  get.set_id(id);
+  v1::Warning w = client.Call<v1::SupervisionService, v1::GetWarningRequest, v1::Warning>(
+      &v1::SupervisionService::Stub::GetWarning, get);
+  if (verb != "show") {
+    v1::UpdateWarningRequest req;
+    req.set_id(id);
+    int64_t version = w.version();
+    if (a.Has("version") && !absl::SimpleAtoi(a.Get("version"), &version)) {
+      Fail("--version: not a number");
+    }
+    req.set_expected_version(version);
+    req.set_note(a.Get("note"));
+    if (verb == "ack") {
+      req.set_state(v1::WARNING_STATE_ACKNOWLEDGED);
+    } else if (verb == "handle") {
+      req.set_state(v1::WARNING_STATE_HANDLED);
+    } else if (verb == "close") {
+      req.set_state(v1::WARNING_STATE_CLOSED);
+    } else {
+      Fail("sup warning: show, ack, handle or close");
+    }
+    w = client.Call<v1::SupervisionService, v1::UpdateWarningRequest, v1::Warning>(
+        &v1::SupervisionService::Stub::UpdateWarning, req);
+  }
+  if (g.json) {
+    std::cout << Json(w);
+    return 0;
+  }
+  std::cout << Table({{"预警 Warning", absl::StrCat(w.id(), " (version ", w.version(), ")")},
+                      {"规则 Rule", absl::StrCat(w.rule_title(), " (", w.rule(), ")")},
+                      {"等级 Severity", SeverityLabel(w.severity())},
+                      {"对象 About", w.subject_label()},
+                      {"状态 State", WarningStateLabel(w.state())},
+                      {"依据 Detail", w.detail()},
+                      {"时段 Window", absl::StrCat(Local(w.window_start()), " – ", Local(w.window_end()))}});
+  std::vector<std::vector<std::string>> cases = {{"tracking", "received", "unit", "category"}};
+  for (const auto& c : w.cases()) {
+    cases.push_back({c.tracking_number(), Local(c.received_at()), c.registering_unit(), c.category()});
+  }
+  std::cout << "\n" << Table(cases);
+  std::vector<std::vector<std::string>> steps = {{"step", "by", "at", "note"}};
+  for (const auto& s : w.steps()) {
+    steps.push_back({WarningStateLabel(s.state()), s.by(), Local(s.at()), s.note()});
+  }
+  std::cout << "\n" << Table(steps);
+  return 0;
+}
+
+int ReportCommand(Client& client, const Global& g, const Args& a) {
+  v1::GetSituationReportRequest req;
+  req.set_unit(a.Get("unit"));
+  req.set_period(a.Get("period"));
+  if (req.period().empty()) Fail("report: --period 2026, 2026-Q1 or 2026-03");
+  const std::string format = a.Get("format", g.json ? "json" : "table");
+  if (format != "json" && format != "csv" && format != "table") Fail("--format: table, csv or json");
+  auto r = client.Call<v1::CaseQueryService, v1::GetSituationReportRequest,
+                       v1::GetSituationReportResponse>(
+      &v1::CaseQueryService::Stub::GetSituationReport, req);
+  if (format == "json") {
+    std::cout << Json(r);
+    return 0;
+  }
+  auto change = [](int now, int before) {
+    if (before == 0) return std::string(now == 0 ? "0%" : "new");
+    return absl::StrFormat("%+.0f%%", 100.0 * (now - before) / before);
+  };
+  auto name = [&](const std::string& key) {
+    auto it = r.names().find(key);
+    return it == r.names().end() ? key : absl::StrCat(key, " ", it->second);
+  };
+  std::vector<std::vector<std::string>> rows = {
+      {"figure", r.period(), r.previous_period(), "change", r.last_year_period(), "change"}};
+  auto add = [&](const std::string& label, const v1::PeriodCount& c) {
+    rows.push_back({label, absl::StrCat(c.count()), absl::StrCat(c.previous()),
+                    change(c.count(), c.previous()), absl::StrCat(c.last_year()),
+                    change(c.count(), c.last_year())});
+  };
+  add("收到 received", r.received());
+  add("集体访/联名信 group petitions", r.group_petitions());
+  for (const auto& [title, counts] :
+       {std::pair{"channel", &r.by_channel()}, std::pair{"purpose", &r.by_purpose()},
+        std::pair{"category", &r.by_category()}, std::pair{"unit", &r.by_unit()}}) {
+    for (const auto& c : *counts) add(absl::StrCat(title, " ", name(c.key())), c);
+  }
+  auto rate = [](const v1::Rate& x) {
+    return absl::StrFormat("%.1f%% (%d/%d)", 100 * x.rate(), x.numerator(), x.denominator());
+  };
+  std::vector<std::vector<std::string>> more = {{"figure", r.period()}};
+  more.push_back({"重复信访率 repeat petitions", rate(r.repeat_petitions())});
+  more.push_back({"按期受理告知率 on-time acceptance notice", rate(r.on_time_acceptance_notice())});
+  more.push_back({"按期办结率 on-time completion", rate(r.on_time_completion())});
+  more.push_back({"参评率 participation", rate(r.participation())});
+  more.push_back({"满意率 satisfaction", rate(r.satisfaction())});
+  more.push_back({"预警 warnings raised", absl::StrCat(r.warnings_raised())});
+  for (const auto& c : r.top_employers()) {
+    more.push_back({absl::StrCat("用人单位 employer ", c.key()), absl::StrCat(c.count())});
+  }
+  for (const auto& c : r.top_matters()) {
+    more.push_back({absl::StrCat("事项 matter ", name(c.key())), absl::StrCat(c.count())});
+  }
+  for (const auto& p : r.repeat_petitioners()) {
+    more.push_back({absl::StrCat("重复信访人 repeat petitioner ", p.masked_name()),
+                    absl::StrCat(p.petitions())});
+  }
+  for (const auto& c : r.backlog_by_age()) {
+    more.push_back({absl::StrCat("积案 open, days since receipt ", c.key()), absl::StrCat(c.count())});
+  }
+  if (format == "csv") {
+    std::cout << Csv(rows) << Csv(more);
+    return 0;
+  }
+  std::cout << "situation report " << r.period() << (r.unit().empty() ? "" : " for ")
+            << r.unit() << ", as of " << Local(r.as_of()) << "\n"
+            << Table(rows) << "\n"
+            << Table(more);
+  return 0;
+}
+
 int StatsCommand(Client& client, const Global& g, const Args& a) {
   v1::GetStatisticsRequest req;
   req.set_unit(a.Get("unit"));
@@ -1120,15 +1328,7 @@ int StatsCommand(Client& client, const Global& g, const Args& a) {
     }
   }
   if (format == "csv") {
-    for (const auto& row : rows) {
-      std::vector<std::string> cells;
-      for (const auto& cell : row) {
-        std::string q = "\"";
-        for (char ch : cell) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-        cells.push_back(q + "\"");
-      }
-      std::cout << absl::StrJoin(cells, ",") << "\n";
-    }
+    std::cout << Csv(rows);
     return 0;
   }
   // The period as the API states it: start inclusive, end exclusive.
@@ -1451,7 +1651,7 @@ int Main(int argc, char** argv) {
   const std::string cmd = in[i];
   const std::string sub = i + 1 < in.size() ? in[i + 1] : "";
   const bool one_word = cmd == "info" || cmd == "watch" || cmd == "stats" || cmd == "whoami" ||
-                        cmd == "queue";
+                        cmd == "queue" || cmd == "report";
   const std::string name = one_word ? cmd : absl::StrCat(cmd, " ", sub);
   auto known = kCommandFlags.find(name);
   if (known == kCommandFlags.end()) {
@@ -1482,6 +1682,9 @@ int Main(int argc, char** argv) {
   if (cmd == "sup" && sub == "due") return SupList(client, g, args(2), false, "");
   if (cmd == "sup" && sub == "overdue") return SupList(client, g, args(2), true, "");
   if (cmd == "sup" && sub == "dashboard") return SupDashboard(client, g, args(2));
+  if (cmd == "sup" && sub == "warnings") return SupWarnings(client, g, args(2));
+  if (cmd == "sup" && sub == "warning") return SupWarning(client, g, args(2));
+  if (cmd == "report") return ReportCommand(client, g, args(1));
   if (cmd == "sup" && sub == "notice") {
     Args a = args(2);
     const std::string verb = a.positional.empty() ? "" : a.positional[0];
