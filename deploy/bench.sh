@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One benchmark result row per run (docs/benchmarks.md):
-#   ./deploy/bench.sh [flags] register|get|list|life|all|timers|repeat|soak|queue
+#   ./deploy/bench.sh [flags] register|get|list|life|all|timers|repeat|soak|queue|warnings
 # Builds if needed, starts a throwaway PostgreSQL (fsync on) in a temp dir,
 # migrates and seeds N cases (xfseed), starts xinfang-server on a free
 # loopback port, runs a warm-up and the scenario (xfbench) and, for register
@@ -24,6 +24,8 @@
 #   --max-seconds S      the whole run is stopped after S seconds (default 1800)
 #   --history N          repeat: earlier cases of the frequent petitioner (default 1000)
 #   --rss-every S        soak: seconds between samples of the server's RSS (default 10)
+#   --wave N             warnings: seeded petitions against one employer (default 200)
+#   --report-calls N     warnings: situation reports timed (default 5)
 #
 # repeat: a frequent petitioner (重复信访人) with N earlier cases of the same
 # matter registers again beside fresh petitioners: a quarter of the slots
@@ -36,6 +38,15 @@
 # seed assigns none), and ListDeadlines for that officer — every open
 # deadline, up to 1,000 a call — is timed one call at a time.
 #
+# warnings: early warning and the situation report (docs/warnings.md) at
+# --cases N, with a seeded wave of --wave petitions against one employer:
+# new petitions (xfbench register, 4 in flight, --duration seconds) are each
+# checked against every rule by the server's processor; the check time per
+# petition comes from its histogram xinfang_warning_check_seconds (the share
+# within 2 and 5 ms, and the mean). Then the situation report for the whole
+# tree and the last full year, --report-calls calls one at a time (xfctl,
+# wall time).
+#
 # soak: --duration seconds of mixed calls (20% register, 50% get, 30% list)
 # against one server, sampling its VmRSS; RESULT says whether it stayed flat
 # (first, last and highest sample). Bounded by --duration and --max-seconds.
@@ -43,6 +54,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
 CASES=10000 CONC=32 DURATION=10 WARMUP=3 THREADS=1 BURST=100000 SUPERVISORS=1 HISTORY=1000
+WAVE=200 REPORT_CALLS=5
 PGMODE=extended RESULTS="" BUILD="$XF_ROOT/build" MAX_SECONDS=1800 RSS_EVERY=10
 # The per-account rate limit is off: xfbench floods from a handful of accounts.
 SERVER_FLAGS=(--rate-limit 0)
@@ -63,7 +75,9 @@ while [ $# -gt 0 ]; do
     --max-seconds) MAX_SECONDS=$2; shift ;;
     --history) HISTORY=$2; shift ;;
     --rss-every) RSS_EVERY=$2; shift ;;
-    register|get|list|life|timers|repeat|soak|queue) SCENARIOS+=("$1") ;;
+    --wave) WAVE=$2; shift ;;
+    --report-calls) REPORT_CALLS=$2; shift ;;
+    register|get|list|life|timers|repeat|soak|queue|warnings) SCENARIOS+=("$1") ;;
     all) SCENARIOS+=(register get list life) ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
@@ -122,6 +136,7 @@ psql "$DB" -Atc "SELECT name || ' = ' || setting || coalesce(unit, '') FROM pg_s
 NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 SEED_ARGS=(--db "$DB" --migrate --cases "$CASES" --now "$NOW" --out "$TMP/results")
 if [[ " ${SCENARIOS[*]} " == *" timers "* ]]; then SEED_ARGS+=(--burst "$BURST"); fi
+if [[ " ${SCENARIOS[*]} " == *" warnings "* ]]; then SEED_ARGS+=(--wave "$WAVE"); fi
 xf_log "seeding $CASES cases"
 timeout "$MAX_SECONDS" "$BUILD/tools/xfseed" "${SEED_ARGS[@]}" | tee "$TMP/results/seed.json" >&2
 SEED_SECONDS=$(sed -n 's/.*"total_seconds": \([0-9.]*\).*/\1/p' "$TMP/results/seed.json")
@@ -290,6 +305,51 @@ run_queue() {
     "$(lat "$out" queue p99)" "$(lat "$out" queue max)" "$(json "$out" errors)" | tee -a "$TMP/results/results.txt"
 }
 
+run_warnings() {
+  local out="$TMP/results/warnings.json" year=$(( $(date -u +%Y) - 1 ))
+  XINFANG_HTTP_PORT_FILE="$TMP/warnings.http" start_server server-warnings --http-listen 127.0.0.1:0
+  local pid=$PID address="127.0.0.1:$PORT" http; http=$(cat "$TMP/warnings.http")
+  xf_log "warnings: new petitions at 4 in flight for ${DURATION}s, each checked against every rule"
+  "${XFBENCH[@]}" --address "$address" --scenario register --concurrency 4 --warmup 0 \
+    --duration "$DURATION" --json >"$out"
+  # The processor follows the feed: wait (bounded) until it has caught up.
+  local caught=no
+  for _ in $(seq 600); do
+    if [ "$(psql "$DB" -qAtc "SELECT (SELECT position FROM warning_cursor) >= (SELECT last_position FROM event_sequencer)
+        AND NOT EXISTS (SELECT 1 FROM case_events WHERE position IS NULL)")" = t ]; then caught=yes; break; fi
+    sleep 0.1
+  done
+  curl -fsS "http://127.0.0.1:$http/metrics" >"$TMP/results/warnings.metrics"
+  local m="$TMP/results/warnings.metrics"
+  bucket() { sed -n "s/^xinfang_warning_check_seconds_bucket{le=\"$1\"} \([0-9.e+]*\)$/\1/p" "$m"; }
+  local n sum le2 le5
+  n=$(sed -n 's/^xinfang_warning_check_seconds_count \([0-9.e+]*\)$/\1/p' "$m")
+  sum=$(sed -n 's/^xinfang_warning_check_seconds_sum \([0-9.e+]*\)$/\1/p' "$m")
+  le2=$(bucket 0.002); le5=$(bucket 0.005)
+  local raised; raised=$(psql "$DB" -qAtc "SELECT count(*) FROM warnings")
+  local linked; linked=$(psql "$DB" -qAtc "SELECT coalesce(sum(case_count), 0) FROM warnings")
+  # The situation report: the whole tree, the last full year, one call at a time.
+  local sup_token; sup_token=$(awk '$1 == "supervisor" {print $2}' "$TOKENS")
+  local times=() t0 t1
+  for _ in $(seq "$REPORT_CALLS"); do
+    t0=$(date +%s%N)
+    "$BUILD/tools/xfctl" --server "$address" --token "$sup_token" --timeout 60 report --period "$year" \
+      --format json >"$TMP/results/report.json"
+    t1=$(date +%s%N)
+    times+=($(( (t1 - t0) / 1000000 )))
+  done
+  local sorted; sorted=$(printf '%s\n' "${times[@]}" | sort -n | tr '\n' ' ')
+  local median; median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  local received; received=$(tr -d '\n' <"$TMP/results/report.json" | grep -o '"received": {[^}]*}' | grep -o '"count": [0-9]*' | sed 's/.*: //')
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  awk -v cases="$CASES" -v wave="$WAVE" -v reg="$(json "$out" throughput)" -v n="$n" -v sum="$sum" \
+      -v le2="$le2" -v le5="$le5" -v raised="$raised" -v linked="$linked" -v caught="$caught" \
+      -v year="$year" -v med="$median" -v all="$sorted" -v received="$received" 'BEGIN {
+    printf "RESULT warnings cases=%s wave=%s register=%s/s checked=%d check_mean=%.2fms within_2ms=%.1f%% within_5ms=%.1f%% warnings=%s linked=%s caught_up=%s report_year=%s report_received=%s report_median=%sms report_ms=[%s]\n",
+      cases, wave, reg, n, (n > 0 ? 1000 * sum / n : 0), (n > 0 ? 100 * le2 / n : 0),
+      (n > 0 ? 100 * le5 / n : 0), raised, linked, caught, year, received, med, all }' | tee -a "$TMP/results/results.txt"
+}
+
 {
   echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "postgresql: $(tr '\n' ';' <"$TMP/results/pg_settings.txt")"
@@ -301,6 +361,7 @@ for s in "${SCENARIOS[@]}"; do
     repeat) run_repeat ;;
     soak) run_soak ;;
     queue) run_queue ;;
+    warnings) run_warnings ;;
     *) run_scenario "$s" ;;
   esac
 done

@@ -69,6 +69,9 @@ constexpr char kUsage[] = R"(usage: xfseed --db URL --cases N [flags]
   --cases N           cases to load (default 10000)
   --burst N           extra cases whose intake deadline falls due at one instant
                       just after --now (default 0)
+  --wave N            extra cases against one employer (宏达建筑, under several legal
+                      forms) received in the 7 days before --now: a wave the early-warning
+                      rules see (default 0)
   --now RFC3339       the instant the data set stands at (default: now)
   --years Y           receipts spread over the Y years before --now (default 3)
   --late-share P      chance that a step is taken late (default 0.05)
@@ -88,6 +91,7 @@ struct Options {
   std::string db;
   long long cases = 10000;
   long long burst = 0;
+  long long wave = 0;
   absl::Time now = absl::Now();
   int years = 3;
   double late_share = 0.05;
@@ -134,6 +138,7 @@ Options ParseOptions(int argc, char** argv) {
     if (a == "--db") o.db = v;
     else if (a == "--cases") number(&o.cases);
     else if (a == "--burst") number(&o.burst);
+    else if (a == "--wave") number(&o.wave);
     else if (a == "--years") number(&o.years);
     else if (a == "--extra-units") number(&o.extra_units);
     else if (a == "--sample") number(&o.sample);
@@ -157,7 +162,9 @@ Options ParseOptions(int argc, char** argv) {
     }
   }
   if (o.db.empty()) Fail("no database: --db URL or XINFANG_DB_URL", 2);
-  if (o.cases < 0 || o.burst < 0 || o.years < 1) Fail("--cases, --burst, --years: out of range", 2);
+  if (o.cases < 0 || o.burst < 0 || o.wave < 0 || o.years < 1) {
+    Fail("--cases, --burst, --wave, --years: out of range", 2);
+  }
   return o;
 }
 
@@ -634,7 +641,7 @@ class Worker {
 
   template <typename Elapsed>
   void Run(int threads, const Elapsed& elapsed) {
-    const long long total = sh_.o.cases + sh_.o.burst;
+    const long long total = sh_.o.cases + sh_.o.burst + sh_.o.wave;
     for (long long k = index_; k < total; k += threads) {
       if (((k / threads) & 1023) == 0 && elapsed() > sh_.o.max_seconds) {
         Fail("time limit reached (--max-seconds)");
@@ -675,17 +682,28 @@ void Worker::One(long long k) {
   const Options& o = sh_.o;
   Rng& rng = rng_;
   Writer& w = w_;
-  const bool is_burst = k >= o.cases;
+  const bool is_wave = k >= o.cases + o.burst;
+  const bool is_burst = k >= o.cases && !is_wave;
   const long long id = k + 1;
-  const std::string unit = is_burst ? "prov.organs.office" : benchdata::Pick(rng, sh_.unit_weights);
+  const std::string unit = is_burst  ? "prov.organs.office"
+                           : is_wave ? "prov.city-a"
+                                     : benchdata::Pick(rng, sh_.unit_weights);
   // Burst cases: received on one day, 15 days before today, so that their
-  // intake notices all fall due at the start of the next working day.
+  // intake notices all fall due at the start of the next working day. Wave
+  // cases: within the 7 days before now.
   const absl::Time received =
-      is_burst ? sh_.calendar.StartOfDay(sh_.calendar.LocalDay(o.now) - 15) + absl::Hours(10) +
-                     absl::Seconds(Uniform(rng, 0, 3600))
-               : absl::FromUnixMicros(sh_.received_us[k]);
+      is_burst  ? sh_.calendar.StartOfDay(sh_.calendar.LocalDay(o.now) - 15) + absl::Hours(10) +
+                      absl::Seconds(Uniform(rng, 0, 3600))
+      : is_wave ? o.now - absl::Seconds(Uniform(rng, 3600, 7 * 24 * 3600))
+                : absl::FromUnixMicros(sh_.received_us[k]);
   v1::CaseIntake intake = benchdata::Intake(rng, received, unit);
   if (is_burst) intake.set_anonymous(false);
+  if (is_wave) {
+    static constexpr const char* kForms[] = {"A市宏达建筑工程有限公司", "A市宏达建筑工程集团",
+                                             "宏达建筑工程公司（A市）", "A市宏达建筑工程"};
+    intake.set_complained_about(kForms[k % 4]);
+    intake.set_category("wages.arrears");
+  }
   if (intake.anonymous()) intake.clear_petitioners();
   if (!intake.anonymous() && intake.petitioners_size() == 0) {
     intake.add_petitioners()->set_name(benchdata::PersonName(rng));
@@ -918,7 +936,7 @@ int Main(int argc, char** argv) {
 
   // Receipts in time order (ids and tracking numbers follow registration).
   Rng rng(o.seed);
-  const long long total = o.cases + o.burst;
+  const long long total = o.cases + o.burst + o.wave;
   std::vector<int64_t> received_us(o.cases);
   const int64_t span = static_cast<int64_t>(o.years) * 365 * 86400 * 1000000LL;
   const int64_t now_us = Micros(o.now);
@@ -965,6 +983,9 @@ int Main(int argc, char** argv) {
            absl::StrCat("SELECT setval('persons_id_seq', ", std::max(1LL, max_person_id), ")"),
            absl::StrCat("SELECT setval('deadline_log_id_seq', ", std::max(1LL, max_log_id), ")"),
            absl::StrCat("UPDATE event_sequencer SET last_position = ", max_event_id),
+           // The early-warning counts, set-based, and their cursor at the
+           // feed's end (docs/warnings.md): seeded cases raise no warnings.
+           std::string("SELECT xf_rebuild_warning_counts('Asia/Shanghai')"),
            std::string("ANALYZE")}) {
     if (auto s = Exec(admin, sql); !s.ok()) Fail(std::string(s.message()));
   }
