@@ -420,7 +420,7 @@ test("the situation report of the month: three periods side by side, charts, Eng
   assert.equal(await page.locator("[data-test=report-load]").isVisible(), false, "pickers hidden in print");
   assert.ok(await page.locator("[data-test=table-overview]").isVisible());
   for (const k of ["byCategory", "backlog"]) {
-    assert.ok(await page.locator(`[data-test=chart-${k}] img.chart-print`).isVisible(), `the ${k} chart printed as an image`);
+    await page.locator(`[data-test=chart-${k}] img.chart-print`).waitFor({ state: "visible", timeout: 5000 });
   }
   await page.pdf({ path: join(ART, "18-report.pdf"), format: "A4", printBackground: true });
   await page.setViewportSize({ width: 794, height: 1123 }); // A4 at 96 dpi
