@@ -32,13 +32,28 @@ late=$("$XF_BIN/tools/xfctl" --server "127.0.0.1:$PORT_one" --token "$clerk_toke
   --channel call --caller-number 12351 --name 孙八 --category wages.arrears --summary "欠薪半年" |
   json_field tracking_number)
 [ -n "$late" ] || fail "no second case"
+# Three petitions against one employer under three spellings of its name:
+# the server's feed raises a same_employer warning (deploy/warnings/rules.textproto)
+# for the supervisor's board.
+registered=1
+while read -r name employer phone; do
+  t=$("$XF_BIN/tools/xfctl" --server "127.0.0.1:$PORT_one" --token "$clerk_token" --json case register \
+    --channel call --caller-number "$phone" --name "$name" --category wages.arrears --summary "工地欠薪" \
+    --complained-about "$employer" </dev/null | json_field tracking_number)
+  [ -n "$t" ] || fail "no case against $employer"
+  registered=$((registered + 1))
+done <<'EMPLOYER'
+赵一 某建筑有限公司 12352
+钱二 某建筑集团 12353
+李三 某建筑公司 12354
+EMPLOYER
 head_token=$(x admin token issue head1 --label e2e 2>/dev/null)
 sup_token=$(x admin token issue sup1 --label e2e 2>/dev/null)
 
 mkdir -p "$XF_BIN/console-artifacts"
 XF_CONSOLE_URL="http://127.0.0.1:$(cat "$E2E_TMP/one.http")" XF_GRPC="127.0.0.1:$PORT_one" \
   XF_XFCTL="$XF_BIN/tools/xfctl" XF_HEAD_TOKEN="$head_token" XF_SUP_TOKEN="$sup_token" \
-  XF_CLERK_TOKEN="$clerk_token" XF_LATE_CASE="$late" XF_ARTIFACTS="$XF_BIN/console-artifacts" \
+  XF_CLERK_TOKEN="$clerk_token" XF_LATE_CASE="$late" XF_REGISTERED="$registered" XF_ARTIFACTS="$XF_BIN/console-artifacts" \
   XF_PROFILE="$E2E_TMP/chromium" \
   node --test --test-reporter=spec "$XF_SRC/web/tests/" || fail "browser tests"
 # The officer's queue in xfctl: the same deadlines, nearest first, with days left.

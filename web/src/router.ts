@@ -10,6 +10,7 @@ export const router = createRouter({
     { path: "/case/:tracking", component: () => import("./views/CasePage.vue"), props: true },
     { path: "/board", component: () => import("./views/Board.vue") },
     { path: "/stats", component: () => import("./views/Stats.vue") },
+    { path: "/report", component: () => import("./views/Report.vue") },
     { path: "/admin", component: () => import("./views/Admin.vue") },
   ],
 });

@@ -21,6 +21,8 @@ const secrets = {
 };
 let ctx;
 let tracking = "";
+// Petitions received in the simulated month: the script's (XF_REGISTERED) and this file's.
+let registered = Number(env.XF_REGISTERED ?? 0);
 const LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
@@ -75,6 +77,36 @@ async function signIn(page, account, lang = "zh") {
   await fill(page, "input[name=repeat]", `${account}-自己的密码-9`);
   await page.click("[data-test=signin]");
   await page.waitForSelector("[data-test=me]");
+}
+
+// Signs in again (a new tab has its own session) with the password chosen above.
+async function signInAgain(page, account) {
+  await page.goto(`${URL}/signin`);
+  await fill(page, "input[name=account]", account);
+  await fill(page, "input[name=password]", `${account}-自己的密码-9`);
+  await page.click("[data-test=signin]");
+  await page.waitForSelector("[data-test=me]");
+}
+
+// A call of the Connect API as another person would make it (JSON).
+async function api(token, method, body) {
+  const r = await fetch(`${URL}/xinfang.v1.${method}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+  const json = await r.json();
+  if (!r.ok) throw new Error(`${method}: ${JSON.stringify(json)}`);
+  return json;
+}
+async function until(what, check, ms = 15000) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() - t0 > ms) assert.fail(`waited ${ms} ms for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 // Reported, not asserted: the first screen (page.goto until the sign-in button
@@ -190,6 +222,7 @@ test("a clerk signs in, registers a visit with every field checked as typed, pri
   const receipt = await page.locator("[data-test=receipt]").innerText();
   assert.match(receipt, /信访事项回执/);
   tracking = receipt.match(/编号: (XF[0-9-]+)/)[1];
+  registered++;
   await page.click("[data-test=print]");
   assert.equal(await page.evaluate(() => window.__printed), 1);
   await shot(page, "03-receipt");
@@ -278,12 +311,136 @@ test("on the simulated clock the supervisor's board shows the case overdue at ru
   const csv = readFileSync(await download.path());
   assert.deepEqual([...csv.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
   assert.match(csv.toString("utf8"), /按期受理告知率,/);
-  assert.match(csv.toString("utf8"), /\r\n月份:2026-03,2,,\r\n/);
+  assert.match(csv.toString("utf8"), new RegExp(`\r\n月份:2026-03,${registered},,\r\n`));
   // A unit with no cases: 0 of 0 is "—", never 0 %.
   await fill(page, "[data-test=stats-unit]", "prov.city-a");
   await page.click("[data-test=stats-load]");
   await page.waitForFunction(() => document.querySelector("[data-test=rates]")?.textContent?.includes("—"));
   assert.ok(!(await page.locator("[data-test=rates]").innerText()).includes("0.0%"));
+  await page.close();
+});
+
+test("the supervisor's board shows the same-employer warning; a joining petition reloads it; acknowledged, handled with a note, closed", async () => {
+  const page = await ctx.newPage();
+  await signInAgain(page, "sup1");
+  await page.goto(`${URL}/board`);
+  // The feed raises it within seconds of the script's three petitions: the list is polled.
+  const link = page.locator("[data-test=warning-same_employer]");
+  await until("the same_employer warning on the board", async () => {
+    if (await link.count()) return true;
+    await page.click("[data-test=warnings-refresh]");
+    await page.waitForTimeout(300);
+    return false;
+  });
+  const row = page.locator("[data-test=warning-list] tbody tr", { has: link });
+  const rowText = await row.innerText();
+  assert.match(rowText, /红/, "high severity in its word");
+  assert.match(rowText, /某建筑/);
+  assert.match(rowText, /\b3\b/, "three petitions");
+  assert.equal(await row.locator(".sev-high").count(), 1, "and in its colour");
+  await shot(page, "13-warnings");
+  await link.click();
+  const cases = page.locator("[data-test=warning-cases] tbody tr");
+  await until("its three petitions", async () => (await cases.count()) === 3);
+  for (const t of await page.locator("[data-test=warning-cases] tbody a").allInnerTexts()) assert.match(t, /^XF/);
+  assert.equal(await page.locator("[data-test=drawer-state]").innerText(), "已预警");
+  const note = page.locator("[data-test=warning-note] textarea");
+  await note.fill("已收悉，约谈该企业负责人");
+  // Meanwhile a fourth petition against the same employer joins the warning: its version moves on.
+  const before = (await api(env.XF_SUP_TOKEN, "SupervisionService/ListWarnings", { rule: "same_employer" })).warnings[0];
+  xfctl(env.XF_CLERK_TOKEN, "case", "register", "--channel", "call", "--caller-number", "12355", "--name", "孙四",
+    "--category", "wages.arrears", "--summary", "工地欠薪", "--complained-about", "某建筑有限责任公司");
+  registered++;
+  await until("the fourth petition joining the warning", async () => {
+    const w = (await api(env.XF_SUP_TOKEN, "SupervisionService/GetWarning", { id: before.id }));
+    return w.version !== before.version && w.caseCount === 4;
+  });
+  await page.click("[data-test=warn-acknowledged]");
+  await page.locator("[data-test=warning-error]", { hasText: "已被他人修改" }).waitFor();
+  assert.equal(await note.inputValue(), "已收悉，约谈该企业负责人", "the typed note is kept");
+  await until("the reloaded drawer with four petitions", async () => (await cases.count()) === 4);
+  await shot(page, "14-warning-conflict");
+  // Now with the version the drawer shows.
+  await page.click("[data-test=warn-acknowledged]");
+  await page.locator("[data-test=drawer-state]", { hasText: "已确认" }).waitFor();
+  await page.locator("[data-test=warning-steps]", { hasText: "sup1「已收悉，约谈该企业负责人」" }).waitFor();
+  // Handled needs a note: the server names the field and the form shows it there.
+  assert.equal(await note.inputValue(), "");
+  await note.fill("   ");
+  await page.click("[data-test=warn-handled]");
+  await page.locator("[data-test=warning-note] .el-form-item__error").waitFor();
+  assert.equal(await note.inputValue(), "   ", "what was typed stays");
+  await shot(page, "15-warning-note-required");
+  await note.fill("已约谈企业，责成十日内发放工资");
+  await page.click("[data-test=warn-handled]");
+  await page.locator("[data-test=drawer-state]", { hasText: "已处置" }).waitFor();
+  await page.locator("[data-test=warning-note] .el-form-item__error").waitFor({ state: "detached" });
+  await page.click("[data-test=warn-closed]");
+  await page.locator("[data-test=drawer-state]", { hasText: "已关闭" }).waitFor();
+  assert.equal(await page.locator("[data-test=warning-form]").count(), 0, "a closed warning offers nothing");
+  const steps = await page.locator("[data-test=warning-steps]").innerText();
+  assert.match(steps, /已预警[\s\S]*已确认[\s\S]*已处置[\s\S]*已约谈企业[\s\S]*已关闭/);
+  await shot(page, "16-warning-closed");
+  // Gone from the open list, still in the whole list.
+  await page.locator(".el-drawer__close-btn").click();
+  await until("the closed warning leaving the open list", async () => (await link.count()) === 0);
+  await page.click("[data-test=warning-filter-all]");
+  await link.waitFor();
+  assert.match(await row.innerText(), /已关闭/);
+  await page.close();
+});
+
+test("the situation report of the month: three periods side by side, charts, English, print on A4, CSV with BOM", async () => {
+  const page = await ctx.newPage();
+  await signInAgain(page, "sup1");
+  await page.goto(`${URL}/report`);
+  // The current month by the server's simulated clock (March 2026 and 16 days).
+  await page.locator("[data-test=report-heading]", { hasText: "2026-03" }).waitFor();
+  const received = page.locator("[data-test=table-overview] tbody tr", { hasText: "收件数" });
+  assert.equal(await received.locator("td").nth(1).innerText(), String(registered), "received = the petitions registered");
+  assert.equal(await received.locator("td").nth(2).innerText(), "0", "none in February");
+  assert.equal(await received.locator("td").nth(3).innerText(), "—", "no change against nothing");
+  assert.match(await page.locator("[data-test=table-topEmployers]").innerText(), /某建筑/);
+  assert.match(await page.locator("[data-test=table-byChannel]").innerText(), /来电/);
+  assert.match(await page.locator("[data-test=table-rates]").innerText(), /按期受理告知率/);
+  assert.match(await page.locator("[data-test=warnings-raised]").innerText(), /[1-9]/);
+  await page.waitForSelector("[data-test=chart-byCategory] canvas");
+  await page.waitForSelector("[data-test=chart-backlog] canvas");
+  await shot(page, "17-report");
+  // The CSV opens in Excel on Chinese Windows: UTF-8 with a BOM.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("[data-test=report-csv]")]);
+  const csv = readFileSync(await download.path());
+  assert.deepEqual([...csv.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+  assert.match(csv.toString("utf8"), new RegExp(`\\r\\n总体情况,收件数,${registered},0,—,`));
+  // Printed: no navigation, no pickers, the tables; and an A4 page.
+  await page.click("[data-test=report-print]");
+  assert.equal(await page.evaluate(() => window.__printed), 1);
+  await page.emulateMedia({ media: "print" });
+  assert.equal(await page.locator(".top").isVisible(), false, "navigation hidden in print");
+  assert.equal(await page.locator("[data-test=report-load]").isVisible(), false, "pickers hidden in print");
+  assert.ok(await page.locator("[data-test=table-overview]").isVisible());
+  for (const k of ["byCategory", "backlog"]) {
+    await page.locator(`[data-test=chart-${k}] img.chart-print`).waitFor({ state: "visible", timeout: 5000 });
+  }
+  await page.pdf({ path: join(ART, "18-report.pdf"), format: "A4", printBackground: true });
+  await page.setViewportSize({ width: 794, height: 1123 }); // A4 at 96 dpi
+  await shot(page, "18-report-print");
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.emulateMedia({ media: "screen" });
+  // A quarter asked for: the same month's quarter.
+  await page.click("[data-test=kind-quarter]");
+  await page.click("[data-test=report-load]");
+  await page.locator("[data-test=report-heading]", { hasText: "2026-Q1" }).waitFor();
+  // English: the labels switch, the figures stay.
+  await page.click("[data-test=lang]");
+  await page.locator("[data-test=report-heading]", { hasText: "Situation report" }).waitFor();
+  const head = await page.locator("[data-test=table-overview] thead").innerText();
+  assert.match(head, /This period[\s\S]*Previous[\s\S]*A year before/);
+  assert.match(await page.locator("[data-test=table-byChannel]").innerText(), /call/);
+  assert.ok(await page.locator(".el-menu", { hasText: "Situation report" }).count());
+  await shot(page, "19-report-english");
+  await page.click("[data-test=lang]");
+  await page.locator("[data-test=report-heading]", { hasText: "形势分析" }).waitFor();
   await page.close();
 });
 
