@@ -49,5 +49,34 @@ adm admin category put wages.bonus --name 奖金 --parent wages | grep -q "added
 adm admin category put wages.bonus --name 奖金 --parent wages --retire | grep -q "retired" || fail "category retire"
 [ -z "$(xf "$PORT_sim" admin reference | grep wages.bonus)" ] || fail "a retired category is still offered"
 adm admin reference --all | grep wages.bonus | grep -q retired || fail "reference --all"
+
+# Early warning: three petitions against one employer, written three ways,
+# raise one warning (the server's processor, within a few seconds); it is
+# moved on with xfctl; the situation report counts this month's petitions.
+for form in 东方纺织有限公司 东方纺织集团 东方纺织厂; do
+  xf "$PORT_sim" case register --channel call --caller-number 12351 --anonymous --category wages.arrears \
+    --summary "欠薪" --complained-about "$form" >/dev/null || fail "register against $form"
+done
+w=""
+for _ in $(seq 100); do
+  w=$(sup sup warnings --rule same_employer | grep 东方纺织 || true)
+  [ -n "$w" ] && break
+  sleep 0.1
+done
+[ -n "$w" ] || fail "no same_employer warning: $(sup sup warnings --all)"
+echo "$w" | grep -q "3 " || fail "not three petitions: $w"
+id=$(echo "$w" | awk '{print $1}')
+sup sup warning show "$id" | grep -c "XF" | grep -q 3 || fail "warning show: $(sup sup warning show "$id")"
+rc=0; err=$(sup sup warning handle "$id" 2>&1) || rc=$?
+[ "$rc" != 0 ] && echo "$err" | grep -q "INVALID_ARGUMENT: note" || fail "handle without a note: $rc $err"
+sup sup warning handle "$id" --note "已约谈" | grep -q handled || fail "handle"
+[ -z "$(sup sup warnings | grep "^$id ")" ] || fail "a handled warning is still open"
+month=$(sup --json info | sed -n 's/.*"now": "\([0-9]*-[0-9]*\)-.*/\1/p' | head -1)
+[ -n "$month" ] || month=2026-04
+report=$(sup report --period "$month" --format csv)
+echo "$report" | head -1 | grep -q "\"$month\"" || fail "report header: $report"
+echo "$report" | grep -q '"group petitions"\|集体访' || fail "report rows: $report"
+err=$(sup report --period 2026-13 2>&1) && fail "a bad period accepted: $err"
+echo "$err" | grep -q "INVALID_ARGUMENT: period" || fail "a bad period: $err"
 stop_server sim
 echo "supervision_e2e: ok"
