@@ -142,7 +142,7 @@ absl::StatusOr<WarningRules> WarningRules::Parse(const std::string& text, const 
       const Uses uses = UsesOf(r.kind());
       const bool surge_or_rise = uses.factor;
       if (uses.threshold) {
-        const int lo = surge_or_rise ? 1 : 2, hi = surge_or_rise ? 100000 : 1000;
+        const int lo = surge_or_rise ? 1 : 2, hi = surge_or_rise ? 100000 : kMaxWarningThreshold;
         if (r.threshold() < lo || r.threshold() > hi) {
           add(i, "threshold", n, absl::StrCat("threshold must be ", lo, "..", hi));
         }

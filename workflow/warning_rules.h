@@ -19,6 +19,10 @@
 
 namespace xinfang::workflow {
 
+// The most petitions a counting rule may require (and a warning links at a
+// time): WarningRule.threshold of REPEAT_PETITIONER and SAME_EMPLOYER.
+inline constexpr int kMaxWarningThreshold = 100;
+
 // A unit, category or account code: 1 to 64 of a-z 0-9 . _ -, starting
 // with a letter or digit (what the units and categories tables accept).
 bool IsReferenceCode(const std::string& code);

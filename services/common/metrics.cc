@@ -156,6 +156,8 @@ void Metrics::RecordWarningCheck(double seconds, int raised) {
   if (raised > 0) warnings_raised_->Increment(raised);
 }
 
+void Metrics::RecordWarningRaised() { warnings_raised_->Increment(); }
+
 void Metrics::SetSweeperLag(double seconds) { sweeper_lag_->Set(seconds > 0 ? seconds : 0); }
 
 void Metrics::SetFeed(int64_t head, int64_t unsequenced, double lag_seconds) {

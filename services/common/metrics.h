@@ -64,6 +64,8 @@ class Metrics {
   // One petition checked against every warning rule in `seconds` (the
   // rules' queries, at the server); `raised` warnings raised for it.
   void RecordWarningCheck(double seconds, int raised);
+  // A warning raised by the clock (a group petition left unaccepted).
+  void RecordWarningRaised();
   // Age of the oldest due timer not yet fired (0 when none is due).
   void SetSweeperLag(double seconds);
   // The event feed: the last position given out, the committed events not

@@ -1040,7 +1040,7 @@ std::vector<StoredEvent> AppendToHistory(soci::session& s, int64_t case_id,
   long long id = case_id;
   int head_seq = 0;
   std::string head_hash;
-  s << "SELECT head_seq, head_hash FROM cases WHERE id = :id FOR UPDATE", soci::use(id, "id"),
+  s << "SELECT head_seq, head_hash FROM cases WHERE id = :id FOR NO KEY UPDATE", soci::use(id, "id"),
       soci::into(head_seq), soci::into(head_hash);
   if (!s.got_data()) return {};
   std::vector<StoredEvent> stored = AppendEvents(s, id, head_seq, head_hash, events, actor, now);

@@ -6,7 +6,9 @@
 #include <array>
 #include <memory>
 #include <optional>
+#include <set>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "services/storage/case_store.h"
@@ -22,9 +24,11 @@ constexpr char kClaimCursor[] =
 constexpr char kNextEvents[] =
     "SELECT position, case_id, kind FROM case_events WHERE position > :after "
     " ORDER BY position LIMIT :lim";
+// Records the batch's petitions; returns those recorded now (a petition is
+// counted and decided once).
 constexpr char kRecord[] =
-    "SELECT xf_record_petitions(CAST(:ids AS bigint[]), :zone), "
-    "       xf_count_petitions(CAST(:ids2 AS bigint[]))";
+    "SELECT array_to_string(xf_record_petitions(CAST(:ids AS bigint[]), :zone), ',')";
+constexpr char kCount[] = "SELECT xf_count_petitions(ARRAY[CAST(:id AS bigint)])";
 constexpr char kMoveCursor[] = "UPDATE warning_cursor SET position = :pos";
 constexpr char kRebuild[] = "SELECT xf_rebuild_warning_counts(:zone)";
 constexpr char kCursorZone[] = "SELECT time_zone FROM warning_cursor";
@@ -55,17 +59,21 @@ constexpr char kWatch[] =
     "ON CONFLICT DO NOTHING";
 
 // A rule's scope over warning_petitions w (:units, :cats: array literals).
+// A category and those below it ("wages" holds "wages.arrears"); no LIKE,
+// whose _ is a wildcard and a code character.
+#define XF_IN_CATEGORIES(column, param)                                          \
+  " EXISTS (SELECT 1 FROM unnest(CAST(:" param " AS text[])) k "                   \
+  "   WHERE " column " = k OR left(" column ", length(k) + 1) = k || '.') "
 #define XF_WARN_SCOPE                                                          \
   " AND (CAST(:units AS text[]) = '{}' OR w.unit = ANY (CAST(:units2 AS text[]))) " \
-  " AND (CAST(:cats AS text[]) = '{}' OR EXISTS (SELECT 1 FROM unnest(CAST(:cats2 AS text[])) k " \
-  "       WHERE w.category = k OR w.category LIKE k || '.%')) "
+  " AND (CAST(:cats AS text[]) = '{}' OR " XF_IN_CATEGORIES("w.category", "cats2") ") "
 
+// One index range of warning_persons, however long the person's history.
 constexpr char kPersonCases[] =
-    "SELECT w.case_id, xf_us(w.received_at) FROM case_petitioners cp "
-    "  JOIN warning_petitions w ON w.case_id = cp.case_id "
-    " WHERE cp.person_id = :person AND w.received_at >= xf_ts(:from) "
-    "   AND w.received_at <= xf_ts(:to) " XF_WARN_SCOPE
-    " GROUP BY w.case_id, w.received_at ";
+    "SELECT wp.case_id, xf_us(wp.received_at) FROM warning_persons wp "
+    "  JOIN warning_petitions w ON w.case_id = wp.case_id "
+    " WHERE wp.person_id = :person AND wp.received_at >= xf_ts(:from) "
+    "   AND wp.received_at <= xf_ts(:to) " XF_WARN_SCOPE;
 constexpr char kSetSimilarity[] =
     "SELECT set_config('pg_trgm.similarity_threshold', :sim, true)";
 constexpr char kEmployerCases[] =
@@ -88,20 +96,23 @@ constexpr char kUnitDays[] =
     "       coalesce(sum(w.n) FILTER (WHERE w.day > CAST(:split2 AS date)), 0)::int "
     "  FROM petition_days w WHERE w.unit = :unit "
     "   AND w.day > CAST(:lo AS date) AND w.day <= CAST(:hi AS date) "
-    "   AND (CAST(:cats AS text[]) = '{}' OR EXISTS (SELECT 1 FROM unnest(CAST(:cats2 AS text[])) k "
-    "        WHERE w.category = k OR w.category LIKE k || '.%'))";
+    "   AND (CAST(:cats AS text[]) = '{}' OR " XF_IN_CATEGORIES("w.category", "cats2") ")";
 
-// The live warning a wave joins: the same rule and subject, or one that
-// already links a petition counted now; its window still open at the
-// petition's receipt. (Only the processor raises, under its cursor lock.)
+// The live open warning a wave joins (raised or acknowledged: a handled or
+// closed one is done with, and a wave after it is raised anew): of the
+// same rule and subject with the petition's receipt inside its window, or
+// one of the rule already linking a petition counted now (a fuzzy name
+// written another way; a late registration of an earlier petition).
+// (Only the processor raises, one replica at a time: the cursor's lock.)
 constexpr char kFindWave[] = R"sql(
   (SELECT w.id FROM warnings w
-    WHERE w.rule = :rule AND w.subject = :subject AND w.window_end > xf_ts(:at)
-    ORDER BY w.window_end DESC, w.id DESC LIMIT 1)
+    WHERE w.rule = :rule AND w.subject = :subject AND w.state < 3
+      AND w.window_start <= xf_ts(:at) AND w.window_end > xf_ts(:at2)
+    ORDER BY w.window_start DESC, w.id DESC LIMIT 1)
   UNION ALL
   (SELECT w.id FROM warning_cases wc JOIN warnings w ON w.id = wc.warning_id
-    WHERE wc.case_id = ANY (CAST(:ids AS bigint[])) AND w.rule = :rule2
-      AND w.window_end > xf_ts(:at2)
+    WHERE wc.case_id = ANY (CAST(:ids AS bigint[])) AND w.rule = :rule2 AND w.state < 3
+      AND w.window_end > xf_ts(:at3)
     ORDER BY w.window_end DESC, w.id DESC LIMIT 1)
   LIMIT 1)sql";
 constexpr char kInsertWarning[] = R"sql(
@@ -109,11 +120,12 @@ constexpr char kInsertWarning[] = R"sql(
                         window_start, window_end, case_count, detail, units)
   VALUES (:rule, :kind, :severity, :title, :subject, :label, xf_ts(:now), xf_ts(:start),
           xf_ts(:end), 0, :detail, '{}')
-  ON CONFLICT (rule, subject, window_start) DO NOTHING
   RETURNING id)sql";
 // Links the petitions (those not linked yet) and adds what they say to the
 // warning: their count, their units, and the units it must never be shown
-// to; the window grows to hold them.
+// to; the window's end moves on to hold them. Its start and its version
+// stay: the version guards the warning's life (UpdateWarning), and a
+// petition joining is no reason to refuse a supervisor's step.
 constexpr char kLinkAndRefresh[] = R"sql(
   WITH ins AS (
     INSERT INTO warning_cases (warning_id, case_id)
@@ -126,9 +138,7 @@ constexpr char kLinkAndRefresh[] = R"sql(
       FROM ins JOIN warning_petitions p ON p.case_id = ins.case_id)
   UPDATE warnings w SET
     window_end = greatest(w.window_end, xf_ts(:end)),
-    window_start = least(w.window_start, xf_ts(:start)),
     detail = :detail,
-    version = w.version + :bump,
     case_count = w.case_count + added.n,
     units = ARRAY(SELECT DISTINCT u FROM unnest(w.units || added.units) u ORDER BY 1),
     complained_units = ARRAY(SELECT DISTINCT u FROM unnest(w.complained_units || added.complained) u
@@ -157,7 +167,8 @@ constexpr char kListWarnings[] =
     " ORDER BY w.id DESC LIMIT :lim";
 constexpr char kGetWarning[] = "SELECT " XF_WARNING_COLUMNS " FROM warnings w WHERE w.id = :id";
 constexpr char kWarningCases[] =
-    "SELECT c.id, c.tracking_number, p.unit, p.category, xf_us(p.received_at) "
+    "SELECT c.id, c.tracking_number, p.unit, p.category, xf_us(p.received_at), "
+    "       c.conflicted_accounts "
     "  FROM warning_cases wc JOIN cases c ON c.id = wc.case_id "
     "  JOIN warning_petitions p ON p.case_id = c.id "
     " WHERE wc.warning_id = :id ORDER BY p.received_at, c.id";
@@ -278,11 +289,6 @@ class Batch final : public WarnBatch {
  public:
   Batch(soci::session& s, absl::Time now) : s_(s), now_(now) {}
 
-  const std::vector<WarnPetition>& petitions() const override { return petitions_; }
-  const std::vector<std::pair<std::string, WarnPetition>>& due_watches() const override {
-    return due_;
-  }
-
   std::vector<CaseAt> PersonCases(int64_t person, absl::Time from, absl::Time to,
                                   Nearest nearest, const WarnScope& scope) override {
     long long p = person;
@@ -339,30 +345,19 @@ class Batch final : public WarnBatch {
     const long long at = ToMicros(w.at), start = ToMicros(w.start), end = ToMicros(w.end);
     const long long now = ToMicros(now_);
     long long id = 0;
-    bool raised = false;
     s_ << kFindWave, soci::use(w.rule, "rule"), soci::use(w.subject, "subject"),
-        soci::use(at, "at"), soci::use(ids, "ids"), soci::use(w.rule, "rule2"),
-        soci::use(at, "at2"), soci::into(id);
-    if (!s_.got_data()) {
+        soci::use(at, "at"), soci::use(at, "at2"), soci::use(ids, "ids"),
+        soci::use(w.rule, "rule2"), soci::use(at, "at3"), soci::into(id);
+    const bool raised = !s_.got_data();
+    if (raised) {
       s_ << kInsertWarning, soci::use(w.rule, "rule"), soci::use(w.kind, "kind"),
           soci::use(w.severity, "severity"), soci::use(w.rule_title, "title"),
           soci::use(w.subject, "subject"), soci::use(w.subject_label, "label"),
           soci::use(now, "now"), soci::use(start, "start"), soci::use(end, "end"),
           soci::use(w.detail, "detail"), soci::into(id);
-      raised = s_.got_data();
-      if (!raised) {
-        // The same wave start was raised before and has since lapsed: it
-        // is that warning again.
-        s_ << "SELECT id FROM warnings WHERE rule = :rule AND subject = :subject "
-              "AND window_start = xf_ts(:start)",
-            soci::use(w.rule, "rule"), soci::use(w.subject, "subject"),
-            soci::use(start, "start"), soci::into(id);
-      }
     }
-    const int bump = raised ? 0 : 1;
     s_ << kLinkAndRefresh, soci::use(id, "id"), soci::use(ids, "ids"), soci::use(end, "end"),
-        soci::use(start, "start"), soci::use(w.detail, "detail"), soci::use(bump, "bump"),
-        soci::use(id, "id2");
+        soci::use(w.detail, "detail"), soci::use(id, "id2");
     if (raised) {
       const int state = 1;  // WARNING_STATE_RAISED
       const std::string by = "system";
@@ -385,9 +380,6 @@ class Batch final : public WarnBatch {
     long long id = case_id, at = ToMicros(fire_at);
     s_ << kWatch, soci::use(rule, "rule"), soci::use(id, "id"), soci::use(at, "at");
   }
-
-  std::vector<WarnPetition> petitions_;
-  std::vector<std::pair<std::string, WarnPetition>> due_;
 
  private:
   // At most kMaxCounted of the petitions nearest one end, oldest first.
@@ -444,22 +436,24 @@ absl::StatusOr<int64_t> WarningStore::Rebuild(const std::string& zone, bool forc
   }
 }
 
-absl::StatusOr<int> WarningStore::Process(int max_events, absl::Time now, const Decide& decide) {
+absl::StatusOr<ProcessResult> WarningStore::Process(int max_events, absl::Time now,
+                                                     const Decide& decide) {
   auto lease = pool_.Acquire();
   if (!lease.ok()) return lease.status();
   soci::session& s = lease->session();
   try {
     soci::transaction tx(s);
+    ProcessResult result;
     long long after = 0;
     std::string zone;
     s << kClaimCursor, soci::into(after), soci::into(zone);
     if (!s.got_data()) {
       tx.rollback();
-      return -1;
+      return result;
     }
+    result.consumed = 0;
     std::vector<int64_t> registered;
     long long last = after;
-    int consumed = 0;
     ForEachRow(
         s, kNextEvents,
         [&](soci::statement& st) {
@@ -468,14 +462,48 @@ absl::StatusOr<int> WarningStore::Process(int max_events, absl::Time now, const 
         },
         [&](const soci::row& r) {
           last = r.get<long long>(0);
-          ++consumed;
+          ++result.consumed;
           if (r.get<std::string>(2) == "registered") registered.push_back(r.get<long long>(1));
         });
     Batch batch(s, now);
+    // One decision in a savepoint: a failure is rolled back alone.
+    auto guarded = [&](const WarnItem& item) {
+      s << "SAVEPOINT xf_warn";
+      absl::Status st;
+      try {
+        st = decide(batch, item);
+      } catch (...) {
+        st = StatusFromCurrentException("evaluating the warning rules for a petition");
+      }
+      if (st.ok()) {
+        s << "RELEASE SAVEPOINT xf_warn";
+      } else {
+        s << "ROLLBACK TO SAVEPOINT xf_warn";
+        ++result.failed;
+        result.last_error = absl::Status(
+            st.code(), absl::StrCat(item.petition->tracking_number, ": ", st.message()));
+      }
+    };
     if (!registered.empty()) {
       const std::string ids = IntLiteral(registered);
-      s << kRecord, soci::use(ids, "ids"), soci::use(zone, "zone"), soci::use(ids, "ids2");
-      batch.petitions_ = LoadPetitions(s, ids);
+      std::string fresh_text;
+      s << kRecord, soci::use(ids, "ids"), soci::use(zone, "zone"), soci::into(fresh_text);
+      std::set<int64_t> fresh;
+      for (absl::string_view v : absl::StrSplit(fresh_text, ',', absl::SkipEmpty())) {
+        int64_t id = 0;
+        if (absl::SimpleAtoi(v, &id)) fresh.insert(id);
+      }
+      std::vector<int64_t> order;  // feed order, each once
+      for (int64_t id : registered) {
+        if (fresh.erase(id) > 0) order.push_back(id);
+      }
+      for (const WarnPetition& p : LoadPetitions(s, IntLiteral(order))) {
+        // Counted just before it is decided: the rules see the petitions
+        // before it in the feed, never those after it in the batch.
+        long long id = p.case_id;
+        s << kCount, soci::use(id, "id");
+        guarded(WarnItem{&p, ""});
+      }
     }
     {
       const long long now_us = ToMicros(now);
@@ -499,17 +527,14 @@ absl::StatusOr<int> WarningStore::Process(int max_events, absl::Time now, const 
         }
         for (const auto& d : due) {
           auto it = loaded.find(d.second);
-          if (it != loaded.end()) batch.due_.emplace_back(d.first, it->second);
+          if (it != loaded.end()) guarded(WarnItem{&it->second, d.first});
         }
+        result.consumed += static_cast<int>(due.size());
       }
     }
-    if (absl::Status st = decide(batch); !st.ok()) {
-      tx.rollback();
-      return st;
-    }
-    s << kMoveCursor, soci::use(last, "pos");
+    if (last != after) s << kMoveCursor, soci::use(last, "pos");
     tx.commit();
-    return consumed + static_cast<int>(batch.due_.size());
+    return result;
   } catch (...) {
     return StatusFromCurrentException("evaluating the warning rules");
   }
@@ -559,9 +584,13 @@ absl::StatusOr<WarningRow> GetIn(soci::session& s, int64_t id) {
   ForEachRow(
       s, kWarningCases, [&](soci::statement& st) { st.exchange(soci::use(wid, "id")); },
       [&](const soci::row& r) {
-        w->cases.push_back(WarningRow::Case{r.get<long long>(0), r.get<std::string>(1),
-                                            r.get<std::string>(2), r.get<std::string>(3),
-                                            FromMicros(r.get<long long>(4))});
+        WarningRow::Case c{r.get<long long>(0), r.get<std::string>(1), r.get<std::string>(2),
+                           r.get<std::string>(3), FromMicros(r.get<long long>(4)), {}};
+        for (absl::string_view a :
+             absl::StrSplit(r.get<std::string>(5), ',', absl::SkipEmpty())) {
+          c.conflicted_accounts.emplace_back(a);
+        }
+        w->cases.push_back(std::move(c));
       });
   ForEachRow(
       s, kWarningSteps, [&](soci::statement& st) { st.exchange(soci::use(wid, "id")); },

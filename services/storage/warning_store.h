@@ -24,6 +24,7 @@
 #include "absl/time/time.h"
 #include "services/storage/db.h"
 #include "workflow/engine.h"
+#include "workflow/warning_rules.h"
 
 namespace xinfang::storage {
 
@@ -59,7 +60,7 @@ struct CaseAt {
 // kMaxCounted are listed (a rule needs its threshold, and a warning links
 // at most that many at a time).
 enum class Nearest { kFrom, kTo };
-inline constexpr int kMaxCounted = 100;
+inline constexpr int kMaxCounted = workflow::kMaxWarningThreshold;
 
 // A warning to raise, or the wave it extends.
 struct WarnWave {
@@ -77,10 +78,6 @@ struct WarnWave {
 class WarnBatch {
  public:
   virtual ~WarnBatch() = default;
-  // Petitions of the batch's new "registered" events, in feed order.
-  virtual const std::vector<WarnPetition>& petitions() const = 0;
-  // Group petitions whose watch came due (see Watch), with their state now.
-  virtual const std::vector<std::pair<std::string, WarnPetition>>& due_watches() const = 0;
 
   // Petitions in scope received in [from, to], oldest first, at most
   // kMaxCounted of those nearest `nearest`: of a person; against an
@@ -104,14 +101,28 @@ class WarnBatch {
                                        const std::string& split, const std::string& hi,
                                        const WarnScope& scope) = 0;
 
-  // Raises the wave, or extends the live warning of the same rule for the
-  // same subject, or one already linking a counted petition (window_end
-  // after wave.at): links the petitions, moves window_end on, refreshes the
-  // detail. A raise appends "warning_raised" to the trigger case's history.
-  // Returns the warning's id and whether it was raised now.
+  // Raises the wave, or extends a live open warning (raised or
+  // acknowledged, its window holding wave.at) of the same rule for the same
+  // subject, or one already linking a counted petition: links the
+  // petitions, moves window_end on, refreshes the detail (its version, which
+  // guards its life, stays). A raise appends "warning_raised" to the trigger
+  // case's history. Returns the warning's id and whether it was raised now.
   virtual std::pair<int64_t, bool> RaiseOrExtend(const WarnWave& wave) = 0;
   // Looks at `case_id` again for `rule` once `fire_at` has passed (once).
   virtual void Watch(const std::string& rule, int64_t case_id, absl::Time fire_at) = 0;
+};
+
+// One thing to decide: a new petition (watch_rule empty), or a group
+// petition whose watch for `watch_rule` came due, with its state now.
+struct WarnItem {
+  const WarnPetition* petition = nullptr;
+  std::string watch_rule;
+};
+
+struct ProcessResult {
+  int consumed = -1;  // feed events and watches; -1: another replica holds the cursor
+  int failed = 0;     // items whose decision failed (rolled back alone, not retried)
+  absl::Status last_error;
 };
 
 struct WarningRow {
@@ -126,6 +137,7 @@ struct WarningRow {
     int64_t case_id = 0;
     std::string tracking_number, unit, category;
     absl::Time received_at;
+    std::vector<std::string> conflicted_accounts;  // who declared a conflict on it
   };
   struct Step {
     int state = 0;
@@ -175,13 +187,15 @@ class WarningStore {
   absl::StatusOr<int64_t> Rebuild(const std::string& zone, bool force);
 
   // One batch in one transaction: claims the cursor (FOR UPDATE SKIP
-  // LOCKED: when another replica holds it, returns -1 at once), records and
-  // counts the petitions of the next `max_events` feed events, collects the
-  // group watches due at `now`, hands them to `decide`, which raises
-  // through the batch, and advances the cursor. An error from `decide`
-  // rolls everything back. Returns the feed events consumed.
-  using Decide = std::function<absl::Status(WarnBatch& batch)>;
-  absl::StatusOr<int> Process(int max_events, absl::Time now, const Decide& decide);
+  // LOCKED: when another replica holds it, consumed is -1 at once), records
+  // the petitions of the next `max_events` feed events, then one at a time
+  // in feed order counts each and hands it to `decide` (which raises
+  // through the batch), then the group watches due at `now`; and advances
+  // the cursor. Each decision runs in a savepoint: one that fails is rolled
+  // back alone and reported (failed, last_error), never retried, so one bad
+  // petition cannot hold up the rest. Other errors roll the batch back.
+  using Decide = std::function<absl::Status(WarnBatch& batch, const WarnItem& item)>;
+  absl::StatusOr<ProcessResult> Process(int max_events, absl::Time now, const Decide& decide);
 
   // Warnings matching q, newest first (no cases or steps).
   absl::StatusOr<std::vector<WarningRow>> List(const WarningQuery& q);

@@ -105,16 +105,21 @@ absl::StatusOr<int> Warnings::ProcessOnce() {
   if (auto placed = core_.store().SequenceEvents(5000); !placed.ok()) return placed.status();
   int total = 0;
   while (!stopping_.load()) {
-    auto n = core_.warnings().Process(kBatchEvents, core_.clock().Now(),
-                                      [this](storage::WarnBatch& b) { return Decide(b); });
-    if (!n.ok()) return n.status();
-    if (*n <= 0) return total;
-    total += *n;
+    auto r = core_.warnings().Process(
+        kBatchEvents, core_.clock().Now(),
+        [this](storage::WarnBatch& b, const storage::WarnItem& item) { return Decide(b, item); });
+    if (!r.ok()) return r.status();
+    if (r->failed > 0) {
+      LogWarn(absl::StrCat("warnings: ", r->failed, " petition(s) not checked, e.g. ",
+                           r->last_error.message()));
+    }
+    if (r->consumed <= 0) return total;
+    total += r->consumed;
   }
   return total;
 }
 
-absl::Status Warnings::Decide(storage::WarnBatch& batch) {
+absl::Status Warnings::Decide(storage::WarnBatch& batch, const storage::WarnItem& item) {
   auto org = core_.Org();
   if (!org.ok()) return org.status();
   auto names = core_.Names();
@@ -146,7 +151,8 @@ absl::Status Warnings::Decide(storage::WarnBatch& batch) {
     return w;
   };
 
-  for (const WarnPetition& p : batch.petitions()) {
+  if (item.watch_rule.empty()) {
+    const WarnPetition& p = *item.petition;
     const absl::Time started = absl::Now();
     int raised = 0;
     auto raise = [&](WarnWave w) {
@@ -250,10 +256,11 @@ absl::Status Warnings::Decide(storage::WarnBatch& batch) {
     core_.metrics().RecordWarningCheck(absl::ToDoubleSeconds(absl::Now() - started), raised);
   }
 
-  // Group petitions whose acceptance window has ended.
-  for (const auto& [rule_name, p] : batch.due_watches()) {
-    const WarningRule* r = core_.warning_rules().Find(rule_name);
-    if (r == nullptr || r->disabled() || p.accepted || p.final) continue;
+  // A group petition whose acceptance window has ended.
+  if (!item.watch_rule.empty()) {
+    const WarnPetition& p = *item.petition;
+    const WarningRule* r = core_.warning_rules().Find(item.watch_rule);
+    if (r == nullptr || r->disabled() || p.accepted || p.final) return absl::OkStatus();
     WarnWave w = wave_of(*r, p);
     w.subject = absl::StrCat("case:", p.tracking_number);
     w.subject_label = p.tracking_number;
@@ -261,8 +268,7 @@ absl::Status Warnings::Decide(storage::WarnBatch& batch) {
     w.end = p.received_at + absl::Hours(24) * r->window_days();
     w.case_ids = {p.case_id};
     w.detail = absl::StrFormat("%d人，%d日内未受理", p.people, r->window_days());
-    const bool raised = batch.RaiseOrExtend(w).second;
-    core_.metrics().RecordWarningCheck(0, raised ? 1 : 0);
+    if (batch.RaiseOrExtend(w).second) core_.metrics().RecordWarningRaised();
   }
   return absl::OkStatus();
 }
@@ -382,6 +388,16 @@ absl::StatusOr<xinfang::v1::Warning> Warnings::Get(const workflow::Actor& actor,
   if (!visible.ok()) return visible.status();
   // Invisible is indistinguishable from absent.
   if (!*visible) return absl::NotFoundError(absl::StrCat("warning ", id, " not found"));
+  // Petitions the caller stepped aside from (a declared conflict) are not
+  // listed to them; a warning of only such petitions is not theirs to see.
+  const std::size_t linked = w->cases.size();
+  std::erase_if(w->cases, [&](const storage::WarningRow::Case& c) {
+    return std::find(c.conflicted_accounts.begin(), c.conflicted_accounts.end(), actor.account) !=
+           c.conflicted_accounts.end();
+  });
+  if (linked > 0 && w->cases.empty()) {
+    return absl::NotFoundError(absl::StrCat("warning ", id, " not found"));
+  }
   return ToProto(*w);
 }
 
@@ -399,6 +415,12 @@ absl::StatusOr<xinfang::v1::Warning> Warnings::Update(
   }
   auto current = Get(actor, req.id());
   if (!current.ok()) return current.status();
+  // A stale version first: the warning moved on since the caller read it.
+  if (req.expected_version() != current->version()) {
+    return absl::AbortedError(absl::StrCat("warning ", req.id(), " is at version ",
+                                           current->version(), ", not ", req.expected_version(),
+                                           ": read it again and retry"));
+  }
   if (current->state() == xinfang::v1::WARNING_STATE_CLOSED) {
     return absl::FailedPreconditionError(absl::StrCat("warning ", req.id(), " is closed"));
   }

@@ -50,8 +50,9 @@ class Warnings {
                                               const xinfang::v1::UpdateWarningRequest& req);
 
  private:
-  // What the rules say of one batch.
-  absl::Status Decide(storage::WarnBatch& batch);
+  // What the rules say of one new petition, or of a group petition whose
+  // acceptance window has ended.
+  absl::Status Decide(storage::WarnBatch& batch, const storage::WarnItem& item);
   // Whether `actor` may see a warning with these units (NOT_FOUND-worthy if not).
   absl::StatusOr<bool> Visible(const workflow::Actor& actor, const storage::WarningRow& w);
   void Loop(absl::Duration interval);

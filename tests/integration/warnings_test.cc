@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -46,6 +47,7 @@ struct Petition {
   int people = 0;  // a visit with this many present
   v1::Purpose purpose = v1::PURPOSE_CLAIM;
   const Caller* clerk = &kClerk;
+  std::optional<absl::Time> received_at;  // a letter logged after it arrived
 };
 
 class WarningsTest : public ::testing::Test {
@@ -65,6 +67,7 @@ class WarningsTest : public ::testing::Test {
     }
     in->set_purpose(p.purpose);
     in->set_category(p.category);
+    if (p.received_at) in->mutable_received_at()->set_seconds(absl::ToUnixSeconds(*p.received_at));
     in->set_summary(absl::StrCat("第", n_, "件"));
     in->set_complained_about(p.employer);
     in->set_complained_about_unit(p.complained_unit);
@@ -165,6 +168,20 @@ rules {
   EXPECT_THAT(m, ::testing::HasSubstr("rules.textproto:7: Bad Name: window_days must be 1..366"));
   EXPECT_THAT(m, ::testing::HasSubstr("rules.textproto:9: Bad Name: similarity has no meaning"));
   EXPECT_THAT(m, ::testing::HasSubstr("rules.textproto:18: two: factor must be 1..100"));
+  auto big = workflow::WarningRules::Parse(R"pb(version: 1
+rules {
+  name: "r"
+  title: "x"
+  kind: WARNING_RULE_KIND_SAME_EMPLOYER
+  severity: WARNING_SEVERITY_LOW
+  window_days: 30
+  threshold: 101
+  similarity: 0.5
+})pb",
+                                           "t.textproto");
+  ASSERT_FALSE(big.ok());
+  EXPECT_THAT(std::string(big.status().message()),
+              ::testing::HasSubstr("t.textproto:8: r: threshold must be 2..100"));
   auto syntax = workflow::WarningRules::Parse("version: 1\nrules { name: }\n", "r.textproto");
   ASSERT_FALSE(syntax.ok());
   EXPECT_THAT(std::string(syntax.status().message()), ::testing::HasSubstr("r.textproto:2:"));
@@ -216,7 +233,8 @@ TEST_F(WarningsTest, RepeatPetitionerWithinSevenDaysAcrossChannels) {
   EXPECT_THAT(Trackings(*full), ElementsAre(second, third));
   EXPECT_EQ(full->case_count(), 2);
   // The name never appears in the warning.
-  EXPECT_EQ(full->DebugString().find("张三丰"), std::string::npos);
+  EXPECT_EQ(full->SerializeAsString().find("张三丰"), std::string::npos);
+  EXPECT_EQ(full->Utf8DebugString().find("张三丰"), std::string::npos);
   // Another within the wave joins it: still one warning.
   Register(p);
   Process();
@@ -228,6 +246,84 @@ TEST_F(WarningsTest, RepeatPetitionerWithinSevenDaysAcrossChannels) {
                 "SELECT count(*) FROM case_events e JOIN cases c ON c.id = e.case_id "
                 "WHERE e.kind = 'warning_raised' AND c.tracking_number = '", third, "'")),
             "1");
+}
+
+// A letter received long ago and logged now joins the wave it belongs to
+// (or none), and never stops the processor.
+TEST_F(WarningsTest, ALateLoggedPetitionJoinsItsOwnWave) {
+  Petition p;
+  p.name = "钱九";
+  p.phone = "13411112222";
+  const std::string a = Register(p);
+  AdvanceTo(Local(2026, 3, 4));
+  const std::string b = Register(p);  // wave 1: a, b
+  AdvanceTo(Local(2026, 3, 20));
+  const std::string c = Register(p);
+  AdvanceTo(Local(2026, 3, 22));
+  const std::string d = Register(p);  // wave 2: c, d
+  Process();
+  auto ws = Warnings(kSupervisor, "repeat_petitioner");
+  ASSERT_EQ(ws.size(), 2u);
+  // A letter received on 3/3, logged on 3/23.
+  AdvanceTo(Local(2026, 3, 23));
+  p.channel = v1::CHANNEL_LETTER;
+  p.received_at = Local(2026, 3, 3);
+  const std::string e = Register(p);
+  Petition fresh;  // the processor goes on after it
+  fresh.name = "钱九";
+  fresh.phone = "13411112222";
+  const std::string f = Register(fresh);
+  auto n = server_.ProcessWarnings();
+  ASSERT_TRUE(n.ok()) << n.status();
+  ws = Warnings(kSupervisor, "repeat_petitioner");
+  ASSERT_EQ(ws.size(), 2u);
+  auto first = Get(kSupervisor, ws[1].id());
+  auto second = Get(kSupervisor, ws[0].id());
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_THAT(Trackings(*first), ElementsAre(a, e, b));
+  EXPECT_THAT(Trackings(*second), ElementsAre(c, d, f));
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM warning_petitions"), "6");
+}
+
+// A handled or closed warning is done with: the person back again starts a
+// new warning, visible in the open list.
+TEST_F(WarningsTest, AfterAWarningIsClosedANewWaveIsRaisedAgain) {
+  Petition p;
+  p.name = "吴十";
+  p.phone = "13322223333";
+  Register(p);
+  Register(p);
+  Process();
+  auto ws = Warnings(kSupervisor, "repeat_petitioner");
+  ASSERT_EQ(ws.size(), 1u);
+  ASSERT_TRUE(Update(kSupervisor, ws[0].id(), ws[0].version(), v1::WARNING_STATE_CLOSED).ok());
+  AdvanceTo(Local(2026, 3, 4));
+  Register(p);
+  Process();
+  ws = Warnings(kSupervisor, "repeat_petitioner");
+  ASSERT_EQ(ws.size(), 2u);
+  EXPECT_EQ(ws[0].state(), v1::WARNING_STATE_RAISED);
+  EXPECT_EQ(ws[1].state(), v1::WARNING_STATE_CLOSED);
+  EXPECT_EQ(ws[1].case_count(), 2);  // the closed one took no more
+}
+
+// Someone who stepped aside from a petition (a declared conflict) is not
+// shown it through a warning.
+TEST_F(WarningsTest, AConflictedAccountDoesNotSeeThePetitionsItSteppedAsideFrom) {
+  Petition p;
+  p.name = "郑一";
+  p.phone = "13233334444";
+  const std::string a = Register(p);
+  const std::string b = Register(p);
+  Process();
+  auto ws = Warnings(kSupervisor, "repeat_petitioner");
+  ASSERT_EQ(ws.size(), 1u);
+  server_.db().Query(absl::StrCat("UPDATE cases SET conflicted_accounts = '", kEduHead.account,
+                                  "' WHERE tracking_number IN ('", a, "', '", b, "')"));
+  EXPECT_THAT(Get(kEduHead, ws[0].id()), testing::StatusIs(absl::StatusCode::kNotFound));
+  auto sup = Get(kSupervisor, ws[0].id());
+  ASSERT_TRUE(sup.ok());
+  EXPECT_EQ(sup->cases_size(), 2);
 }
 
 TEST_F(WarningsTest, SameEmployerMatchedFuzzily) {
@@ -373,6 +469,8 @@ TEST_F(WarningsTest, AWarningMovesOnAndOnlyOn) {
   // A stale version, a missing note, a bad state, an unknown warning.
   EXPECT_THAT(Update(kSupervisor, id, v + 5, v1::WARNING_STATE_ACKNOWLEDGED),
               testing::StatusIs(absl::StatusCode::kAborted));
+  EXPECT_THAT(Update(kSupervisor, 0, v, v1::WARNING_STATE_ACKNOWLEDGED),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(Update(kSupervisor, id, v, v1::WARNING_STATE_HANDLED),
               testing::StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(Update(kSupervisor, id, v, v1::WARNING_STATE_RAISED),
@@ -388,6 +486,9 @@ TEST_F(WarningsTest, AWarningMovesOnAndOnlyOn) {
   ASSERT_TRUE(handled.ok()) << handled.status();
   EXPECT_THAT(Update(kSupervisor, id, handled->version(), v1::WARNING_STATE_ACKNOWLEDGED),
               testing::StatusIs(absl::StatusCode::kFailedPrecondition));
+  // Stale and a step back: the stale version is what the caller must fix first.
+  EXPECT_THAT(Update(kSupervisor, id, acked->version(), v1::WARNING_STATE_ACKNOWLEDGED),
+              testing::StatusIs(absl::StatusCode::kAborted));
   auto closed = Update(kSupervisor, id, handled->version(), v1::WARNING_STATE_CLOSED);
   ASSERT_TRUE(closed.ok()) << closed.status();
   EXPECT_THAT(Update(kSupervisor, id, closed->version(), v1::WARNING_STATE_CLOSED),
@@ -473,18 +574,33 @@ TEST_F(WarningsTest, TheKeptCountsEqualARecount) {
     if (i % 10 == 9) AdvanceTo(Local(2026, 3, 2) + absl::Hours(24 * 20 * (i / 10 + 1)));
   }
   Process();
+  // The kept counts against the raw tables, by SQL of the test's own.
+  EXPECT_EQ(
+      server_.db().Query(
+          "SELECT string_agg(d || u || k || n, ',' ORDER BY d, u, k) FROM (SELECT "
+          "(received_at AT TIME ZONE 'Asia/Shanghai')::date AS d, registering_unit AS u, "
+          "category AS k, count(*) AS n FROM cases GROUP BY 1, 2, 3) raw"),
+      server_.db().Query("SELECT string_agg(day || unit || category || n, ',' "
+                         "ORDER BY day, unit, category) FROM petition_days"));
+  EXPECT_EQ(server_.db().Query(
+                "SELECT string_agg(m || u || k || n, ',' ORDER BY m, u, k) FROM (SELECT "
+                "date_trunc('month', received_at AT TIME ZONE 'Asia/Shanghai')::date AS m, "
+                "registering_unit AS u, channel::text AS k, count(*) AS n FROM cases "
+                "GROUP BY 1, 2, 3) raw"),
+            server_.db().Query("SELECT string_agg(month || unit || key || n, ',' "
+                               "ORDER BY month, unit, key) FROM situation_months "
+                               "WHERE dim = 'channel'"));
   const std::string kept_days =
-      server_.db().Query("SELECT string_agg(day || unit || category || n, ',' ORDER BY 1) "
-                         "FROM (SELECT * FROM petition_days ORDER BY day, unit, category) d");
+      server_.db().Query("SELECT string_agg(day || unit || category || n, ',' "
+                         "ORDER BY day, unit, category) FROM petition_days");
   const std::string kept_months = server_.db().Query(
       "SELECT string_agg(month || unit || dim || key || n, ',' ORDER BY month, unit, dim, key) "
       "FROM situation_months");
   auto n = server_.core().warnings().Rebuild(server_.core().config().time_zone, true);
   ASSERT_TRUE(n.ok()) << n.status();
   EXPECT_EQ(*n, 30);
-  EXPECT_EQ(server_.db().Query(
-                "SELECT string_agg(day || unit || category || n, ',' ORDER BY 1) "
-                "FROM (SELECT * FROM petition_days ORDER BY day, unit, category) d"),
+  EXPECT_EQ(server_.db().Query("SELECT string_agg(day || unit || category || n, ',' "
+                               "ORDER BY day, unit, category) FROM petition_days"),
             kept_days);
   EXPECT_EQ(server_.db().Query("SELECT string_agg(month || unit || dim || key || n, ',' "
                                "ORDER BY month, unit, dim, key) FROM situation_months"),
@@ -590,6 +706,10 @@ TEST_F(ReportTest, FiguresEqualTheTestsOwnCounts) {
   EXPECT_EQ(r->backlog_by_age(0).key(), "0-15");
   EXPECT_EQ(r->backlog_by_age(4).key(), "91+");
   EXPECT_EQ(r->backlog_by_age(4).count(), total[2]);
+  EXPECT_EQ(r->warnings_raised(),
+            std::stoi(server_.db().Query(
+                "SELECT count(*) FROM warnings WHERE raised_at >= '2026-03-01 00:00+08' "
+                "AND raised_at < '2026-04-01 00:00+08'")));
   EXPECT_GE(r->warnings_raised(), 1);  // the repeat petitioner at least
   EXPECT_EQ(r->names().at("prov.organs.edu"), "省教育厅机关工会");
   // A quarter and a year; a subtree.

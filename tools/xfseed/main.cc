@@ -700,7 +700,7 @@ void Worker::One(long long k) {
   if (is_burst) intake.set_anonymous(false);
   if (is_wave) {
     static constexpr const char* kForms[] = {"A市宏达建筑工程有限公司", "A市宏达建筑工程集团",
-                                             "宏达建筑工程公司（A市）", "A市宏达建筑工程"};
+                                             "A市宏达建筑工程股份有限公司", "A市宏达建筑工程"};
     intake.set_complained_about(kForms[k % 4]);
     intake.set_category("wages.arrears");
   }

@@ -10,7 +10,7 @@
 --
 -- Existing cases are counted here, set-based (xf_rebuild_warning_counts),
 -- and raise no warnings after the fact: about 30 s per million cases on the
--- benchmark machine, while writes wait.
+-- benchmark machine. (Migrations run before the server serves.)
 
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
@@ -20,15 +20,22 @@ CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE FUNCTION xf_employer_name(raw text) RETURNS text
   LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
 DECLARE
-  name text := lower(regexp_replace(raw, '[[:space:][:punct:]（）【】《》〈〉「」“”‘’，。、；：！？·　]', '', 'g'));
+  -- Latin legal forms only as separate words ("Acme Co., Ltd."), never
+  -- inside one ("Cisco"); then blanks and punctuation go.
+  name text := lower(regexp_replace(
+      regexp_replace(lower(raw),
+                     '([[:space:][:punct:]]+(co|ltd|inc|corp|llc|limited|company|gmbh))+[[:space:][:punct:]]*$',
+                     ''),
+      '[[:space:][:punct:]（）【】《》〈〉「」“”‘’，。、；：！？·　]', '', 'g'));
   suffix text;
   stripped boolean := true;
 BEGIN
   WHILE stripped LOOP
     stripped := false;
-    FOREACH suffix IN ARRAY ARRAY['股份有限公司', '有限责任公司', '有限公司', '集团公司', '分公司',
-                                  '总公司', '公司', '集团', '有限', '厂', '工厂', '株式会社',
-                                  'coltd', 'ltd', 'inc', 'co'] LOOP
+    -- Longest first: 工厂 before 厂.
+    FOREACH suffix IN ARRAY ARRAY['股份有限公司', '有限责任公司', '集团有限公司', '有限公司',
+                                  '集团公司', '株式会社', '分公司', '总公司', '工厂', '公司',
+                                  '集团', '有限', '厂'] LOOP
       IF char_length(name) > char_length(suffix) AND right(name, char_length(suffix)) = suffix THEN
         name := left(name, char_length(name) - char_length(suffix));
         stripped := true;
@@ -63,6 +70,15 @@ CREATE INDEX warning_petitions_employer ON warning_petitions (employer_id, recei
 CREATE INDEX warning_petitions_complained ON warning_petitions (complained_unit, received_at)
   WHERE complained_unit IS NOT NULL;
 
+-- Each petitioner of each petition, by person and receipt: a person's
+-- petitions in a window are one index range, however long their history.
+CREATE TABLE warning_persons (
+  person_id    bigint NOT NULL,
+  received_at  timestamptz NOT NULL,
+  case_id      bigint NOT NULL REFERENCES cases (id),
+  PRIMARY KEY (person_id, received_at, case_id)
+);
+
 -- Petitions a day, per registering unit and category (the rules' windows).
 CREATE TABLE petition_days (
   day       date NOT NULL,
@@ -85,7 +101,7 @@ CREATE TABLE situation_months (
   dim    text NOT NULL,
   key    text NOT NULL,
   n      integer NOT NULL,
-  PRIMARY KEY (month, dim, key, unit)
+  PRIMARY KEY (dim, month, key, unit)
 );
 
 -- The projection's place in the feed and the time zone its days are in.
@@ -115,57 +131,74 @@ CREATE FUNCTION xf_count_petitions(ids bigint[]) RETURNS void LANGUAGE sql AS $$
       ('employer', e.name)) AS d (dim, key)
    WHERE d.key IS NOT NULL
    GROUP BY 1, 2, 3, 4
-  ON CONFLICT (month, dim, key, unit) DO UPDATE SET n = situation_months.n + excluded.n;
+  ON CONFLICT (dim, month, key, unit) DO UPDATE SET n = situation_months.n + excluded.n;
   INSERT INTO situation_months (month, unit, dim, key, n)
   SELECT date_trunc('month', w.day)::date, w.unit, 'repeat_person', cp.person_id::text, count(*)
     FROM unnest(ids) AS b (id) JOIN warning_petitions w ON w.case_id = b.id
     JOIN case_petitioners cp ON cp.case_id = w.case_id
    WHERE w.repeat
    GROUP BY 1, 2, 4
-  ON CONFLICT (month, dim, key, unit) DO UPDATE SET n = situation_months.n + excluded.n;
+  ON CONFLICT (dim, month, key, unit) DO UPDATE SET n = situation_months.n + excluded.n;
 $$;
 
 -- Records cases as the rules see them (employer names included), in the
--- office's time zone.
-CREATE FUNCTION xf_record_petitions(ids bigint[], zone text) RETURNS void LANGUAGE sql AS $$
+-- office's time zone; returns the ids recorded now (not those recorded
+-- before), which are the ones to count.
+CREATE FUNCTION xf_record_petitions(ids bigint[], zone text) RETURNS bigint[] LANGUAGE sql AS $$
   INSERT INTO employer_names (name)
   SELECT DISTINCT n.name
     FROM unnest(ids) AS b (id) JOIN cases c ON c.id = b.id
     CROSS JOIN LATERAL (SELECT xf_employer_name(c.intake->>'complainedAbout') AS name) n
    WHERE n.name <> ''
   ON CONFLICT (name) DO NOTHING;
-  INSERT INTO warning_petitions
-  SELECT c.id, c.received_at, (c.received_at AT TIME ZONE zone)::date, c.registering_unit,
-         c.category, e.id, nullif(c.complained_about_unit, ''),
-         greatest(coalesce((c.intake->'visit'->>'peoplePresent')::int, 0),
-                  (SELECT count(*) FROM case_petitioners cp WHERE cp.case_id = c.id)::int),
-         EXISTS (SELECT 1 FROM case_links l WHERE l.case_id = c.id AND l.kind = 'repeat')
-    FROM unnest(ids) AS b (id) JOIN cases c ON c.id = b.id
-    LEFT JOIN employer_names e ON e.name = xf_employer_name(c.intake->>'complainedAbout')
-  ON CONFLICT (case_id) DO NOTHING;
+  WITH ins AS (
+    INSERT INTO warning_petitions
+    SELECT c.id, c.received_at, (c.received_at AT TIME ZONE zone)::date, c.registering_unit,
+           c.category, e.id, nullif(c.complained_about_unit, ''),
+           greatest(coalesce((c.intake->'visit'->>'peoplePresent')::int, 0),
+                    (SELECT count(*) FROM case_petitioners cp WHERE cp.case_id = c.id)::int),
+           EXISTS (SELECT 1 FROM case_links l WHERE l.case_id = c.id AND l.kind = 'repeat')
+      FROM unnest(ids) AS b (id) JOIN cases c ON c.id = b.id
+      LEFT JOIN employer_names e ON e.name = xf_employer_name(c.intake->>'complainedAbout')
+    ON CONFLICT (case_id) DO NOTHING
+    RETURNING case_id, received_at),
+  persons AS (
+    INSERT INTO warning_persons (person_id, received_at, case_id)
+    SELECT DISTINCT cp.person_id, ins.received_at, ins.case_id
+      FROM ins JOIN case_petitioners cp ON cp.case_id = ins.case_id
+    ON CONFLICT DO NOTHING)
+  SELECT coalesce(array_agg(case_id), '{}') FROM ins;
 $$;
 
--- Rebuilds the counts from the raw tables: every case, in the office's time
--- zone, the cursor at the end of the feed. Warnings are kept.
+-- Rebuilds the counts from the raw tables: every petition whose
+-- registration is in the feed, in the office's time zone, with the cursor
+-- at that place in the feed. The feed's sequencer and the processor wait
+-- meanwhile (their locks), so no petition is missed or counted twice; a
+-- registration not yet in the feed is counted when the processor reaches
+-- it. Warnings are kept.
 CREATE FUNCTION xf_rebuild_warning_counts(zone text) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
   ids bigint[];
+  pos bigint;
 BEGIN
   LOCK TABLE warning_cursor IN EXCLUSIVE MODE;
-  TRUNCATE petition_days, situation_months;
+  SELECT last_position INTO pos FROM event_sequencer FOR UPDATE;
+  TRUNCATE petition_days, situation_months, warning_persons;
   DELETE FROM warning_petitions;
-  SELECT coalesce(array_agg(id), '{}') INTO ids FROM cases;
-  PERFORM xf_record_petitions(ids, zone);
-  PERFORM xf_count_petitions(ids);
+  SELECT coalesce(array_agg(case_id), '{}') INTO ids FROM case_events
+   WHERE kind = 'registered' AND position <= pos;
+  PERFORM xf_count_petitions(xf_record_petitions(ids, zone));
   INSERT INTO warning_cursor (singleton, position, time_zone)
-  VALUES (true, (SELECT last_position FROM event_sequencer), zone)
-  ON CONFLICT (singleton) DO UPDATE SET position = excluded.position, time_zone = zone;
+  VALUES (true, pos, zone)
+  ON CONFLICT (singleton) DO UPDATE SET position = pos, time_zone = zone;
   RETURN cardinality(ids);
 END $$;
 
 -- Warnings: a record with its own life (raised, acknowledged, handled,
--- closed). One per rule, subject and wave: the processor extends an open
--- wave (window_end ahead of the petition) instead of raising again.
+-- closed). One per rule, subject and wave: the processor extends a live,
+-- open wave instead of raising again; only the processor raises, one
+-- replica at a time (the cursor's row lock). window_start is the wave's
+-- start when it was raised and never changes.
 CREATE TABLE warnings (
   id                bigserial PRIMARY KEY,
   rule              text NOT NULL,
@@ -182,8 +215,7 @@ CREATE TABLE warnings (
   case_count        integer NOT NULL,
   detail            text NOT NULL,
   units             text[] NOT NULL,              -- registering units of its petitions
-  complained_units  text[] NOT NULL DEFAULT '{}', -- never shown to these units or below
-  UNIQUE (rule, subject, window_start)
+  complained_units  text[] NOT NULL DEFAULT '{}'  -- never shown to these units or below
 );
 CREATE INDEX warnings_wave ON warnings (rule, subject, window_end);
 CREATE INDEX warnings_units ON warnings USING gin (units);
