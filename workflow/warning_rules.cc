@@ -150,8 +150,8 @@ absl::StatusOr<WarningRules> WarningRules::Parse(const std::string& text, const 
         add(i, "threshold", n, "threshold has no meaning for this kind");
       }
       if (uses.similarity) {
-        if (!(r.similarity() >= 0.1 && r.similarity() <= 1.0)) {
-          add(i, "similarity", n, "similarity must be 0.1..1");
+        if (!(r.similarity() >= 0.3 && r.similarity() <= 1.0)) {
+          add(i, "similarity", n, "similarity must be 0.3..1");
         }
       } else if (r.similarity() != 0) {
         add(i, "similarity", n, "similarity has no meaning for this kind");

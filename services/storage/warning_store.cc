@@ -59,91 +59,27 @@ constexpr char kWatch[] =
     "ON CONFLICT DO NOTHING";
 
 // A rule's scope over warning_petitions w (:units, :cats: array literals).
-// A category and those below it ("wages" holds "wages.arrears"); no LIKE,
-// whose _ is a wildcard and a code character.
-#define XF_IN_CATEGORIES(column, param)                                          \
-  " EXISTS (SELECT 1 FROM unnest(CAST(:" param " AS text[])) k "                   \
-  "   WHERE " column " = k OR left(" column ", length(k) + 1) = k || '.') "
-#define XF_WARN_SCOPE                                                          \
-  " AND (CAST(:units AS text[]) = '{}' OR w.unit = ANY (CAST(:units2 AS text[]))) " \
-  " AND (CAST(:cats AS text[]) = '{}' OR " XF_IN_CATEGORIES("w.category", "cats2") ") "
-
-// One index range of warning_persons, however long the person's history.
+// The rules' questions: functions of migration 0014 (their plans are made
+// once per connection).
 constexpr char kPersonCases[] =
-    "SELECT wp.case_id, xf_us(wp.received_at) FROM warning_persons wp "
-    "  JOIN warning_petitions w ON w.case_id = wp.case_id "
-    " WHERE wp.person_id = :person AND wp.received_at >= xf_ts(:from) "
-    "   AND wp.received_at <= xf_ts(:to) " XF_WARN_SCOPE;
-constexpr char kSetSimilarity[] =
-    "SELECT set_config('pg_trgm.similarity_threshold', :sim, true)";
+    "SELECT case_id, received_us FROM xf_warn_person_cases(:key, xf_ts(:at), "
+    "  :win * interval '1 microsecond', CAST(:units AS text[]), CAST(:cats AS text[]), :lim)";
 constexpr char kEmployerCases[] =
-    "SELECT w.case_id, xf_us(w.received_at) FROM employer_names e "
-    "  JOIN warning_petitions w ON w.employer_id = e.id "
-    " WHERE e.name % :name AND similarity(e.name, :name2) >= :sim "
-    "   AND w.received_at >= xf_ts(:from) AND w.received_at <= xf_ts(:to) " XF_WARN_SCOPE;
+    "SELECT case_id, received_us FROM xf_warn_employer_cases(:key, CAST(:sim AS real), xf_ts(:at), "
+    "  :win * interval '1 microsecond', CAST(:units AS text[]), CAST(:cats AS text[]), :lim)";
 constexpr char kComplainedCases[] =
-    "SELECT w.case_id, xf_us(w.received_at) FROM warning_petitions w "
-    " WHERE w.complained_unit = :unit AND w.received_at >= xf_ts(:from) "
-    "   AND w.received_at <= xf_ts(:to) " XF_WARN_SCOPE;
+    "SELECT case_id, received_us FROM xf_warn_complained_cases(:key, xf_ts(:at), "
+    "  :win * interval '1 microsecond', CAST(:units AS text[]), CAST(:cats AS text[]), :lim)";
 constexpr char kCategoryDays[] =
-    "SELECT coalesce(sum(w.n) FILTER (WHERE w.day <= CAST(:split AS date)), 0)::int, "
-    "       coalesce(sum(w.n) FILTER (WHERE w.day > CAST(:split2 AS date)), 0)::int "
-    "  FROM petition_days w WHERE w.category = :category "
-    "   AND w.day > CAST(:lo AS date) AND w.day <= CAST(:hi AS date) "
-    "   AND (CAST(:units AS text[]) = '{}' OR w.unit = ANY (CAST(:units2 AS text[])))";
+    "SELECT before, recent FROM xf_warn_category_days(:key, CAST(:lo AS date), "
+    "  CAST(:split AS date), CAST(:hi AS date), CAST(:scope AS text[]))";
 constexpr char kUnitDays[] =
-    "SELECT coalesce(sum(w.n) FILTER (WHERE w.day <= CAST(:split AS date)), 0)::int, "
-    "       coalesce(sum(w.n) FILTER (WHERE w.day > CAST(:split2 AS date)), 0)::int "
-    "  FROM petition_days w WHERE w.unit = :unit "
-    "   AND w.day > CAST(:lo AS date) AND w.day <= CAST(:hi AS date) "
-    "   AND (CAST(:cats AS text[]) = '{}' OR " XF_IN_CATEGORIES("w.category", "cats2") ")";
+    "SELECT before, recent FROM xf_warn_unit_days(:key, CAST(:lo AS date), "
+    "  CAST(:split AS date), CAST(:hi AS date), CAST(:scope AS text[]))";
+constexpr char kWave[] =
+    "SELECT id, raised::int FROM xf_warn_wave(:rule, :kind, :severity, :title, :subject, :label, "
+    "  xf_ts(:now), xf_ts(:start), xf_ts(:end), xf_ts(:at), CAST(:ids AS bigint[]), :detail)";
 
-// The live open warning a wave joins (raised or acknowledged: a handled or
-// closed one is done with, and a wave after it is raised anew): of the
-// same rule and subject with the petition's receipt inside its window, or
-// one of the rule already linking a petition counted now (a fuzzy name
-// written another way; a late registration of an earlier petition).
-// (Only the processor raises, one replica at a time: the cursor's lock.)
-constexpr char kFindWave[] = R"sql(
-  (SELECT w.id FROM warnings w
-    WHERE w.rule = :rule AND w.subject = :subject AND w.state < 3
-      AND w.window_start <= xf_ts(:at) AND w.window_end > xf_ts(:at2)
-    ORDER BY w.window_start DESC, w.id DESC LIMIT 1)
-  UNION ALL
-  (SELECT w.id FROM warning_cases wc JOIN warnings w ON w.id = wc.warning_id
-    WHERE wc.case_id = ANY (CAST(:ids AS bigint[])) AND w.rule = :rule2 AND w.state < 3
-      AND w.window_end > xf_ts(:at3)
-    ORDER BY w.window_end DESC, w.id DESC LIMIT 1)
-  LIMIT 1)sql";
-constexpr char kInsertWarning[] = R"sql(
-  INSERT INTO warnings (rule, kind, severity, rule_title, subject, subject_label, raised_at,
-                        window_start, window_end, case_count, detail, units)
-  VALUES (:rule, :kind, :severity, :title, :subject, :label, xf_ts(:now), xf_ts(:start),
-          xf_ts(:end), 0, :detail, '{}')
-  RETURNING id)sql";
-// Links the petitions (those not linked yet) and adds what they say to the
-// warning: their count, their units, and the units it must never be shown
-// to; the window's end moves on to hold them. Its start and its version
-// stay: the version guards the warning's life (UpdateWarning), and a
-// petition joining is no reason to refuse a supervisor's step.
-constexpr char kLinkAndRefresh[] = R"sql(
-  WITH ins AS (
-    INSERT INTO warning_cases (warning_id, case_id)
-    SELECT :id, unnest(CAST(:ids AS bigint[])) ON CONFLICT DO NOTHING
-    RETURNING case_id),
-  added AS (
-    SELECT count(*) AS n, coalesce(array_agg(DISTINCT p.unit), '{}') AS units,
-           coalesce(array_agg(DISTINCT p.complained_unit)
-                      FILTER (WHERE p.complained_unit IS NOT NULL), '{}') AS complained
-      FROM ins JOIN warning_petitions p ON p.case_id = ins.case_id)
-  UPDATE warnings w SET
-    window_end = greatest(w.window_end, xf_ts(:end)),
-    detail = :detail,
-    case_count = w.case_count + added.n,
-    units = ARRAY(SELECT DISTINCT u FROM unnest(w.units || added.units) u ORDER BY 1),
-    complained_units = ARRAY(SELECT DISTINCT u FROM unnest(w.complained_units || added.complained) u
-                              ORDER BY 1)
-  FROM added WHERE w.id = :id2)sql";
 constexpr char kInsertStep[] = R"sql(
   INSERT INTO warning_steps (warning_id, seq, state, by_account, at, note)
   SELECT :id, coalesce(max(seq), 0) + 1, :state, :by, xf_ts(:at), :note
@@ -289,55 +225,36 @@ class Batch final : public WarnBatch {
  public:
   Batch(soci::session& s, absl::Time now) : s_(s), now_(now) {}
 
-  std::vector<CaseAt> PersonCases(int64_t person, absl::Time from, absl::Time to,
-                                  Nearest nearest, const WarnScope& scope) override {
-    long long p = person;
-    return Cases(kPersonCases, from, to, nearest, scope,
-                 [&](soci::statement& st) { st.exchange(soci::use(p, "person")); });
+  std::vector<CaseAt> PersonCases(int64_t person, absl::Time at, absl::Duration window,
+                                  const WarnScope& scope) override {
+    const std::string key = absl::StrCat(person);
+    return Cases(kPersonCases, key, at, window, scope, nullptr);
   }
 
   std::vector<CaseAt> EmployerCases(const std::string& employer, double similarity,
-                                    absl::Time from, absl::Time to, Nearest nearest,
+                                    absl::Time at, absl::Duration window,
                                     const WarnScope& scope) override {
-    // The operator % finds candidates through the trigram index at the
-    // session's threshold: set it to the rule's for this transaction.
-    std::string sim = absl::StrCat(similarity);
-    s_ << kSetSimilarity, soci::use(sim, "sim");
-    return Cases(kEmployerCases, from, to, nearest, scope, [&](soci::statement& st) {
-      st.exchange(soci::use(employer, "name"));
-      st.exchange(soci::use(employer, "name2"));
-      st.exchange(soci::use(similarity, "sim"));
-    });
+    // Stored similarities are reals: compare at that precision.
+    const std::string sim = absl::StrCat(static_cast<float>(similarity));
+    return Cases(kEmployerCases, employer, at, window, scope,
+                 [&](soci::statement& st) { st.exchange(soci::use(sim, "sim")); });
   }
 
-  std::vector<CaseAt> ComplainedCases(const std::string& unit, absl::Time from, absl::Time to,
-                                      Nearest nearest, const WarnScope& scope) override {
-    return Cases(kComplainedCases, from, to, nearest, scope,
-                 [&](soci::statement& st) { st.exchange(soci::use(unit, "unit")); });
+  std::vector<CaseAt> ComplainedCases(const std::string& unit, absl::Time at,
+                                      absl::Duration window, const WarnScope& scope) override {
+    return Cases(kComplainedCases, unit, at, window, scope, nullptr);
   }
 
   std::pair<int, int> CategoryDays(const std::string& category, const std::string& lo,
                                    const std::string& split, const std::string& hi,
                                    const WarnScope& scope) override {
-    const std::string units = Literal(scope.units);
-    std::pair<int, int> out;
-    s_ << kCategoryDays, soci::use(split, "split"), soci::use(split, "split2"),
-        soci::use(category, "category"), soci::use(lo, "lo"), soci::use(hi, "hi"),
-        soci::use(units, "units"), soci::use(units, "units2"), soci::into(out.first),
-        soci::into(out.second);
-    return out;
+    return Days(kCategoryDays, category, lo, split, hi, Literal(scope.units));
   }
 
   std::pair<int, int> UnitDays(const std::string& unit, const std::string& lo,
                                const std::string& split, const std::string& hi,
                                const WarnScope& scope) override {
-    const std::string cats = Literal(scope.categories);
-    std::pair<int, int> out;
-    s_ << kUnitDays, soci::use(split, "split"), soci::use(split, "split2"),
-        soci::use(unit, "unit"), soci::use(lo, "lo"), soci::use(hi, "hi"),
-        soci::use(cats, "cats"), soci::use(cats, "cats2"), soci::into(out.first),
-        soci::into(out.second);
-    return out;
+    return Days(kUnitDays, unit, lo, split, hi, Literal(scope.categories));
   }
 
   std::pair<int64_t, bool> RaiseOrExtend(const WarnWave& w) override {
@@ -345,20 +262,14 @@ class Batch final : public WarnBatch {
     const long long at = ToMicros(w.at), start = ToMicros(w.start), end = ToMicros(w.end);
     const long long now = ToMicros(now_);
     long long id = 0;
-    s_ << kFindWave, soci::use(w.rule, "rule"), soci::use(w.subject, "subject"),
-        soci::use(at, "at"), soci::use(at, "at2"), soci::use(ids, "ids"),
-        soci::use(w.rule, "rule2"), soci::use(at, "at3"), soci::into(id);
-    const bool raised = !s_.got_data();
-    if (raised) {
-      s_ << kInsertWarning, soci::use(w.rule, "rule"), soci::use(w.kind, "kind"),
-          soci::use(w.severity, "severity"), soci::use(w.rule_title, "title"),
-          soci::use(w.subject, "subject"), soci::use(w.subject_label, "label"),
-          soci::use(now, "now"), soci::use(start, "start"), soci::use(end, "end"),
-          soci::use(w.detail, "detail"), soci::into(id);
-    }
-    s_ << kLinkAndRefresh, soci::use(id, "id"), soci::use(ids, "ids"), soci::use(end, "end"),
-        soci::use(w.detail, "detail"), soci::use(id, "id2");
-    if (raised) {
+    int raised = 0;
+    s_ << kWave, soci::use(w.rule, "rule"), soci::use(w.kind, "kind"),
+        soci::use(w.severity, "severity"), soci::use(w.rule_title, "title"),
+        soci::use(w.subject, "subject"), soci::use(w.subject_label, "label"),
+        soci::use(now, "now"), soci::use(start, "start"), soci::use(end, "end"),
+        soci::use(at, "at"), soci::use(ids, "ids"), soci::use(w.detail, "detail"),
+        soci::into(id), soci::into(raised);
+    if (raised != 0) {
       const int state = 1;  // WARNING_STATE_RAISED
       const std::string by = "system";
       s_ << kInsertStep, soci::use(id, "id"), soci::use(state, "state"), soci::use(by, "by"),
@@ -373,7 +284,7 @@ class Batch final : public WarnBatch {
       system.role = xinfang::v1::ROLE_SYSTEM;
       AppendToHistory(s_, w.trigger_case_id, {e}, system, now_);
     }
-    return {id, raised};
+    return {id, raised != 0};
   }
 
   void Watch(const std::string& rule, int64_t case_id, absl::Time fire_at) override {
@@ -382,31 +293,43 @@ class Batch final : public WarnBatch {
   }
 
  private:
-  // At most kMaxCounted of the petitions nearest one end, oldest first.
-  std::vector<CaseAt> Cases(const char* sql, absl::Time from, absl::Time to, Nearest nearest,
-                            const WarnScope& scope,
+  // The petitions within `window` of `at`, at most 2 * kMaxCounted + 1 of
+  // those nearest it, oldest first.
+  std::vector<CaseAt> Cases(const char* sql, const std::string& key, absl::Time at,
+                            absl::Duration window, const WarnScope& scope,
                             const std::function<void(soci::statement&)>& bind_more) {
     const std::string units = Literal(scope.units), cats = Literal(scope.categories);
-    const long long f = ToMicros(from), t = ToMicros(to);
-    const bool newest = nearest == Nearest::kTo;
-    const std::string text = absl::StrCat(
-        sql, newest ? " ORDER BY 2 DESC, 1 DESC" : " ORDER BY 2, 1", " LIMIT ", kMaxCounted);
+    const long long a = ToMicros(at), win = absl::ToInt64Microseconds(window);
+    const int limit = 2 * kMaxCounted + 1;
     std::vector<CaseAt> out;
     ForEachRow(
-        s_, text,
+        s_, sql,
         [&](soci::statement& st) {
-          bind_more(st);
-          st.exchange(soci::use(f, "from"));
-          st.exchange(soci::use(t, "to"));
+          st.exchange(soci::use(key, "key"));
+          if (bind_more) bind_more(st);
+          st.exchange(soci::use(a, "at"));
+          st.exchange(soci::use(win, "win"));
           st.exchange(soci::use(units, "units"));
-          st.exchange(soci::use(units, "units2"));
           st.exchange(soci::use(cats, "cats"));
-          st.exchange(soci::use(cats, "cats2"));
+          st.exchange(soci::use(limit, "lim"));
         },
         [&](const soci::row& r) {
           out.push_back(CaseAt{r.get<long long>(0), FromMicros(r.get<long long>(1))});
         });
-    if (newest) std::reverse(out.begin(), out.end());
+    std::sort(out.begin(), out.end(), [](const CaseAt& x, const CaseAt& y) {
+      return x.received_at != y.received_at ? x.received_at < y.received_at
+                                            : x.case_id < y.case_id;
+    });
+    return out;
+  }
+
+  std::pair<int, int> Days(const char* sql, const std::string& key, const std::string& lo,
+                           const std::string& split, const std::string& hi,
+                           const std::string& scope) {
+    std::pair<int, int> out;
+    s_ << sql, soci::use(key, "key"), soci::use(lo, "lo"), soci::use(split, "split"),
+        soci::use(hi, "hi"), soci::use(scope, "scope"), soci::into(out.first),
+        soci::into(out.second);
     return out;
   }
 

@@ -56,10 +56,8 @@ struct CaseAt {
   absl::Time received_at;
 };
 
-// Which end of a window the petitions listed are nearest to; at most
-// kMaxCounted are listed (a rule needs its threshold, and a warning links
-// at most that many at a time).
-enum class Nearest { kFrom, kTo };
+// A rule needs at most its threshold, and a warning links at most that many
+// petitions at a time.
 inline constexpr int kMaxCounted = workflow::kMaxWarningThreshold;
 
 // A warning to raise, or the wave it extends.
@@ -79,18 +77,18 @@ class WarnBatch {
  public:
   virtual ~WarnBatch() = default;
 
-  // Petitions in scope received in [from, to], oldest first, at most
-  // kMaxCounted of those nearest `nearest`: of a person; against an
-  // employer whose normalised name is at least `similarity` similar
-  // (pg_trgm) to `employer`; against one of our units.
-  virtual std::vector<CaseAt> PersonCases(int64_t person, absl::Time from, absl::Time to,
-                                          Nearest nearest, const WarnScope& scope) = 0;
+  // Petitions in scope received within `window` before or after `at`
+  // (ends included), oldest first, at most 2 * kMaxCounted + 1 of those
+  // nearest `at` (in one statement): of a person; against an employer
+  // whose normalised name is at least `similarity` similar (pg_trgm) to
+  // `employer`; against one of our units.
+  virtual std::vector<CaseAt> PersonCases(int64_t person, absl::Time at, absl::Duration window,
+                                          const WarnScope& scope) = 0;
   virtual std::vector<CaseAt> EmployerCases(const std::string& employer, double similarity,
-                                            absl::Time from, absl::Time to, Nearest nearest,
+                                            absl::Time at, absl::Duration window,
                                             const WarnScope& scope) = 0;
-  virtual std::vector<CaseAt> ComplainedCases(const std::string& unit, absl::Time from,
-                                              absl::Time to, Nearest nearest,
-                                              const WarnScope& scope) = 0;
+  virtual std::vector<CaseAt> ComplainedCases(const std::string& unit, absl::Time at,
+                                              absl::Duration window, const WarnScope& scope) = 0;
   // Petitions a day summed over days (lo, split] and (split, hi] (days
   // YYYY-MM-DD): of a category within the scope's units, or of a unit
   // within the scope's categories.

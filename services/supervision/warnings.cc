@@ -44,10 +44,16 @@ bool InCategories(const std::string& category, const WarningRule& rule) {
 // The petitions within one window that hold the new one: the window ending
 // at its receipt or the one starting there, whichever counts more. (A
 // petition may be registered after others received later than it.)
-template <typename List>
-std::vector<CaseAt> Wave(absl::Time t, absl::Duration window, const List& list) {
-  std::vector<CaseAt> before = list(t - window, t, storage::Nearest::kTo);
-  std::vector<CaseAt> after = list(t, t + window, storage::Nearest::kFrom);
+std::vector<CaseAt> Wave(absl::Time t, const std::vector<CaseAt>& around) {
+  std::vector<CaseAt> before, after;
+  for (const CaseAt& c : around) {
+    if (c.received_at <= t) before.push_back(c);
+    if (c.received_at >= t) after.push_back(c);
+  }
+  // The nearest kMaxCounted of each side.
+  const std::size_t n = storage::kMaxCounted;
+  if (before.size() > n) before.erase(before.begin(), before.end() - n);
+  if (after.size() > n) after.resize(n);
   return after.size() > before.size() ? after : before;
 }
 
@@ -183,9 +189,7 @@ absl::Status Warnings::Decide(storage::WarnBatch& batch, const storage::WarnItem
             WarnWave w = wave_of(r, p);
             w.subject = absl::StrCat("person:", person);
             w.subject_label = MaskName(name);
-            counted(r, std::move(w), Wave(t, window, [&](absl::Time f, absl::Time to, auto n) {
-                      return batch.PersonCases(person, f, to, n, scope);
-                    }),
+            counted(r, std::move(w), Wave(t, batch.PersonCases(person, t, window, scope)),
                     "同一信访人");
           }
           break;
@@ -194,16 +198,14 @@ absl::Status Warnings::Decide(storage::WarnBatch& batch, const storage::WarnItem
           if (!p.complained_unit.empty()) {
             w.subject = absl::StrCat("unit:", p.complained_unit);
             w.subject_label = name_of(absl::StrCat("unit:", p.complained_unit));
-            counted(r, std::move(w), Wave(t, window, [&](absl::Time f, absl::Time to, auto n) {
-                      return batch.ComplainedCases(p.complained_unit, f, to, n, scope);
-                    }),
+            counted(r, std::move(w),
+                    Wave(t, batch.ComplainedCases(p.complained_unit, t, window, scope)),
                     "反映同一单位");
           } else if (!p.employer.empty()) {
             w.subject = absl::StrCat("employer:", p.employer);
             w.subject_label = p.employer;
-            counted(r, std::move(w), Wave(t, window, [&](absl::Time f, absl::Time to, auto n) {
-                      return batch.EmployerCases(p.employer, r.similarity(), f, to, n, scope);
-                    }),
+            counted(r, std::move(w),
+                    Wave(t, batch.EmployerCases(p.employer, r.similarity(), t, window, scope)),
                     "反映同一用人单位");
           }
           break;

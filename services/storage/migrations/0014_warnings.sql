@@ -45,13 +45,21 @@ BEGIN
   RETURN name;
 END $$;
 
--- Each normalised employer name once; similar names are found through the
--- trigram index (the rule's similarity is the threshold).
+-- Each normalised employer name once, and for each the names at least 0.3
+-- similar to it (pg_trgm; itself at 1), worked out once when a name is
+-- first seen: a fuzzy match is then an index lookup, at any rule's
+-- similarity from 0.3 up.
 CREATE TABLE employer_names (
   id    bigserial PRIMARY KEY,
   name  text NOT NULL UNIQUE
 );
 CREATE INDEX employer_names_trgm ON employer_names USING gin (name gin_trgm_ops);
+CREATE TABLE employer_similar (
+  name_id     bigint NOT NULL REFERENCES employer_names (id),
+  similar_id  bigint NOT NULL REFERENCES employer_names (id),
+  similarity  real NOT NULL,
+  PRIMARY KEY (name_id, similar_id)
+);
 
 -- Each petition as the rules see it.
 CREATE TABLE warning_petitions (
@@ -112,16 +120,16 @@ CREATE TABLE warning_cursor (
 );
 
 -- Counts one batch of cases (their warning_petitions rows are written).
-CREATE FUNCTION xf_count_petitions(ids bigint[]) RETURNS void LANGUAGE sql AS $$
+CREATE FUNCTION xf_count_petitions(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
   INSERT INTO petition_days (day, unit, category, n)
   SELECT w.day, w.unit, w.category, count(*)
-    FROM unnest(ids) AS b (id) JOIN warning_petitions w ON w.case_id = b.id
+    FROM warning_petitions w WHERE w.case_id = ANY (ids)
    GROUP BY 1, 2, 3
   ON CONFLICT (day, unit, category) DO UPDATE SET n = petition_days.n + excluded.n;
   INSERT INTO situation_months (month, unit, dim, key, n)
   SELECT date_trunc('month', w.day)::date, w.unit, d.dim, d.key, count(*)
-    FROM unnest(ids) AS b (id) JOIN warning_petitions w ON w.case_id = b.id
-    JOIN cases c ON c.id = w.case_id
+    FROM warning_petitions w JOIN cases c ON c.id = w.case_id
     LEFT JOIN employer_names e ON e.id = w.employer_id
     CROSS JOIN LATERAL (VALUES
       ('total', ''), ('channel', c.channel::text), ('category', c.category),
@@ -129,28 +137,42 @@ CREATE FUNCTION xf_count_petitions(ids bigint[]) RETURNS void LANGUAGE sql AS $$
       ('group', CASE WHEN w.people >= 5 THEN '' END),
       ('repeat', CASE WHEN w.repeat THEN '' END),
       ('employer', e.name)) AS d (dim, key)
-   WHERE d.key IS NOT NULL
+   WHERE w.case_id = ANY (ids) AND d.key IS NOT NULL
    GROUP BY 1, 2, 3, 4
   ON CONFLICT (dim, month, key, unit) DO UPDATE SET n = situation_months.n + excluded.n;
   INSERT INTO situation_months (month, unit, dim, key, n)
   SELECT date_trunc('month', w.day)::date, w.unit, 'repeat_person', cp.person_id::text, count(*)
-    FROM unnest(ids) AS b (id) JOIN warning_petitions w ON w.case_id = b.id
-    JOIN case_petitioners cp ON cp.case_id = w.case_id
-   WHERE w.repeat
+    FROM warning_petitions w JOIN case_petitioners cp ON cp.case_id = w.case_id
+   WHERE w.case_id = ANY (ids) AND w.repeat
    GROUP BY 1, 2, 4
   ON CONFLICT (dim, month, key, unit) DO UPDATE SET n = situation_months.n + excluded.n;
-$$;
+END $$;
 
 -- Records cases as the rules see them (employer names included), in the
 -- office's time zone; returns the ids recorded now (not those recorded
 -- before), which are the ones to count.
-CREATE FUNCTION xf_record_petitions(ids bigint[], zone text) RETURNS bigint[] LANGUAGE sql AS $$
-  INSERT INTO employer_names (name)
-  SELECT DISTINCT n.name
-    FROM unnest(ids) AS b (id) JOIN cases c ON c.id = b.id
-    CROSS JOIN LATERAL (SELECT xf_employer_name(c.intake->>'complainedAbout') AS name) n
-   WHERE n.name <> ''
-  ON CONFLICT (name) DO NOTHING;
+CREATE FUNCTION xf_record_petitions(ids bigint[], zone text) RETURNS bigint[] LANGUAGE plpgsql AS $$
+DECLARE
+  new_names bigint[];
+  fresh bigint[];
+BEGIN
+  WITH ins AS (
+    INSERT INTO employer_names (name)
+    SELECT DISTINCT n.name
+      FROM cases c
+      CROSS JOIN LATERAL (SELECT xf_employer_name(c.intake->>'complainedAbout') AS name) n
+     WHERE c.id = ANY (ids) AND n.name <> ''
+    ON CONFLICT (name) DO NOTHING
+    RETURNING id)
+  SELECT coalesce(array_agg(id), '{}') INTO new_names FROM ins;
+  IF cardinality(new_names) > 0 THEN
+    INSERT INTO employer_similar (name_id, similar_id, similarity)
+    SELECT a.id, b.id, similarity(a.name, b.name)
+      FROM employer_names a JOIN employer_names b
+        ON (a.id = ANY (new_names) OR b.id = ANY (new_names))
+     WHERE similarity(a.name, b.name) >= 0.3
+    ON CONFLICT DO NOTHING;
+  END IF;
   WITH ins AS (
     INSERT INTO warning_petitions
     SELECT c.id, c.received_at, (c.received_at AT TIME ZONE zone)::date, c.registering_unit,
@@ -158,8 +180,9 @@ CREATE FUNCTION xf_record_petitions(ids bigint[], zone text) RETURNS bigint[] LA
            greatest(coalesce((c.intake->'visit'->>'peoplePresent')::int, 0),
                     (SELECT count(*) FROM case_petitioners cp WHERE cp.case_id = c.id)::int),
            EXISTS (SELECT 1 FROM case_links l WHERE l.case_id = c.id AND l.kind = 'repeat')
-      FROM unnest(ids) AS b (id) JOIN cases c ON c.id = b.id
+      FROM cases c
       LEFT JOIN employer_names e ON e.name = xf_employer_name(c.intake->>'complainedAbout')
+     WHERE c.id = ANY (ids)
     ON CONFLICT (case_id) DO NOTHING
     RETURNING case_id, received_at),
   persons AS (
@@ -167,8 +190,9 @@ CREATE FUNCTION xf_record_petitions(ids bigint[], zone text) RETURNS bigint[] LA
     SELECT DISTINCT cp.person_id, ins.received_at, ins.case_id
       FROM ins JOIN case_petitioners cp ON cp.case_id = ins.case_id
     ON CONFLICT DO NOTHING)
-  SELECT coalesce(array_agg(case_id), '{}') FROM ins;
-$$;
+  SELECT coalesce(array_agg(case_id), '{}') INTO fresh FROM ins;
+  RETURN fresh;
+END $$;
 
 -- Rebuilds the counts from the raw tables: every petition whose
 -- registration is in the feed, in the office's time zone, with the cursor
@@ -183,8 +207,13 @@ DECLARE
 BEGIN
   LOCK TABLE warning_cursor IN EXCLUSIVE MODE;
   SELECT last_position INTO pos FROM event_sequencer FOR UPDATE;
-  TRUNCATE petition_days, situation_months, warning_persons;
+  TRUNCATE petition_days, situation_months, warning_persons, employer_similar;
   DELETE FROM warning_petitions;
+  -- Every name's similar names again (names themselves stay: ids are kept).
+  INSERT INTO employer_similar (name_id, similar_id, similarity)
+  SELECT a.id, b.id, similarity(a.name, b.name)
+    FROM employer_names a JOIN employer_names b ON a.name % b.name OR a.id = b.id
+   WHERE similarity(a.name, b.name) >= 0.3;
   SELECT coalesce(array_agg(case_id), '{}') INTO ids FROM case_events
    WHERE kind = 'registered' AND position <= pos;
   PERFORM xf_count_petitions(xf_record_petitions(ids, zone));
@@ -251,3 +280,128 @@ CREATE INDEX warning_watch_fire ON warning_watch (fire_at);
 CREATE INDEX cases_open_received ON cases (responsible_unit, received_at) WHERE NOT final;
 
 SELECT xf_rebuild_warning_counts('Asia/Shanghai');
+
+-- The rules' questions, as functions so that their plans are made once per
+-- connection (PL/pgSQL keeps them), not on every petition.
+
+-- A scope: registering units (empty: all) and categories with those below
+-- them (empty: all).
+CREATE FUNCTION xf_warn_in_scope(unit text, category text, units text[], cats text[])
+  RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT (units = '{}' OR unit = ANY (units))
+     AND (cats = '{}' OR EXISTS (SELECT 1 FROM unnest(cats) k
+                                  WHERE category = k OR left(category, length(k) + 1) = k || '.'))
+$$;
+
+-- Petitions within `win` before or after `at` (ends included), at most
+-- `lim` of those nearest `at`: of a person; against employers at least
+-- `sim` similar to `name`; against one of our units.
+CREATE FUNCTION xf_warn_person_cases(person bigint, at timestamptz, win interval, units text[],
+                                     cats text[], lim int)
+  RETURNS TABLE (case_id bigint, received_us bigint) LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN QUERY
+  SELECT wp.case_id, xf_us(wp.received_at) FROM warning_persons wp
+    JOIN warning_petitions w ON w.case_id = wp.case_id
+   WHERE wp.person_id = person AND wp.received_at BETWEEN at - win AND at + win
+     AND xf_warn_in_scope(w.unit, w.category, units, cats)
+   ORDER BY abs(extract(epoch FROM wp.received_at - at)), wp.received_at, wp.case_id LIMIT lim;
+END $$;
+
+CREATE FUNCTION xf_warn_employer_cases(name text, sim real, at timestamptz, win interval,
+                                       units text[], cats text[], lim int)
+  RETURNS TABLE (case_id bigint, received_us bigint) LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN QUERY
+  SELECT w.case_id, xf_us(w.received_at) FROM employer_names e
+    JOIN employer_similar s ON s.name_id = e.id AND s.similarity >= sim
+    JOIN warning_petitions w ON w.employer_id = s.similar_id
+   WHERE e.name = xf_warn_employer_cases.name AND w.received_at BETWEEN at - win AND at + win
+     AND xf_warn_in_scope(w.unit, w.category, units, cats)
+   ORDER BY abs(extract(epoch FROM w.received_at - at)), w.received_at, w.case_id LIMIT lim;
+END $$;
+
+CREATE FUNCTION xf_warn_complained_cases(unit text, at timestamptz, win interval, units text[],
+                                         cats text[], lim int)
+  RETURNS TABLE (case_id bigint, received_us bigint) LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN QUERY
+  SELECT w.case_id, xf_us(w.received_at) FROM warning_petitions w
+   WHERE w.complained_unit = xf_warn_complained_cases.unit
+     AND w.received_at BETWEEN at - win AND at + win
+     AND xf_warn_in_scope(w.unit, w.category, units, cats)
+   ORDER BY abs(extract(epoch FROM w.received_at - at)), w.received_at, w.case_id LIMIT lim;
+END $$;
+
+-- Petitions a day summed over (lo, split] and (split, hi]: of a category
+-- within `units`, or of a unit within `cats`.
+CREATE FUNCTION xf_warn_category_days(category text, lo date, split date, hi date, units text[],
+                                      OUT before int, OUT recent int)
+  LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  SELECT coalesce(sum(d.n) FILTER (WHERE d.day <= split), 0)::int,
+         coalesce(sum(d.n) FILTER (WHERE d.day > split), 0)::int
+    INTO before, recent
+    FROM petition_days d
+   WHERE d.category = xf_warn_category_days.category AND d.day > lo AND d.day <= hi
+     AND (units = '{}' OR d.unit = ANY (units));
+END $$;
+
+CREATE FUNCTION xf_warn_unit_days(unit text, lo date, split date, hi date, cats text[],
+                                  OUT before int, OUT recent int)
+  LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  SELECT coalesce(sum(d.n) FILTER (WHERE d.day <= split), 0)::int,
+         coalesce(sum(d.n) FILTER (WHERE d.day > split), 0)::int
+    INTO before, recent
+    FROM petition_days d
+   WHERE d.unit = xf_warn_unit_days.unit AND d.day > lo AND d.day <= hi
+     AND xf_warn_in_scope(d.unit, d.category, '{}', cats);
+END $$;
+
+-- Joins a wave to the live open warning it belongs to (raised or
+-- acknowledged: of the same rule and subject with `at` inside its window,
+-- or of the rule already linking one of `ids`), or raises a new one; links
+-- `ids` and adds what they say (count, units, units it must never be shown
+-- to; the window's end moves on). The warning's start and version stay.
+CREATE FUNCTION xf_warn_wave(rule text, kind int, severity int, title text, subject text,
+                             label text, now timestamptz, start timestamptz, finish timestamptz,
+                             at timestamptz, ids bigint[], detail text,
+                             OUT id bigint, OUT raised boolean)
+  LANGUAGE plpgsql AS $$
+BEGIN
+  SELECT w.id INTO id FROM warnings w
+   WHERE w.rule = xf_warn_wave.rule AND w.subject = xf_warn_wave.subject AND w.state < 3
+     AND w.window_start <= at AND w.window_end > at
+   ORDER BY w.window_start DESC, w.id DESC LIMIT 1;
+  IF id IS NULL THEN
+    SELECT w.id INTO id FROM warning_cases wc JOIN warnings w ON w.id = wc.warning_id
+     WHERE wc.case_id = ANY (ids) AND w.rule = xf_warn_wave.rule AND w.state < 3
+       AND w.window_end > at
+     ORDER BY w.window_end DESC, w.id DESC LIMIT 1;
+  END IF;
+  raised := id IS NULL;
+  IF raised THEN
+    INSERT INTO warnings (rule, kind, severity, rule_title, subject, subject_label, raised_at,
+                          window_start, window_end, case_count, detail, units)
+    VALUES (rule, kind, severity, title, subject, label, now, start, finish, 0, detail, '{}')
+    RETURNING warnings.id INTO id;
+  END IF;
+  WITH ins AS (
+    INSERT INTO warning_cases (warning_id, case_id)
+    SELECT id, unnest(ids) ON CONFLICT DO NOTHING
+    RETURNING case_id),
+  added AS (
+    SELECT count(*) AS n, coalesce(array_agg(DISTINCT p.unit), '{}') AS units,
+           coalesce(array_agg(DISTINCT p.complained_unit)
+                      FILTER (WHERE p.complained_unit IS NOT NULL), '{}') AS complained
+      FROM ins JOIN warning_petitions p ON p.case_id = ins.case_id)
+  UPDATE warnings w SET
+    window_end = greatest(w.window_end, finish),
+    detail = xf_warn_wave.detail,
+    case_count = w.case_count + added.n,
+    units = ARRAY(SELECT DISTINCT u FROM unnest(w.units || added.units) u ORDER BY 1),
+    complained_units = ARRAY(SELECT DISTINCT u FROM unnest(w.complained_units || added.complained) u
+                              ORDER BY 1)
+  FROM added WHERE w.id = xf_warn_wave.id;
+END $$;
