@@ -1701,9 +1701,11 @@ absl::StatusOr<Stats> CaseStore::Statistics(const StatsQuery& q) {
     };
     deadlines(q.notice_timer, &st.notice_due, &st.notice_on_time);
     deadlines(q.handling_timer, &st.decision_due, &st.decision_on_time);
-    s << kStatsReceived, soci::use(q.unit, "unit1"), soci::use(q.unit, "unit2"),
-        soci::use(from, "from"), soci::use(to, "to"), soci::into(st.received),
-        soci::into(st.repeats), soci::into(st.online);
+    if (!q.rates_only) {
+      s << kStatsReceived, soci::use(q.unit, "unit1"), soci::use(q.unit, "unit2"),
+          soci::use(from, "from"), soci::use(to, "to"), soci::into(st.received),
+          soci::into(st.repeats), soci::into(st.online);
+    }
     s << kStatsEvaluation, soci::use(q.unit, "unit1"), soci::use(q.unit, "unit2"),
         soci::use(from, "from"), soci::use(to, "to"), soci::use(q.evaluation_timer, "eval"),
         soci::into(st.evaluation_due), soci::into(st.satisfied),

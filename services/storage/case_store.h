@@ -194,8 +194,8 @@ struct StatsQuery {
   std::string handling_timer;    // the decision deadline ("handling")
   std::string evaluation_timer;  // the evaluation window ("evaluation")
   std::string time_zone = "Asia/Shanghai";  // the office's months (by_month)
-  // Only the rates' counts (deadlines, received, evaluation): no cycles and
-  // no breakdowns.
+  // Only the on-time and evaluation counts: no received counts, no cycles,
+  // no breakdowns (the situation report has its own).
   bool rates_only = false;
 };
 

@@ -78,7 +78,8 @@ constexpr char kUnitDays[] =
     "  CAST(:split AS date), CAST(:hi AS date), CAST(:scope AS text[]))";
 constexpr char kWave[] =
     "SELECT id, raised::int FROM xf_warn_wave(:rule, :kind, :severity, :title, :subject, :label, "
-    "  xf_ts(:now), xf_ts(:start), xf_ts(:end), xf_ts(:at), CAST(:ids AS bigint[]), :detail)";
+    "  xf_ts(:now), xf_ts(:start), xf_ts(:end), xf_ts(:at), CAST(:ids AS bigint[]), :detail, "
+    "  :trigger)";
 
 constexpr char kInsertStep[] = R"sql(
   INSERT INTO warning_steps (warning_id, seq, state, by_account, at, note)
@@ -260,7 +261,7 @@ class Batch final : public WarnBatch {
   std::pair<int64_t, bool> RaiseOrExtend(const WarnWave& w) override {
     const std::string ids = IntLiteral(w.case_ids);
     const long long at = ToMicros(w.at), start = ToMicros(w.start), end = ToMicros(w.end);
-    const long long now = ToMicros(now_);
+    const long long now = ToMicros(now_), trigger = w.trigger_case_id;
     long long id = 0;
     int raised = 0;
     s_ << kWave, soci::use(w.rule, "rule"), soci::use(w.kind, "kind"),
@@ -268,7 +269,7 @@ class Batch final : public WarnBatch {
         soci::use(w.subject, "subject"), soci::use(w.subject_label, "label"),
         soci::use(now, "now"), soci::use(start, "start"), soci::use(end, "end"),
         soci::use(at, "at"), soci::use(ids, "ids"), soci::use(w.detail, "detail"),
-        soci::into(id), soci::into(raised);
+        soci::use(trigger, "trigger"), soci::into(id), soci::into(raised);
     if (raised != 0) {
       const int state = 1;  // WARNING_STATE_RAISED
       const std::string by = "system";
