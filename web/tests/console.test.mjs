@@ -60,9 +60,23 @@ async function fill(page, sel, value) {
   const target = tag === "INPUT" || tag === "TEXTAREA" ? el : el.locator("input, textarea").first();
   await target.fill(value);
 }
+// Picks an option and checks that the select shows it; a click that lands
+// while the dropdown is still opening is not taken by Element Plus, so it is
+// tried again (at most three times) rather than failing later as an empty field.
 async function pick(page, sel, optionText) {
-  await page.locator(sel).first().click();
-  await page.locator(".el-select-dropdown__item:visible", { hasText: optionText }).first().click();
+  for (let i = 0; i < 3; i++) {
+    await page.locator(sel).first().click();
+    const item = page.locator(".el-select-dropdown__item:visible", { hasText: optionText }).first();
+    await item.waitFor();
+    await item.click();
+    try {
+      await page.locator(sel).first().filter({ hasText: optionText }).waitFor({ timeout: 2000 });
+      return;
+    } catch {
+      await page.keyboard.press("Escape");
+    }
+  }
+  assert.fail(`${sel}: ${optionText} could not be picked`);
 }
 async function shot(page, name) { await page.screenshot({ path: join(ART, `${name}.png`), fullPage: true }); }
 
@@ -196,7 +210,8 @@ test("a clerk signs in, registers a visit with every field checked as typed, pri
   await page.locator("[data-test=category]").first().click();
   await page.locator(".el-select-dropdown__item:visible", { hasText: "（wages.bonus）" }).waitFor();
   assert.equal(await page.locator(".el-select-dropdown__item", { hasText: "（wages.overtime）" }).count(), 0);
-  await page.locator(".el-select-dropdown__item:visible", { hasText: "（wages.arrears）" }).click();
+  await page.keyboard.press("Escape");
+  await pick(page, "[data-test=category]", "（wages.arrears）");
   // A wrong check digit is caught as typed, before anything is sent.
   await fill(page, "[data-test=id-0]", "110105194912310021");
   await page.waitForSelector("text=校验码应为 X");
