@@ -37,23 +37,6 @@ constexpr char kFieldStartPrefix[] = "field:";
 constexpr int kMaxDays = 3660;
 constexpr int kMaxTextLength = 100000;
 
-// Collects the text-format parser's errors as Problems.
-class ProblemCollector final : public google::protobuf::io::ErrorCollector {
- public:
-  ProblemCollector(std::string file, std::vector<Problem>* out)
-      : file_(std::move(file)), out_(out) {}
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    out_->push_back(Problem{file_, line >= 0 ? line + 1 : 0, "",
-                            absl::StrCat("parse error at column ", column + 1, ": ", message)});
-  }
-  void AddWarning(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
-
- private:
-  std::string file_;
-  std::vector<Problem>* out_;
-};
-
 // Line numbers of the parsed text, found through the parser's location tree.
 class Locator {
  public:
@@ -601,12 +584,18 @@ class Validator {
   std::vector<Problem> problems_;
 };
 
+}  // namespace
+
 std::string JoinProblems(const std::vector<Problem>& problems) {
   return absl::StrJoin(problems, "\n",
                        [](std::string* out, const Problem& p) { out->append(p.ToString()); });
 }
 
-}  // namespace
+void ProblemCollector::AddError(int line, google::protobuf::io::ColumnNumber column,
+                                const std::string& message) {
+  out_->push_back(Problem{file_, line >= 0 ? line + 1 : 0, "",
+                          absl::StrCat("parse error at column ", column + 1, ": ", message)});
+}
 
 std::string Problem::ToString() const {
   return absl::StrCat(file, ":", line, ": ", name.empty() ? "-" : name, ": ", message);

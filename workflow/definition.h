@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "google/protobuf/io/tokenizer.h"
 #include "xinfang/v1/workflow.pb.h"
 
 namespace xinfang::workflow {
@@ -24,6 +25,24 @@ struct Problem {
 
   // "file:line: name: message"
   std::string ToString() const;
+};
+
+// Problems one a line, as Problem::ToString (an INVALID_ARGUMENT's message).
+std::string JoinProblems(const std::vector<Problem>& problems);
+
+// Collects a text-format parser's errors as Problems of `file` (the loaders
+// of definitions and of the warning rules).
+class ProblemCollector final : public google::protobuf::io::ErrorCollector {
+ public:
+  ProblemCollector(std::string file, std::vector<Problem>* out)
+      : file_(std::move(file)), out_(out) {}
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override;
+  void AddWarning(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
+
+ private:
+  std::string file_;
+  std::vector<Problem>* out_;
 };
 
 class Definition {

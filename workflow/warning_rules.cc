@@ -7,7 +7,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "absl/strings/ascii.h"
@@ -21,21 +20,6 @@ using xinfang::v1::WarningRule;
 using xinfang::v1::WarningRuleKind;
 
 constexpr size_t kMaxRulesBytes = 1 << 20;
-
-class Collector final : public google::protobuf::io::ErrorCollector {
- public:
-  Collector(std::string file, std::vector<Problem>* out) : file_(std::move(file)), out_(out) {}
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    out_->push_back(Problem{file_, line >= 0 ? line + 1 : 0, "",
-                            absl::StrCat("parse error at column ", column + 1, ": ", message)});
-  }
-  void AddWarning(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
-
- private:
-  std::string file_;
-  std::vector<Problem>* out_;
-};
 
 // Which of the numeric settings each kind reads; a setting given to a kind
 // that ignores it is a mistake worth naming.
@@ -86,7 +70,7 @@ absl::StatusOr<WarningRules> WarningRules::Parse(const std::string& text, const 
   WarningRules rules;
   rules.file_ = file;
   TextFormat::ParseInfoTree tree;
-  Collector collector(file, &problems);
+  ProblemCollector collector(file, &problems);
   TextFormat::Parser parser;
   parser.RecordErrorsTo(&collector);
   parser.WriteLocationsTo(&tree);
@@ -139,52 +123,29 @@ absl::StatusOr<WarningRules> WarningRules::Parse(const std::string& text, const 
       for (const std::string& c : r.categories()) {
         if (!IsReferenceCode(c)) add(i, "categories", n, absl::StrCat("\"", c, "\" is not a category code"));
       }
+      // Each numeric setting: used by this kind and then within its range,
+      // or not used and then not given.
       const Uses uses = UsesOf(r.kind());
       const bool surge_or_rise = uses.factor;
-      if (uses.threshold) {
-        const int lo = surge_or_rise ? 1 : 2, hi = surge_or_rise ? 100000 : kMaxWarningThreshold;
-        if (r.threshold() < lo || r.threshold() > hi) {
-          add(i, "threshold", n, absl::StrCat("threshold must be ", lo, "..", hi));
+      auto setting = [&](const char* field, bool used, double value, double lo, double hi) {
+        if (!used) {
+          if (value != 0) add(i, field, n, absl::StrCat(field, " has no meaning for this kind"));
+        } else if (!(value >= lo && value <= hi)) {
+          add(i, field, n, absl::StrCat(field, " must be ", lo, "..", hi));
         }
-      } else if (r.threshold() != 0) {
-        add(i, "threshold", n, "threshold has no meaning for this kind");
-      }
-      if (uses.similarity) {
-        if (!(r.similarity() >= 0.3 && r.similarity() <= 1.0)) {
-          add(i, "similarity", n, "similarity must be 0.3..1");
-        }
-      } else if (r.similarity() != 0) {
-        add(i, "similarity", n, "similarity has no meaning for this kind");
-      }
-      if (uses.min_people) {
-        if (r.min_people() < 2 || r.min_people() > 10000) {
-          add(i, "min_people", n, "min_people must be 2..10000");
-        }
-      } else if (r.min_people() != 0) {
-        add(i, "min_people", n, "min_people has no meaning for this kind");
-      }
-      if (uses.factor) {
-        if (!(r.factor() >= 1.0 && r.factor() <= 100.0)) {
-          add(i, "factor", n, "factor must be 1..100");
-        }
-      } else if (r.factor() != 0) {
-        add(i, "factor", n, "factor has no meaning for this kind");
-      }
-      if (uses.baseline_windows) {
-        if (r.baseline_windows() < 1 || r.baseline_windows() > 52) {
-          add(i, "baseline_windows", n, "baseline_windows must be 1..52");
-        }
-      } else if (r.baseline_windows() != 0) {
-        add(i, "baseline_windows", n, "baseline_windows has no meaning for this kind");
-      }
+      };
+      setting("threshold", uses.threshold, r.threshold(), surge_or_rise ? 1 : 2,
+              surge_or_rise ? 100000 : kMaxWarningThreshold);
+      setting("similarity", uses.similarity, r.similarity(), 0.3, 1);
+      setting("min_people", uses.min_people, r.min_people(), 2, 10000);
+      setting("factor", uses.factor, r.factor(), 1, 100);
+      setting("baseline_windows", uses.baseline_windows, r.baseline_windows(), 1, 52);
     }
   }
   if (!problems.empty()) {
     std::stable_sort(problems.begin(), problems.end(),
                      [](const Problem& a, const Problem& b) { return a.line < b.line; });
-    std::vector<std::string> lines;
-    for (const Problem& pr : problems) lines.push_back(pr.ToString());
-    return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
+    return absl::InvalidArgumentError(JoinProblems(problems));
   }
   return rules;
 }
@@ -201,7 +162,7 @@ absl::StatusOr<WarningRules> WarningRules::LoadFile(const std::string& path) {
 absl::Status WarningRules::CheckReferences(
     const std::function<bool(const std::string&)>& unit_known,
     const std::function<bool(const std::string&)>& category_known) const {
-  std::vector<std::string> problems;
+  std::vector<Problem> problems;
   for (int i = 0; i < proto_.rules_size(); ++i) {
     const WarningRule& r = proto_.rules(i);
     auto line = [&](const char* f) {
@@ -210,17 +171,17 @@ absl::Status WarningRules::CheckReferences(
     };
     if (!r.unit().empty() && !unit_known(r.unit())) {
       problems.push_back(Problem{file_, line("unit"), r.name(),
-                                 absl::StrCat("unknown unit \"", r.unit(), "\"")}.ToString());
+                                 absl::StrCat("unknown unit \"", r.unit(), "\"")});
     }
     for (const std::string& c : r.categories()) {
       if (!category_known(c)) {
         problems.push_back(Problem{file_, line("categories"), r.name(),
-                                   absl::StrCat("unknown category \"", c, "\"")}.ToString());
+                                   absl::StrCat("unknown category \"", c, "\"")});
       }
     }
   }
   if (problems.empty()) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrJoin(problems, "\n"));
+  return absl::InvalidArgumentError(JoinProblems(problems));
 }
 
 std::vector<const WarningRule*> WarningRules::Enabled() const {

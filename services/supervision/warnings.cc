@@ -1,6 +1,8 @@
 #include "services/supervision/warnings.h"
 
 #include <algorithm>
+#include <optional>
+#include <vector>
 #include <set>
 
 #include "absl/strings/numbers.h"
@@ -98,6 +100,38 @@ xinfang::v1::Warning ToProto(const storage::WarningRow& w) {
   return out;
 }
 
+// Whom a warning is shown to (docs/warnings.md), as the list's filter and
+// as the check of one warning: a petition registered at one of `units`
+// (empty: any), and none complaining about the caller's unit or a unit
+// above it (`hidden_from`).
+struct Sight {
+  std::vector<std::string> units;
+  std::vector<std::string> hidden_from;
+};
+
+// `unit`: the caller's scope, or a unit within it (ScopedUnit).
+Sight SightOf(const workflow::Actor& actor, const std::string& unit,
+              const workflow::MapOrgTree& org) {
+  Sight s;
+  if (!unit.empty()) s.units = org.Subtree(unit);
+  for (std::optional<std::string> u = actor.unit; u && !u->empty(); u = org.Parent(*u)) {
+    s.hidden_from.push_back(*u);
+  }
+  return s;
+}
+
+bool Sees(const Sight& s, const storage::WarningRow& w) {
+  auto among = [](const std::vector<std::string>& list, const std::string& x) {
+    return std::find(list.begin(), list.end(), x) != list.end();
+  };
+  for (const std::string& c : w.complained_units) {
+    if (among(s.hidden_from, c)) return false;
+  }
+  return s.units.empty() || std::any_of(w.units.begin(), w.units.end(), [&](const std::string& u) {
+           return among(s.units, u);
+         });
+}
+
 }  // namespace
 
 Warnings::Warnings(Core& core) : core_(core) {}
@@ -105,15 +139,32 @@ Warnings::Warnings(Core& core) : core_(core) {}
 Warnings::~Warnings() { Stop(); }
 
 absl::StatusOr<int> Warnings::ProcessOnce() {
-  std::lock_guard<std::mutex> pass(process_mu_);
+  std::lock_guard<std::mutex> one_pass(process_mu_);
   // Events reach the feed through the sequencer; a process without the
   // query service (a split deployment) places them itself.
   if (auto placed = core_.store().SequenceEvents(5000); !placed.ok()) return placed.status();
+  // What every petition of the pass is checked with, read once.
+  Pass pass;
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  auto names = core_.Names();
+  if (!names.ok()) return names.status();
+  pass.org = *org;
+  pass.names = *names;
+  pass.rules = core_.warning_rules().Enabled();
+  for (const WarningRule* r : pass.rules) {
+    WarnScope s;
+    if (!r->unit().empty()) s.units = pass.org->Subtree(r->unit());
+    s.categories.assign(r->categories().begin(), r->categories().end());
+    pass.scopes.push_back(std::move(s));
+  }
   int total = 0;
   while (!stopping_.load()) {
     auto r = core_.warnings().Process(
         kBatchEvents, core_.clock().Now(),
-        [this](storage::WarnBatch& b, const storage::WarnItem& item) { return Decide(b, item); });
+        [this, &pass](storage::WarnBatch& b, const storage::WarnItem& item) {
+          return Decide(b, item, pass);
+        });
     if (!r.ok()) return r.status();
     if (r->failed > 0) {
       LogWarn(absl::StrCat("warnings: ", r->failed, " petition(s) not checked, e.g. ",
@@ -125,26 +176,18 @@ absl::StatusOr<int> Warnings::ProcessOnce() {
   return total;
 }
 
-absl::Status Warnings::Decide(storage::WarnBatch& batch, const storage::WarnItem& item) {
-  auto org = core_.Org();
-  if (!org.ok()) return org.status();
-  auto names = core_.Names();
-  if (!names.ok()) return names.status();
+absl::Status Warnings::Decide(storage::WarnBatch& batch, const storage::WarnItem& item,
+                              const Pass& pass) {
   auto name_of = [&](const std::string& key) {
-    auto it = (*names)->find(key);
-    return it == (*names)->end() ? key.substr(key.find(':') + 1) : it->second;
+    auto it = pass.names->find(key);
+    return it == pass.names->end() ? key.substr(key.find(':') + 1) : it->second;
   };
-  const std::vector<const WarningRule*> rules = core_.warning_rules().Enabled();
-  std::vector<WarnScope> scopes;
-  for (const WarningRule* r : rules) {
-    WarnScope s;
-    if (!r->unit().empty()) s.units = (*org)->Subtree(r->unit());
-    s.categories.assign(r->categories().begin(), r->categories().end());
-    scopes.push_back(std::move(s));
-  }
+  const std::vector<const WarningRule*>& rules = pass.rules;
+  const std::vector<WarnScope>& scopes = pass.scopes;
   auto in_scope = [&](const WarnPetition& p, size_t i) {
     const WarningRule& r = *rules[i];
-    return (r.unit().empty() || (*org)->IsWithin(p.unit, r.unit())) && InCategories(p.category, r);
+    return (r.unit().empty() || pass.org->IsWithin(p.unit, r.unit())) &&
+           InCategories(p.category, r);
   };
   auto wave_of = [](const WarningRule& r, const WarnPetition& p) {
     WarnWave w;
@@ -154,6 +197,19 @@ absl::Status Warnings::Decide(storage::WarnBatch& batch, const storage::WarnItem
     w.severity = r.severity();
     w.at = p.received_at;
     w.trigger_case_id = p.case_id;
+    return w;
+  };
+  // A warning about this one petition (a surge or a rise it tipped, a group
+  // petition left unaccepted): its window runs window_days from its receipt.
+  auto about_one = [&](const WarningRule& r, const WarnPetition& p, std::string subject,
+                       std::string label, std::string detail) {
+    WarnWave w = wave_of(r, p);
+    w.subject = std::move(subject);
+    w.subject_label = std::move(label);
+    w.start = p.received_at;
+    w.end = p.received_at + absl::Hours(24) * r.window_days();
+    w.case_ids = {p.case_id};
+    w.detail = std::move(detail);
     return w;
   };
 
@@ -222,15 +278,10 @@ absl::Status Warnings::Decide(storage::WarnBatch& batch, const storage::WarnItem
                                  DayPlus(p.day, -w_days), p.day, scope);
           const double mean = static_cast<double>(base) / r.baseline_windows();
           if (recent >= r.threshold() && recent > r.factor() * mean) {
-            WarnWave w = wave_of(r, p);
-            w.subject = absl::StrCat("category:", p.category);
-            w.subject_label = name_of(w.subject);
-            w.start = t;
-            w.end = t + window;
-            w.case_ids = {p.case_id};
-            w.detail = absl::StrFormat("%d日内%d件，前%d期均值%.1f（倍数%.1f）", w_days, recent,
-                                       r.baseline_windows(), mean, r.factor());
-            raise(std::move(w));
+            const std::string subject = absl::StrCat("category:", p.category);
+            raise(about_one(r, p, subject, name_of(subject),
+                            absl::StrFormat("%d日内%d件，前%d期均值%.1f（倍数%.1f）", w_days, recent,
+                                            r.baseline_windows(), mean, r.factor())));
           }
           break;
         }
@@ -239,15 +290,10 @@ absl::Status Warnings::Decide(storage::WarnBatch& batch, const storage::WarnItem
           const auto [previous, recent] = batch.UnitDays(
               p.unit, DayPlus(p.day, -2 * w_days), DayPlus(p.day, -w_days), p.day, scope);
           if (recent >= r.threshold() && recent >= r.factor() * previous) {
-            WarnWave w = wave_of(r, p);
-            w.subject = absl::StrCat("unit:", p.unit);
-            w.subject_label = name_of(w.subject);
-            w.start = t;
-            w.end = t + window;
-            w.case_ids = {p.case_id};
-            w.detail = absl::StrFormat("%d日内%d件，上期%d件（倍数%.1f）", w_days, recent, previous,
-                                       r.factor());
-            raise(std::move(w));
+            const std::string subject = absl::StrCat("unit:", p.unit);
+            raise(about_one(r, p, subject, name_of(subject),
+                            absl::StrFormat("%d日内%d件，上期%d件（倍数%.1f）", w_days, recent,
+                                            previous, r.factor())));
           }
           break;
         }
@@ -263,13 +309,9 @@ absl::Status Warnings::Decide(storage::WarnBatch& batch, const storage::WarnItem
     const WarnPetition& p = *item.petition;
     const WarningRule* r = core_.warning_rules().Find(item.watch_rule);
     if (r == nullptr || r->disabled() || p.accepted || p.final) return absl::OkStatus();
-    WarnWave w = wave_of(*r, p);
-    w.subject = absl::StrCat("case:", p.tracking_number);
-    w.subject_label = p.tracking_number;
-    w.start = p.received_at;
-    w.end = p.received_at + absl::Hours(24) * r->window_days();
-    w.case_ids = {p.case_id};
-    w.detail = absl::StrFormat("%d人，%d日内未受理", p.people, r->window_days());
+    const WarnWave w =
+        about_one(*r, p, absl::StrCat("case:", p.tracking_number), p.tracking_number,
+                  absl::StrFormat("%d人，%d日内未受理", p.people, r->window_days()));
     if (batch.RaiseOrExtend(w).second) core_.metrics().RecordWarningRaised();
   }
   return absl::OkStatus();
@@ -324,19 +366,6 @@ void Warnings::Loop(absl::Duration interval) {
   }
 }
 
-absl::StatusOr<bool> Warnings::Visible(const workflow::Actor& actor,
-                                       const storage::WarningRow& w) {
-  auto org = core_.Org();
-  if (!org.ok()) return org.status();
-  for (const std::string& c : w.complained_units) {
-    if ((*org)->IsWithin(actor.unit, c)) return false;
-  }
-  const std::string scope = ScopeOf(actor);
-  if (scope.empty()) return true;
-  return std::any_of(w.units.begin(), w.units.end(),
-                     [&](const std::string& u) { return (*org)->IsWithin(u, scope); });
-}
-
 absl::StatusOr<xinfang::v1::ListWarningsResponse> Warnings::List(
     const workflow::Actor& actor, const xinfang::v1::ListWarningsRequest& req) {
   if (auto st = CheckRange("page_size", req.page_size(), 0, 500, " (0: the default, 50)");
@@ -351,12 +380,9 @@ absl::StatusOr<xinfang::v1::ListWarningsResponse> Warnings::List(
     return absl::InvalidArgumentError(absl::StrCat("rule: unknown rule '", req.rule(), "'"));
   }
   storage::WarningQuery q;
-  if (!unit->empty()) q.units = (*org)->Subtree(*unit);
-  // Never shown to the complained-about unit or any unit below it: hide
-  // warnings naming this unit or one above it.
-  for (std::optional<std::string> u = actor.unit; u && !u->empty(); u = (*org)->Parent(*u)) {
-    q.hidden_from.push_back(*u);
-  }
+  Sight sight = SightOf(actor, *unit, **org);
+  q.units = std::move(sight.units);
+  q.hidden_from = std::move(sight.hidden_from);
   for (int s : req.states()) {
     if (!xinfang::v1::WarningState_IsValid(s) || s == xinfang::v1::WARNING_STATE_UNSPECIFIED) {
       return absl::InvalidArgumentError(absl::StrCat("states: unknown state ", s));
@@ -386,10 +412,12 @@ absl::StatusOr<xinfang::v1::Warning> Warnings::Get(const workflow::Actor& actor,
   if (id <= 0) return absl::InvalidArgumentError("id: a warning id is a positive number");
   auto w = core_.warnings().Get(id);
   if (!w.ok()) return w.status();
-  auto visible = Visible(actor, *w);
-  if (!visible.ok()) return visible.status();
-  // Invisible is indistinguishable from absent.
-  if (!*visible) return absl::NotFoundError(absl::StrCat("warning ", id, " not found"));
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  // Out of sight is indistinguishable from absent.
+  if (!Sees(SightOf(actor, ScopeOf(actor), **org), *w)) {
+    return absl::NotFoundError(absl::StrCat("warning ", id, " not found"));
+  }
   // Petitions the caller stepped aside from (a declared conflict) are not
   // listed to them; a warning of only such petitions is not theirs to see.
   const std::size_t linked = w->cases.size();

@@ -15,9 +15,11 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "services/common/core.h"
@@ -50,11 +52,17 @@ class Warnings {
                                               const xinfang::v1::UpdateWarningRequest& req);
 
  private:
+  // What a pass checks every petition with: the organisation, the names,
+  // the enabled rules and their scopes, read once per ProcessOnce.
+  struct Pass {
+    std::shared_ptr<const workflow::MapOrgTree> org;
+    std::shared_ptr<const std::map<std::string, std::string>> names;
+    std::vector<const xinfang::v1::WarningRule*> rules;
+    std::vector<storage::WarnScope> scopes;  // one per rule
+  };
   // What the rules say of one new petition, or of a group petition whose
   // acceptance window has ended.
-  absl::Status Decide(storage::WarnBatch& batch, const storage::WarnItem& item);
-  // Whether `actor` may see a warning with these units (NOT_FOUND-worthy if not).
-  absl::StatusOr<bool> Visible(const workflow::Actor& actor, const storage::WarningRow& w);
+  absl::Status Decide(storage::WarnBatch& batch, const storage::WarnItem& item, const Pass& pass);
   void Loop(absl::Duration interval);
 
   Core& core_;
