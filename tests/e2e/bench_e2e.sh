@@ -7,14 +7,22 @@
 
 SEED="$XF_BIN/tools/xfseed" BENCH="$XF_BIN/tools/xfbench"
 NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-out=$("$SEED" --db "$E2E_URL" --migrate --cases 1000 --burst 200 --now "$NOW" --out "$E2E_TMP" --max-seconds 120)
+out=$("$SEED" --db "$E2E_URL" --migrate --cases 1000 --burst 200 --wave 30 --now "$NOW" --out "$E2E_TMP" --max-seconds 120)
 echo "seed: $out"
 field() { echo "$1" | grep -o "\"$2\": [0-9.]*" | head -1 | sed 's/.*: //'; }
 [ "$(field "$out" cases)" = 1000 ] || fail "seed: cases"
 [ "$(wc -l <"$E2E_TMP/tracking.txt")" -ge 900 ] || fail "seed: tracking sample"
 overdue=$(field "$out" overdue_cases)
 [ "$overdue" -ge 1 ] && [ "$overdue" -le 60 ] || fail "seed: $overdue overdue cases, want about 1%"
-[ "$(psql "$E2E_URL" -Atc "SELECT count(*) FROM cases")" = 1200 ] || fail "seed: rows"
+[ "$(psql "$E2E_URL" -Atc "SELECT count(*) FROM cases")" = 1230 ] || fail "seed: rows"
+# The early-warning counts cover every seeded case, the wave's four spellings
+# are one employer, and the processor's cursor stands at the end of the feed.
+[ "$(psql "$E2E_URL" -Atc "SELECT count(*) FROM warning_petitions")" = 1230 ] || fail "seed: warning counts"
+wave=$(psql "$E2E_URL" -Atc "SELECT count(*) FROM warning_petitions w JOIN employer_names e ON e.id = w.employer_id
+  WHERE e.name = 'a市宏达建筑工程' AND w.received_at > now() - interval '8 days'")
+[ "$wave" -ge 30 ] || fail "seed: the wave counted as $wave petitions against one employer"
+[ "$(psql "$E2E_URL" -Atc "SELECT position = (SELECT last_position FROM event_sequencer) FROM warning_cursor")" = t ] ||
+  fail "seed: warning cursor"
 [ "$(psql "$E2E_URL" -Atc "SELECT count(*) FROM case_events WHERE position IS NULL")" = 0 ] || fail "seed: unsequenced events"
 
 # The service reads the seeded cases (and verifies a hash chain), on the

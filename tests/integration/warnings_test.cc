@@ -52,7 +52,10 @@ struct Petition {
 
 class WarningsTest : public ::testing::Test {
  protected:
-  explicit WarningsTest(absl::Time start = Local(2026, 3, 2)) : server_(start) {}
+  // `background`: the server runs its own warning processor (as production
+  // does); without it only the test's calls process.
+  explicit WarningsTest(absl::Time start = Local(2026, 3, 2), bool background = true)
+      : server_(start, background) {}
 
   std::string Register(const Petition& p) {
     v1::RegisterCaseRequest r;
@@ -510,6 +513,18 @@ TEST_F(WarningsTest, AWarningMovesOnAndOnlyOn) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), ::testing::HasSubstr("page_size"));
   req.set_page_size(0);
+  req.set_page_token("not-a-token");
+  auto ctx4 = server_.Context(kSupervisor);
+  s = server_.supervision()->ListWarnings(ctx4.get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("page_token"));
+  req.clear_page_token();
+  req.add_states(static_cast<v1::WarningState>(9));
+  auto ctx5 = server_.Context(kSupervisor);
+  s = server_.supervision()->ListWarnings(ctx5.get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("states"));
+  req.clear_states();
   req.set_rule("no_such_rule");
   auto ctx3 = server_.Context(kSupervisor);
   s = server_.supervision()->ListWarnings(ctx3.get(), req, &resp);
@@ -555,6 +570,43 @@ TEST_F(WarningsTest, TwoReplicasRaiseNothingTwice) {
   EXPECT_EQ(server_.db().Query("SELECT sum(case_count) FROM warnings "
                                "WHERE rule IN ('repeat_petitioner', 'same_employer')"),
             "12");
+}
+
+class QuietWarningsTest : public WarningsTest {
+ protected:
+  QuietWarningsTest() : WarningsTest(Local(2026, 3, 2), /*background=*/false) {}
+};
+
+// A processor that stops and another that starts later (a restart) go on
+// from the cursor: what came meanwhile is checked, nothing twice.
+TEST_F(QuietWarningsTest, ARestartedProcessorCatchesUpFromItsCursor) {
+  ServerConfig config = server_.core().config();
+  config.sweep_interval = absl::ZeroDuration();
+  auto other = Core::Open(config);
+  ASSERT_TRUE(other.ok()) << other.status();
+  Petition p;
+  p.name = "冯二";
+  p.phone = "13144445555";
+  Register(p);
+  Register(p);
+  {
+    supervision::Warnings first(**other);
+    ASSERT_TRUE(first.ProcessOnce().ok());
+  }
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM warnings WHERE rule = 'repeat_petitioner'"),
+            "1");
+  Register(p);  // while no processor runs
+  supervision::Warnings restarted(**other);
+  auto n = restarted.ProcessOnce();
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_GE(*n, 1);  // the third petition's events: nobody else processes here
+  auto ws = Warnings(kSupervisor, "repeat_petitioner");
+  ASSERT_EQ(ws.size(), 1u);
+  EXPECT_EQ(ws[0].case_count(), 3);
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM warning_petitions"), "3");
+  EXPECT_EQ(server_.db().Query("SELECT (position >= (SELECT last_position FROM event_sequencer))::int "
+                               "FROM warning_cursor"),
+            "1");
 }
 
 // The counts kept as petitions arrive equal a recount from the raw tables.
