@@ -36,26 +36,40 @@ using workflow::TimerState;
   "flags, conflicted_accounts, xf_us(state_entered_at), xf_us(unit_received_at), "          \
   "coalesce(complained_about_unit, '')"
 
+// The timer columns as text fields for string_agg: one timer is
+// "name,started,…" (no field holds a comma: names are identifiers, the rest
+// numbers and dates), timers are separated by ';'. In XF_TIMER_COLUMNS' order.
+#define XF_TIMER_FIELDS                                                                  \
+  "t.name, xf_us(t.started_at), t.due_day, xf_us(t.due_at), xf_us(t.warn_at), "           \
+  "t.provisional::int, coalesce(xf_us(t.suspended_at)::text, ''), t.extended::int, "      \
+  "t.warned::int, t.overdue::int, t.rung, t.counted_from, t.base_days, t.extension_days, " \
+  "t.stopped_days, t.rolled::int"
+
 // A case with its petitioners' registry ids ("position:person,…"), its
-// related cases' tracking numbers ("XF…,XF…") and its attributes (a JSON
-// object) in one row: one round trip.
-constexpr char kSelectCase[] =
-    "SELECT id, tracking_number, version, head_seq, head_hash, xf_us(registered_at), "
-    "       registered_by, intake::text, " XF_SNAPSHOT_COLUMNS ", "
-    "       (SELECT coalesce(string_agg(p.position || ':' || p.person_id, ','), '') "
-    "          FROM case_petitioners p WHERE p.case_id = cases.id), "
-    "       (SELECT coalesce(string_agg(r.tracking_number, ',' ORDER BY r.id), '') "
-    "          FROM cases r WHERE r.id IN ("
-    "            SELECT e.case_id FROM case_petitioners p JOIN case_petitioners e "
-    "                ON e.person_id = p.person_id AND e.category = p.category "
-    "               AND e.case_id < p.case_id "
-    "             WHERE p.case_id = cases.id)), "
-    "       attributes::text, "
-    "       (SELECT coalesce(json_agg(json_build_array(e.action, e.from_state, e.to_state, "
-    "                        e.actor, e.actor_unit, xf_us(e.at)::text, e.fields) ORDER BY e.seq), "
-    "                        '[]')::text "
-    "          FROM case_events e WHERE e.case_id = cases.id AND e.action <> '') "
-    "  FROM cases";
+// related cases' tracking numbers ("XF…,XF…"), its attributes (a JSON
+// object), the actions taken and its timers in one row: one round trip.
+#define XF_SELECT_CASE \
+    "SELECT id, tracking_number, version, head_seq, head_hash, xf_us(registered_at), " \
+    "       registered_by, intake::text, " XF_SNAPSHOT_COLUMNS ", " \
+    "       (SELECT coalesce(string_agg(p.position || ':' || p.person_id, ','), '') " \
+    "          FROM case_petitioners p WHERE p.case_id = cases.id), " \
+    "       (SELECT coalesce(string_agg(r.tracking_number, ',' ORDER BY r.id), '') " \
+    "          FROM cases r WHERE r.id IN (" \
+    "            SELECT e.case_id FROM case_petitioners p JOIN case_petitioners e " \
+    "                ON e.person_id = p.person_id AND e.category = p.category " \
+    "               AND e.case_id < p.case_id " \
+    "             WHERE p.case_id = cases.id)), " \
+    "       attributes::text, " \
+    "       (SELECT coalesce(json_agg(json_build_array(e.action, e.from_state, e.to_state, " \
+    "                        e.actor, e.actor_unit, xf_us(e.at)::text, e.fields) ORDER BY e.seq), " \
+    "                        '[]')::text " \
+    "          FROM case_events e WHERE e.case_id = cases.id AND e.action <> ''), " \
+    "       (SELECT coalesce(string_agg(concat_ws(',', " XF_TIMER_FIELDS "), ';'), '') " \
+    "          FROM case_timers t WHERE t.case_id = cases.id) " \
+    "  FROM cases"
+
+const Sql kSelectCaseById{XF_SELECT_CASE " WHERE id = :id"};
+const Sql kSelectCaseByTracking{XF_SELECT_CASE " WHERE tracking_number = :t"};
 
 // The columns ReadEvent reads, in its order.
 #define XF_EVENT_COLUMNS                                                                   \
@@ -71,16 +85,14 @@ constexpr char kSelectCase[] =
 // How many columns XF_TIMER_COLUMNS has (ReadTimer reads them all).
 constexpr std::size_t kTimerColumnCount = 16;
 
-constexpr char kSelectTimers[] =
-    "SELECT " XF_TIMER_COLUMNS " FROM case_timers t WHERE t.case_id = :id";
 
 // A unit and everything below it (all units for '').
 #define XF_SCOPE_CTE                                                  \
   "WITH RECURSIVE scope(code) AS ("                                   \
-  "  SELECT code FROM units WHERE :unit1 = '' OR code = :unit2"       \
+  "  SELECT code FROM units WHERE :unit = '' OR code = :unit"         \
   "  UNION SELECT u.code FROM units u JOIN scope ON u.parent = scope.code) "
 
-constexpr char kSelectDue[] =
+const Sql kSelectDue{
     XF_SCOPE_CTE
     "SELECT c.id, c.tracking_number, c.state, c.responsible_unit, c.stage::int, t.owing_unit, "
     "       c.workflow, c.workflow_version, " XF_TIMER_COLUMNS ", coalesce(c.case_officer, '') "
@@ -93,9 +105,9 @@ constexpr char kSelectDue[] =
     "   AND (:escalated = 0 OR t.rung > 0) "
     "   AND (:has_after = 0 OR (t.due_at, t.case_id, t.name) > "
     "        (xf_ts(:after_due), :after_id, :after_name)) "
-    " ORDER BY t.due_at, t.case_id, t.name LIMIT :lim";
+    " ORDER BY t.due_at, t.case_id, t.name LIMIT :lim"};
 
-constexpr char kSequence[] = R"sql(
+const Sql kSequence{ R"sql(
   WITH pending AS (
          SELECT id, row_number() OVER (ORDER BY id) AS rn
            FROM case_events WHERE position IS NULL ORDER BY id LIMIT :max),
@@ -105,9 +117,9 @@ constexpr char kSequence[] = R"sql(
          RETURNING e.position)
   UPDATE event_sequencer SET last_position = coalesce((SELECT max(position) FROM placed),
                                                       last_position)
-  RETURNING (SELECT count(*) FROM placed)::int)sql";
+  RETURNING (SELECT count(*) FROM placed)::int)sql"};
 
-constexpr char kReadFeed[] =
+const Sql kReadFeed{
     XF_SCOPE_CTE
     "SELECT e.position, c.tracking_number, c.responsible_unit, "
     "       coalesce(c.complained_about_unit, ''), c.conflicted_accounts, "
@@ -118,11 +130,11 @@ constexpr char kReadFeed[] =
     "   AND (:case1 = 0 OR e.case_id = :case2) "
     "   AND (:unit3 = '' OR c.responsible_unit IN (SELECT code FROM scope)) "
     "   AND (:kinds1 = '' OR e.kind = ANY (string_to_array(:kinds2, ','))) "
-    " ORDER BY e.position LIMIT :lim";
+    " ORDER BY e.position LIMIT :lim"};
 
 // On-time rate of a deadline: those falling due in the period, closed (met
 // or not) or still open and already passed (not met).
-constexpr char kStatsDeadlines[] =
+const Sql kStatsDeadlines{
     XF_SCOPE_CTE
     "SELECT (SELECT count(*) FROM deadline_log d WHERE d.name = :t1 "
     "          AND d.due_at >= xf_ts(:from1) AND d.due_at < xf_ts(:to1) "
@@ -132,23 +144,23 @@ constexpr char kStatsDeadlines[] =
     "          AND t.due_at <= xf_ts(:now2) AND t.owing_unit IN (SELECT code FROM scope))::int, "
     "       (SELECT count(*) FROM deadline_log d WHERE d.name = :t3 AND d.met "
     "          AND d.due_at >= xf_ts(:from3) AND d.due_at < xf_ts(:to3) "
-    "          AND d.owing_unit IN (SELECT code FROM scope))::int";
+    "          AND d.owing_unit IN (SELECT code FROM scope))::int"};
 
 // Cases received in the period at units of the subtree.
 #define XF_RECEIVED                                                                  \
   " FROM cases c WHERE c.received_at >= xf_ts(:from) AND c.received_at < xf_ts(:to) " \
   "   AND c.responsible_unit IN (SELECT code FROM scope) "
 
-constexpr char kStatsReceived[] =
+const Sql kStatsReceived{
     XF_SCOPE_CTE
     "SELECT count(*)::int, "
     "  (count(*) FILTER (WHERE EXISTS (SELECT 1 FROM case_links l "
     "                    WHERE l.case_id = c.id AND l.kind = 'repeat')))::int, "
-    "  (count(*) FILTER (WHERE c.channel = 4))::int " XF_RECEIVED;
+    "  (count(*) FILTER (WHERE c.channel = 4))::int " XF_RECEIVED};
 
 // Evaluations owed: decisions served in the period whose window has closed
 // (evaluated, lapsed, or left behind by a review request).
-constexpr char kStatsEvaluation[] =
+const Sql kStatsEvaluation{
     XF_SCOPE_CTE
     "SELECT count(*)::int, "
     "  (count(*) FILTER (WHERE c.evaluation = 'satisfied'))::int, "
@@ -157,9 +169,9 @@ constexpr char kStatsEvaluation[] =
     "  (count(*) FILTER (WHERE c.evaluation = 'lapsed'))::int "
     "  FROM cases c WHERE c.served_at >= xf_ts(:from) AND c.served_at < xf_ts(:to) "
     "   AND c.responsible_unit IN (SELECT code FROM scope) "
-    "   AND NOT EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id AND t.name = :eval)";
+    "   AND NOT EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id AND t.name = :eval)"};
 
-constexpr char kStatsCycles[] =
+const Sql kStatsCycles{
     XF_SCOPE_CTE
     "SELECT (SELECT count(*) FROM cases c WHERE c.accepted_at >= xf_ts(:from1) "
     "          AND c.accepted_at < xf_ts(:to1) AND c.responsible_unit IN (SELECT code FROM scope))::int, "
@@ -172,9 +184,9 @@ constexpr char kStatsCycles[] =
     "       (SELECT coalesce(sum(extract(epoch FROM c.decided_at - c.accepted_at)), 0) "
     "          FROM cases c WHERE c.decided_at >= xf_ts(:from4) AND c.decided_at < xf_ts(:to4) "
     "           AND c.accepted_at IS NOT NULL "
-    "           AND c.responsible_unit IN (SELECT code FROM scope))::float8 / 86400";
+    "           AND c.responsible_unit IN (SELECT code FROM scope))::float8 / 86400"};
 
-constexpr char kDashboard[] =
+const Sql kDashboard{
     XF_SCOPE_CTE
     "SELECT c.responsible_unit, c.stage::int, count(DISTINCT c.id)::int, "
     "  (count(t.name) FILTER (WHERE t.suspended_at IS NULL AND t.due_at > xf_ts(:now1) "
@@ -184,9 +196,9 @@ constexpr char kDashboard[] =
     "  (count(t.name) FILTER (WHERE t.name = :notice))::int "
     "  FROM cases c LEFT JOIN case_timers t ON t.case_id = c.id "
     " WHERE NOT c.final AND c.responsible_unit IN (SELECT code FROM scope) "
-    " GROUP BY 1, 2 ORDER BY 1, 2";
+    " GROUP BY 1, 2 ORDER BY 1, 2"};
 
-constexpr char kUpdateCase[] = R"sql(
+const Sql kUpdateCase{ R"sql(
   UPDATE cases SET
     version = version + 1, state = :state, stage = :stage, final = (:final = 1),
     responsible_unit = :responsible_unit,
@@ -199,11 +211,11 @@ constexpr char kUpdateCase[] = R"sql(
     conflicted_accounts = :conflicted, updated_at = xf_ts(:now),
     state_entered_at = xf_ts(:state_entered_at), unit_received_at = xf_ts(:unit_received_at)
   WHERE id = :id AND version = :expected
-  RETURNING version, head_seq, head_hash)sql";
+  RETURNING version, head_seq, head_hash)sql"};
 
-constexpr char kSetHead[] = "UPDATE cases SET head_seq = :seq, head_hash = :hash WHERE id = :id";
+const Sql kSetHead{ "UPDATE cases SET head_seq = :seq, head_hash = :hash WHERE id = :id"};
 
-constexpr char kInsertCase[] = R"sql(
+const Sql kInsertCase{ R"sql(
   INSERT INTO cases (tracking_number, request_id, workflow, workflow_version, state, stage,
                      final, channel, received_at, registered_at, registered_by,
                      registering_unit, responsible_unit, forwarder_unit, anonymous, purpose,
@@ -217,24 +229,24 @@ constexpr char kInsertCase[] = R"sql(
           xf_ts(:unit_received_at), :request_hash, xf_ts(:closed_at),
           CAST(:attributes AS jsonb))
   ON CONFLICT (request_id) DO NOTHING
-  RETURNING id)sql";
+  RETURNING id)sql"};
 
-constexpr char kInsertEvent[] = R"sql(
+const Sql kInsertEvent{ R"sql(
   INSERT INTO case_events (case_id, seq, kind, action, from_state, to_state, actor, actor_role,
                            actor_unit, at, note, fields, prev_hash, hash)
   VALUES (:case_id, :seq, :kind, :action, :from_state, :to_state, :actor, :role, :unit,
           xf_ts(:at), :note, CAST(:fields AS jsonb), :prev_hash, :hash)
-  RETURNING id)sql";
+  RETURNING id)sql"};
 
-constexpr char kDeleteTimers[] = R"sql(
+const Sql kDeleteTimers{ R"sql(
   DELETE FROM case_timers WHERE case_id = :id
-  RETURNING name, xf_us(started_at), xf_us(due_at), owing_unit, overdue::int)sql";
+  RETURNING name, xf_us(started_at), xf_us(due_at), owing_unit, overdue::int)sql"};
 
-constexpr char kLogDeadline[] = R"sql(
+const Sql kLogDeadline{ R"sql(
   INSERT INTO deadline_log (case_id, name, owing_unit, started_at, due_at, closed_at, met)
-  VALUES (:case_id, :name, :unit, xf_ts(:started), xf_ts(:due), xf_ts(:closed), (:met = 1)))sql";
+  VALUES (:case_id, :name, :unit, xf_ts(:started), xf_ts(:due), xf_ts(:closed), (:met = 1)))sql"};
 
-constexpr char kInsertTimer[] = R"sql(
+const Sql kInsertTimer{ R"sql(
   INSERT INTO case_timers (case_id, name, started_at, due_day, due_at, warn_at, provisional,
                            suspended_at, extended, warned, overdue, rung, next_fire_at,
                            owing_unit, counted_from, base_days, extension_days, stopped_days,
@@ -243,12 +255,12 @@ constexpr char kInsertTimer[] = R"sql(
           xf_ts(:warn_at), (:provisional = 1), xf_ts(:suspended_at), (:extended = 1),
           (:warned = 1), (:overdue = 1), :rung, xf_ts(:next_fire_at), :owing_unit,
           CAST(:counted_from AS date), :base_days, :extension_days, :stopped_days,
-          (:rolled = 1)))sql";
+          (:rolled = 1)))sql"};
 
-constexpr char kSelectEvents[] =
-    "SELECT " XF_EVENT_COLUMNS " FROM case_events e WHERE e.case_id = :id ORDER BY e.seq";
+const Sql kSelectEvents{
+    "SELECT " XF_EVENT_COLUMNS " FROM case_events e WHERE e.case_id = :id ORDER BY e.seq"};
 
-constexpr char kNotify[] = "SELECT pg_notify('" XF_EVENTS_CHANNEL "', CAST(:id AS text))";
+const Sql kNotify{ "SELECT pg_notify('" XF_EVENTS_CHANNEL "', CAST(:id AS text))"};
 
 // ---- The sweeper's path: a batch of cases per transaction, written with a
 // few set-based statements (the same rows WriteDecision writes one by one) ----
@@ -257,37 +269,37 @@ constexpr char kNotify[] = "SELECT pg_notify('" XF_EVENTS_CHANNEL "', CAST(:id A
 // are locked: every writer locks the case row first, so sweepers and
 // casework never deadlock; SKIP LOCKED lets sweepers share the work. A case
 // with several due timers may come more than once.
-constexpr char kClaimDue[] = R"sql(
+const Sql kClaimDue{ R"sql(
   SELECT c.id FROM case_timers t JOIN cases c ON c.id = t.case_id
    WHERE t.next_fire_at <= xf_ts(:now)
    ORDER BY t.next_fire_at LIMIT :lim
-   FOR UPDATE OF c SKIP LOCKED)sql";
+   FOR UPDATE OF c SKIP LOCKED)sql"};
 
 // The claimed cases (:ids, an array literal), read after the claim: what
 // another sweeper committed before our lock was granted is seen.
-constexpr char kSweepCases[] =
+const Sql kSweepCases{
     "SELECT id, tracking_number, version, head_seq, head_hash, " XF_SNAPSHOT_COLUMNS
-    "  FROM cases WHERE id = ANY (CAST(:ids AS bigint[]))";
+    "  FROM cases WHERE id = ANY (CAST(:ids AS bigint[]))"};
 
-constexpr char kSweepAttributes[] =
+const Sql kSweepAttributes{
     "SELECT c.id, a.key, a.value FROM cases c, jsonb_each_text(c.attributes) a "
-    " WHERE c.id = ANY (CAST(:ids AS bigint[]))";
+    " WHERE c.id = ANY (CAST(:ids AS bigint[]))"};
 
 // Due timers come first, earliest (then by name) first: the order to fire them.
-constexpr char kSweepTimers[] =
+const Sql kSweepTimers{
     "SELECT t.case_id, " XF_TIMER_COLUMNS
     ", t.owing_unit, xf_us(t.next_fire_at) "
     "  FROM case_timers t WHERE t.case_id = ANY (CAST(:ids AS bigint[])) "
-    " ORDER BY t.case_id, t.next_fire_at, t.name";
+    " ORDER BY t.case_id, t.next_fire_at, t.name"};
 
 // Undecidable cases: their due timers wait kSweepRetryDelay.
-constexpr char kSweepPutBack[] = R"sql(
+const Sql kSweepPutBack{ R"sql(
   UPDATE case_timers SET next_fire_at = xf_ts(:retry)
-   WHERE case_id = ANY (CAST(:ids AS bigint[])) AND next_fire_at <= xf_ts(:now))sql";
+   WHERE case_id = ANY (CAST(:ids AS bigint[])) AND next_fire_at <= xf_ts(:now))sql"};
 
 // kUpdateCase for many cases (and the new head of each history); returns
 // how many passed the version check.
-constexpr char kSweepUpdateCases[] = R"sql(
+const Sql kSweepUpdateCases{ R"sql(
   WITH changed AS (
     UPDATE cases c SET
       version = c.version + 1, state = n.state, stage = n.stage, final = n.final,
@@ -318,11 +330,11 @@ constexpr char kSweepUpdateCases[] = R"sql(
            head_seq, head_hash)
     WHERE c.id = n.id AND c.version = n.expected
     RETURNING 1)
-  SELECT count(*)::int FROM changed)sql";
+  SELECT count(*)::int FROM changed)sql"};
 
 // kInsertEvent for many events, all by one actor at one instant, inserted
 // (and so numbered) in the order given.
-constexpr char kSweepInsertEvents[] = R"sql(
+const Sql kSweepInsertEvents{ R"sql(
   INSERT INTO case_events (case_id, seq, kind, action, from_state, to_state, actor, actor_role,
                            actor_unit, at, note, fields, prev_hash, hash)
   SELECT n.case_id, n.seq, n.kind, n.action, n.from_state, n.to_state, CAST(:actor AS text),
@@ -334,12 +346,12 @@ constexpr char kSweepInsertEvents[] = R"sql(
                 CAST(:prev_hash AS text[]), CAST(:hash AS text[]))
       WITH ORDINALITY
       AS n(case_id, seq, kind, action, from_state, to_state, note, fields, prev_hash, hash, i)
-   ORDER BY n.i)sql";
+   ORDER BY n.i)sql"};
 
-constexpr char kSweepDeleteTimers[] =
-    "DELETE FROM case_timers WHERE case_id = ANY (CAST(:ids AS bigint[]))";
+const Sql kSweepDeleteTimers{
+    "DELETE FROM case_timers WHERE case_id = ANY (CAST(:ids AS bigint[]))"};
 
-constexpr char kSweepInsertTimers[] = R"sql(
+const Sql kSweepInsertTimers{ R"sql(
   INSERT INTO case_timers (case_id, name, started_at, due_day, due_at, warn_at, provisional,
                            suspended_at, extended, warned, overdue, rung, next_fire_at,
                            owing_unit, counted_from, base_days, extension_days, stopped_days,
@@ -360,19 +372,19 @@ constexpr char kSweepInsertTimers[] = R"sql(
                 CAST(:rolled AS boolean[]))
       AS n(case_id, name, started_at, due_day, due_at, warn_at, provisional, suspended_at,
            extended, warned, overdue, rung, next_fire_at, owing_unit, counted_from, base_days,
-           extension_days, stopped_days, rolled))sql";
+           extension_days, stopped_days, rolled))sql"};
 
-constexpr char kSweepLogDeadlines[] = R"sql(
+const Sql kSweepLogDeadlines{ R"sql(
   INSERT INTO deadline_log (case_id, name, owing_unit, started_at, due_at, closed_at, met)
   SELECT n.case_id, n.name, n.unit, xf_ts(n.started), xf_ts(n.due), xf_ts(:closed), n.met
     FROM unnest(CAST(:case_id AS bigint[]), CAST(:name AS text[]), CAST(:unit AS text[]),
                 CAST(:started AS bigint[]), CAST(:due AS bigint[]), CAST(:met AS boolean[]))
-      AS n(case_id, name, unit, started, due, met))sql";
+      AS n(case_id, name, unit, started, due, met))sql"};
 
 // kNotify for each case.
-constexpr char kSweepNotify[] = "SELECT count(*)::int FROM (SELECT pg_notify('" XF_EVENTS_CHANNEL
+const Sql kSweepNotify{ "SELECT count(*)::int FROM (SELECT pg_notify('" XF_EVENTS_CHANNEL
                                 "', CAST(n.id AS text)) "
-                                "  FROM unnest(CAST(:ids AS bigint[])) AS n(id)) notified";
+                                "  FROM unnest(CAST(:ids AS bigint[])) AS n(id)) notified"};
 
 std::string Hex(const unsigned char* p, std::size_t n) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -398,35 +410,30 @@ std::set<std::string> SplitSet(const std::string& s) {
   return out;
 }
 
-absl::CivilDay ParseDay(const std::string& s) {
+absl::CivilDay ParseDay(absl::string_view s) {
   absl::CivilDay d;
   absl::ParseCivilTime(s, &d);
   return d;
 }
 
 // Optional instant <-> (micros, indicator) for SOCI.
+// An optional instant as micros (NULL when absent).
 struct OptTime {
-  long long us = 0;
-  soci::indicator ind = soci::i_null;
+  std::optional<int64_t> us;
   OptTime() = default;
   explicit OptTime(const std::optional<absl::Time>& t) {
-    if (t.has_value()) {
-      us = ToMicros(*t);
-      ind = soci::i_ok;
-    }
+    if (t.has_value()) us = ToMicros(*t);
   }
   // Unset instants (absl::Time()) are stored as NULL.
   static OptTime UnlessUnset(absl::Time t) {
     return OptTime(t == absl::Time() ? std::nullopt : std::optional(t));
   }
-  std::optional<int64_t> micros() const {
-    return ind == soci::i_ok ? std::optional<int64_t>(us) : std::nullopt;
-  }
+  std::optional<int64_t> micros() const { return us; }
 };
 
-std::optional<absl::Time> GetOptTime(const soci::row& r, std::size_t i) {
-  if (r.get_indicator(i) == soci::i_null) return std::nullopt;
-  return FromMicros(r.get<long long>(i));
+std::optional<absl::Time> GetOptTime(const Row& r, int i) {
+  if (r.null(i)) return std::nullopt;
+  return FromMicros(r.i64(i));
 }
 
 // "张**": the first character of a name, then one * per further character
@@ -446,75 +453,98 @@ std::string MaskName(const std::string& name) {
   return out;
 }
 
-// Reads the timer columns of kSelectTimers starting at column `j`.
-TimerState ReadTimer(const soci::row& t, std::size_t j) {
+// A timer from its fields in XF_TIMER_COLUMNS' order, as text: from a row's
+// columns or from one entry of XF_TIMER_FIELDS' string_agg.
+template <typename Field>
+TimerState TimerFromFields(const Field& f) {
+  auto num = [&](int k) {
+    int64_t v = 0;
+    (void)absl::SimpleAtoi(f(k), &v);
+    return v;
+  };
   TimerState ts;
-  ts.name = t.get<std::string>(j++);
-  ts.started_at = FromMicros(t.get<long long>(j++));
-  ts.deadline.due_day = ParseDay(t.get<std::string>(j++));
-  ts.deadline.due_at = FromMicros(t.get<long long>(j++));
-  ts.warn_at = FromMicros(t.get<long long>(j++));
-  ts.deadline.provisional = t.get<int>(j++) != 0;
-  ts.suspended_at = GetOptTime(t, j++);
-  ts.extended = t.get<int>(j++) != 0;
-  ts.warned = t.get<int>(j++) != 0;
-  ts.overdue = t.get<int>(j++) != 0;
-  ts.rung = t.get<int>(j++);
-  ts.deadline.counted_from = ParseDay(t.get<std::string>(j++));
-  ts.deadline.base_days = t.get<int>(j++);
-  ts.deadline.extension_days = t.get<int>(j++);
-  ts.deadline.stopped_days = t.get<int>(j++);
-  ts.deadline.rolled = t.get<int>(j++) != 0;
+  ts.name = std::string(f(0));
+  ts.started_at = FromMicros(num(1));
+  ts.deadline.due_day = ParseDay(f(2));
+  ts.deadline.due_at = FromMicros(num(3));
+  ts.warn_at = FromMicros(num(4));
+  ts.deadline.provisional = num(5) != 0;
+  if (!f(6).empty()) ts.suspended_at = FromMicros(num(6));
+  ts.extended = num(7) != 0;
+  ts.warned = num(8) != 0;
+  ts.overdue = num(9) != 0;
+  ts.rung = static_cast<int>(num(10));
+  ts.deadline.counted_from = ParseDay(f(11));
+  ts.deadline.base_days = static_cast<int>(num(12));
+  ts.deadline.extension_days = static_cast<int>(num(13));
+  ts.deadline.stopped_days = static_cast<int>(num(14));
+  ts.deadline.rolled = num(15) != 0;
   return ts;
 }
 
+// Reads the XF_TIMER_COLUMNS starting at column `j`.
+TimerState ReadTimer(const Row& r, int j) {
+  return TimerFromFields([&](int k) { return r.view(j + k); });
+}
+
+// The timers of XF_TIMER_FIELDS' string_agg.
+std::vector<TimerState> ParseTimers(absl::string_view agg) {
+  std::vector<TimerState> out;
+  for (absl::string_view one : absl::StrSplit(agg, ';', absl::SkipEmpty())) {
+    const std::vector<absl::string_view> f = absl::StrSplit(one, ',');
+    if (f.size() != kTimerColumnCount) continue;
+    out.push_back(TimerFromFields([&](int k) { return f[k]; }));
+  }
+  return out;
+}
+
 // Reads the XF_EVENT_COLUMNS starting at column `i`.
-StoredEvent ReadEvent(const soci::row& r, std::size_t i) {
+StoredEvent ReadEvent(const Row& r, int i) {
   StoredEvent e;
-  e.id = r.get<long long>(i++);
-  e.case_id = r.get<long long>(i++);
-  e.seq = r.get<int>(i++);
-  e.event.kind = r.get<std::string>(i++);
-  e.event.action = r.get<std::string>(i++);
-  e.event.from_state = r.get<std::string>(i++);
-  e.event.to_state = r.get<std::string>(i++);
-  e.actor.account = r.get<std::string>(i++);
-  e.actor.role = static_cast<xinfang::v1::Role>(r.get<int>(i++));
-  e.actor.unit = r.get<std::string>(i++);
-  e.at = FromMicros(r.get<long long>(i++));
-  e.event.note = r.get<std::string>(i++);
+  e.id = r.i64(i++);
+  e.case_id = r.i64(i++);
+  e.seq = r.i32(i++);
+  e.event.kind = r.str(i++);
+  e.event.action = r.str(i++);
+  e.event.from_state = r.str(i++);
+  e.event.to_state = r.str(i++);
+  e.actor.account = r.str(i++);
+  e.actor.role = static_cast<xinfang::v1::Role>(r.i32(i++));
+  e.actor.unit = r.str(i++);
+  e.at = FromMicros(r.i64(i++));
+  e.event.note = r.str(i++);
   google::protobuf::Struct fields;
-  if (google::protobuf::util::JsonStringToMessage(r.get<std::string>(i++), &fields).ok()) {
+  if (google::protobuf::util::JsonStringToMessage(r.str(i++), &fields).ok()) {
     for (const auto& [k, v] : fields.fields()) e.event.fields[k] = v.string_value();
   }
-  e.prev_hash = r.get<std::string>(i++);
-  e.hash = r.get<std::string>(i++);
+  e.prev_hash = r.str(i++);
+  e.hash = r.str(i++);
   return e;
 }
 
 // Reads the XF_SNAPSHOT_COLUMNS starting at column `i`; the column after them.
-std::size_t ReadSnapshot(const soci::row& r, std::size_t i, CaseSnapshot* snap) {
-  snap->workflow = r.get<std::string>(i++);
-  snap->workflow_version = r.get<int>(i++);
-  snap->state = r.get<std::string>(i++);
-  snap->received_at = FromMicros(r.get<long long>(i++));
-  snap->responsible_unit = r.get<std::string>(i++);
-  snap->forwarder_unit = r.get<std::string>(i++);
-  snap->review_unit = r.get<std::string>(i++);
-  snap->recheck_unit = r.get<std::string>(i++);
-  snap->case_officer = r.get<std::string>(i++);
-  snap->anonymous = r.get<int>(i++) != 0;
+int ReadSnapshot(const Row& r, int i, CaseSnapshot* snap) {
+  snap->workflow = r.str(i++);
+  snap->workflow_version = r.i32(i++);
+  snap->state = r.str(i++);
+  snap->received_at = FromMicros(r.i64(i++));
+  snap->responsible_unit = r.str(i++);
+  snap->forwarder_unit = r.str(i++);
+  snap->review_unit = r.str(i++);
+  snap->recheck_unit = r.str(i++);
+  snap->case_officer = r.str(i++);
+  snap->anonymous = r.boolean(i++);
   snap->accepted_at = GetOptTime(r, i++);
   snap->decided_at = GetOptTime(r, i++);
   snap->served_at = GetOptTime(r, i++);
   snap->closed_at = GetOptTime(r, i++);
-  snap->outcome = r.get<std::string>(i++);
-  snap->evaluation = r.get<std::string>(i++);
-  snap->flags = SplitSet(r.get<std::string>(i++));
-  snap->conflicted_accounts = SplitSet(r.get<std::string>(i++));
+  snap->outcome = r.str(i++);
+  snap->evaluation = r.str(i++);
+  snap->flags = SplitSet(r.str(i++));
+  snap->conflicted_accounts = SplitSet(r.str(i++));
   snap->state_entered_at = GetOptTime(r, i++).value_or(absl::Time());
   snap->unit_received_at = GetOptTime(r, i++).value_or(absl::Time());
-  snap->complained_about_unit = r.get<std::string>(i++);
+  snap->complained_about_unit = r.str(i++);
   return i;
 }
 
@@ -534,36 +564,33 @@ void SortTimers(const workflow::Engine* engine, CaseSnapshot* snap) {
       [&](const TimerState& a, const TimerState& b) { return index(a.name) < index(b.name); });
 }
 
-absl::StatusOr<CaseRecord> LoadCase(soci::session& s, const std::string& where_column,
-                                    const std::string& key_text, long long key_id,
+// A case by id (`tracking` empty) or by tracking number: one statement.
+absl::StatusOr<CaseRecord> LoadCase(Conn& conn, int64_t id, const std::string& tracking,
                                     const CaseStore::EngineLookup& engine_for) {
-  soci::row r;
-  if (where_column == "id") {
-    s << kSelectCase << " WHERE id = :id", soci::use(key_id, "id"), soci::into(r);
-  } else {
-    s << kSelectCase << " WHERE tracking_number = :t", soci::use(key_text, "t"), soci::into(r);
+  Rows rows = tracking.empty() ? conn.Run(kSelectCaseById, {{"id", id}})
+                               : conn.Run(kSelectCaseByTracking, {{"t", tracking}});
+  if (rows.empty()) {
+    return absl::NotFoundError(tracking.empty() ? absl::StrCat("case ", id, " not found")
+                                                : absl::StrCat("case ", tracking, " not found"));
   }
-  if (!s.got_data()) {
-    return absl::NotFoundError(where_column == "id"
-                                   ? absl::StrCat("case ", key_id, " not found")
-                                   : absl::StrCat("case ", key_text, " not found"));
-  }
+  const Row r = rows[0];
   CaseRecord c;
-  std::size_t i = 0;
-  c.id = r.get<long long>(i++);
-  c.tracking_number = r.get<std::string>(i++);
-  c.version = r.get<long long>(i++);
-  c.head_seq = r.get<int>(i++);
-  c.head_hash = r.get<std::string>(i++);
-  c.registered_at = FromMicros(r.get<long long>(i++));
-  c.registered_by = r.get<std::string>(i++);
-  const std::string intake_json = r.get<std::string>(i++);
+  int i = 0;
+  c.id = r.i64(i++);
+  c.tracking_number = r.str(i++);
+  c.version = r.i64(i++);
+  c.head_seq = r.i32(i++);
+  c.head_hash = r.str(i++);
+  c.registered_at = FromMicros(r.i64(i++));
+  c.registered_by = r.str(i++);
+  const std::string intake_json = r.str(i++);
   CaseSnapshot& snap = c.snapshot;
   i = ReadSnapshot(r, i, &snap);
-  const std::string petitioners = r.get<std::string>(i++);
-  const std::string related = r.get<std::string>(i++);
-  const std::string attributes = r.get<std::string>(i++);
-  const std::string actions = r.get<std::string>(i++);
+  const absl::string_view petitioners = r.view(i++);
+  const absl::string_view related = r.view(i++);
+  const std::string attributes = r.str(i++);
+  const std::string actions = r.str(i++);
+  snap.timers = ParseTimers(r.view(i++));
   google::protobuf::util::JsonParseOptions jopts;
   jopts.ignore_unknown_fields = true;
   if (!google::protobuf::util::JsonStringToMessage(intake_json, &c.intake, jopts).ok()) {
@@ -605,11 +632,6 @@ absl::StatusOr<CaseRecord> LoadCase(soci::session& s, const std::string& where_c
   for (absl::string_view tn : absl::StrSplit(related, ',', absl::SkipEmpty())) {
     c.related_tracking_numbers.emplace_back(tn);
   }
-
-  long long id = c.id;
-  ForEachRow(
-      s, kSelectTimers, [&](soci::statement& st) { st.exchange(soci::use(id, "id")); },
-      [&](const soci::row& t) { snap.timers.push_back(ReadTimer(t, 0)); });
   SortTimers(engine_for(snap.workflow, snap.workflow_version), &snap);
   return c;
 }
@@ -617,33 +639,37 @@ absl::StatusOr<CaseRecord> LoadCase(soci::session& s, const std::string& where_c
 // Appends `events` after the case's history head (`seq`, `prev_hash`),
 // chaining hashes, and records the new head on the case row. Returns them
 // as stored.
-std::vector<StoredEvent> AppendEvents(soci::session& s, long long case_id, int seq,
+std::vector<StoredEvent> AppendEvents(Conn& conn, int64_t case_id, int seq,
                                       std::string prev_hash,
                                       const std::vector<workflow::Event>& events,
                                       const workflow::Actor& actor, absl::Time now) {
-  long long at = ToMicros(now);
+  const int64_t at = ToMicros(now);
   std::vector<StoredEvent> stored;
   for (const workflow::Event& e : events) {
     ++seq;
     // Stored instants have microsecond precision: hash what is stored.
     const std::string hash = EventHash(prev_hash, case_id, seq, e, actor, FromMicros(at));
-    const std::string fields = JsonObject(e.fields);
-    const int role = static_cast<int>(actor.role);
-    long long event_id = 0;
-    s << kInsertEvent, soci::use(case_id, "case_id"), soci::use(seq, "seq"),
-        soci::use(e.kind, "kind"), soci::use(e.action, "action"),
-        soci::use(e.from_state, "from_state"), soci::use(e.to_state, "to_state"),
-        soci::use(actor.account, "actor"), soci::use(role, "role"),
-        soci::use(actor.unit, "unit"), soci::use(at, "at"), soci::use(e.note, "note"),
-        soci::use(fields, "fields"), soci::use(prev_hash, "prev_hash"),
-        soci::use(hash, "hash"), soci::into(event_id);
-    stored.push_back(StoredEvent{event_id, case_id, seq, e, actor, FromMicros(at), prev_hash, hash});
+    Rows id = conn.Run(kInsertEvent, {{"case_id", case_id},
+                                      {"seq", seq},
+                                      {"kind", e.kind},
+                                      {"action", e.action},
+                                      {"from_state", e.from_state},
+                                      {"to_state", e.to_state},
+                                      {"actor", actor.account},
+                                      {"role", static_cast<int>(actor.role)},
+                                      {"unit", actor.unit},
+                                      {"at", at},
+                                      {"note", e.note},
+                                      {"fields", JsonObject(e.fields)},
+                                      {"prev_hash", prev_hash},
+                                      {"hash", hash}});
+    stored.push_back(StoredEvent{id[0].i64(0), case_id, seq, e, actor, FromMicros(at), prev_hash,
+                                 hash});
     prev_hash = hash;
   }
-  s << kSetHead, soci::use(seq, "seq"), soci::use(prev_hash, "hash"), soci::use(case_id, "id");
+  conn.Run(kSetHead, {{"seq", seq}, {"hash", prev_hash}, {"id", case_id}});
   return stored;
 }
-
 // The unit that owes a deadline: a timer that runs only in review states is
 // the review unit's, only in re-check states the re-check unit's; any other
 // (one that spans stages, like a supervision notice's) the responsible unit's.
@@ -741,45 +767,56 @@ bool Closes(const OldTimer& o, const CaseSnapshot& snap) {
 }
 bool Met(const OldTimer& o, long long closed_us) { return !o.overdue && closed_us < o.due; }
 
+const Sql kNotifyTimers{"SELECT pg_notify('xinfang_timers', '')"};
+const Sql kNotifyFeed{"SELECT pg_notify('xinfang_feed', '')"};
+
 // Replaces the case's timer rows; when one of them fires within a minute of
 // `now`, tells sweepers in other processes (NOTIFY xinfang_timers, sent at
 // commit) so they need not wait out their interval.
-void ReplaceTimers(soci::session& s, long long case_id, const CaseSnapshot& snap,
+void ReplaceTimers(Conn& conn, int64_t case_id, const CaseSnapshot& snap,
                    const workflow::Engine* engine, absl::Time now) {
   {
     std::vector<OldTimer> old;
-    ForEachRow(
-        s, kDeleteTimers, [&](soci::statement& st) { st.exchange(soci::use(case_id, "id")); },
-        [&](const soci::row& r) {
-          old.push_back(OldTimer{r.get<std::string>(0), r.get<std::string>(3),
-                                 r.get<long long>(1), r.get<long long>(2), r.get<int>(4) != 0});
-        });
-    long long closed = ToMicros(now);
+    for (Row r : conn.Run(kDeleteTimers, {{"id", case_id}})) {
+      old.push_back(OldTimer{r.str(0), r.str(3), r.i64(1), r.i64(2), r.boolean(4)});
+    }
+    const int64_t closed = ToMicros(now);
     for (const OldTimer& o : old) {
       if (!Closes(o, snap)) continue;
-      int met = Met(o, closed) ? 1 : 0;
-      s << kLogDeadline, soci::use(case_id, "case_id"), soci::use(o.name, "name"),
-          soci::use(o.unit, "unit"), soci::use(o.started, "started"), soci::use(o.due, "due"),
-          soci::use(closed, "closed"), soci::use(met, "met");
+      conn.Run(kLogDeadline, {{"case_id", case_id},
+                              {"name", o.name},
+                              {"unit", o.unit},
+                              {"started", static_cast<int64_t>(o.started)},
+                              {"due", static_cast<int64_t>(o.due)},
+                              {"closed", closed},
+                              {"met", Met(o, closed) ? 1 : 0}});
     }
   }
   bool soon = false;
   for (const TimerState& t : snap.timers) {
     TimerColumns c(t, snap, engine);
     soon = soon || c.FiresSoon(now);
-    s << kInsertTimer, soci::use(case_id, "case_id"), soci::use(t.name, "name"),
-        soci::use(c.started, "started_at"), soci::use(c.due_day, "due_day"),
-        soci::use(c.due_at, "due_at"), soci::use(c.warn_at, "warn_at"),
-        soci::use(c.provisional, "provisional"),
-        soci::use(c.suspended.us, c.suspended.ind, "suspended_at"),
-        soci::use(c.extended, "extended"), soci::use(c.warned, "warned"),
-        soci::use(c.overdue, "overdue"), soci::use(c.rung, "rung"),
-        soci::use(c.next.us, c.next.ind, "next_fire_at"), soci::use(c.owing, "owing_unit"),
-        soci::use(c.counted_from, "counted_from"), soci::use(c.base_days, "base_days"),
-        soci::use(c.extension_days, "extension_days"),
-        soci::use(c.stopped_days, "stopped_days"), soci::use(c.rolled, "rolled");
+    conn.Run(kInsertTimer, {{"case_id", case_id},
+                            {"name", t.name},
+                            {"started_at", static_cast<int64_t>(c.started)},
+                            {"due_day", c.due_day},
+                            {"due_at", static_cast<int64_t>(c.due_at)},
+                            {"warn_at", static_cast<int64_t>(c.warn_at)},
+                            {"provisional", c.provisional},
+                            {"suspended_at", c.suspended.micros()},
+                            {"extended", c.extended},
+                            {"warned", c.warned},
+                            {"overdue", c.overdue},
+                            {"rung", c.rung},
+                            {"next_fire_at", c.next.micros()},
+                            {"owing_unit", c.owing},
+                            {"counted_from", c.counted_from},
+                            {"base_days", c.base_days},
+                            {"extension_days", c.extension_days},
+                            {"stopped_days", c.stopped_days},
+                            {"rolled", c.rolled}});
   }
-  if (soon) s << "SELECT pg_notify('" << kTimersChannel << "', '')";
+  if (soon) conn.Run(kNotifyTimers, {});
 }
 
 // A case the sweeper claimed, read under its row lock.
@@ -792,47 +829,35 @@ struct Claimed {
 
 // Reads the claimed cases (`ids`, an array literal): snapshots with their
 // attributes and timers, due timers, history heads. In id order.
-std::vector<Claimed> LoadClaimed(soci::session& s, const std::string& ids, long long now_us,
+std::vector<Claimed> LoadClaimed(Conn& conn, const std::string& ids, int64_t now_us,
                                  const CaseStore::EngineLookup& engine_for) {
   std::vector<Claimed> out;
-  std::map<long long, Claimed*> by_id;
-  {
-    soci::rowset<soci::row> rows = (s.prepare << kSweepCases, soci::use(ids, "ids"));
-    for (const soci::row& r : rows) {
-      Claimed& c = out.emplace_back();
-      c.due.id = r.get<long long>(0);
-      c.due.tracking_number = r.get<std::string>(1);
-      c.due.version = r.get<long long>(2);
-      c.head_seq = r.get<int>(3);
-      c.head_hash = r.get<std::string>(4);
-      ReadSnapshot(r, 5, &c.due.snapshot);
-    }
+  std::map<int64_t, Claimed*> by_id;
+  for (Row r : conn.Run(kSweepCases, {{"ids", ids}})) {
+    Claimed& c = out.emplace_back();
+    c.due.id = r.i64(0);
+    c.due.tracking_number = r.str(1);
+    c.due.version = r.i64(2);
+    c.head_seq = r.i32(3);
+    c.head_hash = r.str(4);
+    ReadSnapshot(r, 5, &c.due.snapshot);
   }
   std::sort(out.begin(), out.end(),
             [](const Claimed& a, const Claimed& b) { return a.due.id < b.due.id; });
   for (Claimed& c : out) by_id[c.due.id] = &c;
-  {
-    long long id = 0;
-    std::string key, value;
-    soci::statement st = (s.prepare << kSweepAttributes, soci::use(ids, "ids"), soci::into(id),
-                          soci::into(key), soci::into(value));
-    st.execute();
-    while (st.fetch()) by_id.at(id)->due.snapshot.attributes[key] = value;
+  for (Row r : conn.Run(kSweepAttributes, {{"ids", ids}})) {
+    by_id.at(r.i64(0))->due.snapshot.attributes[r.str(1)] = r.str(2);
   }
-  {
-    soci::rowset<soci::row> rows = (s.prepare << kSweepTimers, soci::use(ids, "ids"));
-    for (const soci::row& r : rows) {
-      Claimed& c = *by_id.at(r.get<long long>(0));
-      TimerState t = ReadTimer(r, 1);
-      const std::optional<absl::Time> next_fire = GetOptTime(r, 1 + kTimerColumnCount + 1);
-      if (next_fire.has_value() && ToMicros(*next_fire) <= now_us) {
-        c.due.due_timers.push_back(t.name);
-      }
-      c.old_timers.push_back(OldTimer{t.name, r.get<std::string>(1 + kTimerColumnCount),
-                                      ToMicros(t.started_at),
-                                      ToMicros(t.deadline.due_at), t.overdue});
-      c.due.snapshot.timers.push_back(std::move(t));
+  for (Row r : conn.Run(kSweepTimers, {{"ids", ids}})) {
+    Claimed& c = *by_id.at(r.i64(0));
+    TimerState t = ReadTimer(r, 1);
+    const std::optional<absl::Time> next_fire = GetOptTime(r, 1 + kTimerColumnCount + 1);
+    if (next_fire.has_value() && ToMicros(*next_fire) <= now_us) {
+      c.due.due_timers.push_back(t.name);
     }
+    c.old_timers.push_back(OldTimer{t.name, r.str(1 + kTimerColumnCount), ToMicros(t.started_at),
+                                    ToMicros(t.deadline.due_at), t.overdue});
+    c.due.snapshot.timers.push_back(std::move(t));
   }
   for (Claimed& c : out) {
     SortTimers(engine_for(c.due.snapshot.workflow, c.due.snapshot.workflow_version),
@@ -853,10 +878,10 @@ struct Swept {
 // deadlines, and a notification per case. The rows are locked by the caller.
 // Returns the events written; ABORTED if a version moved (which the caller's
 // row locks rule out), INTERNAL without an engine for a decision.
-absl::StatusOr<int> WriteSwept(soci::session& s, const std::vector<Swept>& swept, absl::Time now,
+absl::StatusOr<int> WriteSwept(Conn& conn, const std::vector<Swept>& swept, absl::Time now,
                                const CaseStore::EngineLookup& engine_for) {
   const workflow::Actor system{"system", xinfang::v1::ROLE_SYSTEM, ""};
-  const long long now_us = ToMicros(now);
+  const int64_t now_us = ToMicros(now);
   const absl::Time at = FromMicros(now_us);  // stored instants are microseconds: hash those
   struct {
     SqlArray id, expected, state, stage, final, responsible_unit, forwarder_unit, review_unit,
@@ -877,7 +902,7 @@ absl::StatusOr<int> WriteSwept(soci::session& s, const std::vector<Swept>& swept
   } closed;
   bool soon = false;
   for (const Swept& w : swept) {
-    const long long id = w.claimed->due.id;
+    const int64_t id = w.claimed->due.id;
     const CaseSnapshot& snap = w.decision.next;
     const workflow::Engine* engine = engine_for(snap.workflow, snap.workflow_version);
     if (engine == nullptr) {
@@ -961,93 +986,101 @@ absl::StatusOr<int> WriteSwept(soci::session& s, const std::vector<Swept>& swept
     }
   }
 
-  int updated = 0;
-  s << kSweepUpdateCases, soci::use(cases.id.Literal(), "id"),
-      soci::use(cases.expected.Literal(), "expected"), soci::use(cases.state.Literal(), "state"),
-      soci::use(cases.stage.Literal(), "stage"), soci::use(cases.final.Literal(), "final"),
-      soci::use(cases.responsible_unit.Literal(), "responsible_unit"),
-      soci::use(cases.forwarder_unit.Literal(), "forwarder_unit"),
-      soci::use(cases.review_unit.Literal(), "review_unit"),
-      soci::use(cases.recheck_unit.Literal(), "recheck_unit"),
-      soci::use(cases.case_officer.Literal(), "case_officer"),
-      soci::use(cases.accepted_at.Literal(), "accepted_at"),
-      soci::use(cases.decided_at.Literal(), "decided_at"),
-      soci::use(cases.served_at.Literal(), "served_at"),
-      soci::use(cases.closed_at.Literal(), "closed_at"),
-      soci::use(cases.outcome.Literal(), "outcome"),
-      soci::use(cases.evaluation.Literal(), "evaluation"),
-      soci::use(cases.flags.Literal(), "flags"),
-      soci::use(cases.attributes.Literal(), "attributes"),
-      soci::use(cases.conflicted.Literal(), "conflicted"), soci::use(now_us, "now"),
-      soci::use(cases.state_entered_at.Literal(), "state_entered_at"),
-      soci::use(cases.unit_received_at.Literal(), "unit_received_at"),
-      soci::use(cases.head_seq.Literal(), "head_seq"),
-      soci::use(cases.head_hash.Literal(), "head_hash"), soci::into(updated);
-  if (updated != cases.id.size()) {
-    return absl::AbortedError(absl::StrCat("sweeper: ", cases.id.size() - updated,
+  Rows updated = conn.Run(kSweepUpdateCases, {{"id", cases.id.Literal()},
+                                              {"expected", cases.expected.Literal()},
+                                              {"state", cases.state.Literal()},
+                                              {"stage", cases.stage.Literal()},
+                                              {"final", cases.final.Literal()},
+                                              {"responsible_unit", cases.responsible_unit.Literal()},
+                                              {"forwarder_unit", cases.forwarder_unit.Literal()},
+                                              {"review_unit", cases.review_unit.Literal()},
+                                              {"recheck_unit", cases.recheck_unit.Literal()},
+                                              {"case_officer", cases.case_officer.Literal()},
+                                              {"accepted_at", cases.accepted_at.Literal()},
+                                              {"decided_at", cases.decided_at.Literal()},
+                                              {"served_at", cases.served_at.Literal()},
+                                              {"closed_at", cases.closed_at.Literal()},
+                                              {"outcome", cases.outcome.Literal()},
+                                              {"evaluation", cases.evaluation.Literal()},
+                                              {"flags", cases.flags.Literal()},
+                                              {"attributes", cases.attributes.Literal()},
+                                              {"conflicted", cases.conflicted.Literal()},
+                                              {"now", now_us},
+                                              {"state_entered_at", cases.state_entered_at.Literal()},
+                                              {"unit_received_at", cases.unit_received_at.Literal()},
+                                              {"head_seq", cases.head_seq.Literal()},
+                                              {"head_hash", cases.head_hash.Literal()}});
+  if (updated[0].i32(0) != cases.id.size()) {
+    return absl::AbortedError(absl::StrCat("sweeper: ", cases.id.size() - updated[0].i32(0),
                                            " claimed case(s) changed under the row lock"));
   }
   if (events.case_id.size() > 0) {
-    const int role = static_cast<int>(system.role);
-    s << kSweepInsertEvents, soci::use(system.account, "actor"), soci::use(role, "role"),
-        soci::use(system.unit, "unit"), soci::use(now_us, "at"),
-        soci::use(events.case_id.Literal(), "case_id"), soci::use(events.seq.Literal(), "seq"),
-        soci::use(events.kind.Literal(), "kind"), soci::use(events.action.Literal(), "action"),
-        soci::use(events.from_state.Literal(), "from_state"),
-        soci::use(events.to_state.Literal(), "to_state"), soci::use(events.note.Literal(), "note"),
-        soci::use(events.fields.Literal(), "fields"),
-        soci::use(events.prev_hash.Literal(), "prev_hash"),
-        soci::use(events.hash.Literal(), "hash");
+    conn.Run(kSweepInsertEvents, {{"actor", system.account},
+                                  {"role", static_cast<int>(system.role)},
+                                  {"unit", system.unit},
+                                  {"at", now_us},
+                                  {"case_id", events.case_id.Literal()},
+                                  {"seq", events.seq.Literal()},
+                                  {"kind", events.kind.Literal()},
+                                  {"action", events.action.Literal()},
+                                  {"from_state", events.from_state.Literal()},
+                                  {"to_state", events.to_state.Literal()},
+                                  {"note", events.note.Literal()},
+                                  {"fields", events.fields.Literal()},
+                                  {"prev_hash", events.prev_hash.Literal()},
+                                  {"hash", events.hash.Literal()}});
   }
-  s << kSweepDeleteTimers, soci::use(cases.id.Literal(), "ids");
+  conn.Run(kSweepDeleteTimers, {{"ids", cases.id.Literal()}});
   if (timers.case_id.size() > 0) {
-    s << kSweepInsertTimers, soci::use(timers.case_id.Literal(), "case_id"),
-        soci::use(timers.name.Literal(), "name"),
-        soci::use(timers.started_at.Literal(), "started_at"),
-        soci::use(timers.due_day.Literal(), "due_day"),
-        soci::use(timers.due_at.Literal(), "due_at"),
-        soci::use(timers.warn_at.Literal(), "warn_at"),
-        soci::use(timers.provisional.Literal(), "provisional"),
-        soci::use(timers.suspended_at.Literal(), "suspended_at"),
-        soci::use(timers.extended.Literal(), "extended"),
-        soci::use(timers.warned.Literal(), "warned"),
-        soci::use(timers.overdue.Literal(), "overdue"), soci::use(timers.rung.Literal(), "rung"),
-        soci::use(timers.next_fire_at.Literal(), "next_fire_at"),
-        soci::use(timers.owing_unit.Literal(), "owing_unit"),
-        soci::use(timers.counted_from.Literal(), "counted_from"),
-        soci::use(timers.base_days.Literal(), "base_days"),
-        soci::use(timers.extension_days.Literal(), "extension_days"),
-        soci::use(timers.stopped_days.Literal(), "stopped_days"),
-        soci::use(timers.rolled.Literal(), "rolled");
+    conn.Run(kSweepInsertTimers, {{"case_id", timers.case_id.Literal()},
+                                  {"name", timers.name.Literal()},
+                                  {"started_at", timers.started_at.Literal()},
+                                  {"due_day", timers.due_day.Literal()},
+                                  {"due_at", timers.due_at.Literal()},
+                                  {"warn_at", timers.warn_at.Literal()},
+                                  {"provisional", timers.provisional.Literal()},
+                                  {"suspended_at", timers.suspended_at.Literal()},
+                                  {"extended", timers.extended.Literal()},
+                                  {"warned", timers.warned.Literal()},
+                                  {"overdue", timers.overdue.Literal()},
+                                  {"rung", timers.rung.Literal()},
+                                  {"next_fire_at", timers.next_fire_at.Literal()},
+                                  {"owing_unit", timers.owing_unit.Literal()},
+                                  {"counted_from", timers.counted_from.Literal()},
+                                  {"base_days", timers.base_days.Literal()},
+                                  {"extension_days", timers.extension_days.Literal()},
+                                  {"stopped_days", timers.stopped_days.Literal()},
+                                  {"rolled", timers.rolled.Literal()}});
   }
   if (closed.case_id.size() > 0) {
-    s << kSweepLogDeadlines, soci::use(closed.case_id.Literal(), "case_id"),
-        soci::use(closed.name.Literal(), "name"), soci::use(closed.unit.Literal(), "unit"),
-        soci::use(closed.started.Literal(), "started"), soci::use(closed.due.Literal(), "due"),
-        soci::use(now_us, "closed"), soci::use(closed.met.Literal(), "met");
+    conn.Run(kSweepLogDeadlines, {{"case_id", closed.case_id.Literal()},
+                                  {"name", closed.name.Literal()},
+                                  {"unit", closed.unit.Literal()},
+                                  {"started", closed.started.Literal()},
+                                  {"due", closed.due.Literal()},
+                                  {"closed", now_us},
+                                  {"met", closed.met.Literal()}});
   }
-  int notified = 0;
-  s << kSweepNotify, soci::use(cases.id.Literal(), "ids"), soci::into(notified);
-  if (soon) s << "SELECT pg_notify('" << kTimersChannel << "', '')";
+  conn.Run(kSweepNotify, {{"ids", cases.id.Literal()}});
+  if (soon) conn.Run(kNotifyTimers, {});
   return events.case_id.size();
 }
 
+const Sql kHistoryHead{
+    "SELECT head_seq, head_hash FROM cases WHERE id = :id FOR NO KEY UPDATE"};
+
 }  // namespace
 
-std::vector<StoredEvent> AppendToHistory(soci::session& s, int64_t case_id,
+std::vector<StoredEvent> AppendToHistory(Conn& conn, int64_t case_id,
                                          const std::vector<workflow::Event>& events,
                                          const workflow::Actor& actor, absl::Time now) {
-  long long id = case_id;
-  int head_seq = 0;
-  std::string head_hash;
-  s << "SELECT head_seq, head_hash FROM cases WHERE id = :id FOR NO KEY UPDATE", soci::use(id, "id"),
-      soci::into(head_seq), soci::into(head_hash);
-  if (!s.got_data()) return {};
-  std::vector<StoredEvent> stored = AppendEvents(s, id, head_seq, head_hash, events, actor, now);
-  s << kNotify, soci::use(id, "id");
+  Rows head = conn.Run(kHistoryHead, {{"id", case_id}});
+  if (head.empty()) return {};
+  std::vector<StoredEvent> stored =
+      AppendEvents(conn, case_id, head[0].i32(0), head[0].str(1), events, actor, now);
+  conn.Run(kNotify, {{"id", case_id}});
   return stored;
 }
-
 std::string EventHash(const std::string& prev_hash, int64_t case_id, int seq,
                       const workflow::Event& event, const workflow::Actor& actor, absl::Time at) {
   std::string buf;
@@ -1077,75 +1110,110 @@ std::string Sha256Hex(const std::string& data) {
   return Hex(digest, sizeof digest);
 }
 
+
+namespace {
+
+const Sql kFindRequest{"SELECT id, request_hash FROM cases WHERE request_id = :r"};
+const Sql kNextTracking{"SELECT nextval('tracking_seq')"};
+const Sql kPersonByNumber{"SELECT id, name FROM persons WHERE id_number = :idn"};
+const Sql kInsertPersonWithNumber{
+    "INSERT INTO persons (name, id_number, phone, address) "
+    "VALUES (:name, :idn, nullif(:phone, ''), nullif(:address, '')) "
+    "ON CONFLICT (id_number) DO NOTHING RETURNING id"};
+// Newer contact details replace older ones; the row is locked only when
+// they differ.
+const Sql kUpdateContact{
+    "UPDATE persons SET phone = coalesce(nullif(:phone, ''), phone), "
+    "                   address = coalesce(nullif(:address, ''), address) "
+    " WHERE id = :id AND (phone IS DISTINCT FROM coalesce(nullif(:phone, ''), phone) "
+    "                     OR address IS DISTINCT FROM coalesce(nullif(:address, ''), address))"};
+const Sql kPersonByNameAndPhone{"SELECT min(id) FROM persons WHERE name = :name AND phone = :phone"};
+const Sql kInsertPerson{
+    "INSERT INTO persons (name, phone, address) "
+    "VALUES (:name, nullif(:phone, ''), nullif(:address, '')) RETURNING id"};
+const Sql kInsertPetitioner{
+    "INSERT INTO case_petitioners (case_id, position, person_id, category) "
+    "VALUES (:c, :p, :person, :category)"};
+// The matter's previous case for this person: one index probe, whatever
+// the petitioner's history.
+const Sql kPreviousCase{
+    "SELECT max(case_id) FROM case_petitioners "
+    " WHERE person_id = :person AND category = :category AND case_id < :id"};
+const Sql kInsertLink{
+    "INSERT INTO case_links (case_id, related_id, kind) VALUES (:c, :r, 'repeat')"};
+const Sql kCaseVersion{"SELECT version FROM cases WHERE id = :id"};
+const Sql kProvisional{
+    "SELECT DISTINCT case_id FROM case_timers WHERE provisional AND case_id > :after "
+    " ORDER BY case_id LIMIT :lim"};
+const Sql kNextFire{"SELECT xf_us(min(next_fire_at)) FROM case_timers"};
+const Sql kCaseExists{"SELECT id FROM cases WHERE id = :id"};
+const Sql kEarlierCases{R"sql(
+  SELECT cp.case_id FROM persons ps
+    JOIN case_petitioners cp ON cp.person_id = ps.id AND cp.category = :category
+    JOIN cases c ON c.id = cp.case_id
+   WHERE ((:idn <> '' AND ps.id_number = :idn) OR (:idn = '' AND ps.name = :name AND ps.phone = :phone))
+     AND ((NOT c.final
+           AND (c.responsible_unit = ANY (CAST(:below AS text[]))
+                OR c.review_unit = ANY (CAST(:below AS text[]))
+                OR c.recheck_unit = ANY (CAST(:below AS text[]))))
+          OR position(',final_after_recheck,' IN ',' || c.flags || ',') > 0)
+   ORDER BY cp.case_id DESC LIMIT :lim)sql"};
+const Sql kAnyUnsequenced{
+    "SELECT 1 FROM case_events WHERE position IS NULL LIMIT 1"};
+const Sql kLockSequencer{"SELECT last_position FROM event_sequencer FOR UPDATE"};
+const Sql kLastPosition{"SELECT last_position FROM event_sequencer"};
+const Sql kUnits{"SELECT code, coalesce(parent, '') FROM units"};
+const Sql kNames{
+    "SELECT 'unit:' || code, name FROM units UNION ALL "
+    "SELECT 'category:' || code, name FROM categories"};
+const Sql kCategories{"SELECT code, active FROM categories"};
+
+absl::Status RequestReused(const CaseRecord& rec) {
+  return absl::AlreadyExistsError(absl::StrCat(
+      "request_id: already used for a different petition (case ", rec.tracking_number,
+      "): use a new request_id for a new petition"));
+}
+
+}  // namespace
+
 CaseStore::CaseStore(Pool& pool, EngineLookup engine_for)
     : pool_(pool), engine_for_(std::move(engine_for)) {}
 
 absl::StatusOr<CaseRecord> CaseStore::Get(int64_t id) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    return LoadCase(lease->session(), "id", "", id, engine_for_);
-  } catch (...) {
-    return StatusFromCurrentException("reading a case");
-  }
+  return WithConn(pool_, "reading a case", [&](Conn& c) { return LoadCase(c, id, "", engine_for_); });
+}
+
+absl::StatusOr<CaseRecord> CaseStore::GetByTracking(const std::string& tracking_number) {
+  return WithConn(pool_, "reading a case", [&](Conn& c) {
+    return LoadCase(c, 0, tracking_number, engine_for_);
+  });
 }
 
 absl::StatusOr<std::optional<CaseRecord>> CaseStore::FindReplay(const std::string& request_id,
                                                                 const std::string& request_hash) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  soci::session& s = lease->session();
-  try {
-    long long id = 0;
-    std::string hash;
-    s << "SELECT id, request_hash FROM cases WHERE request_id = :r", soci::use(request_id, "r"),
-        soci::into(id), soci::into(hash);
-    if (!s.got_data()) return std::optional<CaseRecord>();
-    auto rec = LoadCase(s, "id", "", id, engine_for_);
-    if (!rec.ok()) return rec.status();
-    if (hash != request_hash) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "request_id: already used for a different petition (case ", rec->tracking_number,
-          "): use a new request_id for a new petition"));
-    }
-    return std::optional<CaseRecord>(std::move(*rec));
-  } catch (...) {
-    return StatusFromCurrentException("looking up a request id");
-  }
-}
-
-absl::StatusOr<CaseRecord> CaseStore::GetByTracking(const std::string& tracking_number) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    return LoadCase(lease->session(), "tracking", tracking_number, 0, engine_for_);
-  } catch (...) {
-    return StatusFromCurrentException("reading a case");
-  }
+  return WithConn(pool_, "looking up a request id",
+                  [&](Conn& c) -> absl::StatusOr<std::optional<CaseRecord>> {
+                    Rows found = c.Run(kFindRequest, {{"r", request_id}});
+                    if (found.empty()) return std::optional<CaseRecord>();
+                    auto rec = LoadCase(c, found[0].i64(0), "", engine_for_);
+                    if (!rec.ok()) return rec.status();
+                    if (found[0].str(1) != request_hash) return RequestReused(*rec);
+                    return std::optional<CaseRecord>(std::move(*rec));
+                  });
 }
 
 absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  soci::session& s = lease->session();
-  try {
+  return WithConn(pool_, "registering a case", [&](Conn& conn) -> absl::StatusOr<CreateResult> {
+    // (A retry was answered before this call by FindReplay; one racing with
+    // this insert loses at the insert's ON CONFLICT and is replayed here.)
     auto replay = [&]() -> absl::StatusOr<CreateResult> {
-      long long existing = 0;
-      std::string hash;
-      s << "SELECT id, request_hash FROM cases WHERE request_id = :r",
-          soci::use(c.request_id, "r"), soci::into(existing), soci::into(hash);
-      if (!s.got_data()) return absl::InternalError("replayed request vanished");
-      auto rec = LoadCase(s, "id", "", existing, engine_for_);
+      Rows found = conn.Run(kFindRequest, {{"r", c.request_id}});
+      if (found.empty()) return absl::InternalError("replayed request vanished");
+      auto rec = LoadCase(conn, found[0].i64(0), "", engine_for_);
       if (!rec.ok()) return rec.status();
-      if (hash != c.request_hash) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            "request_id: already used for a different petition (case ", rec->tracking_number,
-            "): use a new request_id for a new petition"));
-      }
+      if (found[0].str(1) != c.request_hash) return RequestReused(*rec);
       return CreateResult{std::move(*rec), true};
     };
-    // (A retry was answered before this call by FindReplay; one racing with
-    // this insert loses at the insert's ON CONFLICT and is replayed there.)
 
     const CaseSnapshot& snap = c.start.next;
     const workflow::Engine* engine = engine_for_(snap.workflow, snap.workflow_version);
@@ -1159,79 +1227,75 @@ absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
       return absl::InternalError("intake does not serialise to JSON");
     }
 
-    soci::transaction tx(s);
-    long long seqno = 0;
-    s << "SELECT nextval('tracking_seq')", soci::into(seqno);
+    Transaction tx(conn);
+    const int64_t seqno = conn.Run(kNextTracking, {})[0].i64(0);
     const std::string tracking = absl::StrFormat("%s%06d", c.tracking_prefix, seqno);
-    long long id = 0;
-    {
-      const int stage = state != nullptr ? static_cast<int>(state->stage()) : 0;
-      const int final = state != nullptr && state->final() ? 1 : 0;
-      const int channel = static_cast<int>(c.intake.channel());
-      const long long received = ToMicros(snap.received_at);
-      const long long now = ToMicros(c.now);
-      const int anonymous = snap.anonymous ? 1 : 0;
-      const int purpose = static_cast<int>(c.intake.purpose());
-      const std::string flags = JoinSet(snap.flags);
-      const std::string wf = snap.workflow;
-      const int wfv = snap.workflow_version;
-      const long long entered = ToMicros(snap.state_entered_at);
-      const long long unit_received = ToMicros(snap.unit_received_at);
-      // A petition not accepted at registration is closed at once, with the
-      // refusal's fields recorded.
-      OptTime closed(snap.closed_at);
-      const std::string attributes = JsonObject(snap.attributes);
-      s << kInsertCase, soci::use(tracking, "tracking"), soci::use(c.request_id, "request_id"),
-          soci::use(wf, "workflow"), soci::use(wfv, "workflow_version"),
-          soci::use(snap.state, "state"), soci::use(stage, "stage"), soci::use(final, "final"),
-          soci::use(channel, "channel"), soci::use(received, "received_at"),
-          soci::use(now, "now"), soci::use(c.actor.account, "registered_by"),
-          soci::use(c.intake.registering_unit(), "registering_unit"),
-          soci::use(snap.responsible_unit, "responsible_unit"),
-          soci::use(snap.forwarder_unit, "forwarder_unit"), soci::use(anonymous, "anonymous"),
-          soci::use(purpose, "purpose"), soci::use(c.intake.category(), "category"),
-          soci::use(c.intake.complained_about_unit(), "complained_unit"),
-          soci::use(c.intake.summary(), "summary"), soci::use(flags, "flags"),
-          soci::use(intake_json, "intake"), soci::use(entered, "state_entered_at"),
-          soci::use(unit_received, "unit_received_at"), soci::use(c.request_hash, "request_hash"),
-          soci::use(closed.us, closed.ind, "closed_at"), soci::use(attributes, "attributes"),
-          soci::into(id);
-      if (!s.got_data()) {
-        // A concurrent retry with the same request id won the race.
-        tx.rollback();
-        return replay();
-      }
+    const int64_t now = ToMicros(c.now);
+    // A petition not accepted at registration is closed at once, with the
+    // refusal's fields recorded.
+    Rows inserted = conn.Run(
+        kInsertCase, {{"tracking", tracking},
+                      {"request_id", c.request_id},
+                      {"workflow", snap.workflow},
+                      {"workflow_version", snap.workflow_version},
+                      {"state", snap.state},
+                      {"stage", state != nullptr ? static_cast<int>(state->stage()) : 0},
+                      {"final", state != nullptr && state->final() ? 1 : 0},
+                      {"channel", static_cast<int>(c.intake.channel())},
+                      {"received_at", ToMicros(snap.received_at)},
+                      {"now", now},
+                      {"registered_by", c.actor.account},
+                      {"registering_unit", c.intake.registering_unit()},
+                      {"responsible_unit", snap.responsible_unit},
+                      {"forwarder_unit", snap.forwarder_unit},
+                      {"anonymous", snap.anonymous ? 1 : 0},
+                      {"purpose", static_cast<int>(c.intake.purpose())},
+                      {"category", c.intake.category()},
+                      {"complained_unit", c.intake.complained_about_unit()},
+                      {"summary", c.intake.summary()},
+                      {"flags", JoinSet(snap.flags)},
+                      {"intake", intake_json},
+                      {"state_entered_at", ToMicros(snap.state_entered_at)},
+                      {"unit_received_at", ToMicros(snap.unit_received_at)},
+                      {"request_hash", c.request_hash},
+                      {"closed_at", OptTime(snap.closed_at).micros()},
+                      {"attributes", JsonObject(snap.attributes)}});
+    if (inserted.empty()) {
+      // A concurrent retry with the same request id won the race.
+      tx.Rollback();
+      return replay();
     }
+    const int64_t id = inserted[0].i64(0);
 
     // Petitioners: match the registry, then link each one's previous case in
     // the same category as a repeat petition (the earlier ones are reached
     // through the petitioner index: Case.related_tracking_numbers).
-    std::set<long long> related;
+    std::set<int64_t> related;
     int position = 0;
     for (const xinfang::v1::Petitioner& p : c.intake.petitioners()) {
-      long long person = 0;
+      int64_t person = 0;
       if (!p.id_number().empty()) {
         // The registry keeps the name the number was first registered with;
         // this case keeps the name given now (in its intake).
         // No row lock unless something changes: a frequent petitioner's
         // registrations do not queue behind each other on the person row.
         std::string registered_name;
-        soci::indicator found = soci::i_null;
-        s << "SELECT id, name FROM persons WHERE id_number = :idn", soci::use(p.id_number(), "idn"),
-            soci::into(person, found), soci::into(registered_name);
-        if (!s.got_data() || found == soci::i_null) {
-          s << R"sql(INSERT INTO persons (name, id_number, phone, address)
-                     VALUES (:name, :idn, nullif(:phone, ''), nullif(:address, ''))
-                     ON CONFLICT (id_number) DO NOTHING RETURNING id)sql",
-              soci::use(p.name(), "name"), soci::use(p.id_number(), "idn"),
-              soci::use(p.phone(), "phone"), soci::use(p.address(), "address"),
-              soci::into(person);
-          if (s.got_data()) {
+        Rows found = conn.Run(kPersonByNumber, {{"idn", p.id_number()}});
+        if (found.empty()) {
+          Rows made = conn.Run(kInsertPersonWithNumber, {{"name", p.name()},
+                                                         {"idn", p.id_number()},
+                                                         {"phone", p.phone()},
+                                                         {"address", p.address()}});
+          if (!made.empty()) {
+            person = made[0].i64(0);
             registered_name = p.name();
           } else {  // registered by a concurrent call meanwhile
-            s << "SELECT id, name FROM persons WHERE id_number = :idn",
-                soci::use(p.id_number(), "idn"), soci::into(person), soci::into(registered_name);
+            found = conn.Run(kPersonByNumber, {{"idn", p.id_number()}});
           }
+        }
+        if (!found.empty()) {
+          person = found[0].i64(0);
+          registered_name = found[0].str(1);
         }
         if (registered_name != p.name() && !p.same_person_confirmed()) {
           // Not merged silently: a mistyped number would attach this petition
@@ -1242,92 +1306,62 @@ absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
               ", not to the name given; check the number, or set ", field,
               ".same_person_confirmed if it is the same person"));
         }
-        // Newer contact details replace older ones; the row is locked only
-        // when they differ.
-        s << R"sql(UPDATE persons
-                      SET phone = coalesce(nullif(:phone, ''), phone),
-                          address = coalesce(nullif(:address, ''), address)
-                    WHERE id = :id
-                      AND (phone IS DISTINCT FROM coalesce(nullif(:phone2, ''), phone)
-                           OR address IS DISTINCT FROM coalesce(nullif(:address2, ''), address)))sql",
-            soci::use(p.phone(), "phone"), soci::use(p.address(), "address"),
-            soci::use(person, "id"), soci::use(p.phone(), "phone2"),
-            soci::use(p.address(), "address2");
+        conn.Run(kUpdateContact, {{"phone", p.phone()}, {"address", p.address()}, {"id", person}});
       } else {
-        soci::indicator ind = soci::i_null;
+        std::optional<int64_t> known;
         if (!p.phone().empty()) {
-          s << "SELECT min(id) FROM persons WHERE name = :name AND phone = :phone",
-              soci::use(p.name(), "name"), soci::use(p.phone(), "phone"),
-              soci::into(person, ind);
+          known = conn.Run(kPersonByNameAndPhone, {{"name", p.name()}, {"phone", p.phone()}})[0]
+                      .opt_i64(0);
         }
-        if (ind == soci::i_null) {
-          s << R"sql(INSERT INTO persons (name, phone, address)
-                     VALUES (:name, nullif(:phone, ''), nullif(:address, '')) RETURNING id)sql",
-              soci::use(p.name(), "name"), soci::use(p.phone(), "phone"),
-              soci::use(p.address(), "address"), soci::into(person);
-        }
+        person = known.has_value()
+                     ? *known
+                     : conn.Run(kInsertPerson, {{"name", p.name()},
+                                                {"phone", p.phone()},
+                                                {"address", p.address()}})[0]
+                           .i64(0);
       }
-      s << R"sql(INSERT INTO case_petitioners (case_id, position, person_id, category)
-                 VALUES (:c, :p, :person, :category))sql",
-          soci::use(id, "c"), soci::use(position, "p"), soci::use(person, "person"),
-          soci::use(c.intake.category(), "category");
+      conn.Run(kInsertPetitioner,
+               {{"c", id}, {"p", position}, {"person", person}, {"category", c.intake.category()}});
       ++position;
-      // The matter's previous case for this person: one index probe,
-      // whatever the petitioner's history.
-      long long previous = 0;
-      soci::indicator has_previous = soci::i_null;
-      s << R"sql(SELECT max(case_id) FROM case_petitioners
-                  WHERE person_id = :person AND category = :category AND case_id < :id)sql",
-          soci::use(person, "person"), soci::use(c.intake.category(), "category"),
-          soci::use(id, "id"), soci::into(previous, has_previous);
-      if (has_previous == soci::i_ok) related.insert(previous);
+      const std::optional<int64_t> previous =
+          conn.Run(kPreviousCase,
+                   {{"person", person}, {"category", c.intake.category()}, {"id", id}})[0]
+              .opt_i64(0);
+      if (previous.has_value()) related.insert(*previous);
     }
-    for (long long r : related) {
-      s << "INSERT INTO case_links (case_id, related_id, kind) VALUES (:c, :r, 'repeat')",
-          soci::use(id, "c"), soci::use(r, "r");
-    }
+    for (int64_t r : related) conn.Run(kInsertLink, {{"c", id}, {"r", r}});
 
     std::vector<workflow::Event> events = c.start.events;
     if (!related.empty() && !events.empty()) {
       events.front().fields["repeat_of"] = absl::StrJoin(related, ",");
     }
-    AppendEvents(s, id, 0, "", events, c.actor, c.now);
-    ReplaceTimers(s, id, snap, engine, c.now);
-    s << kNotify, soci::use(id, "id");
-    tx.commit();
-    auto rec = LoadCase(s, "id", "", id, engine_for_);
+    AppendEvents(conn, id, 0, "", events, c.actor, c.now);
+    ReplaceTimers(conn, id, snap, engine, c.now);
+    conn.Run(kNotify, {{"id", id}});
+    tx.Commit();
+    auto rec = LoadCase(conn, id, "", engine_for_);
     if (!rec.ok()) return rec.status();
     return CreateResult{std::move(*rec), false};
-  } catch (...) {
-    return StatusFromCurrentException("registering a case");
-  }
+  });
 }
 
 absl::StatusOr<Applied> CaseStore::Apply(int64_t id, int64_t expected_version,
                                          const workflow::Decision& decision,
                                          const workflow::Actor& actor, absl::Time now) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  soci::session& s = lease->session();
-  try {
-    soci::transaction tx(s);
+  return WithConn(pool_, "applying a change to a case", [&](Conn& conn) -> absl::StatusOr<Applied> {
+    Transaction tx(conn);
     absl::StatusOr<std::vector<StoredEvent>> written =
-        WriteDecision(s, id, expected_version, decision, actor, now);
-    if (!written.ok()) {
-      tx.rollback();
-      return written.status();
-    }
-    tx.commit();
-    auto rec = LoadCase(s, "id", "", id, engine_for_);
+        WriteDecision(conn, id, expected_version, decision, actor, now);
+    if (!written.ok()) return written.status();
+    tx.Commit();
+    auto rec = LoadCase(conn, id, "", engine_for_);
     if (!rec.ok()) return rec.status();
     return Applied{std::move(*rec), std::move(*written)};
-  } catch (...) {
-    return StatusFromCurrentException("applying a change to a case");
-  }
+  });
 }
 
 absl::StatusOr<std::vector<StoredEvent>> CaseStore::WriteDecision(
-    soci::session& s, int64_t id, int64_t expected_version, const workflow::Decision& decision,
+    Conn& conn, int64_t id, int64_t expected_version, const workflow::Decision& decision,
     const workflow::Actor& actor, absl::Time now) {
   const CaseSnapshot& snap = decision.next;
   const workflow::Engine* engine = engine_for_(snap.workflow, snap.workflow_version);
@@ -1335,66 +1369,60 @@ absl::StatusOr<std::vector<StoredEvent>> CaseStore::WriteDecision(
     return absl::InternalError(
         absl::StrCat("no engine for ", snap.workflow, "@", snap.workflow_version));
   }
-  long long case_id = id;
-  long long expected = expected_version;
-  long long new_version = 0;
-  long long now_us = ToMicros(now);
-  CaseColumns c(snap, *engine);
-  int head_seq = 0;
-  std::string head_hash;
-  s << kUpdateCase, soci::use(snap.state, "state"), soci::use(c.stage, "stage"),
-      soci::use(c.final, "final"), soci::use(snap.responsible_unit, "responsible_unit"),
-      soci::use(snap.forwarder_unit, "forwarder_unit"), soci::use(snap.review_unit, "review_unit"),
-      soci::use(snap.recheck_unit, "recheck_unit"), soci::use(snap.case_officer, "case_officer"),
-      soci::use(c.accepted.us, c.accepted.ind, "accepted_at"),
-      soci::use(c.decided.us, c.decided.ind, "decided_at"),
-      soci::use(c.served.us, c.served.ind, "served_at"),
-      soci::use(c.closed.us, c.closed.ind, "closed_at"), soci::use(snap.outcome, "outcome"),
-      soci::use(snap.evaluation, "evaluation"), soci::use(c.flags, "flags"),
-      soci::use(c.attributes, "attributes"), soci::use(c.conflicted, "conflicted"),
-      soci::use(now_us, "now"), soci::use(c.entered.us, c.entered.ind, "state_entered_at"),
-      soci::use(c.unit_received.us, c.unit_received.ind, "unit_received_at"),
-      soci::use(case_id, "id"), soci::use(expected, "expected"), soci::into(new_version),
-      soci::into(head_seq), soci::into(head_hash);
-  if (!s.got_data()) {
-    long long current = 0;
-    s << "SELECT version FROM cases WHERE id = :id", soci::use(case_id, "id"),
-        soci::into(current);
-    if (!s.got_data()) return absl::NotFoundError(absl::StrCat("case ", id, " not found"));
-    return absl::AbortedError(absl::StrCat("case ", id, " is at version ", current, ", not ",
-                                           expected_version, ": read it again and retry"));
+  const CaseColumns c(snap, *engine);
+  Rows updated = conn.Run(kUpdateCase, {{"state", snap.state},
+                                        {"stage", c.stage},
+                                        {"final", c.final},
+                                        {"responsible_unit", snap.responsible_unit},
+                                        {"forwarder_unit", snap.forwarder_unit},
+                                        {"review_unit", snap.review_unit},
+                                        {"recheck_unit", snap.recheck_unit},
+                                        {"case_officer", snap.case_officer},
+                                        {"accepted_at", c.accepted.micros()},
+                                        {"decided_at", c.decided.micros()},
+                                        {"served_at", c.served.micros()},
+                                        {"closed_at", c.closed.micros()},
+                                        {"outcome", snap.outcome},
+                                        {"evaluation", snap.evaluation},
+                                        {"flags", c.flags},
+                                        {"attributes", c.attributes},
+                                        {"conflicted", c.conflicted},
+                                        {"now", ToMicros(now)},
+                                        {"state_entered_at", c.entered.micros()},
+                                        {"unit_received_at", c.unit_received.micros()},
+                                        {"id", id},
+                                        {"expected", expected_version}});
+  if (updated.empty()) {
+    Rows current = conn.Run(kCaseVersion, {{"id", id}});
+    if (current.empty()) return absl::NotFoundError(absl::StrCat("case ", id, " not found"));
+    return absl::AbortedError(absl::StrCat("case ", id, " is at version ", current[0].i64(0),
+                                           ", not ", expected_version,
+                                           ": read it again and retry"));
   }
-  std::vector<StoredEvent> stored =
-      AppendEvents(s, case_id, head_seq, head_hash, decision.events, actor, now);
-  ReplaceTimers(s, case_id, snap, engine, now);
-  s << kNotify, soci::use(case_id, "id");
+  std::vector<StoredEvent> stored = AppendEvents(conn, id, updated[0].i32(1), updated[0].str(2),
+                                                 decision.events, actor, now);
+  ReplaceTimers(conn, id, snap, engine, now);
+  conn.Run(kNotify, {{"id", id}});
   return stored;
 }
 
 absl::StatusOr<SweepResult> CaseStore::SweepDue(absl::Time now, int batch, const Decide& decide) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  soci::session& s = lease->session();
-  SweepResult result;
-  try {
-    soci::transaction tx(s);
-    const long long now_us = ToMicros(now);
-    std::set<long long> claimed_ids;
-    {
-      long long id = 0;
-      soci::statement st = (s.prepare << kClaimDue, soci::use(now_us, "now"),
-                            soci::use(batch, "lim"), soci::into(id));
-      st.execute();
-      while (st.fetch()) claimed_ids.insert(id);
+  return WithConn(pool_, "firing due timers", [&](Conn& conn) -> absl::StatusOr<SweepResult> {
+    SweepResult result;
+    Transaction tx(conn);
+    const int64_t now_us = ToMicros(now);
+    std::set<int64_t> claimed_ids;
+    for (Row r : conn.Run(kClaimDue, {{"now", now_us}, {"lim", batch}})) {
+      claimed_ids.insert(r.i64(0));
     }
     result.claimed = static_cast<int>(claimed_ids.size());
     if (claimed_ids.empty()) {
-      tx.commit();
+      tx.Commit();
       return result;
     }
     SqlArray ids;
-    for (long long id : claimed_ids) ids.AddInt(id);
-    const std::vector<Claimed> claimed = LoadClaimed(s, ids.Literal(), now_us, engine_for_);
+    for (int64_t id : claimed_ids) ids.AddInt(id);
+    const std::vector<Claimed> claimed = LoadClaimed(conn, ids.Literal(), now_us, engine_for_);
 
     std::vector<Swept> swept;
     SqlArray put_back;
@@ -1415,78 +1443,51 @@ absl::StatusOr<SweepResult> CaseStore::SweepDue(absl::Time now, int batch, const
       swept.push_back(Swept{&c, std::move(*decision)});
     }
     if (put_back.size() > 0) {
-      const long long retry_us = ToMicros(now + kSweepRetryDelay);
-      s << kSweepPutBack, soci::use(retry_us, "retry"), soci::use(put_back.Literal(), "ids"),
-          soci::use(now_us, "now");
+      conn.Run(kSweepPutBack, {{"retry", ToMicros(now + kSweepRetryDelay)},
+                               {"ids", put_back.Literal()},
+                               {"now", now_us}});
     }
     if (!swept.empty()) {
-      auto events = WriteSwept(s, swept, now, engine_for_);
+      auto events = WriteSwept(conn, swept, now, engine_for_);
       if (!events.ok()) return events.status();
       result.cases = static_cast<int>(swept.size());
       result.events = *events;
     }
-    tx.commit();
+    tx.Commit();
     return result;
-  } catch (...) {
-    return StatusFromCurrentException("firing due timers");
-  }
+  });
 }
 
 absl::StatusOr<std::vector<int64_t>> CaseStore::CasesWithProvisionalTimers(int64_t after_id,
                                                                            int limit) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    std::vector<int64_t> ids;
-    long long after = after_id;
-    ForEachRow(
-        lease->session(),
-        "SELECT DISTINCT case_id FROM case_timers WHERE provisional AND case_id > :after "
-        " ORDER BY case_id LIMIT :lim",
-        [&](soci::statement& st) {
-          st.exchange(soci::use(after, "after"));
-          st.exchange(soci::use(limit, "lim"));
-        },
-        [&](const soci::row& r) { ids.push_back(r.get<long long>(0)); });
-    return ids;
-  } catch (...) {
-    return StatusFromCurrentException("reading provisional deadlines");
-  }
+  return WithConn(pool_, "reading provisional deadlines",
+                  [&](Conn& c) -> absl::StatusOr<std::vector<int64_t>> {
+                    std::vector<int64_t> ids;
+                    for (Row r : c.Run(kProvisional, {{"after", after_id}, {"lim", limit}})) {
+                      ids.push_back(r.i64(0));
+                    }
+                    return ids;
+                  });
 }
 
 absl::StatusOr<std::optional<absl::Time>> CaseStore::NextFireAt() {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    long long us = 0;
-    soci::indicator ind = soci::i_null;
-    lease->session() << "SELECT xf_us(min(next_fire_at)) FROM case_timers", soci::into(us, ind);
-    if (ind == soci::i_null) return std::optional<absl::Time>();
-    return std::optional<absl::Time>(FromMicros(us));
-  } catch (...) {
-    return StatusFromCurrentException("reading the next deadline");
-  }
+  return WithConn(pool_, "reading the next deadline",
+                  [&](Conn& c) -> absl::StatusOr<std::optional<absl::Time>> {
+                    return GetOptTime(c.Run(kNextFire, {})[0], 0);
+                  });
 }
 
 absl::StatusOr<std::vector<StoredEvent>> CaseStore::History(int64_t id) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  soci::session& s = lease->session();
-  try {
-    long long case_id = id;
-    long long exists = 0;
-    s << "SELECT id FROM cases WHERE id = :id", soci::use(case_id, "id"), soci::into(exists);
-    if (!s.got_data()) return absl::NotFoundError(absl::StrCat("case ", id, " not found"));
-    std::vector<StoredEvent> out;
-    ForEachRow(
-        s, kSelectEvents, [&](soci::statement& st) { st.exchange(soci::use(case_id, "id")); },
-        [&](const soci::row& r) { out.push_back(ReadEvent(r, 0)); });
-    return out;
-  } catch (...) {
-    return StatusFromCurrentException("reading a case's history");
-  }
+  return WithConn(pool_, "reading a case's history",
+                  [&](Conn& c) -> absl::StatusOr<std::vector<StoredEvent>> {
+                    if (c.Run(kCaseExists, {{"id", id}}).empty()) {
+                      return absl::NotFoundError(absl::StrCat("case ", id, " not found"));
+                    }
+                    std::vector<StoredEvent> out;
+                    for (Row r : c.Run(kSelectEvents, {{"id", id}})) out.push_back(ReadEvent(r, 0));
+                    return out;
+                  });
 }
-
 absl::StatusOr<VerifyResult> CaseStore::Verify(int64_t id) {
   auto rec = Get(id);
   if (!rec.ok()) return rec.status();
@@ -1529,226 +1530,196 @@ absl::StatusOr<VerifyResult> CaseStore::Verify(int64_t id) {
 absl::StatusOr<std::vector<CaseRecord>> CaseStore::CasesOfPetitioners(
     const std::vector<xinfang::v1::Petitioner>& petitioners, const std::string& category,
     const std::vector<std::string>& units_below, int limit) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  soci::session& s = lease->session();
-  try {
-    std::set<long long> ids;
-    SqlArray below_units;
-    for (const std::string& u : units_below) below_units.AddText(u);
-    const std::string below = below_units.Literal();
-    for (const xinfang::v1::Petitioner& p : petitioners) {
-      if (p.id_number().empty() && p.phone().empty()) continue;
-      ForEachRow(
-          s,
-          R"sql(SELECT cp.case_id FROM persons ps
-                  JOIN case_petitioners cp ON cp.person_id = ps.id AND cp.category = :category
-                  JOIN cases c ON c.id = cp.case_id
-                 WHERE ((:idn <> '' AND ps.id_number = :idn2)
-                        OR (:idn3 = '' AND ps.name = :name AND ps.phone = :phone))
-                   AND ((NOT c.final
-                         AND (c.responsible_unit = ANY (CAST(:below1 AS text[]))
-                              OR c.review_unit = ANY (CAST(:below2 AS text[]))
-                              OR c.recheck_unit = ANY (CAST(:below3 AS text[]))))
-                        OR position(',final_after_recheck,' IN ',' || c.flags || ',') > 0)
-                 ORDER BY cp.case_id DESC LIMIT :lim)sql",
-          [&](soci::statement& st) {
-            st.exchange(soci::use(category, "category"));
-            st.exchange(soci::use(p.id_number(), "idn"));
-            st.exchange(soci::use(p.id_number(), "idn2"));
-            st.exchange(soci::use(p.id_number(), "idn3"));
-            st.exchange(soci::use(p.name(), "name"));
-            st.exchange(soci::use(p.phone(), "phone"));
-            st.exchange(soci::use(below, "below1"));
-            st.exchange(soci::use(below, "below2"));
-            st.exchange(soci::use(below, "below3"));
-            st.exchange(soci::use(limit, "lim"));
-          },
-          [&](const soci::row& r) { ids.insert(r.get<long long>(0)); });
-    }
-    std::vector<CaseRecord> out;
-    for (auto it = ids.rbegin(); it != ids.rend() && static_cast<int>(out.size()) < limit; ++it) {
-      auto rec = LoadCase(s, "id", "", *it, engine_for_);
-      if (!rec.ok()) return rec.status();
-      out.push_back(std::move(*rec));
-    }
-    return out;
-  } catch (...) {
-    return StatusFromCurrentException("finding the petitioner's earlier cases");
-  }
+  return WithConn(
+      pool_, "finding the petitioner's earlier cases",
+      [&](Conn& conn) -> absl::StatusOr<std::vector<CaseRecord>> {
+        std::set<int64_t> ids;
+        SqlArray below_units;
+        for (const std::string& u : units_below) below_units.AddText(u);
+        const std::string below = below_units.Literal();
+        for (const xinfang::v1::Petitioner& p : petitioners) {
+          if (p.id_number().empty() && p.phone().empty()) continue;
+          for (Row r : conn.Run(kEarlierCases, {{"category", category},
+                                                {"idn", p.id_number()},
+                                                {"name", p.name()},
+                                                {"phone", p.phone()},
+                                                {"below", below},
+                                                {"lim", limit}})) {
+            ids.insert(r.i64(0));
+          }
+        }
+        std::vector<CaseRecord> out;
+        for (auto it = ids.rbegin(); it != ids.rend() && static_cast<int>(out.size()) < limit;
+             ++it) {
+          auto rec = LoadCase(conn, *it, "", engine_for_);
+          if (!rec.ok()) return rec.status();
+          out.push_back(std::move(*rec));
+        }
+        return out;
+      });
 }
 
 absl::StatusOr<std::vector<DueRow>> CaseStore::ListDue(const DueQuery& q) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    long long before = ToMicros(q.before);
-    int limit = q.limit, stage = q.stage, escalated = q.escalated_only ? 1 : 0;
-    int has_after = q.after.has_value() ? 1 : 0;
-    long long after_due = q.after ? ToMicros(q.after->due_at) : 0;
-    long long after_id = q.after ? q.after->case_id : 0;
-    std::string after_name = q.after ? q.after->timer : "";
+  return WithConn(pool_, "listing deadlines", [&](Conn& conn) -> absl::StatusOr<std::vector<DueRow>> {
     std::vector<DueRow> out;
-    soci::rowset<soci::row> rows =
-        (lease->session().prepare << kSelectDue, soci::use(q.unit, "unit1"),
-         soci::use(q.unit, "unit2"), soci::use(before, "before"), soci::use(q.timer, "timer1"),
-         soci::use(q.timer, "timer2"), soci::use(q.case_officer, "officer1"),
-         soci::use(q.case_officer, "officer2"), soci::use(stage, "stage1"),
-         soci::use(stage, "stage2"), soci::use(escalated, "escalated"),
-         soci::use(has_after, "has_after"),
-         soci::use(after_due, "after_due"), soci::use(after_id, "after_id"),
-         soci::use(after_name, "after_name"), soci::use(limit, "lim"));
-    for (const soci::row& r : rows) {
+    Rows rows = conn.Run(kSelectDue, {{"unit", q.unit},
+                                      {"before", ToMicros(q.before)},
+                                      {"timer1", q.timer},
+                                      {"timer2", q.timer},
+                                      {"officer1", q.case_officer},
+                                      {"officer2", q.case_officer},
+                                      {"stage1", q.stage},
+                                      {"stage2", q.stage},
+                                      {"escalated", q.escalated_only ? 1 : 0},
+                                      {"has_after", q.after.has_value() ? 1 : 0},
+                                      {"after_due", q.after ? ToMicros(q.after->due_at) : 0},
+                                      {"after_id", q.after ? q.after->case_id : 0},
+                                      {"after_name", q.after ? q.after->timer : ""},
+                                      {"lim", q.limit}});
+    for (Row r : rows) {
       DueRow d;
-      d.case_id = r.get<long long>(0);
-      d.tracking_number = r.get<std::string>(1);
-      d.state = r.get<std::string>(2);
-      d.responsible_unit = r.get<std::string>(3);
-      d.stage = r.get<int>(4);
-      d.owing_unit = r.get<std::string>(5);
-      d.workflow = r.get<std::string>(6);
-      d.workflow_version = r.get<int>(7);
+      d.case_id = r.i64(0);
+      d.tracking_number = r.str(1);
+      d.state = r.str(2);
+      d.responsible_unit = r.str(3);
+      d.stage = r.i32(4);
+      d.owing_unit = r.str(5);
+      d.workflow = r.str(6);
+      d.workflow_version = r.i32(7);
       d.timer = ReadTimer(r, 8);
-      d.case_officer = r.get<std::string>(8 + kTimerColumnCount);
+      d.case_officer = r.str(8 + kTimerColumnCount);
       out.push_back(std::move(d));
     }
     return out;
-  } catch (...) {
-    return StatusFromCurrentException("listing deadlines");
-  }
+  });
 }
 
 absl::StatusOr<int> CaseStore::SequenceEvents(int max) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  soci::session& s = lease->session();
-  try {
+  return WithConn(pool_, "sequencing events", [&](Conn& conn) -> absl::StatusOr<int> {
     // Idle: nothing unplaced (a partial-index probe), so no lock and no write.
-    int pending = 0;
-    s << "SELECT count(*) FROM (SELECT 1 FROM case_events WHERE position IS NULL LIMIT 1) p",
-        soci::into(pending);
-    if (pending == 0) return 0;
-    soci::transaction tx(s);
+    if (conn.Run(kAnyUnsequenced, {}).empty()) return 0;
+    Transaction tx(conn);
     // The row lock serialises sequencers (one per query process may run).
-    s << "SELECT last_position FROM event_sequencer FOR UPDATE";
-    int placed = 0;
-    s << kSequence, soci::use(max, "max"), soci::into(placed);
-    if (placed > 0) s << "SELECT pg_notify('" << kFeedChannel << "', '')";
-    tx.commit();
+    conn.Run(kLockSequencer, {});
+    const int placed = conn.Run(kSequence, {{"max", max}})[0].i32(0);
+    if (placed > 0) conn.Run(kNotifyFeed, {});
+    tx.Commit();
     return placed;
-  } catch (...) {
-    return StatusFromCurrentException("sequencing events");
-  }
+  });
 }
 
 absl::StatusOr<int64_t> CaseStore::LastFeedPosition() {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    long long last = 0;
-    lease->session() << "SELECT last_position FROM event_sequencer", soci::into(last);
-    return static_cast<int64_t>(last);
-  } catch (...) {
-    return StatusFromCurrentException("reading the feed position");
-  }
+  return WithConn(pool_, "reading the feed position", [&](Conn& conn) -> absl::StatusOr<int64_t> {
+    return conn.Run(kLastPosition, {})[0].i64(0);
+  });
 }
 
 absl::StatusOr<std::vector<FeedEvent>> CaseStore::ReadFeed(const FeedFilter& f) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    long long after = f.after, case_id = f.case_id;
-    int limit = f.limit;
-    const std::string kinds = absl::StrJoin(f.kinds, ",");
-    std::vector<FeedEvent> out;
-    soci::rowset<soci::row> rows =
-        (lease->session().prepare << kReadFeed, soci::use(f.unit, "unit1"),
-         soci::use(f.unit, "unit2"), soci::use(after, "after"), soci::use(case_id, "case1"),
-         soci::use(case_id, "case2"), soci::use(f.unit, "unit3"), soci::use(kinds, "kinds1"),
-         soci::use(kinds, "kinds2"), soci::use(limit, "lim"));
-    for (const soci::row& r : rows) {
-      FeedEvent fe;
-      fe.position = r.get<long long>(0);
-      fe.tracking_number = r.get<std::string>(1);
-      fe.responsible_unit = r.get<std::string>(2);
-      fe.complained_about_unit = r.get<std::string>(3);
-      fe.conflicted_accounts = SplitSet(r.get<std::string>(4));
-      fe.registrar_holding = r.get<std::string>(5);
-      fe.workflow = r.get<std::string>(6);
-      fe.workflow_version = r.get<int>(7);
-      fe.stored = ReadEvent(r, 8);
-      out.push_back(std::move(fe));
-    }
-    return out;
-  } catch (...) {
-    return StatusFromCurrentException("reading the event feed");
-  }
+  return WithConn(pool_, "reading the event feed",
+                  [&](Conn& conn) -> absl::StatusOr<std::vector<FeedEvent>> {
+                    std::vector<FeedEvent> out;
+                    Rows rows = conn.Run(kReadFeed, {{"unit", f.unit},
+                                                     {"after", f.after},
+                                                     {"case1", f.case_id},
+                                                     {"case2", f.case_id},
+                                                     {"unit3", f.unit},
+                                                     {"kinds1", absl::StrJoin(f.kinds, ",")},
+                                                     {"kinds2", absl::StrJoin(f.kinds, ",")},
+                                                     {"lim", f.limit}});
+                    for (Row r : rows) {
+                      FeedEvent fe;
+                      fe.position = r.i64(0);
+                      fe.tracking_number = r.str(1);
+                      fe.responsible_unit = r.str(2);
+                      fe.complained_about_unit = r.str(3);
+                      fe.conflicted_accounts = SplitSet(r.str(4));
+                      fe.registrar_holding = r.str(5);
+                      fe.workflow = r.str(6);
+                      fe.workflow_version = r.i32(7);
+                      fe.stored = ReadEvent(r, 8);
+                      out.push_back(std::move(fe));
+                    }
+                    return out;
+                  });
 }
 
 absl::StatusOr<Stats> CaseStore::Statistics(const StatsQuery& q) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  soci::session& s = lease->session();
-  try {
+  // The zone comes from the server's configuration (an IANA name, checked
+  // here again before it is spliced into the statement as a literal).
+  const bool zone_ok =
+      !q.time_zone.empty() && std::all_of(q.time_zone.begin(), q.time_zone.end(), [](char ch) {
+        return absl::ascii_isalnum(static_cast<unsigned char>(ch)) || ch == '/' || ch == '_' ||
+               ch == '+' || ch == '-';
+      });
+  if (!q.rates_only && !zone_ok) return absl::InvalidArgumentError("time zone: not an IANA zone name");
+  return WithConn(pool_, "computing statistics", [&](Conn& conn) -> absl::StatusOr<Stats> {
     Stats st;
-    long long from = ToMicros(q.from), to = ToMicros(q.to), now = ToMicros(q.now);
+    const int64_t from = ToMicros(q.from), to = ToMicros(q.to), now = ToMicros(q.now);
     auto deadlines = [&](const std::string& timer, int* due, int* met) {
-      s << kStatsDeadlines, soci::use(q.unit, "unit1"), soci::use(q.unit, "unit2"),
-          soci::use(timer, "t1"), soci::use(from, "from1"), soci::use(to, "to1"),
-          soci::use(timer, "t2"), soci::use(from, "from2"),
-          soci::use(to, "to2"), soci::use(now, "now2"), soci::use(timer, "t3"),
-          soci::use(from, "from3"), soci::use(to, "to3"), soci::into(*due), soci::into(*met);
+      Rows r = conn.Run(kStatsDeadlines, {{"unit", q.unit},
+                                          {"t1", timer},
+                                          {"from1", from},
+                                          {"to1", to},
+                                          {"t2", timer},
+                                          {"from2", from},
+                                          {"to2", to},
+                                          {"now2", now},
+                                          {"t3", timer},
+                                          {"from3", from},
+                                          {"to3", to}});
+      *due = r[0].i32(0);
+      *met = r[0].i32(1);
     };
     deadlines(q.notice_timer, &st.notice_due, &st.notice_on_time);
     deadlines(q.handling_timer, &st.decision_due, &st.decision_on_time);
     if (!q.rates_only) {
-      s << kStatsReceived, soci::use(q.unit, "unit1"), soci::use(q.unit, "unit2"),
-          soci::use(from, "from"), soci::use(to, "to"), soci::into(st.received),
-          soci::into(st.repeats), soci::into(st.online);
+      Rows r = conn.Run(kStatsReceived, {{"unit", q.unit}, {"from", from}, {"to", to}});
+      st.received = r[0].i32(0);
+      st.repeats = r[0].i32(1);
+      st.online = r[0].i32(2);
     }
-    s << kStatsEvaluation, soci::use(q.unit, "unit1"), soci::use(q.unit, "unit2"),
-        soci::use(from, "from"), soci::use(to, "to"), soci::use(q.evaluation_timer, "eval"),
-        soci::into(st.evaluation_due), soci::into(st.satisfied),
-        soci::into(st.basically_satisfied), soci::into(st.dissatisfied), soci::into(st.lapsed);
+    {
+      Rows r = conn.Run(kStatsEvaluation,
+                        {{"unit", q.unit}, {"from", from}, {"to", to}, {"eval", q.evaluation_timer}});
+      st.evaluation_due = r[0].i32(0);
+      st.satisfied = r[0].i32(1);
+      st.basically_satisfied = r[0].i32(2);
+      st.dissatisfied = r[0].i32(3);
+      st.lapsed = r[0].i32(4);
+    }
     if (q.rates_only) return st;
-    s << kStatsCycles, soci::use(q.unit, "unit1"), soci::use(q.unit, "unit2"),
-        soci::use(from, "from1"), soci::use(to, "to1"), soci::use(from, "from2"),
-        soci::use(to, "to2"), soci::use(from, "from3"), soci::use(to, "to3"),
-        soci::use(from, "from4"), soci::use(to, "to4"), soci::into(st.accepted),
-        soci::into(st.acceptance_days_sum), soci::into(st.decided),
-        soci::into(st.decision_days_sum);
+    {
+      Rows r = conn.Run(kStatsCycles, {{"unit", q.unit},
+                                       {"from1", from},
+                                       {"to1", to},
+                                       {"from2", from},
+                                       {"to2", to},
+                                       {"from3", from},
+                                       {"to3", to},
+                                       {"from4", from},
+                                       {"to4", to}});
+      st.accepted = r[0].i32(0);
+      st.acceptance_days_sum = r[0].f64(1);
+      st.decided = r[0].i32(2);
+      st.decision_days_sum = r[0].f64(3);
+    }
     // `column` is an expression of the code's own, never a caller's text.
     auto breakdown = [&](const std::string& column, std::vector<std::pair<std::string, int>>* out) {
-      std::string key;
-      int n = 0;
-      soci::statement stmt =
-          (s.prepare << (XF_SCOPE_CTE "SELECT " + column + "::text, count(*)::int " XF_RECEIVED
-                         "GROUP BY 1 ORDER BY 1"),
-           soci::use(q.unit, "unit1"), soci::use(q.unit, "unit2"), soci::use(from, "from"),
-           soci::use(to, "to"), soci::into(key), soci::into(n));
-      stmt.execute();
-      while (stmt.fetch()) out->emplace_back(key, n);
+      const Sql& sql = Sql::Intern(XF_SCOPE_CTE "SELECT " + column +
+                                   "::text, count(*)::int " XF_RECEIVED "GROUP BY 1 ORDER BY 1");
+      for (Row r : conn.Run(sql, {{"unit", q.unit}, {"from", from}, {"to", to}})) {
+        out->emplace_back(r.str(0), r.i32(1));
+      }
     };
     breakdown("c.channel", &st.by_channel);
     breakdown("c.category", &st.by_category);
     breakdown("c.stage", &st.by_stage);
     breakdown("c.state", &st.by_state);
     breakdown("c.responsible_unit", &st.by_unit);
-    // The zone comes from the server's configuration (an IANA name, checked
-    // here again before it is spliced into the statement as a literal).
-    const bool zone_ok = !q.time_zone.empty() && std::all_of(q.time_zone.begin(), q.time_zone.end(), [](char ch) {
-      return absl::ascii_isalnum(static_cast<unsigned char>(ch)) || ch == '/' || ch == '_' ||
-             ch == '+' || ch == '-';
-    });
-    if (!zone_ok) {
-      return absl::InvalidArgumentError("time zone: not an IANA zone name");
-    }
     breakdown("to_char(c.received_at AT TIME ZONE '" + q.time_zone + "', 'YYYY-MM')",
               &st.by_month);
     return st;
-  } catch (...) {
-    return StatusFromCurrentException("computing statistics");
-  }
+  });
 }
 
 // The first page of a filtered list is the newest `limit` matches. With a
@@ -1758,175 +1729,131 @@ absl::StatusOr<Stats> CaseStore::Statistics(const StatsQuery& q) {
 // those are the answer: the cost follows the page size and the number of
 // units, not the table. Only the filters given are in the statement.
 absl::StatusOr<std::vector<CaseRow>> CaseStore::ListCases(const CaseFilter& f) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    long long now = ToMicros(f.now), before_id = f.before_id;
-    int stage = f.stage, channel = f.channel, limit = f.limit;
-    long long from = f.received_from ? ToMicros(*f.received_from) : 0;
-    long long before = f.received_before ? ToMicros(*f.received_before) : 0;
-    SqlArray unit_list, category_list;
-    for (const std::string& u : f.units) unit_list.AddText(u);
-    for (const std::string& k : f.categories) category_list.AddText(k);
-    const std::string& units = unit_list.Literal();
-    const std::string& categories = category_list.Literal();
-    std::string conditions = "TRUE";
-    auto when = [&](bool given, const char* sql) {
-      if (given) absl::StrAppend(&conditions, " AND ", sql);
-    };
-    // A scan per unit pays while the units are few; a wide scope (a whole
-    // city, the province) is better served by one scan filtering on them.
-    constexpr std::size_t kMaxUnitScans = 8;
-    const bool per_unit = !f.units.empty() && f.units.size() <= kMaxUnitScans;
-    when(per_unit, "c.responsible_unit = u.code");
-    when(!per_unit && !f.units.empty(), "c.responsible_unit = ANY(:units::text[])");
-    when(!f.categories.empty(), "c.category = k.code");
-    when(before_id > 0, "c.id < :before_id");
-    when(!f.state.empty(), "c.state = :state");
-    when(stage != 0, "c.stage = :stage");
-    when(channel != 0, "c.channel = :channel");
-    when(f.received_from.has_value(), "c.received_at >= xf_ts(:from)");
-    when(f.received_before.has_value(), "c.received_at < xf_ts(:before)");
-    when(f.overdue_only,
-         "EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id "
-         "AND t.suspended_at IS NULL AND t.due_at <= xf_ts(:now1))");
-    when(!f.petitioner.empty(),
-         "EXISTS (SELECT 1 FROM case_petitioners cp JOIN persons p ON p.id = cp.person_id "
-         "WHERE cp.case_id = c.id AND (p.name = :who1 OR p.id_number = upper(:who2) "
-         "OR p.phone = :who3))");
-    std::string sources;
-    if (per_unit) absl::StrAppend(&sources, "unnest(:units::text[]) AS u(code) CROSS JOIN ");
-    if (!f.categories.empty()) {
-      absl::StrAppend(&sources, "unnest(:categories::text[]) AS k(code) CROSS JOIN ");
-    }
-    const std::string sql = absl::StrCat(
-        "SELECT c.id, c.tracking_number, c.state, c.stage::int, c.channel::int, c.category, "
-        "       c.responsible_unit, xf_us(c.received_at), c.summary, "
-        "       EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id "
-        "                  AND t.suspended_at IS NULL AND t.due_at <= xf_ts(:now2))::int, "
-        "       coalesce(c.complained_about_unit, ''), c.conflicted_accounts, "
-        "       CASE WHEN c.responsible_unit = c.registering_unit THEN c.registering_unit "
-        "            ELSE '' END "
-        "  FROM ", sources,
-        "       LATERAL (SELECT c.* FROM cases c WHERE ", conditions,
-        "                 ORDER BY c.id DESC LIMIT :lim1) c "
-        " ORDER BY c.id DESC LIMIT :lim2");
-    auto bind = [&](soci::statement& st) {
-      if (!f.units.empty()) st.exchange(soci::use(units, "units"));
-      if (!f.categories.empty()) st.exchange(soci::use(categories, "categories"));
-      if (before_id > 0) st.exchange(soci::use(before_id, "before_id"));
-      if (!f.state.empty()) st.exchange(soci::use(f.state, "state"));
-      if (stage != 0) st.exchange(soci::use(stage, "stage"));
-      if (channel != 0) st.exchange(soci::use(channel, "channel"));
-      if (f.received_from.has_value()) st.exchange(soci::use(from, "from"));
-      if (f.received_before.has_value()) st.exchange(soci::use(before, "before"));
-      if (f.overdue_only) st.exchange(soci::use(now, "now1"));
-      if (!f.petitioner.empty()) {
-        st.exchange(soci::use(f.petitioner, "who1"));
-        st.exchange(soci::use(f.petitioner, "who2"));
-        st.exchange(soci::use(f.petitioner, "who3"));
-      }
-      st.exchange(soci::use(now, "now2"));
-      st.exchange(soci::use(limit, "lim1"));
-      st.exchange(soci::use(limit, "lim2"));
-    };
-    std::vector<CaseRow> out;
-    ForEachRow(lease->session(), sql, bind, [&](const soci::row& r) {
-      CaseRow c;
-      c.id = r.get<long long>(0);
-      c.tracking_number = r.get<std::string>(1);
-      c.state = r.get<std::string>(2);
-      c.stage = r.get<int>(3);
-      c.channel = r.get<int>(4);
-      c.category = r.get<std::string>(5);
-      c.responsible_unit = r.get<std::string>(6);
-      c.received_at = FromMicros(r.get<long long>(7));
-      c.summary = r.get<std::string>(8);
-      c.overdue = r.get<int>(9) != 0;
-      c.complained_about_unit = r.get<std::string>(10);
-      c.conflicted_accounts = SplitSet(r.get<std::string>(11));
-      c.registrar_holding = r.get<std::string>(12);
-      out.push_back(std::move(c));
-    });
-    return out;
-  } catch (...) {
-    return StatusFromCurrentException("listing cases");
+  SqlArray unit_list, category_list;
+  for (const std::string& u : f.units) unit_list.AddText(u);
+  for (const std::string& k : f.categories) category_list.AddText(k);
+  std::string conditions = "TRUE";
+  std::vector<Arg> args;
+  auto when = [&](bool given, const char* sql) {
+    if (given) absl::StrAppend(&conditions, " AND ", sql);
+    return given;
+  };
+  // A scan per unit pays while the units are few; a wide scope (a whole
+  // city, the province) is better served by one scan filtering on them.
+  constexpr std::size_t kMaxUnitScans = 8;
+  const bool per_unit = !f.units.empty() && f.units.size() <= kMaxUnitScans;
+  when(per_unit, "c.responsible_unit = u.code");
+  when(!per_unit && !f.units.empty(), "c.responsible_unit = ANY(:units::text[])");
+  if (!f.units.empty()) args.emplace_back("units", unit_list.Literal());
+  if (when(!f.categories.empty(), "c.category = k.code")) {
+    args.emplace_back("categories", category_list.Literal());
   }
+  if (when(f.before_id > 0, "c.id < :before_id")) args.emplace_back("before_id", f.before_id);
+  if (when(!f.state.empty(), "c.state = :state")) args.emplace_back("state", f.state);
+  if (when(f.stage != 0, "c.stage = :stage")) args.emplace_back("stage", f.stage);
+  if (when(f.channel != 0, "c.channel = :channel")) args.emplace_back("channel", f.channel);
+  if (when(f.received_from.has_value(), "c.received_at >= xf_ts(:from)")) {
+    args.emplace_back("from", ToMicros(*f.received_from));
+  }
+  if (when(f.received_before.has_value(), "c.received_at < xf_ts(:before)")) {
+    args.emplace_back("before", ToMicros(*f.received_before));
+  }
+  when(f.overdue_only,
+       "EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id "
+       "AND t.suspended_at IS NULL AND t.due_at <= xf_ts(:now))");
+  if (when(!f.petitioner.empty(),
+           "EXISTS (SELECT 1 FROM case_petitioners cp JOIN persons p ON p.id = cp.person_id "
+           "WHERE cp.case_id = c.id AND (p.name = :who OR p.id_number = upper(:who) "
+           "OR p.phone = :who))")) {
+    args.emplace_back("who", f.petitioner);
+  }
+  args.emplace_back("now", ToMicros(f.now));
+  args.emplace_back("lim", f.limit);
+  std::string sources;
+  if (per_unit) absl::StrAppend(&sources, "unnest(:units::text[]) AS u(code) CROSS JOIN ");
+  if (!f.categories.empty()) {
+    absl::StrAppend(&sources, "unnest(:categories::text[]) AS k(code) CROSS JOIN ");
+  }
+  const Sql& sql = Sql::Intern(absl::StrCat(
+      "SELECT c.id, c.tracking_number, c.state, c.stage::int, c.channel::int, c.category, "
+      "       c.responsible_unit, xf_us(c.received_at), c.summary, "
+      "       EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id "
+      "                  AND t.suspended_at IS NULL AND t.due_at <= xf_ts(:now)), "
+      "       coalesce(c.complained_about_unit, ''), c.conflicted_accounts, "
+      "       CASE WHEN c.responsible_unit = c.registering_unit THEN c.registering_unit "
+      "            ELSE '' END "
+      "  FROM ", sources,
+      "       LATERAL (SELECT c.* FROM cases c WHERE ", conditions,
+      "                 ORDER BY c.id DESC LIMIT :lim) c "
+      " ORDER BY c.id DESC LIMIT :lim"));
+  return WithConn(pool_, "listing cases", [&](Conn& conn) -> absl::StatusOr<std::vector<CaseRow>> {
+    std::vector<CaseRow> out;
+    for (Row r : conn.Run(sql, args)) {
+      CaseRow c;
+      c.id = r.i64(0);
+      c.tracking_number = r.str(1);
+      c.state = r.str(2);
+      c.stage = r.i32(3);
+      c.channel = r.i32(4);
+      c.category = r.str(5);
+      c.responsible_unit = r.str(6);
+      c.received_at = FromMicros(r.i64(7));
+      c.summary = r.str(8);
+      c.overdue = r.boolean(9);
+      c.complained_about_unit = r.str(10);
+      c.conflicted_accounts = SplitSet(r.str(11));
+      c.registrar_holding = r.str(12);
+      out.push_back(std::move(c));
+    }
+    return out;
+  });
 }
 
 absl::StatusOr<std::vector<DashboardCount>> CaseStore::Dashboard(const std::string& unit,
                                                                  absl::Time now,
                                                                  absl::Duration soon,
                                                                  const std::string& notice_timer) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    long long now_us = ToMicros(now), soon_us = ToMicros(now + soon);
-    std::vector<DashboardCount> out;
-    soci::rowset<soci::row> rows =
-        (lease->session().prepare << kDashboard, soci::use(unit, "unit1"),
-         soci::use(unit, "unit2"), soci::use(now_us, "now1"), soci::use(soon_us, "soon"),
-         soci::use(now_us, "now2"), soci::use(notice_timer, "notice"));
-    for (const soci::row& r : rows) {
-      out.push_back(DashboardCount{r.get<std::string>(0), r.get<int>(1), r.get<int>(2),
-                                   r.get<int>(3), r.get<int>(4), r.get<int>(5), r.get<int>(6)});
-    }
-    return out;
-  } catch (...) {
-    return StatusFromCurrentException("counting for the dashboard");
-  }
+  return WithConn(pool_, "counting for the dashboard",
+                  [&](Conn& conn) -> absl::StatusOr<std::vector<DashboardCount>> {
+                    std::vector<DashboardCount> out;
+                    Rows rows = conn.Run(kDashboard, {{"unit", unit},
+                                                      {"now1", ToMicros(now)},
+                                                      {"soon", ToMicros(now + soon)},
+                                                      {"now2", ToMicros(now)},
+                                                      {"notice", notice_timer}});
+                    for (Row r : rows) {
+                      out.push_back(DashboardCount{r.str(0), r.i32(1), r.i32(2), r.i32(3),
+                                                   r.i32(4), r.i32(5), r.i32(6)});
+                    }
+                    return out;
+                  });
 }
 
 absl::StatusOr<std::map<std::string, std::string>> CaseStore::Units() {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    std::map<std::string, std::string> out;
-    std::string code, parent;
-    soci::statement st = (lease->session().prepare
-                              << "SELECT code, coalesce(parent, '') FROM units",
-                          soci::into(code), soci::into(parent));
-    st.execute();
-    while (st.fetch()) out[code] = parent;
-    return out;
-  } catch (...) {
-    return StatusFromCurrentException("reading units");
-  }
+  return WithConn(pool_, "reading units",
+                  [&](Conn& conn) -> absl::StatusOr<std::map<std::string, std::string>> {
+                    std::map<std::string, std::string> out;
+                    for (Row r : conn.Run(kUnits, {})) out[r.str(0)] = r.str(1);
+                    return out;
+                  });
 }
 
 absl::StatusOr<std::map<std::string, std::string>> CaseStore::Names() {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    std::map<std::string, std::string> out;
-    std::string key, name;
-    soci::statement st =
-        (lease->session().prepare << "SELECT 'unit:' || code, name FROM units UNION ALL "
-                                     "SELECT 'category:' || code, name FROM categories",
-         soci::into(key), soci::into(name));
-    st.execute();
-    while (st.fetch()) out[key] = name;
-    return out;
-  } catch (...) {
-    return StatusFromCurrentException("reading unit and category names");
-  }
+  return WithConn(pool_, "reading unit and category names",
+                  [&](Conn& conn) -> absl::StatusOr<std::map<std::string, std::string>> {
+                    std::map<std::string, std::string> out;
+                    for (Row r : conn.Run(kNames, {})) out[r.str(0)] = r.str(1);
+                    return out;
+                  });
 }
 
 absl::StatusOr<std::map<std::string, bool>> CaseStore::Categories() {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    std::map<std::string, bool> out;
-    std::string code;
-    int active = 0;
-    soci::statement st = (lease->session().prepare << "SELECT code, active::int FROM categories",
-                          soci::into(code), soci::into(active));
-    st.execute();
-    while (st.fetch()) out[code] = active != 0;
-    return out;
-  } catch (...) {
-    return StatusFromCurrentException("reading categories");
-  }
+  return WithConn(pool_, "reading categories",
+                  [&](Conn& conn) -> absl::StatusOr<std::map<std::string, bool>> {
+                    std::map<std::string, bool> out;
+                    for (Row r : conn.Run(kCategories, {})) out[r.str(0)] = r.boolean(1);
+                    return out;
+                  });
 }
 
 }  // namespace xinfang::storage

@@ -99,7 +99,7 @@ std::string EventHash(const std::string& prev_hash, int64_t case_id, int seq,
 // the head, read under the case's row lock, hash-chained and notified like
 // any change. The case's version stays, so no action on it is refused for
 // it. Returns the stored events; none when the case does not exist.
-std::vector<StoredEvent> AppendToHistory(soci::session& s, int64_t case_id,
+std::vector<StoredEvent> AppendToHistory(Conn& conn, int64_t case_id,
                                          const std::vector<workflow::Event>& events,
                                          const workflow::Actor& actor, absl::Time now);
 
@@ -353,7 +353,7 @@ class CaseStore {
  private:
   // Updates the case row (version check), appends events, replaces timers,
   // notifies: the body of every change, inside the caller's transaction.
-  absl::StatusOr<std::vector<StoredEvent>> WriteDecision(soci::session& s, int64_t id,
+  absl::StatusOr<std::vector<StoredEvent>> WriteDecision(Conn& conn, int64_t id,
                                                          int64_t expected_version,
                                                          const workflow::Decision& decision,
                                                          const workflow::Actor& actor,

@@ -56,6 +56,16 @@ std::string Scrubbed(absl::string_view message) {
   return out;
 }
 
+absl::StatusCode CodeOfSqlState(const std::string& state) {
+  if (state == "40001" || state == "40P01") return absl::StatusCode::kAborted;
+  if (state == "23505") return absl::StatusCode::kAlreadyExists;
+  if (absl::StartsWith(state, "23")) return absl::StatusCode::kFailedPrecondition;
+  if (absl::StartsWith(state, "08") || absl::StartsWith(state, "57P")) {
+    return absl::StatusCode::kUnavailable;
+  }
+  return absl::StatusCode::kInternal;
+}
+
 struct Classified {
   absl::StatusCode code;
   std::string detail;  // for the server's log and start-up messages
@@ -64,19 +74,12 @@ struct Classified {
 Classified Classify(const std::string& what) {
   try {
     throw;
+  } catch (const DatabaseError& e) {
+    return {CodeOfSqlState(e.sqlstate()),
+            absl::StrCat(what, ": SQLSTATE ", e.sqlstate(), ": ", Scrubbed(e.what()))};
   } catch (const soci::postgresql_soci_error& e) {
     const std::string state = e.sqlstate();
-    absl::StatusCode code = absl::StatusCode::kInternal;
-    if (state == "40001" || state == "40P01") {
-      code = absl::StatusCode::kAborted;
-    } else if (state == "23505") {
-      code = absl::StatusCode::kAlreadyExists;
-    } else if (absl::StartsWith(state, "23")) {
-      code = absl::StatusCode::kFailedPrecondition;
-    } else if (absl::StartsWith(state, "08") || absl::StartsWith(state, "57P")) {
-      code = absl::StatusCode::kUnavailable;
-    }
-    return {code, absl::StrCat(what, ": SQLSTATE ", state, ": ", Scrubbed(e.get_error_message()))};
+    return {CodeOfSqlState(state), absl::StrCat(what, ": SQLSTATE ", state, ": ", Scrubbed(e.get_error_message()))};
   } catch (const soci::soci_error& e) {
     // A dead connection or a refused connect shows up as a plain soci_error
     // (its message names the server, never a petitioner).
@@ -110,11 +113,10 @@ bool Broken(PGconn* conn) {
 
 }  // namespace
 
-Lease::Lease(Pool* pool, std::size_t pos, soci::session* session)
-    : pool_(pool), pos_(pos), session_(session) {}
+Lease::Lease(Pool* pool, std::size_t pos, Conn* conn) : pool_(pool), pos_(pos), conn_(conn) {}
 
 Lease::Lease(Lease&& other) noexcept
-    : pool_(std::exchange(other.pool_, nullptr)), pos_(other.pos_), session_(other.session_) {}
+    : pool_(std::exchange(other.pool_, nullptr)), pos_(other.pos_), conn_(other.conn_) {}
 
 Lease::~Lease() {
   if (pool_ != nullptr) pool_->GiveBack(pos_);
@@ -122,7 +124,9 @@ Lease::~Lease() {
 
 Pool::Pool(std::unique_ptr<soci::connection_pool> pool, int size, std::string url,
            absl::Duration lease_timeout)
-    : pool_(std::move(pool)), size_(size), url_(std::move(url)), lease_timeout_(lease_timeout) {}
+    : pool_(std::move(pool)), size_(size), url_(std::move(url)), lease_timeout_(lease_timeout) {
+  for (int i = 0; i < size; ++i) conns_.push_back(std::make_unique<Conn>(&pool_->at(i)));
+}
 
 Pool::~Pool() = default;
 
@@ -168,13 +172,15 @@ absl::StatusOr<Lease> Pool::Acquire() {
         absl::StrCat("no database connection free within ", absl::FormatDuration(lease_timeout_)));
   }
   soci::session& s = pool_->at(pos);
-  Lease lease(this, pos, &s);
+  Conn& conn = *conns_[pos];
+  Lease lease(this, pos, &conn);
   // libpq's own view of the connection, without a round trip (SOCI's
   // is_connected() sends a query on every lease).
   auto* backend = static_cast<soci::postgresql_session_backend*>(s.get_backend());
   if (backend == nullptr || Broken(backend->conn_)) {
     try {
       s.reconnect();
+      conn.Refresh();  // the new server session has no prepared statements
     } catch (...) {
       return StatusFromCurrentException("reconnecting to the database");
     }

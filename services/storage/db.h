@@ -13,11 +13,14 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "services/storage/pq.h"
 
 namespace soci {
 class connection_pool;
@@ -52,15 +55,17 @@ class Lease {
   Lease(Lease&& other) noexcept;
   Lease& operator=(Lease&&) = delete;
   ~Lease();
-  soci::session& session() { return *session_; }
-  soci::session& operator*() { return *session_; }
+  soci::session& session() { return conn_->session(); }
+  soci::session& operator*() { return conn_->session(); }
+  // The same connection with its prepared statements (pq.h).
+  Conn& conn() { return *conn_; }
 
  private:
   friend class Pool;
-  Lease(Pool* pool, std::size_t pos, soci::session* session);
+  Lease(Pool* pool, std::size_t pos, Conn* conn);
   Pool* pool_;
   std::size_t pos_;
-  soci::session* session_;
+  Conn* conn_;
 };
 
 class Pool {
@@ -86,6 +91,7 @@ class Pool {
   void GiveBack(std::size_t pos);
 
   std::unique_ptr<soci::connection_pool> pool_;
+  std::vector<std::unique_ptr<Conn>> conns_;  // one per pooled session, same position
   int size_;
   std::string url_;
   absl::Duration lease_timeout_;
@@ -125,6 +131,22 @@ std::string WithConnectTimeout(const std::string& conninfo, absl::Duration timeo
 void ForEachRow(soci::session& s, const std::string& sql,
                 const std::function<void(soci::statement&)>& bind,
                 const std::function<void(const soci::row&)>& on_row);
+
+// Leases a connection and runs `body(Conn&)` on it, turning a database
+// error into a status (StatusFromCurrentException with `what`). `body`
+// returns a Status or a StatusOr. The one lease-and-error frame of every
+// store call.
+template <typename Body>
+auto WithConn(Pool& pool, const char* what, Body&& body)
+    -> decltype(body(std::declval<Conn&>())) {
+  auto lease = pool.Acquire();
+  if (!lease.ok()) return lease.status();
+  try {
+    return body(lease->conn());
+  } catch (...) {
+    return StatusFromCurrentException(what);
+  }
+}
 
 // Microseconds since the Unix epoch: how instants cross the SQL boundary
 // (SQL helpers xf_ts(bigint) and xf_us(timestamptz), migration 0001).

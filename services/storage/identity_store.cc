@@ -3,48 +3,101 @@
 #include <openssl/rand.h>
 #include <algorithm>
 #include <openssl/sha.h>
-#include <soci/soci.h>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "services/storage/sql_array.h"
 
 namespace xinfang::storage {
 
 namespace {
 
-constexpr char kAccountColumns[] =
-    "name, display_name, role, unit, xf_us(created_at), created_by, xf_us(disabled_at)";
-constexpr char kTokenColumns[] =
-    "id, account, label, xf_us(created_at), created_by, xf_us(expires_at), xf_us(revoked_at), "
-    "(idle_seconds IS NOT NULL)::int";
+#define XF_ACCOUNT_COLUMNS \
+  "name, display_name, role, unit, xf_us(created_at), created_by, xf_us(disabled_at)"
+#define XF_TOKEN_COLUMNS                                                                   \
+  "id, account, label, xf_us(created_at), created_by, xf_us(expires_at), xf_us(revoked_at), " \
+  "(idle_seconds IS NOT NULL)"
 
-std::optional<absl::Time> OptTimeAt(const soci::row& r, std::size_t i) {
-  if (r.get_indicator(i) == soci::i_null) return std::nullopt;
-  return FromMicros(r.get<long long>(i));
+const Sql kUnitExists{"SELECT 1 FROM units WHERE code = :u"};
+const Sql kInsertAccount{
+    "INSERT INTO accounts (name, display_name, role, unit, created_at, created_by) "
+    "VALUES (:n, :d, :r, :u, xf_ts(:c), :by)"};
+const Sql kSelectAccount{"SELECT " XF_ACCOUNT_COLUMNS " FROM accounts WHERE name = :n"};
+const Sql kListAccounts{"SELECT " XF_ACCOUNT_COLUMNS
+                        " FROM accounts WHERE (:u = '' OR unit = :u) ORDER BY name"};
+const Sql kSetDisabled{"UPDATE accounts SET disabled_at = xf_ts(:at) WHERE name = :n"};
+const Sql kInsertToken{
+    "INSERT INTO tokens (hash, account, label, created_at, created_by, expires_at) "
+    "VALUES (decode(:h, 'hex'), :a, :l, xf_ts(:c), :by, xf_ts(:e)) RETURNING id"};
+const Sql kSelectToken{"SELECT " XF_TOKEN_COLUMNS " FROM tokens WHERE id = :id"};
+const Sql kRevokeToken{
+    "UPDATE tokens SET revoked_at = xf_ts(:at) WHERE id = :id AND revoked_at IS NULL"};
+const Sql kListTokens{"SELECT " XF_TOKEN_COLUMNS
+                      " FROM tokens WHERE (:a = '' OR account = :a) ORDER BY id DESC"};
+// On every call: the token with its account, one round trip.
+const Sql kAuthenticate{
+    "SELECT a.name, a.display_name, a.role, a.unit, xf_us(a.created_at), a.created_by, "
+    "xf_us(a.disabled_at), xf_us(t.expires_at), xf_us(t.revoked_at), t.id, "
+    "xf_us(t.idle_expires_at), t.idle_seconds "
+    "FROM tokens t JOIN accounts a ON a.name = t.account WHERE t.hash = decode(:h, 'hex')"};
+const Sql kMoveIdleEnd{"UPDATE tokens SET idle_expires_at = xf_ts(:u) WHERE id = :id"};
+const Sql kAnyAdministrator{
+    "SELECT min(name) FROM accounts WHERE role = 'administrator' AND disabled_at IS NULL"};
+const Sql kInsertAdministrator{
+    "INSERT INTO accounts (name, role, unit, created_at, created_by) "
+    "VALUES (:n, 'administrator', :u, xf_ts(:c), 'bootstrap')"};
+const Sql kSetPassword{
+    "UPDATE accounts SET password_hash = :h, password_must_change = :m WHERE name = :a"};
+const Sql kEndSessions{
+    "UPDATE tokens SET revoked_at = xf_ts(:at) WHERE account = :a "
+    "AND idle_seconds IS NOT NULL AND revoked_at IS NULL"};
+const Sql kSelectPassword{"SELECT " XF_ACCOUNT_COLUMNS
+                          ", coalesce(password_hash, ''), password_must_change "
+                          "FROM accounts WHERE name = :n"};
+const Sql kMakeSession{
+    "UPDATE tokens SET idle_seconds = :s, idle_expires_at = xf_ts(:u) WHERE id = :id"};
+const Sql kRevokeSecret{
+    "UPDATE tokens SET revoked_at = coalesce(revoked_at, xf_ts(:at)) "
+    "WHERE hash = decode(:h, 'hex')"};
+const Sql kRecordAccess{
+    "INSERT INTO access_log (at, account, role, unit, rpc, case_id) "
+    "SELECT xf_ts(n.at), n.account, n.role, n.unit, n.rpc, n.case_id "
+    "  FROM unnest(CAST(:at AS bigint[]), CAST(:a AS text[]), CAST(:r AS text[]), "
+    "              CAST(:u AS text[]), CAST(:rpc AS text[]), CAST(:c AS bigint[])) "
+    "    AS n(at, account, role, unit, rpc, case_id)"};
+const Sql kListAccess{
+    "SELECT l.id, xf_us(l.at), l.account, l.role, l.unit, l.rpc, l.case_id, "
+    "c.tracking_number FROM access_log l JOIN cases c ON c.id = l.case_id "
+    "WHERE (:a = '' OR l.account = :a) AND (:c = 0 OR l.case_id = :c) "
+    "AND (:b = 0 OR l.id < :b) ORDER BY l.id DESC LIMIT :l"};
+
+std::optional<absl::Time> OptTimeAt(const Row& r, int i) {
+  if (r.null(i)) return std::nullopt;
+  return FromMicros(r.i64(i));
 }
 
-Account ReadAccount(const soci::row& r) {
+Account ReadAccount(const Row& r) {
   Account a;
-  a.name = r.get<std::string>(0);
-  a.display_name = r.get<std::string>(1);
-  a.role = r.get<std::string>(2);
-  a.unit = r.get<std::string>(3);
-  a.created_at = FromMicros(r.get<long long>(4));
-  a.created_by = r.get<std::string>(5);
+  a.name = r.str(0);
+  a.display_name = r.str(1);
+  a.role = r.str(2);
+  a.unit = r.str(3);
+  a.created_at = FromMicros(r.i64(4));
+  a.created_by = r.str(5);
   a.disabled_at = OptTimeAt(r, 6);
   return a;
 }
 
-TokenInfo ReadToken(const soci::row& r) {
+TokenInfo ReadToken(const Row& r) {
   TokenInfo t;
-  t.id = r.get<long long>(0);
-  t.account = r.get<std::string>(1);
-  t.label = r.get<std::string>(2);
-  t.created_at = FromMicros(r.get<long long>(3));
-  t.created_by = r.get<std::string>(4);
-  t.expires_at = FromMicros(r.get<long long>(5));
+  t.id = r.i64(0);
+  t.account = r.str(1);
+  t.label = r.str(2);
+  t.created_at = FromMicros(r.i64(3));
+  t.created_by = r.str(4);
+  t.expires_at = FromMicros(r.i64(5));
   t.revoked_at = OptTimeAt(r, 6);
-  t.session = r.get_indicator(7) != soci::i_null && r.get<int>(7) != 0;
+  t.session = r.boolean(7);
   return t;
 }
 
@@ -59,7 +112,7 @@ absl::StatusOr<std::string> NewSecret() {
 }
 
 // Inserts a token row for `account` inside the caller's transaction.
-absl::StatusOr<IssuedToken> InsertToken(soci::session& s, const std::string& account,
+absl::StatusOr<IssuedToken> InsertToken(Conn& c, const std::string& account,
                                         const std::string& label, const std::string& created_by,
                                         absl::Time now, absl::Time expires_at) {
   auto secret = NewSecret();
@@ -71,15 +124,21 @@ absl::StatusOr<IssuedToken> InsertToken(soci::session& s, const std::string& acc
   t.info.created_at = now;
   t.info.created_by = created_by;
   t.info.expires_at = expires_at;
-  const std::string hash = TokenHash(t.secret);
-  long long created = ToMicros(now), expires = ToMicros(expires_at), id = 0;
-  s << "INSERT INTO tokens (hash, account, label, created_at, created_by, expires_at) "
-       "VALUES (decode(:h, 'hex'), :a, :l, xf_ts(:c), :by, xf_ts(:e)) RETURNING id",
-      soci::use(hash, "h"), soci::use(account, "a"), soci::use(label, "l"),
-      soci::use(created, "c"), soci::use(created_by, "by"), soci::use(expires, "e"),
-      soci::into(id);
-  t.info.id = id;
+  Rows id = c.Run(kInsertToken, {{"h", TokenHash(t.secret)},
+                                 {"a", account},
+                                 {"l", label},
+                                 {"c", ToMicros(now)},
+                                 {"by", created_by},
+                                 {"e", ToMicros(expires_at)}});
+  t.info.id = id[0].i64(0);
   return t;
+}
+
+absl::Status RequireUnit(Conn& c, const std::string& unit) {
+  if (c.Run(kUnitExists, {{"u", unit}}).empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("unit: unknown unit '", unit, "'"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -92,80 +151,49 @@ std::string TokenHash(const std::string& secret) {
 }
 
 absl::Status IdentityStore::CreateAccount(const Account& a) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    soci::session& s = lease->session();
-    int units = 0;
-    s << "SELECT count(*) FROM units WHERE code = :u", soci::use(a.unit, "u"), soci::into(units);
-    if (units == 0) {
-      return absl::FailedPreconditionError(absl::StrCat("unit: unknown unit '", a.unit, "'"));
-    }
-    long long created = ToMicros(a.created_at);
-    s << "INSERT INTO accounts (name, display_name, role, unit, created_at, created_by) "
-         "VALUES (:n, :d, :r, :u, xf_ts(:c), :by)",
-        soci::use(a.name, "n"), soci::use(a.display_name, "d"), soci::use(a.role, "r"),
-        soci::use(a.unit, "u"), soci::use(created, "c"), soci::use(a.created_by, "by");
+  absl::Status st = WithConn(pool_, "creating an account", [&](Conn& c) -> absl::Status {
+    if (absl::Status unit = RequireUnit(c, a.unit); !unit.ok()) return unit;
+    c.Run(kInsertAccount, {{"n", a.name},
+                           {"d", a.display_name},
+                           {"r", a.role},
+                           {"u", a.unit},
+                           {"c", ToMicros(a.created_at)},
+                           {"by", a.created_by}});
     return absl::OkStatus();
-  } catch (...) {
-    absl::Status st = StatusFromCurrentException("creating an account");
-    if (st.code() == absl::StatusCode::kAlreadyExists) {
-      return absl::AlreadyExistsError(absl::StrCat("name: account '", a.name, "' exists"));
-    }
-    return st;
+  });
+  if (st.code() == absl::StatusCode::kAlreadyExists) {
+    return absl::AlreadyExistsError(absl::StrCat("name: account '", a.name, "' exists"));
   }
+  return st;
 }
 
 absl::StatusOr<Account> IdentityStore::GetAccount(const std::string& name) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    soci::rowset<soci::row> rows =
-        (lease->session().prepare << absl::StrCat("SELECT ", kAccountColumns,
-                                                  " FROM accounts WHERE name = :n"),
-         soci::use(name, "n"));
-    for (const soci::row& r : rows) return ReadAccount(r);
-    return absl::NotFoundError(absl::StrCat("account: no account '", name, "'"));
-  } catch (...) {
-    return StatusFromCurrentException("reading an account");
-  }
+  return WithConn(pool_, "reading an account", [&](Conn& c) -> absl::StatusOr<Account> {
+    Rows rows = c.Run(kSelectAccount, {{"n", name}});
+    if (rows.empty()) return absl::NotFoundError(absl::StrCat("account: no account '", name, "'"));
+    return ReadAccount(rows[0]);
+  });
 }
 
 absl::StatusOr<std::vector<Account>> IdentityStore::ListAccounts(const std::string& unit) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    std::vector<Account> out;
-    soci::rowset<soci::row> rows =
-        (lease->session().prepare
-             << absl::StrCat("SELECT ", kAccountColumns,
-                             " FROM accounts WHERE (:u1 = '' OR unit = :u2) ORDER BY name"),
-         soci::use(unit, "u1"), soci::use(unit, "u2"));
-    for (const soci::row& r : rows) out.push_back(ReadAccount(r));
-    return out;
-  } catch (...) {
-    return StatusFromCurrentException("listing accounts");
-  }
+  return WithConn(pool_, "listing accounts",
+                  [&](Conn& c) -> absl::StatusOr<std::vector<Account>> {
+                    std::vector<Account> out;
+                    for (Row r : c.Run(kListAccounts, {{"u", unit}})) out.push_back(ReadAccount(r));
+                    return out;
+                  });
 }
 
 absl::Status IdentityStore::SetDisabled(const std::string& name,
                                         std::optional<absl::Time> disabled_at) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    long long at = disabled_at ? ToMicros(*disabled_at) : 0;
-    soci::indicator ind = disabled_at ? soci::i_ok : soci::i_null;
-    soci::statement st =
-        (lease->session().prepare << "UPDATE accounts SET disabled_at = xf_ts(:at) WHERE name = :n",
-         soci::use(at, ind, "at"), soci::use(name, "n"));
-    st.execute(true);
-    if (st.get_affected_rows() == 0) {
+  return WithConn(pool_, "disabling an account", [&](Conn& c) -> absl::Status {
+    std::optional<int64_t> at;
+    if (disabled_at) at = ToMicros(*disabled_at);
+    if (c.Run(kSetDisabled, {{"at", at}, {"n", name}}).affected() == 0) {
       return absl::NotFoundError(absl::StrCat("account: no account '", name, "'"));
     }
     return absl::OkStatus();
-  } catch (...) {
-    return StatusFromCurrentException("disabling an account");
-  }
+  });
 }
 
 absl::StatusOr<IssuedToken> IdentityStore::IssueToken(const std::string& account,
@@ -178,298 +206,189 @@ absl::StatusOr<IssuedToken> IdentityStore::IssueToken(const std::string& account
     return absl::FailedPreconditionError(
         absl::StrCat("account: '", account, "' is disabled; enable it first"));
   }
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    return InsertToken(lease->session(), account, label, created_by, now, expires_at);
-  } catch (...) {
-    return StatusFromCurrentException("issuing a token");
-  }
+  return WithConn(pool_, "issuing a token", [&](Conn& c) {
+    return InsertToken(c, account, label, created_by, now, expires_at);
+  });
 }
 
 absl::StatusOr<TokenInfo> IdentityStore::GetToken(int64_t id) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    long long key = id;
-    soci::rowset<soci::row> rows =
-        (lease->session().prepare << absl::StrCat("SELECT ", kTokenColumns,
-                                                  " FROM tokens WHERE id = :id"),
-         soci::use(key, "id"));
-    for (const soci::row& r : rows) return ReadToken(r);
-    return absl::NotFoundError(absl::StrCat("token_id: no token ", id));
-  } catch (...) {
-    return StatusFromCurrentException("reading a token");
-  }
+  return WithConn(pool_, "reading a token", [&](Conn& c) -> absl::StatusOr<TokenInfo> {
+    Rows rows = c.Run(kSelectToken, {{"id", id}});
+    if (rows.empty()) return absl::NotFoundError(absl::StrCat("token_id: no token ", id));
+    return ReadToken(rows[0]);
+  });
 }
 
 absl::StatusOr<TokenInfo> IdentityStore::RevokeToken(int64_t id, absl::Time now) {
-  {
-    auto lease = pool_.Acquire();
-    if (!lease.ok()) return lease.status();
-    try {
-      long long key = id, at = ToMicros(now);
-      lease->session() << "UPDATE tokens SET revoked_at = xf_ts(:at) "
-                          "WHERE id = :id AND revoked_at IS NULL",
-          soci::use(at, "at"), soci::use(key, "id");
-    } catch (...) {
-      return StatusFromCurrentException("revoking a token");
-    }
-  }
+  absl::Status revoked = WithConn(pool_, "revoking a token", [&](Conn& c) {
+    c.Run(kRevokeToken, {{"at", ToMicros(now)}, {"id", id}});
+    return absl::OkStatus();
+  });
+  if (!revoked.ok()) return revoked;
   return GetToken(id);
 }
 
 absl::StatusOr<std::vector<TokenInfo>> IdentityStore::ListTokens(const std::string& account) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
+  return WithConn(pool_, "listing tokens", [&](Conn& c) -> absl::StatusOr<std::vector<TokenInfo>> {
     std::vector<TokenInfo> out;
-    soci::rowset<soci::row> rows =
-        (lease->session().prepare
-             << absl::StrCat("SELECT ", kTokenColumns,
-                             " FROM tokens WHERE (:a1 = '' OR account = :a2) ORDER BY id DESC"),
-         soci::use(account, "a1"), soci::use(account, "a2"));
-    for (const soci::row& r : rows) out.push_back(ReadToken(r));
+    for (Row r : c.Run(kListTokens, {{"a", account}})) out.push_back(ReadToken(r));
     return out;
-  } catch (...) {
-    return StatusFromCurrentException("listing tokens");
-  }
+  });
 }
 
 absl::StatusOr<Account> IdentityStore::Authenticate(const std::string& secret, absl::Time now) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    const std::string hash = TokenHash(secret);
-    // One round trip, on every call: a single-row query, not prepared.
-    soci::row r;
-    lease->session()
-        << "SELECT a.name, a.display_name, a.role, a.unit, xf_us(a.created_at), a.created_by, "
-           "xf_us(a.disabled_at), xf_us(t.expires_at), xf_us(t.revoked_at), t.id, "
-           "xf_us(t.idle_expires_at), t.idle_seconds "
-           "FROM tokens t JOIN accounts a ON a.name = t.account "
-           "WHERE t.hash = decode(:h, 'hex')",
-        soci::use(hash, "h"), soci::into(r);
-    if (lease->session().got_data()) {
-      Account a = ReadAccount(r);
-      if (r.get_indicator(8) != soci::i_null) {
-        return absl::UnauthenticatedError("token revoked");
+  return WithConn(pool_, "authenticating", [&](Conn& c) -> absl::StatusOr<Account> {
+    Rows rows = c.Run(kAuthenticate, {{"h", TokenHash(secret)}});
+    if (rows.empty()) return absl::UnauthenticatedError(kUnknownToken);
+    const Row r = rows[0];
+    Account a = ReadAccount(r);
+    if (!r.null(8)) return absl::UnauthenticatedError("token revoked");
+    const absl::Time expires = FromMicros(r.i64(7));
+    if (!r.null(11)) {  // a session
+      const absl::Time idle_end = FromMicros(r.i64(10));
+      const absl::Duration idle = absl::Seconds(r.i64(11));
+      if (now >= idle_end) return absl::UnauthenticatedError("session ended: unused too long");
+      // Moved on at most once a minute: not a write per call.
+      if (idle_end - now < idle - absl::Minutes(1)) {
+        c.Run(kMoveIdleEnd, {{"u", ToMicros(std::min(now + idle, expires))}, {"id", r.i64(9)}});
       }
-      if (r.get_indicator(11) != soci::i_null) {  // a session
-        const absl::Time idle_end = FromMicros(r.get<long long>(10));
-        const absl::Duration idle = absl::Seconds(r.get<int>(11));
-        if (now >= idle_end) return absl::UnauthenticatedError("session ended: unused too long");
-        // Moved on at most once a minute: not a write per call.
-        if (idle_end - now < idle - absl::Minutes(1)) {
-          long long id = r.get<long long>(9), until = ToMicros(std::min(
-                                                   now + idle, FromMicros(r.get<long long>(7))));
-          lease->session() << "UPDATE tokens SET idle_expires_at = xf_ts(:u) WHERE id = :id",
-              soci::use(until, "u"), soci::use(id, "id");
-        }
-      }
-      if (now >= FromMicros(r.get<long long>(7))) {
-        return absl::UnauthenticatedError(absl::StrCat(
-            "token expired at ",
-            absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", FromMicros(r.get<long long>(7)),
-                             absl::UTCTimeZone())));
-      }
-      if (a.disabled_at.has_value()) {
-        return absl::UnauthenticatedError(absl::StrCat("account '", a.name, "' is disabled"));
-      }
-      return a;
     }
-    return absl::UnauthenticatedError(kUnknownToken);
-  } catch (...) {
-    return StatusFromCurrentException("authenticating");
-  }
+    if (now >= expires) {
+      return absl::UnauthenticatedError(absl::StrCat(
+          "token expired at ",
+          absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", expires, absl::UTCTimeZone())));
+    }
+    if (a.disabled_at.has_value()) {
+      return absl::UnauthenticatedError(absl::StrCat("account '", a.name, "' is disabled"));
+    }
+    return a;
+  });
 }
 
 absl::StatusOr<IssuedToken> IdentityStore::Bootstrap(const std::string& name,
                                                      const std::string& unit, absl::Time now,
                                                      absl::Time expires_at) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  soci::session& s = lease->session();
-  try {
-    soci::transaction tx(s);
-    // Two bootstraps at once: the second waits here, then sees the first.
-    s << "LOCK TABLE accounts IN SHARE ROW EXCLUSIVE MODE";
-    std::string admin;
-    soci::indicator ind = soci::i_null;
-    s << "SELECT min(name) FROM accounts WHERE role = 'administrator' AND disabled_at IS NULL",
-        soci::into(admin, ind);
-    if (ind == soci::i_ok) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "an administrator exists already ('", admin,
-          "'): issue tokens with `xfctl admin token issue` as an administrator"));
-    }
-    int units = 0;
-    s << "SELECT count(*) FROM units WHERE code = :u", soci::use(unit, "u"), soci::into(units);
-    if (units == 0) {
-      return absl::FailedPreconditionError(absl::StrCat("unit: unknown unit '", unit, "'"));
-    }
-    long long created = ToMicros(now);
-    s << "INSERT INTO accounts (name, role, unit, created_at, created_by) "
-         "VALUES (:n, 'administrator', :u, xf_ts(:c), 'bootstrap')",
-        soci::use(name, "n"), soci::use(unit, "u"), soci::use(created, "c");
-    auto token = InsertToken(s, name, "bootstrap", "bootstrap", now, expires_at);
-    if (!token.ok()) return token.status();
-    tx.commit();
-    return token;
-  } catch (...) {
-    absl::Status st = StatusFromCurrentException("bootstrapping the first administrator");
-    if (st.code() == absl::StatusCode::kAlreadyExists) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("name: an account '", name, "' exists already; choose another name"));
-    }
-    return st;
+  auto token = WithConn(
+      pool_, "bootstrapping the first administrator", [&](Conn& c) -> absl::StatusOr<IssuedToken> {
+        Transaction tx(c);
+        // Two bootstraps at once: the second waits here, then sees the first.
+        c.Exec("LOCK TABLE accounts IN SHARE ROW EXCLUSIVE MODE");
+        Rows admin = c.Run(kAnyAdministrator, {});
+        if (!admin[0].null(0)) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "an administrator exists already ('", admin[0].str(0),
+              "'): issue tokens with `xfctl admin token issue` as an administrator"));
+        }
+        if (absl::Status st = RequireUnit(c, unit); !st.ok()) return st;
+        c.Run(kInsertAdministrator, {{"n", name}, {"u", unit}, {"c", ToMicros(now)}});
+        auto token = InsertToken(c, name, "bootstrap", "bootstrap", now, expires_at);
+        if (!token.ok()) return token.status();
+        tx.Commit();
+        return token;
+      });
+  if (token.status().code() == absl::StatusCode::kAlreadyExists) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("name: an account '", name, "' exists already; choose another name"));
   }
+  return token;
 }
 
 absl::Status IdentityStore::SetPassword(const std::string& account, const std::string& hash,
                                         bool must_change, absl::Time now) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    soci::session& s = lease->session();
-    soci::transaction tx(s);
-    int must = must_change ? 1 : 0;
-    long long at = ToMicros(now);
-    soci::statement st = (s.prepare << "UPDATE accounts SET password_hash = :h, "
-                                       "password_must_change = (:m = 1) WHERE name = :a",
-                          soci::use(hash, "h"), soci::use(must, "m"), soci::use(account, "a"));
-    st.execute(true);
-    if (st.get_affected_rows() == 0) {
+  return WithConn(pool_, "setting a password", [&](Conn& c) -> absl::Status {
+    Transaction tx(c);
+    if (c.Run(kSetPassword, {{"h", hash}, {"m", must_change}, {"a", account}}).affected() == 0) {
       return absl::NotFoundError(absl::StrCat("account: no account '", account, "'"));
     }
-    s << "UPDATE tokens SET revoked_at = xf_ts(:at) WHERE account = :a "
-         "AND idle_seconds IS NOT NULL AND revoked_at IS NULL",
-        soci::use(at, "at"), soci::use(account, "a");
-    tx.commit();
+    c.Run(kEndSessions, {{"at", ToMicros(now)}, {"a", account}});
+    tx.Commit();
     return absl::OkStatus();
-  } catch (...) {
-    return StatusFromCurrentException("setting a password");
-  }
+  });
 }
 
 absl::StatusOr<IdentityStore::Password> IdentityStore::GetPassword(const std::string& account) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    soci::row r;
-    lease->session() << absl::StrCat("SELECT ", kAccountColumns,
-                                     ", coalesce(password_hash, ''), password_must_change::int "
-                                     "FROM accounts WHERE name = :n"),
-        soci::use(account, "n"), soci::into(r);
-    if (!lease->session().got_data()) {
+  return WithConn(pool_, "reading a password", [&](Conn& c) -> absl::StatusOr<Password> {
+    Rows rows = c.Run(kSelectPassword, {{"n", account}});
+    if (rows.empty()) {
       return absl::NotFoundError(absl::StrCat("account: no account '", account, "'"));
     }
     Password p;
-    p.account = ReadAccount(r);
-    p.hash = r.get<std::string>(7);
-    p.must_change = r.get<int>(8) != 0;
+    p.account = ReadAccount(rows[0]);
+    p.hash = rows[0].str(7);
+    p.must_change = rows[0].boolean(8);
     return p;
-  } catch (...) {
-    return StatusFromCurrentException("reading a password");
-  }
+  });
 }
 
 absl::StatusOr<IssuedToken> IdentityStore::IssueSession(const std::string& account, absl::Time now,
                                                         absl::Time expires_at,
                                                         absl::Duration idle) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    soci::session& s = lease->session();
-    soci::transaction tx(s);
-    auto t = InsertToken(s, account, "sign-in", account, now, expires_at);
+  return WithConn(pool_, "starting a session", [&](Conn& c) -> absl::StatusOr<IssuedToken> {
+    Transaction tx(c);
+    auto t = InsertToken(c, account, "sign-in", account, now, expires_at);
     if (!t.ok()) return t.status();
-    long long id = t->info.id, until = ToMicros(std::min(now + idle, expires_at));
-    int secs = static_cast<int>(absl::ToInt64Seconds(idle));
-    s << "UPDATE tokens SET idle_seconds = :s, idle_expires_at = xf_ts(:u) WHERE id = :id",
-        soci::use(secs, "s"), soci::use(until, "u"), soci::use(id, "id");
-    tx.commit();
+    c.Run(kMakeSession, {{"s", absl::ToInt64Seconds(idle)},
+                         {"u", ToMicros(std::min(now + idle, expires_at))},
+                         {"id", t->info.id}});
+    tx.Commit();
     t->info.session = true;
     return t;
-  } catch (...) {
-    return StatusFromCurrentException("starting a session");
-  }
+  });
 }
 
 absl::Status IdentityStore::RevokeSecret(const std::string& secret, absl::Time now) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    const std::string hash = TokenHash(secret);
-    long long at = ToMicros(now);
-    soci::statement st = (lease->session().prepare
-                              << "UPDATE tokens SET revoked_at = coalesce(revoked_at, xf_ts(:at)) "
-                                 "WHERE hash = decode(:h, 'hex')",
-                          soci::use(at, "at"), soci::use(hash, "h"));
-    st.execute(true);
-    if (st.get_affected_rows() == 0) return absl::NotFoundError("no such token");
+  return WithConn(pool_, "signing out", [&](Conn& c) -> absl::Status {
+    if (c.Run(kRevokeSecret, {{"at", ToMicros(now)}, {"h", TokenHash(secret)}}).affected() == 0) {
+      return absl::NotFoundError("no such token");
+    }
     return absl::OkStatus();
-  } catch (...) {
-    return StatusFromCurrentException("signing out");
-  }
+  });
 }
 
 absl::Status IdentityStore::RecordAccess(const std::vector<AccessRecord>& records) {
   if (records.empty()) return absl::OkStatus();
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    std::vector<long long> at, cases;
-    std::vector<std::string> account, role, unit, rpc;
+  return WithConn(pool_, "recording access to personal data", [&](Conn& c) -> absl::Status {
+    SqlArray at, account, role, unit, rpc, cases;
     for (const AccessRecord& r : records) {
-      at.push_back(ToMicros(r.at));
-      account.push_back(r.account);
-      role.push_back(r.role);
-      unit.push_back(r.unit);
-      rpc.push_back(r.rpc);
-      cases.push_back(r.case_id);
+      at.AddInt(ToMicros(r.at));
+      account.AddText(r.account);
+      role.AddText(r.role);
+      unit.AddText(r.unit);
+      rpc.AddText(r.rpc);
+      cases.AddInt(r.case_id);
     }
-    lease->session() << "INSERT INTO access_log (at, account, role, unit, rpc, case_id) "
-                        "VALUES (xf_ts(:at), :a, :r, :u, :rpc, :c)",
-        soci::use(at, "at"), soci::use(account, "a"), soci::use(role, "r"),
-        soci::use(unit, "u"), soci::use(rpc, "rpc"), soci::use(cases, "c");
+    c.Run(kRecordAccess, {{"at", at.Literal()},
+                          {"a", account.Literal()},
+                          {"r", role.Literal()},
+                          {"u", unit.Literal()},
+                          {"rpc", rpc.Literal()},
+                          {"c", cases.Literal()}});
     return absl::OkStatus();
-  } catch (...) {
-    return StatusFromCurrentException("recording access to personal data");
-  }
+  });
 }
 
 absl::StatusOr<std::vector<AccessEntry>> IdentityStore::ListAccess(const AccessFilter& f) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    std::vector<AccessEntry> out;
-    long long case_id = f.case_id, before = f.before_id, limit = f.limit;
-    soci::rowset<soci::row> rows =
-        (lease->session().prepare
-             << "SELECT l.id, xf_us(l.at), l.account, l.role, l.unit, l.rpc, l.case_id, "
-                "c.tracking_number FROM access_log l JOIN cases c ON c.id = l.case_id "
-                "WHERE (:a1 = '' OR l.account = :a2) AND (:c1 = 0 OR l.case_id = :c2) "
-                "AND (:b1 = 0 OR l.id < :b2) ORDER BY l.id DESC LIMIT :l",
-         soci::use(f.account, "a1"), soci::use(f.account, "a2"), soci::use(case_id, "c1"),
-         soci::use(case_id, "c2"), soci::use(before, "b1"), soci::use(before, "b2"),
-         soci::use(limit, "l"));
-    for (const soci::row& r : rows) {
-      AccessEntry e;
-      e.id = r.get<long long>(0);
-      e.record.at = FromMicros(r.get<long long>(1));
-      e.record.account = r.get<std::string>(2);
-      e.record.role = r.get<std::string>(3);
-      e.record.unit = r.get<std::string>(4);
-      e.record.rpc = r.get<std::string>(5);
-      e.record.case_id = r.get<long long>(6);
-      e.tracking_number = r.get<std::string>(7);
-      out.push_back(std::move(e));
-    }
-    return out;
-  } catch (...) {
-    return StatusFromCurrentException("reading the access log");
-  }
+  return WithConn(
+      pool_, "reading the access log", [&](Conn& c) -> absl::StatusOr<std::vector<AccessEntry>> {
+        std::vector<AccessEntry> out;
+        Rows rows = c.Run(kListAccess, {{"a", f.account},
+                                        {"c", f.case_id},
+                                        {"b", f.before_id},
+                                        {"l", f.limit}});
+        for (Row r : rows) {
+          AccessEntry e;
+          e.id = r.i64(0);
+          e.record.at = FromMicros(r.i64(1));
+          e.record.account = r.str(2);
+          e.record.role = r.str(3);
+          e.record.unit = r.str(4);
+          e.record.rpc = r.str(5);
+          e.record.case_id = r.i64(6);
+          e.tracking_number = r.str(7);
+          out.push_back(std::move(e));
+        }
+        return out;
+      });
 }
 
 }  // namespace xinfang::storage

@@ -224,7 +224,7 @@ std::vector<WarnPetition> LoadPetitions(soci::session& s, const std::string& ids
 
 class Batch final : public WarnBatch {
  public:
-  Batch(soci::session& s, absl::Time now) : s_(s), now_(now) {}
+  Batch(Conn& conn, absl::Time now) : conn_(conn), s_(conn.session()), now_(now) {}
 
   std::vector<CaseAt> PersonCases(int64_t person, absl::Time at, absl::Duration window,
                                   const WarnScope& scope) override {
@@ -283,7 +283,7 @@ class Batch final : public WarnBatch {
       workflow::Actor system;
       system.account = "system";
       system.role = xinfang::v1::ROLE_SYSTEM;
-      AppendToHistory(s_, w.trigger_case_id, {e}, system, now_);
+      AppendToHistory(conn_, w.trigger_case_id, {e}, system, now_);
     }
     return {id, raised != 0};
   }
@@ -334,6 +334,7 @@ class Batch final : public WarnBatch {
     return out;
   }
 
+  Conn& conn_;
   soci::session& s_;
   absl::Time now_;
 };
@@ -389,7 +390,7 @@ absl::StatusOr<ProcessResult> WarningStore::Process(int max_events, absl::Time n
           ++result.consumed;
           if (r.get<std::string>(2) == "registered") registered.push_back(r.get<long long>(1));
         });
-    Batch batch(s, now);
+    Batch batch(lease->conn(), now);
     // One decision in a savepoint: a failure is rolled back alone.
     auto guarded = [&](const WarnItem& item) {
       s << "SAVEPOINT xf_warn";
