@@ -198,72 +198,41 @@ const Sql kDashboard{
     " WHERE NOT c.final AND c.responsible_unit IN (SELECT code FROM scope) "
     " GROUP BY 1, 2 ORDER BY 1, 2"};
 
-const Sql kUpdateCase{ R"sql(
-  UPDATE cases SET
-    version = version + 1, state = :state, stage = :stage, final = (:final = 1),
-    responsible_unit = :responsible_unit,
-    forwarder_unit = nullif(:forwarder_unit, ''), review_unit = nullif(:review_unit, ''),
-    recheck_unit = nullif(:recheck_unit, ''), case_officer = nullif(:case_officer, ''),
-    accepted_at = xf_ts(:accepted_at), decided_at = xf_ts(:decided_at),
-    served_at = xf_ts(:served_at), closed_at = xf_ts(:closed_at),
-    outcome = nullif(:outcome, ''), evaluation = nullif(:evaluation, ''),
-    flags = :flags, attributes = CAST(:attributes AS jsonb),
-    conflicted_accounts = :conflicted, updated_at = xf_ts(:now),
-    state_entered_at = xf_ts(:state_entered_at), unit_received_at = xf_ts(:unit_received_at)
-  WHERE id = :id AND version = :expected
-  RETURNING version, head_seq, head_hash)sql"};
-
-const Sql kSetHead{ "UPDATE cases SET head_seq = :seq, head_hash = :hash WHERE id = :id"};
-
-const Sql kInsertCase{ R"sql(
-  INSERT INTO cases (tracking_number, request_id, workflow, workflow_version, state, stage,
+// The case row as a registration inserts it, with its history's head.
+const Sql kInsertCase{R"sql(
+  INSERT INTO cases (id, tracking_number, request_id, workflow, workflow_version, state, stage,
                      final, channel, received_at, registered_at, registered_by,
                      registering_unit, responsible_unit, forwarder_unit, anonymous, purpose,
                      category, complained_about_unit, summary, flags, intake, updated_at,
-                     state_entered_at, unit_received_at, request_hash, closed_at, attributes)
-  VALUES (:tracking, :request_id, :workflow, :workflow_version, :state, :stage,
+                     state_entered_at, unit_received_at, request_hash, closed_at, attributes,
+                     head_seq, head_hash)
+  VALUES (:id, :tracking, :request_id, :workflow, :workflow_version, :state, :stage,
           (:final = 1), :channel, xf_ts(:received_at), xf_ts(:now), :registered_by,
           :registering_unit, :responsible_unit, nullif(:forwarder_unit, ''), (:anonymous = 1),
           :purpose, :category, nullif(:complained_unit, ''), :summary, :flags,
           CAST(:intake AS jsonb), xf_ts(:now), xf_ts(:state_entered_at),
           xf_ts(:unit_received_at), :request_hash, xf_ts(:closed_at),
-          CAST(:attributes AS jsonb))
-  ON CONFLICT (request_id) DO NOTHING
-  RETURNING id)sql"};
+          CAST(:attributes AS jsonb), :head_seq, :head_hash))sql"};
 
-const Sql kInsertEvent{ R"sql(
-  INSERT INTO case_events (case_id, seq, kind, action, from_state, to_state, actor, actor_role,
-                           actor_unit, at, note, fields, prev_hash, hash)
-  VALUES (:case_id, :seq, :kind, :action, :from_state, :to_state, :actor, :role, :unit,
-          xf_ts(:at), :note, CAST(:fields AS jsonb), :prev_hash, :hash)
-  RETURNING id)sql"};
+// A registration's numbers: the case's id (its events' hashes include it)
+// and its tracking number.
+const Sql kNextIds{"SELECT nextval('cases_id_seq'), nextval('tracking_seq')"};
 
-const Sql kDeleteTimers{ R"sql(
-  DELETE FROM case_timers WHERE case_id = :id
-  RETURNING name, xf_us(started_at), xf_us(due_at), owing_unit, overdue::int)sql"};
-
-const Sql kLogDeadline{ R"sql(
-  INSERT INTO deadline_log (case_id, name, owing_unit, started_at, due_at, closed_at, met)
-  VALUES (:case_id, :name, :unit, xf_ts(:started), xf_ts(:due), xf_ts(:closed), (:met = 1)))sql"};
-
-const Sql kInsertTimer{ R"sql(
-  INSERT INTO case_timers (case_id, name, started_at, due_day, due_at, warn_at, provisional,
-                           suspended_at, extended, warned, overdue, rung, next_fire_at,
-                           owing_unit, counted_from, base_days, extension_days, stopped_days,
-                           rolled)
-  VALUES (:case_id, :name, xf_ts(:started_at), CAST(:due_day AS date), xf_ts(:due_at),
-          xf_ts(:warn_at), (:provisional = 1), xf_ts(:suspended_at), (:extended = 1),
-          (:warned = 1), (:overdue = 1), :rung, xf_ts(:next_fire_at), :owing_unit,
-          CAST(:counted_from AS date), :base_days, :extension_days, :stopped_days,
-          (:rolled = 1)))sql"};
+// Before a change: the case row locked as the change's UPDATE would lock
+// it, its version and history head, and the timers it replaces (read under
+// that lock).
+const Sql kLockCase{
+    "SELECT version, head_seq, head_hash FROM cases WHERE id = :id FOR NO KEY UPDATE"};
+const Sql kOldTimers{
+    "SELECT name, xf_us(started_at), xf_us(due_at), owing_unit, overdue "
+    "  FROM case_timers WHERE case_id = :id"};
 
 const Sql kSelectEvents{
     "SELECT " XF_EVENT_COLUMNS " FROM case_events e WHERE e.case_id = :id ORDER BY e.seq"};
 
-const Sql kNotify{ "SELECT pg_notify('" XF_EVENTS_CHANNEL "', CAST(:id AS text))"};
 
 // ---- The sweeper's path: a batch of cases per transaction, written with a
-// few set-based statements (the same rows WriteDecision writes one by one) ----
+// few set-based statements ----
 
 // Locks up to :lim cases with due timers, earliest first. Only the case rows
 // are locked: every writer locks the case row first, so sweepers and
@@ -297,9 +266,12 @@ const Sql kSweepPutBack{ R"sql(
   UPDATE case_timers SET next_fire_at = xf_ts(:retry)
    WHERE case_id = ANY (CAST(:ids AS bigint[])) AND next_fire_at <= xf_ts(:now))sql"};
 
-// kUpdateCase for many cases (and the new head of each history); returns
-// how many passed the version check.
-const Sql kSweepUpdateCases{ R"sql(
+// ---- The one write path (ChangeBatch): a registration, an action, a warning
+// raised and the sweeper's batch all write with these statements ----
+
+// The changed case rows with the new head of each history; returns how many
+// passed the version check.
+const Sql kWriteCases{ R"sql(
   WITH changed AS (
     UPDATE cases c SET
       version = c.version + 1, state = n.state, stage = n.stage, final = n.final,
@@ -332,9 +304,9 @@ const Sql kSweepUpdateCases{ R"sql(
     RETURNING 1)
   SELECT count(*)::int FROM changed)sql"};
 
-// kInsertEvent for many events, all by one actor at one instant, inserted
-// (and so numbered) in the order given.
-const Sql kSweepInsertEvents{ R"sql(
+// The events, all by one actor at one instant, inserted (and so numbered)
+// in the order given.
+const Sql kWriteEvents{ R"sql(
   INSERT INTO case_events (case_id, seq, kind, action, from_state, to_state, actor, actor_role,
                            actor_unit, at, note, fields, prev_hash, hash)
   SELECT n.case_id, n.seq, n.kind, n.action, n.from_state, n.to_state, CAST(:actor AS text),
@@ -346,12 +318,21 @@ const Sql kSweepInsertEvents{ R"sql(
                 CAST(:prev_hash AS text[]), CAST(:hash AS text[]))
       WITH ORDINALITY
       AS n(case_id, seq, kind, action, from_state, to_state, note, fields, prev_hash, hash, i)
-   ORDER BY n.i)sql"};
+   ORDER BY n.i
+  RETURNING id, case_id, seq)sql"};
 
-const Sql kSweepDeleteTimers{
+// The new head of histories appended to without a change of the case (a
+// warning raised): no version change.
+const Sql kWriteHeads{R"sql(
+  UPDATE cases c SET head_seq = n.seq, head_hash = n.hash
+    FROM unnest(CAST(:id AS bigint[]), CAST(:seq AS integer[]), CAST(:hash AS text[]))
+      AS n(id, seq, hash)
+   WHERE c.id = n.id)sql"};
+
+const Sql kWriteDeleteTimers{
     "DELETE FROM case_timers WHERE case_id = ANY (CAST(:ids AS bigint[]))"};
 
-const Sql kSweepInsertTimers{ R"sql(
+const Sql kWriteTimers{ R"sql(
   INSERT INTO case_timers (case_id, name, started_at, due_day, due_at, warn_at, provisional,
                            suspended_at, extended, warned, overdue, rung, next_fire_at,
                            owing_unit, counted_from, base_days, extension_days, stopped_days,
@@ -374,15 +355,15 @@ const Sql kSweepInsertTimers{ R"sql(
            extended, warned, overdue, rung, next_fire_at, owing_unit, counted_from, base_days,
            extension_days, stopped_days, rolled))sql"};
 
-const Sql kSweepLogDeadlines{ R"sql(
+const Sql kWriteClosed{ R"sql(
   INSERT INTO deadline_log (case_id, name, owing_unit, started_at, due_at, closed_at, met)
   SELECT n.case_id, n.name, n.unit, xf_ts(n.started), xf_ts(n.due), xf_ts(:closed), n.met
     FROM unnest(CAST(:case_id AS bigint[]), CAST(:name AS text[]), CAST(:unit AS text[]),
                 CAST(:started AS bigint[]), CAST(:due AS bigint[]), CAST(:met AS boolean[]))
       AS n(case_id, name, unit, started, due, met))sql"};
 
-// kNotify for each case.
-const Sql kSweepNotify{ "SELECT count(*)::int FROM (SELECT pg_notify('" XF_EVENTS_CHANNEL
+// A notification per case (sent at commit).
+const Sql kWriteNotify{ "SELECT count(*)::int FROM (SELECT pg_notify('" XF_EVENTS_CHANNEL
                                 "', CAST(n.id AS text)) "
                                 "  FROM unnest(CAST(:ids AS bigint[])) AS n(id)) notified"};
 
@@ -564,16 +545,8 @@ void SortTimers(const workflow::Engine* engine, CaseSnapshot* snap) {
       [&](const TimerState& a, const TimerState& b) { return index(a.name) < index(b.name); });
 }
 
-// A case by id (`tracking` empty) or by tracking number: one statement.
-absl::StatusOr<CaseRecord> LoadCase(Conn& conn, int64_t id, const std::string& tracking,
-                                    const CaseStore::EngineLookup& engine_for) {
-  Rows rows = tracking.empty() ? conn.Run(kSelectCaseById, {{"id", id}})
-                               : conn.Run(kSelectCaseByTracking, {{"t", tracking}});
-  if (rows.empty()) {
-    return absl::NotFoundError(tracking.empty() ? absl::StrCat("case ", id, " not found")
-                                                : absl::StrCat("case ", tracking, " not found"));
-  }
-  const Row r = rows[0];
+// A case from a row of XF_SELECT_CASE.
+absl::StatusOr<CaseRecord> ParseCase(const Row& r, const CaseStore::EngineLookup& engine_for) {
   CaseRecord c;
   int i = 0;
   c.id = r.i64(i++);
@@ -636,40 +609,18 @@ absl::StatusOr<CaseRecord> LoadCase(Conn& conn, int64_t id, const std::string& t
   return c;
 }
 
-// Appends `events` after the case's history head (`seq`, `prev_hash`),
-// chaining hashes, and records the new head on the case row. Returns them
-// as stored.
-std::vector<StoredEvent> AppendEvents(Conn& conn, int64_t case_id, int seq,
-                                      std::string prev_hash,
-                                      const std::vector<workflow::Event>& events,
-                                      const workflow::Actor& actor, absl::Time now) {
-  const int64_t at = ToMicros(now);
-  std::vector<StoredEvent> stored;
-  for (const workflow::Event& e : events) {
-    ++seq;
-    // Stored instants have microsecond precision: hash what is stored.
-    const std::string hash = EventHash(prev_hash, case_id, seq, e, actor, FromMicros(at));
-    Rows id = conn.Run(kInsertEvent, {{"case_id", case_id},
-                                      {"seq", seq},
-                                      {"kind", e.kind},
-                                      {"action", e.action},
-                                      {"from_state", e.from_state},
-                                      {"to_state", e.to_state},
-                                      {"actor", actor.account},
-                                      {"role", static_cast<int>(actor.role)},
-                                      {"unit", actor.unit},
-                                      {"at", at},
-                                      {"note", e.note},
-                                      {"fields", JsonObject(e.fields)},
-                                      {"prev_hash", prev_hash},
-                                      {"hash", hash}});
-    stored.push_back(StoredEvent{id[0].i64(0), case_id, seq, e, actor, FromMicros(at), prev_hash,
-                                 hash});
-    prev_hash = hash;
+// A case by id (`tracking` empty) or by tracking number: one statement.
+absl::StatusOr<CaseRecord> LoadCase(Conn& conn, int64_t id, const std::string& tracking,
+                                    const CaseStore::EngineLookup& engine_for) {
+  Rows rows = tracking.empty() ? conn.Run(kSelectCaseById, {{"id", id}})
+                               : conn.Run(kSelectCaseByTracking, {{"t", tracking}});
+  if (rows.empty()) {
+    return absl::NotFoundError(tracking.empty() ? absl::StrCat("case ", id, " not found")
+                                                : absl::StrCat("case ", tracking, " not found"));
   }
-  conn.Run(kSetHead, {{"seq", seq}, {"hash", prev_hash}, {"id", case_id}});
-  return stored;
+  return ParseCase(rows[0], engine_for);
 }
+
 // The unit that owes a deadline: a timer that runs only in review states is
 // the review unit's, only in re-check states the re-check unit's; any other
 // (one that spans stages, like a supervision notice's) the responsible unit's.
@@ -691,7 +642,7 @@ std::string OwingUnit(const CaseSnapshot& snap, const workflow::Engine* engine,
 }
 
 // The columns a change writes to a case row besides the snapshot's own
-// strings (kUpdateCase, kSweepUpdateCases).
+// strings (kUpdateCase, kWriteCases).
 struct CaseColumns {
   CaseColumns(const CaseSnapshot& snap, const workflow::Engine& engine) {
     const xinfang::v1::State* state = engine.definition().FindState(snap.state);
@@ -713,7 +664,7 @@ struct CaseColumns {
   std::string flags, conflicted, attributes;
 };
 
-// The columns of a timer row (kInsertTimer, kSweepInsertTimers).
+// The columns of a timer row (kInsertTimer, kWriteTimers).
 struct TimerColumns {
   TimerColumns(const TimerState& t, const CaseSnapshot& snap, const workflow::Engine* engine)
       : started(ToMicros(t.started_at)),
@@ -770,54 +721,268 @@ bool Met(const OldTimer& o, long long closed_us) { return !o.overdue && closed_u
 const Sql kNotifyTimers{"SELECT pg_notify('xinfang_timers', '')"};
 const Sql kNotifyFeed{"SELECT pg_notify('xinfang_feed', '')"};
 
-// Replaces the case's timer rows; when one of them fires within a minute of
-// `now`, tells sweepers in other processes (NOTIFY xinfang_timers, sent at
-// commit) so they need not wait out their interval.
-void ReplaceTimers(Conn& conn, int64_t case_id, const CaseSnapshot& snap,
-                   const workflow::Engine* engine, absl::Time now) {
-  {
-    std::vector<OldTimer> old;
-    for (Row r : conn.Run(kDeleteTimers, {{"id", case_id}})) {
-      old.push_back(OldTimer{r.str(0), r.str(3), r.i64(1), r.i64(2), r.boolean(4)});
+OldTimer ReadOldTimer(const Row& r) {
+  return OldTimer{r.str(0), r.str(3), r.i64(1), r.i64(2), r.boolean(4)};
+}
+
+// The one write path (after leveldb's WriteBatch): every change to cases —
+// a registration, an action, a warning raised, the sweeper's batch — is
+// collected here and written with the same few set-based statements,
+// queued on the caller's pipeline: the case rows (version-checked), the
+// hash-chained events, the timers, the closed deadlines, the notifications.
+// A new column is added in one place.
+class ChangeBatch {
+ public:
+  ChangeBatch(workflow::Actor actor, absl::Time now)
+      : actor_(std::move(actor)), now_us_(ToMicros(now)) {}
+
+  struct Head {
+    int seq = 0;
+    std::string hash;
+  };
+
+  // One case's change from its history's head `head`: `events` appended
+  // after it; with `next`, the case row becomes `next` (checked against
+  // `expected` version, or not written when `expected` is 0: a new case,
+  // inserted by the caller with the returned head) and its timers replace
+  // `old`, logging those a change closes. Without `next`, only the history
+  // grows (no version change). Returns the history's new head; INTERNAL
+  // without an engine for `next`'s workflow.
+  absl::StatusOr<Head> Add(int64_t id, Head head, const std::vector<workflow::Event>& events,
+                           const CaseSnapshot* next, int64_t expected,
+                           const std::vector<OldTimer>& old,
+                           const CaseStore::EngineLookup& engine_for) {
+    const workflow::Engine* engine = nullptr;
+    if (next != nullptr) {
+      engine = engine_for(next->workflow, next->workflow_version);
+      if (engine == nullptr) {
+        return absl::InternalError(
+            absl::StrCat("no engine for ", next->workflow, "@", next->workflow_version));
+      }
     }
-    const int64_t closed = ToMicros(now);
+    const absl::Time at = FromMicros(now_us_);  // stored instants are microseconds: hash those
+    for (const workflow::Event& e : events) {
+      ++head.seq;
+      std::string hash = EventHash(head.hash, id, head.seq, e, actor_, at);
+      events_.case_id.AddInt(id);
+      events_.seq.AddInt(head.seq);
+      events_.kind.AddText(e.kind);
+      events_.action.AddText(e.action);
+      events_.from_state.AddText(e.from_state);
+      events_.to_state.AddText(e.to_state);
+      events_.note.AddText(e.note);
+      events_.fields.AddText(JsonObject(e.fields));
+      events_.prev_hash.AddText(head.hash);
+      events_.hash.AddText(hash);
+      stored_.push_back(StoredEvent{0, id, head.seq, e, actor_, at, head.hash, hash});
+      head.hash = std::move(hash);
+    }
+    notify_.AddInt(id);
+    if (next == nullptr) {
+      heads_.id.AddInt(id);
+      heads_.seq.AddInt(head.seq);
+      heads_.hash.AddText(head.hash);
+      return head;
+    }
+    const CaseSnapshot& snap = *next;
+    if (expected != 0) {
+      const CaseColumns c(snap, *engine);
+      cases_.id.AddInt(id);
+      cases_.expected.AddInt(expected);
+      cases_.state.AddText(snap.state);
+      cases_.stage.AddInt(c.stage);
+      cases_.final.AddBool(c.final != 0);
+      cases_.responsible_unit.AddText(snap.responsible_unit);
+      cases_.forwarder_unit.AddText(snap.forwarder_unit);
+      cases_.review_unit.AddText(snap.review_unit);
+      cases_.recheck_unit.AddText(snap.recheck_unit);
+      cases_.case_officer.AddText(snap.case_officer);
+      cases_.accepted_at.AddOptInt(c.accepted.micros());
+      cases_.decided_at.AddOptInt(c.decided.micros());
+      cases_.served_at.AddOptInt(c.served.micros());
+      cases_.closed_at.AddOptInt(c.closed.micros());
+      cases_.outcome.AddText(snap.outcome);
+      cases_.evaluation.AddText(snap.evaluation);
+      cases_.flags.AddText(c.flags);
+      cases_.attributes.AddText(c.attributes);
+      cases_.conflicted.AddText(c.conflicted);
+      cases_.state_entered_at.AddOptInt(c.entered.micros());
+      cases_.unit_received_at.AddOptInt(c.unit_received.micros());
+      cases_.head_seq.AddInt(head.seq);
+      cases_.head_hash.AddText(head.hash);
+    }
+    replaced_.AddInt(id);
     for (const OldTimer& o : old) {
       if (!Closes(o, snap)) continue;
-      conn.Run(kLogDeadline, {{"case_id", case_id},
-                              {"name", o.name},
-                              {"unit", o.unit},
-                              {"started", static_cast<int64_t>(o.started)},
-                              {"due", static_cast<int64_t>(o.due)},
-                              {"closed", closed},
-                              {"met", Met(o, closed) ? 1 : 0}});
+      closed_.case_id.AddInt(id);
+      closed_.name.AddText(o.name);
+      closed_.unit.AddText(o.unit);
+      closed_.started.AddInt(o.started);
+      closed_.due.AddInt(o.due);
+      closed_.met.AddBool(Met(o, now_us_));
     }
+    const absl::Time now = FromMicros(now_us_);
+    for (const TimerState& t : snap.timers) {
+      const TimerColumns tc(t, snap, engine);
+      soon_ = soon_ || tc.FiresSoon(now);
+      timers_.case_id.AddInt(id);
+      timers_.name.AddText(t.name);
+      timers_.started_at.AddInt(tc.started);
+      timers_.due_day.AddText(tc.due_day);
+      timers_.due_at.AddInt(tc.due_at);
+      timers_.warn_at.AddInt(tc.warn_at);
+      timers_.provisional.AddBool(tc.provisional != 0);
+      timers_.suspended_at.AddOptInt(tc.suspended.micros());
+      timers_.extended.AddBool(tc.extended != 0);
+      timers_.warned.AddBool(tc.warned != 0);
+      timers_.overdue.AddBool(tc.overdue != 0);
+      timers_.rung.AddInt(tc.rung);
+      timers_.next_fire_at.AddOptInt(tc.next.micros());
+      timers_.owing_unit.AddText(tc.owing);
+      timers_.counted_from.AddText(tc.counted_from);
+      timers_.base_days.AddInt(tc.base_days);
+      timers_.extension_days.AddInt(tc.extension_days);
+      timers_.stopped_days.AddInt(tc.stopped_days);
+      timers_.rolled.AddBool(tc.rolled != 0);
+    }
+    return head;
   }
-  bool soon = false;
-  for (const TimerState& t : snap.timers) {
-    TimerColumns c(t, snap, engine);
-    soon = soon || c.FiresSoon(now);
-    conn.Run(kInsertTimer, {{"case_id", case_id},
-                            {"name", t.name},
-                            {"started_at", static_cast<int64_t>(c.started)},
-                            {"due_day", c.due_day},
-                            {"due_at", static_cast<int64_t>(c.due_at)},
-                            {"warn_at", static_cast<int64_t>(c.warn_at)},
-                            {"provisional", c.provisional},
-                            {"suspended_at", c.suspended.micros()},
-                            {"extended", c.extended},
-                            {"warned", c.warned},
-                            {"overdue", c.overdue},
-                            {"rung", c.rung},
-                            {"next_fire_at", c.next.micros()},
-                            {"owing_unit", c.owing},
-                            {"counted_from", c.counted_from},
-                            {"base_days", c.base_days},
-                            {"extension_days", c.extension_days},
-                            {"stopped_days", c.stopped_days},
-                            {"rolled", c.rolled}});
+
+  // Queues the batch's statements on `p` (after whatever the caller queued
+  // before: a new case's row comes first).
+  void AddTo(Conn::Pipeline& p) {
+    if (cases_.id.size() > 0) {
+      cases_at_ = p.Add(kWriteCases, {{"id", cases_.id.Literal()},
+                                      {"expected", cases_.expected.Literal()},
+                                      {"state", cases_.state.Literal()},
+                                      {"stage", cases_.stage.Literal()},
+                                      {"final", cases_.final.Literal()},
+                                      {"responsible_unit", cases_.responsible_unit.Literal()},
+                                      {"forwarder_unit", cases_.forwarder_unit.Literal()},
+                                      {"review_unit", cases_.review_unit.Literal()},
+                                      {"recheck_unit", cases_.recheck_unit.Literal()},
+                                      {"case_officer", cases_.case_officer.Literal()},
+                                      {"accepted_at", cases_.accepted_at.Literal()},
+                                      {"decided_at", cases_.decided_at.Literal()},
+                                      {"served_at", cases_.served_at.Literal()},
+                                      {"closed_at", cases_.closed_at.Literal()},
+                                      {"outcome", cases_.outcome.Literal()},
+                                      {"evaluation", cases_.evaluation.Literal()},
+                                      {"flags", cases_.flags.Literal()},
+                                      {"attributes", cases_.attributes.Literal()},
+                                      {"conflicted", cases_.conflicted.Literal()},
+                                      {"now", now_us_},
+                                      {"state_entered_at", cases_.state_entered_at.Literal()},
+                                      {"unit_received_at", cases_.unit_received_at.Literal()},
+                                      {"head_seq", cases_.head_seq.Literal()},
+                                      {"head_hash", cases_.head_hash.Literal()}});
+    }
+    if (heads_.id.size() > 0) {
+      p.Add(kWriteHeads, {{"id", heads_.id.Literal()},
+                          {"seq", heads_.seq.Literal()},
+                          {"hash", heads_.hash.Literal()}});
+    }
+    if (events_.case_id.size() > 0) {
+      events_at_ = p.Add(kWriteEvents, {{"actor", actor_.account},
+                                        {"role", static_cast<int>(actor_.role)},
+                                        {"unit", actor_.unit},
+                                        {"at", now_us_},
+                                        {"case_id", events_.case_id.Literal()},
+                                        {"seq", events_.seq.Literal()},
+                                        {"kind", events_.kind.Literal()},
+                                        {"action", events_.action.Literal()},
+                                        {"from_state", events_.from_state.Literal()},
+                                        {"to_state", events_.to_state.Literal()},
+                                        {"note", events_.note.Literal()},
+                                        {"fields", events_.fields.Literal()},
+                                        {"prev_hash", events_.prev_hash.Literal()},
+                                        {"hash", events_.hash.Literal()}});
+    }
+    if (replaced_.size() > 0) p.Add(kWriteDeleteTimers, {{"ids", replaced_.Literal()}});
+    if (timers_.case_id.size() > 0) {
+      p.Add(kWriteTimers, {{"case_id", timers_.case_id.Literal()},
+                           {"name", timers_.name.Literal()},
+                           {"started_at", timers_.started_at.Literal()},
+                           {"due_day", timers_.due_day.Literal()},
+                           {"due_at", timers_.due_at.Literal()},
+                           {"warn_at", timers_.warn_at.Literal()},
+                           {"provisional", timers_.provisional.Literal()},
+                           {"suspended_at", timers_.suspended_at.Literal()},
+                           {"extended", timers_.extended.Literal()},
+                           {"warned", timers_.warned.Literal()},
+                           {"overdue", timers_.overdue.Literal()},
+                           {"rung", timers_.rung.Literal()},
+                           {"next_fire_at", timers_.next_fire_at.Literal()},
+                           {"owing_unit", timers_.owing_unit.Literal()},
+                           {"counted_from", timers_.counted_from.Literal()},
+                           {"base_days", timers_.base_days.Literal()},
+                           {"extension_days", timers_.extension_days.Literal()},
+                           {"stopped_days", timers_.stopped_days.Literal()},
+                           {"rolled", timers_.rolled.Literal()}});
+    }
+    if (closed_.case_id.size() > 0) {
+      p.Add(kWriteClosed, {{"case_id", closed_.case_id.Literal()},
+                           {"name", closed_.name.Literal()},
+                           {"unit", closed_.unit.Literal()},
+                           {"started", closed_.started.Literal()},
+                           {"due", closed_.due.Literal()},
+                           {"closed", now_us_},
+                           {"met", closed_.met.Literal()}});
+    }
+    if (notify_.size() > 0) p.Add(kWriteNotify, {{"ids", notify_.Literal()}});
+    // Sweepers elsewhere need not wait out their interval for a timer
+    // firing within a minute.
+    if (soon_) p.Add(kNotifyTimers, {});
   }
-  if (soon) conn.Run(kNotifyTimers, {});
-}
+
+  // The events as stored, once the pipeline ran; ABORTED when a case's
+  // version moved (a caller that locked the rows first never sees it).
+  absl::StatusOr<std::vector<StoredEvent>> Written(const std::vector<Rows>& results) {
+    if (cases_at_ >= 0 && results[cases_at_][0].i32(0) != cases_.id.size()) {
+      return absl::AbortedError(
+          absl::StrCat(cases_.id.size() - results[cases_at_][0].i32(0),
+                       " case(s) changed meanwhile: read again and retry"));
+    }
+    if (events_at_ >= 0) {
+      const Rows& ids = results[events_at_];
+      for (int k = 0; k < ids.size() && k < static_cast<int>(stored_.size()); ++k) {
+        stored_[k].id = ids[k].i64(0);
+      }
+    }
+    return std::move(stored_);
+  }
+
+  int events() const { return events_.case_id.size(); }
+
+ private:
+  workflow::Actor actor_;
+  int64_t now_us_;
+  struct {
+    SqlArray id, expected, state, stage, final, responsible_unit, forwarder_unit, review_unit,
+        recheck_unit, case_officer, accepted_at, decided_at, served_at, closed_at, outcome,
+        evaluation, flags, attributes, conflicted, state_entered_at, unit_received_at, head_seq,
+        head_hash;
+  } cases_;
+  struct {
+    SqlArray id, seq, hash;
+  } heads_;
+  struct {
+    SqlArray case_id, seq, kind, action, from_state, to_state, note, fields, prev_hash, hash;
+  } events_;
+  SqlArray replaced_;  // cases whose timers are replaced
+  struct {
+    SqlArray case_id, name, started_at, due_day, due_at, warn_at, provisional, suspended_at,
+        extended, warned, overdue, rung, next_fire_at, owing_unit, counted_from, base_days,
+        extension_days, stopped_days, rolled;
+  } timers_;
+  struct {
+    SqlArray case_id, name, unit, started, due, met;
+  } closed_;
+  SqlArray notify_;
+  bool soon_ = false;
+  std::vector<StoredEvent> stored_;
+  int cases_at_ = -1, events_at_ = -1;
+};
 
 // A case the sweeper claimed, read under its row lock.
 struct Claimed {
@@ -828,12 +993,18 @@ struct Claimed {
 };
 
 // Reads the claimed cases (`ids`, an array literal): snapshots with their
-// attributes and timers, due timers, history heads. In id order.
+// attributes and timers, due timers, history heads; in id order. One round
+// trip.
 std::vector<Claimed> LoadClaimed(Conn& conn, const std::string& ids, int64_t now_us,
                                  const CaseStore::EngineLookup& engine_for) {
+  Conn::Pipeline p(conn);
+  const int cases_at = p.Add(kSweepCases, {{"ids", ids}});
+  const int attributes_at = p.Add(kSweepAttributes, {{"ids", ids}});
+  const int timers_at = p.Add(kSweepTimers, {{"ids", ids}});
+  const std::vector<Rows> results = p.Run();
   std::vector<Claimed> out;
   std::map<int64_t, Claimed*> by_id;
-  for (Row r : conn.Run(kSweepCases, {{"ids", ids}})) {
+  for (Row r : results[cases_at]) {
     Claimed& c = out.emplace_back();
     c.due.id = r.i64(0);
     c.due.tracking_number = r.str(1);
@@ -845,10 +1016,10 @@ std::vector<Claimed> LoadClaimed(Conn& conn, const std::string& ids, int64_t now
   std::sort(out.begin(), out.end(),
             [](const Claimed& a, const Claimed& b) { return a.due.id < b.due.id; });
   for (Claimed& c : out) by_id[c.due.id] = &c;
-  for (Row r : conn.Run(kSweepAttributes, {{"ids", ids}})) {
+  for (Row r : results[attributes_at]) {
     by_id.at(r.i64(0))->due.snapshot.attributes[r.str(1)] = r.str(2);
   }
-  for (Row r : conn.Run(kSweepTimers, {{"ids", ids}})) {
+  for (Row r : results[timers_at]) {
     Claimed& c = *by_id.at(r.i64(0));
     TimerState t = ReadTimer(r, 1);
     const std::optional<absl::Time> next_fire = GetOptTime(r, 1 + kTimerColumnCount + 1);
@@ -866,206 +1037,6 @@ std::vector<Claimed> LoadClaimed(Conn& conn, const std::string& ids, int64_t now
   return out;
 }
 
-// A claimed case and what its due timers mean.
-struct Swept {
-  const Claimed* claimed;
-  workflow::Decision decision;
-};
-
-// Writes the decisions of a batch as WriteDecision would one by one, as the
-// "system" actor at `now`: the case rows (version check), the events
-// (hash-chained after each history's head), the timers, the closed
-// deadlines, and a notification per case. The rows are locked by the caller.
-// Returns the events written; ABORTED if a version moved (which the caller's
-// row locks rule out), INTERNAL without an engine for a decision.
-absl::StatusOr<int> WriteSwept(Conn& conn, const std::vector<Swept>& swept, absl::Time now,
-                               const CaseStore::EngineLookup& engine_for) {
-  const workflow::Actor system{"system", xinfang::v1::ROLE_SYSTEM, ""};
-  const int64_t now_us = ToMicros(now);
-  const absl::Time at = FromMicros(now_us);  // stored instants are microseconds: hash those
-  struct {
-    SqlArray id, expected, state, stage, final, responsible_unit, forwarder_unit, review_unit,
-        recheck_unit, case_officer, accepted_at, decided_at, served_at, closed_at, outcome,
-        evaluation, flags, attributes, conflicted, state_entered_at, unit_received_at, head_seq,
-        head_hash;
-  } cases;
-  struct {
-    SqlArray case_id, seq, kind, action, from_state, to_state, note, fields, prev_hash, hash;
-  } events;
-  struct {
-    SqlArray case_id, name, started_at, due_day, due_at, warn_at, provisional, suspended_at,
-        extended, warned, overdue, rung, next_fire_at, owing_unit, counted_from, base_days,
-        extension_days, stopped_days, rolled;
-  } timers;
-  struct {
-    SqlArray case_id, name, unit, started, due, met;
-  } closed;
-  bool soon = false;
-  for (const Swept& w : swept) {
-    const int64_t id = w.claimed->due.id;
-    const CaseSnapshot& snap = w.decision.next;
-    const workflow::Engine* engine = engine_for(snap.workflow, snap.workflow_version);
-    if (engine == nullptr) {
-      return absl::InternalError(
-          absl::StrCat("no engine for ", snap.workflow, "@", snap.workflow_version));
-    }
-    int seq = w.claimed->head_seq;
-    std::string prev_hash = w.claimed->head_hash;
-    for (const workflow::Event& e : w.decision.events) {
-      ++seq;
-      std::string hash = EventHash(prev_hash, id, seq, e, system, at);
-      events.case_id.AddInt(id);
-      events.seq.AddInt(seq);
-      events.kind.AddText(e.kind);
-      events.action.AddText(e.action);
-      events.from_state.AddText(e.from_state);
-      events.to_state.AddText(e.to_state);
-      events.note.AddText(e.note);
-      events.fields.AddText(JsonObject(e.fields));
-      events.prev_hash.AddText(prev_hash);
-      events.hash.AddText(hash);
-      prev_hash = std::move(hash);
-    }
-
-    const CaseColumns c(snap, *engine);
-    cases.id.AddInt(id);
-    cases.expected.AddInt(w.claimed->due.version);
-    cases.state.AddText(snap.state);
-    cases.stage.AddInt(c.stage);
-    cases.final.AddBool(c.final != 0);
-    cases.responsible_unit.AddText(snap.responsible_unit);
-    cases.forwarder_unit.AddText(snap.forwarder_unit);
-    cases.review_unit.AddText(snap.review_unit);
-    cases.recheck_unit.AddText(snap.recheck_unit);
-    cases.case_officer.AddText(snap.case_officer);
-    cases.accepted_at.AddOptInt(c.accepted.micros());
-    cases.decided_at.AddOptInt(c.decided.micros());
-    cases.served_at.AddOptInt(c.served.micros());
-    cases.closed_at.AddOptInt(c.closed.micros());
-    cases.outcome.AddText(snap.outcome);
-    cases.evaluation.AddText(snap.evaluation);
-    cases.flags.AddText(c.flags);
-    cases.attributes.AddText(c.attributes);
-    cases.conflicted.AddText(c.conflicted);
-    cases.state_entered_at.AddOptInt(c.entered.micros());
-    cases.unit_received_at.AddOptInt(c.unit_received.micros());
-    cases.head_seq.AddInt(seq);
-    cases.head_hash.AddText(prev_hash);
-
-    for (const OldTimer& o : w.claimed->old_timers) {
-      if (!Closes(o, snap)) continue;
-      closed.case_id.AddInt(id);
-      closed.name.AddText(o.name);
-      closed.unit.AddText(o.unit);
-      closed.started.AddInt(o.started);
-      closed.due.AddInt(o.due);
-      closed.met.AddBool(Met(o, now_us));
-    }
-    for (const TimerState& t : snap.timers) {
-      const TimerColumns tc(t, snap, engine);
-      soon = soon || tc.FiresSoon(now);
-      timers.case_id.AddInt(id);
-      timers.name.AddText(t.name);
-      timers.started_at.AddInt(tc.started);
-      timers.due_day.AddText(tc.due_day);
-      timers.due_at.AddInt(tc.due_at);
-      timers.warn_at.AddInt(tc.warn_at);
-      timers.provisional.AddBool(tc.provisional != 0);
-      timers.suspended_at.AddOptInt(tc.suspended.micros());
-      timers.extended.AddBool(tc.extended != 0);
-      timers.warned.AddBool(tc.warned != 0);
-      timers.overdue.AddBool(tc.overdue != 0);
-      timers.rung.AddInt(tc.rung);
-      timers.next_fire_at.AddOptInt(tc.next.micros());
-      timers.owing_unit.AddText(tc.owing);
-      timers.counted_from.AddText(tc.counted_from);
-      timers.base_days.AddInt(tc.base_days);
-      timers.extension_days.AddInt(tc.extension_days);
-      timers.stopped_days.AddInt(tc.stopped_days);
-      timers.rolled.AddBool(tc.rolled != 0);
-    }
-  }
-
-  Rows updated = conn.Run(kSweepUpdateCases, {{"id", cases.id.Literal()},
-                                              {"expected", cases.expected.Literal()},
-                                              {"state", cases.state.Literal()},
-                                              {"stage", cases.stage.Literal()},
-                                              {"final", cases.final.Literal()},
-                                              {"responsible_unit", cases.responsible_unit.Literal()},
-                                              {"forwarder_unit", cases.forwarder_unit.Literal()},
-                                              {"review_unit", cases.review_unit.Literal()},
-                                              {"recheck_unit", cases.recheck_unit.Literal()},
-                                              {"case_officer", cases.case_officer.Literal()},
-                                              {"accepted_at", cases.accepted_at.Literal()},
-                                              {"decided_at", cases.decided_at.Literal()},
-                                              {"served_at", cases.served_at.Literal()},
-                                              {"closed_at", cases.closed_at.Literal()},
-                                              {"outcome", cases.outcome.Literal()},
-                                              {"evaluation", cases.evaluation.Literal()},
-                                              {"flags", cases.flags.Literal()},
-                                              {"attributes", cases.attributes.Literal()},
-                                              {"conflicted", cases.conflicted.Literal()},
-                                              {"now", now_us},
-                                              {"state_entered_at", cases.state_entered_at.Literal()},
-                                              {"unit_received_at", cases.unit_received_at.Literal()},
-                                              {"head_seq", cases.head_seq.Literal()},
-                                              {"head_hash", cases.head_hash.Literal()}});
-  if (updated[0].i32(0) != cases.id.size()) {
-    return absl::AbortedError(absl::StrCat("sweeper: ", cases.id.size() - updated[0].i32(0),
-                                           " claimed case(s) changed under the row lock"));
-  }
-  if (events.case_id.size() > 0) {
-    conn.Run(kSweepInsertEvents, {{"actor", system.account},
-                                  {"role", static_cast<int>(system.role)},
-                                  {"unit", system.unit},
-                                  {"at", now_us},
-                                  {"case_id", events.case_id.Literal()},
-                                  {"seq", events.seq.Literal()},
-                                  {"kind", events.kind.Literal()},
-                                  {"action", events.action.Literal()},
-                                  {"from_state", events.from_state.Literal()},
-                                  {"to_state", events.to_state.Literal()},
-                                  {"note", events.note.Literal()},
-                                  {"fields", events.fields.Literal()},
-                                  {"prev_hash", events.prev_hash.Literal()},
-                                  {"hash", events.hash.Literal()}});
-  }
-  conn.Run(kSweepDeleteTimers, {{"ids", cases.id.Literal()}});
-  if (timers.case_id.size() > 0) {
-    conn.Run(kSweepInsertTimers, {{"case_id", timers.case_id.Literal()},
-                                  {"name", timers.name.Literal()},
-                                  {"started_at", timers.started_at.Literal()},
-                                  {"due_day", timers.due_day.Literal()},
-                                  {"due_at", timers.due_at.Literal()},
-                                  {"warn_at", timers.warn_at.Literal()},
-                                  {"provisional", timers.provisional.Literal()},
-                                  {"suspended_at", timers.suspended_at.Literal()},
-                                  {"extended", timers.extended.Literal()},
-                                  {"warned", timers.warned.Literal()},
-                                  {"overdue", timers.overdue.Literal()},
-                                  {"rung", timers.rung.Literal()},
-                                  {"next_fire_at", timers.next_fire_at.Literal()},
-                                  {"owing_unit", timers.owing_unit.Literal()},
-                                  {"counted_from", timers.counted_from.Literal()},
-                                  {"base_days", timers.base_days.Literal()},
-                                  {"extension_days", timers.extension_days.Literal()},
-                                  {"stopped_days", timers.stopped_days.Literal()},
-                                  {"rolled", timers.rolled.Literal()}});
-  }
-  if (closed.case_id.size() > 0) {
-    conn.Run(kSweepLogDeadlines, {{"case_id", closed.case_id.Literal()},
-                                  {"name", closed.name.Literal()},
-                                  {"unit", closed.unit.Literal()},
-                                  {"started", closed.started.Literal()},
-                                  {"due", closed.due.Literal()},
-                                  {"closed", now_us},
-                                  {"met", closed.met.Literal()}});
-  }
-  conn.Run(kSweepNotify, {{"ids", cases.id.Literal()}});
-  if (soon) conn.Run(kNotifyTimers, {});
-  return events.case_id.size();
-}
-
 const Sql kHistoryHead{
     "SELECT head_seq, head_hash FROM cases WHERE id = :id FOR NO KEY UPDATE"};
 
@@ -1076,11 +1047,16 @@ std::vector<StoredEvent> AppendToHistory(Conn& conn, int64_t case_id,
                                          const workflow::Actor& actor, absl::Time now) {
   Rows head = conn.Run(kHistoryHead, {{"id", case_id}});
   if (head.empty()) return {};
-  std::vector<StoredEvent> stored =
-      AppendEvents(conn, case_id, head[0].i32(0), head[0].str(1), events, actor, now);
-  conn.Run(kNotify, {{"id", case_id}});
-  return stored;
+  ChangeBatch batch(actor, now);
+  // Without a next state the engine is never asked for.
+  (void)batch.Add(case_id, {head[0].i32(0), head[0].str(1)}, events, nullptr, 0, {},
+                  [](const std::string&, int) -> const workflow::Engine* { return nullptr; });
+  Conn::Pipeline p(conn);
+  batch.AddTo(p);
+  auto stored = batch.Written(p.Run());
+  return stored.ok() ? std::move(*stored) : std::vector<StoredEvent>();
 }
+
 std::string EventHash(const std::string& prev_hash, int64_t case_id, int seq,
                       const workflow::Event& event, const workflow::Actor& actor, absl::Time at) {
   std::string buf;
@@ -1114,12 +1090,11 @@ std::string Sha256Hex(const std::string& data) {
 namespace {
 
 const Sql kFindRequest{"SELECT id, request_hash FROM cases WHERE request_id = :r"};
-const Sql kNextTracking{"SELECT nextval('tracking_seq')"};
-const Sql kPersonByNumber{"SELECT id, name FROM persons WHERE id_number = :idn"};
-const Sql kInsertPersonWithNumber{
-    "INSERT INTO persons (name, id_number, phone, address) "
-    "VALUES (:name, :idn, nullif(:phone, ''), nullif(:address, '')) "
-    "ON CONFLICT (id_number) DO NOTHING RETURNING id"};
+// xf_resolve_petitioner (migration 0015): the registry's id, the name it
+// keeps, the matter's previous case.
+const Sql kResolvePetitioner{
+    "SELECT person_id, registered_name, previous_case "
+    "  FROM xf_resolve_petitioner(:name, :idn, :phone, :address, :category, :id)"};
 // Newer contact details replace older ones; the row is locked only when
 // they differ.
 const Sql kUpdateContact{
@@ -1127,21 +1102,11 @@ const Sql kUpdateContact{
     "                   address = coalesce(nullif(:address, ''), address) "
     " WHERE id = :id AND (phone IS DISTINCT FROM coalesce(nullif(:phone, ''), phone) "
     "                     OR address IS DISTINCT FROM coalesce(nullif(:address, ''), address))"};
-const Sql kPersonByNameAndPhone{"SELECT min(id) FROM persons WHERE name = :name AND phone = :phone"};
-const Sql kInsertPerson{
-    "INSERT INTO persons (name, phone, address) "
-    "VALUES (:name, nullif(:phone, ''), nullif(:address, '')) RETURNING id"};
 const Sql kInsertPetitioner{
     "INSERT INTO case_petitioners (case_id, position, person_id, category) "
     "VALUES (:c, :p, :person, :category)"};
-// The matter's previous case for this person: one index probe, whatever
-// the petitioner's history.
-const Sql kPreviousCase{
-    "SELECT max(case_id) FROM case_petitioners "
-    " WHERE person_id = :person AND category = :category AND case_id < :id"};
 const Sql kInsertLink{
     "INSERT INTO case_links (case_id, related_id, kind) VALUES (:c, :r, 'repeat')"};
-const Sql kCaseVersion{"SELECT version FROM cases WHERE id = :id"};
 const Sql kProvisional{
     "SELECT DISTINCT case_id FROM case_timers WHERE provisional AND case_id > :after "
     " ORDER BY case_id LIMIT :lim"};
@@ -1205,7 +1170,7 @@ absl::StatusOr<std::optional<CaseRecord>> CaseStore::FindReplay(const std::strin
 absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
   return WithConn(pool_, "registering a case", [&](Conn& conn) -> absl::StatusOr<CreateResult> {
     // (A retry was answered before this call by FindReplay; one racing with
-    // this insert loses at the insert's ON CONFLICT and is replayed here.)
+    // this insert loses at the request id's unique index and is replayed.)
     auto replay = [&]() -> absl::StatusOr<CreateResult> {
       Rows found = conn.Run(kFindRequest, {{"r", c.request_id}});
       if (found.empty()) return absl::InternalError("replayed request vanished");
@@ -1227,119 +1192,124 @@ absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
       return absl::InternalError("intake does not serialise to JSON");
     }
 
-    Transaction tx(conn);
-    const int64_t seqno = conn.Run(kNextTracking, {})[0].i64(0);
-    const std::string tracking = absl::StrFormat("%s%06d", c.tracking_prefix, seqno);
-    const int64_t now = ToMicros(c.now);
-    // A petition not accepted at registration is closed at once, with the
-    // refusal's fields recorded.
-    Rows inserted = conn.Run(
-        kInsertCase, {{"tracking", tracking},
-                      {"request_id", c.request_id},
-                      {"workflow", snap.workflow},
-                      {"workflow_version", snap.workflow_version},
-                      {"state", snap.state},
-                      {"stage", state != nullptr ? static_cast<int>(state->stage()) : 0},
-                      {"final", state != nullptr && state->final() ? 1 : 0},
-                      {"channel", static_cast<int>(c.intake.channel())},
-                      {"received_at", ToMicros(snap.received_at)},
-                      {"now", now},
-                      {"registered_by", c.actor.account},
-                      {"registering_unit", c.intake.registering_unit()},
-                      {"responsible_unit", snap.responsible_unit},
-                      {"forwarder_unit", snap.forwarder_unit},
-                      {"anonymous", snap.anonymous ? 1 : 0},
-                      {"purpose", static_cast<int>(c.intake.purpose())},
-                      {"category", c.intake.category()},
-                      {"complained_unit", c.intake.complained_about_unit()},
-                      {"summary", c.intake.summary()},
-                      {"flags", JoinSet(snap.flags)},
-                      {"intake", intake_json},
-                      {"state_entered_at", ToMicros(snap.state_entered_at)},
-                      {"unit_received_at", ToMicros(snap.unit_received_at)},
-                      {"request_hash", c.request_hash},
-                      {"closed_at", OptTime(snap.closed_at).micros()},
-                      {"attributes", JsonObject(snap.attributes)}});
-    if (inserted.empty()) {
-      // A concurrent retry with the same request id won the race.
-      tx.Rollback();
-      return replay();
+    // Round trip 1: the transaction, the case's id and tracking number.
+    Transaction tx(conn, Transaction::kBegunInPipeline);
+    int64_t id = 0;
+    std::string tracking;
+    {
+      Conn::Pipeline p(conn);
+      p.AddText("BEGIN");
+      const int ids_at = p.Add(kNextIds, {});
+      const std::vector<Rows> r = p.Run();
+      id = r[ids_at][0].i64(0);
+      tracking = absl::StrFormat("%s%06d", c.tracking_prefix, r[ids_at][0].i64(1));
     }
-    const int64_t id = inserted[0].i64(0);
 
-    // Petitioners: match the registry, then link each one's previous case in
-    // the same category as a repeat petition (the earlier ones are reached
-    // through the petitioner index: Case.related_tracking_numbers).
+    // Round trip 2: each petitioner matched to the registry (or registered)
+    // with the matter's previous case; a repeat petition links to it (the
+    // earlier ones are reached through the petitioner index:
+    // Case.related_tracking_numbers).
+    std::vector<int64_t> persons;
     std::set<int64_t> related;
-    int position = 0;
-    for (const xinfang::v1::Petitioner& p : c.intake.petitioners()) {
-      int64_t person = 0;
-      if (!p.id_number().empty()) {
+    if (c.intake.petitioners_size() > 0) {
+      Conn::Pipeline p(conn);
+      for (const xinfang::v1::Petitioner& pt : c.intake.petitioners()) {
+        p.Add(kResolvePetitioner, {{"name", pt.name()},
+                                   {"idn", pt.id_number()},
+                                   {"phone", pt.phone()},
+                                   {"address", pt.address()},
+                                   {"category", c.intake.category()},
+                                   {"id", id}});
+      }
+      const std::vector<Rows> r = p.Run();
+      for (int k = 0; k < c.intake.petitioners_size(); ++k) {
+        const xinfang::v1::Petitioner& pt = c.intake.petitioners(k);
+        persons.push_back(r[k][0].i64(0));
         // The registry keeps the name the number was first registered with;
-        // this case keeps the name given now (in its intake).
-        // No row lock unless something changes: a frequent petitioner's
-        // registrations do not queue behind each other on the person row.
-        std::string registered_name;
-        Rows found = conn.Run(kPersonByNumber, {{"idn", p.id_number()}});
-        if (found.empty()) {
-          Rows made = conn.Run(kInsertPersonWithNumber, {{"name", p.name()},
-                                                         {"idn", p.id_number()},
-                                                         {"phone", p.phone()},
-                                                         {"address", p.address()}});
-          if (!made.empty()) {
-            person = made[0].i64(0);
-            registered_name = p.name();
-          } else {  // registered by a concurrent call meanwhile
-            found = conn.Run(kPersonByNumber, {{"idn", p.id_number()}});
-          }
-        }
-        if (!found.empty()) {
-          person = found[0].i64(0);
-          registered_name = found[0].str(1);
-        }
-        if (registered_name != p.name() && !p.same_person_confirmed()) {
-          // Not merged silently: a mistyped number would attach this petition
-          // to someone else. The rollback undoes the upsert.
-          const std::string field = absl::StrCat("intake.petitioners[", position, "]");
+        // this case keeps the name given now (in its intake). Not merged
+        // silently: a mistyped number would attach this petition to
+        // someone else. The rollback undoes any registration.
+        const std::string registered_name = r[k][0].str(1);
+        if (registered_name != pt.name() && !pt.same_person_confirmed()) {
+          const std::string field = absl::StrCat("intake.petitioners[", k, "]");
           return absl::FailedPreconditionError(absl::StrCat(
               field, ".id_number: already registered to ", MaskName(registered_name),
               ", not to the name given; check the number, or set ", field,
               ".same_person_confirmed if it is the same person"));
         }
-        conn.Run(kUpdateContact, {{"phone", p.phone()}, {"address", p.address()}, {"id", person}});
-      } else {
-        std::optional<int64_t> known;
-        if (!p.phone().empty()) {
-          known = conn.Run(kPersonByNameAndPhone, {{"name", p.name()}, {"phone", p.phone()}})[0]
-                      .opt_i64(0);
-        }
-        person = known.has_value()
-                     ? *known
-                     : conn.Run(kInsertPerson, {{"name", p.name()},
-                                                {"phone", p.phone()},
-                                                {"address", p.address()}})[0]
-                           .i64(0);
+        if (!r[k][0].null(2)) related.insert(r[k][0].i64(2));
       }
-      conn.Run(kInsertPetitioner,
-               {{"c", id}, {"p", position}, {"person", person}, {"category", c.intake.category()}});
-      ++position;
-      const std::optional<int64_t> previous =
-          conn.Run(kPreviousCase,
-                   {{"person", person}, {"category", c.intake.category()}, {"id", id}})[0]
-              .opt_i64(0);
-      if (previous.has_value()) related.insert(*previous);
     }
-    for (int64_t r : related) conn.Run(kInsertLink, {{"c", id}, {"r", r}});
 
     std::vector<workflow::Event> events = c.start.events;
     if (!related.empty() && !events.empty()) {
       events.front().fields["repeat_of"] = absl::StrJoin(related, ",");
     }
-    AppendEvents(conn, id, 0, "", events, c.actor, c.now);
-    ReplaceTimers(conn, id, snap, engine, c.now);
-    conn.Run(kNotify, {{"id", id}});
-    tx.Commit();
-    auto rec = LoadCase(conn, id, "", engine_for_);
+    ChangeBatch batch(c.actor, c.now);
+    auto head = batch.Add(id, {}, events, &snap, 0, {}, engine_for_);
+    if (!head.ok()) return head.status();
+
+    // Round trip 3: the case row, its petitioners and links, the history
+    // and timers (the one write path), the commit, and the case as stored.
+    Conn::Pipeline p(conn);
+    const int64_t now = ToMicros(c.now);
+    // A petition not accepted at registration is closed at once, with the
+    // refusal's fields recorded.
+    p.Add(kInsertCase, {{"id", id},
+                        {"tracking", tracking},
+                        {"request_id", c.request_id},
+                        {"workflow", snap.workflow},
+                        {"workflow_version", snap.workflow_version},
+                        {"state", snap.state},
+                        {"stage", state != nullptr ? static_cast<int>(state->stage()) : 0},
+                        {"final", state != nullptr && state->final() ? 1 : 0},
+                        {"channel", static_cast<int>(c.intake.channel())},
+                        {"received_at", ToMicros(snap.received_at)},
+                        {"now", now},
+                        {"registered_by", c.actor.account},
+                        {"registering_unit", c.intake.registering_unit()},
+                        {"responsible_unit", snap.responsible_unit},
+                        {"forwarder_unit", snap.forwarder_unit},
+                        {"anonymous", snap.anonymous ? 1 : 0},
+                        {"purpose", static_cast<int>(c.intake.purpose())},
+                        {"category", c.intake.category()},
+                        {"complained_unit", c.intake.complained_about_unit()},
+                        {"summary", c.intake.summary()},
+                        {"flags", JoinSet(snap.flags)},
+                        {"intake", intake_json},
+                        {"state_entered_at", ToMicros(snap.state_entered_at)},
+                        {"unit_received_at", ToMicros(snap.unit_received_at)},
+                        {"request_hash", c.request_hash},
+                        {"closed_at", OptTime(snap.closed_at).micros()},
+                        {"attributes", JsonObject(snap.attributes)},
+                        {"head_seq", head->seq},
+                        {"head_hash", head->hash}});
+    for (int k = 0; k < c.intake.petitioners_size(); ++k) {
+      const xinfang::v1::Petitioner& pt = c.intake.petitioners(k);
+      p.Add(kInsertPetitioner,
+            {{"c", id}, {"p", k}, {"person", persons[k]}, {"category", c.intake.category()}});
+      // Newer contact details replace older ones (a registered number's).
+      if (!pt.id_number().empty()) {
+        p.Add(kUpdateContact,
+              {{"phone", pt.phone()}, {"address", pt.address()}, {"id", persons[k]}});
+      }
+    }
+    for (int64_t r : related) p.Add(kInsertLink, {{"c", id}, {"r", r}});
+    batch.AddTo(p);
+    p.AddText("COMMIT");
+    const int read_at = p.Add(kSelectCaseById, {{"id", id}});
+    std::vector<Rows> results;
+    try {
+      results = p.Run();
+    } catch (const DatabaseError& e) {
+      // A concurrent retry with the same request id won the race.
+      if (e.sqlstate() != "23505" || !absl::StrContains(e.what(), "request_id")) throw;
+      tx.Rollback();
+      return replay();
+    }
+    tx.Committed();
+    if (auto written = batch.Written(results); !written.ok()) return written.status();
+    auto rec = ParseCase(results[read_at][0], engine_for_);
     if (!rec.ok()) return rec.status();
     return CreateResult{std::move(*rec), false};
   });
@@ -1349,71 +1319,54 @@ absl::StatusOr<Applied> CaseStore::Apply(int64_t id, int64_t expected_version,
                                          const workflow::Decision& decision,
                                          const workflow::Actor& actor, absl::Time now) {
   return WithConn(pool_, "applying a change to a case", [&](Conn& conn) -> absl::StatusOr<Applied> {
-    Transaction tx(conn);
-    absl::StatusOr<std::vector<StoredEvent>> written =
-        WriteDecision(conn, id, expected_version, decision, actor, now);
-    if (!written.ok()) return written.status();
-    tx.Commit();
-    auto rec = LoadCase(conn, id, "", engine_for_);
+    // Round trip 1: the case row locked, its version, head and timers.
+    Transaction tx(conn, Transaction::kBegunInPipeline);
+    Conn::Pipeline read(conn);
+    read.AddText("BEGIN");
+    const int row_at = read.Add(kLockCase, {{"id", id}});
+    const int timers_at = read.Add(kOldTimers, {{"id", id}});
+    const std::vector<Rows> before = read.Run();
+    if (before[row_at].empty()) return absl::NotFoundError(absl::StrCat("case ", id, " not found"));
+    const Row row = before[row_at][0];
+    if (row.i64(0) != expected_version) {
+      return absl::AbortedError(absl::StrCat("case ", id, " is at version ", row.i64(0), ", not ",
+                                             expected_version, ": read it again and retry"));
+    }
+    std::vector<OldTimer> old;
+    for (Row r : before[timers_at]) old.push_back(ReadOldTimer(r));
+
+    // Round trip 2: the change (the one write path), the commit, the case.
+    ChangeBatch batch(actor, now);
+    auto head = batch.Add(id, {row.i32(1), row.str(2)}, decision.events, &decision.next,
+                          expected_version, old, engine_for_);
+    if (!head.ok()) return head.status();
+    Conn::Pipeline write(conn);
+    batch.AddTo(write);
+    write.AddText("COMMIT");
+    const int read_at = write.Add(kSelectCaseById, {{"id", id}});
+    const std::vector<Rows> results = write.Run();
+    tx.Committed();
+    auto stored = batch.Written(results);
+    if (!stored.ok()) return stored.status();
+    auto rec = ParseCase(results[read_at][0], engine_for_);
     if (!rec.ok()) return rec.status();
-    return Applied{std::move(*rec), std::move(*written)};
+    return Applied{std::move(*rec), std::move(*stored)};
   });
 }
 
-absl::StatusOr<std::vector<StoredEvent>> CaseStore::WriteDecision(
-    Conn& conn, int64_t id, int64_t expected_version, const workflow::Decision& decision,
-    const workflow::Actor& actor, absl::Time now) {
-  const CaseSnapshot& snap = decision.next;
-  const workflow::Engine* engine = engine_for_(snap.workflow, snap.workflow_version);
-  if (engine == nullptr) {
-    return absl::InternalError(
-        absl::StrCat("no engine for ", snap.workflow, "@", snap.workflow_version));
-  }
-  const CaseColumns c(snap, *engine);
-  Rows updated = conn.Run(kUpdateCase, {{"state", snap.state},
-                                        {"stage", c.stage},
-                                        {"final", c.final},
-                                        {"responsible_unit", snap.responsible_unit},
-                                        {"forwarder_unit", snap.forwarder_unit},
-                                        {"review_unit", snap.review_unit},
-                                        {"recheck_unit", snap.recheck_unit},
-                                        {"case_officer", snap.case_officer},
-                                        {"accepted_at", c.accepted.micros()},
-                                        {"decided_at", c.decided.micros()},
-                                        {"served_at", c.served.micros()},
-                                        {"closed_at", c.closed.micros()},
-                                        {"outcome", snap.outcome},
-                                        {"evaluation", snap.evaluation},
-                                        {"flags", c.flags},
-                                        {"attributes", c.attributes},
-                                        {"conflicted", c.conflicted},
-                                        {"now", ToMicros(now)},
-                                        {"state_entered_at", c.entered.micros()},
-                                        {"unit_received_at", c.unit_received.micros()},
-                                        {"id", id},
-                                        {"expected", expected_version}});
-  if (updated.empty()) {
-    Rows current = conn.Run(kCaseVersion, {{"id", id}});
-    if (current.empty()) return absl::NotFoundError(absl::StrCat("case ", id, " not found"));
-    return absl::AbortedError(absl::StrCat("case ", id, " is at version ", current[0].i64(0),
-                                           ", not ", expected_version,
-                                           ": read it again and retry"));
-  }
-  std::vector<StoredEvent> stored = AppendEvents(conn, id, updated[0].i32(1), updated[0].str(2),
-                                                 decision.events, actor, now);
-  ReplaceTimers(conn, id, snap, engine, now);
-  conn.Run(kNotify, {{"id", id}});
-  return stored;
-}
-
-absl::StatusOr<SweepResult> CaseStore::SweepDue(absl::Time now, int batch, const Decide& decide) {
+absl::StatusOr<SweepResult> CaseStore::SweepDue(absl::Time now, int batch_size,
+                                                const Decide& decide) {
   return WithConn(pool_, "firing due timers", [&](Conn& conn) -> absl::StatusOr<SweepResult> {
     SweepResult result;
-    Transaction tx(conn);
+    Transaction tx(conn, Transaction::kBegunInPipeline);
     const int64_t now_us = ToMicros(now);
     std::set<int64_t> claimed_ids;
-    for (Row r : conn.Run(kClaimDue, {{"now", now_us}, {"lim", batch}})) {
-      claimed_ids.insert(r.i64(0));
+    {
+      Conn::Pipeline p(conn);
+      p.AddText("BEGIN");
+      const int claim_at = p.Add(kClaimDue, {{"now", now_us}, {"lim", batch_size}});
+      const std::vector<Rows> claimed = p.Run();
+      for (Row r : claimed[claim_at]) claimed_ids.insert(r.i64(0));
     }
     result.claimed = static_cast<int>(claimed_ids.size());
     if (claimed_ids.empty()) {
@@ -1424,7 +1377,8 @@ absl::StatusOr<SweepResult> CaseStore::SweepDue(absl::Time now, int batch, const
     for (int64_t id : claimed_ids) ids.AddInt(id);
     const std::vector<Claimed> claimed = LoadClaimed(conn, ids.Literal(), now_us, engine_for_);
 
-    std::vector<Swept> swept;
+    const workflow::Actor system{"system", xinfang::v1::ROLE_SYSTEM, ""};
+    ChangeBatch batch(system, now);
     SqlArray put_back;
     for (const Claimed& c : claimed) {
       // Fired by another sweeper between its index entry and our lock.
@@ -1440,20 +1394,27 @@ absl::StatusOr<SweepResult> CaseStore::SweepDue(absl::Time now, int batch, const
         put_back.AddInt(c.due.id);
         continue;
       }
-      swept.push_back(Swept{&c, std::move(*decision)});
+      auto head = batch.Add(c.due.id, {c.head_seq, c.head_hash}, decision->events,
+                            &decision->next, c.due.version, c.old_timers, engine_for_);
+      if (!head.ok()) return head.status();
+      ++result.cases;
     }
+    Conn::Pipeline p(conn);
     if (put_back.size() > 0) {
-      conn.Run(kSweepPutBack, {{"retry", ToMicros(now + kSweepRetryDelay)},
-                               {"ids", put_back.Literal()},
-                               {"now", now_us}});
+      p.Add(kSweepPutBack, {{"retry", ToMicros(now + kSweepRetryDelay)},
+                            {"ids", put_back.Literal()},
+                            {"now", now_us}});
     }
-    if (!swept.empty()) {
-      auto events = WriteSwept(conn, swept, now, engine_for_);
-      if (!events.ok()) return events.status();
-      result.cases = static_cast<int>(swept.size());
-      result.events = *events;
+    batch.AddTo(p);
+    p.AddText("COMMIT");
+    const std::vector<Rows> results = p.Run();
+    tx.Committed();
+    if (auto written = batch.Written(results); !written.ok()) {
+      // Under the row locks this cannot happen; the commit went through, so
+      // say so loudly rather than hide it.
+      return absl::InternalError(absl::StrCat("sweeper: ", written.status().message()));
     }
-    tx.Commit();
+    result.events = batch.events();
     return result;
   });
 }

@@ -4,6 +4,7 @@
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <map>
@@ -183,34 +184,145 @@ int Conn::prepared_count() const {
   return n;
 }
 
-Rows Conn::Run(const Sql& sql, const Arg* begin, const Arg* end) {
-  PGconn* conn = Handle();
-  const std::string name = absl::StrCat("xf", sql.id());
-  if (static_cast<std::size_t>(sql.id()) >= prepared_.size()) prepared_.resize(sql.id() + 1);
-  if (!prepared_[sql.id()]) {
-    PQclear(Checked(conn, PQprepare(conn, name.c_str(), sql.text().c_str(), 0, nullptr)));
-    prepared_[sql.id()] = true;
-  }
+std::vector<const std::optional<std::string>*> Conn::Order(const Sql& sql, const Arg* begin,
+                                                           const Arg* end) {
   const auto& names = sql.names();
   const std::size_t given = static_cast<std::size_t>(end - begin);
   if (given != names.size()) {
     throw std::logic_error(absl::StrCat("statement xf", sql.id(), " takes ", names.size(),
                                         " parameters, given ", given));
   }
-  const char* values[64];
-  if (names.size() > 64) throw std::logic_error("more than 64 parameters");
+  std::vector<const std::optional<std::string>*> out(names.size());
   for (std::size_t k = 0; k < names.size(); ++k) {
-    const Arg* found = nullptr;
     for (const Arg* a = begin; a != end; ++a) {
-      if (a->name() == names[k]) found = a;
+      if (a->name() == names[k]) out[k] = &a->value();
     }
-    if (found == nullptr) {
+    if (out[k] == nullptr) {
       throw std::logic_error(absl::StrCat("statement xf", sql.id(), ": no value for :", names[k]));
     }
-    values[k] = found->value().has_value() ? found->value()->c_str() : nullptr;
   }
-  return Rows(Checked(conn, PQexecPrepared(conn, name.c_str(), static_cast<int>(names.size()),
-                                           values, nullptr, nullptr, 0)));
+  return out;
+}
+
+Rows Conn::Run(const Sql& sql, const Arg* begin, const Arg* end) {
+  PGconn* conn = Handle();
+  const std::string name = absl::StrCat("xf", sql.id());
+  const auto ordered = Order(sql, begin, end);
+  if (static_cast<std::size_t>(sql.id()) >= prepared_.size()) prepared_.resize(sql.id() + 1);
+  if (!prepared_[sql.id()]) {
+    PQclear(Checked(conn, PQprepare(conn, name.c_str(), sql.text().c_str(), 0, nullptr)));
+    prepared_[sql.id()] = true;
+  }
+  std::vector<const char*> values(ordered.size());
+  for (std::size_t k = 0; k < ordered.size(); ++k) {
+    values[k] = ordered[k]->has_value() ? (*ordered[k])->c_str() : nullptr;
+  }
+  return Rows(Checked(conn, PQexecPrepared(conn, name.c_str(), static_cast<int>(values.size()),
+                                           values.data(), nullptr, nullptr, 0)));
+}
+
+int Conn::Pipeline::Add(const Sql& sql, std::vector<Arg> args) {
+  Item item;
+  item.sql = &sql;
+  for (const auto* v : Conn::Order(sql, args.data(), args.data() + args.size())) {
+    item.values.push_back(*v);
+  }
+  items_.push_back(std::move(item));
+  return size() - 1;
+}
+
+int Conn::Pipeline::AddText(const char* text) {
+  Item item;
+  item.text = text;
+  items_.push_back(std::move(item));
+  return size() - 1;
+}
+
+std::vector<Rows> Conn::Pipeline::Run() {
+  PGconn* conn = conn_.Handle();
+  if (PQenterPipelineMode(conn) != 1) throw DatabaseError("08000", PQerrorMessage(conn));
+  // What was sent, in order: a statement's result, or a Prepare's (-1 - id).
+  std::vector<int> sent;
+  std::string error_state, error_message;
+  auto fail = [&](const char* what) {
+    if (error_message.empty()) {
+      error_state = PQstatus(conn) != CONNECTION_OK ? "08006" : "";
+      error_message = absl::StrCat(what, ": ", PQerrorMessage(conn));
+    }
+  };
+  std::vector<int> preparing;  // ids prepared in this pipeline
+  for (int i = 0; i < size() && error_message.empty(); ++i) {
+    const Item& item = items_[i];
+    if (item.sql == nullptr) {
+      if (PQsendQueryParams(conn, item.text, 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) {
+        fail("sending");
+      }
+      sent.push_back(i);
+      continue;
+    }
+    const int id = item.sql->id();
+    const std::string name = absl::StrCat("xf", id);
+    if (static_cast<std::size_t>(id) >= conn_.prepared_.size()) conn_.prepared_.resize(id + 1);
+    if (!conn_.prepared_[id] &&
+        std::find(preparing.begin(), preparing.end(), id) == preparing.end()) {
+      if (PQsendPrepare(conn, name.c_str(), item.sql->text().c_str(), 0, nullptr) != 1) {
+        fail("preparing");
+        break;
+      }
+      preparing.push_back(id);
+      sent.push_back(-1 - id);
+    }
+    std::vector<const char*> values(item.values.size());
+    for (std::size_t k = 0; k < values.size(); ++k) {
+      values[k] = item.values[k].has_value() ? item.values[k]->c_str() : nullptr;
+    }
+    if (PQsendQueryPrepared(conn, name.c_str(), static_cast<int>(values.size()), values.data(),
+                            nullptr, nullptr, 0) != 1) {
+      fail("sending");
+      break;
+    }
+    sent.push_back(i);
+  }
+  if (PQpipelineSync(conn) != 1) fail("syncing");
+  std::vector<Rows> results;
+  results.reserve(items_.size());
+  for (int k = 0; k < size(); ++k) results.emplace_back(nullptr);
+  // Every command's results end with a null; the sync ends the pipeline.
+  for (int s : sent) {
+    PGresult* res = nullptr;
+    while ((res = PQgetResult(conn)) != nullptr) {
+      const ExecStatusType st = PQresultStatus(res);
+      if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        if (s >= 0) {
+          results[s] = Rows(res);
+        } else {
+          conn_.prepared_[-1 - s] = true;
+          PQclear(res);
+        }
+        continue;
+      }
+      if (st != PGRES_PIPELINE_ABORTED && error_message.empty()) {
+        const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        error_state = state != nullptr ? state : "";
+        const char* m = PQresultErrorMessage(res);
+        error_message = m != nullptr ? m : "";
+      }
+      PQclear(res);
+    }
+  }
+  // The sync's own result, then out of pipeline mode.
+  for (PGresult* res = PQgetResult(conn); res != nullptr; res = PQgetResult(conn)) {
+    const bool sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+    PQclear(res);
+    if (sync) break;
+  }
+  PQexitPipelineMode(conn);
+  if (error_message.empty() && PQstatus(conn) != CONNECTION_OK) fail("reading results");
+  if (!error_message.empty()) {
+    if (error_state.empty() && PQstatus(conn) != CONNECTION_OK) error_state = "08006";
+    throw DatabaseError(error_state, error_message);
+  }
+  return results;
 }
 
 void Conn::Exec(const char* text) {

@@ -182,6 +182,34 @@ class Conn {
   // COMMIT, LOCK …). Throws DatabaseError.
   void Exec(const char* text);
 
+  // Several statements in one round trip (libpq's pipeline mode): each is
+  // sent (prepared first where this connection has not yet), then one sync,
+  // then every result is read. The statements run in order; after a failure
+  // the rest are skipped and the first error is thrown (DatabaseError), as
+  // Run would. Arguments are copied when added.
+  class Pipeline {
+   public:
+    explicit Pipeline(Conn& conn) : conn_(conn) {}
+    // Adds a statement; its index in Run()'s result.
+    int Add(const Sql& sql, std::initializer_list<Arg> args) {
+      return Add(sql, std::vector<Arg>(args));
+    }
+    int Add(const Sql& sql, std::vector<Arg> args);
+    // Adds a statement without parameters that is not prepared (BEGIN, COMMIT).
+    int AddText(const char* text);
+    int size() const { return static_cast<int>(items_.size()); }
+    std::vector<Rows> Run();
+
+   private:
+    struct Item {
+      const Sql* sql = nullptr;  // null: text
+      const char* text = nullptr;
+      std::vector<std::optional<std::string>> values;
+    };
+    Conn& conn_;
+    std::vector<Item> items_;
+  };
+
   // Called by the pool when it hands the connection out: a different libpq
   // handle (a reconnect) forgets every prepared statement.
   void Refresh();
@@ -189,7 +217,11 @@ class Conn {
   int prepared_count() const;
 
  private:
+  friend class Pipeline;
   Rows Run(const Sql& sql, const Arg* begin, const Arg* end);
+  // The values of `args` in the order of `sql`'s placeholders.
+  static std::vector<const std::optional<std::string>*> Order(const Sql& sql, const Arg* begin,
+                                                              const Arg* end);
   pg_conn* Handle();
   soci::session* session_;
   pg_conn* conn_ = nullptr;
@@ -201,6 +233,11 @@ class Conn {
 class Transaction {
  public:
   explicit Transaction(Conn& conn) : conn_(conn) { conn_.Exec("BEGIN"); }
+  // BEGIN is (or was) sent by the caller, in a pipeline.
+  enum Begun { kBegunInPipeline };
+  Transaction(Conn& conn, Begun) : conn_(conn) {}
+  // COMMIT was sent, in a pipeline that succeeded.
+  void Committed() { done_ = true; }
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
   ~Transaction();
