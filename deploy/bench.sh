@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # One benchmark result row per run (docs/benchmarks.md):
-#   ./deploy/bench.sh [flags] register|get|list|life|all|timers|repeat|soak|queue|warnings
+#   ./deploy/bench.sh [flags] register|get|list|life|all|timers|repeat|soak|queue|warnings|reads
 # Builds if needed, starts a throwaway PostgreSQL (fsync on) in a temp dir,
 # migrates and seeds N cases (xfseed), starts xinfang-server on a free
 # loopback port, runs a warm-up and the scenario (xfbench) and, for register
-# and get, pgbench on the same SQL at the same concurrency right after; prints
-# a RESULT line per scenario with the service's throughput as a fraction of
-# pgbench's, the server's peak RSS (VmHWM) and its time from start to
-# SERVING. Everything it creates lives in the temp dir, removed at the end.
+# and get, pgbench at the same concurrency right after, three times: the
+# service's own SQL (deploy/bench/<s>.sql) with -M extended (--pgbench-mode),
+# the same SQL with -M prepared (as the server sends it: prepared once per
+# connection), and the floor (deploy/bench/<s>-floor.sql, -M prepared: the
+# same logical work in the fewest round trips PostgreSQL allows); prints a
+# RESULT line per scenario with the service's throughput as a fraction of
+# the first (fraction=) and of the floor (fraction_of_floor=), the server's
+# peak RSS (VmHWM) and its time from start to SERVING. Everything it creates
+# lives in the temp dir, removed at the end.
 #
 # Flags:
 #   --cases N            seeded cases (default 10000)
@@ -17,7 +22,8 @@
 #   --threads T          xfbench threads (default 1)
 #   --burst N            timers: deadlines falling due at once (default 100000)
 #   --supervisors K      timers: server processes sweeping together (default 1)
-#   --pgbench-mode M     extended (default: as the service sends) or prepared
+#   --pgbench-mode M     the first pgbench figure's -M: extended (default) or
+#                        prepared (the scripts pipeline: not simple)
 #   --server-flag F      passed to xinfang-server (repeatable), e.g. --server-flag=--pool-size=16
 #   --results DIR        keep the JSON, pg_stat_statements and settings there
 #   --build-dir DIR      default build/ in this tree
@@ -26,6 +32,8 @@
 #   --rss-every S        soak: seconds between samples of the server's RSS (default 10)
 #   --wave N             warnings: seeded petitions against one employer (default 200)
 #   --report-calls N     warnings: situation reports timed (default 5)
+#   --reads-calls K      reads: calls timed per read (default 5)
+#   --reads-timeout S    reads: the longest one call may take (default 300)
 #
 # repeat: a frequent petitioner (重复信访人) with N earlier cases of the same
 # matter registers again beside fresh petitioners: a quarter of the slots
@@ -50,6 +58,15 @@
 # tree and the last full year, --report-calls calls one at a time (xfctl,
 # wall time).
 #
+# reads: the supervisor's reads at --cases N (meant for 1M), one call at a
+# time through the server, as xfctl makes them (wall time of the command, so
+# xfctl's own start is in it: reads-whoami is that floor), --reads-calls K
+# calls each: the statistics of the whole tree over the last year and the
+# last three years (xfctl stats), the dashboard of the top unit (xfctl sup
+# dashboard) and the first page of its overdue cases (xfctl case list
+# --overdue). A RESULT line per read: p50, max and the first call's time,
+# and what it returned (received cases, open cases, rows).
+#
 # soak: --duration seconds of mixed calls (20% register, 50% get, 30% list)
 # against one server, sampling its VmRSS; RESULT says whether it stayed flat
 # (first, last and highest sample). Bounded by --duration and --max-seconds.
@@ -57,7 +74,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
 CASES=10000 CONC=32 DURATION=10 WARMUP=3 THREADS=1 BURST=100000 SUPERVISORS=1 HISTORY=1000
-WAVE=200 REPORT_CALLS=5
+WAVE=200 REPORT_CALLS=5 READS_CALLS=5 READS_TIMEOUT=300
 PGMODE=extended RESULTS="" BUILD="$XF_ROOT/build" MAX_SECONDS=1800 RSS_EVERY=10
 # The per-account rate limit is off: xfbench floods from a handful of accounts.
 SERVER_FLAGS=(--rate-limit 0)
@@ -80,15 +97,18 @@ while [ $# -gt 0 ]; do
     --rss-every) RSS_EVERY=$2; shift ;;
     --wave) WAVE=$2; shift ;;
     --report-calls) REPORT_CALLS=$2; shift ;;
-    register|get|list|life|timers|repeat|soak|queue|warnings) SCENARIOS+=("$1") ;;
+    --reads-calls) READS_CALLS=$2; shift ;;
+    --reads-timeout) READS_TIMEOUT=$2; shift ;;
+    register|get|list|life|timers|repeat|soak|queue|warnings|reads) SCENARIOS+=("$1") ;;
     all) SCENARIOS+=(register get list life) ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
-[ ${#SCENARIOS[@]} -gt 0 ] || { echo "bench.sh: name a scenario: register|get|list|life|all|timers|soak" >&2; exit 2; }
-case "$PGMODE" in extended|prepared|simple) ;; *) echo "bench.sh: --pgbench-mode extended|prepared|simple" >&2; exit 2 ;; esac
+[ ${#SCENARIOS[@]} -gt 0 ] || { echo "bench.sh: name a scenario: register|get|list|life|all|timers|repeat|soak|queue|warnings|reads" >&2; exit 2; }
+# The scripts pipeline statements (\startpipeline), which -M simple cannot.
+case "$PGMODE" in extended|prepared) ;; *) echo "bench.sh: --pgbench-mode extended|prepared" >&2; exit 2 ;; esac
 
 TMP=$(mktemp -d /tmp/xf-bench.XXXXXX)
 chmod 755 "$TMP"
@@ -182,8 +202,30 @@ rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 XFBENCH=("$BUILD/tools/xfbench" --concurrency "$CONC" --threads "$THREADS" --tokens-file "$TOKENS"
          --tracking-file "$TMP/results/tracking.txt" --units-file "$TMP/results/units.txt")
 
+# run_pgbench NAME MODE SCRIPT ROLE: pgbench for --duration seconds at the
+# scenario's concurrency; prints "TPS AVG_MS" ("n/a n/a" when it failed).
+# The script's token lookup looks up the token xfbench sends for ROLE.
+run_pgbench() {
+  local name=$1 mode=$2 script=$3 role=$4 out="$TMP/results/$1.txt" token_hash tps avg
+  token_hash=$(awk -v r="$role" '$1 == r { printf "%s", $2 }' "$TOKENS" | sha256sum | cut -d' ' -f1)
+  timeout $((DURATION + 60)) "$PGBENCH" -n -M "$mode" -c "$CONC" -j 2 -T "$DURATION" -r \
+    -D ncases="$CASES" -D now="$(date +%s%6N)" -D token_hash="$token_hash" -f "$script" "$DB" \
+    >"$out" 2>&1 || true
+  tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$out" | head -1)
+  avg=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$out" | head -1)
+  # A run that aborted or failed transactions gives no figure.
+  if grep -q "aborted\|^pgbench: error" "$out" || ! grep -q "number of failed transactions: 0 " "$out"; then
+    xf_log "$name: pgbench failed (see $name.txt):"; grep -m3 "error\|aborted\|failed" "$out" >&2 || true
+    tps="" avg=""
+  fi
+  echo "${tps:-n/a} ${avg:-n/a}"
+}
+
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%.0f%%", 100 * a / b; else print "n/a" }'; }
+
 run_scenario() {
   local s=$1 out="$TMP/results/$1.json" pgb="" frac="n/a" tps="n/a" pgb_avg="n/a"
+  local ptps="n/a" pavg="n/a" ftps="n/a" favg="n/a" ffrac="n/a"
   start_server "server-$s"
   local pid=$PID serving=$SERVING_MS address="127.0.0.1:$PORT"
   xf_log "$s: warm-up ${WARMUP}s"
@@ -205,25 +247,29 @@ run_scenario() {
   local qpc; qpc=$(awk -v a="$statements" -v b="$completed" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }')
   local role=""
   case "$s" in
-    register) pgb="$XF_ROOT/deploy/bench/register.sql"; role=intake_clerk ;;
-    get) pgb="$XF_ROOT/deploy/bench/get.sql"; role=service ;;
+    register) pgb="$XF_ROOT/deploy/bench/register"; role=intake_clerk ;;
+    get) pgb="$XF_ROOT/deploy/bench/get"; role=service ;;
   esac
-  # The token lookup of the ceiling looks up the same token xfbench sends.
-  local token_hash=""
-  [ -n "$role" ] && token_hash=$(awk -v r="$role" '$1 == r { printf "%s", $2 }' "$TOKENS" | sha256sum | cut -d' ' -f1)
   if [ -n "$pgb" ]; then
-    xf_log "$s: pgbench ${DURATION}s, $CONC clients, -M $PGMODE, on the same SQL"
-    timeout $((DURATION + 60)) "$PGBENCH" -n -M "$PGMODE" -c "$CONC" -j 2 -T "$DURATION" -r \
-      -D ncases="$CASES" -D now="$(date +%s%6N)" -D token_hash="$token_hash" -f "$pgb" "$DB" >"$TMP/results/$s.pgbench.txt" 2>&1 || true
-    tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$TMP/results/$s.pgbench.txt" | head -1)
-    pgb_avg=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$TMP/results/$s.pgbench.txt" | head -1)
-    frac=$(awk -v a="$thr" -v b="$tps" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "n/a" }')
+    # The service's SQL with -M extended by default (a parse and plan per
+    # statement: the figure as it was measured before), then prepared (as the
+    # server sends it, prepared once per connection), then the floor: the
+    # same work in the fewest round trips.
+    xf_log "$s: pgbench ${DURATION}s, $CONC clients, -M $PGMODE, on the service's SQL"
+    read -r tps pgb_avg < <(run_pgbench "$s.pgbench" "$PGMODE" "$pgb.sql" "$role")
+    xf_log "$s: pgbench ${DURATION}s, $CONC clients, -M prepared, on the service's SQL"
+    read -r ptps pavg < <(run_pgbench "$s.pgbench-prepared" prepared "$pgb.sql" "$role")
+    xf_log "$s: pgbench ${DURATION}s, $CONC clients, -M prepared, on the floor ($(basename "$pgb")-floor.sql)"
+    read -r ftps favg < <(run_pgbench "$s.floor" prepared "$pgb-floor.sql" "$role")
+    frac=$(pct "$thr" "$tps")
+    ffrac=$(pct "$thr" "$ftps")
   fi
   local main=$s
-  printf 'RESULT %-8s cases=%s conc=%s service=%s/s p50=%sms p90=%sms p99=%sms p99.9=%sms max=%sms errors=%s pgbench=%s/s pgbench_avg=%sms fraction=%s statements/call=%s rss_peak=%sMB start_to_serving=%sms\n' \
+  printf 'RESULT %-8s cases=%s conc=%s service=%s/s p50=%sms p90=%sms p99=%sms p99.9=%sms max=%sms errors=%s pgbench=%s/s pgbench_avg=%sms fraction=%s statements/call=%s rss_peak=%sMB start_to_serving=%sms pgbench_prepared=%s/s pgbench_prepared_avg=%sms floor=%s/s floor_avg=%sms fraction_of_floor=%s\n' \
     "$s" "$CASES" "$CONC" "$thr" "$(lat "$out" "$main" p50)" "$(lat "$out" "$main" p90)" \
     "$(lat "$out" "$main" p99)" "$(lat "$out" "$main" p99_9)" "$(lat "$out" "$main" max)" \
-    "$(json "$out" errors)" "$tps" "$pgb_avg" "$frac" "$qpc" "$rss" "$serving" | tee -a "$TMP/results/results.txt"
+    "$(json "$out" errors)" "$tps" "$pgb_avg" "$frac" "$qpc" "$rss" "$serving" \
+    "$ptps" "$pavg" "$ftps" "$favg" "$ffrac" | tee -a "$TMP/results/results.txt"
 }
 
 run_timers() {
@@ -372,6 +418,56 @@ run_warnings() {
       drain_ms, raised, linked, caught, year, received, med, all }' | tee -a "$TMP/results/results.txt"
 }
 
+# The supervisor's reads, one call at a time, as xfctl makes them.
+run_reads() {
+  start_server server-reads
+  local pid=$PID address="127.0.0.1:$PORT"
+  local sup_token; sup_token=$(awk '$1 == "supervisor" {print $2}' "$TOKENS")
+  local top; top=$(psql "$DB" -qAtc "SELECT code FROM units WHERE parent IS NULL ORDER BY code LIMIT 1")
+  local to; to=$(date -u -d tomorrow +%F)
+  local from1; from1=$(date -u -d '1 year ago' +%F)
+  local from3; from3=$(date -u -d '3 years ago' +%F)
+  # read_calls NAME WHAT XFCTL-ARGS...: K calls; each call's output is kept (the last
+  # one in reads-NAME.out), its wall time in ms in reads-NAME.ms.
+  read_calls() {
+    local name=$1 what=$2; shift 2
+    local times=() errors=0 k t0 t1
+    xf_log "reads: $name ($what), $READS_CALLS calls one at a time"
+    for k in $(seq "$READS_CALLS"); do
+      t0=$(date +%s%N)
+      if ! timeout $((READS_TIMEOUT + 10)) "$BUILD/tools/xfctl" --server "$address" --token "$sup_token" \
+          --timeout "$READS_TIMEOUT" "$@" >"$TMP/results/reads-$name.out" 2>"$TMP/results/reads-$name.err"; then
+        errors=$((errors + 1))
+        sed -n 1p "$TMP/results/reads-$name.err" >&2
+      fi
+      t1=$(date +%s%N)
+      times+=($(( (t1 - t0) / 1000000 )))
+    done
+    printf '%s\n' "${times[@]}" >"$TMP/results/reads-$name.ms"
+    local returned=""
+    case "$name" in
+      stats-*) returned="received=$(tr -d '\n ' <"$TMP/results/reads-$name.out" | { grep -o '"received":[0-9]*' || true; } | head -1 | sed 's/.*://')" ;;
+      dashboard) returned="open_cases=$({ grep -o '"open_cases": [0-9]*' "$TMP/results/reads-$name.out" || true; } | awk '{n += $2} END {print n + 0}')" ;;
+      overdue-list) returned="rows=$(grep -c '"tracking_number"' "$TMP/results/reads-$name.out" || true)" ;;
+    esac
+    printf '%s\n' "${times[@]}" | sort -n | awk -v name="reads-$name" -v cases="$CASES" -v what="$what" \
+        -v first="${times[0]}" -v errors="$errors" -v returned="$returned" '
+      { a[NR] = $1 } END {
+        n = NR
+        printf "RESULT %s cases=%s calls=%d p50=%sms max=%sms first=%sms errors=%s%s what=\"%s\"\n",
+          name, cases, n, a[int((n + 1) / 2)], a[n], first, errors, (returned != "" ? " " returned : ""), what
+      }' | tee -a "$TMP/results/results.txt"
+  }
+  read_calls whoami "xfctl start and one authenticated call: the floor of the figures below" whoami
+  read_calls stats-1y "statistics, whole tree ($top), $from1 to $to" \
+    stats --from "$from1" --to "$to" --unit "$top" --format json
+  read_calls stats-3y "statistics, whole tree ($top), $from3 to $to" \
+    stats --from "$from3" --to "$to" --unit "$top" --format json
+  read_calls dashboard "dashboard of $top (counts per unit and stage)" --json sup dashboard --unit "$top"
+  read_calls overdue-list "first page of $top's overdue cases" --json case list --unit "$top" --overdue
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+}
+
 {
   echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "postgresql: $(tr '\n' ';' <"$TMP/results/pg_settings.txt")"
@@ -384,6 +480,7 @@ for s in "${SCENARIOS[@]}"; do
     soak) run_soak ;;
     queue) run_queue ;;
     warnings) run_warnings ;;
+    reads) run_reads ;;
     *) run_scenario "$s" ;;
   esac
 done
