@@ -2,7 +2,9 @@
 # The benchmark tools for real: xfseed loads 1,000 cases (and a burst of
 # deadlines falling due together), a server reads them, xfbench runs every
 # scenario for a bounded count with zero errors and sane JSON; pgbench runs
-# the captured SQL of deploy/bench/ against the same database.
+# the captured SQL of deploy/bench/ (extended and prepared) and the floors
+# against the same database, and the server verifies the floor's history;
+# bench.sh's reads scenario runs at 500 cases.
 . "$(dirname "$0")/lib.sh"
 
 SEED="$XF_BIN/tools/xfseed" BENCH="$XF_BIN/tools/xfbench"
@@ -75,16 +77,57 @@ echo "$j"
 awk -v u="$(field "$j" unfired_escalations)" 'BEGIN { exit !(u == 0) }' || fail "timers: unfired deadlines left"
 fired=$(psql "$E2E_URL" -Atc "SELECT count(*) FROM case_timers WHERE name = 'intake_notice' AND rung > 0 AND case_id > 1000")
 [ "$fired" = 200 ] || fail "timers: $fired of 200 burst deadlines escalated"
-stop_server srv
-
-# The pgbench scripts run against the seeded schema.
+# The pgbench scripts run against the seeded schema: the service's SQL as it
+# sends it (extended) and prepared, and the floors (prepared).
+hash_of() { awk -v r="$1" '$1 == r { printf "%s", $2 }' "$E2E_TMP/tokens" | sha256sum | cut -d' ' -f1; }
+pgb() {  # pgb MODE SCRIPT TOKEN_HASH
+  /usr/lib/postgresql/15/bin/pgbench -n -M "$1" -c 2 -t 5 -D ncases=1000 -D now="$(date +%s%6N)" -D token_hash="$3" \
+    -f "$2" "$E2E_URL" >"$E2E_TMP/pgb.txt" 2>&1 || { cat "$E2E_TMP/pgb.txt"; fail "pgbench -M $1 $2"; }
+  grep -q "number of failed transactions: 0 " "$E2E_TMP/pgb.txt" || { cat "$E2E_TMP/pgb.txt"; fail "pgbench -M $1 $2 failed"; }
+}
 for f in get register; do
   role=service; [ "$f" = register ] && role=intake_clerk
-  hash=$(awk -v r="$role" '$1 == r { printf "%s", $2 }' "$E2E_TMP/tokens" | sha256sum | cut -d' ' -f1)
-  /usr/lib/postgresql/15/bin/pgbench -n -M extended -c 2 -t 5 -D ncases=1000 -D now="$(date +%s%6N)" -D token_hash="$hash" \
-    -f "$XF_SRC/deploy/bench/$f.sql" "$E2E_URL" >"$E2E_TMP/pgb.txt" 2>&1 || { cat "$E2E_TMP/pgb.txt"; fail "pgbench $f"; }
-  grep -q "number of failed transactions: 0" "$E2E_TMP/pgb.txt" || { cat "$E2E_TMP/pgb.txt"; fail "pgbench $f failed"; }
+  hash=$(hash_of "$role")
   # The captured token lookup finds the account, as the service's does.
   [ "$(psql "$E2E_URL" -Atc "SELECT count(*) FROM tokens WHERE hash = decode('$hash', 'hex')")" = 1 ] || fail "pgbench $f: token hash"
+  pgb extended "$XF_SRC/deploy/bench/$f.sql" "$hash"
+  pgb prepared "$XF_SRC/deploy/bench/$f.sql" "$hash"
+  pgb prepared "$XF_SRC/deploy/bench/$f-floor.sql" "$hash"
 done
+count() { psql "$E2E_URL" -Atc "$1"; }
+# register.sql: 2 clients x 5 x 2 modes; the floor 10; each case with its
+# petitioner, first event (the history's head unless the server's warning
+# processor has appended since) and timer.
+[ "$(count "SELECT count(*) FROM cases WHERE tracking_number LIKE 'PGB-%'")" = 20 ] || fail "register.sql: cases"
+[ "$(count "SELECT count(*) FROM cases WHERE tracking_number LIKE 'PGF-%'")" = 10 ] || fail "register-floor.sql: cases"
+[ "$(count "SELECT count(*) FROM cases c WHERE c.tracking_number LIKE 'PG_-%'
+  AND (SELECT count(*) FROM case_petitioners p WHERE p.case_id = c.id) = 1
+  AND EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.seq = 1
+              AND (e.hash = c.head_hash OR c.head_seq > 1))
+  AND (SELECT count(*) FROM case_timers t WHERE t.case_id = c.id) = 1")" = 30 ] || fail "pgbench cases incomplete"
+# The floor computes the first event's hash in SQL: the server verifies it,
+# also for a repeat petition (the second case of one person links the first
+# and names it in the event: repeat_of).
+T=$(count "SELECT tracking_number FROM cases WHERE tracking_number LIKE 'PGF-%' ORDER BY id LIMIT 1")
+xf_as "$PORT_srv" audit1 auditor prov case verify "$T" | grep -q "intact" || fail "floor's history does not verify"
+sed 's/^\\set idn .*/\\set idn 110105199001011234/' "$XF_SRC/deploy/bench/register-floor.sql" >"$E2E_TMP/repeat-floor.sql"
+/usr/lib/postgresql/15/bin/pgbench -n -M prepared -c 1 -t 2 -D now="$(date +%s%6N)" -D token_hash="$(hash_of intake_clerk)" \
+  -f "$E2E_TMP/repeat-floor.sql" "$E2E_URL" >"$E2E_TMP/pgb.txt" 2>&1 || { cat "$E2E_TMP/pgb.txt"; fail "repeat floor"; }
+T=$(count "SELECT c.tracking_number FROM cases c JOIN case_links l ON l.case_id = c.id AND l.kind = 'repeat'
+  WHERE c.tracking_number LIKE 'PGF-%'")
+[ -n "$T" ] || fail "floor: no repeat link"
+xf_as "$PORT_srv" audit1 auditor prov case verify "$T" | grep -q "intact" || fail "floor's repeat history does not verify"
+# Another role's token registers nothing.
+pgb prepared "$XF_SRC/deploy/bench/register-floor.sql" "$(hash_of service)"
+[ "$(count "SELECT count(*) FROM cases WHERE tracking_number LIKE 'PGF-%'")" = 12 ] || fail "floor: registered for a service token"
+stop_server srv
+
+# bench.sh's reads at a small size: every read answers, without errors.
+out=$("$XF_SRC/deploy/bench.sh" --build-dir "$XF_BIN" --cases 500 --reads-calls 1 --max-seconds 200 reads \
+  2>"$E2E_TMP/bench-reads.log") || { tail -20 "$E2E_TMP/bench-reads.log"; fail "bench.sh reads"; }
+echo "$out"
+for r in whoami stats-1y stats-3y dashboard overdue-list; do
+  echo "$out" | grep -q "^RESULT reads-$r cases=500 calls=1 p50=[0-9]*ms .*errors=0" || fail "bench.sh reads: $r"
+done
+echo "$out" | grep -q "^RESULT reads-stats-3y .* received=500 " || fail "bench.sh reads: 3 years of 500 cases"
 echo "bench_e2e: ok"
