@@ -122,10 +122,11 @@ std::string NormalizeKey(const std::string& s) {
   return absl::AsciiStrToLower(absl::StrJoin(words, " "));
 }
 
-// The engine's logic over one definition and calendar.
-class Core {
+// The engine's logic over one definition and calendar (the rules it applies;
+// the service layer's Core is another thing: services/common/core.h).
+class Rules {
  public:
-  Core(const Definition& def, const Calendar& cal) : def_(def), cal_(cal) {}
+  Rules(const Definition& def, const Calendar& cal) : def_(def), cal_(cal) {}
 
   // ---- Timers ----
 
@@ -911,7 +912,7 @@ absl::StatusOr<Decision> Engine::Start(const CaseStart& start, const Actor& acto
   n.responsible_unit = start.registering_unit;
   n.complained_about_unit = start.complained_about_unit;
   n.forwarder_unit = start.forwarder_unit;
-  Core(def, calendar_).Reconcile(n, now);
+  Rules(def, calendar_).Reconcile(n, now);
 
   Decision d;
   std::map<std::string, std::string> fields{{"responsible_unit", n.responsible_unit},
@@ -937,7 +938,7 @@ absl::StatusOr<Decision> Engine::Start(const CaseStart& start, const Actor& acto
                    {"article", why.article}};
   const MapOrgTree no_units({});  // the refusal's scope is the system's: no unit is consulted
   absl::StatusOr<Decision> refused =
-      Core(def, calendar_).Apply(d.next, refuse, SystemActor(), now, no_units);
+      Rules(def, calendar_).Apply(d.next, refuse, SystemActor(), now, no_units);
   if (!refused.ok()) return refused.status();
   for (Event& e : refused->events) d.events.push_back(std::move(e));
   d.notices = std::move(refused->notices);
@@ -950,7 +951,7 @@ std::vector<const xinfang::v1::Action*> Engine::Available(const CaseSnapshot& c,
                                                           absl::Time now,
                                                           const OrgTree& org) const {
   std::vector<const xinfang::v1::Action*> out;
-  Core core(*definition_, calendar_);
+  Rules core(*definition_, calendar_);
   for (const xinfang::v1::Action* a : definition_->ActionsFrom(c.state)) {
     if (core.CheckAllowed(c, *a, actor, now, org).ok()) out.push_back(a);
   }
@@ -960,20 +961,20 @@ std::vector<const xinfang::v1::Action*> Engine::Available(const CaseSnapshot& c,
 absl::StatusOr<Decision> Engine::Apply(const CaseSnapshot& c, const ActionRequest& request,
                                        const Actor& actor, absl::Time now,
                                        const OrgTree& org) const {
-  return Core(*definition_, calendar_).Apply(c, request, actor, now, org);
+  return Rules(*definition_, calendar_).Apply(c, request, actor, now, org);
 }
 
 absl::StatusOr<Decision> Engine::Fire(const CaseSnapshot& c, const std::string& timer,
                                       absl::Time now, const OrgTree& org) const {
-  return Core(*definition_, calendar_).Fire(c, timer, now, org);
+  return Rules(*definition_, calendar_).Fire(c, timer, now, org);
 }
 
 Decision Engine::RecomputeDeadlines(const CaseSnapshot& c, absl::Time now) const {
-  return Core(*definition_, calendar_).RecomputeDeadlines(c, now);
+  return Rules(*definition_, calendar_).RecomputeDeadlines(c, now);
 }
 
 std::optional<absl::Time> Engine::NextFireAt(const TimerState& t) const {
-  return Core(*definition_, calendar_).NextFireAt(t);
+  return Rules(*definition_, calendar_).NextFireAt(t);
 }
 
 absl::StatusOr<Decision> Engine::Migrate(const CaseSnapshot& c, const Engine& to,
@@ -1002,7 +1003,7 @@ absl::StatusOr<Decision> Engine::Migrate(const CaseSnapshot& c, const Engine& to
     n.state_entered_at = now;
   }
   if (def.FindState(state)->final() && !n.closed_at.has_value()) n.closed_at = now;
-  Core(def, to.calendar_).Reconcile(n, now);
+  Rules(def, to.calendar_).Reconcile(n, now);
   d.events.push_back(Event{"migrated",
                            "",
                            c.state,
@@ -1010,7 +1011,7 @@ absl::StatusOr<Decision> Engine::Migrate(const CaseSnapshot& c, const Engine& to
                            {{"from_workflow", absl::StrCat(c.workflow, "@", c.workflow_version)},
                             {"to_workflow", def.key()}},
                            ""});
-  Core::DiffTimers(c, n, d);
+  Rules::DiffTimers(c, n, d);
   d.next = std::move(n);
   return d;
 }

@@ -1,5 +1,7 @@
 #include "services/common/core.h"
 
+#include "services/storage/reference_store.h"
+
 #include <filesystem>
 #include <mutex>
 
@@ -254,11 +256,11 @@ absl::Status Core::RefreshReference() {
     std::lock_guard<std::mutex> lock(reference_mu_);
     if (org_ != nullptr && now - reference_read_ < kReferenceTtl) return absl::OkStatus();
   }
-  auto units = store_->Units();
+  auto units = storage::ReadUnits(*pool_);
   if (!units.ok()) return units.status();
-  auto categories = store_->Categories();
+  auto categories = storage::ReadCategories(*pool_);
   if (!categories.ok()) return categories.status();
-  auto names = store_->Names();
+  auto names = storage::ReadNames(*pool_);
   if (!names.ok()) return names.status();
   std::lock_guard<std::mutex> lock(reference_mu_);
   org_ = std::make_shared<const workflow::MapOrgTree>(std::move(*units));

@@ -1,5 +1,7 @@
 #include "services/common/server.h"
 
+#include "services/storage/reference_store.h"
+
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/impl/client_unary_call.h>
@@ -195,7 +197,7 @@ int Bootstrap(const std::string& program, Core& core) {
   const ServerConfig& config = core.config();
   std::string unit = config.bootstrap_unit;
   if (unit.empty()) {
-    auto units = core.store().Units();
+    auto units = storage::ReadUnits(core.pool());
     if (!units.ok()) {
       std::fprintf(stderr, "%s: %s\n", program.c_str(), OneLine(units.status().message()).c_str());
       return 1;

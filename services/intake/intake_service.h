@@ -25,9 +25,6 @@ class Intake {
   Core& core_;
 };
 
-// The receipt (回执) printed for the petitioner.
-std::string ReceiptText(const xinfang::v1::Case& c, const workflow::Calendar& calendar);
-
 class IntakeServiceImpl final : public xinfang::v1::IntakeService::Service {
  public:
   explicit IntakeServiceImpl(Core& core) : core_(core), intake_(core) {}

@@ -16,7 +16,7 @@
 #include "absl/time/time.h"
 #include "services/common/access.h"
 #include "services/common/grpc_util.h"
-#include "services/intake/intake_service.h"
+#include "services/common/receipt.h"
 #include "services/common/validate.h"
 
 namespace xinfang::query {
@@ -30,7 +30,7 @@ absl::StatusOr<xinfang::v1::GetCaseResponse> Query::GetCase(
   auto shown = CaseFor(core_, actor, "GetCase", *rec, **org, core_.clock().Now());
   if (!shown.ok()) return shown.status();
   xinfang::v1::GetCaseResponse resp;
-  if (!shown->redacted()) resp.set_receipt(intake::ReceiptText(*shown, core_.calendar()));
+  if (!shown->redacted()) resp.set_receipt(ReceiptText(*shown, core_.calendar()));
   *resp.mutable_case_() = std::move(*shown);
   return resp;
 }

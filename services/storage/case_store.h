@@ -347,13 +347,6 @@ class CaseStore {
                                                         absl::Duration soon,
                                                         const std::string& notice_timer);
 
-  // Unit code -> parent code (empty for the top).
-  absl::StatusOr<std::map<std::string, std::string>> Units();
-  // Every category code, and whether it is active (open to new cases).
-  absl::StatusOr<std::map<std::string, bool>> Categories();
-  // "unit:<code>" and "category:<code>" -> the name people read ("省总工会").
-  absl::StatusOr<std::map<std::string, std::string>> Names();
-
  private:
   Pool& pool_;
   EngineLookup engine_for_;

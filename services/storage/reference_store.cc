@@ -9,6 +9,12 @@
 namespace xinfang::storage {
 namespace {
 
+const Sql kUnits{"SELECT code, coalesce(parent, '') FROM units"};
+const Sql kNames{
+    "SELECT 'unit:' || code, name FROM units UNION ALL "
+    "SELECT 'category:' || code, name FROM categories"};
+const Sql kCategories{"SELECT code, active FROM categories"};
+
 constexpr char kListUnits[] =
     "SELECT code, name, coalesce(parent, ''), 1 FROM units ORDER BY code";
 constexpr char kListCategories[] =
@@ -128,6 +134,33 @@ absl::StatusOr<PutResult> PutCategory(Pool& pool, const RefRow& category) {
   } catch (...) {
     return StatusFromCurrentException("changing a category");
   }
+}
+
+absl::StatusOr<std::map<std::string, std::string>> ReadUnits(Pool& pool) {
+  return WithConn(pool, "reading units",
+                  [&](Conn& conn) -> absl::StatusOr<std::map<std::string, std::string>> {
+                    std::map<std::string, std::string> out;
+                    for (Row r : conn.Run(kUnits, {})) out[r.str(0)] = r.str(1);
+                    return out;
+                  });
+}
+
+absl::StatusOr<std::map<std::string, std::string>> ReadNames(Pool& pool) {
+  return WithConn(pool, "reading unit and category names",
+                  [&](Conn& conn) -> absl::StatusOr<std::map<std::string, std::string>> {
+                    std::map<std::string, std::string> out;
+                    for (Row r : conn.Run(kNames, {})) out[r.str(0)] = r.str(1);
+                    return out;
+                  });
+}
+
+absl::StatusOr<std::map<std::string, bool>> ReadCategories(Pool& pool) {
+  return WithConn(pool, "reading categories",
+                  [&](Conn& conn) -> absl::StatusOr<std::map<std::string, bool>> {
+                    std::map<std::string, bool> out;
+                    for (Row r : conn.Run(kCategories, {})) out[r.str(0)] = r.boolean(1);
+                    return out;
+                  });
 }
 
 }  // namespace xinfang::storage

@@ -6,6 +6,7 @@
 #ifndef XINFANG_SERVICES_STORAGE_REFERENCE_STORE_H_
 #define XINFANG_SERVICES_STORAGE_REFERENCE_STORE_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,13 @@ struct ReferenceLists {
 
 // UNAVAILABLE when no connection is to be had.
 absl::StatusOr<ReferenceLists> ListReference(Pool& pool, bool include_inactive);
+
+// Unit code -> parent code (empty for the top).
+absl::StatusOr<std::map<std::string, std::string>> ReadUnits(Pool& pool);
+// Every category code, and whether it is active (open to new cases).
+absl::StatusOr<std::map<std::string, bool>> ReadCategories(Pool& pool);
+// "unit:<code>" and "category:<code>" -> the name people read ("省总工会").
+absl::StatusOr<std::map<std::string, std::string>> ReadNames(Pool& pool);
 
 struct PutResult {
   RefRow row;

@@ -1,0 +1,217 @@
+// The case store's lists: deadlines (the queue, the sweeper's next fire
+// instant), cases by filter, the dashboard's counts.
+#include "services/storage/case_store.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "services/storage/case_rows.h"
+#include "services/storage/sql_array.h"
+
+namespace xinfang::storage {
+namespace {
+
+using namespace internal;  // NOLINT: the store's shared row readers (case_rows.h)
+using workflow::CaseSnapshot;
+using workflow::TimerState;
+
+const Sql kSelectDue{
+    XF_SCOPE_CTE
+    "SELECT c.id, c.tracking_number, c.state, c.responsible_unit, c.stage::int, t.owing_unit, "
+    "       c.workflow, c.workflow_version, " XF_TIMER_COLUMNS ", coalesce(c.case_officer, '') "
+    "  FROM case_timers t JOIN cases c ON c.id = t.case_id "
+    " WHERE t.due_at < xf_ts(:before) AND t.suspended_at IS NULL "
+    "   AND t.owing_unit IN (SELECT code FROM scope) "
+    "   AND (:officer1 = '' OR c.case_officer = :officer2) "
+    "   AND (:timer1 = '' OR t.name = :timer2) "
+    "   AND (:stage1 = 0 OR c.stage = :stage2) "
+    "   AND (:escalated = 0 OR t.rung > 0) "
+    "   AND (:has_after = 0 OR (t.due_at, t.case_id, t.name) > "
+    "        (xf_ts(:after_due), :after_id, :after_name)) "
+    " ORDER BY t.due_at, t.case_id, t.name LIMIT :lim"};
+
+const Sql kDashboard{
+    XF_SCOPE_CTE
+    "SELECT c.responsible_unit, c.stage::int, count(DISTINCT c.id)::int, "
+    "  (count(t.name) FILTER (WHERE t.suspended_at IS NULL AND t.due_at > xf_ts(:now1) "
+    "                          AND t.due_at <= xf_ts(:soon)))::int, "
+    "  (count(t.name) FILTER (WHERE t.suspended_at IS NULL AND t.due_at <= xf_ts(:now2)))::int, "
+    "  (count(t.name) FILTER (WHERE t.rung > 0))::int, "
+    "  (count(t.name) FILTER (WHERE t.name = :notice))::int "
+    "  FROM cases c LEFT JOIN case_timers t ON t.case_id = c.id "
+    " WHERE NOT c.final AND c.responsible_unit IN (SELECT code FROM scope) "
+    " GROUP BY 1, 2 ORDER BY 1, 2"};
+
+const Sql kProvisional{
+    "SELECT DISTINCT case_id FROM case_timers WHERE provisional AND case_id > :after "
+    " ORDER BY case_id LIMIT :lim"};
+const Sql kNextFire{"SELECT xf_us(min(next_fire_at)) FROM case_timers"};
+
+}  // namespace
+
+absl::StatusOr<std::vector<int64_t>> CaseStore::CasesWithProvisionalTimers(int64_t after_id,
+                                                                           int limit) {
+  return WithConn(pool_, "reading provisional deadlines",
+                  [&](Conn& c) -> absl::StatusOr<std::vector<int64_t>> {
+                    std::vector<int64_t> ids;
+                    for (Row r : c.Run(kProvisional, {{"after", after_id}, {"lim", limit}})) {
+                      ids.push_back(r.i64(0));
+                    }
+                    return ids;
+                  });
+}
+
+absl::StatusOr<std::optional<absl::Time>> CaseStore::NextFireAt() {
+  return WithConn(pool_, "reading the next deadline",
+                  [&](Conn& c) -> absl::StatusOr<std::optional<absl::Time>> {
+                    return GetOptTime(c.Run(kNextFire, {})[0], 0);
+                  });
+}
+
+absl::StatusOr<std::vector<DueRow>> CaseStore::ListDue(const DueQuery& q) {
+  return WithConn(pool_, "listing deadlines", [&](Conn& conn) -> absl::StatusOr<std::vector<DueRow>> {
+    std::vector<DueRow> out;
+    Rows rows = conn.Run(kSelectDue, {{"unit", q.unit},
+                                      {"before", ToMicros(q.before)},
+                                      {"timer1", q.timer},
+                                      {"timer2", q.timer},
+                                      {"officer1", q.case_officer},
+                                      {"officer2", q.case_officer},
+                                      {"stage1", q.stage},
+                                      {"stage2", q.stage},
+                                      {"escalated", q.escalated_only ? 1 : 0},
+                                      {"has_after", q.after.has_value() ? 1 : 0},
+                                      {"after_due", q.after ? ToMicros(q.after->due_at) : 0},
+                                      {"after_id", q.after ? q.after->case_id : 0},
+                                      {"after_name", q.after ? q.after->timer : ""},
+                                      {"lim", q.limit}});
+    for (Row r : rows) {
+      DueRow d;
+      d.case_id = r.i64(0);
+      d.tracking_number = r.str(1);
+      d.state = r.str(2);
+      d.responsible_unit = r.str(3);
+      d.stage = r.i32(4);
+      d.owing_unit = r.str(5);
+      d.workflow = r.str(6);
+      d.workflow_version = r.i32(7);
+      d.timer = ReadTimer(r, 8);
+      d.case_officer = r.str(8 + kTimerColumnCount);
+      out.push_back(std::move(d));
+    }
+    return out;
+  });
+}
+
+// The first page of a filtered list is the newest `limit` matches. With a
+// few units (and categories) named, one backward index scan per unit (and
+// category) — (responsible_unit, stage, id) or (responsible_unit, category,
+// id), migration 0008 — yields at most `limit` rows each, and the newest of
+// those are the answer: the cost follows the page size and the number of
+// units, not the table. Only the filters given are in the statement.
+absl::StatusOr<std::vector<CaseRow>> CaseStore::ListCases(const CaseFilter& f) {
+  SqlArray unit_list, category_list;
+  for (const std::string& u : f.units) unit_list.AddText(u);
+  for (const std::string& k : f.categories) category_list.AddText(k);
+  std::string conditions = "TRUE";
+  std::vector<Arg> args;
+  auto when = [&](bool given, const char* sql) {
+    if (given) absl::StrAppend(&conditions, " AND ", sql);
+    return given;
+  };
+  // A scan per unit pays while the units are few; a wide scope (a whole
+  // city, the province) is better served by one scan filtering on them.
+  constexpr std::size_t kMaxUnitScans = 8;
+  const bool per_unit = !f.units.empty() && f.units.size() <= kMaxUnitScans;
+  when(per_unit, "c.responsible_unit = u.code");
+  when(!per_unit && !f.units.empty(), "c.responsible_unit = ANY(:units::text[])");
+  if (!f.units.empty()) args.emplace_back("units", unit_list.Literal());
+  if (when(!f.categories.empty(), "c.category = k.code")) {
+    args.emplace_back("categories", category_list.Literal());
+  }
+  if (when(f.before_id > 0, "c.id < :before_id")) args.emplace_back("before_id", f.before_id);
+  if (when(!f.state.empty(), "c.state = :state")) args.emplace_back("state", f.state);
+  if (when(f.stage != 0, "c.stage = :stage")) args.emplace_back("stage", f.stage);
+  if (when(f.channel != 0, "c.channel = :channel")) args.emplace_back("channel", f.channel);
+  if (when(f.received_from.has_value(), "c.received_at >= xf_ts(:from)")) {
+    args.emplace_back("from", ToMicros(*f.received_from));
+  }
+  if (when(f.received_before.has_value(), "c.received_at < xf_ts(:before)")) {
+    args.emplace_back("before", ToMicros(*f.received_before));
+  }
+  when(f.overdue_only,
+       "EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id "
+       "AND t.suspended_at IS NULL AND t.due_at <= xf_ts(:now))");
+  if (when(!f.petitioner.empty(),
+           "EXISTS (SELECT 1 FROM case_petitioners cp JOIN persons p ON p.id = cp.person_id "
+           "WHERE cp.case_id = c.id AND (p.name = :who OR p.id_number = upper(:who) "
+           "OR p.phone = :who))")) {
+    args.emplace_back("who", f.petitioner);
+  }
+  args.emplace_back("now", ToMicros(f.now));
+  args.emplace_back("lim", f.limit);
+  std::string sources;
+  if (per_unit) absl::StrAppend(&sources, "unnest(:units::text[]) AS u(code) CROSS JOIN ");
+  if (!f.categories.empty()) {
+    absl::StrAppend(&sources, "unnest(:categories::text[]) AS k(code) CROSS JOIN ");
+  }
+  const Sql& sql = Sql::Intern(absl::StrCat(
+      "SELECT c.id, c.tracking_number, c.state, c.stage::int, c.channel::int, c.category, "
+      "       c.responsible_unit, xf_us(c.received_at), c.summary, "
+      "       EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id "
+      "                  AND t.suspended_at IS NULL AND t.due_at <= xf_ts(:now)), "
+      "       coalesce(c.complained_about_unit, ''), c.conflicted_accounts, "
+      "       CASE WHEN c.responsible_unit = c.registering_unit THEN c.registering_unit "
+      "            ELSE '' END "
+      "  FROM ", sources,
+      "       LATERAL (SELECT c.* FROM cases c WHERE ", conditions,
+      "                 ORDER BY c.id DESC LIMIT :lim) c "
+      " ORDER BY c.id DESC LIMIT :lim"));
+  return WithConn(pool_, "listing cases", [&](Conn& conn) -> absl::StatusOr<std::vector<CaseRow>> {
+    std::vector<CaseRow> out;
+    for (Row r : conn.Run(sql, args)) {
+      CaseRow c;
+      c.id = r.i64(0);
+      c.tracking_number = r.str(1);
+      c.state = r.str(2);
+      c.stage = r.i32(3);
+      c.channel = r.i32(4);
+      c.category = r.str(5);
+      c.responsible_unit = r.str(6);
+      c.received_at = FromMicros(r.i64(7));
+      c.summary = r.str(8);
+      c.overdue = r.boolean(9);
+      c.complained_about_unit = r.str(10);
+      c.conflicted_accounts = SplitSet(r.str(11));
+      c.registrar_holding = r.str(12);
+      out.push_back(std::move(c));
+    }
+    return out;
+  });
+}
+
+absl::StatusOr<std::vector<DashboardCount>> CaseStore::Dashboard(const std::string& unit,
+                                                                 absl::Time now,
+                                                                 absl::Duration soon,
+                                                                 const std::string& notice_timer) {
+  return WithConn(pool_, "counting for the dashboard",
+                  [&](Conn& conn) -> absl::StatusOr<std::vector<DashboardCount>> {
+                    std::vector<DashboardCount> out;
+                    Rows rows = conn.Run(kDashboard, {{"unit", unit},
+                                                      {"now1", ToMicros(now)},
+                                                      {"soon", ToMicros(now + soon)},
+                                                      {"now2", ToMicros(now)},
+                                                      {"notice", notice_timer}});
+                    for (Row r : rows) {
+                      out.push_back(DashboardCount{r.str(0), r.i32(1), r.i32(2), r.i32(3),
+                                                   r.i32(4), r.i32(5), r.i32(6)});
+                    }
+                    return out;
+                  });
+}
+
+}  // namespace xinfang::storage
