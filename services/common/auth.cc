@@ -24,7 +24,7 @@ RateLimiter::Bucket& RateLimiter::Refill(const std::string& key,
 
 bool RateLimiter::Allow(const std::string& key, std::chrono::steady_clock::time_point now) {
   if (rate_ <= 0) return true;
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   // Full buckets carry no information: forget them now and then, so the
   // map does not grow with every address ever seen.
   if (buckets_.size() > 100000) {
@@ -45,7 +45,7 @@ bool RateLimiter::Allow(const std::string& key, std::chrono::steady_clock::time_
 std::chrono::milliseconds RateLimiter::RetryAfter(const std::string& key,
                                                   std::chrono::steady_clock::time_point now) {
   if (rate_ <= 0) return std::chrono::milliseconds(0);
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   const Bucket& b = Refill(key, now);
   if (b.tokens >= 1) return std::chrono::milliseconds(0);
   return std::chrono::milliseconds(static_cast<int64_t>((1 - b.tokens) / rate_ * 1000) + 1);

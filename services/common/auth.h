@@ -11,10 +11,11 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/status/statusor.h"
 #include "services/common/clock.h"
 #include "services/storage/identity_store.h"
@@ -41,11 +42,12 @@ class RateLimiter {
     double tokens;
     std::chrono::steady_clock::time_point at;
   };
-  Bucket& Refill(const std::string& key, std::chrono::steady_clock::time_point now);
+  Bucket& Refill(const std::string& key, std::chrono::steady_clock::time_point now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const double rate_;
   const int burst_;
-  std::mutex mu_;
-  std::unordered_map<std::string, Bucket> buckets_;  // guarded by mu_
+  absl::Mutex mu_;
+  std::unordered_map<std::string, Bucket> buckets_ ABSL_GUARDED_BY(mu_);
 };
 
 // How long a refused sign-in attempt from an address over its failure limit

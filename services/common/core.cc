@@ -128,10 +128,9 @@ absl::StatusOr<std::unique_ptr<Core>> Core::Open(const ServerConfig& config) {
 
 Core::~Core() {
   {
-    std::lock_guard<std::mutex> lock(replica_mu_);
+    absl::MutexLock lock(&replica_mu_);
     replica_stop_ = true;
   }
-  replica_cv_.notify_all();
   if (replica_thread_.joinable()) replica_thread_.join();
 }
 
@@ -145,9 +144,8 @@ void Core::WatchReplica() {
   // Often enough that a healthy replica stays fresh between two checks.
   const absl::Duration every = std::min(absl::Milliseconds(250), config_.db_replica_max_lag / 4);
   auto stopped_after = [this](absl::Duration d) {
-    std::unique_lock<std::mutex> lock(replica_mu_);
-    return replica_cv_.wait_for(lock, absl::ToChronoMilliseconds(d),
-                                [this] { return replica_stop_; });
+    absl::MutexLock lock(&replica_mu_);
+    return replica_mu_.AwaitWithTimeout(absl::Condition(&replica_stop_), d);
   };
   std::string last_problem;
   while (replica_pool_ == nullptr) {
@@ -229,31 +227,31 @@ constexpr std::chrono::seconds kReferenceTtl(5);
 
 absl::StatusOr<std::shared_ptr<const workflow::MapOrgTree>> Core::Org() {
   if (auto s = RefreshReference(); !s.ok()) return s;
-  std::lock_guard<std::mutex> lock(reference_mu_);
+  absl::MutexLock lock(&reference_mu_);
   return org_;
 }
 
 absl::StatusOr<std::shared_ptr<const std::map<std::string, bool>>> Core::Categories() {
   if (auto s = RefreshReference(); !s.ok()) return s;
-  std::lock_guard<std::mutex> lock(reference_mu_);
+  absl::MutexLock lock(&reference_mu_);
   return categories_;
 }
 
 absl::StatusOr<std::shared_ptr<const std::map<std::string, std::string>>> Core::Names() {
   if (auto s = RefreshReference(); !s.ok()) return s;
-  std::lock_guard<std::mutex> lock(reference_mu_);
+  absl::MutexLock lock(&reference_mu_);
   return names_;
 }
 
 void Core::ReferenceChanged() {
-  std::lock_guard<std::mutex> lock(reference_mu_);
+  absl::MutexLock lock(&reference_mu_);
   org_ = nullptr;
 }
 
 absl::Status Core::RefreshReference() {
   const auto now = std::chrono::steady_clock::now();
   {
-    std::lock_guard<std::mutex> lock(reference_mu_);
+    absl::MutexLock lock(&reference_mu_);
     if (org_ != nullptr && now - reference_read_ < kReferenceTtl) return absl::OkStatus();
   }
   auto units = storage::ReadUnits(*pool_);
@@ -262,7 +260,7 @@ absl::Status Core::RefreshReference() {
   if (!categories.ok()) return categories.status();
   auto names = storage::ReadNames(*pool_);
   if (!names.ok()) return names.status();
-  std::lock_guard<std::mutex> lock(reference_mu_);
+  absl::MutexLock lock(&reference_mu_);
   org_ = std::make_shared<const workflow::MapOrgTree>(std::move(*units));
   categories_ = std::make_shared<const std::map<std::string, bool>>(std::move(*categories));
   names_ = std::make_shared<const std::map<std::string, std::string>>(std::move(*names));

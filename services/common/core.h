@@ -6,16 +6,16 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <thread>
-#include <mutex>
 #include <map>
 #include <vector>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/status/statusor.h"
 #include "services/common/auth.h"
 #include "services/common/clock.h"
@@ -136,9 +136,8 @@ class Core {
   std::unique_ptr<storage::CaseStore> replica_store_;       // set once, by the watch
   std::unique_ptr<storage::ReplicaGate> replica_gate_;      // set once, by the watch
   std::atomic<storage::CaseStore*> replica_ready_{nullptr};  // published after the three above
-  std::mutex replica_mu_;
-  std::condition_variable replica_cv_;
-  bool replica_stop_ = false;  // guarded by replica_mu_
+  absl::Mutex replica_mu_;
+  bool replica_stop_ ABSL_GUARDED_BY(replica_mu_) = false;
   std::thread replica_thread_;
   std::unique_ptr<storage::IdentityStore> identity_;
   std::unique_ptr<storage::WarningStore> warnings_;
@@ -149,11 +148,12 @@ class Core {
   std::vector<std::function<void()>> serving_listeners_;
   std::vector<std::function<void()>> stopping_listeners_;
   // Reference data cache (Org, Categories).
-  std::mutex reference_mu_;
-  std::shared_ptr<const workflow::MapOrgTree> org_;                 // guarded by reference_mu_
-  std::shared_ptr<const std::map<std::string, bool>> categories_;  // guarded by reference_mu_
-  std::shared_ptr<const std::map<std::string, std::string>> names_;  // guarded by reference_mu_
-  std::chrono::steady_clock::time_point reference_read_;            // guarded by reference_mu_
+  absl::Mutex reference_mu_;
+  std::shared_ptr<const workflow::MapOrgTree> org_ ABSL_GUARDED_BY(reference_mu_);
+  std::shared_ptr<const std::map<std::string, bool>> categories_ ABSL_GUARDED_BY(reference_mu_);
+  std::shared_ptr<const std::map<std::string, std::string>> names_
+      ABSL_GUARDED_BY(reference_mu_);
+  std::chrono::steady_clock::time_point reference_read_ ABSL_GUARDED_BY(reference_mu_);
 };
 
 // The data directory used when --data-dir is not given.

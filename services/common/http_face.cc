@@ -12,13 +12,12 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <condition_variable>
 #include <fstream>
-#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -196,9 +195,8 @@ struct HttpFace::Impl {
   int port = 0;
   std::thread accept_thread;
   std::atomic<bool> stopping{false};
-  std::mutex mu;
-  std::condition_variable idle;
-  std::set<int> sockets;  // guarded by mu: the fds of open connections
+  absl::Mutex mu;
+  std::set<int> sockets ABSL_GUARDED_BY(mu);  // the fds of open connections
 
   void AcceptLoop();
   void Connection(tcp::socket socket);
@@ -224,7 +222,7 @@ void HttpFace::Impl::AcceptLoop() {
       continue;
     }
     {
-      std::lock_guard<std::mutex> lock(mu);
+      absl::MutexLock lock(&mu);
       if (static_cast<int>(sockets.size()) >= kMaxConnections) {
         socket.close(ec);  // over the limit: the client retries later
         continue;
@@ -257,11 +255,10 @@ void HttpFace::Impl::Connection(tcp::socket socket) {
   }
   socket.shutdown(tcp::socket::shutdown_both, ec);
   {
-    std::lock_guard<std::mutex> lock(mu);
+    absl::MutexLock lock(&mu);
     sockets.erase(fd);
     socket.close(ec);
   }
-  idle.notify_all();
 }
 
 template <class Stream>
@@ -758,11 +755,13 @@ void HttpFace::Stop() {
   if (impl_->accept_thread.joinable()) impl_->accept_thread.join();
   beast::error_code ec;
   impl_->acceptor.close(ec);
-  std::unique_lock<std::mutex> lock(impl_->mu);
+  absl::MutexLock lock(&impl_->mu);
   // Reading ends: idle connections see EOF, streams notice and cancel, a call
   // in flight still writes its answer.
   for (int fd : impl_->sockets) ::shutdown(fd, SHUT_RD);
-  impl_->idle.wait(lock, [&] { return impl_->sockets.empty(); });
+  Impl* impl = impl_.get();
+  auto idle = [impl]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl->mu) { return impl->sockets.empty(); };
+  impl_->mu.Await(absl::Condition(&idle));
 }
 
 }  // namespace xinfang

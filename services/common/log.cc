@@ -1,8 +1,9 @@
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "services/common/log.h"
 
 #include <atomic>
 #include <cstdio>
-#include <mutex>
 #include <random>
 #include <string>
 
@@ -17,8 +18,8 @@ namespace xinfang {
 namespace {
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 std::atomic<int> g_format{static_cast<int>(LogFormat::kText)};
-std::mutex g_mu;
-std::string g_program = "xinfang";  // guarded by g_mu
+ABSL_CONST_INIT absl::Mutex g_mu(absl::kConstInit);
+std::string g_program ABSL_GUARDED_BY(g_mu) = "xinfang";
 thread_local std::string t_request_id;
 
 const char* Name(LogLevel l) {
@@ -36,7 +37,7 @@ void SetLogLevel(LogLevel level) { g_level = static_cast<int>(level); }
 void SetLogFormat(LogFormat format) { g_format = static_cast<int>(format); }
 
 void SetLogProgram(std::string_view program) {
-  std::lock_guard<std::mutex> lock(g_mu);
+  absl::MutexLock lock(&g_mu);
   g_program = std::string(program);
 }
 
@@ -70,7 +71,7 @@ void Log(LogLevel level, std::string_view message) {
   }
   std::string line;
   if (static_cast<LogFormat>(g_format.load()) == LogFormat::kJson) {
-    std::lock_guard<std::mutex> lock(g_mu);
+    absl::MutexLock lock(&g_mu);
     line = absl::StrCat("{\"ts\":\"", ts, "\",\"level\":\"", Name(level), "\",\"program\":",
                         storage::JsonQuote(g_program),
                         t_request_id.empty() ? ""
@@ -80,7 +81,7 @@ void Log(LogLevel level, std::string_view message) {
     std::fputs(line.c_str(), stderr);
     return;
   }
-  std::lock_guard<std::mutex> lock(g_mu);
+  absl::MutexLock lock(&g_mu);
   line = absl::StrCat(ts, " ", Name(level), " ", g_program,
                       t_request_id.empty() ? "" : absl::StrCat(" [req=", t_request_id, "]"), ": ",
                       text, "\n");

@@ -167,7 +167,7 @@ void Metrics::SetFeed(int64_t head, int64_t unsequenced, double lag_seconds) {
 }
 
 void Metrics::SetDeadlines(const std::vector<UnitDeadlines>& units) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   std::map<std::string, prometheus::Gauge*> open, overdue;
   for (const UnitDeadlines& u : units) {
     auto o = open_by_unit_.find(u.unit);
@@ -196,14 +196,14 @@ void Metrics::SetBuildInfo(absl::string_view version, int schema) {
 }
 
 void Metrics::SetPoolSource(std::function<PoolGauges()> source) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   pool_source_ = std::move(source);
 }
 
 std::string Metrics::Render() {
   std::function<PoolGauges()> source;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     source = pool_source_;
   }
   if (source) {

@@ -12,10 +12,11 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/string_view.h"
 
 namespace prometheus {
@@ -112,10 +113,10 @@ class Metrics {
   prometheus::Counter* pool_timeouts_;
   prometheus::Counter* pool_wait_seconds_;
 
-  std::mutex mu_;
-  std::function<PoolGauges()> pool_source_;                    // guarded by mu_
-  std::map<std::string, prometheus::Gauge*> open_by_unit_;     // guarded by mu_
-  std::map<std::string, prometheus::Gauge*> overdue_by_unit_;  // guarded by mu_
+  absl::Mutex mu_;
+  std::function<PoolGauges()> pool_source_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, prometheus::Gauge*> open_by_unit_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, prometheus::Gauge*> overdue_by_unit_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace xinfang

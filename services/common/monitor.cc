@@ -42,7 +42,7 @@ void Monitor::RefreshDeadlines() {
 }
 
 void Monitor::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (thread_.joinable()) return;
   stop_ = false;
   thread_ = std::thread([this] { Loop(); });
@@ -50,10 +50,9 @@ void Monitor::Start() {
 
 void Monitor::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -65,11 +64,8 @@ void Monitor::Loop() {
       RefreshDeadlines();
       next_deadlines = absl::Now() + options_.deadlines_every;
     }
-    std::unique_lock<std::mutex> lock(mu_);
-    if (cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.lag_every),
-                     [this] { return stop_; })) {
-      return;
-    }
+    absl::MutexLock lock(&mu_);
+    if (mu_.AwaitWithTimeout(absl::Condition(&stop_), options_.lag_every)) return;
   }
 }
 

@@ -8,10 +8,10 @@
 #ifndef XINFANG_SERVICES_COMMON_MONITOR_H_
 #define XINFANG_SERVICES_COMMON_MONITOR_H_
 
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/common/core.h"
 
@@ -40,9 +40,8 @@ class Monitor {
   void Loop();
   Core& core_;
   const MonitorOptions options_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;  // guarded by mu_
+  absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "grpc/health/v1/health.pb.h"
@@ -59,7 +60,7 @@ class ReflectionV1 final : public grpc::reflection::v1::ServerReflection::Servic
  public:
   // Before the server serves (StartServer).
   void SetServer(grpc::Server* server) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     channel_ = server->InProcessChannel(grpc::ChannelArguments());
   }
 
@@ -71,7 +72,7 @@ class ReflectionV1 final : public grpc::reflection::v1::ServerReflection::Servic
         "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
     std::shared_ptr<grpc::Channel> channel;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       channel = channel_;
     }
     if (channel == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "starting");
@@ -105,8 +106,8 @@ class ReflectionV1 final : public grpc::reflection::v1::ServerReflection::Servic
   }
 
  private:
-  std::mutex mu_;
-  std::shared_ptr<grpc::Channel> channel_;  // guarded by mu_
+  absl::Mutex mu_;
+  std::shared_ptr<grpc::Channel> channel_ ABSL_GUARDED_BY(mu_);
 };
 
 // A request body that does not decode (malformed bytes, or a string field

@@ -12,7 +12,7 @@ constexpr int kBatch = 5000;
 Feed::~Feed() { Stop(); }
 
 void Feed::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (thread_.joinable()) return;
   stop_ = false;
   thread_ = std::thread([this] { Loop(); });
@@ -20,35 +20,35 @@ void Feed::Start() {
 
 void Feed::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
 uint64_t Feed::generation() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return generation_;
 }
 
 uint64_t Feed::WaitPast(uint64_t seen, absl::Duration timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_for(lock, absl::ToChronoMilliseconds(timeout),
-               [&] { return generation_ > seen || stop_ || closed_; });
+  absl::MutexLock lock(&mu_);
+  auto past = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return generation_ > seen || stop_ || closed_;
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&past), timeout);
   return generation_;
 }
 
 void Feed::Close() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     closed_ = true;
   }
-  cv_.notify_all();
 }
 
 bool Feed::closed() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return closed_;
 }
 
@@ -64,7 +64,7 @@ void Feed::Loop() {
   bool notified = true;  // first pass: whatever is there
   for (;;) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (stop_) return;
     }
     // Place everything committed so far (several batches if need be).
@@ -82,18 +82,17 @@ void Feed::Loop() {
     // (xinfang_feed) wakes the watchers as well.
     if (placed_total > 0 || notified) {
       {
-        std::lock_guard<std::mutex> lock(mu_);
-        ++generation_;
+        absl::MutexLock lock(&mu_);
+        ++generation_;  // waiters' conditions are looked at again on unlock
       }
-      cv_.notify_all();
     }
     notified = false;
     if (listener != nullptr) {
       notified = listener->Wait(kPoll);
     } else {
       notified = true;  // polling: no way to know, so look
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, absl::ToChronoMilliseconds(kPoll), [this] { return stop_; });
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&stop_), kPoll);
     }
   }
 }

@@ -7,11 +7,11 @@
 #ifndef XINFANG_SERVICES_QUERY_FEED_H_
 #define XINFANG_SERVICES_QUERY_FEED_H_
 
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/common/core.h"
 #include "services/storage/listener.h"
@@ -41,11 +41,10 @@ class Feed {
   void Loop();
 
   Core& core_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  uint64_t generation_ = 0;  // guarded by mu_
-  bool stop_ = false;        // guarded by mu_
-  bool closed_ = false;      // guarded by mu_
+  absl::Mutex mu_;
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

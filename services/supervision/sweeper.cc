@@ -74,7 +74,7 @@ absl::StatusOr<int> Sweeper::SweepOnce() {
 }
 
 absl::StatusOr<int> Sweeper::Pass() {
-  std::lock_guard<std::mutex> lock(sweep_mu_);
+  absl::MutexLock lock(&sweep_mu_);
   auto org = core_.Org();
   if (!org.ok()) return org.status();
   const absl::Time now = core_.clock().Now();
@@ -128,7 +128,7 @@ absl::StatusOr<int> Sweeper::RecomputeProvisional() {
 }
 
 void Sweeper::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (thread_.joinable()) return;
   stop_ = false;
   thread_ = std::thread([this] { Loop(); });
@@ -136,10 +136,9 @@ void Sweeper::Start() {
 
 void Sweeper::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -167,12 +166,9 @@ void Sweeper::Loop() {
     const absl::Time until = absl::Now() + wait;
     for (;;) {
       {
-        std::unique_lock<std::mutex> lock(mu_);
+        absl::MutexLock lock(&mu_);
         if (stop_) return;
-        if (listener_ == nullptr) {
-          cv_.wait_for(lock, absl::ToChronoMilliseconds(std::min(wait, kSlice)),
-                       [this] { return stop_; });
-        }
+        if (listener_ == nullptr) mu_.AwaitWithTimeout(absl::Condition(&stop_), std::min(wait, kSlice));
       }
       const absl::Duration left = until - absl::Now();
       if (left <= absl::ZeroDuration()) break;

@@ -9,11 +9,11 @@
 #define XINFANG_SERVICES_SUPERVISION_SWEEPER_H_
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/common/core.h"
 #include "services/storage/listener.h"
@@ -76,10 +76,9 @@ class Sweeper {
 
   Core& core_;
   const SweeperOptions options_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;   // guarded by mu_
-  std::mutex sweep_mu_;  // one pass at a time in this process
+  absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Mutex sweep_mu_;  // one pass at a time in this process
   std::thread thread_;
   std::unique_ptr<storage::Listener> listener_;  // used by the loop thread only
 };

@@ -139,7 +139,7 @@ Warnings::Warnings(Core& core) : core_(core) {}
 Warnings::~Warnings() { Stop(); }
 
 absl::StatusOr<int> Warnings::ProcessOnce() {
-  std::lock_guard<std::mutex> one_pass(process_mu_);
+  absl::MutexLock one_pass(&process_mu_);
   // Events reach the feed through the sequencer; a process without the
   // query service (a split deployment) places them itself.
   if (auto placed = core_.store().SequenceEvents(5000); !placed.ok()) return placed.status();
@@ -318,7 +318,7 @@ absl::Status Warnings::Decide(storage::WarnBatch& batch, const storage::WarnItem
 }
 
 void Warnings::Start(absl::Duration interval) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (thread_.joinable()) return;
   stop_ = false;
   stopping_ = false;
@@ -328,10 +328,9 @@ void Warnings::Start(absl::Duration interval) {
 void Warnings::Stop() {
   stopping_ = true;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -352,11 +351,10 @@ void Warnings::Loop(absl::Duration interval) {
     const absl::Time until = absl::Now() + interval;
     for (;;) {
       {
-        std::unique_lock<std::mutex> lock(mu_);
+        absl::MutexLock lock(&mu_);
         if (stop_) return;
         if (listener == nullptr) {
-          cv_.wait_for(lock, absl::ToChronoMilliseconds(std::min(interval, kSlice)),
-                       [this] { return stop_; });
+          mu_.AwaitWithTimeout(absl::Condition(&stop_), std::min(interval, kSlice));
         }
       }
       const absl::Duration left = until - absl::Now();

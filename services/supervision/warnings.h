@@ -14,14 +14,14 @@
 #define XINFANG_SERVICES_SUPERVISION_WARNINGS_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "services/common/core.h"
 #include "services/storage/listener.h"
 #include "xinfang/v1/supervision.pb.h"
@@ -66,11 +66,10 @@ class Warnings {
   void Loop(absl::Duration interval);
 
   Core& core_;
-  std::mutex process_mu_;  // one pass at a time in this process
+  absl::Mutex process_mu_;  // one pass at a time in this process
   std::atomic<bool> stopping_{false};  // Stop(): a pass ends after its batch
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;  // guarded by mu_
+  absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 
