@@ -44,7 +44,8 @@ const Sql kDashboard{
     "  (count(t.name) FILTER (WHERE t.name = :notice))::int "
     "  FROM cases c LEFT JOIN case_timers t ON t.case_id = c.id "
     " WHERE NOT c.final AND c.responsible_unit IN (SELECT code FROM scope) "
-    " GROUP BY 1, 2 ORDER BY 1, 2"};
+    " GROUP BY 1, 2 ORDER BY 1, 2",
+    Sql::kPlannedEachCall};
 
 const Sql kProvisional{
     "SELECT DISTINCT case_id FROM case_timers WHERE provisional AND case_id > :after "

@@ -31,7 +31,8 @@ const Sql kStatsDeadlines{
     "          AND t.due_at <= xf_ts(:now2) AND t.owing_unit IN (SELECT code FROM scope))::int, "
     "       (SELECT count(*) FROM deadline_log d WHERE d.name = :t3 AND d.met "
     "          AND d.due_at >= xf_ts(:from3) AND d.due_at < xf_ts(:to3) "
-    "          AND d.owing_unit IN (SELECT code FROM scope))::int"};
+    "          AND d.owing_unit IN (SELECT code FROM scope))::int",
+    Sql::kPlannedEachCall};
 
 // Cases received in the period at units of the subtree.
 #define XF_RECEIVED                                                                  \
@@ -43,7 +44,8 @@ const Sql kStatsReceived{
     "SELECT count(*)::int, "
     "  (count(*) FILTER (WHERE EXISTS (SELECT 1 FROM case_links l "
     "                    WHERE l.case_id = c.id AND l.kind = 'repeat')))::int, "
-    "  (count(*) FILTER (WHERE c.channel = 4))::int " XF_RECEIVED};
+    "  (count(*) FILTER (WHERE c.channel = 4))::int " XF_RECEIVED,
+    Sql::kPlannedEachCall};
 
 // Evaluations owed: decisions served in the period whose window has closed
 // (evaluated, lapsed, or left behind by a review request).
@@ -56,7 +58,8 @@ const Sql kStatsEvaluation{
     "  (count(*) FILTER (WHERE c.evaluation = 'lapsed'))::int "
     "  FROM cases c WHERE c.served_at >= xf_ts(:from) AND c.served_at < xf_ts(:to) "
     "   AND c.responsible_unit IN (SELECT code FROM scope) "
-    "   AND NOT EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id AND t.name = :eval)"};
+    "   AND NOT EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id AND t.name = :eval)",
+    Sql::kPlannedEachCall};
 
 const Sql kStatsCycles{
     XF_SCOPE_CTE
@@ -71,7 +74,8 @@ const Sql kStatsCycles{
     "       (SELECT coalesce(sum(extract(epoch FROM c.decided_at - c.accepted_at)), 0) "
     "          FROM cases c WHERE c.decided_at >= xf_ts(:from4) AND c.decided_at < xf_ts(:to4) "
     "           AND c.accepted_at IS NOT NULL "
-    "           AND c.responsible_unit IN (SELECT code FROM scope))::float8 / 86400"};
+    "           AND c.responsible_unit IN (SELECT code FROM scope))::float8 / 86400",
+    Sql::kPlannedEachCall};
 
 }  // namespace
 
@@ -138,7 +142,8 @@ absl::StatusOr<Stats> CaseStore::Statistics(const StatsQuery& q) {
     // `column` is an expression of the code's own, never a caller's text.
     auto breakdown = [&](const std::string& column, std::vector<std::pair<std::string, int>>* out) {
       const Sql& sql = Sql::Intern(XF_SCOPE_CTE "SELECT " + column +
-                                   "::text, count(*)::int " XF_RECEIVED "GROUP BY 1 ORDER BY 1");
+                                   "::text, count(*)::int " XF_RECEIVED "GROUP BY 1 ORDER BY 1",
+                                   Sql::kPlannedEachCall);
       for (Row r : conn.Run(sql, {{"unit", q.unit}, {"from", from}, {"to", to}})) {
         out->emplace_back(r.str(0), r.i32(1));
       }

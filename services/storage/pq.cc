@@ -26,7 +26,8 @@ bool IdentChar(char c) { return absl::ascii_isalnum(c) || c == '_'; }
 
 // :name → $n, as SOCI does it: not inside quotes, not the second colon of a
 // cast (::int), a name used twice is one parameter.
-Sql::Sql(const char* text) : id_(next_sql_id.fetch_add(1)) {
+Sql::Sql(const char* text, Planning planning)
+    : id_(next_sql_id.fetch_add(1)), planning_(planning) {
   const absl::string_view in(text);
   char quote = 0;
   for (std::size_t i = 0; i < in.size(); ++i) {
@@ -61,17 +62,18 @@ Sql::Sql(const char* text) : id_(next_sql_id.fetch_add(1)) {
   }
 }
 
-const Sql& Sql::Intern(const std::string& text) {
+const Sql& Sql::Intern(const std::string& text, Planning planning) {
   static absl::Mutex mu(absl::kConstInit);
   static auto* interned = new std::map<std::string, std::unique_ptr<std::string>>;
   static auto* sqls = new std::map<std::string, std::unique_ptr<Sql>>;
   absl::MutexLock lock(&mu);
-  auto it = sqls->find(text);
+  const std::string key = absl::StrCat(planning, ":", text);
+  auto it = sqls->find(key);
   if (it != sqls->end()) return *it->second;
-  auto& kept = (*interned)[text];
+  auto& kept = (*interned)[key];
   kept = std::make_unique<std::string>(text);
-  auto& sql = (*sqls)[text];
-  sql = std::make_unique<Sql>(kept->c_str());
+  auto& sql = (*sqls)[key];
+  sql = std::make_unique<Sql>(kept->c_str(), planning);
   return *sql;
 }
 
@@ -208,6 +210,14 @@ Rows Conn::Run(const Sql& sql, const Arg* begin, const Arg* end) {
   PGconn* conn = Handle();
   const std::string name = absl::StrCat("xf", sql.id());
   const auto ordered = Order(sql, begin, end);
+  if (sql.planning() == Sql::kPlannedEachCall) {
+    std::vector<const char*> values(ordered.size());
+    for (std::size_t k = 0; k < ordered.size(); ++k) {
+      values[k] = ordered[k]->has_value() ? (*ordered[k])->c_str() : nullptr;
+    }
+    return Rows(Checked(conn, PQexecParams(conn, sql.text().c_str(), static_cast<int>(values.size()),
+                                           nullptr, values.data(), nullptr, nullptr, 0)));
+  }
   if (static_cast<std::size_t>(sql.id()) >= prepared_.size()) prepared_.resize(sql.id() + 1);
   if (!prepared_[sql.id()]) {
     PQclear(Checked(conn, PQprepare(conn, name.c_str(), sql.text().c_str(), 0, nullptr)));
@@ -262,6 +272,19 @@ std::vector<Rows> Conn::Pipeline::Run() {
     }
     const int id = item.sql->id();
     const std::string name = absl::StrCat("xf", id);
+    if (item.sql->planning() == Sql::kPlannedEachCall) {
+      std::vector<const char*> values(item.values.size());
+      for (std::size_t k = 0; k < values.size(); ++k) {
+        values[k] = item.values[k].has_value() ? item.values[k]->c_str() : nullptr;
+      }
+      if (PQsendQueryParams(conn, item.sql->text().c_str(), static_cast<int>(values.size()),
+                            nullptr, values.data(), nullptr, nullptr, 0) != 1) {
+        fail("sending");
+        break;
+      }
+      sent.push_back(i);
+      continue;
+    }
     if (static_cast<std::size_t>(id) >= conn_.prepared_.size()) conn_.prepared_.resize(id + 1);
     if (!conn_.prepared_[id] &&
         std::find(preparing.begin(), preparing.end(), id) == preparing.end()) {

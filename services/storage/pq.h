@@ -55,12 +55,18 @@ class DatabaseError : public std::runtime_error {
 // it; the text must outlive the process (a literal).
 class Sql {
  public:
-  explicit Sql(const char* text);
+  // kPrepared: parsed and planned once per connection (PostgreSQL may then
+  // settle on one generic plan). kPlannedEachCall: sent with its values
+  // and planned for them every time — for the heavy reads (statistics, the
+  // dashboard), whose best plan depends on the period and scope asked for
+  // and whose planning is nothing beside their run.
+  enum Planning { kPrepared, kPlannedEachCall };
+  explicit Sql(const char* text, Planning planning = kPrepared);
   // For a statement put together at run time from the code's own pieces
   // (a list's optional filters): one Sql per distinct text, kept for the
   // life of the process, so it is prepared once per connection like the
   // constants. Never for text that carries a caller's values.
-  static const Sql& Intern(const std::string& text);
+  static const Sql& Intern(const std::string& text, Planning planning = kPrepared);
   Sql(const Sql&) = delete;
   Sql& operator=(const Sql&) = delete;
 
@@ -70,11 +76,13 @@ class Sql {
   const std::vector<std::string>& names() const { return names_; }
   // A process-wide number: the statement's name on the server is "xf<id>".
   int id() const { return id_; }
+  Planning planning() const { return planning_; }
 
  private:
   std::string text_;
   std::vector<std::string> names_;
   int id_;
+  Planning planning_;
 };
 
 // A parameter: its placeholder's name and its value as text, or NULL.

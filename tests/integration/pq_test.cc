@@ -92,6 +92,61 @@ TEST(ConnTest, EachStatementIsPreparedOncePerConnectionAndAgainAfterAReconnect) 
   EXPECT_THAT(st, IsOk());
 }
 
+// A heavy read is planned for its values on every call: never prepared, so
+// no generic plan can settle in for it.
+TEST(ConnTest, AStatementPlannedEachCallIsNeverPrepared) {
+  TestDatabase db;
+  auto pool = Pool::Open(PoolOptions{db.url(), 1});
+  ASSERT_THAT(pool, IsOk());
+  static const Sql kHeavy{"SELECT :n::int * 2", Sql::kPlannedEachCall};
+  absl::Status st = WithConn(**pool, "heavy", [&](Conn& c) {
+    const int before = c.prepared_count();
+    for (int i = 0; i < 7; ++i) EXPECT_EQ(c.Run(kHeavy, {{"n", i}})[0].i32(0), 2 * i);
+    Conn::Pipeline p(c);
+    p.Add(kHeavy, {{"n", 21}});
+    EXPECT_EQ(p.Run()[0][0].i32(0), 42);
+    EXPECT_EQ(c.prepared_count(), before);
+    EXPECT_EQ(c.Run(kPreparedHere, {{"name", absl::StrCat("xf", kHeavy.id())}})[0].i64(0), 0);
+    return absl::OkStatus();
+  });
+  EXPECT_THAT(st, IsOk());
+}
+
+// Several statements in one round trip run in order; a failure in the
+// middle skips the rest and is the error raised.
+TEST(ConnTest, APipelineRunsInOrderAndStopsAtTheFirstError) {
+  TestDatabase db;
+  auto pool = Pool::Open(PoolOptions{db.url(), 1});
+  ASSERT_THAT(pool, IsOk());
+  db.Query("CREATE TABLE pq_p (k int PRIMARY KEY)");
+  static const Sql kPut{"INSERT INTO pq_p VALUES (:k)"};
+  static const Sql kCount{"SELECT count(*) FROM pq_p"};
+  absl::Status ok = WithConn(**pool, "pipeline", [&](Conn& c) -> absl::Status {
+    Conn::Pipeline p(c);
+    p.AddText("BEGIN");
+    p.Add(kPut, {{"k", 1}});
+    const int count_at = p.Add(kCount, {});
+    p.AddText("COMMIT");
+    EXPECT_EQ(p.Run()[count_at][0].i64(0), 1);
+    return absl::OkStatus();
+  });
+  EXPECT_THAT(ok, IsOk());
+  absl::Status failed = WithConn(**pool, "pipeline twice", [&](Conn& c) -> absl::Status {
+    Transaction tx(c, Transaction::kBegunInPipeline);
+    Conn::Pipeline p(c);
+    p.AddText("BEGIN");
+    p.Add(kPut, {{"k", 2}});
+    p.Add(kPut, {{"k", 1}});  // a duplicate: the rest is skipped
+    p.Add(kPut, {{"k", 3}});
+    p.AddText("COMMIT");
+    p.Run();
+    tx.Committed();
+    return absl::OkStatus();
+  });
+  EXPECT_THAT(failed, StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_EQ(db.Query("SELECT string_agg(k::text, ',' ORDER BY k) FROM pq_p"), "1");
+}
+
 TEST(ConnTest, ErrorsKeepTheirStatusAndTheTransactionRollsBack) {
   TestDatabase db;
   auto pool = Pool::Open(PoolOptions{db.url(), 1});
