@@ -206,29 +206,12 @@ std::vector<const std::optional<std::string>*> Conn::Order(const Sql& sql, const
   return out;
 }
 
+// One statement is a pipeline of one: the same prepare-then-execute path, and
+// a statement new to this connection is prepared and run in one round trip.
 Rows Conn::Run(const Sql& sql, const Arg* begin, const Arg* end) {
-  PGconn* conn = Handle();
-  const std::string name = absl::StrCat("xf", sql.id());
-  const auto ordered = Order(sql, begin, end);
-  if (sql.planning() == Sql::kPlannedEachCall) {
-    std::vector<const char*> values(ordered.size());
-    for (std::size_t k = 0; k < ordered.size(); ++k) {
-      values[k] = ordered[k]->has_value() ? (*ordered[k])->c_str() : nullptr;
-    }
-    return Rows(Checked(conn, PQexecParams(conn, sql.text().c_str(), static_cast<int>(values.size()),
-                                           nullptr, values.data(), nullptr, nullptr, 0)));
-  }
-  if (static_cast<std::size_t>(sql.id()) >= prepared_.size()) prepared_.resize(sql.id() + 1);
-  if (!prepared_[sql.id()]) {
-    PQclear(Checked(conn, PQprepare(conn, name.c_str(), sql.text().c_str(), 0, nullptr)));
-    prepared_[sql.id()] = true;
-  }
-  std::vector<const char*> values(ordered.size());
-  for (std::size_t k = 0; k < ordered.size(); ++k) {
-    values[k] = ordered[k]->has_value() ? (*ordered[k])->c_str() : nullptr;
-  }
-  return Rows(Checked(conn, PQexecPrepared(conn, name.c_str(), static_cast<int>(values.size()),
-                                           values.data(), nullptr, nullptr, 0)));
+  Pipeline p(*this);
+  p.Add(sql, std::vector<Arg>(begin, end));
+  return std::move(p.Run()[0]);
 }
 
 int Conn::Pipeline::Add(const Sql& sql, std::vector<Arg> args) {
@@ -270,13 +253,11 @@ std::vector<Rows> Conn::Pipeline::Run() {
       sent.push_back(i);
       continue;
     }
-    const int id = item.sql->id();
-    const std::string name = absl::StrCat("xf", id);
+    std::vector<const char*> values(item.values.size());
+    for (std::size_t k = 0; k < values.size(); ++k) {
+      values[k] = item.values[k].has_value() ? item.values[k]->c_str() : nullptr;
+    }
     if (item.sql->planning() == Sql::kPlannedEachCall) {
-      std::vector<const char*> values(item.values.size());
-      for (std::size_t k = 0; k < values.size(); ++k) {
-        values[k] = item.values[k].has_value() ? item.values[k]->c_str() : nullptr;
-      }
       if (PQsendQueryParams(conn, item.sql->text().c_str(), static_cast<int>(values.size()),
                             nullptr, values.data(), nullptr, nullptr, 0) != 1) {
         fail("sending");
@@ -285,6 +266,8 @@ std::vector<Rows> Conn::Pipeline::Run() {
       sent.push_back(i);
       continue;
     }
+    const int id = item.sql->id();
+    const std::string name = absl::StrCat("xf", id);
     if (static_cast<std::size_t>(id) >= conn_.prepared_.size()) conn_.prepared_.resize(id + 1);
     if (!conn_.prepared_[id] &&
         std::find(preparing.begin(), preparing.end(), id) == preparing.end()) {
@@ -294,10 +277,6 @@ std::vector<Rows> Conn::Pipeline::Run() {
       }
       preparing.push_back(id);
       sent.push_back(-1 - id);
-    }
-    std::vector<const char*> values(item.values.size());
-    for (std::size_t k = 0; k < values.size(); ++k) {
-      values[k] = item.values[k].has_value() ? item.values[k]->c_str() : nullptr;
     }
     if (PQsendQueryPrepared(conn, name.c_str(), static_cast<int>(values.size()), values.data(),
                             nullptr, nullptr, 0) != 1) {
