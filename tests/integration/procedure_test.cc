@@ -330,6 +330,26 @@ TEST_F(ProcedureTest, AnIdNumberRegisteredUnderAnotherNameIsNotMergedSilently) {
       "王五");
 }
 
+// A refusal at a later petitioner leaves nothing of the registration: the
+// earlier petitioner the registry took in during the same call is gone too.
+TEST_F(ProcedureTest, ARegistrationRefusedAtItsSecondPetitionerRegistersNoOne) {
+  ASSERT_THAT(Register(Petition("req-person-0101")), IsOk());
+  v1::RegisterCaseRequest two = Petition("req-person-0102");
+  two.mutable_intake()->mutable_visit()->set_people_present(2);
+  v1::Petitioner first = two.intake().petitioners(0);
+  auto* newcomer = two.mutable_intake()->mutable_petitioners(0);
+  newcomer->Clear();
+  newcomer->set_name("孙七");
+  newcomer->set_phone("13800000077");
+  *two.mutable_intake()->add_petitioners() = first;
+  two.mutable_intake()->mutable_petitioners(1)->set_name("赵六");  // not the registry's 王五
+  EXPECT_THAT(Register(two), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                      HasSubstr("intake.petitioners[1].id_number")));
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM cases"), "1");
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM persons"), "1");
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM case_petitioners"), "1");
+}
+
 TEST_F(ProcedureTest, AGroupVisitNamesItsRepresentatives) {
   v1::RegisterCaseRequest req = Petition("req-group-0001");
   req.mutable_intake()->mutable_visit()->set_people_present(8);
