@@ -2,7 +2,7 @@
 // PostgreSQL. The only code that writes case state: every change is one
 // transaction that checks the case's version, updates the case row, appends
 // the events, replaces the timers and notifies listeners — through one
-// writer (ChangeBatch in case_store.cc) for a registration, an action, a
+// writer (ChangeBatch in case_writes.cc) for a registration, an action, a
 // warning raised and the sweeper's batch alike. Statements are prepared
 // once per connection and sent in pipelines: a registration takes three
 // round trips, an action two, a case read one.
