@@ -406,10 +406,19 @@ class Validator {
         if (f.type() == xinfang::v1::FIELD_TYPE_DATE) date_fields.insert(f.name());
       }
     }
+    std::map<int, std::string> purposes;  // purpose -> the timer that has it
     for (int i = 0; i < def_.timers_size(); ++i) {
       const Timer& t = def_.timers(i);
       const std::string& name = t.name();
       int line = loc_.Nested("timers", i, "name");
+      if (t.purpose() != xinfang::v1::TIMER_PURPOSE_UNSPECIFIED) {
+        auto [it, fresh] = purposes.emplace(t.purpose(), name);
+        if (!fresh) {
+          Add(loc_.Nested("timers", i, "purpose"), name,
+              absl::StrCat("purpose ", xinfang::v1::TimerPurpose_Name(t.purpose()),
+                           " is already timer \"", it->second, "\"'s"));
+        }
+      }
       if (!IsSnakeName(name)) {
         Add(line, name, "timer name must be a non-empty lower_snake_case name");
       } else if (!seen.insert(name).second) {
@@ -656,6 +665,14 @@ const xinfang::v1::Action* Definition::FindAction(const std::string& name) const
 const xinfang::v1::Timer* Definition::FindTimer(const std::string& name) const {
   auto it = timers_.find(name);
   return it == timers_.end() ? nullptr : &proto_.timers(it->second);
+}
+
+const xinfang::v1::Timer* Definition::TimerFor(xinfang::v1::TimerPurpose purpose) const {
+  if (purpose == xinfang::v1::TIMER_PURPOSE_UNSPECIFIED) return nullptr;
+  for (const xinfang::v1::Timer& t : proto_.timers()) {
+    if (t.purpose() == purpose) return &t;
+  }
+  return nullptr;
 }
 
 std::vector<const xinfang::v1::Action*> Definition::ActionsFrom(const std::string& state) const {

@@ -59,7 +59,7 @@ class Definition {
   // duplicate names, unknown or unreachable states, actions without roles,
   // timers on final states, ladder rungs without a recipient, final states
   // with outgoing actions, timer effects naming unknown timers, bad field
-  // specs. `text` is used to find line numbers (may be empty).
+  // specs, a purpose given to two timers. `text` is used to find line numbers (may be empty).
   static std::vector<Problem> Validate(const xinfang::v1::WorkflowDefinition& def,
                                        const std::string& file, const std::string& text);
 
@@ -73,6 +73,9 @@ class Definition {
   const xinfang::v1::State* FindState(const std::string& name) const;
   const xinfang::v1::Action* FindAction(const std::string& name) const;
   const xinfang::v1::Timer* FindTimer(const std::string& name) const;
+  // The timer with `purpose` (at most one: Validate); nullptr when none or
+  // for TIMER_PURPOSE_UNSPECIFIED.
+  const xinfang::v1::Timer* TimerFor(xinfang::v1::TimerPurpose purpose) const;
   // Actions that may be taken in `state`, in definition order.
   std::vector<const xinfang::v1::Action*> ActionsFrom(const std::string& state) const;
 

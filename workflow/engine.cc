@@ -154,6 +154,7 @@ class Rules {
   TimerState StartTimer(const Timer& spec, const CaseSnapshot& c, absl::Time now) const {
     TimerState t;
     t.name = spec.name();
+    t.purpose = spec.purpose();
     t.started_at = StartInstant(spec, c, now);
     int length = spec.length();
     if (!spec.length_field().empty()) {
@@ -208,6 +209,7 @@ class Rules {
       if (existing != nullptr) {
         if (!(running || suspending) || !allowed) continue;  // cancelled
         TimerState t = *existing;
+        t.purpose = spec.purpose();
         if (suspending && !t.suspended_at.has_value()) t.suspended_at = now;
         if (running && t.suspended_at.has_value()) Resume(spec, t, now);
         out.push_back(std::move(t));

@@ -42,6 +42,9 @@ namespace xinfang::workflow {
 // One running (or suspended) deadline of a case.
 struct TimerState {
   std::string name;
+  // The definition's purpose of the timer (set by the engine when it starts
+  // or reconciles the timer; storage records it).
+  xinfang::v1::TimerPurpose purpose = xinfang::v1::TIMER_PURPOSE_UNSPECIFIED;
   absl::Time started_at;
   Deadline deadline;                       // current deadline (after extension/suspension)
   // deadline.due_at - warning lead, never before started_at (== due_at if

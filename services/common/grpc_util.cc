@@ -119,6 +119,7 @@ xinfang::v1::Deadline ToProto(const workflow::TimerState& t, absl::Time now,
                               const workflow::Engine* engine) {
   xinfang::v1::Deadline d;
   d.set_timer(t.name);
+  d.set_purpose(t.purpose);
   *d.mutable_due_at() = ToProto(t.deadline.due_at);
   d.set_due_date(absl::FormatCivilTime(t.deadline.due_day));
   *d.mutable_warn_at() = ToProto(t.warn_at);

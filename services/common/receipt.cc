@@ -27,7 +27,7 @@ std::string ReceiptText(const xinfang::v1::Case& c, const workflow::Calendar& ca
       received.year(), received.month(), received.day(), ChannelName(c.intake().channel()),
       c.intake().summary());
   for (const auto& d : c.deadlines()) {
-    if (d.timer() != "intake_notice") continue;
+    if (d.purpose() != xinfang::v1::TIMER_PURPOSE_INTAKE_NOTICE) continue;
     absl::CivilDay due;
     absl::ParseCivilTime(d.due_date(), &due);
     absl::StrAppendFormat(&text, "本机关将于 %04d年%02d月%02d日 前书面告知是否受理%s。\n",

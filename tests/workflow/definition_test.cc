@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <functional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -116,6 +117,19 @@ TEST(DefaultDefinitionTest, LookupsAndActionsFrom) {
                                  "not_accepted_again", "not_accepted_here", "object",
                                  "declare_conflict", "issue_notice", "reply_notice"));
   EXPECT_THAT(def->ActionsFrom("closed"), IsEmpty());
+  // The timers the statistics and the receipt find by purpose.
+  ASSERT_NE(def->TimerFor(xinfang::v1::TIMER_PURPOSE_INTAKE_NOTICE), nullptr);
+  EXPECT_EQ(def->TimerFor(xinfang::v1::TIMER_PURPOSE_INTAKE_NOTICE)->name(), "intake_notice");
+  EXPECT_EQ(def->TimerFor(xinfang::v1::TIMER_PURPOSE_HANDLING)->name(), "handling");
+  EXPECT_EQ(def->TimerFor(xinfang::v1::TIMER_PURPOSE_EVALUATION)->name(), "evaluation");
+  EXPECT_EQ(def->TimerFor(xinfang::v1::TIMER_PURPOSE_NOTICE_REPLY)->name(), "notice_reply");
+  EXPECT_EQ(def->TimerFor(xinfang::v1::TIMER_PURPOSE_UNSPECIFIED), nullptr);
+  // Every timer of the shipped definition has one, each its own.
+  std::set<int> purposes;
+  for (const auto& t : def->proto().timers()) {
+    EXPECT_NE(t.purpose(), xinfang::v1::TIMER_PURPOSE_UNSPECIFIED) << t.name();
+    EXPECT_TRUE(purposes.insert(t.purpose()).second) << t.name();
+  }
 }
 
 TEST(DefaultDefinitionTest, AdmissionActionsMustFitTheEngine) {
@@ -242,6 +256,11 @@ TEST(ValidateTest, EachRuleOnTheDefaultDefinition) {
       {"final without stage final",
        [](WorkflowDefinition& d) { d.mutable_states(2)->set_final(true); }, "accepted",
        "STAGE_FINAL"},
+      {"purpose given twice",
+       [&](WorkflowDefinition& d) {
+         timer(d, "review_answer")->set_purpose(xinfang::v1::TIMER_PURPOSE_HANDLING);
+       },
+       "review_answer", "purpose TIMER_PURPOSE_HANDLING is already timer \"handling\"'s"},
       {"timer effect without timer",
        [&](WorkflowDefinition& d) { action(d, "approve_extension")->clear_timer(); },
        "approve_extension", "needs `timer`"},
