@@ -249,6 +249,10 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
       c.migrate_only = true;
       continue;
     }
+    if (a == "--rebuild-statistics") {
+      c.rebuild_statistics = true;
+      continue;
+    }
     if (!absl::StartsWith(a, "--")) {
       return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", a, "'"));
     }
@@ -328,6 +332,8 @@ std::string ServerUsage(const std::string& program) {
       "  --sweep-parallel N         XINFANG_SWEEP_PARALLEL  sweeper transactions in flight at once,\n"
       "                                                  each on a pool connection, default 4\n"
       "  --migrate-only                                  apply the migrations and exit\n"
+      "  --rebuild-statistics                            apply the migrations, count the\n"
+      "                                                  statistics again from the cases, exit\n"
       "  --drain-timeout-seconds N  XINFANG_DRAIN_TIMEOUT_SECONDS  SIGTERM grace for in-flight calls, default 10\n"
       "  --tls-cert FILE            XINFANG_TLS_CERT     serve TLS with this PEM certificate chain\n"
       "  --tls-key FILE             XINFANG_TLS_KEY      and this PEM private key\n"

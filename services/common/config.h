@@ -36,6 +36,8 @@ struct ServerConfig {
   int sweep_batch = 200;                              // --sweep-batch: cases per transaction
   int sweep_parallel = 4;  // --sweep-parallel: batches in flight at once, each on a connection
   bool migrate_only = false;             // --migrate-only: apply migrations and exit
+  // --rebuild-statistics: apply migrations, count the statistics again, exit
+  bool rebuild_statistics = false;
   // Identity and limits (issue 7).
   std::string tls_cert, tls_key;         // --tls-cert / --tls-key: PEM files; both or neither
   std::string tls_client_ca;             // --tls-client-ca: require client certificates (mTLS)

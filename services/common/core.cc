@@ -106,6 +106,15 @@ absl::StatusOr<std::unique_ptr<Core>> Core::Open(const ServerConfig& config) {
       [raw](const std::string& name, int version) { return raw->EngineFor(name, version); });
   core->identity_ = std::make_unique<storage::IdentityStore>(*core->pool_);
   core->warnings_ = std::make_unique<storage::WarningStore>(*core->pool_);
+  if (!config.migrate_only && !config.rebuild_statistics) {
+    // The statistics' kept counts are in the office's zone: counted at the
+    // first start, and again when the zone changed (docs/statistics.md).
+    auto counted = core->store_->RebuildStatistics(config.time_zone, false);
+    if (!counted.ok()) return counted.status();
+    if (*counted > 0) {
+      LogInfo(absl::StrCat("statistics: counted ", *counted, " cases in ", config.time_zone));
+    }
+  }
   if (!config.migrate_only) {
     // The rules' scopes name units and categories: they must exist.
     auto org = core->Org();
@@ -120,7 +129,8 @@ absl::StatusOr<std::unique_ptr<Core>> Core::Open(const ServerConfig& config) {
   core->auth_ = std::make_unique<Authenticator>(*core->identity_, *core->clock_,
                                                 config.rate_limit, config.rate_burst);
   // (Not for a process that only migrates or bootstraps and exits.)
-  if (!config.db_replica_url.empty() && !config.migrate_only && config.bootstrap_admin.empty()) {
+  if (!config.db_replica_url.empty() && !config.migrate_only && !config.rebuild_statistics &&
+      config.bootstrap_admin.empty()) {
     core->replica_thread_ = std::thread([raw] { raw->WatchReplica(); });
   }
   return core;

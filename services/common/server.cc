@@ -289,6 +289,15 @@ int ServerMain(int argc, char** argv, const std::string& program, const ServiceF
     LogInfo("migrations applied");
     return 0;
   }
+  if (config->rebuild_statistics) {
+    auto counted = (*core)->store().RebuildStatistics(config->time_zone, true);
+    if (!counted.ok()) {
+      std::fprintf(stderr, "%s: %s\n", program.c_str(), OneLine(counted.status().message()).c_str());
+      return 1;
+    }
+    LogInfo(absl::StrCat("statistics counted again: ", *counted, " cases in ", config->time_zone));
+    return 0;
+  }
   if (!config->bootstrap_admin.empty()) return Bootstrap(program, **core);
 
   std::vector<std::unique_ptr<grpc::Service>> services = make(**core);

@@ -361,11 +361,7 @@ absl::StatusOr<xinfang::v1::GetSituationReportResponse> Query::GetSituationRepor
   sq.from = q.period_start;
   sq.to = q.period_end;
   sq.now = q.now;
-  sq.notice_timer = kNoticeTimer;
-  sq.handling_timer = kHandlingTimer;
-  sq.evaluation_timer = kEvaluationTimer;
   sq.time_zone = core_.config().time_zone;
-  sq.rates_only = true;
   auto st = core_.read_store().Statistics(sq);
   if (!st.ok()) return st.status();
   auto names = core_.Names();
@@ -463,10 +459,8 @@ absl::StatusOr<xinfang::v1::GetStatisticsResponse> Query::GetStatistics(
   if (!scoped.ok()) return scoped.status();
   q.unit = *scoped;
   q.now = core_.clock().Now();
-  q.notice_timer = kNoticeTimer;
-  q.handling_timer = kHandlingTimer;
-  q.evaluation_timer = kEvaluationTimer;
   q.time_zone = core_.config().time_zone;
+  q.recount = req.recount();
   auto st = core_.read_store().Statistics(q);
   if (!st.ok()) return st.status();
   xinfang::v1::GetStatisticsResponse r;

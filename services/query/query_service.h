@@ -10,11 +10,6 @@
 
 namespace xinfang::query {
 
-// The default definition's timers behind the statistics (docs/statistics.md).
-inline constexpr char kNoticeTimer[] = "intake_notice";
-inline constexpr char kHandlingTimer[] = "handling";
-inline constexpr char kEvaluationTimer[] = "evaluation";
-
 class Query {
  public:
   explicit Query(Core& core) : core_(core) {}

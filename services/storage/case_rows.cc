@@ -90,6 +90,7 @@ TimerState TimerFromFields(const Field& f) {
   ts.deadline.extension_days = static_cast<int>(num(13));
   ts.deadline.stopped_days = static_cast<int>(num(14));
   ts.deadline.rolled = num(15) != 0;
+  ts.purpose = static_cast<xinfang::v1::TimerPurpose>(num(16));
   return ts;
 }
 

@@ -42,7 +42,7 @@
   "t.name, xf_us(t.started_at), t.due_day, xf_us(t.due_at), xf_us(t.warn_at), "           \
   "t.provisional::int, coalesce(xf_us(t.suspended_at)::text, ''), t.extended::int, "      \
   "t.warned::int, t.overdue::int, t.rung, t.counted_from, t.base_days, t.extension_days, " \
-  "t.stopped_days, t.rolled::int"
+  "t.stopped_days, t.rolled::int, t.purpose"
 
 // A case with its petitioners' registry ids ("position:person,…"), its
 // related cases' tracking numbers ("XF…,XF…"), its attributes (a JSON
@@ -76,7 +76,7 @@
   "t.name, xf_us(t.started_at), t.due_day::text, xf_us(t.due_at), xf_us(t.warn_at), " \
   "t.provisional::int, xf_us(t.suspended_at), t.extended::int, t.warned::int, "       \
   "t.overdue::int, t.rung, t.counted_from::text, t.base_days, t.extension_days, "      \
-  "t.stopped_days, t.rolled::int"
+  "t.stopped_days, t.rolled::int, t.purpose"
 
 // How many columns XF_TIMER_COLUMNS has (ReadTimer reads them all).
 
@@ -95,7 +95,7 @@ extern const Sql kSelectCaseByTracking;
 extern const Sql kFindRequest;
 
 // How many columns XF_TIMER_COLUMNS has (ReadTimer reads them all).
-inline constexpr std::size_t kTimerColumnCount = 16;
+inline constexpr std::size_t kTimerColumnCount = 17;
 
 // An optional instant as micros (NULL when absent).
 struct OptTime {

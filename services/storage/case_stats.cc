@@ -1,161 +1,268 @@
-// The case store's statistics (procedure.md §4 as docs/statistics.md
-// gives them): raw counts over the period, rates computed by the caller.
+// The case store's statistics (docs/statistics.md): raw counts over a
+// period, rates computed by the caller.
+//
+// Counts are kept as cases change (migration 0017: stats_case, stats_cells,
+// written on the one write path). A period is answered from the kept counts
+// of its whole local months and days, plus the cases themselves for the
+// partial days at either end; the open deadlines already passed are counted
+// from the timers (they depend on `now`). The recount (StatsQuery::recount)
+// reads the cases and the deadline log for the whole period with SQL of its
+// own, so a test can hold the kept counts against it.
 #include "services/storage/case_store.h"
 
 #include <algorithm>
 #include <map>
-#include <set>
+#include <tuple>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "services/storage/case_rows.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "services/storage/case_rows.h"
+#include "xinfang/v1/workflow.pb.h"
 
 namespace xinfang::storage {
 namespace {
 
 using namespace internal;  // NOLINT: the store's shared row readers (case_rows.h)
-using workflow::CaseSnapshot;
-using workflow::TimerState;
 
-// On-time rate of a deadline: those falling due in the period, closed (met
-// or not) or still open and already passed (not met).
-const Sql kStatsDeadlines{
+// Both count queries give rows (figure, key, unit, month, sets, n, us),
+// grouped three ways; `sets` is GROUPING(unit, month): 3 for a figure's key
+// over the period, 1 for a figure by unit, 2 for a figure by month.
+#define XF_STATS_GROUPS                                                              \
+  "SELECT figure, coalesce(key, ''), coalesce(unit, ''), coalesce(month, ''), "       \
+  "       GROUPING(unit, month)::int, sum(n)::bigint, sum(us)::bigint FROM counted "  \
+  " GROUP BY GROUPING SETS ((figure, key), (figure, unit), (figure, month))"
+
+// The kept counts of the whole days [:d1, :d2): the months [:m1, :m2) from
+// month rows, the days around them from day rows, and what no fold has
+// reached yet from the appended rows.
+const Sql kKeptCounts{
     XF_SCOPE_CTE
-    "SELECT (SELECT count(*) FROM deadline_log d WHERE d.name = :t1 "
-    "          AND d.due_at >= xf_ts(:from1) AND d.due_at < xf_ts(:to1) "
-    "          AND d.owing_unit IN (SELECT code FROM scope))::int "
-    "     + (SELECT count(*) FROM case_timers t WHERE t.name = :t2 "
-    "          AND t.due_at >= xf_ts(:from2) AND t.due_at < xf_ts(:to2) "
-    "          AND t.due_at <= xf_ts(:now2) AND t.owing_unit IN (SELECT code FROM scope))::int, "
-    "       (SELECT count(*) FROM deadline_log d WHERE d.name = :t3 AND d.met "
-    "          AND d.due_at >= xf_ts(:from3) AND d.due_at < xf_ts(:to3) "
-    "          AND d.owing_unit IN (SELECT code FROM scope))::int",
+    ", counted AS ("
+    "  SELECT s.figure, s.key, s.unit, "
+    "         to_char(date_trunc('month', s.day::timestamp), 'YYYY-MM') AS month, s.n, s.us "
+    "    FROM stats_cells s "
+    "   WHERE s.unit IN (SELECT code FROM scope) AND ( "
+    "         (s.folded AND s.grain = 'm' AND s.day >= CAST(:m1 AS date) "
+    "          AND s.day < CAST(:m2 AS date)) "
+    "      OR (s.folded AND s.grain = 'd' AND ( "
+    "            (s.day >= CAST(:d1 AS date) AND s.day < CAST(:m1 AS date)) "
+    "         OR (s.day >= CAST(:m2 AS date) AND s.day < CAST(:d2 AS date)))) "
+    "      OR (NOT s.folded AND s.day >= CAST(:d1 AS date) AND s.day < CAST(:d2 AS date)))) " XF_STATS_GROUPS,
     Sql::kPlannedEachCall};
 
-// Cases received in the period at units of the subtree.
-#define XF_RECEIVED                                                                  \
-  " FROM cases c WHERE c.received_at >= xf_ts(:from) AND c.received_at < xf_ts(:to) " \
-  "   AND c.responsible_unit IN (SELECT code FROM scope) "
-
-const Sql kStatsReceived{
+// The same counts from the cases and the deadline log, for [:from, :to).
+#define XF_PERIOD(col) " " col " >= xf_ts(:from) AND " col " < xf_ts(:to) "
+#define XF_IN_SCOPE(col) " AND " col " IN (SELECT code FROM scope) "
+const Sql kCountedFromCases{
     XF_SCOPE_CTE
-    "SELECT count(*)::int, "
-    "  (count(*) FILTER (WHERE EXISTS (SELECT 1 FROM case_links l "
-    "                    WHERE l.case_id = c.id AND l.kind = 'repeat')))::int, "
-    "  (count(*) FILTER (WHERE c.channel = 4))::int " XF_RECEIVED,
+    ", counted AS ("
+    "  SELECT v.figure, v.key, c.responsible_unit AS unit, "
+    "         to_char(c.received_at AT TIME ZONE CAST(:zone AS text), 'YYYY-MM') AS month, "
+    "         1 AS n, 0::bigint AS us "
+    "    FROM cases c, LATERAL (VALUES ('channel', c.channel::text), ('category', c.category), "
+    "                                  ('stage', c.stage::text), ('state', c.state)) v(figure, key) "
+    "   WHERE" XF_PERIOD("c.received_at") XF_IN_SCOPE("c.responsible_unit")
+    "  UNION ALL "
+    "  SELECT 'repeat', '', c.responsible_unit, "
+    "         to_char(c.received_at AT TIME ZONE CAST(:zone AS text), 'YYYY-MM'), 1, 0 "
+    "    FROM cases c WHERE" XF_PERIOD("c.received_at") XF_IN_SCOPE("c.responsible_unit")
+    "     AND EXISTS (SELECT 1 FROM case_links l WHERE l.case_id = c.id AND l.kind = 'repeat') "
+    "  UNION ALL "
+    "  SELECT 'accepted', '', c.responsible_unit, "
+    "         to_char(c.accepted_at AT TIME ZONE CAST(:zone AS text), 'YYYY-MM'), 1, "
+    "         xf_us(c.accepted_at) - xf_us(c.received_at) "
+    "    FROM cases c WHERE" XF_PERIOD("c.accepted_at") XF_IN_SCOPE("c.responsible_unit")
+    "  UNION ALL "
+    "  SELECT 'decided', '', c.responsible_unit, "
+    "         to_char(c.decided_at AT TIME ZONE CAST(:zone AS text), 'YYYY-MM'), 1, "
+    "         xf_us(c.decided_at) - xf_us(c.accepted_at) "
+    "    FROM cases c WHERE" XF_PERIOD("c.decided_at") XF_IN_SCOPE("c.responsible_unit")
+    "     AND c.accepted_at IS NOT NULL "
+    // Evaluations owed: decisions served in the period whose window has
+    // closed (evaluated, lapsed, or left behind by a review request).
+    "  UNION ALL "
+    "  SELECT 'evaluation', coalesce(c.evaluation, ''), c.responsible_unit, "
+    "         to_char(c.served_at AT TIME ZONE CAST(:zone AS text), 'YYYY-MM'), 1, 0 "
+    "    FROM cases c WHERE" XF_PERIOD("c.served_at") XF_IN_SCOPE("c.responsible_unit")
+    "     AND NOT EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id "
+    "                        AND t.purpose = :evaluation) "
+    // Deadlines that closed (met or not), by purpose.
+    "  UNION ALL "
+    "  SELECT 'deadline', d.purpose || ':' || d.met::int, d.owing_unit, "
+    "         to_char(d.due_at AT TIME ZONE CAST(:zone AS text), 'YYYY-MM'), 1, 0 "
+    "    FROM deadline_log d WHERE" XF_PERIOD("d.due_at") XF_IN_SCOPE("d.owing_unit") ") "
+    XF_STATS_GROUPS,
+    Sql::kPlannedEachCall};
+#undef XF_PERIOD
+#undef XF_IN_SCOPE
+
+// Open deadlines of the period already passed (not met, not closed yet).
+const Sql kPassedOpen{
+    XF_SCOPE_CTE
+    "SELECT t.purpose::int, count(*)::int FROM case_timers t "
+    " WHERE t.purpose IN (:notice, :handling) AND t.due_at >= xf_ts(:from) "
+    "   AND t.due_at < xf_ts(:to) AND t.due_at <= xf_ts(:now) "
+    "   AND t.owing_unit IN (SELECT code FROM scope) GROUP BY 1",
     Sql::kPlannedEachCall};
 
-// Evaluations owed: decisions served in the period whose window has closed
-// (evaluated, lapsed, or left behind by a review request).
-const Sql kStatsEvaluation{
-    XF_SCOPE_CTE
-    "SELECT count(*)::int, "
-    "  (count(*) FILTER (WHERE c.evaluation = 'satisfied'))::int, "
-    "  (count(*) FILTER (WHERE c.evaluation = 'basically_satisfied'))::int, "
-    "  (count(*) FILTER (WHERE c.evaluation = 'dissatisfied'))::int, "
-    "  (count(*) FILTER (WHERE c.evaluation = 'lapsed'))::int "
-    "  FROM cases c WHERE c.served_at >= xf_ts(:from) AND c.served_at < xf_ts(:to) "
-    "   AND c.responsible_unit IN (SELECT code FROM scope) "
-    "   AND NOT EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id AND t.name = :eval)",
-    Sql::kPlannedEachCall};
+const Sql kKeptZone{"SELECT time_zone FROM stats_meta"};
+const Sql kRebuild{"SELECT xf_stats_rebuild(:zone, :force)"};
+const Sql kFold{"SELECT xf_stats_fold(:max)"};
 
-const Sql kStatsCycles{
-    XF_SCOPE_CTE
-    "SELECT (SELECT count(*) FROM cases c WHERE c.accepted_at >= xf_ts(:from1) "
-    "          AND c.accepted_at < xf_ts(:to1) AND c.responsible_unit IN (SELECT code FROM scope))::int, "
-    "       (SELECT coalesce(sum(extract(epoch FROM c.accepted_at - c.received_at)), 0) "
-    "          FROM cases c WHERE c.accepted_at >= xf_ts(:from2) AND c.accepted_at < xf_ts(:to2) "
-    "           AND c.responsible_unit IN (SELECT code FROM scope))::float8 / 86400, "
-    "       (SELECT count(*) FROM cases c WHERE c.decided_at >= xf_ts(:from3) "
-    "          AND c.decided_at < xf_ts(:to3) AND c.accepted_at IS NOT NULL "
-    "          AND c.responsible_unit IN (SELECT code FROM scope))::int, "
-    "       (SELECT coalesce(sum(extract(epoch FROM c.decided_at - c.accepted_at)), 0) "
-    "          FROM cases c WHERE c.decided_at >= xf_ts(:from4) AND c.decided_at < xf_ts(:to4) "
-    "           AND c.accepted_at IS NOT NULL "
-    "           AND c.responsible_unit IN (SELECT code FROM scope))::float8 / 86400",
-    Sql::kPlannedEachCall};
+// Counts by (figure, key), by (figure, unit) and by (figure, month).
+struct Counts {
+  struct Sum {
+    int64_t n = 0, us = 0;
+  };
+  std::map<std::pair<std::string, std::string>, Sum> by_key, by_unit, by_month;
+
+  void Add(const Rows& rows) {
+    for (Row r : rows) {
+      auto& m = r.i32(4) == 3 ? by_key : r.i32(4) == 1 ? by_unit : by_month;
+      const std::string second = r.i32(4) == 3 ? r.str(1) : r.i32(4) == 1 ? r.str(2) : r.str(3);
+      Sum& s = m[{r.str(0), second}];
+      s.n += r.i64(5);
+      s.us += r.i64(6);
+    }
+  }
+  int N(const std::string& figure, const std::string& key) const {
+    auto it = by_key.find({figure, key});
+    return it == by_key.end() ? 0 : static_cast<int>(it->second.n);
+  }
+  double Days(const std::string& figure) const {
+    auto it = by_key.find({figure, ""});
+    return it == by_key.end() ? 0 : static_cast<double>(it->second.us) / 86400e6;
+  }
+  // The keys of `figure` counted at least once, in key order.
+  static std::vector<std::pair<std::string, int>> Of(
+      const std::map<std::pair<std::string, std::string>, Sum>& m, const std::string& figure) {
+    std::vector<std::pair<std::string, int>> out;
+    for (auto it = m.lower_bound({figure, ""}); it != m.end() && it->first.first == figure; ++it) {
+      if (it->second.n != 0) out.emplace_back(it->first.second, static_cast<int>(it->second.n));
+    }
+    return out;
+  }
+};
+
+std::string Purpose(xinfang::v1::TimerPurpose p) { return std::to_string(static_cast<int>(p)); }
+
+Stats ToStats(const Counts& c, const std::map<int, int>& passed) {
+  auto passed_of = [&](xinfang::v1::TimerPurpose p) {
+    auto it = passed.find(static_cast<int>(p));
+    return it == passed.end() ? 0 : it->second;
+  };
+  auto deadlines = [&](xinfang::v1::TimerPurpose p, int* due, int* met) {
+    *met = c.N("deadline", Purpose(p) + ":1");
+    *due = *met + c.N("deadline", Purpose(p) + ":0") + passed_of(p);
+  };
+  Stats st;
+  deadlines(xinfang::v1::TIMER_PURPOSE_INTAKE_NOTICE, &st.notice_due, &st.notice_on_time);
+  deadlines(xinfang::v1::TIMER_PURPOSE_HANDLING, &st.decision_due, &st.decision_on_time);
+  st.by_channel = Counts::Of(c.by_key, "channel");
+  for (const auto& [channel, n] : st.by_channel) st.received += n;
+  st.online = c.N("channel", std::to_string(static_cast<int>(xinfang::v1::CHANNEL_ONLINE)));
+  st.repeats = c.N("repeat", "");
+  for (const auto& [value, n] : Counts::Of(c.by_key, "evaluation")) st.evaluation_due += n;
+  st.satisfied = c.N("evaluation", "satisfied");
+  st.basically_satisfied = c.N("evaluation", "basically_satisfied");
+  st.dissatisfied = c.N("evaluation", "dissatisfied");
+  st.lapsed = c.N("evaluation", "lapsed");
+  st.accepted = c.N("accepted", "");
+  st.acceptance_days_sum = c.Days("accepted");
+  st.decided = c.N("decided", "");
+  st.decision_days_sum = c.Days("decided");
+  st.by_category = Counts::Of(c.by_key, "category");
+  st.by_stage = Counts::Of(c.by_key, "stage");
+  st.by_state = Counts::Of(c.by_key, "state");
+  st.by_unit = Counts::Of(c.by_unit, "channel");
+  st.by_month = Counts::Of(c.by_month, "channel");
+  return st;
+}
 
 }  // namespace
 
 absl::StatusOr<Stats> CaseStore::Statistics(const StatsQuery& q) {
-  // The zone comes from the server's configuration (an IANA name, checked
-  // here again before it is spliced into the statement as a literal).
-  const bool zone_ok =
-      !q.time_zone.empty() && std::all_of(q.time_zone.begin(), q.time_zone.end(), [](char ch) {
-        return absl::ascii_isalnum(static_cast<unsigned char>(ch)) || ch == '/' || ch == '_' ||
-               ch == '+' || ch == '-';
-      });
-  if (!q.rates_only && !zone_ok) return absl::InvalidArgumentError("time zone: not an IANA zone name");
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(q.time_zone, &tz)) {
+    return absl::InvalidArgumentError(absl::StrCat("time zone: \"", q.time_zone, "\" is unknown"));
+  }
+  // The whole local days [d1, d2) of the period, and the whole months
+  // [m1, m2) among them (none: m1 = m2 = d2).
+  absl::CivilDay d1 = absl::ToCivilDay(q.from, tz);
+  if (absl::FromCivil(d1, tz) < q.from) ++d1;
+  const absl::CivilDay d2 = absl::ToCivilDay(q.to, tz);
+  const bool whole_days = d1 < d2 && !q.recount;
+  absl::CivilDay m1 = absl::CivilDay(absl::CivilMonth(d1));
+  if (m1 < d1) m1 = absl::CivilDay(absl::CivilMonth(d1) + 1);
+  absl::CivilDay m2 = absl::CivilDay(absl::CivilMonth(d2));
+  if (m1 >= m2) m1 = m2 = d2;
+  const int64_t now = ToMicros(q.now);
   return WithConn(pool_, "computing statistics", [&](Conn& conn) -> absl::StatusOr<Stats> {
-    Stats st;
-    const int64_t from = ToMicros(q.from), to = ToMicros(q.to), now = ToMicros(q.now);
-    auto deadlines = [&](const std::string& timer, int* due, int* met) {
-      Rows r = conn.Run(kStatsDeadlines, {{"unit", q.unit},
-                                          {"t1", timer},
-                                          {"from1", from},
-                                          {"to1", to},
-                                          {"t2", timer},
-                                          {"from2", from},
-                                          {"to2", to},
-                                          {"now2", now},
-                                          {"t3", timer},
-                                          {"from3", from},
-                                          {"to3", to}});
-      *due = r[0].i32(0);
-      *met = r[0].i32(1);
+    auto from_cases = [&](Conn::Pipeline& p, absl::Time from, absl::Time to) {
+      if (from >= to) return -1;
+      return p.Add(kCountedFromCases, {{"unit", q.unit},
+                                       {"from", ToMicros(from)},
+                                       {"to", ToMicros(to)},
+                                       {"zone", q.time_zone},
+                                       {"evaluation", static_cast<int>(xinfang::v1::TIMER_PURPOSE_EVALUATION)}});
     };
-    deadlines(q.notice_timer, &st.notice_due, &st.notice_on_time);
-    deadlines(q.handling_timer, &st.decision_due, &st.decision_on_time);
-    if (!q.rates_only) {
-      Rows r = conn.Run(kStatsReceived, {{"unit", q.unit}, {"from", from}, {"to", to}});
-      st.received = r[0].i32(0);
-      st.repeats = r[0].i32(1);
-      st.online = r[0].i32(2);
+    Conn::Pipeline p(conn);
+    const int zone_at = p.Add(kKeptZone, {});
+    const int passed_at = p.Add(kPassedOpen, {{"unit", q.unit},
+                                              {"notice", static_cast<int>(xinfang::v1::TIMER_PURPOSE_INTAKE_NOTICE)},
+                                              {"handling", static_cast<int>(xinfang::v1::TIMER_PURPOSE_HANDLING)},
+                                              {"from", ToMicros(q.from)},
+                                              {"to", ToMicros(q.to)},
+                                              {"now", now}});
+    int kept_at = -1, before_at = -1, after_at = -1, whole_at = -1;
+    if (whole_days) {
+      kept_at = p.Add(kKeptCounts, {{"unit", q.unit},
+                                    {"d1", absl::FormatCivilTime(d1)},
+                                    {"d2", absl::FormatCivilTime(d2)},
+                                    {"m1", absl::FormatCivilTime(m1)},
+                                    {"m2", absl::FormatCivilTime(m2)}});
+      before_at = from_cases(p, q.from, absl::FromCivil(d1, tz));
+      after_at = from_cases(p, absl::FromCivil(d2, tz), q.to);
     }
-    {
-      Rows r = conn.Run(kStatsEvaluation,
-                        {{"unit", q.unit}, {"from", from}, {"to", to}, {"eval", q.evaluation_timer}});
-      st.evaluation_due = r[0].i32(0);
-      st.satisfied = r[0].i32(1);
-      st.basically_satisfied = r[0].i32(2);
-      st.dissatisfied = r[0].i32(3);
-      st.lapsed = r[0].i32(4);
-    }
-    if (q.rates_only) return st;
-    {
-      Rows r = conn.Run(kStatsCycles, {{"unit", q.unit},
-                                       {"from1", from},
-                                       {"to1", to},
-                                       {"from2", from},
-                                       {"to2", to},
-                                       {"from3", from},
-                                       {"to3", to},
-                                       {"from4", from},
-                                       {"to4", to}});
-      st.accepted = r[0].i32(0);
-      st.acceptance_days_sum = r[0].f64(1);
-      st.decided = r[0].i32(2);
-      st.decision_days_sum = r[0].f64(3);
-    }
-    // `column` is an expression of the code's own, never a caller's text.
-    auto breakdown = [&](const std::string& column, std::vector<std::pair<std::string, int>>* out) {
-      const Sql& sql = Sql::Intern(XF_SCOPE_CTE "SELECT " + column +
-                                   "::text, count(*)::int " XF_RECEIVED "GROUP BY 1 ORDER BY 1",
-                                   Sql::kPlannedEachCall);
-      for (Row r : conn.Run(sql, {{"unit", q.unit}, {"from", from}, {"to", to}})) {
-        out->emplace_back(r.str(0), r.i32(1));
+    std::vector<Rows> r = p.Run();
+    Counts counts;
+    const bool kept = whole_days && !r[zone_at].empty() && r[zone_at][0].str(0) == q.time_zone;
+    if (kept) {
+      for (int at : {kept_at, before_at, after_at}) {
+        if (at >= 0) counts.Add(r[at]);
       }
-    };
-    breakdown("c.channel", &st.by_channel);
-    breakdown("c.category", &st.by_category);
-    breakdown("c.stage", &st.by_stage);
-    breakdown("c.state", &st.by_state);
-    breakdown("c.responsible_unit", &st.by_unit);
-    breakdown("to_char(c.received_at AT TIME ZONE '" + q.time_zone + "', 'YYYY-MM')",
-              &st.by_month);
-    return st;
+    } else {
+      // A recount, a period within one day, or counts kept in another zone.
+      Conn::Pipeline whole(conn);
+      whole_at = from_cases(whole, q.from, q.to);
+      std::vector<Rows> w = whole.Run();
+      if (whole_at >= 0) counts.Add(w[whole_at]);
+    }
+    std::map<int, int> passed;
+    for (Row row : r[passed_at]) passed[row.i32(0)] = row.i32(1);
+    return ToStats(counts, passed);
+  });
+}
+
+absl::StatusOr<int64_t> CaseStore::RebuildStatistics(const std::string& time_zone, bool force) {
+  return WithConn(pool_, "counting the statistics again",
+                  [&](Conn& conn) -> absl::StatusOr<int64_t> {
+                    // (Checked first without the lock the rebuild takes.)
+                    if (!force) {
+                      Rows kept = conn.Run(kKeptZone, {});
+                      if (!kept.empty() && kept[0].str(0) == time_zone) return 0;
+                    }
+                    const int64_t n =
+                        conn.Run(kRebuild, {{"zone", time_zone}, {"force", force}})[0].i64(0);
+                    return std::max<int64_t>(n, 0);
+                  });
+}
+
+absl::StatusOr<int64_t> CaseStore::FoldStatistics(int max_rows) {
+  return WithConn(pool_, "folding the statistics", [&](Conn& conn) -> absl::StatusOr<int64_t> {
+    return conn.Run(kFold, {{"max", max_rows}})[0].i64(0);
   });
 }
 

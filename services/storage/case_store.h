@@ -194,16 +194,17 @@ struct StatsQuery {
   std::string unit;          // subtree; empty: all
   absl::Time from, to;       // the period [from, to)
   absl::Time now;
-  std::string notice_timer;  // the intake-notice deadline ("intake_notice")
-  std::string handling_timer;    // the decision deadline ("handling")
-  std::string evaluation_timer;  // the evaluation window ("evaluation")
-  std::string time_zone = "Asia/Shanghai";  // the office's months (by_month)
-  // Only the on-time and evaluation counts: no received counts, no cycles,
-  // no breakdowns (the situation report has its own).
-  bool rates_only = false;
+  // The office's zone: its days and months (by_month). The kept counts are
+  // in the zone of their last rebuild; a query in another zone recounts.
+  std::string time_zone = "Asia/Shanghai";
+  // Count from the cases and the deadline log themselves, not from the kept
+  // counts (the recount that checks them; slow on a large office).
+  bool recount = false;
 };
 
-// Raw counts for docs/statistics.md; rates are computed from them.
+// Raw counts for docs/statistics.md; rates are computed from them. The
+// deadlines are the timers of purpose intake notice (notice_*) and handling
+// (decision_*); the evaluation window is the timer of purpose evaluation.
 struct Stats {
   int notice_due = 0, notice_on_time = 0;
   int decision_due = 0, decision_on_time = 0;
@@ -215,6 +216,7 @@ struct Stats {
   double decision_days_sum = 0;
   std::vector<std::pair<std::string, int>> by_channel, by_category, by_stage, by_state, by_unit,
       by_month;
+  friend bool operator==(const Stats&, const Stats&) = default;
 };
 
 struct DashboardCount {
@@ -334,7 +336,17 @@ class CaseStore {
   absl::StatusOr<std::vector<FeedEvent>> ReadFeed(const FeedFilter& f);
 
   // The counts behind the statistics of procedure.md §4 (docs/statistics.md).
+  // Raw counts of a period, from the kept counts (migration 0017): whole
+  // local months and days from their rows, the partial days at either end of
+  // the period from the cases. INVALID_ARGUMENT for an unknown time zone.
   absl::StatusOr<Stats> Statistics(const StatsQuery& q);
+  // Counts everything again in `time_zone`; with `force` false, only when
+  // the kept counts are in another zone (or were never counted). Returns the
+  // cases counted (0 when nothing was to do).
+  absl::StatusOr<int64_t> RebuildStatistics(const std::string& time_zone, bool force);
+  // Folds up to `max_rows` of the counts changes appended into the day and
+  // month rows; returns how many were folded.
+  absl::StatusOr<int64_t> FoldStatistics(int max_rows);
 
   // Open, running deadlines matching q, most urgent first (due_at, case,
   // timer), at most q.limit after q.after.

@@ -52,7 +52,7 @@ const Sql kNextIds{"SELECT nextval('cases_id_seq'), nextval('tracking_seq')"};
 const Sql kLockCase{
     "SELECT version, head_seq, head_hash FROM cases WHERE id = :id FOR NO KEY UPDATE"};
 const Sql kOldTimers{
-    "SELECT name, xf_us(started_at), xf_us(due_at), owing_unit, overdue "
+    "SELECT name, xf_us(started_at), xf_us(due_at), owing_unit, overdue, purpose "
     "  FROM case_timers WHERE case_id = :id"};
 
 // ---- The sweeper's path: a batch of cases per transaction, written with a
@@ -160,11 +160,11 @@ const Sql kWriteTimers{ R"sql(
   INSERT INTO case_timers (case_id, name, started_at, due_day, due_at, warn_at, provisional,
                            suspended_at, extended, warned, overdue, rung, next_fire_at,
                            owing_unit, counted_from, base_days, extension_days, stopped_days,
-                           rolled)
+                           rolled, purpose)
   SELECT n.case_id, n.name, xf_ts(n.started_at), n.due_day, xf_ts(n.due_at), xf_ts(n.warn_at),
          n.provisional, xf_ts(n.suspended_at), n.extended, n.warned, n.overdue, n.rung,
          xf_ts(n.next_fire_at), n.owing_unit, n.counted_from, n.base_days, n.extension_days,
-         n.stopped_days, n.rolled
+         n.stopped_days, n.rolled, n.purpose
     FROM unnest(CAST(:case_id AS bigint[]), CAST(:name AS text[]),
                 CAST(:started_at AS bigint[]), CAST(:due_day AS date[]),
                 CAST(:due_at AS bigint[]), CAST(:warn_at AS bigint[]),
@@ -174,17 +174,33 @@ const Sql kWriteTimers{ R"sql(
                 CAST(:next_fire_at AS bigint[]), CAST(:owing_unit AS text[]),
                 CAST(:counted_from AS date[]), CAST(:base_days AS integer[]),
                 CAST(:extension_days AS integer[]), CAST(:stopped_days AS integer[]),
-                CAST(:rolled AS boolean[]))
+                CAST(:rolled AS boolean[]), CAST(:purpose AS smallint[]))
       AS n(case_id, name, started_at, due_day, due_at, warn_at, provisional, suspended_at,
            extended, warned, overdue, rung, next_fire_at, owing_unit, counted_from, base_days,
-           extension_days, stopped_days, rolled))sql"};
+           extension_days, stopped_days, rolled, purpose))sql"};
 
+// The deadlines a change closes, each counted for the statistics on its
+// local due day (migration 0017; not before the counts are first built).
 const Sql kWriteClosed{ R"sql(
-  INSERT INTO deadline_log (case_id, name, owing_unit, started_at, due_at, closed_at, met)
-  SELECT n.case_id, n.name, n.unit, xf_ts(n.started), xf_ts(n.due), xf_ts(:closed), n.met
-    FROM unnest(CAST(:case_id AS bigint[]), CAST(:name AS text[]), CAST(:unit AS text[]),
-                CAST(:started AS bigint[]), CAST(:due AS bigint[]), CAST(:met AS boolean[]))
-      AS n(case_id, name, unit, started, due, met))sql"};
+  WITH logged AS (
+    INSERT INTO deadline_log (case_id, name, owing_unit, started_at, due_at, closed_at, met,
+                              purpose)
+    SELECT n.case_id, n.name, n.unit, xf_ts(n.started), xf_ts(n.due), xf_ts(:closed), n.met,
+           n.purpose
+      FROM unnest(CAST(:case_id AS bigint[]), CAST(:name AS text[]), CAST(:unit AS text[]),
+                  CAST(:started AS bigint[]), CAST(:due AS bigint[]), CAST(:met AS boolean[]),
+                  CAST(:purpose AS smallint[]))
+        AS n(case_id, name, unit, started, due, met, purpose)
+    RETURNING owing_unit, due_at, met, purpose)
+  INSERT INTO stats_cells (grain, day, unit, figure, key, n, us, folded)
+  SELECT 'd', (l.due_at AT TIME ZONE m.time_zone)::date, l.owing_unit, 'deadline',
+         l.purpose || ':' || l.met::int, count(*), 0, false
+    FROM logged l CROSS JOIN stats_meta m
+   GROUP BY 2, 3, 5)sql"};
+
+// After a change's rows, links and timers are written: the statistics'
+// counts follow (migration 0017).
+const Sql kProjectStats{"SELECT xf_stats_project(CAST(:ids AS bigint[]))"};
 
 // A notification per case (sent at commit).
 const Sql kWriteNotify{ "SELECT count(*)::int FROM (SELECT pg_notify('" XF_EVENTS_CHANNEL
@@ -295,6 +311,7 @@ struct OldTimer {
   std::string name, unit;
   long long started = 0, due = 0;
   bool overdue = false;
+  int purpose = 0;
 };
 
 // Whether a change to `snap` closes the deadline `o` (the timer is gone, or
@@ -309,7 +326,7 @@ bool Met(const OldTimer& o, long long closed_us) { return !o.overdue && closed_u
 const Sql kNotifyTimers{"SELECT pg_notify('xinfang_timers', '')"};
 
 OldTimer ReadOldTimer(const Row& r) {
-  return OldTimer{r.str(0), r.str(3), r.i64(1), r.i64(2), r.boolean(4)};
+  return OldTimer{r.str(0), r.str(3), r.i64(1), r.i64(2), r.boolean(4), r.i32(5)};
 }
 
 // The one write path (after leveldb's WriteBatch): every change to cases —
@@ -407,6 +424,7 @@ class ChangeBatch {
       closed_.started.AddInt(o.started);
       closed_.due.AddInt(o.due);
       closed_.met.AddBool(Met(o, now_us_));
+      closed_.purpose.AddInt(o.purpose);
     }
     const absl::Time now = FromMicros(now_us_);
     for (const TimerState& t : snap.timers) {
@@ -431,6 +449,7 @@ class ChangeBatch {
       timers_.extension_days.AddInt(tc.extension_days);
       timers_.stopped_days.AddInt(tc.stopped_days);
       timers_.rolled.AddBool(tc.rolled != 0);
+      timers_.purpose.AddInt(static_cast<int>(t.purpose));
     }
     return head;
   }
@@ -505,7 +524,8 @@ class ChangeBatch {
                            {"base_days", timers_.base_days.Literal()},
                            {"extension_days", timers_.extension_days.Literal()},
                            {"stopped_days", timers_.stopped_days.Literal()},
-                           {"rolled", timers_.rolled.Literal()}});
+                           {"rolled", timers_.rolled.Literal()},
+                           {"purpose", timers_.purpose.Literal()}});
     }
     if (closed_.case_id.size() > 0) {
       p.Add(kWriteClosed, {{"case_id", closed_.case_id.Literal()},
@@ -514,8 +534,10 @@ class ChangeBatch {
                            {"started", closed_.started.Literal()},
                            {"due", closed_.due.Literal()},
                            {"closed", now_us_},
-                           {"met", closed_.met.Literal()}});
+                           {"met", closed_.met.Literal()},
+                           {"purpose", closed_.purpose.Literal()}});
     }
+    if (replaced_.size() > 0) p.Add(kProjectStats, {{"ids", replaced_.Literal()}});
     if (notify_.size() > 0) p.Add(kWriteNotify, {{"ids", notify_.Literal()}});
     // Sweepers elsewhere need not wait out their interval for a timer
     // firing within a minute.
@@ -560,10 +582,10 @@ class ChangeBatch {
   struct {
     SqlArray case_id, name, started_at, due_day, due_at, warn_at, provisional, suspended_at,
         extended, warned, overdue, rung, next_fire_at, owing_unit, counted_from, base_days,
-        extension_days, stopped_days, rolled;
+        extension_days, stopped_days, rolled, purpose;
   } timers_;
   struct {
-    SqlArray case_id, name, unit, started, due, met;
+    SqlArray case_id, name, unit, started, due, met, purpose;
   } closed_;
   SqlArray notify_;
   bool soon_ = false;
@@ -614,7 +636,8 @@ std::vector<Claimed> LoadClaimed(Conn& conn, const std::string& ids, int64_t now
       c.due.due_timers.push_back(t.name);
     }
     c.old_timers.push_back(OldTimer{t.name, r.str(1 + kTimerColumnCount), ToMicros(t.started_at),
-                                    ToMicros(t.deadline.due_at), t.overdue});
+                                    ToMicros(t.deadline.due_at), t.overdue,
+                                    static_cast<int>(t.purpose)});
     c.due.snapshot.timers.push_back(std::move(t));
   }
   for (Claimed& c : out) {

@@ -10,6 +10,8 @@ namespace xinfang::supervision {
 namespace {
 // How often a waiting sweeper checks for Stop().
 constexpr absl::Duration kSlice = absl::Milliseconds(100);
+// Appended statistics counts folded per sweeper pass (CaseStore::FoldStatistics).
+constexpr int kFoldRows = 20000;
 }  // namespace
 
 Sweeper::Sweeper(Core& core, SweeperOptions options) : core_(core), options_(options) {}
@@ -154,6 +156,11 @@ void Sweeper::Loop() {
   for (;;) {
     auto swept = SweepOnce();
     if (!swept.ok()) LogWarn(absl::StrCat("sweeper: ", swept.status().message()));
+    // The counts changes appended for the statistics, folded into their day
+    // and month rows (a bounded batch per pass).
+    if (auto folded = core_.store().FoldStatistics(kFoldRows); !folded.ok()) {
+      LogWarn(absl::StrCat("sweeper: folding the statistics: ", folded.status().message()));
+    }
     absl::Duration wait = options_.interval;
     if (!core_.clock().simulated()) {
       auto next = core_.store().NextFireAt();

@@ -204,9 +204,6 @@ TEST_F(ProcedureTest, AMatterFinalAfterRecheckIsRegisteredLinkedAndAnswered) {
   q.from = Monday() - absl::Hours(24);
   q.to = Monday() + absl::Hours(24 * 30);
   q.now = server_.core().clock().Now();
-  q.notice_timer = "intake_notice";
-  q.handling_timer = "handling";
-  q.evaluation_timer = "evaluation";
   auto stats = server_.core().store().Statistics(q);
   ASSERT_THAT(stats, IsOk());
   EXPECT_EQ(stats->received, 2);

@@ -80,97 +80,110 @@ class StatsTest : public ::testing::Test {
     return resp;
   }
 
+  // What the plan below expects, counted by the test itself.
+  struct Plan {
+    int cases = 0, online = 0, repeats = 0, notice_on_time = 0, decision_due = 0,
+        decision_on_time = 0, accepted = 0, decided = 0, satisfied = 0, basically = 0,
+        dissatisfied = 0, lapsed = 0;
+    double acceptance_days = 0, decision_days = 0;
+    std::map<std::string, int> by_channel;
+  };
+
+  // Registers and works 24 cases from 2026-03-02 to 2026-06-30 (the clock
+  // ends there, every window closed).
+  Plan DrivePlan() {
+    Plan p;
+    constexpr int kCases = 24;
+    p.cases = kCases;
+    // The plan: group by i % 3 (0: accepted at once, 1: accepted 17 days late,
+    // 2: never accepted); accepted-at-once cases with odd i are decided late.
+    // Ratings by i % 4: satisfied, basically satisfied, dissatisfied, none
+    // (the window lapses). i % 6 == 0: the same person, the same matter.
+    const v1::Channel channels[] = {v1::CHANNEL_VISIT, v1::CHANNEL_CALL, v1::CHANNEL_LETTER,
+                                    v1::CHANNEL_ONLINE};
+    std::vector<std::string> t(kCases);
+    int same_person_seen = 0;
+    for (int i = 0; i < kCases; ++i) {
+      const v1::Channel ch = channels[(i / 3) % 4];
+      const bool same_person = i % 6 == 0;
+      t[i] = Register(i, ch, same_person);
+      p.by_channel[v1::Channel_Name(ch)]++;
+      if (ch == v1::CHANNEL_ONLINE) ++p.online;
+      if (same_person && same_person_seen++ > 0) ++p.repeats;  // all in wages.arrears (i even)
+    }
+    const absl::Time day0 = Local(2026, 3, 2, 9), day17 = Local(2026, 3, 19, 9),
+                     day20 = Local(2026, 3, 22, 9), day70 = Local(2026, 5, 11, 9);
+    auto decide_and_rate = [&](int i, absl::Time accepted_at, absl::Time now, bool on_time) {
+      const std::string served_on = absl::FormatCivilTime(
+          absl::ToCivilDay(now, absl::FixedTimeZone(8 * 3600)));
+      Act(t[i], "decide", kOfficer, {{"outcome", "support"}, {"decision_text", "支持"}});
+      Act(t[i], "serve", kClerk, {{"served_on", served_on}});
+      static const char* kRatings[] = {"satisfied", "basically_satisfied", "dissatisfied"};
+      if (i % 4 < 3) Act(t[i], "evaluate", kClerk, {{"rating", kRatings[i % 4]}});
+      (i % 4 == 0 ? p.satisfied : i % 4 == 1 ? p.basically : i % 4 == 2 ? p.dissatisfied : p.lapsed)++;
+      ++p.decided;
+      ++p.decision_due;
+      if (on_time) ++p.decision_on_time;
+      p.decision_days += absl::ToDoubleHours(now - accepted_at) / 24;
+    };
+    for (int i = 0; i < kCases; ++i) {  // day 0: accepted at once
+      if (i % 3 != 0) continue;
+      Act(t[i], "accept", kClerk);
+      Act(t[i], "assign_officer", kHead, {{"officer", "officer1"}});
+      ++p.notice_on_time;
+      ++p.accepted;
+    }
+    AdvanceTo(day17);
+    for (int i = 0; i < kCases; ++i) {
+      if (i % 3 == 1) {  // accepted late: the 15-day notice ended 3/17
+        Act(t[i], "accept", kClerk);
+        Act(t[i], "assign_officer", kHead, {{"officer", "officer1"}});
+        ++p.accepted;
+        p.acceptance_days += 17;
+      }
+      if (i % 3 == 0 && i % 2 == 0) decide_and_rate(i, day0, day17, true);
+    }
+    AdvanceTo(day20);
+    for (int i = 0; i < kCases; ++i) {
+      if (i % 3 == 1) decide_and_rate(i, day17, day20, true);
+    }
+    AdvanceTo(day70);  // accepted 3/2: 60 days end 5/1, rolled past the break to 5/6
+    for (int i = 0; i < kCases; ++i) {
+      if (i % 3 == 0 && i % 2 == 1) decide_and_rate(i, day0, day70, false);
+    }
+    AdvanceTo(Local(2026, 6, 30, 9));  // every window has closed
+    return p;
+  }
+
   TestServer server_;
 };
 
 TEST_F(StatsTest, FiguresMatchThePlan) {
+  const Plan p = DrivePlan();
   constexpr int kCases = 24;
-  // The plan: group by i % 3 (0: accepted at once, 1: accepted 17 days late,
-  // 2: never accepted); accepted-at-once cases with odd i are decided late.
-  // Ratings by i % 4: satisfied, basically satisfied, dissatisfied, none
-  // (the window lapses). i % 6 == 0: the same person, the same matter.
-  const v1::Channel channels[] = {v1::CHANNEL_VISIT, v1::CHANNEL_CALL, v1::CHANNEL_LETTER,
-                                  v1::CHANNEL_ONLINE};
-  std::vector<std::string> t(kCases);
-  std::map<std::string, int> by_channel;
-  int online = 0, repeats = 0, same_person_seen = 0;
-  for (int i = 0; i < kCases; ++i) {
-    const v1::Channel ch = channels[(i / 3) % 4];
-    const bool same_person = i % 6 == 0;
-    t[i] = Register(i, ch, same_person);
-    by_channel[v1::Channel_Name(ch)]++;
-    if (ch == v1::CHANNEL_ONLINE) ++online;
-    if (same_person && same_person_seen++ > 0) ++repeats;  // all in wages.arrears (i even)
-  }
-  const absl::Time day0 = Local(2026, 3, 2, 9), day17 = Local(2026, 3, 19, 9),
-                   day20 = Local(2026, 3, 22, 9), day70 = Local(2026, 5, 11, 9);
-  int notice_on_time = 0, decision_due = 0, decision_on_time = 0;
-  double acceptance_days = 0, decision_days = 0;
-  int accepted = 0, decided = 0;
-  int satisfied = 0, basically = 0, dissatisfied = 0, lapsed = 0;
-  auto decide_and_rate = [&](int i, absl::Time accepted_at, absl::Time now, bool on_time) {
-    const std::string served_on = absl::FormatCivilTime(
-        absl::ToCivilDay(now, absl::FixedTimeZone(8 * 3600)));
-    Act(t[i], "decide", kOfficer, {{"outcome", "support"}, {"decision_text", "支持"}});
-    Act(t[i], "serve", kClerk, {{"served_on", served_on}});
-    static const char* kRatings[] = {"satisfied", "basically_satisfied", "dissatisfied"};
-    if (i % 4 < 3) Act(t[i], "evaluate", kClerk, {{"rating", kRatings[i % 4]}});
-    (i % 4 == 0 ? satisfied : i % 4 == 1 ? basically : i % 4 == 2 ? dissatisfied : lapsed)++;
-    ++decided;
-    ++decision_due;
-    if (on_time) ++decision_on_time;
-    decision_days += absl::ToDoubleHours(now - accepted_at) / 24;
-  };
-  for (int i = 0; i < kCases; ++i) {  // day 0: accepted at once
-    if (i % 3 != 0) continue;
-    Act(t[i], "accept", kClerk);
-    Act(t[i], "assign_officer", kHead, {{"officer", "officer1"}});
-    ++notice_on_time;
-    ++accepted;
-  }
-  AdvanceTo(day17);
-  for (int i = 0; i < kCases; ++i) {
-    if (i % 3 == 1) {  // accepted late: the 15-day notice ended 3/17
-      Act(t[i], "accept", kClerk);
-      Act(t[i], "assign_officer", kHead, {{"officer", "officer1"}});
-      ++accepted;
-      acceptance_days += 17;
-    }
-    if (i % 3 == 0 && i % 2 == 0) decide_and_rate(i, day0, day17, true);
-  }
-  AdvanceTo(day20);
-  for (int i = 0; i < kCases; ++i) {
-    if (i % 3 == 1) decide_and_rate(i, day17, day20, true);
-  }
-  AdvanceTo(day70);  // accepted 3/2: 60 days end 5/1, rolled past the break to 5/6
-  for (int i = 0; i < kCases; ++i) {
-    if (i % 3 == 0 && i % 2 == 1) decide_and_rate(i, day0, day70, false);
-  }
-  AdvanceTo(Local(2026, 6, 30, 9));  // every window has closed
-
   auto st = Stats("", /*lapsed_ok=*/false);
   ASSERT_THAT(st, testing::IsOk());
   EXPECT_EQ(st->received(), kCases);
   EXPECT_EQ(st->on_time_acceptance_notice().denominator(), kCases);  // all notices due, one way or another
-  EXPECT_EQ(st->on_time_acceptance_notice().numerator(), notice_on_time);
-  EXPECT_EQ(st->on_time_completion().denominator(), decision_due);
-  EXPECT_EQ(st->on_time_completion().numerator(), decision_on_time);
+  EXPECT_EQ(st->on_time_acceptance_notice().numerator(), p.notice_on_time);
+  EXPECT_EQ(st->on_time_completion().denominator(), p.decision_due);
+  EXPECT_EQ(st->on_time_completion().numerator(), p.decision_on_time);
   EXPECT_DOUBLE_EQ(st->on_time_completion().rate(),
-                   static_cast<double>(decision_on_time) / decision_due);
-  EXPECT_EQ(st->repeat_petitions().numerator(), repeats);
+                   static_cast<double>(p.decision_on_time) / p.decision_due);
+  EXPECT_EQ(st->repeat_petitions().numerator(), p.repeats);
   EXPECT_EQ(st->repeat_petitions().denominator(), kCases);
-  EXPECT_EQ(st->participation().numerator(), satisfied + basically + dissatisfied);
-  EXPECT_EQ(st->participation().denominator(), decided);
-  EXPECT_EQ(st->satisfaction().numerator(), satisfied + basically);
+  EXPECT_EQ(st->participation().numerator(), p.satisfied + p.basically + p.dissatisfied);
+  EXPECT_EQ(st->participation().denominator(), p.decided);
+  EXPECT_EQ(st->satisfaction().numerator(), p.satisfied + p.basically);
   auto with_lapsed = Stats("", /*lapsed_ok=*/true);
   ASSERT_THAT(with_lapsed, testing::IsOk());
-  EXPECT_EQ(with_lapsed->satisfaction().numerator(), satisfied + basically + lapsed);
-  EXPECT_NEAR(st->average_acceptance_days(), acceptance_days / accepted, 1e-6);
-  EXPECT_NEAR(st->average_decision_days(), decision_days / decided, 1e-6);
-  EXPECT_EQ(st->online_share().numerator(), online);
+  EXPECT_EQ(with_lapsed->satisfaction().numerator(), p.satisfied + p.basically + p.lapsed);
+  EXPECT_NEAR(st->average_acceptance_days(), p.acceptance_days / p.accepted, 1e-6);
+  EXPECT_NEAR(st->average_decision_days(), p.decision_days / p.decided, 1e-6);
+  EXPECT_EQ(st->online_share().numerator(), p.online);
   for (const auto& c : st->by_channel()) {
     const std::string name = "CHANNEL_" + absl::AsciiStrToUpper(c.key());
-    EXPECT_EQ(c.count(), by_channel[name]) << c.key();
+    EXPECT_EQ(c.count(), p.by_channel.at(name)) << c.key();
   }
   int never = 0;
   for (int i = 0; i < kCases; ++i) never += i % 3 == 2;
@@ -179,7 +192,7 @@ TEST_F(StatsTest, FiguresMatchThePlan) {
       EXPECT_EQ(c.count(), never);
     }
     if (c.key() == "final") {
-      EXPECT_EQ(c.count(), decided);
+      EXPECT_EQ(c.count(), p.decided);
     }
   }
   // Another subtree and an earlier period see nothing.
@@ -194,6 +207,104 @@ TEST_F(StatsTest, FiguresMatchThePlan) {
   EXPECT_THAT(Stats("", false, Local(2026, 4, 1), Local(2026, 3, 1)),
               testing::StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(Stats("nowhere", false), testing::StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// The counts kept as cases change (and folded, and rebuilt) give exactly
+// what a recount from the cases gives, for periods on and off local day
+// and month boundaries and for every subtree.
+TEST_F(StatsTest, KeptCountsEqualARecount) {
+  const Plan plan = DrivePlan();
+  const absl::Time kAt[] = {Local(2026, 3, 1),     Local(2026, 3, 2, 9),
+                            Local(2026, 3, 2, 9) + absl::Seconds(1),
+                            Local(2026, 3, 2, 12), Local(2026, 3, 17),
+                            Local(2026, 3, 19, 9), Local(2026, 3, 22, 10),
+                            Local(2026, 4, 1),     Local(2026, 5, 6),
+                            Local(2026, 5, 11, 9) + absl::Seconds(1),
+                            Local(2026, 5, 12),    Local(2026, 7, 1),
+                            Local(2027, 1, 1)};
+  const std::string kUnits[] = {"", "prov", "prov.organs.office", "prov.city-a"};
+  storage::CaseStore& store = server_.core().store();
+  // Every period of kAt's instants, every unit: kept == recount. Returns
+  // how many periods were compared.
+  auto compare_all = [&](const std::string& when) {
+    int compared = 0;
+    for (const absl::Time& from : kAt) {
+      for (const absl::Time& to : kAt) {
+        if (from >= to) continue;
+        for (const std::string& unit : kUnits) {
+          storage::StatsQuery q;
+          q.unit = unit;
+          q.from = from;
+          q.to = to;
+          q.now = server_.core().clock().Now();
+          auto kept = store.Statistics(q);
+          q.recount = true;
+          auto recount = store.Statistics(q);
+          EXPECT_THAT(kept, testing::IsOk());
+          EXPECT_THAT(recount, testing::IsOk());
+          if (!kept.ok() || !recount.ok()) return compared;
+          EXPECT_TRUE(*kept == *recount)
+              << when << ": [" << from << ", " << to << ") unit '" << unit << "': kept "
+              << kept->received << " received, " << kept->notice_due << " notices due, "
+              << kept->evaluation_due << " evaluations; recount " << recount->received << ", "
+              << recount->notice_due << ", " << recount->evaluation_due;
+          ++compared;
+        }
+      }
+    }
+    return compared;
+  };
+  EXPECT_EQ(compare_all("as appended"), 78 * 4);
+  // The whole period is what the plan counted.
+  storage::StatsQuery whole;
+  whole.from = Local(2026, 3, 1);
+  whole.to = Local(2027, 1, 1);
+  whole.now = server_.core().clock().Now();
+  auto st = store.Statistics(whole);
+  ASSERT_THAT(st, testing::IsOk());
+  EXPECT_EQ(st->received, plan.cases);
+  EXPECT_EQ(st->decided, plan.decided);
+  EXPECT_EQ(st->evaluation_due, plan.decided);
+
+  // Folded into day and month rows: the same.
+  for (int i = 0; i < 100; ++i) {
+    auto folded = store.FoldStatistics(7);  // small batches: folds interleave
+    ASSERT_THAT(folded, testing::IsOk());
+    if (*folded == 0) break;
+  }
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM stats_cells WHERE NOT folded"), "0");
+  EXPECT_NE(server_.db().Query("SELECT count(*) FROM stats_cells WHERE grain = 'm'"), "0");
+  compare_all("folded");
+
+  // Counted again from scratch: the same; a rebuild in the same zone is
+  // skipped unless forced.
+  auto skipped = store.RebuildStatistics("Asia/Shanghai", false);
+  ASSERT_THAT(skipped, testing::IsOk());
+  EXPECT_EQ(*skipped, 0);
+  auto rebuilt = store.RebuildStatistics("Asia/Shanghai", true);
+  ASSERT_THAT(rebuilt, testing::IsOk());
+  EXPECT_EQ(*rebuilt, plan.cases);
+  compare_all("rebuilt");
+
+  // The kept counts are what answers: one lost month row shows (and is not
+  // papered over by a silent recount).
+  server_.db().Exec(
+      "DELETE FROM stats_cells WHERE grain = 'm' AND figure = 'channel' AND day = '2026-03-01'");
+  auto damaged = store.Statistics(whole);
+  ASSERT_THAT(damaged, testing::IsOk());
+  EXPECT_EQ(damaged->received, 0);
+  whole.recount = true;
+  auto recounted = store.Statistics(whole);
+  ASSERT_THAT(recounted, testing::IsOk());
+  EXPECT_EQ(recounted->received, plan.cases);
+  // Counts kept in another zone are not used: that query recounts.
+  whole.recount = false;
+  whole.time_zone = "Europe/Berlin";
+  auto other_zone = store.Statistics(whole);
+  ASSERT_THAT(other_zone, testing::IsOk());
+  EXPECT_EQ(other_zone->received, plan.cases);
+  whole.time_zone = "Mars/Olympus";
+  EXPECT_THAT(store.Statistics(whole), testing::StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ const std::set<std::string> kBoolFlags = {"json",     "anonymous",        "overd
                                           "help",     "interactive",      "escalated",
                                           "from-now", "lapsed-satisfied", "until-caught-up",
                                           "same-person", "mine",          "retire",
-                                          "all"};
+                                          "all",      "recount"};
 
 absl::Status UsageError(std::string message) {
   return absl::InvalidArgumentError(std::move(message));

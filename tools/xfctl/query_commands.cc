@@ -201,6 +201,7 @@ CommandResult StatsCommand(Context& ctx, const Args& a) {
   v1::GetStatisticsRequest req;
   req.set_unit(a.Get("unit"));
   req.set_lapsed_counts_as_satisfied(a.Has("lapsed-satisfied"));
+  req.set_recount(a.Has("recount"));
   absl::CivilDay from, to;
   if (!absl::ParseCivilTime(a.Get("from"), &from) || !absl::ParseCivilTime(a.Get("to"), &to)) {
     return absl::InvalidArgumentError(
@@ -276,10 +277,11 @@ const std::vector<Command>& QueryCommands() {
        {"cursor", "cursor-file", "from-now", "case", "unit", "kind", "count", "until-caught-up"},
        Watch},
       {{"stats"},
-       "stats --from YYYY-MM-DD --to YYYY-MM-DD [--unit U] [--lapsed-satisfied] "
+       "stats --from YYYY-MM-DD --to YYYY-MM-DD [--unit U] [--lapsed-satisfied] [--recount] "
        "[--format table|csv|json]",
-       "the statistics of docs/statistics.md for a unit subtree",
-       {"unit", "from", "to", "format", "lapsed-satisfied"},
+       "the statistics of docs/statistics.md for a unit subtree;\n"
+       "--recount counts from the cases themselves (slow; checks the kept counts)",
+       {"unit", "from", "to", "format", "lapsed-satisfied", "recount"},
        StatsCommand},
   };
   return *kCommands;

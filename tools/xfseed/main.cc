@@ -302,6 +302,7 @@ struct TimerRow {
   std::string unit;
   absl::Time started, due;
   bool overdue;
+  int purpose;
 };
 
 struct Writer {
@@ -480,6 +481,7 @@ class CaseSim {
       r.Field(static_cast<long long>(t.deadline.extension_days));
       r.Field(static_cast<long long>(t.deadline.stopped_days));
       r.Field(t.deadline.rolled ? "t" : "f");
+      r.Field(static_cast<long long>(t.purpose));
       r.EndRow();
       ++n_.timers;
       overdue = overdue || (!t.suspended_at && t.deadline.due_at <= now);
@@ -551,13 +553,14 @@ class CaseSim {
       r.Field(Ts(old.due));
       r.Field(Ts(at));
       r.Field(!old.overdue && at < old.due ? "t" : "f");
+      r.Field(static_cast<long long>(old.purpose));
       r.EndRow();
       ++n_.log;
     }
     snap_ = next;
     for (const TimerState& t : snap_.timers) {
       rows[t.name] = TimerRow{OwingUnit(t.name), Trunc(t.started_at), Trunc(t.deadline.due_at),
-                              t.overdue};
+                              t.overdue, static_cast<int>(t.purpose)};
     }
     open_ = std::move(rows);
     ++version_;
@@ -629,12 +632,12 @@ class Worker {
     timers_ = open("case_timers",
                    "case_id, name, started_at, due_day, due_at, warn_at, provisional, "
                    "suspended_at, extended, warned, overdue, rung, next_fire_at, owing_unit, "
-                   "counted_from, base_days, extension_days, stopped_days, rolled");
+                   "counted_from, base_days, extension_days, stopped_days, rolled, purpose");
     persons_ = open("persons", "id, name, id_number, phone, address, created_at");
     petitioners_ = open("case_petitioners", "case_id, position, person_id, category");
     links_ = open("case_links", "case_id, related_id, kind");
     log_ = open("deadline_log",
-                "id, case_id, name, owing_unit, started_at, due_at, closed_at, met");
+                "id, case_id, name, owing_unit, started_at, due_at, closed_at, met, purpose");
     w_ = Writer{cases_.get(), events_.get(), timers_.get(), persons_.get(), petitioners_.get(),
                 links_.get(), log_.get()};
   }
@@ -986,6 +989,8 @@ int Main(int argc, char** argv) {
            // The early-warning counts, set-based, and their cursor at the
            // feed's end (docs/warnings.md): seeded cases raise no warnings.
            std::string("SELECT xf_rebuild_warning_counts('Asia/Shanghai')"),
+           // The statistics' kept counts, from the seeded cases (migration 0017).
+           std::string("SELECT xf_stats_rebuild('Asia/Shanghai', true)"),
            std::string("ANALYZE")}) {
     if (auto s = Exec(admin, sql); !s.ok()) Fail(std::string(s.message()));
   }
