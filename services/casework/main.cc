@@ -1,6 +1,10 @@
 // xinfang-casework: the casework service as a process of its own.
-#include "services/server/services.h"
+#include "services/casework/casework_service.h"
+#include "services/server/host.h"
 
 int main(int argc, char** argv) {
-  return xinfang::ServerMain(argc, argv, "xinfang-casework", xinfang::MakeServices({"casework"}));
+  using xinfang::casework::CaseworkServiceImpl;
+  return xinfang::ServerMain(
+      argc, argv, "xinfang-casework",
+      xinfang::Host({"casework"}, {xinfang::MakerOf<CaseworkServiceImpl>()}));
 }

@@ -179,68 +179,19 @@ grpc::Status CaseQueryServiceImpl::WatchEvents(
   return Guard("WatchEvents", [&]() -> grpc::Status {
     auto actor = Admit("WatchEvents", core_, *ctx);
     if (!actor.ok()) return ToGrpc(actor.status());
-    auto org = core_.Org();
-    if (!org.ok()) return ToGrpc(org.status());
-    storage::FeedFilter f;
-    if (req->from_now()) {
-      auto last = core_.store().LastFeedPosition();
-      if (!last.ok()) return ToGrpc(last.status());
-      f.after = *last;
-    } else if (!req->cursor().empty() &&
-               (!absl::SimpleAtoi(req->cursor(), &f.after) || f.after < 0)) {
-      return ToGrpc(absl::InvalidArgumentError("cursor: not a cursor this service gave out"));
-    }
-    if (req->has_case_()) {
-      auto rec = LoadVisibleCase(core_, *actor, req->case_(), **org);
-      if (!rec.ok()) return ToGrpc(rec.status());
-      f.case_id = rec->id;
-    }
-    auto scoped = ScopedUnit(*actor, "unit", req->unit(), **org);
-    if (!scoped.ok()) return ToGrpc(scoped.status());
-    f.unit = *scoped;
-    for (const std::string& k : req->kinds()) {
-      if (auto st = CheckText("kinds", k, 64, true); !st.ok()) return ToGrpc(st);
-      if (k.find(',') != std::string::npos) {
-        return ToGrpc(absl::InvalidArgumentError("kinds: an event kind has no comma"));
-      }
-      f.kinds.push_back(k);
-    }
-    bool caught_up = false;
-    while (!ctx->IsCancelled()) {
-      if (feed_->closed()) {
+    auto end = Watch(
+        core_, *feed_, *actor, *req,
+        [&](const xinfang::v1::WatchEventsResponse& r) { return writer->Write(r); },
+        [&] { return ctx->IsCancelled(); });
+    if (!end.ok()) return ToGrpc(end.status());
+    switch (*end) {
+      case WatchEnd::kClientGone:
+        return grpc::Status::OK;
+      case WatchEnd::kClosed:
         return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                             "the server is stopping: resume with the last cursor");
-      }
-      const uint64_t seen = feed_->generation();
-      // The backlog may come from a replica within its lag bound: it holds a
-      // prefix of the feed, so a short batch there only ends the backlog
-      // early; from then on, the primary.
-      auto batch = (caught_up ? core_.store() : core_.read_store()).ReadFeed(f);
-      if (!batch.ok()) return ToGrpc(batch.status());
-      for (const storage::FeedEvent& e : *batch) {
-        xinfang::v1::WatchEventsResponse r;
-        *r.mutable_event() = ToProto(e.stored, e.tracking_number);
-        const workflow::Engine* engine = core_.EngineFor(e.workflow, e.workflow_version);
-        Show(ViewOf(*actor, CaseTies{e.complained_about_unit, e.conflicted_accounts, e.registrar_holding}, **org),
-             r.mutable_event(), engine != nullptr ? &engine->definition() : nullptr);
-        r.set_cursor(absl::StrCat(e.position));
-        // A slow consumer blocks only this call: writers never wait for it.
-        if (!writer->Write(r)) return grpc::Status::OK;  // the client went away
-        f.after = e.position;
-      }
-      // Woken when events are placed; the timeout only bounds how long a
-      // cancelled client holds this thread.
-      if (static_cast<int>(batch->size()) < f.limit) {
-        if (!caught_up) {
-          // The backlog is over (a short batch): say so once.
-          caught_up = true;
-          xinfang::v1::WatchEventsResponse marker;
-          marker.set_caught_up(true);
-          marker.set_cursor(absl::StrCat(f.after));
-          if (!writer->Write(marker)) return grpc::Status::OK;
-        }
-        feed_->WaitPast(seen, absl::Seconds(1));
-      }
+      case WatchEnd::kCancelled:
+        break;
     }
     return grpc::Status(grpc::StatusCode::CANCELLED, "watch cancelled");
   });

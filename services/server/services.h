@@ -1,5 +1,6 @@
-// Which services a process hosts: the all-in-one server hosts them all; each
-// split binary hosts one (AdminService's server information always comes along).
+// Every service, for the all-in-one server and the tests: this library
+// (xinfang_services) links them all. A split binary hosts its one service
+// through host.h instead.
 #ifndef XINFANG_SERVICES_SERVER_SERVICES_H_
 #define XINFANG_SERVICES_SERVER_SERVICES_H_
 
@@ -10,7 +11,8 @@
 
 namespace xinfang {
 
-// `names`: any of "intake", "casework", "supervision", "query", "admin".
+// `names`: any of "intake", "casework", "supervision", "query", "admin"
+// (AdminService comes along whatever the names).
 ServiceFactory MakeServices(std::vector<std::string> names);
 
 }  // namespace xinfang

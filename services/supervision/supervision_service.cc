@@ -11,7 +11,7 @@
 
 namespace xinfang::supervision {
 
-SupervisionServiceImpl::SupervisionServiceImpl(Core& core)
+Supervision::Supervision(Core& core)
     : core_(core), warnings_(std::make_unique<Warnings>(core)) {
   if (core.config().sweep_interval <= absl::ZeroDuration()) return;
   Warnings* warnings = warnings_.get();
@@ -55,7 +55,7 @@ absl::StatusOr<storage::DueQuery::Key> ParsePageToken(const std::string& token) 
 
 }  // namespace
 
-absl::StatusOr<xinfang::v1::ListDeadlinesResponse> SupervisionServiceImpl::List(
+absl::StatusOr<xinfang::v1::ListDeadlinesResponse> Supervision::ListDeadlines(
     const workflow::Actor& actor, const xinfang::v1::ListDeadlinesRequest& req) {
   const absl::Time now = core_.clock().Now();
   if (auto st = CheckRange("page_size", req.page_size(), 0, 1000, " (0: the default, 100)");
@@ -135,59 +135,63 @@ absl::StatusOr<xinfang::v1::ListDeadlinesResponse> SupervisionServiceImpl::List(
   return r;
 }
 
+absl::StatusOr<xinfang::v1::DashboardResponse> Supervision::Dashboard(
+    const workflow::Actor& actor, const xinfang::v1::DashboardRequest& req) {
+  const absl::Time now = core_.clock().Now();
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  auto unit = ScopedUnit(actor, "unit", req.unit(), **org);
+  if (!unit.ok()) return unit.status();
+  auto counts = core_.read_store().Dashboard(*unit, now, kDueSoon, kNoticeTimer);
+  if (!counts.ok()) return counts.status();
+  xinfang::v1::DashboardResponse r;
+  *r.mutable_now() = ToProto(now);
+  for (const storage::DashboardCount& c : *counts) {
+    xinfang::v1::DashboardRow* row = r.add_rows();
+    row->set_unit(c.unit);
+    row->set_stage(static_cast<xinfang::v1::Stage>(c.stage));
+    row->set_open_cases(c.open_cases);
+    row->set_due_soon(c.due_soon);
+    row->set_overdue(c.overdue);
+    row->set_escalated(c.escalated);
+    row->set_notices_awaiting_reply(c.notices);
+  }
+  return r;
+}
+
 grpc::Status SupervisionServiceImpl::ListDeadlines(grpc::ServerContext* ctx,
                                                    const xinfang::v1::ListDeadlinesRequest* req,
                                                    xinfang::v1::ListDeadlinesResponse* resp) {
-  return Serve("ListDeadlines", core_, ctx, resp, [&](const workflow::Actor& a) { return List(a, *req); });
+  return Serve("ListDeadlines", core_, ctx, resp,
+               [&](const workflow::Actor& a) { return supervision_.ListDeadlines(a, *req); });
 }
 
 grpc::Status SupervisionServiceImpl::Dashboard(grpc::ServerContext* ctx,
                                                const xinfang::v1::DashboardRequest* req,
                                                xinfang::v1::DashboardResponse* resp) {
   return Serve("Dashboard", core_, ctx, resp,
-               [&](const workflow::Actor& a) -> absl::StatusOr<xinfang::v1::DashboardResponse> {
-                 const absl::Time now = core_.clock().Now();
-                 auto org = core_.Org();
-                 if (!org.ok()) return org.status();
-                 auto unit = ScopedUnit(a, "unit", req->unit(), **org);
-                 if (!unit.ok()) return unit.status();
-                 auto counts = core_.read_store().Dashboard(*unit, now, kDueSoon, kNoticeTimer);
-                 if (!counts.ok()) return counts.status();
-                 xinfang::v1::DashboardResponse r;
-                 *r.mutable_now() = ToProto(now);
-                 for (const storage::DashboardCount& c : *counts) {
-                   xinfang::v1::DashboardRow* row = r.add_rows();
-                   row->set_unit(c.unit);
-                   row->set_stage(static_cast<xinfang::v1::Stage>(c.stage));
-                   row->set_open_cases(c.open_cases);
-                   row->set_due_soon(c.due_soon);
-                   row->set_overdue(c.overdue);
-                   row->set_escalated(c.escalated);
-                   row->set_notices_awaiting_reply(c.notices);
-                 }
-                 return r;
-               });
+               [&](const workflow::Actor& a) { return supervision_.Dashboard(a, *req); });
 }
 
 grpc::Status SupervisionServiceImpl::ListWarnings(grpc::ServerContext* ctx,
                                                   const xinfang::v1::ListWarningsRequest* req,
                                                   xinfang::v1::ListWarningsResponse* resp) {
   return Serve("ListWarnings", core_, ctx, resp,
-               [&](const workflow::Actor& a) { return warnings_->List(a, *req); });
+               [&](const workflow::Actor& a) { return supervision_.warnings().List(a, *req); });
 }
 
 grpc::Status SupervisionServiceImpl::GetWarning(grpc::ServerContext* ctx,
                                                 const xinfang::v1::GetWarningRequest* req,
                                                 xinfang::v1::Warning* resp) {
   return Serve("GetWarning", core_, ctx, resp,
-               [&](const workflow::Actor& a) { return warnings_->Get(a, req->id()); });
+               [&](const workflow::Actor& a) { return supervision_.warnings().Get(a, req->id()); });
 }
 
 grpc::Status SupervisionServiceImpl::UpdateWarning(grpc::ServerContext* ctx,
                                                    const xinfang::v1::UpdateWarningRequest* req,
                                                    xinfang::v1::Warning* resp) {
   return Serve("UpdateWarning", core_, ctx, resp,
-               [&](const workflow::Actor& a) { return warnings_->Update(a, *req); });
+               [&](const workflow::Actor& a) { return supervision_.warnings().Update(a, *req); });
 }
 
 }  // namespace xinfang::supervision

@@ -16,11 +16,29 @@ inline constexpr char kNoticeTimer[] = "notice_reply";
 // "Due soon" on the dashboard: within this long.
 inline constexpr absl::Duration kDueSoon = absl::Hours(24 * 7);
 
-class SupervisionServiceImpl final : public xinfang::v1::SupervisionService::Service {
+// The logic, usable without gRPC.
+class Supervision {
  public:
   // Starts the timer sweeper and the warning processor once the server
   // serves, unless config().sweep_interval is zero (then tests drive them).
-  explicit SupervisionServiceImpl(Core& core);
+  explicit Supervision(Core& core);
+  absl::StatusOr<xinfang::v1::ListDeadlinesResponse> ListDeadlines(
+      const workflow::Actor& actor, const xinfang::v1::ListDeadlinesRequest& req);
+  absl::StatusOr<xinfang::v1::DashboardResponse> Dashboard(
+      const workflow::Actor& actor, const xinfang::v1::DashboardRequest& req);
+
+  // The early-warning processor and the warnings' logic.
+  Warnings& warnings() { return *warnings_; }
+
+ private:
+  Core& core_;
+  std::unique_ptr<Sweeper> sweeper_;
+  std::unique_ptr<Warnings> warnings_;
+};
+
+class SupervisionServiceImpl final : public xinfang::v1::SupervisionService::Service {
+ public:
+  explicit SupervisionServiceImpl(Core& core) : core_(core), supervision_(core) {}
   grpc::Status ListDeadlines(grpc::ServerContext* ctx, const xinfang::v1::ListDeadlinesRequest* req,
                              xinfang::v1::ListDeadlinesResponse* resp) override;
   grpc::Status Dashboard(grpc::ServerContext* ctx, const xinfang::v1::DashboardRequest* req,
@@ -34,17 +52,12 @@ class SupervisionServiceImpl final : public xinfang::v1::SupervisionService::Ser
                              const xinfang::v1::UpdateWarningRequest* req,
                              xinfang::v1::Warning* resp) override;
 
-  // The early-warning processor and the warnings' logic.
-  Warnings& warnings() { return *warnings_; }
-
-  // The logic of ListDeadlines, without gRPC.
-  absl::StatusOr<xinfang::v1::ListDeadlinesResponse> List(
-      const workflow::Actor& actor, const xinfang::v1::ListDeadlinesRequest& req);
+  // Supervision::warnings().
+  Warnings& warnings() { return supervision_.warnings(); }
 
  private:
   Core& core_;
-  std::unique_ptr<Sweeper> sweeper_;
-  std::unique_ptr<Warnings> warnings_;
+  Supervision supervision_;
 };
 
 }  // namespace xinfang::supervision

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "services/query/feed.h"
 #include "services/storage/db.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
@@ -18,6 +19,8 @@ namespace {
 
 namespace v1 = xinfang::v1;
 using testing::Caller;
+using testing::IsOkAndHolds;
+using testing::StatusIs;
 using testing::TestServer;
 using ::testing::ElementsAre;
 
@@ -250,6 +253,41 @@ TEST_F(FeedTest, FiltersAndBadRequests) {
   bad.clear_cursor();
   bad.mutable_case_()->set_tracking_number("XF-none");
   EXPECT_EQ(code(bad), grpc::StatusCode::NOT_FOUND);
+}
+
+// The watch's logic needs no gRPC: a sink for the responses and a
+// cancellation check are all it takes, and each way it ends is told apart.
+TEST_F(FeedTest, TheWatchRunsWithoutGrpc) {
+  const std::string a = Register("feed-bare-a01", "癸");
+  ASSERT_TRUE(server_.core().store().SequenceEvents(100).ok());
+  const workflow::Actor service{kService.account, v1::ROLE_SERVICE, kService.unit};
+  query::Feed feed(server_.core());  // not started: waits only run out (1 s)
+  std::vector<v1::WatchEventsResponse> got;
+  bool cancel = false;
+  auto collect = [&](const v1::WatchEventsResponse& r) {
+    got.push_back(r);
+    cancel = r.caught_up();
+    return true;
+  };
+  auto cancelled = [&] { return cancel; };
+  EXPECT_THAT(query::Watch(server_.core(), feed, service, {}, collect, cancelled),
+              IsOkAndHolds(query::WatchEnd::kCancelled));
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].event().tracking_number(), a);
+  EXPECT_TRUE(got[1].caught_up());
+  EXPECT_EQ(got[1].cursor(), got[0].cursor());
+
+  auto never = [] { return false; };
+  auto gone = [](const v1::WatchEventsResponse&) { return false; };
+  EXPECT_THAT(query::Watch(server_.core(), feed, service, {}, gone, never),
+              IsOkAndHolds(query::WatchEnd::kClientGone));
+  v1::WatchEventsRequest bad;
+  bad.set_cursor("abc");
+  EXPECT_THAT(query::Watch(server_.core(), feed, service, bad, collect, never),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  feed.Close();
+  EXPECT_THAT(query::Watch(server_.core(), feed, service, {}, collect, never),
+              IsOkAndHolds(query::WatchEnd::kClosed));
 }
 
 }  // namespace

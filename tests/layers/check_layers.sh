@@ -4,8 +4,9 @@
 #   services/storage/   SQL: workflow/ and itself, no other part of services/
 #   services/common/    storage/ and itself
 #   services/<service>/ common/, storage/ and itself; no other service
-#                       (only services/server/, the all-in-one, joins them,
-#                       and each service's main.cc starts through it)
+#                       (only services/server/, the all-in-one, joins them;
+#                       each service's main.cc starts through server/host.h,
+#                       which brings AdminService along, not services.h)
 #   services/, workflow/ nothing of tools/ or web/
 # Prints every include that crosses a boundary; exit 1 if any.
 set -euo pipefail
@@ -28,7 +29,8 @@ while IFS=: read -r file _ line; do
       own=$(cut -d/ -f2 <<<"$file")
       case "$inc" in
         services/common/*|services/storage/*|"services/$own/"*) ;;
-        services/server/services.h) [ "$(basename "$file")" = main.cc ] || report "$file" "$inc" "only a service's main.cc starts through the server" ;;
+        services/server/host.h) [ "$(basename "$file")" = main.cc ] || report "$file" "$inc" "only a service's main.cc starts through the server" ;;
+        services/server/*) report "$file" "$inc" "a split binary hosts its own service (host.h), not every service" ;;
         services/*) report "$file" "$inc" "one service does not include another" ;;
         tools/*) report "$file" "$inc" "no tools in services" ;;
       esac ;;
