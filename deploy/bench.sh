@@ -419,6 +419,7 @@ run_warnings() {
 }
 
 # The supervisor's reads, one call at a time, as xfctl makes them.
+READS_FAILED=0
 run_reads() {
   start_server server-reads
   local pid=$PID address="127.0.0.1:$PORT"
@@ -463,6 +464,25 @@ run_reads() {
     stats --from "$from1" --to "$to" --unit "$top" --format json
   read_calls stats-3y "statistics, whole tree ($top), $from3 to $to" \
     stats --from "$from3" --to "$to" --unit "$top" --format json
+  # The same periods counted from the cases (the old way, and the check of
+  # the kept counts): one call each, and the figures must be equal.
+  local calls=$READS_CALLS
+  READS_CALLS=1
+  read_calls recount-1y "statistics counted from the cases, $from1 to $to" \
+    stats --from "$from1" --to "$to" --unit "$top" --format json --recount
+  read_calls recount-3y "statistics counted from the cases, $from3 to $to" \
+    stats --from "$from3" --to "$to" --unit "$top" --format json --recount
+  READS_CALLS=$calls
+  local period
+  for period in 1y 3y; do
+    if cmp -s "$TMP/results/reads-stats-$period.out" "$TMP/results/reads-recount-$period.out"; then
+      echo "RESULT reads-kept-equals-recount-$period cases=$CASES equal=yes" | tee -a "$TMP/results/results.txt"
+    else
+      diff "$TMP/results/reads-stats-$period.out" "$TMP/results/reads-recount-$period.out" | head -20 >&2
+      echo "RESULT reads-kept-equals-recount-$period cases=$CASES equal=NO" | tee -a "$TMP/results/results.txt"
+      READS_FAILED=1
+    fi
+  done
   read_calls dashboard "dashboard of $top (counts per unit and stage)" --json sup dashboard --unit "$top"
   read_calls overdue-list "first page of $top's overdue cases" --json case list --unit "$top" --overdue
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
@@ -484,3 +504,4 @@ for s in "${SCENARIOS[@]}"; do
     *) run_scenario "$s" ;;
   esac
 done
+[ "$READS_FAILED" = 0 ] || { echo "bench.sh: the kept statistics differ from a recount" >&2; exit 1; }

@@ -41,7 +41,7 @@ const Sql kDashboard{
     "                          AND t.due_at <= xf_ts(:soon)))::int, "
     "  (count(t.name) FILTER (WHERE t.suspended_at IS NULL AND t.due_at <= xf_ts(:now2)))::int, "
     "  (count(t.name) FILTER (WHERE t.rung > 0))::int, "
-    "  (count(t.name) FILTER (WHERE t.name = :notice))::int "
+    "  (count(t.name) FILTER (WHERE t.purpose = :notice))::int "
     "  FROM cases c LEFT JOIN case_timers t ON t.case_id = c.id "
     " WHERE NOT c.final AND c.responsible_unit IN (SELECT code FROM scope) "
     " GROUP BY 1, 2 ORDER BY 1, 2",
@@ -197,8 +197,7 @@ absl::StatusOr<std::vector<CaseRow>> CaseStore::ListCases(const CaseFilter& f) {
 
 absl::StatusOr<std::vector<DashboardCount>> CaseStore::Dashboard(const std::string& unit,
                                                                  absl::Time now,
-                                                                 absl::Duration soon,
-                                                                 const std::string& notice_timer) {
+                                                                 absl::Duration soon) {
   return WithConn(pool_, "counting for the dashboard",
                   [&](Conn& conn) -> absl::StatusOr<std::vector<DashboardCount>> {
                     std::vector<DashboardCount> out;
@@ -206,7 +205,8 @@ absl::StatusOr<std::vector<DashboardCount>> CaseStore::Dashboard(const std::stri
                                                       {"now1", ToMicros(now)},
                                                       {"soon", ToMicros(now + soon)},
                                                       {"now2", ToMicros(now)},
-                                                      {"notice", notice_timer}});
+                                                      {"notice", static_cast<int>(
+                                                           xinfang::v1::TIMER_PURPOSE_NOTICE_REPLY)}});
                     for (Row r : rows) {
                       out.push_back(DashboardCount{r.str(0), r.i32(1), r.i32(2), r.i32(3),
                                                    r.i32(4), r.i32(5), r.i32(6)});

@@ -354,10 +354,10 @@ class CaseStore {
 
   // Per responsible unit (in `unit`'s subtree; empty: all) and stage, the
   // open cases and their deadlines at `now`: due before now + `soon`,
-  // overdue, escalated, and open timers named `notice_timer`.
+  // overdue, escalated, and open supervision notices (the timers of purpose
+  // TIMER_PURPOSE_NOTICE_REPLY).
   absl::StatusOr<std::vector<DashboardCount>> Dashboard(const std::string& unit, absl::Time now,
-                                                        absl::Duration soon,
-                                                        const std::string& notice_timer);
+                                                        absl::Duration soon);
 
  private:
   Pool& pool_;

@@ -11,8 +11,6 @@
 
 namespace xinfang::supervision {
 
-// The timer of supervision notices awaiting a reply (default definition).
-inline constexpr char kNoticeTimer[] = "notice_reply";
 // "Due soon" on the dashboard: within this long.
 inline constexpr absl::Duration kDueSoon = absl::Hours(24 * 7);
 
