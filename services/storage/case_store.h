@@ -335,7 +335,7 @@ class CaseStore {
   // Feed events after f.after, in position order, at most f.limit.
   absl::StatusOr<std::vector<FeedEvent>> ReadFeed(const FeedFilter& f);
 
-  // The counts behind the statistics of procedure.md §4 (docs/statistics.md).
+  // The counts behind the statistics (docs/statistics.md).
   // Raw counts of a period, from the kept counts (migration 0017): whole
   // local months and days from their rows, the partial days at either end of
   // the period from the cases. INVALID_ARGUMENT for an unknown time zone.

@@ -1,4 +1,4 @@
-// Statistics (procedure.md §4, docs/statistics.md) on a generated data set,
+// Statistics (docs/statistics.md) on a generated data set,
 // checked against figures the test computes itself from the plan it drives
 // (never from the same SQL).
 #include <gmock/gmock.h>

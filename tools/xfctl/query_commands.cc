@@ -196,7 +196,7 @@ CommandResult Watch(Context& ctx, const Args& a) {
 }
 
 
-// The statistics of procedure.md §4 for a unit subtree and a period.
+// The office's statistics (docs/statistics.md) for a unit subtree and a period.
 CommandResult StatsCommand(Context& ctx, const Args& a) {
   v1::GetStatisticsRequest req;
   req.set_unit(a.Get("unit"));
