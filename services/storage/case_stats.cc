@@ -1,9 +1,9 @@
 // The case store's statistics (docs/statistics.md): raw counts over a
 // period, rates computed by the caller.
 //
-// Counts are kept as cases change (migration 0017: stats_case, stats_cells,
-// written on the one write path). A period is answered from the kept counts
-// of its whole local months and days, plus the cases themselves for the
+// Counts are kept as cases change (migrations 0017 and 0018: stats_case,
+// stats_cells, written on the one write path). A period is answered from the
+// kept counts of its whole local years, months and days, plus the cases themselves for the
 // partial days at either end; the open deadlines already passed are counted
 // from the timers (they depend on `now`). The recount (StatsQuery::recount)
 // reads the cases and the deadline log for the whole period with SQL of its
@@ -34,9 +34,11 @@ using namespace internal;  // NOLINT: the store's shared row readers (case_rows.
   "       GROUPING(unit, month)::int, sum(n)::bigint, sum(us)::bigint FROM counted "  \
   " GROUP BY GROUPING SETS ((figure, key), (figure, unit), (figure, month))"
 
-// The kept counts of the whole days [:d1, :d2): the months [:m1, :m2) from
-// month rows, the days around them from day rows, and what no fold has
-// reached yet from the appended rows.
+// The kept counts of the whole days [:d1, :d2): the years [:y1, :y2) from
+// year rows, the months [:m1, :m2) around them from month rows, the days
+// around those from day rows, and what no fold has reached yet from the
+// appended rows. The channel counts (the received cases by month) come
+// from month rows within the years too.
 const Sql kKeptCounts{
     XF_SCOPE_CTE
     ", counted AS ("
@@ -44,8 +46,13 @@ const Sql kKeptCounts{
     "         to_char(date_trunc('month', s.day::timestamp), 'YYYY-MM') AS month, s.n, s.us "
     "    FROM stats_cells s "
     "   WHERE s.unit IN (SELECT code FROM scope) AND ( "
-    "         (s.folded AND s.grain = 'm' AND s.day >= CAST(:m1 AS date) "
-    "          AND s.day < CAST(:m2 AS date)) "
+    "         (s.folded AND s.grain = 'y' AND s.figure <> 'channel' "
+    "          AND s.day >= CAST(:y1 AS date) AND s.day < CAST(:y2 AS date)) "
+    "      OR (s.folded AND s.grain = 'm' AND ( "
+    "            (s.day >= CAST(:m1 AS date) AND s.day < CAST(:y1 AS date)) "
+    "         OR (s.day >= CAST(:y2 AS date) AND s.day < CAST(:m2 AS date)) "
+    "         OR (s.figure = 'channel' AND s.day >= CAST(:y1 AS date) "
+    "             AND s.day < CAST(:y2 AS date)))) "
     "      OR (s.folded AND s.grain = 'd' AND ( "
     "            (s.day >= CAST(:d1 AS date) AND s.day < CAST(:m1 AS date)) "
     "         OR (s.day >= CAST(:m2 AS date) AND s.day < CAST(:d2 AS date)))) "
@@ -188,8 +195,9 @@ absl::StatusOr<Stats> CaseStore::Statistics(const StatsQuery& q) {
   if (!absl::LoadTimeZone(q.time_zone, &tz)) {
     return absl::InvalidArgumentError(absl::StrCat("time zone: \"", q.time_zone, "\" is unknown"));
   }
-  // The whole local days [d1, d2) of the period, and the whole months
-  // [m1, m2) among them (none: m1 = m2 = d2).
+  // The whole local days [d1, d2) of the period, the whole months [m1, m2)
+  // among them (none: m1 = m2 = d2), and the whole years [y1, y2) among
+  // those (none: y1 = y2 = m2).
   absl::CivilDay d1 = absl::ToCivilDay(q.from, tz);
   if (absl::FromCivil(d1, tz) < q.from) ++d1;
   const absl::CivilDay d2 = absl::ToCivilDay(q.to, tz);
@@ -198,6 +206,10 @@ absl::StatusOr<Stats> CaseStore::Statistics(const StatsQuery& q) {
   if (m1 < d1) m1 = absl::CivilDay(absl::CivilMonth(d1) + 1);
   absl::CivilDay m2 = absl::CivilDay(absl::CivilMonth(d2));
   if (m1 >= m2) m1 = m2 = d2;
+  absl::CivilDay y1 = absl::CivilDay(absl::CivilYear(m1));
+  if (y1 < m1) y1 = absl::CivilDay(absl::CivilYear(m1) + 1);
+  absl::CivilDay y2 = absl::CivilDay(absl::CivilYear(m2));
+  if (y1 >= y2) y1 = y2 = m2;
   const int64_t now = ToMicros(q.now);
   return WithConn(pool_, "computing statistics", [&](Conn& conn) -> absl::StatusOr<Stats> {
     auto from_cases = [&](Conn::Pipeline& p, absl::Time from, absl::Time to) {
@@ -222,7 +234,9 @@ absl::StatusOr<Stats> CaseStore::Statistics(const StatsQuery& q) {
                                     {"d1", absl::FormatCivilTime(d1)},
                                     {"d2", absl::FormatCivilTime(d2)},
                                     {"m1", absl::FormatCivilTime(m1)},
-                                    {"m2", absl::FormatCivilTime(m2)}});
+                                    {"m2", absl::FormatCivilTime(m2)},
+                                    {"y1", absl::FormatCivilTime(y1)},
+                                    {"y2", absl::FormatCivilTime(y2)}});
       before_at = from_cases(p, q.from, absl::FromCivil(d1, tz));
       after_at = from_cases(p, absl::FromCivil(d2, tz), q.to);
     }

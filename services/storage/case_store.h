@@ -344,8 +344,8 @@ class CaseStore {
   // the kept counts are in another zone (or were never counted). Returns the
   // cases counted (0 when nothing was to do).
   absl::StatusOr<int64_t> RebuildStatistics(const std::string& time_zone, bool force);
-  // Folds up to `max_rows` of the counts changes appended into the day and
-  // month rows; returns how many were folded.
+  // Folds up to `max_rows` of the counts changes appended into the day,
+  // month and year rows; returns how many were folded.
   absl::StatusOr<int64_t> FoldStatistics(int max_rows);
 
   // Open, running deadlines matching q, most urgent first (due_at, case,

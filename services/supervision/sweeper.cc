@@ -157,7 +157,7 @@ void Sweeper::Loop() {
     auto swept = SweepOnce();
     if (!swept.ok()) LogWarn(absl::StrCat("sweeper: ", swept.status().message()));
     // The counts changes appended for the statistics, folded into their day
-    // and month rows (a bounded batch per pass).
+    // month and year rows (a bounded batch per pass).
     if (auto folded = core_.store().FoldStatistics(kFoldRows); !folded.ok()) {
       LogWarn(absl::StrCat("sweeper: folding the statistics: ", folded.status().message()));
     }

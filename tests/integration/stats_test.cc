@@ -214,14 +214,14 @@ TEST_F(StatsTest, FiguresMatchThePlan) {
 // and month boundaries and for every subtree.
 TEST_F(StatsTest, KeptCountsEqualARecount) {
   const Plan plan = DrivePlan();
-  const absl::Time kAt[] = {Local(2026, 3, 1),     Local(2026, 3, 2, 9),
+  const absl::Time kAt[] = {Local(2025, 1, 1),     Local(2026, 3, 1),     Local(2026, 3, 2, 9),
                             Local(2026, 3, 2, 9) + absl::Seconds(1),
                             Local(2026, 3, 2, 12), Local(2026, 3, 17),
                             Local(2026, 3, 19, 9), Local(2026, 3, 22, 10),
                             Local(2026, 4, 1),     Local(2026, 5, 6),
                             Local(2026, 5, 11, 9) + absl::Seconds(1),
                             Local(2026, 5, 12),    Local(2026, 7, 1),
-                            Local(2027, 1, 1)};
+                            Local(2027, 1, 1),     Local(2028, 1, 1, 12)};
   const std::string kUnits[] = {"", "prov", "prov.organs.office", "prov.city-a"};
   storage::CaseStore& store = server_.core().store();
   // Every period of kAt's instants, every unit: kept == recount. Returns
@@ -254,7 +254,7 @@ TEST_F(StatsTest, KeptCountsEqualARecount) {
     }
     return compared;
   };
-  EXPECT_EQ(compare_all("as appended"), 78 * 4);
+  EXPECT_EQ(compare_all("as appended"), 105 * 4);  // 15 instants: 105 periods
   // The whole period is what the plan counted.
   storage::StatsQuery whole;
   whole.from = Local(2026, 3, 1);
@@ -274,6 +274,7 @@ TEST_F(StatsTest, KeptCountsEqualARecount) {
   }
   EXPECT_EQ(server_.db().Query("SELECT count(*) FROM stats_cells WHERE NOT folded"), "0");
   EXPECT_NE(server_.db().Query("SELECT count(*) FROM stats_cells WHERE grain = 'm'"), "0");
+  EXPECT_NE(server_.db().Query("SELECT count(*) FROM stats_cells WHERE grain = 'y'"), "0");
   compare_all("folded");
 
   // Counted again from scratch: the same; a rebuild in the same zone is
@@ -286,8 +287,16 @@ TEST_F(StatsTest, KeptCountsEqualARecount) {
   EXPECT_EQ(*rebuilt, plan.cases);
   compare_all("rebuilt");
 
-  // The kept counts are what answers: one lost month row shows (and is not
-  // papered over by a silent recount).
+  // The kept counts are what answers: a lost year row shows in a period of
+  // whole years, a lost month row in one of whole months (neither is papered
+  // over by a silent recount).
+  storage::StatsQuery years = whole;
+  years.from = Local(2025, 1, 1);
+  server_.db().Exec("DELETE FROM stats_cells WHERE grain = 'y' AND figure = 'category'");
+  auto no_year = store.Statistics(years);
+  ASSERT_THAT(no_year, testing::IsOk());
+  EXPECT_EQ(no_year->received, plan.cases);  // by month: from month rows
+  EXPECT_TRUE(no_year->by_category.empty());
   server_.db().Exec(
       "DELETE FROM stats_cells WHERE grain = 'm' AND figure = 'channel' AND day = '2026-03-01'");
   auto damaged = store.Statistics(whole);
