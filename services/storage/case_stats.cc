@@ -1,7 +1,7 @@
 // The case store's statistics (docs/statistics.md): raw counts over a
 // period, rates computed by the caller.
 //
-// Counts are kept as cases change (migrations 0017 and 0018: stats_case,
+// Counts are kept as cases change (migration 0017: stats_case,
 // stats_cells, written on the one write path). A period is answered from the
 // kept counts of its whole local years, months and days, plus the cases themselves for the
 // partial days at either end; the open deadlines already passed are counted

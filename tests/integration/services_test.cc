@@ -93,6 +93,7 @@ TEST_F(ServicesTest, RegisterAndReadBack) {
   for (const auto& d : c.deadlines()) {
     if (d.timer() == "intake_notice") {
       found = true;
+      EXPECT_EQ(d.purpose(), v1::TIMER_PURPOSE_INTAKE_NOTICE);
       EXPECT_EQ(d.due_date(), "2026-03-17");
       EXPECT_FALSE(d.provisional());
     }

@@ -8,8 +8,9 @@
 -- xf_stats_project for the cases it changed: the difference between a case's
 -- old and new row is appended to stats_cells as signed counts; a deadline
 -- that closes appends its own count. xf_stats_fold (the sweeper runs it)
--- folds appended rows into one row per day and one per month; a period is
--- answered from whole months, whole days and what is not folded yet.
+-- folds appended rows into one row per day, one per month and one per year;
+-- a period is answered from whole years, months and days and what is not
+-- folded yet.
 -- xf_stats_rebuild recounts everything from the cases and the deadline log.
 -- Until it has run once (the server runs it at start), nothing is counted.
 
@@ -75,7 +76,7 @@ $$;
 -- Signed counts, appended by changes ('d', not folded) and folded by
 -- xf_stats_fold into one row per grain, day, unit, figure and key.
 CREATE TABLE stats_cells (
-  grain   "char" NOT NULL,      -- 'd': a day; 'm': a month (day is its first day)
+  grain   "char" NOT NULL,      -- 'd': a day; 'm': a month, 'y': a year (day is its first day)
   day     date NOT NULL,
   unit    text NOT NULL,
   figure  text NOT NULL,        -- see xf_stats_cells; 'deadline': key purpose:met
@@ -113,7 +114,7 @@ BEGIN
   HAVING sum(s.sign) <> 0 OR sum(s.sign * x.us) <> 0;
 END $$;
 
--- Folds up to `max_rows` appended rows into the day and month rows; returns
+-- Folds up to `max_rows` appended rows into the day, month and year rows; returns
 -- how many were folded. Concurrent folds share the work (SKIP LOCKED).
 CREATE FUNCTION xf_stats_fold(max_rows int) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
@@ -130,6 +131,10 @@ BEGIN
          SELECT 'd', day, unit, figure, key, n, us, true FROM days
          UNION ALL
          SELECT 'm', date_trunc('month', day::timestamp)::date, unit, figure, key, sum(n), sum(us),
+                true
+           FROM days GROUP BY 2, 3, 4, 5
+         UNION ALL
+         SELECT 'y', date_trunc('year', day::timestamp)::date, unit, figure, key, sum(n), sum(us),
                 true
            FROM days GROUP BY 2, 3, 4, 5
          ON CONFLICT (grain, day, unit, figure, key) WHERE folded DO UPDATE
@@ -172,6 +177,9 @@ BEGIN
   SELECT 'd', day, unit, figure, key, n, us, true FROM days
   UNION ALL
   SELECT 'm', date_trunc('month', day::timestamp)::date, unit, figure, key, sum(n), sum(us), true
+    FROM days GROUP BY 2, 3, 4, 5
+  UNION ALL
+  SELECT 'y', date_trunc('year', day::timestamp)::date, unit, figure, key, sum(n), sum(us), true
     FROM days GROUP BY 2, 3, 4, 5;
   RETURN counted;
 END $$;
