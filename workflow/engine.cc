@@ -843,10 +843,51 @@ class Rules {
     return next;
   }
 
+  CaseFacts Facts(const CaseSnapshot& c) const {
+    CaseFacts f;
+    if (const xinfang::v1::State* st = def_.FindState(c.state); st != nullptr) {
+      f.stage = st->stage();
+      f.final = st->final();
+    }
+    const auto& timers = def_.proto().timers();
+    for (const TimerState& t : c.timers) {
+      TimerFacts& tf = f.timers[t.name];
+      tf.position = timers.size();
+      for (int k = 0; k < timers.size(); ++k) {
+        if (timers[k].name() == t.name) tf.position = k;
+      }
+      tf.owing_unit = OwingUnit(c, t.name);
+      tf.fire_at = NextFireAt(t);
+    }
+    return f;
+  }
+
  private:
+  // The unit that owes timer `name`'s deadline (Engine::Facts).
+  std::string OwingUnit(const CaseSnapshot& c, const std::string& name) const {
+    const Timer* spec = def_.FindTimer(name);
+    if (spec == nullptr || spec->running_in().empty()) return c.responsible_unit;
+    auto only = [&](xinfang::v1::Stage stage) {
+      return std::all_of(spec->running_in().begin(), spec->running_in().end(),
+                         [&](const std::string& state) {
+                           const xinfang::v1::State* st = def_.FindState(state);
+                           return st != nullptr && st->stage() == stage;
+                         });
+    };
+    if (only(xinfang::v1::STAGE_REVIEW) && !c.review_unit.empty()) return c.review_unit;
+    if (only(xinfang::v1::STAGE_RECHECK) && !c.recheck_unit.empty()) return c.recheck_unit;
+    return c.responsible_unit;
+  }
+
   const Definition& def_;
   const Calendar& cal_;
 };
+
+// `d` with the facts of its next case (every Decision the engine gives).
+absl::StatusOr<Decision> WithFacts(absl::StatusOr<Decision> d, const Rules& rules) {
+  if (d.ok()) d->facts = rules.Facts(d->next);
+  return d;
+}
 
 }  // namespace
 
@@ -893,6 +934,11 @@ Engine::Engine(std::shared_ptr<const Definition> definition, const Calendar& cal
 
 absl::StatusOr<Decision> Engine::Start(const CaseStart& start, const Actor& actor,
                                        absl::Time now) const {
+  return WithFacts(StartCase(start, actor, now), Rules(*definition_, calendar_));
+}
+
+absl::StatusOr<Decision> Engine::StartCase(const CaseStart& start, const Actor& actor,
+                                           absl::Time now) const {
   if (start.received_at > now) {
     return absl::InvalidArgumentError(
         absl::StrCat("received_at ", Rfc3339(start.received_at), " is after now ", Rfc3339(now)));
@@ -963,16 +1009,44 @@ std::vector<const xinfang::v1::Action*> Engine::Available(const CaseSnapshot& c,
 absl::StatusOr<Decision> Engine::Apply(const CaseSnapshot& c, const ActionRequest& request,
                                        const Actor& actor, absl::Time now,
                                        const OrgTree& org) const {
-  return Rules(*definition_, calendar_).Apply(c, request, actor, now, org);
+  const Rules rules(*definition_, calendar_);
+  return WithFacts(rules.Apply(c, request, actor, now, org), rules);
 }
 
 absl::StatusOr<Decision> Engine::Fire(const CaseSnapshot& c, const std::string& timer,
                                       absl::Time now, const OrgTree& org) const {
-  return Rules(*definition_, calendar_).Fire(c, timer, now, org);
+  const Rules rules(*definition_, calendar_);
+  return WithFacts(rules.Fire(c, timer, now, org), rules);
+}
+
+absl::StatusOr<Decision> Engine::FireAll(const CaseSnapshot& c,
+                                         const std::vector<std::string>& timers, absl::Time now,
+                                         const OrgTree& org) const {
+  const Rules rules(*definition_, calendar_);
+  Decision total;
+  total.next = c;
+  for (const std::string& timer : timers) {
+    absl::StatusOr<Decision> d = rules.Fire(total.next, timer, now, org);
+    if (!d.ok()) return d.status();
+    total.next = std::move(d->next);
+    for (Event& e : d->events) total.events.push_back(std::move(e));
+    for (TimerState& t : d->timers_set) total.timers_set.push_back(std::move(t));
+    for (std::string& t : d->timers_cancelled) total.timers_cancelled.push_back(std::move(t));
+    for (Notice& n : d->notices) total.notices.push_back(std::move(n));
+  }
+  total.facts = rules.Facts(total.next);
+  return total;
 }
 
 Decision Engine::RecomputeDeadlines(const CaseSnapshot& c, absl::Time now) const {
-  return Rules(*definition_, calendar_).RecomputeDeadlines(c, now);
+  const Rules rules(*definition_, calendar_);
+  Decision d = rules.RecomputeDeadlines(c, now);
+  d.facts = rules.Facts(d.next);
+  return d;
+}
+
+CaseFacts Engine::Facts(const CaseSnapshot& c) const {
+  return Rules(*definition_, calendar_).Facts(c);
 }
 
 std::optional<absl::Time> Engine::NextFireAt(const TimerState& t) const {
@@ -1015,6 +1089,7 @@ absl::StatusOr<Decision> Engine::Migrate(const CaseSnapshot& c, const Engine& to
                            ""});
   Rules::DiffTimers(c, n, d);
   d.next = std::move(n);
+  d.facts = Rules(def, to.calendar_).Facts(d.next);
   return d;
 }
 

@@ -179,12 +179,29 @@ struct Notice {
   friend bool operator==(const Notice&, const Notice&) = default;
 };
 
+// What follows from a case under its definition, beside the snapshot
+// itself: computed by the engine (Engine::Facts) and carried in every
+// Decision, so that storage records it without knowing the rules.
+struct TimerFacts {
+  int position = 0;        // the timer's place in the definition: cases list their timers in it
+  std::string owing_unit;  // who owes the deadline (see Engine::Facts)
+  std::optional<absl::Time> fire_at;  // when Fire next has something to do; nullopt: never
+  friend bool operator==(const TimerFacts&, const TimerFacts&) = default;
+};
+struct CaseFacts {
+  xinfang::v1::Stage stage = xinfang::v1::STAGE_UNSPECIFIED;  // of the case's state
+  bool final = false;                                         // the state is final
+  std::map<std::string, TimerFacts> timers;                   // each open timer's, by name
+  friend bool operator==(const CaseFacts&, const CaseFacts&) = default;
+};
+
 struct Decision {
   CaseSnapshot next;                         // the case after the decision
   std::vector<Event> events;                 // in order
   std::vector<TimerState> timers_set;        // started or changed timers (also in next.timers)
   std::vector<std::string> timers_cancelled; // names of timers that stop
   std::vector<Notice> notices;
+  CaseFacts facts;                           // Engine::Facts(next)
 };
 
 // Why a petition is not accepted at registration (CheckAdmissible).
@@ -271,6 +288,12 @@ class Engine {
   absl::StatusOr<Decision> Fire(const CaseSnapshot& c, const std::string& timer,
                                 absl::Time now, const OrgTree& org) const;
 
+  // Fires each of `timers` in turn (as Fire, each on the case the one before
+  // left) and returns one decision with all their events, timer changes and
+  // notices: what a sweeper applies for a case's due timers.
+  absl::StatusOr<Decision> FireAll(const CaseSnapshot& c, const std::vector<std::string>& timers,
+                                   absl::Time now, const OrgTree& org) const;
+
   // Recomputes the case's provisional deadlines under this engine's calendar
   // (after a year's holiday arrangement was loaded): each provisional timer
   // gets the deadline its terms now give (warning and marks re-armed as on an
@@ -282,6 +305,14 @@ class Engine {
   // When Fire next has something to do for `t`; nullopt if never (suspended,
   // or the ladder is exhausted / the timer does not escalate).
   std::optional<absl::Time> NextFireAt(const TimerState& t) const;
+
+  // The facts storage records of `c` beside the snapshot: its state's stage
+  // and finality; per timer its place in the definition, its next fire
+  // instant (NextFireAt) and the unit that owes it — a timer that runs only
+  // in review states is the review unit's, only in re-check states the
+  // re-check unit's, any other (one that spans stages, like a supervision
+  // notice's) the responsible unit's. Every Decision carries Facts(next).
+  CaseFacts Facts(const CaseSnapshot& c) const;
 
   // Moves a case to another definition version: `mapping` gives a state of
   // the new definition for states of the old one (unmapped states keep their
@@ -297,6 +328,10 @@ class Engine {
                                           absl::Time now);
 
  private:
+  // Start without the decision's facts.
+  absl::StatusOr<Decision> StartCase(const CaseStart& start, const Actor& actor,
+                                     absl::Time now) const;
+
   std::shared_ptr<const Definition> definition_;
   const Calendar& calendar_;
 };

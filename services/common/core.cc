@@ -100,10 +100,7 @@ absl::StatusOr<std::unique_ptr<Core>> Core::Open(const ServerConfig& config) {
     const storage::PoolStats p = pool_raw->Stats();
     return PoolGauges{p.size, p.in_use, p.waits, p.timeouts, p.wait_seconds};
   });
-  Core* raw = core.get();
-  core->store_ = std::make_unique<storage::CaseStore>(
-      *core->pool_,
-      [raw](const std::string& name, int version) { return raw->EngineFor(name, version); });
+  core->store_ = std::make_unique<storage::CaseStore>(*core->pool_);
   core->identity_ = std::make_unique<storage::IdentityStore>(*core->pool_);
   core->warnings_ = std::make_unique<storage::WarningStore>(*core->pool_);
   if (!config.migrate_only && !config.rebuild_statistics) {
@@ -131,7 +128,7 @@ absl::StatusOr<std::unique_ptr<Core>> Core::Open(const ServerConfig& config) {
   // (Not for a process that only migrates or bootstraps and exits.)
   if (!config.db_replica_url.empty() && !config.migrate_only && !config.rebuild_statistics &&
       config.bootstrap_admin.empty()) {
-    core->replica_thread_ = std::thread([raw] { raw->WatchReplica(); });
+    core->replica_thread_ = std::thread([raw = core.get()] { raw->WatchReplica(); });
   }
   return core;
 }
@@ -188,10 +185,7 @@ void Core::WatchReplica() {
     }
     if (stopped_after(absl::Seconds(1))) return;
   }
-  Core* raw = this;
-  replica_store_ = std::make_unique<storage::CaseStore>(
-      *replica_pool_,
-      [raw](const std::string& name, int version) { return raw->EngineFor(name, version); });
+  replica_store_ = std::make_unique<storage::CaseStore>(*replica_pool_);
   replica_gate_ = std::make_unique<storage::ReplicaGate>(
       *replica_check_pools_[0], *replica_check_pools_[1], config_.db_replica_max_lag);
   replica_ready_.store(replica_store_.get(), std::memory_order_release);

@@ -37,12 +37,12 @@ const Sql kEarlierCases{R"sql(
 }  // namespace
 
 absl::StatusOr<CaseRecord> CaseStore::Get(int64_t id) {
-  return WithConn(pool_, "reading a case", [&](Conn& c) { return ReadCase(c, id, "", engine_for_); });
+  return WithConn(pool_, "reading a case", [&](Conn& c) { return ReadCase(c, id, ""); });
 }
 
 absl::StatusOr<CaseRecord> CaseStore::GetByTracking(const std::string& tracking_number) {
   return WithConn(pool_, "reading a case", [&](Conn& c) {
-    return ReadCase(c, 0, tracking_number, engine_for_);
+    return ReadCase(c, 0, tracking_number);
   });
 }
 
@@ -52,7 +52,7 @@ absl::StatusOr<std::optional<CaseRecord>> CaseStore::FindReplay(const std::strin
                   [&](Conn& c) -> absl::StatusOr<std::optional<CaseRecord>> {
                     Rows found = c.Run(kFindRequest, {{"r", request_id}});
                     if (found.empty()) return std::optional<CaseRecord>();
-                    auto rec = ReadCase(c, found[0].i64(0), "", engine_for_);
+                    auto rec = ReadCase(c, found[0].i64(0), "");
                     if (!rec.ok()) return rec.status();
                     if (found[0].str(1) != request_hash) return RequestReused(*rec);
                     return std::optional<CaseRecord>(std::move(*rec));
@@ -133,7 +133,7 @@ absl::StatusOr<std::vector<CaseRecord>> CaseStore::CasesOfPetitioners(
         std::vector<CaseRecord> out;
         for (auto it = ids.rbegin(); it != ids.rend() && static_cast<int>(out.size()) < limit;
              ++it) {
-          auto rec = ReadCase(conn, *it, "", engine_for_);
+          auto rec = ReadCase(conn, *it, "");
           if (!rec.ok()) return rec.status();
           out.push_back(std::move(*rec));
         }

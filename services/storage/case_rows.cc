@@ -63,9 +63,6 @@ std::string MaskName(const std::string& name) {
 
 // A timer from its fields in XF_TIMER_COLUMNS' order, as text: from a row's
 // columns or from one entry of XF_TIMER_FIELDS' string_agg.
-
-// A timer from its fields in XF_TIMER_COLUMNS' order, as text: from a row's
-// columns or from one entry of XF_TIMER_FIELDS' string_agg.
 template <typename Field>
 TimerState TimerFromFields(const Field& f) {
   auto num = [&](int k) {
@@ -160,24 +157,8 @@ int ReadSnapshot(const Row& r, int i, CaseSnapshot* snap) {
   return i;
 }
 
-// Puts the timers in definition order, as the engine keeps them (left as
-// they are without an engine).
-void SortTimers(const workflow::Engine* engine, CaseSnapshot* snap) {
-  if (engine == nullptr) return;
-  const auto& defs = engine->definition().proto().timers();
-  auto index = [&](const std::string& name) {
-    for (int k = 0; k < defs.size(); ++k) {
-      if (defs[k].name() == name) return k;
-    }
-    return defs.size();
-  };
-  std::stable_sort(
-      snap->timers.begin(), snap->timers.end(),
-      [&](const TimerState& a, const TimerState& b) { return index(a.name) < index(b.name); });
-}
-
 // A case from a row of XF_SELECT_CASE.
-absl::StatusOr<CaseRecord> ParseCase(const Row& r, const CaseStore::EngineLookup& engine_for) {
+absl::StatusOr<CaseRecord> ParseCase(const Row& r) {
   CaseRecord c;
   int i = 0;
   c.id = r.i64(i++);
@@ -236,20 +217,18 @@ absl::StatusOr<CaseRecord> ParseCase(const Row& r, const CaseStore::EngineLookup
   for (absl::string_view tn : absl::StrSplit(related, ',', absl::SkipEmpty())) {
     c.related_tracking_numbers.emplace_back(tn);
   }
-  SortTimers(engine_for(snap.workflow, snap.workflow_version), &snap);
   return c;
 }
 
 // A case by id (`tracking` empty) or by tracking number: one statement.
-absl::StatusOr<CaseRecord> ReadCase(Conn& conn, int64_t id, const std::string& tracking,
-                                    const CaseStore::EngineLookup& engine_for) {
+absl::StatusOr<CaseRecord> ReadCase(Conn& conn, int64_t id, const std::string& tracking) {
   Rows rows = tracking.empty() ? conn.Run(kSelectCaseById, {{"id", id}})
                                : conn.Run(kSelectCaseByTracking, {{"t", tracking}});
   if (rows.empty()) {
     return absl::NotFoundError(tracking.empty() ? absl::StrCat("case ", id, " not found")
                                                 : absl::StrCat("case ", tracking, " not found"));
   }
-  return ParseCase(rows[0], engine_for);
+  return ParseCase(rows[0]);
 }
 
 absl::Status RequestReused(const CaseRecord& rec) {

@@ -63,7 +63,8 @@
     "                        e.actor, e.actor_unit, xf_us(e.at)::text, e.fields) ORDER BY e.seq), " \
     "                        '[]')::text " \
     "          FROM case_events e WHERE e.case_id = cases.id AND e.action <> ''), " \
-    "       (SELECT coalesce(string_agg(concat_ws(',', " XF_TIMER_FIELDS "), ';'), '') " \
+    "       (SELECT coalesce(string_agg(concat_ws(',', " XF_TIMER_FIELDS "), ';' " \
+    "                                   ORDER BY t.position), '') " \
     "          FROM case_timers t WHERE t.case_id = cases.id) " \
     "  FROM cases"
 
@@ -77,8 +78,6 @@
   "t.provisional::int, xf_us(t.suspended_at), t.extended::int, t.warned::int, "       \
   "t.overdue::int, t.rung, t.counted_from::text, t.base_days, t.extension_days, "      \
   "t.stopped_days, t.rolled::int, t.purpose"
-
-// How many columns XF_TIMER_COLUMNS has (ReadTimer reads them all).
 
 // A unit and everything below it (all units for '').
 #define XF_SCOPE_CTE                                                  \
@@ -126,14 +125,10 @@ workflow::TimerState ReadTimer(const Row& r, int j);
 StoredEvent ReadEvent(const Row& r, int i);
 // Reads the XF_SNAPSHOT_COLUMNS starting at column `i`; the column after them.
 int ReadSnapshot(const Row& r, int i, workflow::CaseSnapshot* snap);
-// Puts the timers in definition order, as the engine keeps them (left as
-// they are without an engine).
-void SortTimers(const workflow::Engine* engine, workflow::CaseSnapshot* snap);
-// A case from a row of XF_SELECT_CASE.
-absl::StatusOr<CaseRecord> ParseCase(const Row& r, const CaseStore::EngineLookup& engine_for);
+// A case from a row of XF_SELECT_CASE (its timers in definition order).
+absl::StatusOr<CaseRecord> ParseCase(const Row& r);
 // A case by id (`tracking` empty) or by tracking number; NOT_FOUND.
-absl::StatusOr<CaseRecord> ReadCase(Conn& conn, int64_t id, const std::string& tracking,
-                                    const CaseStore::EngineLookup& engine_for);
+absl::StatusOr<CaseRecord> ReadCase(Conn& conn, int64_t id, const std::string& tracking);
 // ALREADY_EXISTS: `rec` was registered under the request id from another request.
 absl::Status RequestReused(const CaseRecord& rec);
 

@@ -227,6 +227,7 @@ struct DashboardCount {
   int overdue = 0;
   int escalated = 0;
   int notices = 0;
+  friend bool operator==(const DashboardCount&, const DashboardCount&) = default;
 };
 
 // How long a case the sweeper could not decide waits before it is tried again.
@@ -252,11 +253,10 @@ struct SweepResult {
 
 class CaseStore {
  public:
-  // `engine_for` gives the engine of a workflow version (for timers' next
-  // fire instants); the pool and the callback must outlive the store.
-  using EngineLookup =
-      std::function<const workflow::Engine*(const std::string& workflow, int version)>;
-  CaseStore(Pool& pool, EngineLookup engine_for);
+  // Storage knows no rule: what follows from a case under its definition
+  // (stage, finality, who owes each deadline, when it next fires) comes
+  // with each decision (workflow::CaseFacts). The pool must outlive the store.
+  explicit CaseStore(Pool& pool);
 
   // Registers a case, idempotent on request_id: a retry (even a concurrent
   // one) returns the original case with replayed = true and writes nothing;
@@ -355,13 +355,15 @@ class CaseStore {
   // Per responsible unit (in `unit`'s subtree; empty: all) and stage, the
   // open cases and their deadlines at `now`: due before now + `soon`,
   // overdue, escalated, and open supervision notices (the timers of purpose
-  // TIMER_PURPOSE_NOTICE_REPLY).
+  // TIMER_PURPOSE_NOTICE_REPLY). Open cases, escalations and notices come
+  // from the kept counts (migration 0017), the deadlines from the running
+  // timers due before now + `soon`; with `recount`, everything is counted
+  // from the cases and their timers (the same figures, slower).
   absl::StatusOr<std::vector<DashboardCount>> Dashboard(const std::string& unit, absl::Time now,
-                                                        absl::Duration soon);
+                                                        absl::Duration soon, bool recount = false);
 
  private:
   Pool& pool_;
-  EngineLookup engine_for_;
 };
 
 }  // namespace xinfang::storage

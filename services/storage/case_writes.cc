@@ -78,12 +78,12 @@ const Sql kSweepAttributes{
     "SELECT c.id, a.key, a.value FROM cases c, jsonb_each_text(c.attributes) a "
     " WHERE c.id = ANY (CAST(:ids AS bigint[]))"};
 
-// Due timers come first, earliest (then by name) first: the order to fire them.
+// In definition order, as the engine keeps a case's timers.
 const Sql kSweepTimers{
     "SELECT t.case_id, " XF_TIMER_COLUMNS
     ", t.owing_unit, xf_us(t.next_fire_at) "
     "  FROM case_timers t WHERE t.case_id = ANY (CAST(:ids AS bigint[])) "
-    " ORDER BY t.case_id, t.next_fire_at, t.name"};
+    " ORDER BY t.case_id, t.position"};
 
 // Undecidable cases: their due timers wait kSweepRetryDelay.
 const Sql kSweepPutBack{ R"sql(
@@ -160,11 +160,11 @@ const Sql kWriteTimers{ R"sql(
   INSERT INTO case_timers (case_id, name, started_at, due_day, due_at, warn_at, provisional,
                            suspended_at, extended, warned, overdue, rung, next_fire_at,
                            owing_unit, counted_from, base_days, extension_days, stopped_days,
-                           rolled, purpose)
+                           rolled, purpose, position, case_unit, case_stage)
   SELECT n.case_id, n.name, xf_ts(n.started_at), n.due_day, xf_ts(n.due_at), xf_ts(n.warn_at),
          n.provisional, xf_ts(n.suspended_at), n.extended, n.warned, n.overdue, n.rung,
          xf_ts(n.next_fire_at), n.owing_unit, n.counted_from, n.base_days, n.extension_days,
-         n.stopped_days, n.rolled, n.purpose
+         n.stopped_days, n.rolled, n.purpose, n.position, n.case_unit, n.case_stage
     FROM unnest(CAST(:case_id AS bigint[]), CAST(:name AS text[]),
                 CAST(:started_at AS bigint[]), CAST(:due_day AS date[]),
                 CAST(:due_at AS bigint[]), CAST(:warn_at AS bigint[]),
@@ -174,10 +174,13 @@ const Sql kWriteTimers{ R"sql(
                 CAST(:next_fire_at AS bigint[]), CAST(:owing_unit AS text[]),
                 CAST(:counted_from AS date[]), CAST(:base_days AS integer[]),
                 CAST(:extension_days AS integer[]), CAST(:stopped_days AS integer[]),
-                CAST(:rolled AS boolean[]), CAST(:purpose AS smallint[]))
+                CAST(:rolled AS boolean[]), CAST(:purpose AS smallint[]),
+                CAST(:position AS smallint[]), CAST(:case_unit AS text[]),
+                CAST(:case_stage AS smallint[]))
       AS n(case_id, name, started_at, due_day, due_at, warn_at, provisional, suspended_at,
            extended, warned, overdue, rung, next_fire_at, owing_unit, counted_from, base_days,
-           extension_days, stopped_days, rolled, purpose))sql"};
+           extension_days, stopped_days, rolled, purpose, position, case_unit,
+           case_stage))sql"};
 
 // The deadlines a change closes, each counted for the statistics on its
 // local due day (migration 0017; not before the counts are first built).
@@ -225,33 +228,12 @@ const Sql kInsertPetitioner{
 const Sql kInsertLink{
     "INSERT INTO case_links (case_id, related_id, kind) VALUES (:c, :r, 'repeat')"};
 
-// The unit that owes a deadline: a timer that runs only in review states is
-// the review unit's, only in re-check states the re-check unit's; any other
-// (one that spans stages, like a supervision notice's) the responsible unit's.
-std::string OwingUnit(const CaseSnapshot& snap, const workflow::Engine* engine,
-                      const std::string& timer) {
-  const xinfang::v1::Timer* spec =
-      engine != nullptr ? engine->definition().FindTimer(timer) : nullptr;
-  if (spec == nullptr || spec->running_in().empty()) return snap.responsible_unit;
-  auto only = [&](xinfang::v1::Stage stage) {
-    return std::all_of(spec->running_in().begin(), spec->running_in().end(),
-                       [&](const std::string& state) {
-                         const auto* st = engine->definition().FindState(state);
-                         return st != nullptr && st->stage() == stage;
-                       });
-  };
-  if (only(xinfang::v1::STAGE_REVIEW) && !snap.review_unit.empty()) return snap.review_unit;
-  if (only(xinfang::v1::STAGE_RECHECK) && !snap.recheck_unit.empty()) return snap.recheck_unit;
-  return snap.responsible_unit;
-}
-
 // The columns a change writes to a case row besides the snapshot's own
 // strings (kUpdateCase, kWriteCases).
 struct CaseColumns {
-  CaseColumns(const CaseSnapshot& snap, const workflow::Engine& engine) {
-    const xinfang::v1::State* state = engine.definition().FindState(snap.state);
-    stage = state != nullptr ? static_cast<int>(state->stage()) : 0;
-    final = state != nullptr && state->final() ? 1 : 0;
+  CaseColumns(const CaseSnapshot& snap, const workflow::CaseFacts& facts) {
+    stage = static_cast<int>(facts.stage);
+    final = facts.final ? 1 : 0;
     accepted = OptTime(snap.accepted_at);
     decided = OptTime(snap.decided_at);
     served = OptTime(snap.served_at);
@@ -270,7 +252,7 @@ struct CaseColumns {
 
 // The columns of a timer row (kInsertTimer, kWriteTimers).
 struct TimerColumns {
-  TimerColumns(const TimerState& t, const CaseSnapshot& snap, const workflow::Engine* engine)
+  TimerColumns(const TimerState& t, const workflow::TimerFacts& facts)
       : started(ToMicros(t.started_at)),
         due_day(absl::FormatCivilTime(t.deadline.due_day)),
         due_at(ToMicros(t.deadline.due_at)),
@@ -286,8 +268,9 @@ struct TimerColumns {
         extension_days(t.deadline.extension_days),
         stopped_days(t.deadline.stopped_days),
         rolled(t.deadline.rolled ? 1 : 0),
-        owing(OwingUnit(snap, engine, t.name)),
-        next_fire(engine != nullptr ? engine->NextFireAt(t) : std::nullopt),
+        owing(facts.owing_unit),
+        position(facts.position),
+        next_fire(facts.fire_at),
         next(next_fire) {}
   long long started;
   std::string due_day;
@@ -298,6 +281,7 @@ struct TimerColumns {
   std::string counted_from;
   int base_days, extension_days, stopped_days, rolled;
   std::string owing;
+  int position;
   std::optional<absl::Time> next_fire;
   OptTime next;
   // Sweepers elsewhere are told of a timer that fires this soon after a change.
@@ -346,22 +330,26 @@ class ChangeBatch {
   };
 
   // One case's change from its history's head `head`: `events` appended
-  // after it; with `next`, the case row becomes `next` (checked against
-  // `expected` version, or not written when `expected` is 0: a new case,
-  // inserted by the caller with the returned head) and its timers replace
-  // `old`, logging those a change closes. Without `next`, only the history
-  // grows (no version change). Returns the history's new head; INTERNAL
-  // without an engine for `next`'s workflow.
+  // after it; with a `decision`, the case row becomes its next case with
+  // the facts the engine gave (checked against `expected` version, or not
+  // written when `expected` is 0: a new case, inserted by the caller with
+  // the returned head) and its timers replace `old`, logging those a change
+  // closes. Without one, only the history grows (no version change).
+  // Returns the history's new head; INTERNAL when the decision carries no
+  // facts, or none for one of its timers (it did not come from the engine).
   absl::StatusOr<Head> Add(int64_t id, Head head, const std::vector<workflow::Event>& events,
-                           const CaseSnapshot* next, int64_t expected,
-                           const std::vector<OldTimer>& old,
-                           const CaseStore::EngineLookup& engine_for) {
-    const workflow::Engine* engine = nullptr;
-    if (next != nullptr) {
-      engine = engine_for(next->workflow, next->workflow_version);
-      if (engine == nullptr) {
-        return absl::InternalError(
-            absl::StrCat("no engine for ", next->workflow, "@", next->workflow_version));
+                           const workflow::Decision* decision, int64_t expected,
+                           const std::vector<OldTimer>& old) {
+    if (decision != nullptr) {
+      if (decision->facts.stage == xinfang::v1::STAGE_UNSPECIFIED) {
+        return absl::InternalError(absl::StrCat(
+            "case ", id, ": the decision carries no facts (it did not come from the engine)"));
+      }
+      for (const TimerState& t : decision->next.timers) {
+        if (decision->facts.timers.count(t.name) == 0) {
+          return absl::InternalError(
+              absl::StrCat("case ", id, ": the decision carries no facts for timer ", t.name));
+        }
       }
     }
     const absl::Time at = FromMicros(now_us_);  // stored instants are microseconds: hash those
@@ -382,15 +370,15 @@ class ChangeBatch {
       head.hash = std::move(hash);
     }
     notify_.AddInt(id);
-    if (next == nullptr) {
+    if (decision == nullptr) {
       heads_.id.AddInt(id);
       heads_.seq.AddInt(head.seq);
       heads_.hash.AddText(head.hash);
       return head;
     }
-    const CaseSnapshot& snap = *next;
+    const CaseSnapshot& snap = decision->next;
     if (expected != 0) {
-      const CaseColumns c(snap, *engine);
+      const CaseColumns c(snap, decision->facts);
       cases_.id.AddInt(id);
       cases_.expected.AddInt(expected);
       cases_.state.AddText(snap.state);
@@ -428,7 +416,7 @@ class ChangeBatch {
     }
     const absl::Time now = FromMicros(now_us_);
     for (const TimerState& t : snap.timers) {
-      const TimerColumns tc(t, snap, engine);
+      const TimerColumns tc(t, decision->facts.timers.at(t.name));
       soon_ = soon_ || tc.FiresSoon(now);
       timers_.case_id.AddInt(id);
       timers_.name.AddText(t.name);
@@ -450,6 +438,9 @@ class ChangeBatch {
       timers_.stopped_days.AddInt(tc.stopped_days);
       timers_.rolled.AddBool(tc.rolled != 0);
       timers_.purpose.AddInt(static_cast<int>(t.purpose));
+      timers_.position.AddInt(tc.position);
+      timers_.case_unit.AddText(snap.responsible_unit);
+      timers_.case_stage.AddInt(static_cast<int>(decision->facts.stage));
     }
     return head;
   }
@@ -525,7 +516,10 @@ class ChangeBatch {
                            {"extension_days", timers_.extension_days.Literal()},
                            {"stopped_days", timers_.stopped_days.Literal()},
                            {"rolled", timers_.rolled.Literal()},
-                           {"purpose", timers_.purpose.Literal()}});
+                           {"purpose", timers_.purpose.Literal()},
+                           {"position", timers_.position.Literal()},
+                           {"case_unit", timers_.case_unit.Literal()},
+                           {"case_stage", timers_.case_stage.Literal()}});
     }
     if (closed_.case_id.size() > 0) {
       p.Add(kWriteClosed, {{"case_id", closed_.case_id.Literal()},
@@ -582,7 +576,7 @@ class ChangeBatch {
   struct {
     SqlArray case_id, name, started_at, due_day, due_at, warn_at, provisional, suspended_at,
         extended, warned, overdue, rung, next_fire_at, owing_unit, counted_from, base_days,
-        extension_days, stopped_days, rolled, purpose;
+        extension_days, stopped_days, rolled, purpose, position, case_unit, case_stage;
   } timers_;
   struct {
     SqlArray case_id, name, unit, started, due, met, purpose;
@@ -604,8 +598,7 @@ struct Claimed {
 // Reads the claimed cases (`ids`, an array literal): snapshots with their
 // attributes and timers, due timers, history heads; in id order. One round
 // trip.
-std::vector<Claimed> LoadClaimed(Conn& conn, const std::string& ids, int64_t now_us,
-                                 const CaseStore::EngineLookup& engine_for) {
+std::vector<Claimed> LoadClaimed(Conn& conn, const std::string& ids, int64_t now_us) {
   Conn::Pipeline p(conn);
   const int cases_at = p.Add(kSweepCases, {{"ids", ids}});
   const int attributes_at = p.Add(kSweepAttributes, {{"ids", ids}});
@@ -628,21 +621,23 @@ std::vector<Claimed> LoadClaimed(Conn& conn, const std::string& ids, int64_t now
   for (Row r : results[attributes_at]) {
     by_id.at(r.i64(0))->due.snapshot.attributes[r.str(1)] = r.str(2);
   }
+  std::map<int64_t, std::vector<std::pair<int64_t, std::string>>> due;  // (fire at, name)
   for (Row r : results[timers_at]) {
     Claimed& c = *by_id.at(r.i64(0));
     TimerState t = ReadTimer(r, 1);
     const std::optional<absl::Time> next_fire = GetOptTime(r, 1 + kTimerColumnCount + 1);
     if (next_fire.has_value() && ToMicros(*next_fire) <= now_us) {
-      c.due.due_timers.push_back(t.name);
+      due[c.due.id].emplace_back(ToMicros(*next_fire), t.name);
     }
     c.old_timers.push_back(OldTimer{t.name, r.str(1 + kTimerColumnCount), ToMicros(t.started_at),
                                     ToMicros(t.deadline.due_at), t.overdue,
                                     static_cast<int>(t.purpose)});
     c.due.snapshot.timers.push_back(std::move(t));
   }
-  for (Claimed& c : out) {
-    SortTimers(engine_for(c.due.snapshot.workflow, c.due.snapshot.workflow_version),
-               &c.due.snapshot);
+  // Due timers fire earliest (then by name) first.
+  for (auto& [id, timers] : due) {
+    std::sort(timers.begin(), timers.end());
+    for (auto& [at, name] : timers) by_id.at(id)->due.due_timers.push_back(std::move(name));
   }
   return out;
 }
@@ -658,17 +653,14 @@ std::vector<StoredEvent> AppendToHistory(Conn& conn, int64_t case_id,
   Rows head = conn.Run(kHistoryHead, {{"id", case_id}});
   if (head.empty()) return {};
   ChangeBatch batch(actor, now);
-  // Without a next state the engine is never asked for.
-  (void)batch.Add(case_id, {head[0].i32(0), head[0].str(1)}, events, nullptr, 0, {},
-                  [](const std::string&, int) -> const workflow::Engine* { return nullptr; });
+  (void)batch.Add(case_id, {head[0].i32(0), head[0].str(1)}, events, nullptr, 0, {});
   Conn::Pipeline p(conn);
   batch.AddTo(p);
   auto stored = batch.Written(p.Run());
   return stored.ok() ? std::move(*stored) : std::vector<StoredEvent>();
 }
 
-CaseStore::CaseStore(Pool& pool, EngineLookup engine_for)
-    : pool_(pool), engine_for_(std::move(engine_for)) {}
+CaseStore::CaseStore(Pool& pool) : pool_(pool) {}
 
 absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
   return WithConn(pool_, "registering a case", [&](Conn& conn) -> absl::StatusOr<CreateResult> {
@@ -677,19 +669,13 @@ absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
     auto replay = [&]() -> absl::StatusOr<CreateResult> {
       Rows found = conn.Run(kFindRequest, {{"r", c.request_id}});
       if (found.empty()) return absl::InternalError("replayed request vanished");
-      auto rec = ReadCase(conn, found[0].i64(0), "", engine_for_);
+      auto rec = ReadCase(conn, found[0].i64(0), "");
       if (!rec.ok()) return rec.status();
       if (found[0].str(1) != c.request_hash) return RequestReused(*rec);
       return CreateResult{std::move(*rec), true};
     };
 
     const CaseSnapshot& snap = c.start.next;
-    const workflow::Engine* engine = engine_for_(snap.workflow, snap.workflow_version);
-    if (engine == nullptr) {
-      return absl::InternalError(
-          absl::StrCat("no engine for ", snap.workflow, "@", snap.workflow_version));
-    }
-    const xinfang::v1::State* state = engine->definition().FindState(snap.state);
     std::string intake_json;
     if (!google::protobuf::util::MessageToJsonString(c.intake, &intake_json).ok()) {
       return absl::InternalError("intake does not serialise to JSON");
@@ -749,7 +735,7 @@ absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
       events.front().fields["repeat_of"] = absl::StrJoin(related, ",");
     }
     ChangeBatch batch(c.actor, c.now);
-    auto head = batch.Add(id, {}, events, &snap, 0, {}, engine_for_);
+    auto head = batch.Add(id, {}, events, &c.start, 0, {});
     if (!head.ok()) return head.status();
 
     // Round trip 3: the case row, its petitioners and links, the history
@@ -764,8 +750,8 @@ absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
                         {"workflow", snap.workflow},
                         {"workflow_version", snap.workflow_version},
                         {"state", snap.state},
-                        {"stage", state != nullptr ? static_cast<int>(state->stage()) : 0},
-                        {"final", state != nullptr && state->final() ? 1 : 0},
+                        {"stage", static_cast<int>(c.start.facts.stage)},
+                        {"final", c.start.facts.final ? 1 : 0},
                         {"channel", static_cast<int>(c.intake.channel())},
                         {"received_at", ToMicros(snap.received_at)},
                         {"now", now},
@@ -812,7 +798,7 @@ absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
     }
     tx.Committed();
     if (auto written = batch.Written(results); !written.ok()) return written.status();
-    auto rec = ParseCase(results[read_at][0], engine_for_);
+    auto rec = ParseCase(results[read_at][0]);
     if (!rec.ok()) return rec.status();
     return CreateResult{std::move(*rec), false};
   });
@@ -840,8 +826,8 @@ absl::StatusOr<Applied> CaseStore::Apply(int64_t id, int64_t expected_version,
 
     // Round trip 2: the change (the one write path), the commit, the case.
     ChangeBatch batch(actor, now);
-    auto head = batch.Add(id, {row.i32(1), row.str(2)}, decision.events, &decision.next,
-                          expected_version, old, engine_for_);
+    auto head = batch.Add(id, {row.i32(1), row.str(2)}, decision.events, &decision,
+                          expected_version, old);
     if (!head.ok()) return head.status();
     Conn::Pipeline write(conn);
     batch.AddTo(write);
@@ -851,7 +837,7 @@ absl::StatusOr<Applied> CaseStore::Apply(int64_t id, int64_t expected_version,
     tx.Committed();
     auto stored = batch.Written(results);
     if (!stored.ok()) return stored.status();
-    auto rec = ParseCase(results[read_at][0], engine_for_);
+    auto rec = ParseCase(results[read_at][0]);
     if (!rec.ok()) return rec.status();
     return Applied{std::move(*rec), std::move(*stored)};
   });
@@ -878,7 +864,7 @@ absl::StatusOr<SweepResult> CaseStore::SweepDue(absl::Time now, int batch_size,
     }
     SqlArray ids;
     for (int64_t id : claimed_ids) ids.AddInt(id);
-    const std::vector<Claimed> claimed = LoadClaimed(conn, ids.Literal(), now_us, engine_for_);
+    const std::vector<Claimed> claimed = LoadClaimed(conn, ids.Literal(), now_us);
 
     const workflow::Actor system{"system", xinfang::v1::ROLE_SYSTEM, ""};
     ChangeBatch batch(system, now);
@@ -897,8 +883,8 @@ absl::StatusOr<SweepResult> CaseStore::SweepDue(absl::Time now, int batch_size,
         put_back.AddInt(c.due.id);
         continue;
       }
-      auto head = batch.Add(c.due.id, {c.head_seq, c.head_hash}, decision->events,
-                            &decision->next, c.due.version, c.old_timers, engine_for_);
+      auto head = batch.Add(c.due.id, {c.head_seq, c.head_hash}, decision->events, &*decision,
+                            c.due.version, c.old_timers);
       if (!head.ok()) return head.status();
       ++result.cases;
     }

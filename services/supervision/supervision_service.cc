@@ -142,7 +142,7 @@ absl::StatusOr<xinfang::v1::DashboardResponse> Supervision::Dashboard(
   if (!org.ok()) return org.status();
   auto unit = ScopedUnit(actor, "unit", req.unit(), **org);
   if (!unit.ok()) return unit.status();
-  auto counts = core_.read_store().Dashboard(*unit, now, kDueSoon);
+  auto counts = core_.read_store().Dashboard(*unit, now, kDueSoon, req.recount());
   if (!counts.ok()) return counts.status();
   xinfang::v1::DashboardResponse r;
   *r.mutable_now() = ToProto(now);

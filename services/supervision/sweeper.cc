@@ -18,24 +18,6 @@ Sweeper::Sweeper(Core& core, SweeperOptions options) : core_(core), options_(opt
 
 Sweeper::~Sweeper() { Stop(); }
 
-absl::StatusOr<workflow::Decision> Sweeper::Decide(const workflow::Engine& engine,
-                                                   const workflow::CaseSnapshot& c,
-                                                   const std::vector<std::string>& due,
-                                                   absl::Time now, const workflow::OrgTree& org) {
-  workflow::Decision total;
-  total.next = c;
-  for (const std::string& timer : due) {
-    auto d = engine.Fire(total.next, timer, now, org);
-    if (!d.ok()) return d.status();
-    total.next = std::move(d->next);
-    for (auto& e : d->events) total.events.push_back(std::move(e));
-    for (auto& t : d->timers_set) total.timers_set.push_back(std::move(t));
-    for (auto& t : d->timers_cancelled) total.timers_cancelled.push_back(std::move(t));
-    for (auto& n : d->notices) total.notices.push_back(std::move(n));
-  }
-  return total;
-}
-
 absl::StatusOr<int> Sweeper::Batch(absl::Time now, const workflow::OrgTree& org,
                                    std::atomic<int>& handled) {
   auto result = core_.store().SweepDue(
@@ -48,7 +30,7 @@ absl::StatusOr<int> Sweeper::Batch(absl::Time now, const workflow::OrgTree& org,
                                                             c.snapshot.workflow_version,
                                                             " is not loaded here"));
         }
-        return Decide(*engine, c.snapshot, c.due_timers, now, org);
+        return engine->FireAll(c.snapshot, c.due_timers, now, org);
       });
   if (!result.ok()) return result.status();
   if (result->failed > 0) {

@@ -56,12 +56,6 @@ class Sweeper {
   void Start();
   void Stop();
 
-  // What a case's due timers mean now (exposed for tests): Engine::Fire for
-  // each, in order, on the evolving snapshot.
-  static absl::StatusOr<workflow::Decision> Decide(const workflow::Engine& engine,
-                                                   const workflow::CaseSnapshot& c,
-                                                   const std::vector<std::string>& due,
-                                                   absl::Time now, const workflow::OrgTree& org);
 
  private:
   void Loop();

@@ -126,7 +126,7 @@ stop_server srv
 out=$("$XF_SRC/deploy/bench.sh" --build-dir "$XF_BIN" --cases 500 --reads-calls 1 --max-seconds 200 reads \
   2>"$E2E_TMP/bench-reads.log") || { tail -20 "$E2E_TMP/bench-reads.log"; fail "bench.sh reads"; }
 echo "$out"
-for r in whoami stats-1y stats-3y recount-1y recount-3y dashboard overdue-list; do
+for r in whoami stats-1y stats-3y recount-1y recount-3y dashboard dashboard-recount overdue-list; do
   echo "$out" | grep -q "^RESULT reads-$r cases=500 calls=1 p50=[0-9]*ms .*errors=0" || fail "bench.sh reads: $r"
 done
 echo "$out" | grep -q "^RESULT reads-stats-3y .* received=500 " || fail "bench.sh reads: 3 years of 500 cases"
@@ -135,4 +135,6 @@ for p in 1y 3y; do
   echo "$out" | grep -q "^RESULT reads-kept-equals-recount-$p cases=500 equal=yes" ||
     fail "bench.sh reads: kept statistics differ from a recount over $p"
 done
+echo "$out" | grep -q "^RESULT reads-dashboard-kept-equals-recount cases=500 equal=yes" ||
+  fail "bench.sh reads: the board's kept counts differ from a recount"
 echo "bench_e2e: ok"

@@ -2,7 +2,8 @@
 # cases (docs/statistics.md): as seeded (xfseed counts them), after a server
 # changed them — the sweeper's batches on a moved clock, registrations and
 # actions —, after the sweeper folded them, and after they were counted again
-# from scratch (xinfang-server --rebuild-statistics).
+# from scratch (xinfang-server --rebuild-statistics). The supervisors' board
+# likewise.
 . "$(dirname "$0")/lib.sh"
 
 CASES=${STATS_E2E_CASES:-10000}
@@ -39,7 +40,17 @@ compare() {
       compared=$((compared + 1))
     done
   done
-  echo "stats_e2e: $when: $compared periods equal"
+  # The supervisors' board: kept == recount for the whole tree and each unit.
+  for unit in "$TOP" "${UNITS[@]}"; do
+    kept=$(xf --json sup dashboard --unit "$unit")
+    recount=$(xf --json sup dashboard --unit "$unit" --recount)
+    if [ "$kept" != "$recount" ]; then
+      diff <(echo "$kept") <(echo "$recount") | head -20 >&2
+      fail "$when: $unit: the board's kept counts differ from a recount"
+    fi
+    echo "$kept" | grep -q '"open_cases": [1-9]' || fail "$when: $unit: no open cases on the board"
+  done
+  echo "stats_e2e: $when: $compared periods and 3 boards equal"
 }
 compare "as seeded"
 
@@ -63,11 +74,15 @@ xf clock advance 20d >/dev/null
 compare "after the server's changes"
 
 # The sweeper folds what the changes appended.
+unfolded() {
+  sql "SELECT (SELECT count(*) FROM stats_cells WHERE NOT folded)
+            + (SELECT count(*) FROM board_cells WHERE NOT folded)"
+}
 for _ in $(seq 100); do
-  [ "$(sql "SELECT count(*) FROM stats_cells WHERE NOT folded")" = 0 ] && break
+  [ "$(unfolded)" = 0 ] && break
   sleep 0.2
 done
-[ "$(sql "SELECT count(*) FROM stats_cells WHERE NOT folded")" = 0 ] || fail "the sweeper did not fold the counts"
+[ "$(unfolded)" = 0 ] || fail "the sweeper did not fold the counts"
 compare "folded"
 
 # Counted again from scratch.

@@ -254,7 +254,35 @@ TEST_F(StatsTest, KeptCountsEqualARecount) {
     }
     return compared;
   };
+  // The supervisors' board, seen at each instant from every unit: kept ==
+  // recount. Returns the boards' totals, so each figure is seen non-zero.
+  auto compare_boards = [&](const std::string& when) {
+    storage::DashboardCount total;
+    for (const absl::Time& now : kAt) {
+      for (const std::string& unit : kUnits) {
+        auto kept = store.Dashboard(unit, now, absl::Hours(24 * 7));
+        auto recount = store.Dashboard(unit, now, absl::Hours(24 * 7), true);
+        EXPECT_THAT(kept, testing::IsOk());
+        EXPECT_THAT(recount, testing::IsOk());
+        if (!kept.ok() || !recount.ok()) return total;
+        EXPECT_TRUE(*kept == *recount) << when << ": board at " << now << " of '" << unit
+                                       << "': kept " << kept->size() << " rows, recount "
+                                       << recount->size();
+        for (const storage::DashboardCount& c : *kept) {
+          total.open_cases += c.open_cases;
+          total.due_soon += c.due_soon;
+          total.overdue += c.overdue;
+          total.escalated += c.escalated;
+        }
+      }
+    }
+    return total;
+  };
+  auto board_seen = [](const storage::DashboardCount& t) {
+    return t.open_cases > 0 && t.due_soon > 0 && t.overdue > 0 && t.escalated > 0;
+  };
   EXPECT_EQ(compare_all("as appended"), 105 * 4);  // 15 instants: 105 periods
+  EXPECT_TRUE(board_seen(compare_boards("as appended")));
   // The whole period is what the plan counted.
   storage::StatsQuery whole;
   whole.from = Local(2026, 3, 1);
@@ -273,6 +301,8 @@ TEST_F(StatsTest, KeptCountsEqualARecount) {
     if (*folded == 0) break;
   }
   EXPECT_EQ(server_.db().Query("SELECT count(*) FROM stats_cells WHERE NOT folded"), "0");
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM board_cells WHERE NOT folded"), "0");
+  EXPECT_TRUE(board_seen(compare_boards("folded")));
   EXPECT_NE(server_.db().Query("SELECT count(*) FROM stats_cells WHERE grain = 'm'"), "0");
   EXPECT_NE(server_.db().Query("SELECT count(*) FROM stats_cells WHERE grain = 'y'"), "0");
   compare_all("folded");
@@ -286,6 +316,7 @@ TEST_F(StatsTest, KeptCountsEqualARecount) {
   ASSERT_THAT(rebuilt, testing::IsOk());
   EXPECT_EQ(*rebuilt, plan.cases);
   compare_all("rebuilt");
+  EXPECT_TRUE(board_seen(compare_boards("rebuilt")));
 
   // The kept counts are what answers: a lost year row shows in a period of
   // whole years, a lost month row in one of whole months (neither is papered

@@ -239,6 +239,7 @@ class CaseStoreTest : public ::testing::Test {
     EXPECT_THAT(created, IsOk());
     workflow::Decision d;
     d.next = created->record.snapshot;
+    d.facts = core_->DefaultEngine().Facts(d.next);
     for (int i = 0; i < notes; ++i) {
       d.events = {workflow::Event{"note_added", "", d.next.state, d.next.state,
                                   {{"n", absl::StrCat(i)}}, "原始记录"}};
@@ -325,6 +326,14 @@ TEST_F(CaseStoreTest, StaleVersionIsAbortedAndChangesNothing) {
   d.next.attributes["probe"] = "x";
   d.events.push_back(workflow::Event{"note_added", "", d.next.state, d.next.state, {}, "n"});
   const workflow::Actor actor{"officer1", xinfang::v1::ROLE_CASE_OFFICER, "prov.organs.office"};
+  // Storage records what the engine says follows from the case; a decision
+  // without it is refused whole.
+  auto without_facts = core_->store().Apply(created->record.id, 1, d, actor, absl::Now());
+  EXPECT_THAT(without_facts, StatusIs(absl::StatusCode::kInternal, HasSubstr("carries no facts")));
+  EXPECT_EQ(db_.Query("SELECT version FROM cases WHERE id = " +
+                      std::to_string(created->record.id)),
+            "1");
+  d.facts = core_->DefaultEngine().Facts(d.next);
   auto applied = core_->store().Apply(created->record.id, 1, d, actor, absl::Now());
   ASSERT_THAT(applied, IsOk());
   EXPECT_EQ(applied->record.version, 2);

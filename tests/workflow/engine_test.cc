@@ -625,6 +625,61 @@ TEST_F(EngineTest, ReviewAndRecheckWithAHearingThatStopsTheClock) {
   EXPECT_THAT(Replay(engine(), l.steps, Org()), xinfang::testing::IsOkAndHolds(l.c));
 }
 
+// What storage records beside the snapshot is the engine's to say: every
+// decision carries the facts of its next case.
+TEST_F(EngineTest, DecisionsCarryWhoOwesEachDeadlineAndWhenItFires) {
+  Life l = DriveTo("served");  // served at dist on 3/7
+  EXPECT_EQ(l.last.facts, engine().Facts(l.c));
+  EXPECT_EQ(l.last.facts.stage, xinfang::v1::STAGE_EVALUATION);
+  EXPECT_FALSE(l.last.facts.final);
+  l.Must("request_review", {{"reasons", "不服处理意见"}}, Clerk("dist"), At(2025, 3, 10));
+  const CaseFacts& review = l.last.facts;
+  EXPECT_EQ(review, engine().Facts(l.c));
+  EXPECT_EQ(review.stage, xinfang::v1::STAGE_REVIEW);
+  ASSERT_EQ(review.timers.size(), l.c.timers.size());
+  // Runs only in review states: the review unit owes it.
+  EXPECT_EQ(review.timers.at("review_answer").owing_unit, "city");
+  EXPECT_EQ(review.timers.at("review_answer").fire_at,
+            engine().NextFireAt(l.Timer("review_answer")));
+  // Positions follow the definition, as the snapshot's timers do.
+  int last_position = -1;
+  for (const TimerState& t : l.c.timers) {
+    const int position = review.timers.at(t.name).position;
+    EXPECT_GT(position, last_position) << t.name;
+    EXPECT_EQ(def().proto().timers(position).name(), t.name);
+    last_position = position;
+  }
+  l.Must("review_opinion", {{"review_outcome", "upheld"}, {"opinion_text", "维持"}},
+         Officer("city", "reviewer"), At(2025, 3, 11));
+  l.Must("serve_review", {{"served_on", "2025-03-12"}}, Clerk("city"), At(2025, 3, 13));
+  l.Must("request_recheck", {{"reasons", "仍不服"}}, Clerk("city"), At(2025, 3, 17));
+  EXPECT_EQ(l.last.facts.timers.at("recheck_answer").owing_unit, "prov");
+  l.Must("start_hearing", {}, Head("prov"), At(2025, 3, 20));
+  // A stopped clock fires nothing.
+  EXPECT_EQ(l.last.facts.timers.at("recheck_answer").fire_at, std::nullopt);
+  // A stale fire still says what the case is.
+  absl::StatusOr<Decision> idle = engine().Fire(l.c, "recheck_answer", At(2025, 6, 1), Org());
+  ASSERT_THAT(idle, IsOk());
+  EXPECT_EQ(idle->facts, l.last.facts);
+  l.Must("end_hearing", {}, Head("prov"), At(2025, 3, 27));
+  l.Must("recheck_opinion", {{"recheck_outcome", "changed"}, {"opinion_text", "变更"}},
+         Officer("prov", "rechecker"), At(2025, 3, 28));
+  l.Must("serve_recheck", {{"served_on", "2025-03-28"}}, Clerk("prov"), At(2025, 3, 29));
+  EXPECT_TRUE(l.last.facts.final);
+  EXPECT_THAT(l.last.facts.timers, IsEmpty());
+
+  // A sweeper's several due timers, fired as one decision: the facts are
+  // those of the case after all of them.
+  Life lapse = DriveTo("served");
+  absl::StatusOr<Decision> all =
+      engine().FireAll(lapse.c, {"evaluation", "evaluation"}, At(2026, 1, 1), Org());
+  ASSERT_THAT(all, IsOk());
+  EXPECT_THAT(all->events, Not(IsEmpty()));
+  EXPECT_NE(all->next.state, lapse.c.state);
+  EXPECT_EQ(all->facts, engine().Facts(all->next));
+  EXPECT_NE(all->facts, lapse.last.facts);
+}
+
 TEST_F(EngineTest, ReviewNeedsAHigherBody) {
   Life l;
   CaseStart start;

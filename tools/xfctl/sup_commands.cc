@@ -109,6 +109,7 @@ CommandResult Queue(Context& ctx, const Args& a) {
 CommandResult SupDashboard(Context& ctx, const Args& a) {
   v1::DashboardRequest req;
   req.set_unit(a.Get("unit"));
+  req.set_recount(a.Has("recount"));
   auto resp = ctx.client.Call(&v1::SupervisionService::Stub::Dashboard, req);
   if (!resp.ok()) return resp.status();
   if (ctx.global.json) return PrintJson(*resp);
@@ -308,7 +309,11 @@ const std::vector<Command>& SupCommands() {
        {"unit", "page-size", "page-token"},
        [](Context& ctx, const Args& a) { return SupList(ctx, a, false, "notice_reply"); }},
       {{"sup", "notice"}, "", "", {}, SupNoticeVerbs},
-      {{"sup", "dashboard"}, "sup dashboard [--unit U]", "counts per unit and stage", {"unit"},
+      {{"sup", "dashboard"},
+       "sup dashboard [--unit U] [--recount]",
+       "counts per unit and stage; --recount counts from the cases themselves (slow; checks the "
+       "kept counts)",
+       {"unit", "recount"},
        SupDashboard},
       {{"sup", "warnings"},
        "sup warnings [--unit U] [--state raised|acknowledged|handled|closed]... [--all] [--rule R]",

@@ -370,15 +370,11 @@ class CaseSim {
         if (f && *f <= at) due.emplace_back(*f, t.name);
       }
       std::sort(due.begin(), due.end());
-      workflow::Decision total;
-      total.next = snap_;
-      for (const auto& [when, name] : due) {
-        auto d = engine_.Fire(total.next, name, at, org_);
-        if (!d.ok()) return;
-        total.next = std::move(d->next);
-        for (auto& e : d->events) total.events.push_back(std::move(e));
-      }
-      Commit(total, kSystem, at);
+      std::vector<std::string> names;
+      for (auto& [when, name] : due) names.push_back(std::move(name));
+      auto total = engine_.FireAll(snap_, names, at, org_);
+      if (!total.ok()) return;
+      Commit(*total, kSystem, at);
     }
   }
 
@@ -412,7 +408,7 @@ class CaseSim {
               const std::string& request_hash, const v1::CaseIntake& intake,
               const std::string& intake_json, const Actor& clerk, absl::Time registered,
               absl::Time now) {
-    const v1::State* state = engine_.definition().FindState(snap_.state);
+    const workflow::CaseFacts facts = engine_.Facts(snap_);
     CopyStream& c = *w_.cases;
     c.Field(id_);
     c.Field(tracking);
@@ -421,8 +417,8 @@ class CaseSim {
     c.Field(snap_.workflow);
     c.Field(snap_.workflow_version);
     c.Field(snap_.state);
-    c.Field(static_cast<long long>(state != nullptr ? state->stage() : 0));
-    c.Field(state != nullptr && state->final() ? "t" : "f");
+    c.Field(static_cast<long long>(facts.stage));
+    c.Field(facts.final ? "t" : "f");
     c.Field(static_cast<long long>(intake.channel()));
     c.Field(Ts(snap_.received_at));
     c.Field(Ts(registered));
@@ -473,42 +469,28 @@ class CaseSim {
       r.Field(t.warned ? "t" : "f");
       r.Field(t.overdue ? "t" : "f");
       r.Field(t.rung);
-      auto next = engine_.NextFireAt(t);
-      next ? r.Field(Ts(*next)) : r.Null();
-      r.Field(OwingUnit(t.name));
+      const workflow::TimerFacts& tf = facts.timers.at(t.name);
+      tf.fire_at ? r.Field(Ts(*tf.fire_at)) : r.Null();
+      r.Field(tf.owing_unit);
       r.Field(Day(t.deadline.counted_from));
       r.Field(static_cast<long long>(t.deadline.base_days));
       r.Field(static_cast<long long>(t.deadline.extension_days));
       r.Field(static_cast<long long>(t.deadline.stopped_days));
       r.Field(t.deadline.rolled ? "t" : "f");
       r.Field(static_cast<long long>(t.purpose));
+      r.Field(static_cast<long long>(tf.position));
+      r.Field(snap_.responsible_unit);
+      r.Field(static_cast<long long>(facts.stage));
       r.EndRow();
       ++n_.timers;
       overdue = overdue || (!t.suspended_at && t.deadline.due_at <= now);
     }
     if (overdue) ++n_.overdue_cases;
-    if (state == nullptr || !state->final()) ++n_.open_cases;
+    if (!facts.final) ++n_.open_cases;
     ++n_.by_state[snap_.state];
   }
 
  private:
-  // As storage's OwingUnit: a timer running only in review (re-check) states
-  // is owed by the review (re-check) unit, any other by the responsible unit.
-  std::string OwingUnit(const std::string& timer) const {
-    const v1::Timer* spec = engine_.definition().FindTimer(timer);
-    if (spec == nullptr || spec->running_in().empty()) return snap_.responsible_unit;
-    auto only = [&](v1::Stage stage) {
-      for (const std::string& s : spec->running_in()) {
-        const v1::State* st = engine_.definition().FindState(s);
-        if (st == nullptr || st->stage() != stage) return false;
-      }
-      return true;
-    };
-    if (only(v1::STAGE_REVIEW) && !snap_.review_unit.empty()) return snap_.review_unit;
-    if (only(v1::STAGE_RECHECK) && !snap_.recheck_unit.empty()) return snap_.recheck_unit;
-    return snap_.responsible_unit;
-  }
-
   // What storage does for one decision: append the events (hash-chained),
   // log the deadlines that close, move to the next snapshot.
   void Commit(const workflow::Decision& d, const Actor& actor, absl::Time when) {
@@ -558,8 +540,10 @@ class CaseSim {
       ++n_.log;
     }
     snap_ = next;
+    const workflow::CaseFacts facts = engine_.Facts(snap_);
     for (const TimerState& t : snap_.timers) {
-      rows[t.name] = TimerRow{OwingUnit(t.name), Trunc(t.started_at), Trunc(t.deadline.due_at),
+      rows[t.name] = TimerRow{facts.timers.at(t.name).owing_unit, Trunc(t.started_at),
+                              Trunc(t.deadline.due_at),
                               t.overdue, static_cast<int>(t.purpose)};
     }
     open_ = std::move(rows);
@@ -632,7 +616,8 @@ class Worker {
     timers_ = open("case_timers",
                    "case_id, name, started_at, due_day, due_at, warn_at, provisional, "
                    "suspended_at, extended, warned, overdue, rung, next_fire_at, owing_unit, "
-                   "counted_from, base_days, extension_days, stopped_days, rolled, purpose");
+                   "counted_from, base_days, extension_days, stopped_days, rolled, purpose, "
+                   "position, case_unit, case_stage");
     persons_ = open("persons", "id, name, id_number, phone, address, created_at");
     petitioners_ = open("case_petitioners", "case_id, position, person_id, category");
     links_ = open("case_links", "case_id, related_id, kind");

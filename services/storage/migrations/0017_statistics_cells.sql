@@ -11,6 +11,8 @@
 -- folds appended rows into one row per day, one per month and one per year;
 -- a period is answered from whole years, months and days and what is not
 -- folded yet.
+-- The supervisors' board counts open cases per unit and stage the same way
+-- (board_cells).
 -- xf_stats_rebuild recounts everything from the cases and the deadline log.
 -- Until it has run once (the server runs it at start), nothing is counted.
 
@@ -33,7 +35,10 @@ CREATE TABLE stats_case (
   decided     date,             -- NULL: not decided after an acceptance
   decide_us   bigint,           -- acceptance to decision, microseconds
   served      date,             -- NULL: not served, or the evaluation window is open
-  evaluation  text NOT NULL     -- '' while none was given
+  evaluation  text NOT NULL,    -- '' while none was given
+  open        boolean NOT NULL, -- not final: on the supervisors' board
+  escalated   integer NOT NULL, -- while open: its timers that climbed a rung
+  notices     integer NOT NULL  -- while open: its supervision notices (timers of purpose 4)
 );
 
 -- A case's row as the case stands now, in the zone of stats_meta. The
@@ -52,7 +57,14 @@ CREATE VIEW stats_case_now AS
               THEN xf_us(c.decided_at) - xf_us(c.accepted_at) END AS decide_us,
          CASE WHEN NOT EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id AND t.purpose = 3)
               THEN (c.served_at AT TIME ZONE m.time_zone)::date END AS served,
-         coalesce(c.evaluation, '') AS evaluation
+         coalesce(c.evaluation, '') AS evaluation,
+         NOT c.final AS open,
+         CASE WHEN c.final THEN 0
+              ELSE (SELECT count(*) FROM case_timers t WHERE t.case_id = c.id AND t.rung > 0)
+         END::int AS escalated,
+         CASE WHEN c.final THEN 0
+              ELSE (SELECT count(*) FROM case_timers t WHERE t.case_id = c.id AND t.purpose = 4)
+         END::int AS notices
     FROM cases c CROSS JOIN stats_meta m;
 
 -- The counts a case's row stands for (figure, key), each on its day.
@@ -88,6 +100,19 @@ CREATE TABLE stats_cells (
 CREATE UNIQUE INDEX stats_cells_folded ON stats_cells (grain, day, unit, figure, key) WHERE folded;
 CREATE INDEX stats_cells_appended ON stats_cells (day) WHERE NOT folded;
 
+-- The supervisors' board (Dashboard): per responsible unit and stage, the
+-- open cases, their escalated timers and open supervision notices, as signed
+-- counts appended by changes and folded into one row per unit and stage.
+CREATE TABLE board_cells (
+  unit       text NOT NULL,
+  stage      smallint NOT NULL,
+  open       bigint NOT NULL,
+  escalated  bigint NOT NULL,
+  notices    bigint NOT NULL,
+  folded     boolean NOT NULL
+);
+CREATE UNIQUE INDEX board_cells_folded ON board_cells (unit, stage) WHERE folded;
+
 -- After a change to the cases `ids` (their rows, links and timers written):
 -- their rows in stats_case follow, and the difference is appended.
 CREATE FUNCTION xf_stats_project(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
@@ -102,11 +127,21 @@ BEGIN
            repeat = excluded.repeat, accepted = excluded.accepted,
            accept_us = excluded.accept_us, decided = excluded.decided,
            decide_us = excluded.decide_us, served = excluded.served,
-           evaluation = excluded.evaluation
-         WHERE (stats_case.*) IS DISTINCT FROM (excluded.*))
+           evaluation = excluded.evaluation, open = excluded.open,
+           escalated = excluded.escalated, notices = excluded.notices
+         WHERE (stats_case.*) IS DISTINCT FROM (excluded.*)),
+       signed AS (SELECT 1 AS sign, * FROM now_rows UNION ALL SELECT -1, * FROM old_rows),
+       board AS (
+         INSERT INTO board_cells (unit, stage, open, escalated, notices, folded)
+         SELECT s.unit, s.stage, sum(s.sign), sum(s.sign * s.escalated), sum(s.sign * s.notices),
+                false
+           FROM signed s WHERE s.open
+          GROUP BY s.unit, s.stage
+         HAVING sum(s.sign) <> 0 OR sum(s.sign * s.escalated) <> 0
+             OR sum(s.sign * s.notices) <> 0)
   INSERT INTO stats_cells (grain, day, unit, figure, key, n, us, folded)
   SELECT 'd', x.day, s.unit, x.figure, x.key, sum(s.sign), sum(s.sign * x.us), false
-    FROM (SELECT 1 AS sign, * FROM now_rows UNION ALL SELECT -1, * FROM old_rows) s,
+    FROM signed s,
          xf_stats_cells(s.received, s.channel, s.category, s.stage, s.state, s.repeat,
                         s.accepted, s.accept_us, s.decided, s.decide_us, s.served,
                         s.evaluation) x
@@ -140,6 +175,19 @@ BEGIN
          ON CONFLICT (grain, day, unit, figure, key) WHERE folded DO UPDATE
            SET n = stats_cells.n + excluded.n, us = stats_cells.us + excluded.us)
   SELECT count(*) INTO moved FROM gone;
+  WITH gone AS (
+         DELETE FROM board_cells WHERE ctid IN (
+           SELECT ctid FROM board_cells WHERE NOT folded LIMIT max_rows FOR UPDATE SKIP LOCKED)
+         RETURNING unit, stage, open, escalated, notices),
+       added AS (
+         INSERT INTO board_cells (unit, stage, open, escalated, notices, folded)
+         SELECT unit, stage, sum(open), sum(escalated), sum(notices), true
+           FROM gone GROUP BY 1, 2
+         ON CONFLICT (unit, stage) WHERE folded DO UPDATE
+           SET open = board_cells.open + excluded.open,
+               escalated = board_cells.escalated + excluded.escalated,
+               notices = board_cells.notices + excluded.notices)
+  SELECT moved + count(*) INTO moved FROM gone;
   RETURN moved;
 END $$;
 
@@ -151,16 +199,19 @@ DECLARE
   counted bigint;
 BEGIN
   -- stats_meta first: every change reads it before it writes the others.
-  LOCK TABLE stats_meta, stats_case, stats_cells IN ACCESS EXCLUSIVE MODE;
+  LOCK TABLE stats_meta, stats_case, stats_cells, board_cells IN ACCESS EXCLUSIVE MODE;
   IF NOT force AND EXISTS (SELECT 1 FROM stats_meta WHERE time_zone = zone) THEN
     RETURN -1;
   END IF;
   PERFORM now() AT TIME ZONE zone;  -- an unknown zone fails here
-  TRUNCATE stats_case, stats_cells;
+  TRUNCATE stats_case, stats_cells, board_cells;
   INSERT INTO stats_meta (singleton, time_zone) VALUES (true, zone)
     ON CONFLICT (singleton) DO UPDATE SET time_zone = excluded.time_zone;
   INSERT INTO stats_case SELECT * FROM stats_case_now;
   GET DIAGNOSTICS counted = ROW_COUNT;
+  INSERT INTO board_cells (unit, stage, open, escalated, notices, folded)
+  SELECT unit, stage, count(*), sum(escalated), sum(notices), true
+    FROM stats_case WHERE open GROUP BY 1, 2;
   WITH cells AS (
          SELECT x.day, s.unit, x.figure, x.key, x.us
            FROM stats_case s,
