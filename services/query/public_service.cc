@@ -5,7 +5,6 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "services/common/grpc_util.h"
@@ -220,19 +219,23 @@ absl::StatusOr<v1::GetPublicStatusResponse> PublicStatus::View(int64_t case_id) 
       // Where to go: the unit that handled the matter rates it; review goes
       // to the next-higher body, re-check to the body above the reviewer.
       std::string unit = c.responsible_unit();
-      const char* how = "请于 %s 前向 %s 评价处理结果（满意、基本满意或不满意）。";
+      // "<before>DAY 前向 UNIT <after>"
+      const char* before = "请于 ";
+      const char* after = " 评价处理结果（满意、基本满意或不满意）。";
       if (d.purpose() == v1::TIMER_PURPOSE_REVIEW_REQUEST) {
         unit = (*org)->Parent(c.responsible_unit()).value_or("");
-        how = "如对处理意见不服，可于 %s 前向 %s 书面申请复查。";
+        before = "如对处理意见不服，可于 ";
+        after = " 书面申请复查。";
       } else if (d.purpose() == v1::TIMER_PURPOSE_RECHECK_REQUEST) {
         unit = (*org)
                    ->Parent(c.review_unit().empty() ? c.responsible_unit() : c.review_unit())
                    .value_or("");
-        how = "如对复查意见不服，可于 %s 前向 %s 书面申请复核。";
+        before = "如对复查意见不服，可于 ";
+        after = " 书面申请复核。";
       }
       w->set_unit(unit);
       w->set_unit_name(unit.empty() ? "" : name_of(unit));
-      w->set_how(absl::StrFormat(how, d.due_date(), w->unit_name()));
+      w->set_how(absl::StrCat(before, d.due_date(), " 前向 ", w->unit_name(), after));
     }
     dates.emplace_back(p.last_day(), std::move(p));
   }
