@@ -544,23 +544,14 @@ grpc::Status AdminServiceImpl::SetPassword(grpc::ServerContext* ctx,
 grpc::Status AdminServiceImpl::SignIn(grpc::ServerContext* ctx,
                                       const xinfang::v1::SignInRequest* req,
                                       xinfang::v1::SignInResponse* resp) {
-  return Guard("SignIn", [&] {
-    auto r = admin_.SignIn(*req, PeerOf(*ctx));
-    if (!r.ok()) return ToGrpc(r.status());
-    *resp = std::move(*r);
-    return grpc::Status::OK;
-  });
+  return ServeOpen("SignIn", resp, [&] { return admin_.SignIn(*req, PeerOf(*ctx)); });
 }
 
 grpc::Status AdminServiceImpl::ChangePassword(grpc::ServerContext* ctx,
                                               const xinfang::v1::ChangePasswordRequest* req,
                                               xinfang::v1::SignInResponse* resp) {
-  return Guard("ChangePassword", [&] {
-    auto r = admin_.ChangePassword(*req, PeerOf(*ctx));
-    if (!r.ok()) return ToGrpc(r.status());
-    *resp = std::move(*r);
-    return grpc::Status::OK;
-  });
+  return ServeOpen("ChangePassword", resp,
+                   [&] { return admin_.ChangePassword(*req, PeerOf(*ctx)); });
 }
 
 grpc::Status AdminServiceImpl::SignOut(grpc::ServerContext* ctx,

@@ -28,6 +28,7 @@ const std::map<std::string, std::set<Role>>& RpcRoles() {
   static const auto* table = new std::map<std::string, std::set<Role>>{
       // IntakeService
       {"RegisterCase", {kClerk}},
+      {"ReissueQueryCode", {kClerk}},
       // CaseworkService: acting; which action is the definition's business.
       {"ListActions", {kClerk, kOfficer, kHead, kSupervisor, kService}},
       {"TakeAction", {kClerk, kOfficer, kHead, kSupervisor, kService}},
@@ -62,6 +63,7 @@ const std::map<std::string, std::set<Role>>& RpcRoles() {
       {"PutUnit", {kAdmin}},
       {"PutCategory", {kAdmin}},
       // SignIn and ChangePassword need no token: the password is the proof.
+      // PublicService.GetPublicStatus neither: the query code is.
   };
   return *table;
 }

@@ -53,6 +53,9 @@ constexpr Setting kSettings[] = {
     {"session-max-hours", "XINFANG_SESSION_MAX_HOURS"},
     {"log-format", "XINFANG_LOG_FORMAT"},
     {"metrics-listen", "XINFANG_METRICS_LISTEN"},
+    {"public-status-url", "XINFANG_PUBLIC_STATUS_URL"},
+    {"public-lookups-per-address", "XINFANG_PUBLIC_LOOKUPS_PER_ADDRESS"},
+    {"public-lookups-per-number", "XINFANG_PUBLIC_LOOKUPS_PER_NUMBER"},
 };
 
 // The installed layout (cmake --install): <prefix>/share/xinfang when this
@@ -217,6 +220,22 @@ absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& 
       return bad(absl::StrCat("'", value, "' is not host:port"));
     }
     c.metrics_listen = value;
+  } else if (name == "public-status-url") {
+    if (!value.empty() && !absl::StartsWith(value, "http://") &&
+        !absl::StartsWith(value, "https://")) {
+      return bad(absl::StrCat("'", value, "' is not an http:// or https:// address"));
+    }
+    if (absl::StrContains(value, "#") || value.size() > 200) {
+      return bad("the address may not have a #fragment or exceed 200 characters");
+    }
+    c.public_status_url = value;
+  } else if (name == "public-lookups-per-address" || name == "public-lookups-per-number") {
+    int n = 0;
+    if (!absl::SimpleAtoi(value, &n) || n < 0 || n > 100000) {
+      return bad(absl::StrCat("'", value, "' is not a number of lookups from 0 (no limit) to 100000"));
+    }
+    (name == "public-lookups-per-address" ? c.public_lookups_per_address
+                                          : c.public_lookups_per_number) = n;
   } else if (name == "sweep-parallel") {
     if (!absl::SimpleAtoi(value, &c.sweep_parallel) || c.sweep_parallel < 1 ||
         c.sweep_parallel > 16) {
@@ -349,6 +368,14 @@ std::string ServerUsage(const std::string& program) {
       "                                                  none by default\n"
       "  --session-idle-minutes N   XINFANG_SESSION_IDLE_MINUTES  a sign-in lapses after N minutes unused, default 30\n"
       "  --session-max-hours N      XINFANG_SESSION_MAX_HOURS  and after N hours in any case, default 12\n"
+      "  --public-status-url URL    XINFANG_PUBLIC_STATUS_URL  the petitioner's status page, printed on\n"
+      "                                                  receipts with a QR code, default\n"
+      "                                                  http://127.0.0.1:8080/status; empty: none\n"
+      "  --public-lookups-per-address N  XINFANG_PUBLIC_LOOKUPS_PER_ADDRESS  public status lookups an\n"
+      "                                                  address may make at once, refilled N a minute,\n"
+      "                                                  default 10; 0: no limit\n"
+      "  --public-lookups-per-number N  XINFANG_PUBLIC_LOOKUPS_PER_NUMBER  the same per tracking number,\n"
+      "                                                  default 5; 0: no limit\n"
       "  --metrics-listen HOST:PORT XINFANG_METRICS_LISTEN  serve only GET /metrics (Prometheus) here;\n"
       "                                                  the --http-listen port serves /metrics too\n"
       "  --bootstrap-admin NAME [--bootstrap-unit CODE] [--token-ttl-days N]\n"

@@ -57,6 +57,15 @@ struct ServerConfig {
   // --metrics-listen HOST:PORT: a listener serving only GET /metrics (the
   // HTTP face serves /metrics too); empty: none.
   std::string metrics_listen;
+  // The petitioner's side (issue 15): the public status page's address,
+  // printed on each receipt with the tracking number and as a QR code
+  // (--public-status-url; empty: none printed), and how many status lookups
+  // an address (--public-lookups-per-address) and a tracking number
+  // (--public-lookups-per-number) may make at once, refilled at that many a
+  // minute; 0: no limit.
+  std::string public_status_url = "http://127.0.0.1:8080/status";
+  int public_lookups_per_address = 10;
+  int public_lookups_per_number = 5;
   bool help = false;
 };
 

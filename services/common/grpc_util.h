@@ -45,6 +45,20 @@ grpc::Status Serve(const char* rpc, Core& core, const grpc::ServerContext* ctx, 
   });
 }
 
+// The glue of an RPC that admits everyone (SignIn, ChangePassword,
+// GetPublicStatus: a password or a query code is the credential): run `fn()`
+// (returning absl::StatusOr<Resp>), copy the result out, map the status,
+// catch all.
+template <typename Resp, typename Fn>
+grpc::Status ServeOpen(const char* rpc, Resp* resp, Fn fn) {
+  return Guard(rpc, [&] {
+    absl::StatusOr<Resp> r = fn();
+    if (!r.ok()) return ToGrpc(r.status());
+    *resp = std::move(*r);
+    return grpc::Status::OK;
+  });
+}
+
 // "intake_clerk" <-> ROLE_INTAKE_CLERK.
 std::string RoleName(xinfang::v1::Role role);
 xinfang::v1::Role RoleFromName(const std::string& name);

@@ -20,7 +20,8 @@ const char* ChannelName(xinfang::v1::Channel c) {
 
 }  // namespace
 
-std::string ReceiptText(const xinfang::v1::Case& c, const workflow::Calendar& calendar) {
+std::string ReceiptText(const xinfang::v1::Case& c, const workflow::Calendar& calendar,
+                        const xinfang::v1::QueryCode* code) {
   const absl::CivilDay received = calendar.LocalDay(FromProto(c.intake().received_at()));
   std::string text = absl::StrFormat(
       "信访事项回执\n编号: %s\n收到日期: %04d年%02d月%02d日 (%s)\n事项: %s\n", c.tracking_number(),
@@ -42,7 +43,17 @@ std::string ReceiptText(const xinfang::v1::Case& c, const workflow::Calendar& ca
                     c.intake().anonymous() ? "" : "书面告知书另行送达。", "\n");
   }
   if (c.intake().anonymous()) text += "匿名信访事项不书面告知受理情况。\n";
-  absl::StrAppend(&text, "查询请提供编号 ", c.tracking_number(), "。\n");
+  if (code == nullptr || code->code().empty()) {
+    absl::StrAppend(&text, "查询请提供编号 ", c.tracking_number(), "。\n");
+    return text;
+  }
+  absl::StrAppend(&text, "查询码: ", code->code(), " (请妥善保管; 遗失可向登记机关申请补发)\n");
+  if (!code->status_url().empty()) {
+    absl::StrAppend(&text, "凭编号和查询码查询办理情况: ", code->status_url(), "\n",
+                    code->qr_text());
+  } else {
+    absl::StrAppend(&text, "凭编号和查询码查询办理情况。\n");
+  }
   return text;
 }
 

@@ -5,10 +5,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "services/common/grpc_util.h"
+#include "services/common/query_code.h"
 #include "services/common/receipt.h"
 #include "services/common/validate.h"
+#include "services/storage/query_code_store.h"
 
 namespace xinfang::intake {
+
+// The history event of a query code issued after registration (the first
+// is part of the registration).
+constexpr char kCodeIssued[] = "query_code_issued";
 
 
 absl::StatusOr<xinfang::v1::RegisterCaseResponse> Intake::Register(
@@ -34,7 +40,9 @@ absl::StatusOr<xinfang::v1::RegisterCaseResponse> Intake::Register(
         return absl::PermissionDeniedError(absl::StrCat(
             "request_id: registered by unit ", unit, ", outside your unit ", actor.unit));
       }
-      return Response(actor, **replay, **org, true);
+      auto code = Reissue(actor, **replay, "registration_retried");
+      if (!code.ok()) return code.status();
+      return Response(actor, **replay, **org, true, *code);
     }
   }
   xinfang::v1::CaseIntake& in = *request.mutable_intake();
@@ -95,25 +103,94 @@ absl::StatusOr<xinfang::v1::RegisterCaseResponse> Intake::Register(
   nc.now = now;
   const absl::CivilDay today = core_.calendar().LocalDay(now);
   nc.tracking_prefix = absl::StrFormat("XF%04d%02d%02d-", today.year(), today.month(), today.day());
+  const std::string code = NewQueryCode();
+  const QueryCodeHash hashed = HashQueryCode(code);
+  nc.query_code_salt = hashed.salt;
+  nc.query_code_hash = hashed.hash;
   auto created = core_.store().Create(nc);
   if (!created.ok()) return created.status();
+  if (created->replayed) {  // a concurrent retry made the case: its code is not ours
+    auto again = Reissue(actor, created->record, "registration_retried");
+    if (!again.ok()) return again.status();
+    return Response(actor, created->record, **org, true, *again);
+  }
+  return Response(actor, created->record, **org, false,
+                  Handed(code, created->record.tracking_number));
+}
 
-  return Response(actor, created->record, **org, created->replayed);
+xinfang::v1::QueryCode Intake::Handed(const std::string& code,
+                                      const std::string& tracking) const {
+  xinfang::v1::QueryCode q;
+  q.set_code(code);
+  q.set_status_url(PublicStatusUrl(core_.config().public_status_url, tracking));
+  QrCode qr = RenderQr(q.status_url());
+  q.set_qr_svg(std::move(qr.svg));
+  q.set_qr_text(std::move(qr.text));
+  return q;
+}
+
+absl::StatusOr<xinfang::v1::QueryCode> Intake::Reissue(const workflow::Actor& actor,
+                                                       const storage::CaseRecord& rec,
+                                                       const std::string& reason) {
+  const std::string code = NewQueryCode();
+  const QueryCodeHash hashed = HashQueryCode(code);
+  workflow::Event e;
+  e.kind = kCodeIssued;
+  e.fields = {{"reason", reason}};
+  storage::QueryCodeStore store(core_.pool());
+  auto stored = store.Reissue(rec.id, hashed.salt, hashed.hash, e, actor, core_.clock().Now());
+  if (!stored.ok()) return stored.status();
+  return Handed(code, rec.tracking_number);
+}
+
+absl::StatusOr<xinfang::v1::ReissueQueryCodeResponse> Intake::ReissueQueryCode(
+    const workflow::Actor& actor, const xinfang::v1::ReissueQueryCodeRequest& request) {
+  if (auto s = CheckText("reason", request.reason(), 200, false); !s.ok()) return s;
+  if (request.tracking_number().empty()) {
+    return absl::InvalidArgumentError("tracking_number: required");
+  }
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  xinfang::v1::CaseRef ref;
+  ref.set_tracking_number(request.tracking_number());
+  auto rec = LoadVisibleCase(core_, actor, ref, **org);
+  if (!rec.ok()) return rec.status();
+  // The code opens the petitioner's view: never for whom the case is
+  // redacted (the unit complained about, a declared conflict).
+  const View view = ViewOfRecord(actor, *rec, **org);
+  if (view == View::kRedacted) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "case ", rec->tracking_number, ": redacted for you, so not yours to reissue its code"));
+  }
+  auto code = Reissue(actor, *rec, request.reason().empty() ? "lost" : request.reason());
+  if (!code.ok()) return code.status();
+  xinfang::v1::ReissueQueryCodeResponse resp;
+  resp.set_tracking_number(rec->tracking_number);
+  xinfang::v1::Case shown =
+      ToProto(*rec, core_.EngineFor(rec->snapshot.workflow, rec->snapshot.workflow_version),
+              core_.clock().Now());
+  Show(view, &shown);
+  if (auto names = core_.Names(); names.ok()) AddNames(**names, &shown);
+  resp.set_receipt(ReceiptText(shown, core_.calendar(), &*code));
+  *resp.mutable_query_code() = std::move(*code);
+  return resp;
 }
 
 // The registered case and its receipt as the clerk may see them (a clerk of
 // the unit complained about gets both redacted, like every other read).
 xinfang::v1::RegisterCaseResponse Intake::Response(const workflow::Actor& actor,
                                                    const storage::CaseRecord& rec,
-                                                   const workflow::OrgTree& org, bool replayed) {
+                                                   const workflow::OrgTree& org, bool replayed,
+                                                   const xinfang::v1::QueryCode& code) {
   xinfang::v1::RegisterCaseResponse resp;
   *resp.mutable_case_() =
       ToProto(rec, core_.EngineFor(rec.snapshot.workflow, rec.snapshot.workflow_version),
               core_.clock().Now());
   Show(ViewOfRecord(actor, rec, org), resp.mutable_case_());
   if (auto names = core_.Names(); names.ok()) AddNames(**names, resp.mutable_case_());
-  resp.set_receipt(ReceiptText(resp.case_(), core_.calendar()));
+  resp.set_receipt(ReceiptText(resp.case_(), core_.calendar(), &code));
   resp.set_replayed(replayed);
+  *resp.mutable_query_code() = code;
   return resp;
 }
 
@@ -122,6 +199,13 @@ grpc::Status IntakeServiceImpl::RegisterCase(grpc::ServerContext* ctx,
                                              xinfang::v1::RegisterCaseResponse* resp) {
   return Serve("RegisterCase", core_, ctx, resp,
                [&](const workflow::Actor& a) { return intake_.Register(a, *req); });
+}
+
+grpc::Status IntakeServiceImpl::ReissueQueryCode(grpc::ServerContext* ctx,
+                                                 const xinfang::v1::ReissueQueryCodeRequest* req,
+                                                 xinfang::v1::ReissueQueryCodeResponse* resp) {
+  return Serve("ReissueQueryCode", core_, ctx, resp,
+               [&](const workflow::Actor& a) { return intake_.ReissueQueryCode(a, *req); });
 }
 
 }  // namespace xinfang::intake

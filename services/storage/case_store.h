@@ -76,6 +76,9 @@ struct NewCase {
   // Fingerprint of the request as the client sent it: a retry must match,
   // or the request id is refused as used for a different petition.
   std::string request_hash;
+  // The query code's salt and keyed hash, hex (query_code_store.h); written
+  // in the registration's transaction. Empty: none.
+  std::string query_code_salt, query_code_hash;
 };
 
 struct CreateResult {

@@ -225,6 +225,12 @@ const Sql kUpdateContact{
 const Sql kInsertPetitioner{
     "INSERT INTO case_petitioners (case_id, position, person_id, category) "
     "VALUES (:c, :p, :person, :category)"};
+// The petitioner's query code, as a keyed hash (migration 0019; written by
+// QueryCodeStore, query_code_store.h, on a reissue).
+const Sql kInsertQueryCode{
+    "INSERT INTO case_query_codes (case_id, salt, hash, issued_at, issued_by) "
+    "VALUES (:c, decode(:salt, 'hex'), decode(:hash, 'hex'), xf_ts(:now), :by)"};
+
 const Sql kInsertLink{
     "INSERT INTO case_links (case_id, related_id, kind) VALUES (:c, :r, 'repeat')"};
 
@@ -784,6 +790,13 @@ absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
       }
     }
     for (int64_t r : related) p.Add(kInsertLink, {{"c", id}, {"r", r}});
+    if (!c.query_code_hash.empty()) {
+      p.Add(kInsertQueryCode, {{"c", id},
+                               {"salt", c.query_code_salt},
+                               {"hash", c.query_code_hash},
+                               {"now", now},
+                               {"by", c.actor.account}});
+    }
     batch.AddTo(p);
     p.AddText("COMMIT");
     const int read_at = p.Add(kSelectCaseById, {{"id", id}});

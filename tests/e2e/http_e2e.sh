@@ -45,6 +45,19 @@ tracking=$(echo "$out" | jq -r .case.trackingNumber)
 echo "$out" | jq -r .receipt | grep -q "信访事项回执" || fail "no receipt: $out"
 echo "registered $tracking over HTTP"
 
+# The petitioner's status without a token, with the code from the receipt;
+# a wrong code is not_found (404), like an unknown number.
+code=$(echo "$out" | jq -r .queryCode.code)
+[[ $code =~ ^[2-9A-Z]{5}-[2-9A-Z]{5}$ ]] || fail "no query code: $out"
+out=$(call "" PublicService/GetPublicStatus "{\"trackingNumber\": \"$tracking\", \"queryCode\": \"$code\"}")
+[ "$(status)" = 200 ] || fail "GetPublicStatus: $(status) $out"
+[ "$(echo "$out" | jq -r .stage)" = STAGE_INTAKE ] || fail "GetPublicStatus: $out"
+echo "$out" | grep -q "钱七\|clerk1" && fail "the public status names a person: $out"
+out=$(call "" PublicService/GetPublicStatus "{\"trackingNumber\": \"$tracking\", \"queryCode\": \"22222-22222\"}")
+[ "$(status)" = 404 ] || fail "GetPublicStatus, wrong code: $(status) $out"
+[ "$(echo "$out" | jq -r .message)" = "no case with this tracking number and query code" ] || fail "$out"
+echo "public status over HTTP without a token; a wrong code is not_found"
+
 # The same call in protobuf (application/proto), encoded and decoded by protoc.
 printf 'case { tracking_number: "%s" }' "$tracking" |
   protoc -I "$XF_SRC/proto" --encode=xinfang.v1.GetCaseRequest xinfang/v1/query.proto >"$E2E_TMP/req.bin"

@@ -255,6 +255,7 @@ struct PolicyRow {
 const PolicyRow kPolicy[] = {
     //                            clerk   officer head    superv  admin   auditor service
     {"RegisterCase",            {"OODD", "DDDD", "DDDD", "DDDD", "DDDD", "DDDD", "DDDD"}},
+    {"ReissueQueryCode",        {"OODD", "DDDD", "DDDD", "DDDD", "DDDD", "DDDD", "DDDD"}},
     {"ListActions",             {"OODD", "OODD", "OODD", "OODD", "DDDD", "DDDD", "OOOO"}},
     {"TakeAction/accept",       {"OODD", "ODDD", "OODD", "DDDD", "DDDD", "DDDD", "DDDD"}},
     {"TakeAction/issue_notice", {"DDDD", "DDDD", "OODD", "OODD", "DDDD", "DDDD", "DDDD"}},
@@ -365,6 +366,11 @@ class MatrixTest : public AccessBase {
     std::map<std::string, std::function<absl::Status(const std::string&)>> p;
     p["RegisterCase"] = [&](const std::string& tok) {
       return Register(tok, AnonymousVisit(absl::StrCat("matrix-reg-", ++n_), kHome)).status();
+    };
+    p["ReissueQueryCode"] = [&](const std::string& tok) {
+      v1::ReissueQueryCodeRequest req;
+      req.set_tracking_number(case_x_);
+      return Call(server_.intake(), &v1::IntakeService::Stub::ReissueQueryCode, tok, req).status();
     };
     p["ListActions"] = [&](const std::string& tok) {
       v1::ListActionsRequest req;

@@ -408,3 +408,38 @@ TEST(ExitCode, FailedCallsExit1AndUsageErrors2) {
 
 }  // namespace
 }  // namespace xinfang::xfctl
+
+namespace xinfang::xfctl {
+namespace {
+
+TEST(PublicStatusArgs, TrackingAndCodeAsOnTheReceipt) {
+  absl::StatusOr<Args> a =
+      ParseArgs({"XF20261125-000001", "K7QMX-3PD9R", "--json"}, 0, "public status", {});
+  ASSERT_THAT(a, ::xinfang::testing::IsOk());
+  absl::StatusOr<PublicStatusArgs> p = ReadPublicStatusArgs(*a);
+  ASSERT_THAT(p, ::xinfang::testing::IsOk());
+  EXPECT_EQ(p->tracking_number, "XF20261125-000001");
+  EXPECT_EQ(p->query_code, "K7QMX-3PD9R");
+}
+
+TEST(PublicStatusArgs, ACodeTypedInGroupsIsJoined) {
+  absl::StatusOr<Args> a = ParseArgs({"XF20261125-000001", "K7QMX", "3PD9R"}, 0, "public status", {});
+  ASSERT_THAT(a, ::xinfang::testing::IsOk());
+  absl::StatusOr<PublicStatusArgs> p = ReadPublicStatusArgs(*a);
+  ASSERT_THAT(p, ::xinfang::testing::IsOk());
+  EXPECT_EQ(p->query_code, "K7QMX3PD9R");
+}
+
+TEST(PublicStatusArgs, BothAreRequired) {
+  absl::StatusOr<Args> a = ParseArgs({"XF20261125-000001"}, 0, "public status", {});
+  ASSERT_THAT(a, ::xinfang::testing::IsOk());
+  EXPECT_THAT(ReadPublicStatusArgs(*a),
+              ::xinfang::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                           ::testing::HasSubstr("TRACKING and CODE")));
+  // It takes no flags of its own.
+  EXPECT_THAT(ParseArgs({"XF1", "C", "--unit", "x"}, 0, "public status", {}),
+              ::xinfang::testing::StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+}  // namespace
+}  // namespace xinfang::xfctl

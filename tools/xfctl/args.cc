@@ -189,4 +189,16 @@ absl::Status ApplyTrailingFlags(const Args& a, Global& g) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<PublicStatusArgs> ReadPublicStatusArgs(const Args& a) {
+  if (a.positional.size() < 2) {
+    return absl::InvalidArgumentError(
+        "public status: TRACKING and CODE, as printed on the receipt (xfctl public status "
+        "XF20261125-000001 K7QMX-3PD9R)");
+  }
+  PublicStatusArgs out;
+  out.tracking_number = a.positional[0];
+  for (std::size_t i = 1; i < a.positional.size(); ++i) out.query_code += a.positional[i];
+  return out;
+}
+
 }  // namespace xinfang::xfctl

@@ -98,6 +98,14 @@ absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& in, std::size_t f
 // does not matter (--token-file wins over --token), unlike before the command.
 absl::Status ApplyTrailingFlags(const Args& a, Global& g);
 
+// `public status TRACKING CODE`: the tracking number and the query code as
+// printed on the receipt (the code may be typed in groups: "K7QMX 3PD9R" is
+// two words, joined). A usage error without both.
+struct PublicStatusArgs {
+  std::string tracking_number, query_code;
+};
+absl::StatusOr<PublicStatusArgs> ReadPublicStatusArgs(const Args& a);
+
 }  // namespace xinfang::xfctl
 
 #endif  // XINFANG_TOOLS_XFCTL_ARGS_H_

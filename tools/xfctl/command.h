@@ -52,6 +52,8 @@ struct Command {
 
 // The tables of the groups, in the order of `xfctl help`.
 const std::vector<Command>& CaseCommands();
+// `public status` and `case reissue-code`: the petitioner's side.
+const std::vector<Command>& PublicCommands();
 const std::vector<Command>& SupCommands();
 const std::vector<Command>& QueryCommands();
 const std::vector<Command>& AdminCommands();

@@ -53,8 +53,8 @@ case register flags:
 const std::vector<Command>& Commands() {
   static const auto* const kTable = [] {
     auto* table = new std::vector<Command>;
-    for (const std::vector<Command>* group : {&CaseCommands(), &SupCommands(), &QueryCommands(),
-                                              &AdminCommands()}) {
+    for (const std::vector<Command>* group : {&CaseCommands(), &PublicCommands(), &SupCommands(),
+                                              &QueryCommands(), &AdminCommands()}) {
       table->insert(table->end(), group->begin(), group->end());
     }
     return table;

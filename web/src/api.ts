@@ -6,6 +6,7 @@ import { reactive } from "vue";
 import { AdminService, type Account } from "./gen/xinfang/v1/admin_pb";
 import { CaseworkService } from "./gen/xinfang/v1/casework_pb";
 import { IntakeService } from "./gen/xinfang/v1/intake_pb";
+import { PublicService } from "./gen/xinfang/v1/public_pb";
 import { CaseQueryService } from "./gen/xinfang/v1/query_pb";
 import { SupervisionService } from "./gen/xinfang/v1/supervision_pb";
 import { L } from "./labels";
@@ -48,6 +49,8 @@ export const intake = createClient(IntakeService, transport);
 export const casework = createClient(CaseworkService, transport);
 export const query = createClient(CaseQueryService, transport);
 export const supervision = createClient(SupervisionService, transport);
+// The petitioner's status page: no token (the query code is the credential).
+export const publicStatus = createClient(PublicService, transport);
 
 // What went wrong, for a person: the fields the server named
 // (google.rpc.BadRequest, docs/api.md §12) and a sentence in the chosen language.

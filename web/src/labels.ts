@@ -135,6 +135,14 @@ const zh = {
     unitCode: "单位代码", account: "账号", note: "备注", conflict: "此案件已被他人修改，请重新加载后再提交（已填写的内容会保留）",
     reload: "重新加载",
   },
+  pub: {
+    title: "信访事项办理情况查询", tracking: "信访编号", code: "查询码", submit: "查询",
+    hint: "请输入回执上的编号和查询码", notFound: "编号或查询码不正确，请核对回执",
+    tooMany: "查询过于频繁，请稍后再试", received: "收到日期", stage: "办理阶段", unit: "办理单位",
+    matter: "事项", dates: "办理期限", lastDay: "最后一天", decisions: "处理结果", served: "送达日期",
+    windows: "您现在可以", until: (d: string) => `截止 ${d}`, final: "本事项已办结", again: "重新查询",
+    evaluation: "您的评价", provisional: "（暂定）", suspended: "（中止计算）",
+  },
 };
 export type Messages = typeof zh;
 
@@ -267,6 +275,15 @@ const en: Messages = {
   action: {
     unitCode: "unit code", account: "account", note: "Note", conflict: "Changed by someone else — reload, then submit again (your input is kept)",
     reload: "Reload",
+  },
+  pub: {
+    title: "Petition status", tracking: "Tracking number", code: "Query code", submit: "Look up",
+    hint: "Enter the tracking number and the query code printed on your receipt",
+    notFound: "The tracking number or the query code is not right: check the receipt",
+    tooMany: "Too many lookups: try again in a minute", received: "Received", stage: "Stage", unit: "Handled by",
+    matter: "Matter", dates: "Dates", lastDay: "Last day", decisions: "Decisions", served: "Served on",
+    windows: "You may now", until: (d: string) => `until ${d}`, final: "This matter is finished", again: "Look up again",
+    evaluation: "Your evaluation", provisional: " (provisional)", suspended: " (clock stopped)",
   },
 };
 

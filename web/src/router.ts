@@ -5,6 +5,8 @@ export const router = createRouter({
   routes: [
     { path: "/", redirect: "/queue" },
     { path: "/signin", component: () => import("./views/SignIn.vue") },
+    // The petitioner's page: public, phone-sized first.
+    { path: "/status", component: () => import("./views/Status.vue") },
     { path: "/desk", component: () => import("./views/Desk.vue") },
     { path: "/queue", component: () => import("./views/Queue.vue") },
     { path: "/case/:tracking", component: () => import("./views/CasePage.vue"), props: true },

@@ -21,6 +21,7 @@ const secrets = {
 };
 let ctx;
 let tracking = "";
+let queryCode = ""; // the petitioner's, from the printed receipt
 // Petitions received in the simulated month: the script's (XF_REGISTERED) and this file's.
 let registered = Number(env.XF_REGISTERED ?? 0);
 const LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -237,6 +238,9 @@ test("a clerk signs in, registers a visit with every field checked as typed, pri
   const receipt = await page.locator("[data-test=receipt]").innerText();
   assert.match(receipt, /信访事项回执/);
   tracking = receipt.match(/编号: (XF[0-9-]+)/)[1];
+  queryCode = receipt.match(/查询码: ([2-9A-Z]{5}-[2-9A-Z]{5})/)[1];
+  assert.match(receipt, new RegExp(`/status\\?t=${tracking}`));
+  assert.ok(await page.locator("[data-test=receipt-qr]").isVisible(), "the receipt shows the QR code");
   registered++;
   await page.click("[data-test=print]");
   assert.equal(await page.evaluate(() => window.__printed), 1);
@@ -303,6 +307,44 @@ test("an officer takes it to served; a stale version says reload and keeps the i
   assert.deepEqual(days, [...days].sort(), "nearest deadline first");
   await shot(head, "06c-queue-head");
   await head.close();
+});
+
+test("the petitioner looks the case up on a phone with the code from the receipt", async () => {
+  const page = await ctx.newPage(); // a tab of its own: no session
+  await page.setViewportSize({ width: 390, height: 844 });
+  const bodies = recordApi(page);
+  await page.goto(`${URL}/status?t=${tracking}`); // the QR code's address
+  await page.waitForSelector("[data-test=pub-submit]");
+  assert.equal(await page.locator("[data-test=pub-tracking]").first()
+    .evaluate((n) => (n.tagName === "INPUT" ? n : n.querySelector("input")).value), tracking);
+  // A wrong code: the same answer as an unknown number, in plain words.
+  await fill(page, "[data-test=pub-code]", "22222-22222");
+  await page.click("[data-test=pub-submit]");
+  await page.waitForSelector("[data-test=pub-error]");
+  assert.match(await page.locator("[data-test=pub-error]").innerText(), /编号或查询码不正确/);
+  await shot(page, "07a-public-wrong");
+  // Typed in lower case without the dash.
+  await fill(page, "[data-test=pub-code]", queryCode.replace("-", "").toLowerCase());
+  await page.click("[data-test=pub-submit]");
+  await page.waitForSelector("[data-test=pub-result]");
+  const text = await page.locator("[data-test=public-status]").innerText();
+  assert.match(text, /处理意见已送达/);
+  assert.match(await page.locator("[data-test=pub-number]").innerText(), new RegExp(tracking));
+  // The decision served, and the review window with its last day and where to go.
+  assert.match(await page.locator("[data-test=pub-decisions]").innerText(), /处理意见书：解释说明[\s\S]*已向信访人解释/);
+  assert.match(await page.locator("[data-test=pub-windows]").innerText(),
+    /申请复查[\s\S]*截止 2026-04-01[\s\S]*向 省直机关工会 书面申请复查/);
+  assert.match(await page.locator("[data-test=pub-dates]").innerText(), /书面告知是否受理[\s\S]*按期/);
+  // No staff names, no personal numbers: not on the page, not in what reached the browser.
+  for (const s of ["officer1", "head1", "clerk1", secrets.name, secrets.id, secrets.phone]) {
+    assert.ok(!text.includes(s), `the page shows ${s}`);
+    assert.ok(!bodies.some((b) => b.includes(s)), `an API answer carries ${s}`);
+  }
+  // Fits the phone: nothing wider than the screen.
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+    "no horizontal scrolling at 390 px");
+  await shot(page, "07b-public-status");
+  await page.close();
 });
 
 test("on the simulated clock the supervisor's board shows the case overdue at rung 1", async () => {

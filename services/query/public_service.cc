@@ -1,0 +1,275 @@
+#include "services/query/public_service.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
+#include "services/common/grpc_util.h"
+#include "services/common/query_code.h"
+#include "services/common/validate.h"
+#include "services/storage/query_code_store.h"
+
+namespace xinfang::query {
+namespace {
+
+namespace v1 = xinfang::v1;
+
+// Lookups per minute as a token bucket: n at once, n refilled a minute.
+RateLimiter PerMinute(int n) { return RateLimiter(n / 60.0, std::max(n, 1)); }
+
+const char* StageText(v1::Stage s) {
+  switch (s) {
+    case v1::STAGE_INTAKE:
+      return "登记受理";
+    case v1::STAGE_HANDLING:
+      return "办理中";
+    case v1::STAGE_DECISION:
+      return "已出具处理意见";
+    case v1::STAGE_EVALUATION:
+      return "处理意见已送达";
+    case v1::STAGE_REVIEW:
+      return "复查";
+    case v1::STAGE_RECHECK:
+      return "复核";
+    case v1::STAGE_FINAL:
+      return "已办结";
+    default:
+      return "";
+  }
+}
+
+// The dates the petitioner is owed or has, by purpose: title, whether it is
+// the petitioner's own window. Other timers (objection, supervision
+// replies) are the offices' business.
+struct Owed {
+  const char* title;
+  bool window;
+};
+const std::map<v1::TimerPurpose, Owed>& OwedDates() {
+  static const auto* m = new std::map<v1::TimerPurpose, Owed>{
+      {v1::TIMER_PURPOSE_INTAKE_NOTICE, {"书面告知是否受理", false}},
+      {v1::TIMER_PURPOSE_HANDLING, {"出具处理意见书", false}},
+      {v1::TIMER_PURPOSE_EVALUATION, {"评价处理结果", true}},
+      {v1::TIMER_PURPOSE_REVIEW_REQUEST, {"申请复查", true}},
+      {v1::TIMER_PURPOSE_REVIEW_ANSWER, {"出具复查意见书", false}},
+      {v1::TIMER_PURPOSE_RECHECK_REQUEST, {"申请复核", true}},
+      {v1::TIMER_PURPOSE_RECHECK_ANSWER, {"出具复核意见书", false}},
+  };
+  return *m;
+}
+
+const char* DateStatusText(v1::PublicDateStatus s) {
+  switch (s) {
+    case v1::PUBLIC_DATE_STATUS_PENDING:
+      return "进行中";
+    case v1::PUBLIC_DATE_STATUS_MET:
+      return "按期";
+    case v1::PUBLIC_DATE_STATUS_LATE:
+      return "逾期完成";
+    case v1::PUBLIC_DATE_STATUS_OVERDUE:
+      return "已逾期";
+    case v1::PUBLIC_DATE_STATUS_CLOSED:
+      return "已结束";
+    default:
+      return "";
+  }
+}
+
+std::string OutcomeText(const std::string& outcome) {
+  static const auto* m = new std::map<std::string, std::string>{{"support", "支持"},
+                                                                {"explain", "解释说明"},
+                                                                {"not_supported", "不予支持"},
+                                                                {"mediation_agreement", "调解协议"},
+                                                                {"upheld", "维持"},
+                                                                {"changed", "变更"},
+                                                                {"revoked", "撤销"}};
+  auto it = m->find(outcome);
+  return it == m->end() ? outcome : it->second;
+}
+
+const char* DecisionTitle(v1::Stage s) {
+  switch (s) {
+    case v1::STAGE_REVIEW:
+      return "复查意见书";
+    case v1::STAGE_RECHECK:
+      return "复核意见书";
+    default:
+      return "处理意见书";
+  }
+}
+
+// "办理中 in handling" → "办理中": a state's title in Chinese.
+std::string ChinesePart(const std::string& title) {
+  return std::string(absl::StripAsciiWhitespace(
+      std::vector<std::string>(absl::StrSplit(title, absl::MaxSplits(' ', 1)))[0]));
+}
+
+}  // namespace
+
+PublicStatus::PublicStatus(Core& core, Ticker ticker)
+    : core_(core),
+      ticker_(std::move(ticker)),
+      per_address_(PerMinute(core.config().public_lookups_per_address)),
+      per_number_(PerMinute(core.config().public_lookups_per_number)) {}
+
+absl::StatusOr<v1::GetPublicStatusResponse> PublicStatus::Get(const v1::GetPublicStatusRequest& req,
+                                                              const std::string& peer) {
+  const std::string tracking =
+      absl::AsciiStrToUpper(absl::StripAsciiWhitespace(req.tracking_number()));
+  if (auto s = CheckText("tracking_number", tracking, 32, true); !s.ok()) return s;
+  if (auto s = CheckText("query_code", req.query_code(), 64, true); !s.ok()) return s;
+  const auto now = ticker_();
+  if (!per_address_.Allow(peer, now)) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("too many status lookups from this address: retry in ",
+                     per_address_.RetryAfter(peer, now).count() / 1000 + 1, " s"));
+  }
+  if (!per_number_.Allow(tracking, now)) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("too many status lookups of this tracking number: retry in ",
+                     per_number_.RetryAfter(tracking, now).count() / 1000 + 1, " s"));
+  }
+  storage::QueryCodeStore store(core_.pool());
+  auto stored = store.Find(tracking);
+  if (!stored.ok()) return stored.status();
+  // The same hash and comparison whether or not the number exists.
+  const bool match = QueryCodeMatches(req.query_code(), stored->has_value() ? (*stored)->salt : "",
+                                      stored->has_value() ? (*stored)->hash : "") &&
+                     stored->has_value();
+  // The same statement either way: it records nothing for an unknown number.
+  if (auto s = store.RecordLookup(tracking, peer,
+                                  match ? "GetPublicStatus" : "GetPublicStatus: wrong code",
+                                  core_.clock().Now());
+      !s.ok()) {
+    return s;
+  }
+  if (!match) return absl::NotFoundError(kNoSuchCase);
+  return View((*stored)->case_id);
+}
+
+absl::StatusOr<v1::GetPublicStatusResponse> PublicStatus::View(int64_t case_id) {
+  auto rec = core_.store().Get(case_id);
+  if (!rec.ok()) return rec.status();
+  const workflow::Engine* engine =
+      core_.EngineFor(rec->snapshot.workflow, rec->snapshot.workflow_version);
+  const absl::Time now = core_.clock().Now();
+  const v1::Case c = ToProto(*rec, engine, now);
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  auto names = core_.Names();
+  if (!names.ok()) return names.status();
+  auto name_of = [&](const std::string& unit) {
+    auto it = (*names)->find("unit:" + unit);
+    return it == (*names)->end() ? unit : it->second;
+  };
+  const workflow::Calendar& cal = core_.calendar();
+  auto day = [&](absl::Time t) { return absl::FormatCivilTime(cal.LocalDay(t)); };
+
+  v1::GetPublicStatusResponse r;
+  r.set_tracking_number(c.tracking_number());
+  r.set_received_on(day(FromProto(c.intake().received_at())));
+  r.set_stage(c.stage());
+  r.set_stage_text(StageText(c.stage()));
+  r.set_state(c.state());
+  r.set_state_text(ChinesePart(c.state_title()));
+  r.set_handling_unit_name(name_of(c.responsible_unit()));
+  r.set_final(c.stage() == v1::STAGE_FINAL);
+  r.set_summary(c.intake().summary());
+  r.set_evaluation(c.evaluation());
+  *r.mutable_as_of() = ToProto(now);
+
+  // The dates: those closed (met or not), then those open.
+  std::vector<std::pair<std::string, v1::PublicDate>> dates;
+  storage::QueryCodeStore store(core_.pool());
+  auto closed = store.ClosedDeadlines(case_id);
+  if (!closed.ok()) return closed.status();
+  for (const storage::ClosedDeadline& d : *closed) {
+    auto owed = OwedDates().find(static_cast<v1::TimerPurpose>(d.purpose));
+    if (owed == OwedDates().end()) continue;
+    v1::PublicDate p;
+    p.set_purpose(owed->first);
+    p.set_title(owed->second.title);
+    p.set_petitioners_window(owed->second.window);
+    p.set_last_day(day(d.due_at - absl::Microseconds(1)));  // due_at is exclusive
+    p.set_closed_on(day(d.closed_at));
+    p.set_status(owed->second.window ? v1::PUBLIC_DATE_STATUS_CLOSED
+                 : d.met             ? v1::PUBLIC_DATE_STATUS_MET
+                                     : v1::PUBLIC_DATE_STATUS_LATE);
+    dates.emplace_back(p.last_day(), std::move(p));
+  }
+  for (const v1::Deadline& d : c.deadlines()) {
+    auto owed = OwedDates().find(d.purpose());
+    if (owed == OwedDates().end()) continue;
+    v1::PublicDate p;
+    p.set_purpose(d.purpose());
+    p.set_title(owed->second.title);
+    p.set_petitioners_window(owed->second.window);
+    p.set_last_day(d.due_date());
+    p.set_provisional(d.provisional());
+    p.set_suspended(d.suspended());
+    p.set_status(d.overdue() ? v1::PUBLIC_DATE_STATUS_OVERDUE : v1::PUBLIC_DATE_STATUS_PENDING);
+    if (owed->second.window && !d.overdue()) {
+      v1::PublicWindow* w = r.add_open_windows();
+      w->set_purpose(d.purpose());
+      w->set_title(owed->second.title);
+      w->set_last_day(d.due_date());
+      // Where to go: the unit that handled the matter rates it; review goes
+      // to the next-higher body, re-check to the body above the reviewer.
+      std::string unit = c.responsible_unit();
+      // "<before>DAY 前向 UNIT <after>"
+      const char* before = "请于 ";
+      const char* after = " 评价处理结果（满意、基本满意或不满意）。";
+      if (d.purpose() == v1::TIMER_PURPOSE_REVIEW_REQUEST) {
+        unit = (*org)->Parent(c.responsible_unit()).value_or("");
+        before = "如对处理意见不服，可于 ";
+        after = " 书面申请复查。";
+      } else if (d.purpose() == v1::TIMER_PURPOSE_RECHECK_REQUEST) {
+        unit = (*org)
+                   ->Parent(c.review_unit().empty() ? c.responsible_unit() : c.review_unit())
+                   .value_or("");
+        before = "如对复查意见不服，可于 ";
+        after = " 书面申请复核。";
+      }
+      w->set_unit(unit);
+      w->set_unit_name(unit.empty() ? "" : name_of(unit));
+      w->set_how(absl::StrCat(before, d.due_date(), " 前向 ", w->unit_name(), after));
+    }
+    dates.emplace_back(p.last_day(), std::move(p));
+  }
+  std::stable_sort(dates.begin(), dates.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [_, p] : dates) {
+    p.set_status_text(DateStatusText(p.status()));
+    *r.add_dates() = std::move(p);
+  }
+
+  // The decisions and opinions, once served: never who wrote them.
+  for (const v1::DecisionRecord& d : c.decisions()) {
+    const v1::ServiceRecord* served = nullptr;
+    for (const v1::ServiceRecord& s : c.services()) {
+      if (s.stage() == d.stage()) served = &s;
+    }
+    if (served == nullptr) continue;
+    v1::PublicDecision* p = r.add_decisions();
+    p->set_stage(d.stage());
+    p->set_title(DecisionTitle(d.stage()));
+    p->set_outcome(d.outcome());
+    p->set_outcome_text(OutcomeText(d.outcome()));
+    p->set_text(d.text());
+    p->set_unit_name(name_of(d.unit()));
+    p->set_served_on(served->served_on());
+  }
+  return r;
+}
+
+grpc::Status PublicServiceImpl::GetPublicStatus(grpc::ServerContext* ctx,
+                                                const xinfang::v1::GetPublicStatusRequest* req,
+                                                xinfang::v1::GetPublicStatusResponse* resp) {
+  // No token: the query code is the credential (as SignIn's password is).
+  return ServeOpen("GetPublicStatus", resp, [&] { return status_.Get(*req, PeerOf(*ctx)); });
+}
+
+}  // namespace xinfang::query

@@ -1,0 +1,97 @@
+// xfctl public status, case reissue-code: the petitioner's side (the query
+// code and PublicService). `public status` needs no token.
+#include <iostream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "tools/xfctl/client.h"
+#include "tools/xfctl/command.h"
+#include "tools/xfctl/print.h"
+#include "xinfang/v1/intake.grpc.pb.h"
+#include "xinfang/v1/public.grpc.pb.h"
+
+namespace xinfang::xfctl {
+namespace {
+
+namespace v1 = xinfang::v1;
+
+CommandResult PublicStatusCommand(Context& ctx, const Args& a) {
+  auto args = ReadPublicStatusArgs(a);
+  if (!args.ok()) return args.status();
+  v1::GetPublicStatusRequest req;
+  req.set_tracking_number(args->tracking_number);
+  req.set_query_code(args->query_code);
+  auto resp = ctx.client.Call(&v1::PublicService::Stub::GetPublicStatus, req);
+  if (!resp.ok()) return resp.status();
+  if (ctx.global.json) return PrintJson(*resp);
+  const v1::GetPublicStatusResponse& r = *resp;
+  std::cout << absl::StrFormat("编号 Tracking      %s\n", r.tracking_number())
+            << absl::StrFormat("收到 Received      %s\n", r.received_on())
+            << absl::StrFormat("阶段 Stage         %s (%s)%s\n", r.stage_text(),
+                               v1::Stage_Name(r.stage()), r.final() ? " 已终结 final" : "")
+            << absl::StrFormat("状态 State         %s (%s)\n", r.state_text(), r.state())
+            << absl::StrFormat("办理单位 Unit      %s\n", r.handling_unit_name())
+            << absl::StrFormat("事项 Matter        %s\n", r.summary());
+  if (!r.evaluation().empty()) std::cout << "评价 Evaluation    " << r.evaluation() << "\n";
+  if (r.dates_size() > 0) {
+    std::cout << "\n期限 Dates\n";
+    for (const v1::PublicDate& d : r.dates()) {
+      std::cout << absl::StrFormat(
+          "  %-10s  %s  %s%s%s%s\n", d.title(), d.last_day(), d.status_text(),
+          d.closed_on().empty() ? "" : absl::StrCat(" ", d.closed_on()),
+          d.provisional() ? " (暂定)" : "", d.suspended() ? " (中止计算)" : "");
+    }
+  }
+  if (r.decisions_size() > 0) {
+    std::cout << "\n处理结果 Decisions\n";
+    for (const v1::PublicDecision& d : r.decisions()) {
+      std::cout << absl::StrFormat("  %s  %s (%s)  %s  送达 %s\n    %s\n", d.title(),
+                                   d.outcome_text(), d.outcome(), d.unit_name(), d.served_on(),
+                                   d.text());
+    }
+  }
+  if (r.open_windows_size() > 0) {
+    std::cout << "\n可以办理 Open now\n";
+    for (const v1::PublicWindow& w : r.open_windows()) {
+      std::cout << absl::StrFormat("  %s  至 %s  %s\n", w.title(), w.last_day(), w.how());
+    }
+  }
+  return 0;
+}
+
+CommandResult ReissueCodeCommand(Context& ctx, const Args& a) {
+  if (a.positional.size() != 1) {
+    return absl::InvalidArgumentError("case reissue-code: TRACKING [--reason TEXT]");
+  }
+  v1::ReissueQueryCodeRequest req;
+  req.set_tracking_number(a.positional[0]);
+  req.set_reason(a.Get("reason"));
+  auto resp = ctx.client.Call(&v1::IntakeService::Stub::ReissueQueryCode, req);
+  if (!resp.ok()) return resp.status();
+  if (ctx.global.json) return PrintJson(*resp);
+  std::cout << "新查询码 New query code  " << resp->query_code().code()
+            << "\n(the earlier code no longer works)\n\n"
+            << resp->receipt();
+  return 0;
+}
+
+}  // namespace
+
+const std::vector<Command>& PublicCommands() {
+  static const auto* const kCommands = new std::vector<Command>{
+      {{"public", "status"},
+       "public status TRACKING CODE",
+       "the petitioner's view of a case, with the query code from the receipt (no token)",
+       {},
+       PublicStatusCommand},
+      {{"case", "reissue-code"},
+       "case reissue-code TRACKING [--reason TEXT]",
+       "a new query code for a petitioner who lost theirs (the old one stops working)",
+       {"reason"},
+       ReissueCodeCommand},
+  };
+  return *kCommands;
+}
+
+}  // namespace xinfang::xfctl
