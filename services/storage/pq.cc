@@ -140,6 +140,9 @@ int64_t Rows::affected() const {
 
 namespace {
 
+// Round trips made by this thread (RoundTripsOnThisThread).
+thread_local int64_t tl_round_trips = 0;
+
 // Throws for a result that is not a success; otherwise returns it.
 pg_result* Checked(PGconn* conn, PGresult* res) {
   const ExecStatusType st = res != nullptr ? PQresultStatus(res) : PGRES_FATAL_ERROR;
@@ -286,6 +289,7 @@ std::vector<Rows> Conn::Pipeline::Run() {
     sent.push_back(i);
   }
   if (PQpipelineSync(conn) != 1) fail("syncing");
+  ++tl_round_trips;
   std::vector<Rows> results;
   results.reserve(items_.size());
   for (int k = 0; k < size(); ++k) results.emplace_back(nullptr);
@@ -327,8 +331,11 @@ std::vector<Rows> Conn::Pipeline::Run() {
   return results;
 }
 
+int64_t RoundTripsOnThisThread() { return tl_round_trips; }
+
 void Conn::Exec(const char* text) {
   PGconn* conn = Handle();
+  ++tl_round_trips;
   PQclear(Checked(conn, PQexec(conn, text)));
 }
 

@@ -171,6 +171,11 @@ class Rows {
 
 // A pooled connection: SOCI's session (for transactions and the statements
 // not yet moved here) and libpq's handle with the statements prepared on it.
+// The round trips to the server this thread has made through Conn (each
+// Exec, each pipeline's sync, a single statement being a pipeline of one):
+// lets a test hold a store call to its budget of round trips.
+int64_t RoundTripsOnThisThread();
+
 class Conn {
  public:
   explicit Conn(soci::session* session) : session_(session) {}

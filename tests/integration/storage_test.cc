@@ -318,6 +318,50 @@ TEST_F(CaseStoreTest, RepeatPetitionsAreLinked) {
   EXPECT_EQ(db_.Query("SELECT count(*) FROM persons"), "1");
 }
 
+// Each store call keeps to its budget of round trips to PostgreSQL
+// (docs/architecture.md): a case read in 1, an action in 2, a registration
+// with a petitioner in 3, a sweeper's batch in 3.
+TEST_F(CaseStoreTest, CallsKeepToTheirRoundTrips) {
+  storage::CaseStore& store = core_->store();
+  auto trips = [](const auto& call) {
+    const int64_t before = storage::RoundTripsOnThisThread();
+    call();
+    return storage::RoundTripsOnThisThread() - before;
+  };
+  // (Warm: a connection's first use may open it.)
+  ASSERT_THAT(store.Create(MakeCase("request-warm")), IsOk());
+  absl::StatusOr<storage::CreateResult> created;
+  EXPECT_EQ(trips([&] { created = store.Create(MakeCase("request-trips")); }), 3);
+  ASSERT_THAT(created, IsOk());
+  const int64_t id = created->record.id;
+  absl::StatusOr<storage::CaseRecord> read;
+  EXPECT_EQ(trips([&] { read = store.Get(id); }), 1);
+  ASSERT_THAT(read, IsOk());
+  EXPECT_EQ(trips([&] { read = store.GetByTracking(created->record.tracking_number); }), 1);
+
+  workflow::Decision d;
+  d.next = read->snapshot;
+  d.facts = core_->DefaultEngine().Facts(d.next);
+  d.events = {workflow::Event{"note_added", "", d.next.state, d.next.state, {}, "n"}};
+  absl::StatusOr<storage::Applied> applied;
+  EXPECT_EQ(trips([&] { applied = store.Apply(id, read->version, d, kOfficer1, absl::Now()); }),
+            2);
+  ASSERT_THAT(applied, IsOk());
+
+  // The intake notice falls due in 15 days: a sweep long after fires it.
+  const absl::Time later = absl::Now() + absl::Hours(24 * 400);
+  absl::StatusOr<storage::SweepResult> swept;
+  EXPECT_EQ(trips([&] {
+              swept = store.SweepDue(later, 10, [&](const storage::DueCase& c) {
+                return core_->DefaultEngine().FireAll(c.snapshot, c.due_timers, later,
+                                                      workflow::MapOrgTree({}));
+              });
+            }),
+            3);
+  ASSERT_THAT(swept, IsOk());
+  EXPECT_GT(swept->cases, 0);
+}
+
 TEST_F(CaseStoreTest, StaleVersionIsAbortedAndChangesNothing) {
   auto created = core_->store().Create(MakeCase("request-0005"));
   ASSERT_THAT(created, IsOk());
