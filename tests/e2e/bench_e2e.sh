@@ -127,14 +127,14 @@ out=$("$XF_SRC/deploy/bench.sh" --build-dir "$XF_BIN" --cases 500 --reads-calls 
   2>"$E2E_TMP/bench-reads.log") || { tail -20 "$E2E_TMP/bench-reads.log"; fail "bench.sh reads"; }
 echo "$out"
 for r in whoami stats-1y stats-3y recount-1y recount-3y dashboard dashboard-recount overdue-list; do
-  echo "$out" | grep -q "^RESULT reads-$r cases=500 calls=1 p50=[0-9]*ms .*errors=0" || fail "bench.sh reads: $r"
+  grep -q "^RESULT reads-$r cases=500 calls=1 p50=[0-9]*ms .*errors=0" <<<"$out" || fail "bench.sh reads: $r"
 done
-echo "$out" | grep -q "^RESULT reads-stats-3y .* received=500 " || fail "bench.sh reads: 3 years of 500 cases"
+grep -q "^RESULT reads-stats-3y .* received=500 " <<<"$out" || fail "bench.sh reads: 3 years of 500 cases"
 # The seeded cases' kept counts (xfseed rebuilds them) equal a recount.
 for p in 1y 3y; do
-  echo "$out" | grep -q "^RESULT reads-kept-equals-recount-$p cases=500 equal=yes" ||
+  grep -q "^RESULT reads-kept-equals-recount-$p cases=500 equal=yes" <<<"$out" ||
     fail "bench.sh reads: kept statistics differ from a recount over $p"
 done
-echo "$out" | grep -q "^RESULT reads-dashboard-kept-equals-recount cases=500 equal=yes" ||
+grep -q "^RESULT reads-dashboard-kept-equals-recount cases=500 equal=yes" <<<"$out" ||
   fail "bench.sh reads: the board's kept counts differ from a recount"
 echo "bench_e2e: ok"
