@@ -62,7 +62,12 @@ xf_build_console() {
 # A TCP port nobody listens on, from the given start upward.
 xf_free_port() {
   local p=${1:-55432}
-  while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+  # In use: something listens there, or (ss, when installed) any socket has
+  # it as its local port — a client's ephemeral port blocks a bind as well.
+  while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null ||
+        { command -v ss >/dev/null && [ -n "$(ss -Htan "( sport = :$p )" 2>/dev/null)" ]; }; do
+    p=$((p + 1))
+  done
   echo "$p"
 }
 

@@ -14,7 +14,9 @@ serve() {  # serve NAME: a server with gRPC and HTTP on free ports
 }
 serve a
 serve b
-export XF_HAPROXY_GRPC="127.0.0.1:$(xf_free_port 46000)"
+# Below the kernel's ephemeral range (32768-60999), so no client socket of
+# the tests running beside this one holds the ports between check and bind.
+export XF_HAPROXY_GRPC="127.0.0.1:$(xf_free_port 26000)"
 export XF_HAPROXY_HTTP="127.0.0.1:$(xf_free_port $((${XF_HAPROXY_GRPC#*:} + 1)))"
 export XF_HAPROXY_STATS="127.0.0.1:$(xf_free_port $((${XF_HAPROXY_HTTP#*:} + 1)))"
 export XF_SERVER_A_GRPC="127.0.0.1:$PORT_a" XF_SERVER_B_GRPC="127.0.0.1:$PORT_b"
