@@ -33,8 +33,8 @@ start_server srv xinfang-server --simulated-clock "$NOW" --rate-limit 0
 xf_bench_tokens "$XF_BIN/tools/xfctl" "127.0.0.1:$PORT_srv" "$E2E_ADMIN_TOKEN" "$E2E_TMP/tokens"
 [ "$(wc -l <"$E2E_TMP/tokens")" = 5 ] || fail "bench tokens"
 T=$(sed -n 5p "$E2E_TMP/tracking.txt")
-xf_as "$PORT_srv" audit1 auditor prov case show "$T" | grep -q "$T" || fail "GetCase of a seeded case"
-xf_as "$PORT_srv" audit1 auditor prov case verify "$T" | grep -q "intact" || fail "seeded history does not verify"
+grep -q "$T" <<<"$(xf_as "$PORT_srv" audit1 auditor prov case show "$T")" || fail "GetCase of a seeded case"
+grep -q "intact" <<<"$(xf_as "$PORT_srv" audit1 auditor prov case verify "$T")" || fail "seeded history does not verify"
 
 check_run() {  # check_run JSON: zero errors, something done, latencies in order
   local j=$1
@@ -60,7 +60,7 @@ n=$(xf_as "$PORT_srv" sup-q supervisor prov --json queue --officer bench-officer
 [ "$n" -ge 30 ] || fail "queue: $n deadlines of the officer's 30 cases"
 j=$("$BENCH" --scenario life --count 4 "${common[@]}")
 check_run "$j"
-echo "$j" | grep -q '"evaluate": {"count": [1-9]' || fail "life: no evaluate step"
+grep -q '"evaluate": {"count": [1-9]' <<<"$j" || fail "life: no evaluate step"
 
 # Loopback only.
 if "$BENCH" --scenario get --address 10.1.2.3:50051 --count 1 2>/dev/null; then fail "non-loopback accepted"; fi
@@ -70,7 +70,7 @@ advance=$(( $(field "$out" burst_due_in_seconds) + 60 ))
 # Without a token xfbench stops at once, saying why.
 rc=0; err=$("$BENCH" --scenario get --count 5 --address "127.0.0.1:$PORT_srv" --warmup 0 \
   --max-seconds 20 --tracking-file "$E2E_TMP/tracking.txt" --json 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$err" | grep -q "no bearer token" || fail "no token: $rc $err"
+[ "$rc" = 1 ] && grep -q "no bearer token" <<<"$err" || fail "no token: $rc $err"
 j=$("$BENCH" --scenario timers --tokens-file "$E2E_TMP/tokens" --address "127.0.0.1:$PORT_srv" --advance "$advance" --max-seconds 120 --json)
 echo "$j"
 [ "$(field "$j" errors)" = 0 ] || fail "timers: errors"
@@ -109,14 +109,14 @@ count() { psql "$E2E_URL" -Atc "$1"; }
 # also for a repeat petition (the second case of one person links the first
 # and names it in the event: repeat_of).
 T=$(count "SELECT tracking_number FROM cases WHERE tracking_number LIKE 'PGF-%' ORDER BY id LIMIT 1")
-xf_as "$PORT_srv" audit1 auditor prov case verify "$T" | grep -q "intact" || fail "floor's history does not verify"
+grep -q "intact" <<<"$(xf_as "$PORT_srv" audit1 auditor prov case verify "$T")" || fail "floor's history does not verify"
 sed 's/^\\set idn .*/\\set idn 110105199001011234/' "$XF_SRC/deploy/bench/register-floor.sql" >"$E2E_TMP/repeat-floor.sql"
 /usr/lib/postgresql/15/bin/pgbench -n -M prepared -c 1 -t 2 -D now="$(date +%s%6N)" -D token_hash="$(hash_of intake_clerk)" \
   -f "$E2E_TMP/repeat-floor.sql" "$E2E_URL" >"$E2E_TMP/pgb.txt" 2>&1 || { cat "$E2E_TMP/pgb.txt"; fail "repeat floor"; }
 T=$(count "SELECT c.tracking_number FROM cases c JOIN case_links l ON l.case_id = c.id AND l.kind = 'repeat'
   WHERE c.tracking_number LIKE 'PGF-%'")
 [ -n "$T" ] || fail "floor: no repeat link"
-xf_as "$PORT_srv" audit1 auditor prov case verify "$T" | grep -q "intact" || fail "floor's repeat history does not verify"
+grep -q "intact" <<<"$(xf_as "$PORT_srv" audit1 auditor prov case verify "$T")" || fail "floor's repeat history does not verify"
 # Another role's token registers nothing.
 pgb prepared "$XF_SRC/deploy/bench/register-floor.sql" "$(hash_of service)"
 [ "$(count "SELECT count(*) FROM cases WHERE tracking_number LIKE 'PGF-%'")" = 12 ] || fail "floor: registered for a service token"

@@ -56,7 +56,7 @@ wait_log "replica reads: on" 1
 t=$(xf "$PORT_ha" --json case register --channel call --caller-number 13100000001 --name 读者 \
   --category wages.arrears --summary "副本读" | json_field tracking_number)
 before=$(list_started)
-xf "$PORT_ha" case list | grep -q "$t" || fail "the replica-served list misses $t"
+grep -q "$t" <<<"$(xf "$PORT_ha" case list)" || fail "the replica-served list misses $t"
 [ "$(list_started)" != "$before" ] || fail "the case list was not served by the standby"
 # Replay stopped on the standby while the primary moves on: past the lag
 # bound, lists go to the primary; when replay resumes, back to the standby.
@@ -66,12 +66,12 @@ on_standby "SELECT pg_wal_replay_pause()" >/dev/null
 psql "$E2E_URL" -qc "SET synchronous_commit = local; CREATE TABLE xf_lag_probe (x int)"
 wait_log "replica reads: off" 1
 before=$(list_started)
-xf "$PORT_ha" case list | grep -q "$t" || fail "the primary-served list misses $t"
+grep -q "$t" <<<"$(xf "$PORT_ha" case list)" || fail "the primary-served list misses $t"
 [ "$(list_started)" = "$before" ] || fail "a list went to a standby beyond the lag bound"
 on_standby "SELECT pg_wal_replay_resume()" >/dev/null
 patronictl -c "$CLUSTER/node1/patroni.yml" resume --wait >/dev/null
 wait_log "replica reads: on" 2
-xf "$PORT_ha" case list | grep -q "$t" || fail "the list misses $t after replay resumed"
+grep -q "$t" <<<"$(xf "$PORT_ha" case list)" || fail "the list misses $t after replay resumed"
 [ "$(list_started)" != "$before" ] || fail "lists did not return to the standby"
 echo "ha_e2e: replica reads: served by the standby, to the primary beyond the lag bound, and back"
 now() { date +%s.%N; }
@@ -107,7 +107,7 @@ for i in $(seq 1 400); do
     if [ -n "$first_fail" ] && [ -z "$back_ok" ]; then back_ok=$(now); fi
   else
     [ -n "$killed" ] || fail "a registration failed before the primary was lost: $out"
-    echo "$out" | grep -qi "unavailable\|deadline" || fail "a failed call is not UNAVAILABLE: $out"
+    grep -qi "unavailable\|deadline" <<<"$out" || fail "a failed call is not UNAVAILABLE: $out"
     failures=$((failures + 1)); [ -n "$first_fail" ] || first_fail=$(now)
   fi
   # Enough OK calls after the failover: stop.

@@ -52,7 +52,7 @@ code=$(echo "$out" | jq -r .queryCode.code)
 out=$(call "" PublicService/GetPublicStatus "{\"trackingNumber\": \"$tracking\", \"queryCode\": \"$code\"}")
 [ "$(status)" = 200 ] || fail "GetPublicStatus: $(status) $out"
 [ "$(echo "$out" | jq -r .stage)" = STAGE_INTAKE ] || fail "GetPublicStatus: $out"
-echo "$out" | grep -q "钱七\|clerk1" && fail "the public status names a person: $out"
+grep -q "钱七\|clerk1" <<<"$out" && fail "the public status names a person: $out"
 out=$(call "" PublicService/GetPublicStatus "{\"trackingNumber\": \"$tracking\", \"queryCode\": \"22222-22222\"}")
 [ "$(status)" = 404 ] || fail "GetPublicStatus, wrong code: $(status) $out"
 [ "$(echo "$out" | jq -r .message)" = "no case with this tracking number and query code" ] || fail "$out"
@@ -97,7 +97,7 @@ while [ $(( ${#v} % 4 )) != 0 ]; do v="$v="; done
 echo "$v" | base64 -d | protoc --decode_raw | grep -q 'intake.petitioners\[0\].id_number' ||
   fail "BadRequest value does not decode"
 out=$(call "$clerk" IntakeService/RegisterCase '{"intake": {"chanel": 1}}')
-[ "$(status)" = 400 ] && echo "$out" | grep -q "not a JSON xinfang.v1.RegisterCaseRequest" ||
+[ "$(status)" = 400 ] && grep -q "not a JSON xinfang.v1.RegisterCaseRequest" <<<"$out" ||
   fail "misspelt JSON field: $(status) $out"
 out=$(call "" AdminService/WhoAmI '{}')
 [ "$(status)" = 401 ] && [ "$(echo "$out" | jq -r .code)" = unauthenticated ] || fail "no token: $(status) $out"

@@ -41,7 +41,7 @@ fi
 # calendar in the prefix stops it (so it read the prefix, not the source tree).
 echo "this is not a calendar" >"$P/share/xinfang/calendar/2099.textproto"
 rc=0; out=$("$P/bin/xinfang-server" --db "$E2E_URL" --migrate-only 2>&1) || rc=$?
-[ "$rc" != 0 ] && echo "$out" | grep -q "$P/share/xinfang/calendar" || fail "installed server ignored the prefix: $rc $out"
+[ "$rc" != 0 ] && grep -q "$P/share/xinfang/calendar" <<<"$out" || fail "installed server ignored the prefix: $rc $out"
 rm "$P/share/xinfang/calendar/2099.textproto"
 # And the prefix's console: mark the installed copy.
 echo "<!-- installed copy -->" >>"$P/share/xinfang/console/index.html"
@@ -54,9 +54,9 @@ for _ in $(seq 50); do
   page=$(curl -fsS --max-time 2 "http://127.0.0.1:$HTTP_PORT/" 2>/dev/null) && break
   sleep 0.1
 done
-echo "$page" | grep -q "<!-- installed copy -->" || fail "the console is not the prefix's: $page"
+grep -q "<!-- installed copy -->" <<<"$page" || fail "the console is not the prefix's: $page"
 info=$("$P/bin/xfctl" --server "127.0.0.1:$GRPC" --token "$E2E_ADMIN_TOKEN" info)
-echo "$info" | grep -q "petition" || fail "gRPC info: $info"
+grep -q "petition" <<<"$info" || fail "gRPC info: $info"
 out=$(xf "$GRPC" --json case register --channel call --caller-number 12351 --name 安装 \
   --category wages.arrears --summary "安装后登记")
 [ -n "$(echo "$out" | json_field tracking_number)" ] || fail "no registration on the installed server: $out"

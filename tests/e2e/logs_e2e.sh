@@ -28,7 +28,7 @@ out=$(xf "$PORT_one" --json case register --channel visit --people 1 --name "$NA
   --phone "$PHONE" --category wages.arrears --summary "欠薪" --complained-about "某公司")
 t=$(echo "$out" | json_field tracking_number)
 [ -n "$t" ] || fail "not registered: $out"
-xf "$PORT_one" case show "$t" | grep -q "$NAME" || fail "case show lacks the name"
+grep -q "$NAME" <<<"$(xf "$PORT_one" case show "$t")" || fail "case show lacks the name"
 xf_as "$PORT_one" audit1 auditor prov case show "$t" >/dev/null
 
 # call REQUEST_ID METHOD JSON: a Connect call as the clerk, with X-Request-Id

@@ -81,7 +81,7 @@ want=$(printf '%s\n' "${before[@]}" | sort)
 [ "$got" = "$want" ] || fail "cases after the restore: $(echo $got), want $(echo $want)"
 for t in "${after[@]}"; do
   rc=0; out=$(audit "$PORT_restored" case show "$t" 2>&1) || rc=$?
-  [ "$rc" = 1 ] && echo "$out" | grep -q NOT_FOUND || fail "$t (after the point) is there: $out"
+  [ "$rc" = 1 ] && grep -q NOT_FOUND <<<"$out" || fail "$t (after the point) is there: $out"
 done
 state() { audit "$PORT_restored" --json case show "$1" | json_field state; }
 for i in 0 1 5; do

@@ -9,10 +9,10 @@ out=$(xf "$PORT_intake" --json case register --channel online --platform 12351 -
 tracking=$(echo "$out" | json_field tracking_number)
 [ -n "$tracking" ] || fail "no tracking number: $out"
 show=$(xf "$PORT_query" --json case show "$tracking")
-echo "$show" | grep -q "陈七" || fail "query process does not see the case: $show"
+grep -q "陈七" <<<"$show" || fail "query process does not see the case: $show"
 # The intake process does not host the query service.
 rc=0; err=$(xf "$PORT_intake" case show "$tracking" 2>&1) || rc=$?
-[ "$rc" != 0 ] && echo "$err" | grep -q UNIMPLEMENTED || fail "intake process answered a query: $err"
+[ "$rc" != 0 ] && grep -q UNIMPLEMENTED <<<"$err" || fail "intake process answered a query: $err"
 stop_server intake
 stop_server query
 echo "split_e2e: ok"

@@ -9,7 +9,7 @@ expect_fail() {  # expect_fail WANT_RC PATTERN args...
   out=$("$@" 2>&1) || rc=$?
   [ "$rc" = "$want" ] || fail "$* exited $rc, want $want: $out"
   [ "$(echo "$out" | wc -l)" = 1 ] || fail "$* printed more than one line: $out"
-  echo "$out" | grep -q "$pattern" || fail "$* said '$out', want /$pattern/"
+  grep -q "$pattern" <<<"$out" || fail "$* said '$out', want /$pattern/"
   echo "ok: $out"
 }
 port=$(xf_free_port 40000)

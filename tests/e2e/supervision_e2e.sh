@@ -44,7 +44,7 @@ other=$(xf_as "$PORT_sim" officer8 case_officer prov.organs.office queue --mine)
 adm() { "$XF_BIN/tools/xfctl" --server "127.0.0.1:$PORT_sim" --token "$E2E_ADMIN_TOKEN" "$@"; }
 adm admin unit put prov.city-c --name "C市总工会" --parent prov | grep -q "added unit prov.city-c" || fail "unit put"
 rc=0; err=$(adm admin unit put prov.city-c --name "C市总工会" --parent prov.organs 2>&1) || rc=$?
-[ "$rc" != 0 ] && echo "$err" | grep -q "fixed" || fail "unit move not refused: $rc $err"
+[ "$rc" != 0 ] && grep -q "fixed" <<<"$err" || fail "unit move not refused: $rc $err"
 adm admin category put wages.bonus --name 奖金 --parent wages | grep -q "added category" || fail "category put"
 adm admin category put wages.bonus --name 奖金 --parent wages --retire | grep -q "retired" || fail "category retire"
 [ -z "$(xf "$PORT_sim" admin reference | grep wages.bonus)" ] || fail "a retired category is still offered"
@@ -64,19 +64,19 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [ -n "$w" ] || fail "no same_employer warning: $(sup sup warnings --all)"
-echo "$w" | grep -q "3 " || fail "not three petitions: $w"
+grep -q "3 " <<<"$w" || fail "not three petitions: $w"
 id=$(echo "$w" | awk '{print $1}')
 sup sup warning show "$id" | grep -c "XF" | grep -q 3 || fail "warning show: $(sup sup warning show "$id")"
 rc=0; err=$(sup sup warning handle "$id" 2>&1) || rc=$?
-[ "$rc" != 0 ] && echo "$err" | grep -q "INVALID_ARGUMENT: note" || fail "handle without a note: $rc $err"
+[ "$rc" != 0 ] && grep -q "INVALID_ARGUMENT: note" <<<"$err" || fail "handle without a note: $rc $err"
 sup sup warning handle "$id" --note "已约谈" | grep -q handled || fail "handle"
 [ -z "$(sup sup warnings | grep "^$id ")" ] || fail "a handled warning is still open"
 month=$(sup --json info | sed -n 's/.*"now": "\([0-9]*-[0-9]*\)-.*/\1/p' | head -1)
 [ -n "$month" ] || month=2026-04
 report=$(sup report --period "$month" --format csv)
 echo "$report" | head -1 | grep -q "\"$month\"" || fail "report header: $report"
-echo "$report" | grep -q '"group petitions"\|集体访' || fail "report rows: $report"
+grep -q '"group petitions"\|集体访' <<<"$report" || fail "report rows: $report"
 err=$(sup report --period 2026-13 2>&1) && fail "a bad period accepted: $err"
-echo "$err" | grep -q "INVALID_ARGUMENT: period" || fail "a bad period: $err"
+grep -q "INVALID_ARGUMENT: period" <<<"$err" || fail "a bad period: $err"
 stop_server sim
 echo "supervision_e2e: ok"

@@ -14,10 +14,10 @@ x() {  # x PORT [xfctl args...] as the bootstrapped administrator
 start_server tls xinfang-server --tls-cert "$certs/server.pem" --tls-key "$certs/server.key"
 x "$PORT_tls" --tls-ca "$certs/ca.pem" whoami | grep -q e2e-admin || fail "whoami over TLS"
 rc=0; err=$(x "$PORT_tls" whoami 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$err" | grep -q UNAVAILABLE || fail "plaintext client reached a TLS server: $err"
+[ "$rc" = 1 ] && grep -q UNAVAILABLE <<<"$err" || fail "plaintext client reached a TLS server: $err"
 # A token is still required over TLS.
 rc=0; err=$("$XF_BIN/tools/xfctl" --server "127.0.0.1:$PORT_tls" --tls-ca "$certs/ca.pem" info 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$err" | grep -q UNAUTHENTICATED || fail "TLS without a token: $err"
+[ "$rc" = 1 ] && grep -q UNAUTHENTICATED <<<"$err" || fail "TLS without a token: $err"
 grep -q "(TLS)" "$E2E_TMP/tls.log" || fail "server did not log TLS"
 stop_server tls
 
@@ -27,7 +27,7 @@ start_server mtls xinfang-server --tls-cert "$certs/server.pem" --tls-key "$cert
 x "$PORT_mtls" --tls-ca "$certs/ca.pem" --tls-cert "$certs/client.pem" --tls-key "$certs/client.key" \
   whoami | grep -q e2e-admin || fail "whoami over mutual TLS"
 rc=0; err=$(x "$PORT_mtls" --tls-ca "$certs/ca.pem" whoami 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$err" | grep -q UNAVAILABLE || fail "no client certificate accepted: $err"
+[ "$rc" = 1 ] && grep -q UNAVAILABLE <<<"$err" || fail "no client certificate accepted: $err"
 # A certificate from another CA is refused too.
 other="$E2E_TMP/other"
 "$XF_SRC/deploy/make-certs.sh" "$other" >/dev/null

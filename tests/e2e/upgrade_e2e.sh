@@ -46,8 +46,8 @@ for dump in "${dumps[@]}"; do
   stored=$(psql "$url" -tAc "SELECT tracking_number FROM cases ORDER BY 1" | sort)
   [ "$listed" = "$stored" ] || fail "$name: the list after the upgrade differs from the table"
   for t in $stored; do
-    xf_as "$port" audit-up auditor prov case show "$t" | grep -q "$t" || fail "$name: $t does not read"
-    xf_as "$port" audit-up auditor prov case verify "$t" | grep -q intact || fail "$name: $t does not verify"
+    grep -q "$t" <<<"$(xf_as "$port" audit-up auditor prov case show "$t")" || fail "$name: $t does not read"
+    grep -q intact <<<"$(xf_as "$port" audit-up auditor prov case verify "$t")" || fail "$name: $t does not verify"
   done
   out=$(xf_as "$port" clerk-up intake_clerk prov.organs.office --json case register --channel call \
     --caller-number 12351 --name 新案 \
