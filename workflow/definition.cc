@@ -304,6 +304,30 @@ class Validator {
       if (f.max_length() < 0 || f.max_length() > kMaxTextLength) {
         Add(line, who, absl::StrCat("max_length must be 0..", kMaxTextLength));
       }
+      if (f.has_required_when()) CheckRequiredWhen(loc_.ActionField(i, j, "required_when"), a, f);
+    }
+  }
+
+  // required_when names a CHOICE field of the same action and some of its
+  // choices; a field cannot be both required and required_when.
+  void CheckRequiredWhen(int line, const Action& a, const FieldSpec& f) {
+    const std::string who = absl::StrCat(a.name(), ".", f.name());
+    const xinfang::v1::ValueGuard& when = f.required_when();
+    if (f.required()) Add(line, who, "a field is required or required_when, not both");
+    const FieldSpec* other = FindField(a, when.attribute());
+    if (other == nullptr || other == &f || other->type() != xinfang::v1::FIELD_TYPE_CHOICE) {
+      Add(line, who,
+          absl::StrCat("required_when names \"", when.attribute(),
+                       "\", which is not another CHOICE field of the action"));
+      return;
+    }
+    if (when.any_of().empty()) Add(line, who, "required_when has no any_of values");
+    for (const std::string& v : when.any_of()) {
+      if (std::find(other->choices().begin(), other->choices().end(), v) ==
+          other->choices().end()) {
+        Add(line, who, absl::StrCat("required_when value \"", v, "\" is not a choice of \"",
+                                    when.attribute(), "\""));
+      }
     }
   }
 
@@ -340,9 +364,12 @@ class Validator {
           break;
         }
         case xinfang::v1::EFFECT_SET_EVALUATION: {
-          const FieldSpec* f = FindField(a, "rating");
-          if (f != nullptr && f->type() != xinfang::v1::FIELD_TYPE_CHOICE) {
-            Add(line, name, "field \"rating\" of EFFECT_SET_EVALUATION must be a CHOICE");
+          for (const char* field : {"rating", "office_rating"}) {
+            const FieldSpec* f = FindField(a, field);
+            if (f != nullptr && f->type() != xinfang::v1::FIELD_TYPE_CHOICE) {
+              Add(line, name,
+                  absl::StrCat("field \"", field, "\" of EFFECT_SET_EVALUATION must be a CHOICE"));
+            }
           }
           break;
         }

@@ -330,9 +330,33 @@ class Rules {
         c.complained_about_unit, "\") or below it; the case never goes there"));
   }
 
+  // The next-higher body reviews; the body above the reviewer re-checks;
+  // never one within the unit complained about.
+  static absl::StatusOr<std::string> ReviewBody(const CaseSnapshot& c, const OrgTree& org) {
+    std::optional<std::string> parent = org.Parent(c.responsible_unit);
+    if (!parent.has_value()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "review goes to the next-higher body, and \"", c.responsible_unit, "\" has none"));
+    }
+    if (WithinAccused(c, *parent, org)) return RefuseAccused("the review body", *parent, c);
+    return *parent;
+  }
+  static absl::StatusOr<std::string> RecheckBody(const CaseSnapshot& c, const OrgTree& org) {
+    std::optional<std::string> parent;
+    if (!c.review_unit.empty()) parent = org.Parent(c.review_unit);
+    if (!parent.has_value()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("re-check goes to the body above the review unit, and \"", c.review_unit,
+                       "\" has none"));
+    }
+    if (WithinAccused(c, *parent, org)) return RefuseAccused("the re-check body", *parent, c);
+    return *parent;
+  }
+
   static std::string AttributeValue(const CaseSnapshot& c, const std::string& name) {
     if (name == "outcome") return c.outcome;
     if (name == "evaluation") return c.evaluation;
+    if (name == "office_evaluation") return c.office_evaluation;
     auto it = c.attributes.find(name);
     return it == c.attributes.end() ? "" : it->second;
   }
@@ -389,6 +413,14 @@ class Rules {
       auto it = req.fields.find(spec.name());
       if (it == req.fields.end()) {
         if (spec.required()) return FieldError(spec.name(), "required");
+        if (spec.has_required_when()) {
+          const xinfang::v1::ValueGuard& when = spec.required_when();
+          auto other = req.fields.find(when.attribute());
+          if (other != req.fields.end() && Contains(when.any_of(), other->second)) {
+            return FieldError(spec.name(), absl::StrCat("required when ", when.attribute(),
+                                                        " is \"", other->second, "\""));
+          }
+        }
         continue;
       }
       if (absl::Status s = CheckField(c, a, spec, it->second, req.accounts, now); !s.ok()) return s;
@@ -565,8 +597,9 @@ class Rules {
           break;
         }
         case xinfang::v1::EFFECT_SET_EVALUATION: {
-          std::string rating = field("rating");
-          n.evaluation = rating.empty() ? "lapsed" : rating;
+          const std::string unit = field("rating"), office = field("office_rating");
+          n.evaluation = unit.empty() ? "lapsed" : unit;
+          n.office_evaluation = office.empty() ? "lapsed" : office;
           break;
         }
         case xinfang::v1::EFFECT_DECLARE_CONFLICT: {
@@ -620,25 +653,15 @@ class Rules {
           n.case_officer.clear();
           break;
         case xinfang::v1::EFFECT_SET_REVIEW_UNIT: {
-          std::optional<std::string> parent = org.Parent(c.responsible_unit);
-          if (!parent.has_value()) {
-            return absl::FailedPreconditionError(absl::StrCat(
-                "review goes to the next-higher body, and \"", c.responsible_unit, "\" has none"));
-          }
-          if (WithinAccused(c, *parent, org)) return RefuseAccused("the review body", *parent, c);
-          n.review_unit = *parent;
+          absl::StatusOr<std::string> body = ReviewBody(c, org);
+          if (!body.ok()) return body.status();
+          n.review_unit = *body;
           break;
         }
         case xinfang::v1::EFFECT_SET_RECHECK_UNIT: {
-          std::optional<std::string> parent;
-          if (!c.review_unit.empty()) parent = org.Parent(c.review_unit);
-          if (!parent.has_value()) {
-            return absl::FailedPreconditionError(
-                absl::StrCat("re-check goes to the body above the review unit, and \"",
-                             c.review_unit, "\" has none"));
-          }
-          if (WithinAccused(c, *parent, org)) return RefuseAccused("the re-check body", *parent, c);
-          n.recheck_unit = *parent;
+          absl::StatusOr<std::string> body = RecheckBody(c, org);
+          if (!body.ok()) return body.status();
+          n.recheck_unit = *body;
           break;
         }
         case xinfang::v1::EFFECT_CLOSE:
@@ -890,6 +913,14 @@ absl::StatusOr<Decision> WithFacts(absl::StatusOr<Decision> d, const Rules& rule
 }
 
 }  // namespace
+
+absl::StatusOr<std::string> ReviewBody(const CaseSnapshot& c, const OrgTree& org) {
+  return Rules::ReviewBody(c, org);
+}
+
+absl::StatusOr<std::string> RecheckBody(const CaseSnapshot& c, const OrgTree& org) {
+  return Rules::RecheckBody(c, org);
+}
 
 // ---------------------------------------------------------------------------
 

@@ -93,7 +93,10 @@ struct CaseSnapshot {
   std::string case_officer;
   std::optional<absl::Time> accepted_at, decided_at, served_at, closed_at;
   std::string outcome;
-  std::string evaluation;  // satisfied | basically_satisfied | dissatisfied | lapsed
+  // The petitioner's evaluation of the two targets (有权处理单位, 信访工作机构):
+  // satisfied | basically_satisfied | dissatisfied | lapsed; empty while none.
+  std::string evaluation;
+  std::string office_evaluation;
   // Values recorded by actions' fields, by field name: the last action that
   // declares a field sets it (or, when not given, clears it).
   std::map<std::string, std::string> attributes;
@@ -229,6 +232,15 @@ struct CaseStart {
   // registered, and the definition's not-accepted action is taken at once.
   std::optional<Inadmissible> inadmissible;
 };
+
+// Where a request for review (复查) of `c` goes: the next-higher body above
+// its responsible unit; and for re-check (复核): the body above its review
+// unit. FAILED_PRECONDITION when there is none, or when that body is the
+// unit complained about or below it (Arts. 30, 46). The effects
+// EFFECT_SET_REVIEW_UNIT / EFFECT_SET_RECHECK_UNIT and the petitioner's
+// status page ("where to go") both ask here.
+absl::StatusOr<std::string> ReviewBody(const CaseSnapshot& c, const OrgTree& org);
+absl::StatusOr<std::string> RecheckBody(const CaseSnapshot& c, const OrgTree& org);
 
 class Engine {
  public:

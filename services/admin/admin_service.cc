@@ -130,7 +130,7 @@ absl::StatusOr<xinfang::v1::CreateAccountResponse> Admin::CreateAccount(
     return s;
   }
   if (in.role() == xinfang::v1::ROLE_UNSPECIFIED || in.role() == xinfang::v1::ROLE_SYSTEM ||
-      !xinfang::v1::Role_IsValid(in.role())) {
+      in.role() == xinfang::v1::ROLE_PETITIONER || !xinfang::v1::Role_IsValid(in.role())) {
     return absl::InvalidArgumentError(
         "account.role: one of intake_clerk, case_officer, unit_head, supervisor, "
         "administrator, auditor, service");

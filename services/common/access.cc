@@ -63,7 +63,7 @@ const std::map<std::string, std::set<Role>>& RpcRoles() {
       {"PutUnit", {kAdmin}},
       {"PutCategory", {kAdmin}},
       // SignIn and ChangePassword need no token: the password is the proof.
-      // PublicService.GetPublicStatus neither: the query code is.
+      // PublicService (GetPublicStatus, EvaluateCase) neither: the query code is.
   };
   return *table;
 }

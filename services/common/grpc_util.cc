@@ -72,6 +72,7 @@ constexpr std::pair<xinfang::v1::Role, const char*> kRoles[] = {
     {xinfang::v1::ROLE_AUDITOR, "auditor"},
     {xinfang::v1::ROLE_SERVICE, "service"},
     {xinfang::v1::ROLE_SYSTEM, "system"},
+    {xinfang::v1::ROLE_PETITIONER, "petitioner"},
 };
 
 }  // namespace
@@ -305,6 +306,7 @@ xinfang::v1::Case ToProto(const storage::CaseRecord& r, const workflow::Engine* 
   if (s.closed_at) *c.mutable_closed_at() = ToProto(*s.closed_at);
   c.set_outcome(s.outcome);
   c.set_evaluation(s.evaluation);
+  c.set_office_evaluation(s.office_evaluation);
   for (const workflow::TimerState& t : s.timers) *c.add_deadlines() = ToProto(t, now, engine);
   for (const std::string& f : s.flags) c.add_flags(f);
   for (const std::string& t : r.related_tracking_numbers) c.add_related_tracking_numbers(t);

@@ -4,7 +4,9 @@
 #include <map>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "services/common/grpc_util.h"
@@ -117,10 +119,84 @@ PublicStatus::PublicStatus(Core& core, Ticker ticker)
 
 absl::StatusOr<v1::GetPublicStatusResponse> PublicStatus::Get(const v1::GetPublicStatusRequest& req,
                                                               const std::string& peer) {
+  auto case_id = Authenticate(req.tracking_number(), req.query_code(), peer, "GetPublicStatus");
+  if (!case_id.ok()) return case_id.status();
+  return View(*case_id);
+}
+
+absl::StatusOr<v1::GetPublicStatusResponse> PublicStatus::Evaluate(
+    const v1::EvaluateCaseRequest& req, const std::string& peer) {
+  // The request's names for the fields of the action "evaluate_online".
+  static constexpr std::pair<const char*, const char*> kFields[] = {
+      {"unit_rating", "rating"},
+      {"unit_reason", "rating_reason"},
+      {"office_rating", "office_rating"},
+      {"office_reason", "office_rating_reason"}};
+  const std::string given[] = {req.unit_rating(), req.unit_reason(), req.office_rating(),
+                               req.office_reason()};
+  for (int i = 0; i < 4; ++i) {
+    if (auto s = CheckText(kFields[i].first, given[i], 4000, false); !s.ok()) return s;
+  }
+  auto case_id = Authenticate(req.tracking_number(), req.query_code(), peer, "EvaluateCase");
+  if (!case_id.ok()) return case_id.status();
+  workflow::ActionRequest action;
+  action.action = "evaluate_online";
+  for (int i = 0; i < 4; ++i) {
+    if (!given[i].empty()) action.fields[kFields[i].second] = given[i];
+  }
+  const workflow::Actor petitioner{"petitioner", v1::ROLE_PETITIONER, ""};
+  // The petitioner read no version: a change that won the race is read
+  // again and the evaluation decided on it.
+  for (int attempt = 0;; ++attempt) {
+    auto rec = core_.store().Get(*case_id);
+    if (!rec.ok()) return rec.status();
+    const workflow::Engine* engine =
+        core_.EngineFor(rec->snapshot.workflow, rec->snapshot.workflow_version);
+    if (engine == nullptr) {
+      return absl::FailedPreconditionError("the case's workflow version is not loaded");
+    }
+    auto org = core_.Org();
+    if (!org.ok()) return org.status();
+    const absl::Time now = core_.clock().Now();
+    auto decision = engine->Apply(rec->snapshot, action, petitioner, now, **org);
+    if (!decision.ok()) {
+      std::string message(decision.status().message());
+      for (const auto& [outer, inner] : kFields) {
+        const std::string engine_name = absl::StrCat("fields.", inner, ":");
+        if (absl::StartsWith(message, engine_name)) {
+          message = absl::StrCat(outer, ":", message.substr(engine_name.size()));
+          break;
+        }
+      }
+      for (const auto& [outer, inner] : kFields) {  // "required when rating is …"
+        message = absl::StrReplaceAll(message, {{absl::StrCat(" when ", inner, " is "),
+                                                 absl::StrCat(" when ", outer, " is ")}});
+      }
+      if (decision.status().code() == absl::StatusCode::kFailedPrecondition ||
+          decision.status().code() == absl::StatusCode::kPermissionDenied) {
+        // Not served yet, already evaluated, or the window lapsed.
+        return absl::FailedPreconditionError(
+            absl::StrCat("the evaluation window is not open for this case (", message, ")"));
+      }
+      return absl::Status(decision.status().code(), message);
+    }
+    auto applied = core_.store().Apply(*case_id, rec->version, *decision, petitioner, now);
+    if (applied.ok()) break;
+    if (applied.status().code() != absl::StatusCode::kAborted || attempt == 2) {
+      return applied.status();
+    }
+  }
+  return View(*case_id);
+}
+
+absl::StatusOr<int64_t> PublicStatus::Authenticate(const std::string& tracking_number,
+                                                   const std::string& query_code,
+                                                   const std::string& peer,
+                                                   const std::string& rpc) {
   const std::string tracking =
-      absl::AsciiStrToUpper(absl::StripAsciiWhitespace(req.tracking_number()));
+      absl::AsciiStrToUpper(absl::StripAsciiWhitespace(tracking_number));
   if (auto s = CheckText("tracking_number", tracking, 32, true); !s.ok()) return s;
-  if (auto s = CheckText("query_code", req.query_code(), 64, true); !s.ok()) return s;
+  if (auto s = CheckText("query_code", query_code, 64, true); !s.ok()) return s;
   const auto now = ticker_();
   if (!per_address_.Allow(peer, now)) {
     return absl::ResourceExhaustedError(
@@ -136,18 +212,17 @@ absl::StatusOr<v1::GetPublicStatusResponse> PublicStatus::Get(const v1::GetPubli
   auto stored = store.Find(tracking);
   if (!stored.ok()) return stored.status();
   // The same hash and comparison whether or not the number exists.
-  const bool match = QueryCodeMatches(req.query_code(), stored->has_value() ? (*stored)->salt : "",
+  const bool match = QueryCodeMatches(query_code, stored->has_value() ? (*stored)->salt : "",
                                       stored->has_value() ? (*stored)->hash : "") &&
                      stored->has_value();
   // The same statement either way: it records nothing for an unknown number.
-  if (auto s = store.RecordLookup(tracking, peer,
-                                  match ? "GetPublicStatus" : "GetPublicStatus: wrong code",
+  if (auto s = store.RecordLookup(tracking, peer, match ? rpc : absl::StrCat(rpc, ": wrong code"),
                                   core_.clock().Now());
       !s.ok()) {
     return s;
   }
   if (!match) return absl::NotFoundError(kNoSuchCase);
-  return View((*stored)->case_id);
+  return (*stored)->case_id;
 }
 
 absl::StatusOr<v1::GetPublicStatusResponse> PublicStatus::View(int64_t case_id) {
@@ -179,6 +254,13 @@ absl::StatusOr<v1::GetPublicStatusResponse> PublicStatus::View(int64_t case_id) 
   r.set_final(c.stage() == v1::STAGE_FINAL);
   r.set_summary(c.intake().summary());
   r.set_evaluation(c.evaluation());
+  r.set_office_evaluation(c.office_evaluation());
+  if (engine != nullptr) {
+    const workflow::Actor petitioner{"petitioner", v1::ROLE_PETITIONER, ""};
+    for (const v1::Action* a : engine->Available(rec->snapshot, petitioner, now, **org)) {
+      if (a->name() == "evaluate_online") r.set_can_evaluate(true);
+    }
+  }
   *r.mutable_as_of() = ToProto(now);
 
   // The dates: those closed (met or not), then those open.
@@ -221,21 +303,27 @@ absl::StatusOr<v1::GetPublicStatusResponse> PublicStatus::View(int64_t case_id) 
       std::string unit = c.responsible_unit();
       // "<before>DAY 前向 UNIT <after>"
       const char* before = "请于 ";
-      const char* after = " 评价处理结果（满意、基本满意或不满意）。";
+      const char* after =
+          " 前分别评价办理单位和信访工作机构（满意、基本满意或不满意）：可在本页网上评价，"
+          "也可当面、电话或书信向 ";
+      // The engine decides where review and re-check go (never to the
+      // unit complained about); none: the window shows no unit.
       if (d.purpose() == v1::TIMER_PURPOSE_REVIEW_REQUEST) {
-        unit = (*org)->Parent(c.responsible_unit()).value_or("");
+        unit = workflow::ReviewBody(rec->snapshot, **org).value_or("");
         before = "如对处理意见不服，可于 ";
         after = " 书面申请复查。";
       } else if (d.purpose() == v1::TIMER_PURPOSE_RECHECK_REQUEST) {
-        unit = (*org)
-                   ->Parent(c.review_unit().empty() ? c.responsible_unit() : c.review_unit())
-                   .value_or("");
+        unit = workflow::RecheckBody(rec->snapshot, **org).value_or("");
         before = "如对复查意见不服，可于 ";
         after = " 书面申请复核。";
       }
       w->set_unit(unit);
       w->set_unit_name(unit.empty() ? "" : name_of(unit));
-      w->set_how(absl::StrCat(before, d.due_date(), " 前向 ", w->unit_name(), after));
+      if (d.purpose() == v1::TIMER_PURPOSE_EVALUATION) {
+        w->set_how(absl::StrCat(before, d.due_date(), after, w->unit_name(), " 评价。"));
+      } else {
+        w->set_how(absl::StrCat(before, d.due_date(), " 前向 ", w->unit_name(), after));
+      }
     }
     dates.emplace_back(p.last_day(), std::move(p));
   }
@@ -270,6 +358,12 @@ grpc::Status PublicServiceImpl::GetPublicStatus(grpc::ServerContext* ctx,
                                                 xinfang::v1::GetPublicStatusResponse* resp) {
   // No token: the query code is the credential (as SignIn's password is).
   return ServeOpen("GetPublicStatus", resp, [&] { return status_.Get(*req, PeerOf(*ctx)); });
+}
+
+grpc::Status PublicServiceImpl::EvaluateCase(grpc::ServerContext* ctx,
+                                             const xinfang::v1::EvaluateCaseRequest* req,
+                                             xinfang::v1::GetPublicStatusResponse* resp) {
+  return ServeOpen("EvaluateCase", resp, [&] { return status_.Evaluate(*req, PeerOf(*ctx)); });
 }
 
 }  // namespace xinfang::query

@@ -42,7 +42,20 @@ class PublicStatus {
   absl::StatusOr<xinfang::v1::GetPublicStatusResponse> Get(
       const xinfang::v1::GetPublicStatusRequest& req, const std::string& peer);
 
+  // The petitioner's online evaluation: checked and limited as Get, then the
+  // action "evaluate_online" taken as ROLE_PETITIONER (actor "petitioner");
+  // the status as it then stands. A field the engine refuses is named by
+  // its request name (unit_rating, unit_reason, office_rating,
+  // office_reason); a closed window is FAILED_PRECONDITION.
+  absl::StatusOr<xinfang::v1::GetPublicStatusResponse> Evaluate(
+      const xinfang::v1::EvaluateCaseRequest& req, const std::string& peer);
+
  private:
+  // The case the number and code name, after the checks, the limits and
+  // the access-log record of `rpc`; NOT_FOUND (kNoSuchCase) otherwise.
+  absl::StatusOr<int64_t> Authenticate(const std::string& tracking_number,
+                                       const std::string& query_code, const std::string& peer,
+                                       const std::string& rpc);
   absl::StatusOr<xinfang::v1::GetPublicStatusResponse> View(int64_t case_id);
   Core& core_;
   Ticker ticker_;
@@ -55,6 +68,8 @@ class PublicServiceImpl final : public xinfang::v1::PublicService::Service {
   grpc::Status GetPublicStatus(grpc::ServerContext* ctx,
                                const xinfang::v1::GetPublicStatusRequest* req,
                                xinfang::v1::GetPublicStatusResponse* resp) override;
+  grpc::Status EvaluateCase(grpc::ServerContext* ctx, const xinfang::v1::EvaluateCaseRequest* req,
+                            xinfang::v1::GetPublicStatusResponse* resp) override;
 
  private:
   PublicStatus status_;

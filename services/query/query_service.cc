@@ -207,6 +207,22 @@ xinfang::v1::Rate MakeRate(int numerator, int denominator) {
   return r;
 }
 
+// One evaluation target's figures (docs/statistics.md).
+xinfang::v1::EvaluationFigures EvaluationFiguresOf(const storage::Evaluations& e,
+                                                   bool lapsed_counts_as_satisfied) {
+  xinfang::v1::EvaluationFigures f;
+  *f.mutable_participation() =
+      MakeRate(e.satisfied + e.basically_satisfied + e.dissatisfied, e.due);
+  *f.mutable_satisfaction() = MakeRate(
+      e.satisfied + e.basically_satisfied + (lapsed_counts_as_satisfied ? e.lapsed : 0), e.due);
+  f.set_participation_satisfaction(f.participation().rate() * f.satisfaction().rate());
+  f.set_satisfied(e.satisfied);
+  f.set_basically_satisfied(e.basically_satisfied);
+  f.set_dissatisfied(e.dissatisfied);
+  f.set_lapsed(e.lapsed);
+  return f;
+}
+
 void AddCounts(const std::vector<std::pair<std::string, int>>& in,
                const std::function<std::string(const std::string&)>& label,
                google::protobuf::RepeatedPtrField<xinfang::v1::Count>* out) {
@@ -377,10 +393,10 @@ absl::StatusOr<xinfang::v1::GetSituationReportResponse> Query::GetSituationRepor
   *r.mutable_repeat_petitions() = MakeRate(single("repeat")[0], single("total")[0]);
   *r.mutable_on_time_acceptance_notice() = MakeRate(st->notice_on_time, st->notice_due);
   *r.mutable_on_time_completion() = MakeRate(st->decision_on_time, st->decision_due);
-  *r.mutable_participation() = MakeRate(
-      st->satisfied + st->basically_satisfied + st->dissatisfied, st->evaluation_due);
-  *r.mutable_satisfaction() =
-      MakeRate(st->satisfied + st->basically_satisfied, st->evaluation_due);
+  *r.mutable_handling_unit() = EvaluationFiguresOf(st->handling_unit, false);
+  *r.mutable_petition_office() = EvaluationFiguresOf(st->petition_office, false);
+  *r.mutable_participation() = r.handling_unit().participation();
+  *r.mutable_satisfaction() = r.handling_unit().satisfaction();
   AddCounts(counts->backlog_by_age, same, r.mutable_backlog_by_age());
   r.set_warnings_raised(counts->warnings_raised);
   auto name_of = [&](const std::string& key) {
@@ -418,11 +434,12 @@ absl::StatusOr<xinfang::v1::GetStatisticsResponse> Query::GetStatistics(
   *r.mutable_on_time_acceptance_notice() = MakeRate(st->notice_on_time, st->notice_due);
   *r.mutable_on_time_completion() = MakeRate(st->decision_on_time, st->decision_due);
   *r.mutable_repeat_petitions() = MakeRate(st->repeats, st->received);
-  const int evaluated = st->satisfied + st->basically_satisfied + st->dissatisfied;
-  *r.mutable_participation() = MakeRate(evaluated, st->evaluation_due);
-  *r.mutable_satisfaction() = MakeRate(
-      st->satisfied + st->basically_satisfied + (req.lapsed_counts_as_satisfied() ? st->lapsed : 0),
-      st->evaluation_due);
+  *r.mutable_handling_unit() =
+      EvaluationFiguresOf(st->handling_unit, req.lapsed_counts_as_satisfied());
+  *r.mutable_petition_office() =
+      EvaluationFiguresOf(st->petition_office, req.lapsed_counts_as_satisfied());
+  *r.mutable_participation() = r.handling_unit().participation();
+  *r.mutable_satisfaction() = r.handling_unit().satisfaction();
   r.set_lapsed_counts_as_satisfied(req.lapsed_counts_as_satisfied());
   r.set_average_acceptance_days(st->accepted > 0 ? st->acceptance_days_sum / st->accepted : 0);
   r.set_average_decision_days(st->decided > 0 ? st->decision_days_sum / st->decided : 0);

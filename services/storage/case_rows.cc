@@ -149,6 +149,7 @@ int ReadSnapshot(const Row& r, int i, CaseSnapshot* snap) {
   snap->closed_at = GetOptTime(r, i++);
   snap->outcome = r.str(i++);
   snap->evaluation = r.str(i++);
+  snap->office_evaluation = r.str(i++);
   snap->flags = SplitSet(r.str(i++));
   snap->conflicted_accounts = SplitSet(r.str(i++));
   snap->state_entered_at = GetOptTime(r, i++).value_or(absl::Time());

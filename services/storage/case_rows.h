@@ -32,7 +32,7 @@
   "coalesce(forwarder_unit, ''), coalesce(review_unit, ''), coalesce(recheck_unit, ''), " \
   "coalesce(case_officer, ''), anonymous::int, xf_us(accepted_at), xf_us(decided_at), "   \
   "xf_us(served_at), xf_us(closed_at), coalesce(outcome, ''), coalesce(evaluation, ''), " \
-  "flags, conflicted_accounts, xf_us(state_entered_at), xf_us(unit_received_at), "          \
+  "coalesce(office_evaluation, ''), flags, conflicted_accounts, xf_us(state_entered_at), xf_us(unit_received_at), "          \
   "coalesce(complained_about_unit, '')"
 
 // The timer columns as text fields for string_agg: one timer is

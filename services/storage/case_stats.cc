@@ -95,6 +95,12 @@ const Sql kCountedFromCases{
     "    FROM cases c WHERE" XF_PERIOD("c.served_at") XF_IN_SCOPE("c.responsible_unit")
     "     AND NOT EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id "
     "                        AND t.purpose = :evaluation) "
+    "  UNION ALL "
+    "  SELECT 'office_evaluation', coalesce(c.office_evaluation, ''), c.responsible_unit, "
+    "         to_char(c.served_at AT TIME ZONE CAST(:zone AS text), 'YYYY-MM'), 1, 0 "
+    "    FROM cases c WHERE" XF_PERIOD("c.served_at") XF_IN_SCOPE("c.responsible_unit")
+    "     AND NOT EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id "
+    "                        AND t.purpose = :evaluation) "
     // Deadlines that closed (met or not), by purpose.
     "  UNION ALL "
     "  SELECT 'deadline', d.purpose || ':' || d.met::int, d.owing_unit, "
@@ -171,11 +177,17 @@ Stats ToStats(const Counts& c, const std::map<int, int>& passed) {
   for (const auto& [channel, n] : st.by_channel) st.received += n;
   st.online = c.N("channel", std::to_string(static_cast<int>(xinfang::v1::CHANNEL_ONLINE)));
   st.repeats = c.N("repeat", "");
-  for (const auto& [value, n] : Counts::Of(c.by_key, "evaluation")) st.evaluation_due += n;
-  st.satisfied = c.N("evaluation", "satisfied");
-  st.basically_satisfied = c.N("evaluation", "basically_satisfied");
-  st.dissatisfied = c.N("evaluation", "dissatisfied");
-  st.lapsed = c.N("evaluation", "lapsed");
+  auto evaluations = [&](const char* figure) {
+    Evaluations e;
+    for (const auto& [value, n] : Counts::Of(c.by_key, figure)) e.due += n;
+    e.satisfied = c.N(figure, "satisfied");
+    e.basically_satisfied = c.N(figure, "basically_satisfied");
+    e.dissatisfied = c.N(figure, "dissatisfied");
+    e.lapsed = c.N(figure, "lapsed");
+    return e;
+  };
+  st.handling_unit = evaluations("evaluation");
+  st.petition_office = evaluations("office_evaluation");
   st.accepted = c.N("accepted", "");
   st.acceptance_days_sum = c.Days("accepted");
   st.decided = c.N("decided", "");

@@ -205,6 +205,13 @@ struct StatsQuery {
   bool recount = false;
 };
 
+// One evaluation target's counts: the served cases whose evaluation window
+// closed (due), by the rating given for that target.
+struct Evaluations {
+  int due = 0, satisfied = 0, basically_satisfied = 0, dissatisfied = 0, lapsed = 0;
+  friend bool operator==(const Evaluations&, const Evaluations&) = default;
+};
+
 // Raw counts for docs/statistics.md; rates are computed from them. The
 // deadlines are the timers of purpose intake notice (notice_*) and handling
 // (decision_*); the evaluation window is the timer of purpose evaluation.
@@ -212,7 +219,9 @@ struct Stats {
   int notice_due = 0, notice_on_time = 0;
   int decision_due = 0, decision_on_time = 0;
   int received = 0, repeats = 0, online = 0;
-  int evaluation_due = 0, satisfied = 0, basically_satisfied = 0, dissatisfied = 0, lapsed = 0;
+  // The two targets (provincial practice): the body that handled the
+  // matter (有权处理单位) and the petition office (信访工作机构).
+  Evaluations handling_unit, petition_office;
   int accepted = 0;
   double acceptance_days_sum = 0;
   int decided = 0;

@@ -105,6 +105,7 @@ const Sql kWriteCases{ R"sql(
       accepted_at = xf_ts(n.accepted_at), decided_at = xf_ts(n.decided_at),
       served_at = xf_ts(n.served_at), closed_at = xf_ts(n.closed_at),
       outcome = nullif(n.outcome, ''), evaluation = nullif(n.evaluation, ''),
+      office_evaluation = nullif(n.office_evaluation, ''),
       flags = n.flags, attributes = n.attributes, conflicted_accounts = n.conflicted,
       updated_at = xf_ts(:now), state_entered_at = xf_ts(n.state_entered_at),
       unit_received_at = xf_ts(n.unit_received_at), head_seq = n.head_seq,
@@ -116,14 +117,15 @@ const Sql kWriteCases{ R"sql(
                 CAST(:case_officer AS text[]), CAST(:accepted_at AS bigint[]),
                 CAST(:decided_at AS bigint[]), CAST(:served_at AS bigint[]),
                 CAST(:closed_at AS bigint[]), CAST(:outcome AS text[]),
-                CAST(:evaluation AS text[]), CAST(:flags AS text[]),
+                CAST(:evaluation AS text[]), CAST(:office_evaluation AS text[]),
+                CAST(:flags AS text[]),
                 CAST(:attributes AS jsonb[]), CAST(:conflicted AS text[]),
                 CAST(:state_entered_at AS bigint[]), CAST(:unit_received_at AS bigint[]),
                 CAST(:head_seq AS integer[]), CAST(:head_hash AS text[]))
       AS n(id, expected, state, stage, final, responsible_unit, forwarder_unit, review_unit,
            recheck_unit, case_officer, accepted_at, decided_at, served_at, closed_at, outcome,
-           evaluation, flags, attributes, conflicted, state_entered_at, unit_received_at,
-           head_seq, head_hash)
+           evaluation, office_evaluation, flags, attributes, conflicted, state_entered_at,
+           unit_received_at, head_seq, head_hash)
     WHERE c.id = n.id AND c.version = n.expected
     RETURNING 1)
   SELECT count(*)::int FROM changed)sql"};
@@ -401,6 +403,7 @@ class ChangeBatch {
       cases_.closed_at.AddOptInt(c.closed.micros());
       cases_.outcome.AddText(snap.outcome);
       cases_.evaluation.AddText(snap.evaluation);
+      cases_.office_evaluation.AddText(snap.office_evaluation);
       cases_.flags.AddText(c.flags);
       cases_.attributes.AddText(c.attributes);
       cases_.conflicted.AddText(c.conflicted);
@@ -471,6 +474,7 @@ class ChangeBatch {
                                       {"closed_at", cases_.closed_at.Literal()},
                                       {"outcome", cases_.outcome.Literal()},
                                       {"evaluation", cases_.evaluation.Literal()},
+                                      {"office_evaluation", cases_.office_evaluation.Literal()},
                                       {"flags", cases_.flags.Literal()},
                                       {"attributes", cases_.attributes.Literal()},
                                       {"conflicted", cases_.conflicted.Literal()},
@@ -569,8 +573,8 @@ class ChangeBatch {
   struct {
     SqlArray id, expected, state, stage, final, responsible_unit, forwarder_unit, review_unit,
         recheck_unit, case_officer, accepted_at, decided_at, served_at, closed_at, outcome,
-        evaluation, flags, attributes, conflicted, state_entered_at, unit_received_at, head_seq,
-        head_hash;
+        evaluation, office_evaluation, flags, attributes, conflicted, state_entered_at,
+        unit_received_at, head_seq, head_hash;
   } cases_;
   struct {
     SqlArray id, seq, hash;

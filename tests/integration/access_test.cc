@@ -388,7 +388,8 @@ class MatrixTest : public AccessBase {
     };
     p["TakeAction/evaluate"] = [&](const std::string& tok) {
       auto [t, v] = FreshCase("served");
-      return Take(tok, t, "evaluate", v, {{"rating", "satisfied"}}).status();
+      return Take(tok, t, "evaluate", v, {{"rating", "satisfied"}, {"office_rating", "satisfied"}, {"channel", "call"}})
+          .status();
     };
     p["TakeAction/approve_extension"] = [&](const std::string& tok) {
       auto [t, v] = FreshCase("extension_requested");

@@ -69,6 +69,9 @@ class PublicTest : public ::testing::Test {
   explicit PublicTest(const std::function<void(ServerConfig&)>& configure = nullptr)
       : server_(Monday(), true, [&](ServerConfig& c) {
           c.public_status_url = "https://xf.example.org/status";
+          // Room for a test's many calls on one number; PublicLimitsTest
+          // tests the limits.
+          c.public_lookups_per_number = 60;
           if (configure) configure(c);
         }) {
     server_.TokenFor(kOfficer);  // the officer the tests assign exists
@@ -92,6 +95,43 @@ class PublicTest : public ::testing::Test {
     grpc::Status s = stub.GetPublicStatus(ctx.get(), req, &resp);
     if (!s.ok()) return FromGrpc(s);
     return resp;
+  }
+
+  // EvaluateCase without any token: ratings of the handling body and the
+  // petition office, with their reasons.
+  absl::StatusOr<v1::GetPublicStatusResponse> Evaluate(const std::string& tracking,
+                                                       const std::string& code,
+                                                       const std::string& unit,
+                                                       const std::string& office,
+                                                       const std::string& unit_reason = "",
+                                                       const std::string& office_reason = "") {
+    v1::PublicService::Stub stub(server_.channel());
+    auto ctx = server_.Context(kNobody);
+    v1::EvaluateCaseRequest req;
+    req.set_tracking_number(tracking);
+    req.set_query_code(code);
+    req.set_unit_rating(unit);
+    req.set_unit_reason(unit_reason);
+    req.set_office_rating(office);
+    req.set_office_reason(office_reason);
+    v1::GetPublicStatusResponse resp;
+    grpc::Status s = stub.EvaluateCase(ctx.get(), req, &resp);
+    if (!s.ok()) return FromGrpc(s);
+    return resp;
+  }
+
+  // Registers a case and takes it to "served" (on 2026-03-02); its number
+  // and code.
+  std::pair<std::string, std::string> Served(const std::string& request_id = "public-0001") {
+    const v1::RegisterCaseResponse r = Register(request_id);
+    const std::string tracking = r.case_().tracking_number();
+    EXPECT_THAT(server_.Act(tracking, "accept", kClerk), IsOk());
+    EXPECT_THAT(server_.Act(tracking, "assign_officer", kHead, {{"officer", "officer1"}}), IsOk());
+    EXPECT_THAT(server_.Act(tracking, "decide", kOfficer,
+                            {{"outcome", "support"}, {"decision_text", "责成公司补发工资"}}),
+                IsOk());
+    EXPECT_THAT(server_.Act(tracking, "serve", kClerk, {{"served_on", "2026-03-02"}}), IsOk());
+    return {tracking, r.query_code().code()};
   }
 
   absl::StatusOr<v1::ReissueQueryCodeResponse> Reissue(const std::string& tracking,
@@ -377,6 +417,95 @@ TEST_F(PublicTest, OnceServedTheOutcomeAndTheOpenReviewWindowAppear) {
     }
   }
   EXPECT_TRUE(evaluation);
+}
+
+TEST_F(PublicTest, ThePetitionerEvaluatesBothTargetsOnlineWhileTheWindowIsOpen) {
+  const v1::RegisterCaseResponse early = Register("public-early");
+  // Before service there is nothing to evaluate.
+  auto before = Status(early.case_().tracking_number(), early.query_code().code());
+  ASSERT_THAT(before, IsOk());
+  EXPECT_FALSE(before->can_evaluate());
+  EXPECT_THAT(Evaluate(early.case_().tracking_number(), early.query_code().code(), "satisfied",
+                       "satisfied"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not open")));
+
+  const auto [tracking, code] = Served();
+  auto open = Status(tracking, code);
+  ASSERT_THAT(open, IsOk());
+  EXPECT_TRUE(open->can_evaluate());
+  const v1::PublicWindow* window = nullptr;
+  for (const v1::PublicWindow& w : open->open_windows()) {
+    if (w.purpose() == v1::TIMER_PURPOSE_EVALUATION) window = &w;
+  }
+  ASSERT_NE(window, nullptr) << Json(*open);
+  EXPECT_THAT(window->how(), HasSubstr("可在本页网上评价"));
+
+  // A wrong code is the same NOT_FOUND as a lookup; bad fields are named.
+  EXPECT_THAT(Evaluate(tracking, "22222-22222", "satisfied", "satisfied"),
+              StatusIs(absl::StatusCode::kNotFound, query::kNoSuchCase));
+  EXPECT_THAT(Evaluate(tracking, code, "", "satisfied"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unit_rating: required")));
+  EXPECT_THAT(Evaluate(tracking, code, "great", "satisfied"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unit_rating:")));
+  EXPECT_THAT(Evaluate(tracking, code, "dissatisfied", "satisfied"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "unit_reason: required when unit_rating is \"dissatisfied\""));
+  EXPECT_THAT(Evaluate(tracking, code, "satisfied", "dissatisfied"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("office_reason: required when office_rating is")));
+  auto unchanged = server_.GetCase(tracking, kClerk);
+  ASSERT_THAT(unchanged, IsOk());
+  EXPECT_EQ(unchanged->state(), "served");  // refused calls wrote nothing
+
+  auto done = Evaluate(tracking, code, "basically_satisfied", "dissatisfied", "",
+                       "等了两个小时才接待");
+  ASSERT_THAT(done, IsOk());
+  EXPECT_EQ(done->evaluation(), "basically_satisfied");
+  EXPECT_EQ(done->office_evaluation(), "dissatisfied");
+  EXPECT_FALSE(done->can_evaluate());
+  // The case records both, taken by the petitioner, online.
+  auto c = server_.GetCase(tracking, kClerk);
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->state(), "evaluated");
+  EXPECT_EQ(c->evaluation(), "basically_satisfied");
+  EXPECT_EQ(c->office_evaluation(), "dissatisfied");
+  auto ctx = server_.Context(kClerk);
+  v1::GetHistoryRequest hreq;
+  hreq.mutable_case_()->set_tracking_number(tracking);
+  v1::GetHistoryResponse history;
+  ASSERT_TRUE(server_.query()->GetHistory(ctx.get(), hreq, &history).ok());
+  const v1::CaseEvent& last = history.events(history.events_size() - 1);
+  EXPECT_EQ(last.kind(), "evaluate_online");
+  EXPECT_EQ(last.actor(), "petitioner");
+  EXPECT_EQ(last.actor_role(), v1::ROLE_PETITIONER);
+  EXPECT_EQ(last.fields().at("office_rating_reason"), "等了两个小时才接待");
+  // Once given, not again.
+  EXPECT_THAT(Evaluate(tracking, code, "satisfied", "satisfied"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not open")));
+}
+
+TEST_F(PublicTest, AnEvaluationAfterTheWindowIsRefusedAndBothTargetsLapse) {
+  const auto [tracking, code] = Served();
+  // Served 2026-03-02: the 7-day window has closed by 2026-03-20.
+  ASSERT_THAT(server_.AdvanceTo(Monday() + absl::Hours(24 * 18)), IsOk());
+  EXPECT_THAT(Evaluate(tracking, code, "satisfied", "satisfied"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not open")));
+  auto s = Status(tracking, code);
+  ASSERT_THAT(s, IsOk());
+  EXPECT_FALSE(s->can_evaluate());
+  EXPECT_EQ(s->evaluation(), "lapsed");
+  EXPECT_EQ(s->office_evaluation(), "lapsed");
+}
+
+TEST_F(PublicTest, NoAccountCanHoldThePetitionersRole) {
+  auto ctx = server_.Context(testing::Caller{"admin", "administrator", "prov"});
+  v1::CreateAccountRequest req;
+  req.mutable_account()->set_name("fake-petitioner");
+  req.mutable_account()->set_role(v1::ROLE_PETITIONER);
+  req.mutable_account()->set_unit("prov");
+  v1::CreateAccountResponse resp;
+  EXPECT_THAT(FromGrpc(server_.admin()->CreateAccount(ctx.get(), req, &resp)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("account.role")));
 }
 
 TEST_F(PublicTest, EveryOtherRpcStillNeedsAToken) {

@@ -211,7 +211,8 @@ TEST_F(ServicesTest, AFullLifeThroughEveryHandlingStep) {
   ASSERT_THAT(Act(t, "decide", kOfficer, {{"outcome", "support"}, {"decision_text", "支持其诉求"}}),
               testing::IsOk());
   ASSERT_THAT(Act(t, "serve", kClerk, {{"served_on", "2026-03-02"}}), testing::IsOk());
-  ASSERT_THAT(Act(t, "evaluate", kClerk, {{"rating", "satisfied"}}), testing::IsOk());
+  ASSERT_THAT(Act(t, "evaluate", kClerk,
+                  {{"rating", "satisfied"}, {"office_rating", "satisfied"}, {"channel", "visit"}}), testing::IsOk());
   auto closed = Act(t, "close", kOfficer);
   ASSERT_THAT(closed, testing::IsOk());
   EXPECT_EQ(closed->state(), "closed");
@@ -378,7 +379,11 @@ TEST_P(ChannelLifeTest, ThroughReviewAndRecheckToFinality) {
   ASSERT_THAT(Act(t, "decide", kOfficer, {{"outcome", "not_supported"}, {"decision_text", "不予支持"}}),
               testing::IsOk());
   ASSERT_THAT(Act(t, "serve", kClerk, {{"served_on", "2026-03-02"}}), testing::IsOk());
-  ASSERT_THAT(Act(t, "evaluate", kClerk, {{"rating", "dissatisfied"}}), testing::IsOk());
+  ASSERT_THAT(Act(t, "evaluate", kClerk,
+                  {{"rating", "dissatisfied"},
+                   {"rating_reason", "欠薪未解决"},
+                   {"office_rating", "satisfied"},
+                   {"channel", "call"}}), testing::IsOk());
   auto review = Act(t, "request_review", kClerk, {{"reasons", "事实认定有误"}});
   ASSERT_THAT(review, testing::IsOk());
   EXPECT_EQ(review->stage(), v1::STAGE_REVIEW);

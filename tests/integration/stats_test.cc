@@ -85,6 +85,7 @@ class StatsTest : public ::testing::Test {
     int cases = 0, online = 0, repeats = 0, notice_on_time = 0, decision_due = 0,
         decision_on_time = 0, accepted = 0, decided = 0, satisfied = 0, basically = 0,
         dissatisfied = 0, lapsed = 0;
+    int office_satisfied = 0, office_basically = 0, office_dissatisfied = 0;
     double acceptance_days = 0, decision_days = 0;
     std::map<std::string, int> by_channel;
   };
@@ -119,7 +120,16 @@ class StatsTest : public ::testing::Test {
       Act(t[i], "decide", kOfficer, {{"outcome", "support"}, {"decision_text", "支持"}});
       Act(t[i], "serve", kClerk, {{"served_on", served_on}});
       static const char* kRatings[] = {"satisfied", "basically_satisfied", "dissatisfied"};
-      if (i % 4 < 3) Act(t[i], "evaluate", kClerk, {{"rating", kRatings[i % 4]}});
+      // The petition office is rated apart from the handling body: by i % 3.
+      if (i % 4 < 3) {
+        std::map<std::string, std::string> fields = {{"rating", kRatings[i % 4]},
+                                                     {"office_rating", kRatings[i % 3]},
+                                                     {"channel", "call"}};
+        if (i % 4 == 2) fields["rating_reason"] = "未解决";
+        if (i % 3 == 2) fields["office_rating_reason"] = "答复不及时";
+        Act(t[i], "evaluate", kClerk, fields);
+        (i % 3 == 0 ? p.office_satisfied : i % 3 == 1 ? p.office_basically : p.office_dissatisfied)++;
+      }
       (i % 4 == 0 ? p.satisfied : i % 4 == 1 ? p.basically : i % 4 == 2 ? p.dissatisfied : p.lapsed)++;
       ++p.decided;
       ++p.decision_due;
@@ -178,6 +188,24 @@ TEST_F(StatsTest, FiguresMatchThePlan) {
   auto with_lapsed = Stats("", /*lapsed_ok=*/true);
   ASSERT_THAT(with_lapsed, testing::IsOk());
   EXPECT_EQ(with_lapsed->satisfaction().numerator(), p.satisfied + p.basically + p.lapsed);
+  // Each target on its own (provincial practice): the handling body's are
+  // the figures above; the petition office's follow its own ratings.
+  const v1::EvaluationFigures& unit = st->handling_unit();
+  EXPECT_EQ(unit.satisfied(), p.satisfied);
+  EXPECT_EQ(unit.dissatisfied(), p.dissatisfied);
+  EXPECT_EQ(unit.participation().numerator(), st->participation().numerator());
+  const v1::EvaluationFigures& office = st->petition_office();
+  EXPECT_EQ(office.satisfied(), p.office_satisfied);
+  EXPECT_EQ(office.basically_satisfied(), p.office_basically);
+  EXPECT_EQ(office.dissatisfied(), p.office_dissatisfied);
+  EXPECT_EQ(office.lapsed(), p.lapsed);
+  EXPECT_EQ(office.participation().denominator(), p.decided);
+  EXPECT_EQ(office.satisfaction().numerator(), p.office_satisfied + p.office_basically);
+  ASSERT_NE(office.satisfaction().numerator(), unit.satisfaction().numerator());
+  EXPECT_DOUBLE_EQ(office.participation_satisfaction(),
+                   office.participation().rate() * office.satisfaction().rate());
+  EXPECT_EQ(with_lapsed->petition_office().satisfaction().numerator(),
+            p.office_satisfied + p.office_basically + p.lapsed);
   EXPECT_NEAR(st->average_acceptance_days(), p.acceptance_days / p.accepted, 1e-6);
   EXPECT_NEAR(st->average_decision_days(), p.decision_days / p.decided, 1e-6);
   EXPECT_EQ(st->online_share().numerator(), p.online);
@@ -246,8 +274,8 @@ TEST_F(StatsTest, KeptCountsEqualARecount) {
           EXPECT_TRUE(*kept == *recount)
               << when << ": [" << from << ", " << to << ") unit '" << unit << "': kept "
               << kept->received << " received, " << kept->notice_due << " notices due, "
-              << kept->evaluation_due << " evaluations; recount " << recount->received << ", "
-              << recount->notice_due << ", " << recount->evaluation_due;
+              << kept->handling_unit.due << " evaluations; recount " << recount->received << ", "
+              << recount->notice_due << ", " << recount->handling_unit.due;
           ++compared;
         }
       }
@@ -292,7 +320,8 @@ TEST_F(StatsTest, KeptCountsEqualARecount) {
   ASSERT_THAT(st, testing::IsOk());
   EXPECT_EQ(st->received, plan.cases);
   EXPECT_EQ(st->decided, plan.decided);
-  EXPECT_EQ(st->evaluation_due, plan.decided);
+  EXPECT_EQ(st->handling_unit.due, plan.decided);
+  EXPECT_EQ(st->petition_office.due, plan.decided);
 
   // Folded into day and month rows: the same.
   for (int i = 0; i < 100; ++i) {

@@ -273,6 +273,24 @@ TEST(ValidateTest, EachRuleOnTheDefaultDefinition) {
       {"within unknown timer",
        [&](WorkflowDefinition& d) { action(d, "evaluate")->set_within_timer("eval"); }, "evaluate",
        "within_timer names unknown timer"},
+      {"required_when naming no choice field",
+       [&](WorkflowDefinition& d) {
+         action(d, "evaluate")->mutable_fields(1)->mutable_required_when()->set_attribute("ratin");
+       },
+       "evaluate.rating_reason", "required_when names \"ratin\", which is not another CHOICE"},
+      {"required_when with a value that is no choice",
+       [&](WorkflowDefinition& d) {
+         action(d, "evaluate")->mutable_fields(1)->mutable_required_when()->add_any_of("angry");
+       },
+       "evaluate.rating_reason", "required_when value \"angry\" is not a choice of \"rating\""},
+      {"required and required_when",
+       [&](WorkflowDefinition& d) { action(d, "evaluate")->mutable_fields(1)->set_required(true); },
+       "evaluate.rating_reason", "required or required_when, not both"},
+      {"office rating not a choice",
+       [&](WorkflowDefinition& d) {
+         action(d, "evaluate")->mutable_fields(2)->set_type(xinfang::v1::FIELD_TYPE_TEXT);
+       },
+       "evaluate", "field \"office_rating\" of EFFECT_SET_EVALUATION must be a CHOICE"},
       {"choice without choices",
        [&](WorkflowDefinition& d) { action(d, "decide")->mutable_fields(0)->clear_choices(); },
        "decide.outcome", "no choices"},

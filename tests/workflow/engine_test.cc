@@ -133,7 +133,7 @@ std::optional<std::map<std::string, std::string>> FillFields(const Action& a, co
   std::map<std::string, std::string> out;
   auto pick = [&](int n) { return rng == nullptr ? 0 : static_cast<int>((*rng)() % n); };
   for (const auto& f : a.fields()) {
-    if (rng != nullptr && !f.required() && pick(2) == 0) continue;
+    if (rng != nullptr && !f.required() && !f.has_required_when() && pick(2) == 0) continue;
     switch (f.type()) {
       case xinfang::v1::FIELD_TYPE_TEXT:
         out[f.name()] = "说明 " + f.name();
@@ -341,7 +341,7 @@ Life DriveTo(const std::string& target) {
   l.Must("serve", {{"served_on", Day(W().cal->LocalDay(l.NextDay()))}}, Clerk("dist"));
   if (target == "served") return l;
   if (target == "evaluated") {
-    l.Must("evaluate", {{"rating", "satisfied"}}, Clerk("dist"));
+    l.Must("evaluate", {{"rating", "satisfied"}, {"office_rating", "satisfied"}, {"channel", "call"}}, Clerk("dist"));
     return l;
   }
   l.Must("request_review", {{"reasons", "不服"}}, Clerk("city"));
@@ -449,7 +449,7 @@ TEST_F(EngineTest, EveryActionRefusedForOtherRolesUnitsAndMissingFields) {
     auto fields = FillFields(a, l.c, now, nullptr);
     ASSERT_TRUE(fields.has_value());
     Role allowed = static_cast<Role>(a.roles(0));
-    for (int r = xinfang::v1::ROLE_INTAKE_CLERK; r <= xinfang::v1::ROLE_SYSTEM; ++r) {
+    for (int r = xinfang::v1::ROLE_INTAKE_CLERK; r <= xinfang::v1::ROLE_PETITIONER; ++r) {
       if (std::count(a.roles().begin(), a.roles().end(), r) > 0) continue;
       SCOPED_TRACE(absl::StrCat(a.name(), " as ", xinfang::v1::Role_Name(static_cast<Role>(r))));
       Actor actor = ActorFor(a, l.c, static_cast<Role>(r));
@@ -557,7 +557,7 @@ TEST_F(EngineTest, SimpleLifeFromAcceptanceToClosing) {
   EXPECT_EQ(l.c.decided_at, At(2025, 3, 20));
   EXPECT_THAT(l.last.timers_cancelled, ElementsAre("handling"));
   l.Must("serve", {{"served_on", "2025-03-21"}}, Clerk("dist"), At(2025, 3, 21, 15));
-  l.Must("evaluate", {{"rating", "basically_satisfied"}}, Clerk("dist"), At(2025, 3, 22));
+  l.Must("evaluate", {{"rating", "basically_satisfied"}, {"office_rating", "satisfied"}, {"channel", "visit"}}, Clerk("dist"), At(2025, 3, 22));
   EXPECT_EQ(l.c.evaluation, "basically_satisfied");
   l.Must("close", {}, Officer("dist"), At(2025, 3, 23));
   EXPECT_EQ(l.c.state, "closed");
@@ -571,11 +571,71 @@ TEST_F(EngineTest, SimpleLifeFromAcceptanceToClosing) {
 
 TEST_F(EngineTest, CloseNeedsASatisfiedPetitioner) {
   Life l = DriveTo("served");
-  l.Must("evaluate", {{"rating", "dissatisfied"}}, Clerk("dist"));
+  l.Must("evaluate", {{"rating", "dissatisfied"}, {"rating_reason", "未解决"}, {"office_rating", "satisfied"}, {"channel", "letter"}}, Clerk("dist"));
   EXPECT_THAT(l.Do("close", {}, Officer("dist"), l.NextDay()),
               StatusIs(kFailedPrecondition, HasSubstr("evaluation")));
   EXPECT_THAT(engine().Available(l.c, Officer("dist"), l.NextDay(), Org()),
               Not(Contains(def().FindAction("close"))));
+}
+
+TEST_F(EngineTest, TheEvaluationRatesTwoTargetsEachWithItsReasonWhenDissatisfied) {
+  Life l = DriveTo("served");
+  const absl::Time now = l.NextDay();
+  // A 不满意 without its reason is refused, naming the reason's field.
+  EXPECT_THAT(l.Do("evaluate",
+                   {{"rating", "dissatisfied"}, {"office_rating", "satisfied"}, {"channel", "call"}},
+                   Clerk("dist"), now),
+              StatusIs(kInvalidArgument,
+                       "fields.rating_reason: required when rating is \"dissatisfied\""));
+  EXPECT_THAT(l.Do("evaluate_online", {{"rating", "satisfied"}, {"office_rating", "dissatisfied"}},
+                   Actor{"petitioner", xinfang::v1::ROLE_PETITIONER, ""}, now),
+              StatusIs(kInvalidArgument, HasSubstr("fields.office_rating_reason: required")));
+  EXPECT_THAT(l.Do("evaluate", {{"rating", "satisfied"}, {"channel", "call"}}, Clerk("dist"), now),
+              StatusIs(kInvalidArgument, "fields.office_rating: required"));
+  // Staff record the channel; "online" is the petitioner's own action.
+  EXPECT_THAT(l.Do("evaluate",
+                   {{"rating", "satisfied"}, {"office_rating", "satisfied"}, {"channel", "online"}},
+                   Clerk("dist"), now),
+              StatusIs(kInvalidArgument, HasSubstr("fields.channel")));
+  EXPECT_THAT(l.Do("evaluate_online", {{"rating", "satisfied"}, {"office_rating", "satisfied"}},
+                   Clerk("dist"), now),
+              StatusIs(kPermissionDenied, HasSubstr("may not take action")));
+  // The petitioner rates each target on its own.
+  l.Must("evaluate_online",
+         {{"rating", "basically_satisfied"},
+          {"office_rating", "dissatisfied"},
+          {"office_rating_reason", "接待态度差"}},
+         Actor{"petitioner", xinfang::v1::ROLE_PETITIONER, ""}, now);
+  EXPECT_EQ(l.c.state, "evaluated");
+  EXPECT_EQ(l.c.evaluation, "basically_satisfied");
+  EXPECT_EQ(l.c.office_evaluation, "dissatisfied");
+  EXPECT_EQ(l.last.events[0].fields.at("office_rating_reason"), "接待态度差");
+  // Closing follows the handling body's rating.
+  l.Must("close", {}, Officer("dist"), l.NextDay());
+  // A lapsed window: both targets lapse.
+  Life lapse = DriveTo("served");
+  ASSERT_THAT(lapse.Fire("evaluation", At(2026, 1, 1)), IsOk());
+  EXPECT_EQ(lapse.c.evaluation, "lapsed");
+  EXPECT_EQ(lapse.c.office_evaluation, "lapsed");
+}
+
+TEST_F(EngineTest, ReviewAndRecheckBodiesAreDecidedInOnePlace) {
+  Life l = DriveTo("served");  // at dist, below city, below prov
+  EXPECT_THAT(ReviewBody(l.c, Org()), xinfang::testing::IsOkAndHolds(std::string("city")));
+  l.c.complained_about_unit = "city";
+  EXPECT_THAT(ReviewBody(l.c, Org()), StatusIs(kFailedPrecondition, HasSubstr("Art. 30")));
+  l.c.complained_about_unit.clear();
+  l.c.review_unit = "city";
+  EXPECT_THAT(RecheckBody(l.c, Org()), xinfang::testing::IsOkAndHolds(std::string("prov")));
+  l.c.complained_about_unit = "prov";
+  EXPECT_THAT(RecheckBody(l.c, Org()), StatusIs(kFailedPrecondition, HasSubstr("Art. 30")));
+  l.c.review_unit = "prov";
+  l.c.complained_about_unit.clear();
+  EXPECT_THAT(RecheckBody(l.c, Org()), StatusIs(kFailedPrecondition, HasSubstr("has none")));
+  // The effect asks the same place: the review unit recorded is its answer.
+  Life r = DriveTo("served");
+  r.Must("request_review", {{"reasons", "不服"}}, Clerk("dist"), r.NextDay());
+  EXPECT_EQ(r.c.review_unit, *ReviewBody(DriveTo("served").c, Org()));
 }
 
 TEST_F(EngineTest, ReviewAndRecheckWithAHearingThatStopsTheClock) {
@@ -755,9 +815,9 @@ TEST_F(EngineTest, WindowsStartAtServiceNotAtDecision) {
   EXPECT_EQ(l.Timer("evaluation").deadline.due_day, absl::CivilDay(2025, 3, 19));
   EXPECT_EQ(l.Timer("review_request").deadline.due_day, absl::CivilDay(2025, 4, 11));
   // Evaluation is in time on 3/19 and refused on 3/20.
-  EXPECT_THAT(l.Do("evaluate", {{"rating", "satisfied"}}, clerk, At(2025, 3, 20, 8)),
+  EXPECT_THAT(l.Do("evaluate", {{"rating", "satisfied"}, {"office_rating", "satisfied"}, {"channel", "call"}}, clerk, At(2025, 3, 20, 8)),
               StatusIs(kFailedPrecondition, HasSubstr("window \"evaluation\" closed")));
-  EXPECT_THAT(l.Do("evaluate", {{"rating", "satisfied"}}, clerk, At(2025, 3, 19, 23, 59)), IsOk());
+  EXPECT_THAT(l.Do("evaluate", {{"rating", "satisfied"}, {"office_rating", "satisfied"}, {"channel", "call"}}, clerk, At(2025, 3, 19, 23, 59)), IsOk());
 }
 
 TEST_F(EngineTest, EvaluationLapseAndWindowLapseMakeTheDecisionFinal) {
@@ -1250,7 +1310,8 @@ TEST_F(EngineTest, PropertyRandomLivesReplayToTheSameSnapshot) {
   std::mt19937 rng(20250501);
   const std::vector<std::string> start_units = {"prov", "city", "dist", "street", "dist2"};
   const std::vector<Role> roles = {xinfang::v1::ROLE_INTAKE_CLERK, xinfang::v1::ROLE_CASE_OFFICER,
-                                   xinfang::v1::ROLE_UNIT_HEAD, xinfang::v1::ROLE_SERVICE};
+                                   xinfang::v1::ROLE_UNIT_HEAD, xinfang::v1::ROLE_SERVICE,
+                                   xinfang::v1::ROLE_PETITIONER};
   int lives = 0, finals = 0, actions = 0, fires = 0;
   std::set<std::string> seen_actions;
   for (int iter = 0; iter < 300; ++iter) {

@@ -635,7 +635,11 @@ void Slot::LifeStep() {
       f["method"] = "in_person";
       break;
     }
-    default: f["rating"] = "satisfied"; break;
+    default:
+      f["rating"] = "satisfied";
+      f["office_rating"] = "satisfied";
+      f["channel"] = "call";
+      break;
   }
   const std::string name = st.action;
   Start<v1::TakeActionResponse>(

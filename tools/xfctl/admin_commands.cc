@@ -72,7 +72,7 @@ std::string RoleLabel(v1::Role r) {
 absl::StatusOr<v1::Role> RoleFlag(const std::string& name) {
   v1::Role r = v1::ROLE_UNSPECIFIED;
   if (!v1::Role_Parse("ROLE_" + absl::AsciiStrToUpper(name), &r) || r == v1::ROLE_UNSPECIFIED ||
-      r == v1::ROLE_SYSTEM) {
+      r == v1::ROLE_SYSTEM || r == v1::ROLE_PETITIONER) {
     return absl::InvalidArgumentError(
         absl::StrCat("--role: '", name, "' is not one of intake_clerk, case_officer, unit_head, ",
                      "supervisor, administrator, auditor, service"));

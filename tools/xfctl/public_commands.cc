@@ -16,16 +16,8 @@ namespace {
 
 namespace v1 = xinfang::v1;
 
-CommandResult PublicStatusCommand(Context& ctx, const Args& a) {
-  auto args = ReadPublicStatusArgs(a);
-  if (!args.ok()) return args.status();
-  v1::GetPublicStatusRequest req;
-  req.set_tracking_number(args->tracking_number);
-  req.set_query_code(args->query_code);
-  auto resp = ctx.client.Call(&v1::PublicService::Stub::GetPublicStatus, req);
-  if (!resp.ok()) return resp.status();
-  if (ctx.global.json) return PrintJson(*resp);
-  const v1::GetPublicStatusResponse& r = *resp;
+CommandResult PrintStatus(Context& ctx, const v1::GetPublicStatusResponse& r) {
+  if (ctx.global.json) return PrintJson(r);
   std::cout << absl::StrFormat("编号 Tracking      %s\n", r.tracking_number())
             << absl::StrFormat("收到 Received      %s\n", r.received_on())
             << absl::StrFormat("阶段 Stage         %s (%s)%s\n", r.stage_text(),
@@ -33,7 +25,10 @@ CommandResult PublicStatusCommand(Context& ctx, const Args& a) {
             << absl::StrFormat("状态 State         %s (%s)\n", r.state_text(), r.state())
             << absl::StrFormat("办理单位 Unit      %s\n", r.handling_unit_name())
             << absl::StrFormat("事项 Matter        %s\n", r.summary());
-  if (!r.evaluation().empty()) std::cout << "评价 Evaluation    " << r.evaluation() << "\n";
+  if (!r.evaluation().empty()) {
+    std::cout << "评价 Evaluation    办理单位 " << r.evaluation() << ", 信访工作机构 "
+              << r.office_evaluation() << "\n";
+  }
   if (r.dates_size() > 0) {
     std::cout << "\n期限 Dates\n";
     for (const v1::PublicDate& d : r.dates()) {
@@ -57,7 +52,37 @@ CommandResult PublicStatusCommand(Context& ctx, const Args& a) {
       std::cout << absl::StrFormat("  %s  至 %s  %s\n", w.title(), w.last_day(), w.how());
     }
   }
+  if (r.can_evaluate()) {
+    std::cout << "\n(evaluate online: xfctl public evaluate " << r.tracking_number()
+              << " CODE --unit RATING --office RATING)\n";
+  }
   return 0;
+}
+
+CommandResult PublicStatusCommand(Context& ctx, const Args& a) {
+  auto args = ReadPublicStatusArgs(a);
+  if (!args.ok()) return args.status();
+  v1::GetPublicStatusRequest req;
+  req.set_tracking_number(args->tracking_number);
+  req.set_query_code(args->query_code);
+  auto resp = ctx.client.Call(&v1::PublicService::Stub::GetPublicStatus, req);
+  if (!resp.ok()) return resp.status();
+  return PrintStatus(ctx, *resp);
+}
+
+CommandResult PublicEvaluateCommand(Context& ctx, const Args& a) {
+  auto args = ReadPublicStatusArgs(a);
+  if (!args.ok()) return args.status();
+  v1::EvaluateCaseRequest req;
+  req.set_tracking_number(args->tracking_number);
+  req.set_query_code(args->query_code);
+  req.set_unit_rating(a.Get("unit"));
+  req.set_unit_reason(a.Get("unit-reason"));
+  req.set_office_rating(a.Get("office"));
+  req.set_office_reason(a.Get("office-reason"));
+  auto resp = ctx.client.Call(&v1::PublicService::Stub::EvaluateCase, req);
+  if (!resp.ok()) return resp.status();
+  return PrintStatus(ctx, *resp);
 }
 
 CommandResult ReissueCodeCommand(Context& ctx, const Args& a) {
@@ -85,6 +110,13 @@ const std::vector<Command>& PublicCommands() {
        "the petitioner's view of a case, with the query code from the receipt (no token)",
        {},
        PublicStatusCommand},
+      {{"public", "evaluate"},
+       "public evaluate TRACKING CODE --unit RATING [--unit-reason TEXT] --office RATING "
+       "[--office-reason TEXT]",
+       "the petitioner's evaluation of the handling body and of the petition office, online "
+       "(RATING: satisfied, basically_satisfied, dissatisfied; a reason with dissatisfied)",
+       {"unit", "unit-reason", "office", "office-reason"},
+       PublicEvaluateCommand},
       {{"case", "reissue-code"},
        "case reissue-code TRACKING [--reason TEXT]",
        "a new query code for a petitioner who lost theirs (the old one stops working)",

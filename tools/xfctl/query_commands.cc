@@ -94,6 +94,8 @@ CommandResult ReportCommand(Context& ctx, const Args& a) {
   more.push_back({"按期办结率 on-time completion", rate(r.on_time_completion())});
   more.push_back({"参评率 participation", rate(r.participation())});
   more.push_back({"满意率 satisfaction", rate(r.satisfaction())});
+  more.push_back({"满意率 satisfaction, 信访工作机构 petition office",
+                  rate(r.petition_office().satisfaction())});
   more.push_back({"预警 warnings raised", absl::StrCat(r.warnings_raised())});
   for (const auto& c : r.top_employers()) {
     more.push_back({absl::StrCat("用人单位 employer ", c.key()), absl::StrCat(c.count())});
@@ -228,10 +230,18 @@ CommandResult StatsCommand(Context& ctx, const Args& a) {
   add("按期受理告知率 on-time acceptance notice", r.on_time_acceptance_notice());
   add("按期办结率 on-time completion", r.on_time_completion());
   add("重复信访率 repeat petitions", r.repeat_petitions());
+  // The evaluation per target: the handling body (有权处理单位, also the
+  // unqualified rows) and the petition office (信访工作机构).
+  const char* lapsed = r.lapsed_counts_as_satisfied() ? " (lapsed counted)" : "";
   add("参评率 participation", r.participation());
-  add(r.lapsed_counts_as_satisfied() ? "满意率 satisfaction (lapsed counted)"
-                                     : "满意率 satisfaction",
-      r.satisfaction());
+  add(absl::StrCat("满意率 satisfaction", lapsed), r.satisfaction());
+  for (const auto& [target, f] : {std::pair{"办理单位 handling body", &r.handling_unit()},
+                                  std::pair{"信访工作机构 petition office", &r.petition_office()}}) {
+    add(absl::StrCat("参评率 participation, ", target), f->participation());
+    add(absl::StrCat("满意率 satisfaction, ", target, lapsed), f->satisfaction());
+    rows.push_back({absl::StrCat("参评满意率 participation × satisfaction, ", target),
+                    absl::StrFormat("%.1f%%", 100 * f->participation_satisfaction()), ""});
+  }
   add("网上信访占比 online share", r.online_share());
   rows.push_back({"平均受理周期 avg. acceptance (days)",
                   absl::StrFormat("%.1f", r.average_acceptance_days()), ""});

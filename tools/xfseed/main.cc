@@ -442,6 +442,7 @@ class CaseSim {
     opt_time(snap_.closed_at);
     opt(snap_.outcome);
     opt(snap_.evaluation);
+    opt(snap_.office_evaluation);
     c.Field(absl::StrJoin(snap_.flags, ","));
     c.Field(storage::JsonObject(snap_.attributes));
     c.Field(absl::StrJoin(snap_.conflicted_accounts, ","));
@@ -607,7 +608,8 @@ class Worker {
                   "stage, final, channel, received_at, registered_at, registered_by, "
                   "registering_unit, responsible_unit, forwarder_unit, review_unit, recheck_unit, "
                   "case_officer, anonymous, purpose, category, complained_about_unit, summary, "
-                  "accepted_at, decided_at, served_at, closed_at, outcome, evaluation, flags, "
+                  "accepted_at, decided_at, served_at, closed_at, outcome, evaluation, "
+                  "office_evaluation, flags, "
                   "attributes, conflicted_accounts, intake, updated_at, state_entered_at, "
                   "unit_received_at, head_seq, head_hash, request_hash");
     events_ = open("case_events",
@@ -814,8 +816,22 @@ void Worker::One(long long k) {
     if (!next(0.1, 6, 0.1, 6)) return;
     static const std::vector<benchdata::Weighted<std::string>> kRatings = {
         {"satisfied", 78}, {"basically_satisfied", 16}, {"dissatisfied", 6}};
+    static const std::vector<benchdata::Weighted<std::string>> kChannels = {
+        {"call", 50}, {"visit", 30}, {"letter", 20}};
     const std::string rating = benchdata::Pick(rng, kRatings);
-    if (!sim.Act("evaluate", {{"rating", rating}}, clerk, t)) return;
+    const std::string office = benchdata::Pick(rng, kRatings);
+    std::map<std::string, std::string> fields = {{"rating", rating}, {"office_rating", office}};
+    if (rating == "dissatisfied") fields["rating_reason"] = "处理结果未解决欠薪问题";
+    if (office == "dissatisfied") fields["office_rating_reason"] = "答复不及时";
+    if (Chance(rng, 0.4)) {
+      // Online, with the query code (PublicService.EvaluateCase).
+      if (!sim.Act("evaluate_online", fields, Actor{"petitioner", v1::ROLE_PETITIONER, ""}, t)) {
+        return;
+      }
+    } else {
+      fields["channel"] = benchdata::Pick(rng, kChannels);
+      if (!sim.Act("evaluate", fields, clerk, t)) return;
+    }
     if (rating == "dissatisfied") return;  // the review window lapses
     if (!next(0.2, 4, 0.2, 4)) return;
     sim.Act("close", {}, officer, t);
