@@ -23,6 +23,7 @@ const zh = {
   role: {
     [Role.INTAKE_CLERK]: "登记员", [Role.CASE_OFFICER]: "承办人", [Role.UNIT_HEAD]: "单位负责人",
     [Role.SUPERVISOR]: "督办人员", [Role.ADMINISTRATOR]: "管理员", [Role.AUDITOR]: "审计员", [Role.SERVICE]: "服务账户",
+    [Role.PETITIONER]: "信访人",
   } as Record<number, string>,
   timer: {
     intake_notice: "受理告知", handling: "办理期限", evaluation: "评价期限", review_request: "复查申请期",
@@ -72,6 +73,15 @@ const zh = {
     notices: "待回复督办通知", overdueItems: "逾期事项", tracking: "编号", timer: "期限", lastDay: "最后一天",
     days: (n: number) => `${n} 天`, rung: "督办级别", rungN: (n: number) => `第${n}级`, owing: "责任单位",
     issue: "发督办通知", cannot: (t: string) => `${t}：现在不能对此案件发督办通知`, noticeTitle: (t: string) => `督办通知 ${t}`,
+  },
+  // The two evaluation targets and the ratings as the API sends them (codes).
+  evaluation: {
+    title: "满意度评价（按评价对象）", target: "评价对象", unit: "办理单位", office: "信访工作机构",
+    rating: {
+      satisfied: "满意", basically_satisfied: "基本满意", dissatisfied: "不满意", lapsed: "逾期未评价",
+    } as Record<string, string>,
+    participation: "参评率", satisfaction: "满意率", participationSatisfaction: "参评满意率",
+    satisfied: "满意", basicallySatisfied: "基本满意", dissatisfied: "不满意", lapsed: "逾期未评价",
   },
   stats: {
     title: "统计", unit: "单位代码（空：全部）", load: "查询", csv: "导出 CSV", received: "收件数",
@@ -133,7 +143,7 @@ const zh = {
   },
   action: {
     unitCode: "单位代码", account: "账号", note: "备注", conflict: "此案件已被他人修改，请重新加载后再提交（已填写的内容会保留）",
-    reload: "重新加载",
+    reload: "重新加载", required: "必填",
   },
   pub: {
     title: "信访事项办理情况查询", tracking: "信访编号", code: "查询码", submit: "查询",
@@ -142,6 +152,12 @@ const zh = {
     matter: "事项", dates: "办理期限", lastDay: "最后一天", decisions: "处理结果", served: "送达日期",
     windows: "您现在可以", until: (d: string) => `截止 ${d}`, final: "本事项已办结", again: "重新查询",
     evaluation: "您的评价", provisional: "（暂定）", suspended: "（中止计算）",
+    evalTitle: "评价办理结果", evalHint: "请分别对办理单位和信访工作机构作出评价。",
+    evalUnit: (name: string) => `办理单位${name ? `（${name}）` : ""}`, evalOffice: "信访工作机构",
+    reason: "不满意的理由", reasonPlaceholder: "请写明不满意的理由", pick: "请选择一项",
+    reasonRequired: "选择“不满意”时请填写理由", evalSubmit: "提交评价", evalFix: "请先补全标红的项目",
+    evalClosed: "现在不能在线评价（评价期已过或已评价），请重新查询",
+    evalDone: "评价已提交，谢谢！", evalLine: (unit: string, office: string) => `办理单位 ${unit}；信访工作机构 ${office}`,
   },
 };
 export type Messages = typeof zh;
@@ -163,6 +179,7 @@ const en: Messages = {
   role: {
     [Role.INTAKE_CLERK]: "intake clerk", [Role.CASE_OFFICER]: "case officer", [Role.UNIT_HEAD]: "unit head",
     [Role.SUPERVISOR]: "supervisor", [Role.ADMINISTRATOR]: "administrator", [Role.AUDITOR]: "auditor", [Role.SERVICE]: "service",
+    [Role.PETITIONER]: "petitioner",
   },
   timer: {
     intake_notice: "intake notice", handling: "handling", evaluation: "evaluation", review_request: "review request",
@@ -213,6 +230,14 @@ const en: Messages = {
     notices: "Notices awaiting reply", overdueItems: "Overdue", tracking: "Tracking number", timer: "Deadline", lastDay: "Last day",
     days: (n: number) => `${n} d`, rung: "Rung", rungN: (n: number) => `rung ${n}`, owing: "Owing unit",
     issue: "Issue a notice", cannot: (t: string) => `${t}: a notice cannot be issued on this case now`, noticeTitle: (t: string) => `Notice on ${t}`,
+  },
+  evaluation: {
+    title: "Evaluation by target", target: "Target", unit: "Handling body", office: "Petition office",
+    rating: {
+      satisfied: "satisfied", basically_satisfied: "basically satisfied", dissatisfied: "dissatisfied", lapsed: "not evaluated in time",
+    },
+    participation: "Participation", satisfaction: "Satisfaction", participationSatisfaction: "Participation × satisfaction",
+    satisfied: "Satisfied", basicallySatisfied: "Basically satisfied", dissatisfied: "Dissatisfied", lapsed: "Lapsed",
   },
   stats: {
     title: "Statistics", unit: "unit code (empty: all)", load: "Show", csv: "Export CSV", received: "Received",
@@ -274,7 +299,7 @@ const en: Messages = {
   },
   action: {
     unitCode: "unit code", account: "account", note: "Note", conflict: "Changed by someone else — reload, then submit again (your input is kept)",
-    reload: "Reload",
+    reload: "Reload", required: "Required",
   },
   pub: {
     title: "Petition status", tracking: "Tracking number", code: "Query code", submit: "Look up",
@@ -284,6 +309,12 @@ const en: Messages = {
     matter: "Matter", dates: "Dates", lastDay: "Last day", decisions: "Decisions", served: "Served on",
     windows: "You may now", until: (d: string) => `until ${d}`, final: "This matter is finished", again: "Look up again",
     evaluation: "Your evaluation", provisional: " (provisional)", suspended: " (clock stopped)",
+    evalTitle: "Evaluate the result", evalHint: "Rate the handling body and the petition office, each on its own.",
+    evalUnit: (name: string) => `Handling body${name ? ` (${name})` : ""}`, evalOffice: "Petition office",
+    reason: "Why dissatisfied", reasonPlaceholder: "Say why you are dissatisfied", pick: "Choose one",
+    reasonRequired: "A reason is needed with “dissatisfied”", evalSubmit: "Send the evaluation", evalFix: "Complete the fields marked in red first",
+    evalClosed: "The evaluation cannot be given online now (the window has closed or it was given): look the case up again",
+    evalDone: "Thank you: your evaluation was received.", evalLine: (unit: string, office: string) => `handling body ${unit}; petition office ${office}`,
   },
 };
 

@@ -347,6 +347,131 @@ test("the petitioner looks the case up on a phone with the code from the receipt
   await page.close();
 });
 
+test("the petitioner evaluates online on a phone: both targets, a 不满意 needs its reason, nothing typed is lost", async () => {
+  // A case of its own, registered and driven to served through the API.
+  const reg = JSON.parse(xfctl(env.XF_CLERK_TOKEN, "--json", "case", "register", "--channel", "call",
+    "--caller-number", "12356", "--name", "周五", "--category", "wages.arrears", "--summary", "拖欠加班费",
+    "--complained-about", "某物流公司"));
+  registered++;
+  const t = reg.case.tracking_number, code = reg.query_code.code;
+  assert.match(t, /^XF/);
+  assert.ok(code, "the registration answers the query code");
+  xfctl(env.XF_HEAD_TOKEN, "case", "act", t, "accept", "--field", "notice=已受理");
+  xfctl(env.XF_HEAD_TOKEN, "case", "act", t, "assign_officer", "--field", "officer=officer1");
+  xfctl(env.XF_HEAD_TOKEN, "case", "act", t, "decide", "--field", "outcome=support",
+    "--field", "decision_text=支持：责成公司补发加班费");
+  xfctl(env.XF_HEAD_TOKEN, "case", "act", t, "serve", "--field", "served_on=2026-03-02");
+
+  // The staff form of "evaluate" follows the field specs: a reason is required
+  // only while its rating is dissatisfied (required_when), and is asked for then.
+  const staff = await ctx.newPage();
+  await signInAgain(staff, "officer1");
+  await staff.goto(`${URL}/case/${t}`);
+  await staff.waitForSelector("[data-test=do-evaluate]");
+  assert.equal(await staff.locator("[data-test=action-evaluate_online]").count(), 0, "staff never see the petitioner's action");
+  const item = (f) => staff.locator("[data-test=action-evaluate] .el-form-item", { has: staff.locator(`[data-test=field-${f}]`) });
+  const isRequired = (f) => item(f).evaluate((n) => n.classList.contains("is-required"));
+  assert.equal(await isRequired("rating"), true);
+  assert.equal(await isRequired("office_rating_reason"), false, "no reason needed before a rating");
+  // One dropdown at a time: "satisfied" is also in the other choices' words.
+  const choose = async (f, v) => {
+    await pick(staff, `[data-test=action-evaluate] [data-test=field-${f}]`, v);
+    await until("the dropdown closed", async () => (await staff.locator(".el-select-dropdown__item:visible").count()) === 0);
+  };
+  await choose("rating", "satisfied");
+  await choose("office_rating", "dissatisfied");
+  await choose("channel", "call");
+  assert.doesNotMatch(await staff.locator("[data-test=action-evaluate] [data-test=field-rating]").innerText(), /dissatisfied|basically/);
+  assert.equal(await isRequired("office_rating_reason"), true, "required while office_rating is dissatisfied");
+  assert.equal(await isRequired("rating_reason"), false, "not while rating is satisfied");
+  const sent = [];
+  staff.on("request", (r) => { if (r.url().includes("TakeAction")) sent.push(r.url()); });
+  await staff.click("[data-test=do-evaluate]");
+  await item("office_rating_reason").locator(".el-form-item__error", { hasText: "必填" }).waitFor();
+  assert.equal(await item("rating_reason").locator(".el-form-item__error").count(), 0);
+  assert.equal(sent.length, 0, "nothing sent with a required field empty");
+  await shot(staff, "07c-staff-evaluate-required");
+  await choose("office_rating", "basically_satisfied");
+  await until("the reason no longer required", async () => !(await isRequired("office_rating_reason")));
+  assert.equal(await item("office_rating_reason").locator(".el-form-item__error").count(), 0);
+  await staff.close(); // nothing taken: the petitioner evaluates below
+
+  const page = await ctx.newPage(); // a tab of its own: no session
+  await page.setViewportSize({ width: 390, height: 844 });
+  const evaluations = [];
+  page.on("request", (r) => { if (r.url().includes("PublicService/EvaluateCase")) evaluations.push(r.postData()); });
+  const lookUp = async () => {
+    await page.waitForSelector("[data-test=pub-submit]");
+    await fill(page, "[data-test=pub-tracking]", t);
+    await fill(page, "[data-test=pub-code]", code);
+    await page.click("[data-test=pub-submit]");
+    await page.waitForSelector("[data-test=pub-evaluate]");
+  };
+  await page.goto(`${URL}/status`);
+  await lookUp();
+  const form = page.locator("[data-test=pub-evaluate]");
+  assert.match(await form.locator("[data-test=eval-unit]").innerText(), /办理单位（.+）[\s\S]*满意[\s\S]*基本满意[\s\S]*不满意/);
+  assert.match(await form.locator("[data-test=eval-office]").innerText(), /信访工作机构[\s\S]*满意[\s\S]*基本满意[\s\S]*不满意/);
+  assert.equal(await page.locator("[data-test=pub-evaluation]").count(), 0, "no evaluation yet");
+  // Large touch targets.
+  const box = await page.locator("[data-test=eval-office-dissatisfied] .el-radio-button__inner").boundingBox();
+  assert.ok(box.height >= 44 && box.width >= 80, `a choice is ${box.width}×${box.height}`);
+  await page.click("[data-test=eval-unit-basically_satisfied]");
+  await page.click("[data-test=eval-office-dissatisfied]");
+  // 不满意 without a reason: the reason is demanded at its field; nothing is sent, nothing lost.
+  assert.equal(await page.locator("[data-test=eval-unit-reason]").count(), 0, "no reason asked with 基本满意");
+  await page.waitForSelector("[data-test=eval-office-reason]");
+  await page.click("[data-test=eval-submit]");
+  const officeReasonItem = page.locator("[data-test=eval-office] .el-form-item", { has: page.locator("[data-test=eval-office-reason]") });
+  await officeReasonItem.locator(".el-form-item__error", { hasText: "理由" }).waitFor();
+  assert.equal(evaluations.length, 0, "nothing sent without the reason");
+  assert.equal(await page.locator("[data-test=eval-unit-basically_satisfied].is-active").count(), 1, "the choices stay");
+  assert.equal(await page.locator("[data-test=eval-office-dissatisfied].is-active").count(), 1);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+    "no horizontal scrolling at 390 px with the form");
+  await shot(page, "07d-evaluate-reason-required");
+  // The server decides the same and names the field (the page shows its message there).
+  const r = await fetch(`${URL}/xinfang.v1.PublicService/EvaluateCase`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ trackingNumber: t, queryCode: code, unitRating: "basically_satisfied", officeRating: "dissatisfied" }),
+  });
+  const refused = await r.json();
+  assert.equal(refused.code, "invalid_argument");
+  assert.match(refused.message, /^office_reason: /);
+  // Half a reason typed, then an accidental reload: the choices and the text come back.
+  const reasonBox = page.locator("textarea[data-test=eval-office-reason], [data-test=eval-office-reason] textarea").first();
+  await reasonBox.fill("来访时等候两小时");
+  await page.waitForFunction(() => Object.keys(sessionStorage).some((k) => k.startsWith("xinfang.evaluation.")));
+  await page.reload();
+  assert.match(page.url(), new RegExp(`t=${t}`), "the number stays in the address");
+  await lookUp();
+  assert.equal(await page.locator("[data-test=eval-unit-basically_satisfied].is-active").count(), 1, "kept across a reload");
+  assert.equal(await page.locator("[data-test=eval-office-dissatisfied].is-active").count(), 1);
+  assert.equal(await reasonBox.inputValue(), "来访时等候两小时");
+  await reasonBox.fill("来访时等候两小时，无人解释");
+  await officeReasonItem.locator(".el-form-item__error").waitFor({ state: "detached" });
+  await page.click("[data-test=eval-submit]");
+  await page.waitForSelector("[data-test=pub-evaluated]");
+  assert.equal(evaluations.length, 1);
+  assert.equal(await page.locator("[data-test=pub-evaluate]").count(), 0, "the form is gone");
+  assert.equal(await page.locator("[data-test=pub-evaluation]").innerText(),
+    "您的评价：办理单位 基本满意；信访工作机构 不满意");
+  assert.equal(await page.evaluate((k) => sessionStorage.getItem(k), `xinfang.evaluation.${t}`), null, "the draft is cleared");
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+    "no horizontal scrolling at 390 px");
+  await shot(page, "07e-evaluated");
+  await page.close();
+  // Over the staff API: evaluated, both ratings, by the petitioner.
+  const got = await api(env.XF_HEAD_TOKEN, "CaseQueryService/GetCase", { case: { trackingNumber: t } });
+  assert.equal(got.case.state, "evaluated");
+  assert.equal(got.case.evaluation, "basically_satisfied");
+  assert.equal(got.case.officeEvaluation, "dissatisfied");
+  const history = await api(env.XF_HEAD_TOKEN, "CaseQueryService/GetHistory", { case: { trackingNumber: t } });
+  assert.ok(history.events.some((e) => e.action === "evaluate_online" && e.actor === "petitioner"),
+    "the history records the petitioner's online evaluation");
+});
+
 test("on the simulated clock the supervisor's board shows the case overdue at rung 1", async () => {
   xfctl(env.XF_SUP_TOKEN, "clock", "advance", "16d");
   const page = await ctx.newPage();
@@ -362,6 +487,12 @@ test("on the simulated clock the supervisor's board shows the case overdue at ru
   // By month beside channel, category and unit: the cases came in March 2026 (simulated clock).
   await page.waitForSelector("[data-test=chart-byMonth] canvas");
   for (const k of ["byChannel", "byCategory", "byUnit"]) await page.waitForSelector(`[data-test=chart-${k}] canvas`);
+  // The evaluation per target: the online one above (基本满意 / 不满意) among them.
+  const office = page.locator("[data-test=evaluation-office]");
+  assert.match(await office.innerText(), /信访工作机构/);
+  assert.equal(await office.locator("td").nth(6).innerText(), "1", "one 不满意 of the petition office");
+  assert.equal(await page.locator("[data-test=evaluation-unit] td").nth(5).innerText(), "1", "one 基本满意 of the handling body");
+  assert.match(await page.locator("[data-test=evaluation]").innerText(), /参评率[\s\S]*满意率[\s\S]*参评满意率[\s\S]*逾期未评价/);
   await shot(page, "08-stats");
   // The CSV opens in Excel on Chinese Windows: UTF-8 with a BOM.
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("[data-test=csv]")]);
@@ -461,6 +592,7 @@ test("the situation report of the month: three periods side by side, charts, Eng
   assert.match(await page.locator("[data-test=table-topEmployers]").innerText(), /某建筑/);
   assert.match(await page.locator("[data-test=table-byChannel]").innerText(), /来电/);
   assert.match(await page.locator("[data-test=table-rates]").innerText(), /按期受理告知率/);
+  assert.match(await page.locator("[data-test=table-evaluation] [data-test=evaluation-office]").innerText(), /信访工作机构/);
   assert.match(await page.locator("[data-test=warnings-raised]").innerText(), /[1-9]/);
   await page.waitForSelector("[data-test=chart-byCategory] canvas");
   await page.waitForSelector("[data-test=chart-backlog] canvas");
