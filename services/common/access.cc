@@ -183,6 +183,10 @@ void Show(View view, xinfang::v1::Case* c) {
     x.clear_answer_reason();
   }
   for (auto& x : *c->mutable_decisions()) x.clear_text();
+  for (auto& x : *c->mutable_services()) {  // the people on the receipt
+    x.clear_signed_by();
+    x.clear_witness();
+  }
   c->set_redacted(true);
 }
 

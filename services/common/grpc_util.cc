@@ -251,8 +251,16 @@ void FillRecord(const storage::CaseRecord& r, const workflow::Definition& def,
         case xinfang::v1::RECORD_KIND_SERVICE: {
           xinfang::v1::ServiceRecord* x = c->add_services();
           x->set_stage(StageOf(def, t.from_state));
-          x->set_served_on(FieldOf(*a, t, FIELD_TYPE_DATE));
-          x->set_method(FieldOf(*a, t, FIELD_TYPE_CHOICE));
+          auto named = [&](const char* name) {
+            auto it = t.fields.find(name);
+            return it == t.fields.end() ? std::string() : it->second;
+          };
+          x->set_served_on(named("served_on"));
+          x->set_method(named("method"));
+          x->set_receipt(named("receipt"));
+          x->set_signed_by(named("signed_by"));
+          x->set_witness(named("witness"));
+          x->set_served_by(named("served_by"));
           x->set_recorded_by(t.actor);
           *x->mutable_recorded_at() = ToProto(t.at);
           break;

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
@@ -90,6 +91,20 @@ std::string OutcomeText(const std::string& outcome) {
                                                                 {"revoked", "撤销"}};
   auto it = m->find(outcome);
   return it == m->end() ? outcome : it->second;
+}
+
+// "直接送达，签收": the method and the receipt of a proof of service.
+std::string ServiceText(const v1::ServiceRecord& s) {
+  static const auto* m = new std::map<std::string, std::string>{
+      {"in_person", "直接送达"}, {"post", "邮寄送达"},     {"electronic", "电子送达"},
+      {"public_notice", "公告送达"}, {"signed", "签收"}, {"refused", "拒收，留置送达"},
+      {"confirmed", "已确认收到"},  {"announced", "已公告"}};
+  std::vector<std::string> parts;
+  for (const std::string& code : {s.method(), s.receipt()}) {
+    auto it = m->find(code);
+    if (it != m->end()) parts.push_back(it->second);
+  }
+  return absl::StrJoin(parts, "，");
 }
 
 const char* DecisionTitle(v1::Stage s) {
@@ -349,6 +364,7 @@ absl::StatusOr<v1::GetPublicStatusResponse> PublicStatus::View(int64_t case_id) 
     p->set_text(d.text());
     p->set_unit_name(name_of(d.unit()));
     p->set_served_on(served->served_on());
+    p->set_service_text(ServiceText(*served));
   }
   return r;
 }

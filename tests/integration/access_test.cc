@@ -345,7 +345,7 @@ class MatrixTest : public AccessBase {
     }
     if (state == "served") {
       steps.push_back({kHomeOfficer, "decide", {{"outcome", "support"}, {"decision_text", "支持"}}});
-      steps.push_back({kHomeClerk, "serve", {{"served_on", "2026-03-02"}}});
+      steps.push_back({kHomeClerk, "serve", {{"served_on", "2026-03-02"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}});
     }
     for (auto [who, action, fields] : steps) {
       auto a = Take(Token(who), t, action, v, fields);

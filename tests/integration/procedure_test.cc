@@ -123,13 +123,13 @@ class ProcedureTest : public ::testing::Test {
                             {{"outcome", "not_supported"}, {"decision_text", "经查不予支持"}}),
                 IsOk());
     EXPECT_THAT(
-        server_.Act(t, "serve", kClerk, {{"served_on", "2026-03-02"}, {"method", "in_person"}}),
+        server_.Act(t, "serve", kClerk, {{"served_on", "2026-03-02"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}),
         IsOk());
     EXPECT_THAT(server_.Act(t, "request_review", kClerk, {{"reasons", "不服处理意见"}}), IsOk());
     EXPECT_THAT(server_.Act(t, "review_opinion", kReviewOfficer,
                             {{"review_outcome", "upheld"}, {"opinion_text", "维持原处理意见"}}),
                 IsOk());
-    EXPECT_THAT(server_.Act(t, "serve_review", kReviewClerk, {{"served_on", "2026-03-02"}}),
+    EXPECT_THAT(server_.Act(t, "serve_review", kReviewClerk, {{"served_on", "2026-03-02"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}),
                 IsOk());
     EXPECT_THAT(server_.Act(t, "request_recheck", kClerk, {{"reasons", "仍不服"}}), IsOk());
     EXPECT_THAT(server_.Act(t, "start_hearing", kRecheckOfficer), IsOk());
@@ -138,7 +138,7 @@ class ProcedureTest : public ::testing::Test {
     EXPECT_THAT(server_.Act(t, "recheck_opinion", kRecheckOfficer,
                             {{"recheck_outcome", "upheld"}, {"opinion_text", "维持复查意见"}}),
                 IsOk());
-    EXPECT_THAT(server_.Act(t, "serve_recheck", kRecheckClerk, {{"served_on", "2026-03-05"}}),
+    EXPECT_THAT(server_.Act(t, "serve_recheck", kRecheckClerk, {{"served_on", "2026-03-05"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}),
                 IsOk());
     return t;
   }

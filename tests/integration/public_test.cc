@@ -130,7 +130,7 @@ class PublicTest : public ::testing::Test {
     EXPECT_THAT(server_.Act(tracking, "decide", kOfficer,
                             {{"outcome", "support"}, {"decision_text", "责成公司补发工资"}}),
                 IsOk());
-    EXPECT_THAT(server_.Act(tracking, "serve", kClerk, {{"served_on", "2026-03-02"}}), IsOk());
+    EXPECT_THAT(server_.Act(tracking, "serve", kClerk, {{"served_on", "2026-03-02"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}), IsOk());
     return {tracking, r.query_code().code()};
   }
 
@@ -377,7 +377,7 @@ TEST_F(PublicTest, OnceServedTheOutcomeAndTheOpenReviewWindowAppear) {
   ASSERT_THAT(server_.Act(tracking, "decide", kOfficer,
                           {{"outcome", "not_supported"}, {"decision_text", "经查，诉求缺乏依据"}}),
               IsOk());
-  auto served = server_.Act(tracking, "serve", kClerk, {{"served_on", "2026-03-02"}});
+  auto served = server_.Act(tracking, "serve", kClerk, {{"served_on", "2026-03-02"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}});
   ASSERT_THAT(served, IsOk());
   std::string review_last_day, evaluation_last_day;
   for (const v1::Deadline& d : served->deadlines()) {
@@ -394,6 +394,8 @@ TEST_F(PublicTest, OnceServedTheOutcomeAndTheOpenReviewWindowAppear) {
   EXPECT_EQ(s->decisions(0).outcome_text(), "不予支持");
   EXPECT_EQ(s->decisions(0).text(), "经查，诉求缺乏依据");
   EXPECT_EQ(s->decisions(0).served_on(), "2026-03-02");
+  EXPECT_EQ(s->decisions(0).service_text(), "直接送达，签收");  // never who signed
+  EXPECT_THAT(Json(*s), Not(HasSubstr("张三")));
   EXPECT_EQ(s->decisions(0).unit_name(), "省直机关工会信访办公室");
   const v1::PublicWindow* review = nullptr;
   for (const v1::PublicWindow& w : s->open_windows()) {

@@ -202,6 +202,51 @@ TEST_F(ServicesTest, AnonymousPetitionOwesNoNotice) {
   for (const auto& d : r->case_().deadlines()) EXPECT_NE(d.timer(), "intake_notice");
 }
 
+TEST_F(ServicesTest, TheProofOfServiceIsRecordedAndItsPeopleAreRedacted) {
+  auto r = Register(VisitRequest("req-proof-00001"));
+  ASSERT_THAT(r, testing::IsOk());
+  const std::string t = r->case_().tracking_number();
+  ASSERT_THAT(Act(t, "accept", kClerk), testing::IsOk());
+  ASSERT_THAT(Act(t, "assign_officer", kHead, {{"officer", "officer1"}}), testing::IsOk());
+  ASSERT_THAT(Act(t, "decide", kOfficer, {{"outcome", "support"}, {"decision_text", "支持"}}),
+              testing::IsOk());
+  // No proof, no service: the method and the receipt are required, and a
+  // refusal needs its witness.
+  EXPECT_THAT(Act(t, "serve", kClerk, {{"served_on", "2026-03-02"}}),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, "fields.method: required"));
+  EXPECT_THAT(Act(t, "serve", kClerk,
+                  {{"served_on", "2026-03-02"}, {"method", "in_person"}, {"receipt", "refused"}}),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                "fields.witness: required when receipt is \"refused\""));
+  auto served = Act(t, "serve", kClerk,
+                    {{"served_on", "2026-03-02"},
+                     {"method", "in_person"},
+                     {"receipt", "refused"},
+                     {"witness", "社区主任李四"},
+                     {"served_by", "王送达"}});
+  ASSERT_THAT(served, testing::IsOk());
+  ASSERT_EQ(served->services_size(), 1);
+  const v1::ServiceRecord& s = served->services(0);
+  EXPECT_EQ(s.served_on(), "2026-03-02");
+  EXPECT_EQ(s.method(), "in_person");
+  EXPECT_EQ(s.receipt(), "refused");
+  EXPECT_EQ(s.witness(), "社区主任李四");
+  EXPECT_EQ(s.served_by(), "王送达");
+  EXPECT_EQ(s.recorded_by(), "clerk1");
+  // The windows count from the proven date.
+  for (const v1::Deadline& d : served->deadlines()) {
+    if (d.purpose() == v1::TIMER_PURPOSE_REVIEW_REQUEST) EXPECT_EQ(d.due_date(), "2026-04-01");
+  }
+  // A service account sees the case redacted: not the people on the receipt.
+  auto svc = server_.GetCase(t, Caller{"svc1", "service", "prov"});
+  ASSERT_THAT(svc, testing::IsOk());
+  ASSERT_TRUE(svc->redacted());
+  ASSERT_EQ(svc->services_size(), 1);
+  EXPECT_EQ(svc->services(0).receipt(), "refused");
+  EXPECT_EQ(svc->services(0).witness(), "");
+  EXPECT_EQ(svc->services(0).served_on(), "2026-03-02");
+}
+
 TEST_F(ServicesTest, AFullLifeThroughEveryHandlingStep) {
   auto r = Register(VisitRequest("req-life-000001"));
   ASSERT_THAT(r, testing::IsOk());
@@ -210,7 +255,7 @@ TEST_F(ServicesTest, AFullLifeThroughEveryHandlingStep) {
   ASSERT_THAT(Act(t, "assign_officer", kHead, {{"officer", "officer1"}}), testing::IsOk());
   ASSERT_THAT(Act(t, "decide", kOfficer, {{"outcome", "support"}, {"decision_text", "支持其诉求"}}),
               testing::IsOk());
-  ASSERT_THAT(Act(t, "serve", kClerk, {{"served_on", "2026-03-02"}}), testing::IsOk());
+  ASSERT_THAT(Act(t, "serve", kClerk, {{"served_on", "2026-03-02"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}), testing::IsOk());
   ASSERT_THAT(Act(t, "evaluate", kClerk,
                   {{"rating", "satisfied"}, {"office_rating", "satisfied"}, {"channel", "visit"}}), testing::IsOk());
   auto closed = Act(t, "close", kOfficer);
@@ -378,7 +423,7 @@ TEST_P(ChannelLifeTest, ThroughReviewAndRecheckToFinality) {
   ASSERT_THAT(Act(t, "assign_officer", kHead, {{"officer", "officer1"}}), testing::IsOk());
   ASSERT_THAT(Act(t, "decide", kOfficer, {{"outcome", "not_supported"}, {"decision_text", "不予支持"}}),
               testing::IsOk());
-  ASSERT_THAT(Act(t, "serve", kClerk, {{"served_on", "2026-03-02"}}), testing::IsOk());
+  ASSERT_THAT(Act(t, "serve", kClerk, {{"served_on", "2026-03-02"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}), testing::IsOk());
   ASSERT_THAT(Act(t, "evaluate", kClerk,
                   {{"rating", "dissatisfied"},
                    {"rating_reason", "欠薪未解决"},
@@ -393,7 +438,7 @@ TEST_P(ChannelLifeTest, ThroughReviewAndRecheckToFinality) {
   ASSERT_THAT(Act(t, "review_opinion", kReviewHead,
                   {{"review_outcome", "upheld"}, {"opinion_text", "维持原处理意见"}}),
               testing::IsOk());
-  ASSERT_THAT(Act(t, "serve_review", kReviewHead, {{"served_on", "2026-03-02"}}), testing::IsOk());
+  ASSERT_THAT(Act(t, "serve_review", kReviewHead, {{"served_on", "2026-03-02"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}), testing::IsOk());
   ASSERT_THAT(Act(t, "request_recheck", kClerk, {{"reasons", "仍不服"}}), testing::IsOk());
   // Re-check belongs to the unit above the reviewer.
   EXPECT_THAT(Act(t, "start_hearing", kReviewHead), testing::StatusIs(absl::StatusCode::kPermissionDenied));
@@ -406,7 +451,7 @@ TEST_P(ChannelLifeTest, ThroughReviewAndRecheckToFinality) {
   ASSERT_THAT(Act(t, "recheck_opinion", kRecheckHead,
                   {{"recheck_outcome", "upheld"}, {"opinion_text", "复核维持"}}),
               testing::IsOk());
-  auto final = Act(t, "serve_recheck", kRecheckHead, {{"served_on", "2026-03-02"}});
+  auto final = Act(t, "serve_recheck", kRecheckHead, {{"served_on", "2026-03-02"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}});
   ASSERT_THAT(final, testing::IsOk());
   EXPECT_EQ(final->state(), "closed");
   EXPECT_EQ(final->stage(), v1::STAGE_FINAL);

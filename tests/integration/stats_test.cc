@@ -118,7 +118,7 @@ class StatsTest : public ::testing::Test {
       const std::string served_on = absl::FormatCivilTime(
           absl::ToCivilDay(now, absl::FixedTimeZone(8 * 3600)));
       Act(t[i], "decide", kOfficer, {{"outcome", "support"}, {"decision_text", "支持"}});
-      Act(t[i], "serve", kClerk, {{"served_on", served_on}});
+      Act(t[i], "serve", kClerk, {{"served_on", served_on}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}});
       static const char* kRatings[] = {"satisfied", "basically_satisfied", "dissatisfied"};
       // The petition office is rated apart from the handling body: by i % 3.
       if (i % 4 < 3) {

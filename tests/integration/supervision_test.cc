@@ -173,10 +173,10 @@ TEST_F(SweeperTest, AHearingSuspensionReschedulesTheAnswer) {
   Act(t, "accept", kClerk);
   Act(t, "assign_officer", kHead, {{"officer", "officer1"}});
   Act(t, "decide", kOfficer, {{"outcome", "not_supported"}, {"decision_text", "不予支持"}});
-  Act(t, "serve", kClerk, {{"served_on", "2026-03-02"}});
+  Act(t, "serve", kClerk, {{"served_on", "2026-03-02"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}});
   Act(t, "request_review", kClerk, {{"reasons", "不服"}});
   Act(t, "review_opinion", kReviewHead, {{"review_outcome", "upheld"}, {"opinion_text", "维持"}});
-  Act(t, "serve_review", kReviewHead, {{"served_on", "2026-03-02"}});
+  Act(t, "serve_review", kReviewHead, {{"served_on", "2026-03-02"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}});
   Act(t, "request_recheck", kClerk, {{"reasons", "仍不服"}});
   Act(t, "start_hearing", kRecheckHead);
   AdvanceTo(Local(2026, 3, 12, 9));
@@ -199,7 +199,7 @@ TEST_F(SweeperTest, LapsedWindowsAreTakenByTheSystem) {
   Act(t, "accept", kClerk);
   Act(t, "assign_officer", kHead, {{"officer", "officer1"}});
   Act(t, "decide", kOfficer, {{"outcome", "explain"}, {"decision_text", "解释说明"}});
-  Act(t, "serve", kClerk, {{"served_on", "2026-03-02"}});
+  Act(t, "serve", kClerk, {{"served_on", "2026-03-02"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}});
   AdvanceTo(Local(2026, 4, 30));
   v1::GetCaseRequest g;
   g.mutable_case_()->set_tracking_number(t);
@@ -264,7 +264,7 @@ TEST_F(SweeperTest, AwkwardTextSurvivesTheBatchedWrites) {
   Act(t, "accept", kClerk);
   Act(t, "assign_officer", kHead, {{"officer", "officer1"}});
   Act(t, "decide", kOfficer, {{"outcome", "explain"}, {"decision_text", text}});
-  Act(t, "serve", kClerk, {{"served_on", "2026-03-02"}});
+  Act(t, "serve", kClerk, {{"served_on", "2026-03-02"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}});
   AdvanceTo(Local(2026, 4, 30));  // the windows lapse: the sweeper rewrites the case
   const std::string where = absl::StrCat(" FROM cases WHERE tracking_number = '", t, "'");
   EXPECT_EQ(server_.db().Query("SELECT state" + where), "closed");
@@ -334,7 +334,7 @@ TEST_F(SweeperTest, NoticeDefaultsAndOwingUnits) {
   Act(t, "reply_notice", kHead, {{"reply_text", "已办"}});
   Act(t, "assign_officer", kHead, {{"officer", "officer1"}});
   Act(t, "decide", kOfficer, {{"outcome", "explain"}, {"decision_text", "解释"}});
-  Act(t, "serve", kClerk, {{"served_on", "2026-03-02"}});
+  Act(t, "serve", kClerk, {{"served_on", "2026-03-02"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}});
   Act(t, "request_review", kClerk, {{"reasons", "不服"}});
   Act(t, "issue_notice", kProvSupervisor, {{"notice_kind", "interview"}, {"notice_text", "约谈"}});
   EXPECT_EQ(server_.db().Query("SELECT due_day::text FROM case_timers WHERE name = 'notice_reply'"),

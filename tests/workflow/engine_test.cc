@@ -338,7 +338,7 @@ Life DriveTo(const std::string& target) {
   }
   l.Must("decide", {{"outcome", "support"}, {"decision_text", "支持"}}, Officer("dist"));
   if (target == "decided") return l;
-  l.Must("serve", {{"served_on", Day(W().cal->LocalDay(l.NextDay()))}}, Clerk("dist"));
+  l.Must("serve", {{"served_on", Day(W().cal->LocalDay(l.NextDay()))}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}, Clerk("dist"));
   if (target == "served") return l;
   if (target == "evaluated") {
     l.Must("evaluate", {{"rating", "satisfied"}, {"office_rating", "satisfied"}, {"channel", "call"}}, Clerk("dist"));
@@ -349,7 +349,7 @@ Life DriveTo(const std::string& target) {
   l.Must("review_opinion", {{"review_outcome", "upheld"}, {"opinion_text", "维持"}},
          Officer("city", "reviewer"));
   if (target == "review_decided") return l;
-  l.Must("serve_review", {{"served_on", Day(W().cal->LocalDay(l.NextDay()))}}, Clerk("city"));
+  l.Must("serve_review", {{"served_on", Day(W().cal->LocalDay(l.NextDay()))}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}, Clerk("city"));
   if (target == "review_served") return l;
   l.Must("request_recheck", {{"reasons", "仍不服"}}, Clerk("city"));
   if (target == "recheck_requested") return l;
@@ -360,7 +360,7 @@ Life DriveTo(const std::string& target) {
   l.Must("recheck_opinion", {{"recheck_outcome", "upheld"}, {"opinion_text", "维持"}},
          Officer("prov", "rechecker"));
   if (target == "recheck_decided") return l;
-  l.Must("serve_recheck", {{"served_on", Day(W().cal->LocalDay(l.NextDay()))}}, Clerk("prov"));
+  l.Must("serve_recheck", {{"served_on", Day(W().cal->LocalDay(l.NextDay()))}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}, Clerk("prov"));
   EXPECT_EQ(target, "closed");
   return l;
 }
@@ -491,9 +491,9 @@ TEST_F(EngineTest, FieldTypesAreChecked) {
   Life l = DriveTo("decided");
   Actor clerk = Clerk("dist");
   absl::Time now = l.now + absl::Hours(1);
-  EXPECT_THAT(l.Do("serve", {{"served_on", "2025-3-7"}}, clerk, now),
+  EXPECT_THAT(l.Do("serve", {{"served_on", "2025-3-7"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}, clerk, now),
               StatusIs(kInvalidArgument, HasSubstr("fields.served_on: not a date")));
-  EXPECT_THAT(l.Do("serve", {{"served_on", "2025-02-30"}}, clerk, now),
+  EXPECT_THAT(l.Do("serve", {{"served_on", "2025-02-30"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}, clerk, now),
               StatusIs(kInvalidArgument, HasSubstr("fields.served_on: not a date")));
   EXPECT_THAT(l.Do("serve", {{"served_on", l.Today()}, {"method", "pigeon"}}, clerk, now),
               StatusIs(kInvalidArgument, HasSubstr("fields.method: \"pigeon\" is not one of")));
@@ -556,7 +556,7 @@ TEST_F(EngineTest, SimpleLifeFromAcceptanceToClosing) {
   EXPECT_EQ(l.c.outcome, "explain");
   EXPECT_EQ(l.c.decided_at, At(2025, 3, 20));
   EXPECT_THAT(l.last.timers_cancelled, ElementsAre("handling"));
-  l.Must("serve", {{"served_on", "2025-03-21"}}, Clerk("dist"), At(2025, 3, 21, 15));
+  l.Must("serve", {{"served_on", "2025-03-21"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}, Clerk("dist"), At(2025, 3, 21, 15));
   l.Must("evaluate", {{"rating", "basically_satisfied"}, {"office_rating", "satisfied"}, {"channel", "visit"}}, Clerk("dist"), At(2025, 3, 22));
   EXPECT_EQ(l.c.evaluation, "basically_satisfied");
   l.Must("close", {}, Officer("dist"), At(2025, 3, 23));
@@ -652,7 +652,7 @@ TEST_F(EngineTest, ReviewAndRecheckWithAHearingThatStopsTheClock) {
               StatusIs(kPermissionDenied));
   l.Must("review_opinion", {{"review_outcome", "upheld"}, {"opinion_text", "维持"}},
          Officer("city", "reviewer"), At(2025, 3, 11));
-  l.Must("serve_review", {{"served_on", "2025-03-12"}}, Clerk("city"), At(2025, 3, 13));
+  l.Must("serve_review", {{"served_on", "2025-03-12"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}, Clerk("city"), At(2025, 3, 13));
   EXPECT_EQ(l.Timer("recheck_request").deadline.due_day, absl::CivilDay(2025, 4, 11));
   // Re-check goes to the body above the reviewer.
   l.Must("request_recheck", {{"reasons", "仍不服"}}, Clerk("city"), At(2025, 3, 17));
@@ -678,7 +678,7 @@ TEST_F(EngineTest, ReviewAndRecheckWithAHearingThatStopsTheClock) {
               StatusIs(kPermissionDenied));
   l.Must("recheck_opinion", {{"recheck_outcome", "changed"}, {"opinion_text", "变更"}},
          Officer("prov", "rechecker"), At(2025, 3, 28));
-  l.Must("serve_recheck", {{"served_on", "2025-03-28"}}, Clerk("prov"), At(2025, 3, 29));
+  l.Must("serve_recheck", {{"served_on", "2025-03-28"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}, Clerk("prov"), At(2025, 3, 29));
   EXPECT_EQ(l.c.state, "closed");
   EXPECT_TRUE(l.c.flags.count("final_after_recheck"));
   EXPECT_EQ(l.c.attributes.at("recheck_outcome"), "changed");
@@ -711,7 +711,7 @@ TEST_F(EngineTest, DecisionsCarryWhoOwesEachDeadlineAndWhenItFires) {
   }
   l.Must("review_opinion", {{"review_outcome", "upheld"}, {"opinion_text", "维持"}},
          Officer("city", "reviewer"), At(2025, 3, 11));
-  l.Must("serve_review", {{"served_on", "2025-03-12"}}, Clerk("city"), At(2025, 3, 13));
+  l.Must("serve_review", {{"served_on", "2025-03-12"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}, Clerk("city"), At(2025, 3, 13));
   l.Must("request_recheck", {{"reasons", "仍不服"}}, Clerk("city"), At(2025, 3, 17));
   EXPECT_EQ(l.last.facts.timers.at("recheck_answer").owing_unit, "prov");
   l.Must("start_hearing", {}, Head("prov"), At(2025, 3, 20));
@@ -724,7 +724,7 @@ TEST_F(EngineTest, DecisionsCarryWhoOwesEachDeadlineAndWhenItFires) {
   l.Must("end_hearing", {}, Head("prov"), At(2025, 3, 27));
   l.Must("recheck_opinion", {{"recheck_outcome", "changed"}, {"opinion_text", "变更"}},
          Officer("prov", "rechecker"), At(2025, 3, 28));
-  l.Must("serve_recheck", {{"served_on", "2025-03-28"}}, Clerk("prov"), At(2025, 3, 29));
+  l.Must("serve_recheck", {{"served_on", "2025-03-28"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}, Clerk("prov"), At(2025, 3, 29));
   EXPECT_TRUE(l.last.facts.final);
   EXPECT_THAT(l.last.facts.timers, IsEmpty());
 
@@ -749,7 +749,7 @@ TEST_F(EngineTest, ReviewNeedsAHigherBody) {
   l.Must("accept", {}, Clerk("prov"));
   l.Must("assign_officer", {{"officer", "officer1"}}, Head("prov"));
   l.Must("decide", {{"outcome", "not_supported"}, {"decision_text", "不予支持"}}, Officer("prov"));
-  l.Must("serve", {{"served_on", Day(cal().LocalDay(l.NextDay()))}}, Clerk("prov"));
+  l.Must("serve", {{"served_on", Day(cal().LocalDay(l.NextDay()))}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}, Clerk("prov"));
   EXPECT_THAT(l.Do("request_review", {{"reasons", "x"}}, Clerk("prov"), l.NextDay()),
               StatusIs(kFailedPrecondition, HasSubstr("next-higher body")));
 }
@@ -799,17 +799,17 @@ TEST_F(EngineTest, WindowsStartAtServiceNotAtDecision) {
   l.Must("decide", {{"outcome", "support"}, {"decision_text", "支持"}}, Officer("dist"),
          At(2025, 3, 10));
   Actor clerk = Clerk("dist");
-  EXPECT_THAT(l.Do("serve", {{"served_on", "2025-03-09"}}, clerk, At(2025, 3, 14)),
+  EXPECT_THAT(l.Do("serve", {{"served_on", "2025-03-09"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}, clerk, At(2025, 3, 14)),
               StatusIs(kInvalidArgument, HasSubstr("fields.served_on: 2025-03-09 is before")));
-  EXPECT_THAT(l.Do("serve", {{"served_on", "2025-03-15"}}, clerk, At(2025, 3, 14)),
+  EXPECT_THAT(l.Do("serve", {{"served_on", "2025-03-15"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}, clerk, At(2025, 3, 14)),
               StatusIs(kInvalidArgument, HasSubstr("in the future")));
   // A snapshot loaded without state_entered_at still keeps served_on after the decision.
   CaseSnapshot loaded = l.c;
   loaded.state_entered_at = absl::Time();
-  EXPECT_THAT(engine().Apply(loaded, {"serve", {{"served_on", "2025-03-09"}}, "", {}}, clerk,
+  EXPECT_THAT(engine().Apply(loaded, {"serve", {{"served_on", "2025-03-09"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}, "", {}}, clerk,
                              At(2025, 3, 14), Org()),
               StatusIs(kInvalidArgument, HasSubstr("before the decision")));
-  l.Must("serve", {{"served_on", "2025-03-12"}}, clerk, At(2025, 3, 14));
+  l.Must("serve", {{"served_on", "2025-03-12"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}, clerk, At(2025, 3, 14));
   EXPECT_EQ(l.c.served_at, At(2025, 3, 12, 0));
   EXPECT_EQ(l.Timer("evaluation").started_at, At(2025, 3, 12, 0));
   EXPECT_EQ(l.Timer("evaluation").deadline.due_day, absl::CivilDay(2025, 3, 19));
@@ -824,7 +824,7 @@ TEST_F(EngineTest, EvaluationLapseAndWindowLapseMakeTheDecisionFinal) {
   Life l = DriveTo("in_handling");
   l.Must("decide", {{"outcome", "support"}, {"decision_text", "支持"}}, Officer("dist"),
          At(2025, 3, 10));
-  l.Must("serve", {{"served_on", "2025-03-12"}}, Clerk("dist"), At(2025, 3, 14));
+  l.Must("serve", {{"served_on", "2025-03-12"}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}, Clerk("dist"), At(2025, 3, 14));
   EXPECT_EQ(engine().NextFireAt(l.Timer("evaluation")), At(2025, 3, 18, 0));  // 2 days' lead
   ASSERT_THAT(l.Fire("evaluation", At(2025, 3, 20, 0)), IsOk());
   EXPECT_THAT(Kinds(l.last.events),

@@ -633,6 +633,8 @@ void Slot::LifeStep() {
           absl::ToCivilDay(absl::Now() + bench_.server_offset(), bench_.server_zone());
       f["served_on"] = absl::StrFormat("%04d-%02d-%02d", today.year(), today.month(), today.day());
       f["method"] = "in_person";
+      f["receipt"] = "signed";
+      f["signed_by"] = "信访人本人";
       break;
     }
     default:

@@ -108,9 +108,14 @@ void PrintRecord(const v1::Case& c) {
                                         d.text().empty() ? "" : ": " + d.text())});
   }
   for (const auto& s : c.services()) {
-    rows.push_back({"送达 Service", absl::StrCat(s.served_on(), " (", v1::Stage_Name(s.stage()), ")",
-                                                s.method().empty() ? "" : ", " + s.method(),
-                                                ", recorded by ", s.recorded_by())});
+    rows.push_back({"送达 Service",
+                    absl::StrCat(s.served_on(), " (", v1::Stage_Name(s.stage()), ")",
+                                 s.method().empty() ? "" : ", " + s.method(),
+                                 s.receipt().empty() ? "" : ", " + s.receipt(),
+                                 s.signed_by().empty() ? "" : " by " + s.signed_by(),
+                                 s.witness().empty() ? "" : ", witness " + s.witness(),
+                                 s.served_by().empty() ? "" : ", served by " + s.served_by(),
+                                 ", recorded by ", s.recorded_by())});
   }
   for (const auto& h : c.hearings()) {
     rows.push_back({"听证 Hearing", absl::StrCat(Local(h.started_at()), " – ",

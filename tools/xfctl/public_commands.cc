@@ -41,9 +41,9 @@ CommandResult PrintStatus(Context& ctx, const v1::GetPublicStatusResponse& r) {
   if (r.decisions_size() > 0) {
     std::cout << "\n处理结果 Decisions\n";
     for (const v1::PublicDecision& d : r.decisions()) {
-      std::cout << absl::StrFormat("  %s  %s (%s)  %s  送达 %s\n    %s\n", d.title(),
+      std::cout << absl::StrFormat("  %s  %s (%s)  %s  送达 %s %s\n    %s\n", d.title(),
                                    d.outcome_text(), d.outcome(), d.unit_name(), d.served_on(),
-                                   d.text());
+                                   d.service_text(), d.text());
     }
   }
   if (r.open_windows_size() > 0) {

@@ -811,7 +811,7 @@ void Worker::One(long long k) {
       return;
     }
     if (!next(0.2, 5, 0.2, 5)) return;
-    if (!sim.Act("serve", {{"served_on", day_of(t)}, {"method", "in_person"}}, officer, t)) return;
+    if (!sim.Act("serve", {{"served_on", day_of(t)}, {"method", "in_person"}, {"receipt", "signed"}, {"signed_by", "张三"}}, officer, t)) return;
     if (Chance(rng, 0.35)) return;  // no evaluation: it lapses after 7 days
     if (!next(0.1, 6, 0.1, 6)) return;
     static const std::vector<benchdata::Weighted<std::string>> kRatings = {

@@ -293,6 +293,10 @@ test("an officer takes it to served; a stale version says reload and keeps the i
   await served.click();
   await served.fill("2026-03-02");
   await served.press("Enter");
+  // The proof of service (送达回证): how, the receipt, and who signed it.
+  await pick(page, "[data-test=action-serve] [data-test=field-method]", "in_person");
+  await pick(page, "[data-test=action-serve] [data-test=field-receipt]", "signed");
+  await fill(page, "[data-test=action-serve] [data-test=field-signed_by]", "信访人本人");
   await page.click("[data-test=do-serve]");
   await page.waitForSelector("text=served");
   await shot(page, "05-served");
@@ -360,7 +364,8 @@ test("the petitioner evaluates online on a phone: both targets, a 不满意 need
   xfctl(env.XF_HEAD_TOKEN, "case", "act", t, "assign_officer", "--field", "officer=officer1");
   xfctl(env.XF_HEAD_TOKEN, "case", "act", t, "decide", "--field", "outcome=support",
     "--field", "decision_text=支持：责成公司补发加班费");
-  xfctl(env.XF_HEAD_TOKEN, "case", "act", t, "serve", "--field", "served_on=2026-03-02");
+  xfctl(env.XF_HEAD_TOKEN, "case", "act", t, "serve", "--field", "served_on=2026-03-02",
+    "--field", "method=in_person", "--field", "receipt=signed", "--field", "signed_by=信访人本人");
 
   // The staff form of "evaluate" follows the field specs: a reason is required
   // only while its rating is dissatisfied (required_when), and is asked for then.
