@@ -46,7 +46,8 @@ class PublicStatus {
   // action "evaluate_online" taken as ROLE_PETITIONER (actor "petitioner");
   // the status as it then stands. A field the engine refuses is named by
   // its request name (unit_rating, unit_reason, office_rating,
-  // office_reason); a closed window is FAILED_PRECONDITION.
+  // office_reason); a closed window is FAILED_PRECONDITION. A retry of the
+  // evaluation already taken (the same two ratings) answers the status.
   absl::StatusOr<xinfang::v1::GetPublicStatusResponse> Evaluate(
       const xinfang::v1::EvaluateCaseRequest& req, const std::string& peer);
 

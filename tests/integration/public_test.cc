@@ -72,6 +72,7 @@ class PublicTest : public ::testing::Test {
           // Room for a test's many calls on one number; PublicLimitsTest
           // tests the limits.
           c.public_lookups_per_number = 60;
+          c.public_lookups_per_address = 60;
           if (configure) configure(c);
         }) {
     server_.TokenFor(kOfficer);  // the officer the tests assign exists
@@ -445,6 +446,8 @@ TEST_F(PublicTest, ThePetitionerEvaluatesBothTargetsOnlineWhileTheWindowIsOpen) 
   // A wrong code is the same NOT_FOUND as a lookup; bad fields are named.
   EXPECT_THAT(Evaluate(tracking, "22222-22222", "satisfied", "satisfied"),
               StatusIs(absl::StatusCode::kNotFound, query::kNoSuchCase));
+  EXPECT_THAT(Evaluate(tracking, code, "", ""),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unit_rating: required")));
   EXPECT_THAT(Evaluate(tracking, code, "", "satisfied"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unit_rating: required")));
   EXPECT_THAT(Evaluate(tracking, code, "great", "satisfied"),
@@ -481,7 +484,15 @@ TEST_F(PublicTest, ThePetitionerEvaluatesBothTargetsOnlineWhileTheWindowIsOpen) 
   EXPECT_EQ(last.actor(), "petitioner");
   EXPECT_EQ(last.actor_role(), v1::ROLE_PETITIONER);
   EXPECT_EQ(last.fields().at("office_rating_reason"), "等了两个小时才接待");
-  // Once given, not again.
+  // A retry (the answer was lost on the way) answers the same, changing
+  // nothing; a different evaluation is refused: once given, not again.
+  auto retried = Evaluate(tracking, code, "basically_satisfied", "dissatisfied", "",
+                          "等了两个小时才接待");
+  ASSERT_THAT(retried, IsOk());
+  EXPECT_EQ(retried->office_evaluation(), "dissatisfied");
+  auto after_retry = server_.GetCase(tracking, kClerk);
+  ASSERT_THAT(after_retry, IsOk());
+  EXPECT_EQ(after_retry->version(), c->version());
   EXPECT_THAT(Evaluate(tracking, code, "satisfied", "satisfied"),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not open")));
 }
