@@ -599,7 +599,9 @@ class Rules {
         case xinfang::v1::EFFECT_SET_EVALUATION: {
           const std::string unit = field("rating"), office = field("office_rating");
           n.evaluation = unit.empty() ? "lapsed" : unit;
-          n.office_evaluation = office.empty() ? "lapsed" : office;
+          // A definition without the second target (petition@1) records
+          // none: only a window that lapsed lapses both.
+          n.office_evaluation = !office.empty() ? office : unit.empty() ? "lapsed" : "";
           break;
         }
         case xinfang::v1::EFFECT_DECLARE_CONFLICT: {

@@ -189,6 +189,7 @@ absl::StatusOr<v1::GetPublicStatusResponse> PublicStatus::Evaluate(
       }
       if (decision.status().code() == absl::StatusCode::kFailedPrecondition &&
           !req.unit_rating().empty() && req.unit_rating() != "lapsed" &&
+          !req.office_rating().empty() &&
           rec->snapshot.evaluation == req.unit_rating() &&
           rec->snapshot.office_evaluation == req.office_rating()) {
         break;  // a retry of the evaluation that was taken: its answer again
@@ -203,8 +204,9 @@ absl::StatusOr<v1::GetPublicStatusResponse> PublicStatus::Evaluate(
     }
     auto applied = core_.store().Apply(*case_id, rec->version, *decision, petitioner, now);
     if (applied.ok()) break;
-    if (applied.status().code() != absl::StatusCode::kAborted || attempt == 2) {
-      return applied.status();
+    if (applied.status().code() != absl::StatusCode::kAborted) return applied.status();
+    if (attempt == 2) {
+      return absl::AbortedError("the case is being changed right now: please try again");
     }
   }
   return View(*case_id);

@@ -11,7 +11,8 @@ P="$E2E_TMP/prefix"
 cmake --install "$XF_BIN" --prefix "$P" >"$E2E_TMP/install.log" 2>&1 || { cat "$E2E_TMP/install.log" >&2; fail "cmake --install"; }
 for f in bin/xinfang-server bin/xinfang-intake bin/xinfang-casework bin/xinfang-supervision \
          bin/xinfang-query bin/xinfang-admin bin/xfctl bin/xfbench bin/xfseed \
-         share/xinfang/workflows/petition-v1.textproto share/xinfang/calendar/2026.textproto \
+         share/xinfang/workflows/petition-v1.textproto share/xinfang/workflows/petition-v2.textproto \
+         share/xinfang/calendar/2026.textproto \
          share/xinfang/console/index.html share/xinfang/migrations/0001_init.sql \
          share/xinfang/xinfang.env.example share/xinfang/env/xinfang-server.env.example \
          share/xinfang/pgbackrest.conf.in lib/sysusers.d/xinfang.conf; do

@@ -244,7 +244,23 @@ TEST_F(ServicesTest, TheProofOfServiceIsRecordedAndItsPeopleAreRedacted) {
   ASSERT_EQ(svc->services_size(), 1);
   EXPECT_EQ(svc->services(0).receipt(), "refused");
   EXPECT_EQ(svc->services(0).witness(), "");
+  EXPECT_EQ(svc->services(0).served_by(), "王送达");  // staff, not the petitioner's side
   EXPECT_EQ(svc->services(0).served_on(), "2026-03-02");
+  // Nor in the history: the serve event keeps its choices and date only.
+  auto ctx = server_.Context(Caller{"svc1", "service", "prov"});
+  v1::GetHistoryRequest hreq;
+  hreq.mutable_case_()->set_tracking_number(t);
+  v1::GetHistoryResponse history;
+  ASSERT_TRUE(server_.query()->GetHistory(ctx.get(), hreq, &history).ok());
+  bool seen = false;
+  for (const v1::CaseEvent& e : history.events()) {
+    if (e.action() != "serve") continue;
+    seen = true;
+    EXPECT_EQ(e.fields().at("receipt"), "refused");
+    EXPECT_EQ(e.fields().count("witness"), 0u);
+    EXPECT_EQ(e.fields().count("served_by"), 0u);
+  }
+  EXPECT_TRUE(seen);
 }
 
 TEST_F(ServicesTest, AFullLifeThroughEveryHandlingStep) {

@@ -202,8 +202,12 @@ TEST_F(StatsTest, FiguresMatchThePlan) {
   EXPECT_EQ(office.participation().denominator(), p.decided);
   EXPECT_EQ(office.satisfaction().numerator(), p.office_satisfied + p.office_basically);
   ASSERT_NE(office.satisfaction().numerator(), unit.satisfaction().numerator());
-  EXPECT_DOUBLE_EQ(office.participation_satisfaction(),
-                   office.participation().rate() * office.satisfaction().rate());
+  // 参评满意率 = 参评率 × 满意率, from the plan's own counts.
+  const double rated = p.office_satisfied + p.office_basically + p.office_dissatisfied;
+  ASSERT_GT(p.decided, 0);
+  EXPECT_NEAR(office.participation_satisfaction(),
+              (rated / p.decided) * (double(p.office_satisfied + p.office_basically) / p.decided),
+              1e-12);
   EXPECT_EQ(with_lapsed->petition_office().satisfaction().numerator(),
             p.office_satisfied + p.office_basically + p.lapsed);
   EXPECT_NEAR(st->average_acceptance_days(), p.acceptance_days / p.accepted, 1e-6);

@@ -28,7 +28,7 @@ using xinfang::testing::IsOk;
 using xinfang::testing::StatusIs;
 using xinfang::v1::WorkflowDefinition;
 
-const char kDefaultPath[] = XINFANG_SOURCE_DIR "/deploy/workflows/petition-v1.textproto";
+const char kDefaultPath[] = XINFANG_SOURCE_DIR "/deploy/workflows/petition-v2.textproto";
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -52,9 +52,15 @@ TEST(DefaultDefinitionTest, LoadsAndValidatesWithZeroProblems) {
   std::shared_ptr<const Definition> def = LoadDefault();
   ASSERT_NE(def, nullptr);
   EXPECT_EQ(def->name(), "petition");
-  EXPECT_EQ(def->version(), 1);
-  EXPECT_EQ(def->key(), "petition@1");
+  EXPECT_EQ(def->version(), 2);
+  EXPECT_EQ(def->key(), "petition@2");
   EXPECT_THAT(Definition::Validate(def->proto(), kDefaultPath, ReadFile(kDefaultPath)), IsEmpty());
+  // Version 1 stays for the cases registered under it, and still loads clean.
+  const std::string v1 = XINFANG_SOURCE_DIR "/deploy/workflows/petition-v1.textproto";
+  absl::StatusOr<std::shared_ptr<const Definition>> old = Definition::LoadFile(v1);
+  ASSERT_THAT(old, IsOk());
+  EXPECT_EQ((*old)->version(), 1);
+  EXPECT_THAT(Definition::Validate((*old)->proto(), v1, ReadFile(v1)), IsEmpty());
 }
 
 // The deadlines of procedure.md §1 are configured facts: check each one.
@@ -389,18 +395,21 @@ TEST(RegistryTest, LoadsTheDeployDirectory) {
   absl::StatusOr<DefinitionRegistry> reg =
       DefinitionRegistry::LoadDirectory(XINFANG_SOURCE_DIR "/deploy/workflows");
   ASSERT_THAT(reg, IsOk());
-  EXPECT_THAT(reg->Keys(), ::testing::Contains("petition@1"));
+  EXPECT_THAT(reg->Keys(), ::testing::ElementsAre("petition@1", "petition@2"));
   EXPECT_THAT(reg->Get("petition", 1), IsOk());
+  absl::StatusOr<std::shared_ptr<const Definition>> latest = reg->Latest("petition");
+  ASSERT_THAT(latest, IsOk());
+  EXPECT_EQ((*latest)->version(), 2);  // new cases start under version 2
   EXPECT_THAT(reg->Get("petition", 99),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("petition@99")));
   EXPECT_THAT(reg->Latest("nothing"), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST(RegistryTest, VersionsAndDuplicates) {
-  std::shared_ptr<const Definition> v1 = LoadDefault();
+  std::shared_ptr<const Definition> v1 = LoadDefault();  // petition@2, here the older one
   ASSERT_NE(v1, nullptr);
   WorkflowDefinition p2 = v1->proto();
-  p2.set_version(2);
+  p2.set_version(3);
   std::string text;
   ASSERT_TRUE(google::protobuf::TextFormat::PrintToString(p2, &text));
   absl::StatusOr<std::shared_ptr<const Definition>> v2 = Definition::Parse(text, "v2");
@@ -412,8 +421,8 @@ TEST(RegistryTest, VersionsAndDuplicates) {
   EXPECT_THAT(reg.Add(v1), StatusIs(absl::StatusCode::kAlreadyExists));
   absl::StatusOr<std::shared_ptr<const Definition>> latest = reg.Latest("petition");
   ASSERT_THAT(latest, IsOk());
-  EXPECT_EQ((*latest)->version(), 2);
-  EXPECT_THAT(reg.Keys(), ElementsAre("petition@1", "petition@2"));
+  EXPECT_EQ((*latest)->version(), 3);
+  EXPECT_THAT(reg.Keys(), ElementsAre("petition@2", "petition@3"));
 }
 
 // The fuzzer's seeds stay meaningful: the valid ones load, the broken one does not.

@@ -1,5 +1,5 @@
 // Tests of the workflow engine over the default definition
-// (deploy/workflows/petition-v1.textproto) and the real calendar data
+// (deploy/workflows/petition-v2.textproto) and the real calendar data
 // (deploy/calendar): every action allowed and refused, whole lives, timers,
 // the ladder, extension, suspension, cross-case rules, migration, and a
 // property test that replay reproduces random lives.
@@ -52,7 +52,7 @@ const World& W() {
   static const World* const world = [] {
     auto* w = new World;
     absl::StatusOr<std::shared_ptr<const Definition>> def =
-        Definition::LoadFile(XINFANG_SOURCE_DIR "/deploy/workflows/petition-v1.textproto");
+        Definition::LoadFile(XINFANG_SOURCE_DIR "/deploy/workflows/petition-v2.textproto");
     absl::StatusOr<Calendar> cal = Calendar::LoadDirectory(XINFANG_SOURCE_DIR "/deploy/calendar");
     if (!def.ok()) {
       w->error = def.status().ToString();
@@ -592,9 +592,9 @@ TEST_F(EngineTest, TheEvaluationRatesTwoTargetsEachWithItsReasonWhenDissatisfied
               StatusIs(kInvalidArgument, HasSubstr("fields.office_rating_reason: required")));
   EXPECT_THAT(l.Do("evaluate", {{"rating", "satisfied"}, {"channel", "call"}}, Clerk("dist"), now),
               StatusIs(kInvalidArgument, "fields.office_rating: required"));
-  // Staff record the channel; "online" is the petitioner's own action.
+  // Staff record the channel, one of the definition's.
   EXPECT_THAT(l.Do("evaluate",
-                   {{"rating", "satisfied"}, {"office_rating", "satisfied"}, {"channel", "online"}},
+                   {{"rating", "satisfied"}, {"office_rating", "satisfied"}, {"channel", "pigeon"}},
                    Clerk("dist"), now),
               StatusIs(kInvalidArgument, HasSubstr("fields.channel")));
   EXPECT_THAT(l.Do("evaluate_online", {{"rating", "satisfied"}, {"office_rating", "satisfied"}},

@@ -172,7 +172,12 @@ void PrintCase(const v1::Case& c) {
     rows.push_back({"被反映单位 About unit", UnitLabel(c, in.complained_about_unit())});
   }
   if (!c.outcome().empty()) rows.push_back({"处理意见 Outcome", c.outcome()});
-  if (!c.evaluation().empty()) rows.push_back({"评价 Evaluation", c.evaluation()});
+  if (!c.evaluation().empty()) {
+    rows.push_back({"评价 Evaluation", c.office_evaluation().empty()
+                                          ? c.evaluation()
+                                          : absl::StrCat("办理单位 ", c.evaluation(),
+                                                         ", 信访工作机构 ", c.office_evaluation())});
+  }
   if (c.related_tracking_numbers_size() > 0) {
     rows.push_back({"重复件 Repeat of", absl::StrJoin(c.related_tracking_numbers(), ", ")});
   }

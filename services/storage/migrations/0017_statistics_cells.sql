@@ -16,10 +16,6 @@
 -- xf_stats_rebuild recounts everything from the cases and the deadline log.
 -- Until it has run once (the server runs it at start), nothing is counted.
 
--- The petition office's evaluation (信访工作机构), the second target beside the
--- handling body's (cases.evaluation).
-ALTER TABLE cases ADD COLUMN office_evaluation text;
-
 CREATE TABLE stats_meta (
   singleton  boolean PRIMARY KEY DEFAULT true CHECK (singleton),
   time_zone  text NOT NULL      -- the office's zone, in which the days are
@@ -39,8 +35,7 @@ CREATE TABLE stats_case (
   decided     date,             -- NULL: not decided after an acceptance
   decide_us   bigint,           -- acceptance to decision, microseconds
   served      date,             -- NULL: not served, or the evaluation window is open
-  evaluation  text NOT NULL,    -- the handling body's; '' while none was given
-  office_evaluation text NOT NULL,  -- the petition office's; '' while none was given
+  evaluation  text NOT NULL,    -- '' while none was given
   open        boolean NOT NULL, -- not final: on the supervisors' board
   escalated   integer NOT NULL, -- while open: its timers that climbed a rung
   notices     integer NOT NULL  -- while open: its supervision notices (timers of purpose 4)
@@ -63,7 +58,6 @@ CREATE VIEW stats_case_now AS
          CASE WHEN NOT EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id AND t.purpose = 3)
               THEN (c.served_at AT TIME ZONE m.time_zone)::date END AS served,
          coalesce(c.evaluation, '') AS evaluation,
-         coalesce(c.office_evaluation, '') AS office_evaluation,
          NOT c.final AS open,
          CASE WHEN c.final THEN 0
               ELSE (SELECT count(*) FROM case_timers t WHERE t.case_id = c.id AND t.rung > 0)
@@ -76,8 +70,7 @@ CREATE VIEW stats_case_now AS
 -- The counts a case's row stands for (figure, key), each on its day.
 CREATE FUNCTION xf_stats_cells(received date, channel smallint, category text, stage smallint,
                                state text, repeat boolean, accepted date, accept_us bigint,
-                               decided date, decide_us bigint, served date, evaluation text,
-                               office_evaluation text)
+                               decided date, decide_us bigint, served date, evaluation text)
 RETURNS TABLE (day date, figure text, key text, us bigint)
 LANGUAGE sql IMMUTABLE AS $$
   SELECT v.day, v.figure, v.key, v.us FROM (VALUES
@@ -88,8 +81,7 @@ LANGUAGE sql IMMUTABLE AS $$
     (CASE WHEN repeat THEN received END, 'repeat', '', 0),
     (accepted, 'accepted', '', accept_us),
     (decided, 'decided', '', decide_us),
-    (served, 'evaluation', evaluation, 0),
-    (served, 'office_evaluation', office_evaluation, 0)) AS v(day, figure, key, us)
+    (served, 'evaluation', evaluation, 0)) AS v(day, figure, key, us)
   WHERE v.day IS NOT NULL
 $$;
 
@@ -135,8 +127,7 @@ BEGIN
            repeat = excluded.repeat, accepted = excluded.accepted,
            accept_us = excluded.accept_us, decided = excluded.decided,
            decide_us = excluded.decide_us, served = excluded.served,
-           evaluation = excluded.evaluation, office_evaluation = excluded.office_evaluation,
-           open = excluded.open,
+           evaluation = excluded.evaluation, open = excluded.open,
            escalated = excluded.escalated, notices = excluded.notices
          WHERE (stats_case.*) IS DISTINCT FROM (excluded.*)),
        signed AS (SELECT 1 AS sign, * FROM now_rows UNION ALL SELECT -1, * FROM old_rows),
@@ -153,7 +144,7 @@ BEGIN
     FROM signed s,
          xf_stats_cells(s.received, s.channel, s.category, s.stage, s.state, s.repeat,
                         s.accepted, s.accept_us, s.decided, s.decide_us, s.served,
-                        s.evaluation, s.office_evaluation) x
+                        s.evaluation) x
    GROUP BY x.day, s.unit, x.figure, x.key
   HAVING sum(s.sign) <> 0 OR sum(s.sign * x.us) <> 0;
 END $$;
@@ -226,7 +217,7 @@ BEGIN
            FROM stats_case s,
                 xf_stats_cells(s.received, s.channel, s.category, s.stage, s.state, s.repeat,
                                s.accepted, s.accept_us, s.decided, s.decide_us, s.served,
-                               s.evaluation, s.office_evaluation) x
+                               s.evaluation) x
          UNION ALL
          SELECT (d.due_at AT TIME ZONE zone)::date, d.owing_unit, 'deadline',
                 d.purpose || ':' || d.met::int, 0
