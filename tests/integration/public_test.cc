@@ -585,5 +585,22 @@ TEST_F(PublicLimitsTest, OverGrpcTheLimitIsResourceExhausted) {
               StatusIs(absl::StatusCode::kResourceExhausted));
 }
 
+TEST_F(PublicLimitsTest, EvaluationsCountAgainstTheSameLimits) {
+  const auto [tracking, code] = Served();
+  // Two a number (PublicLimitsTest): a lookup and an evaluation refused for
+  // its missing reason use them up; the next evaluation, right or wrong
+  // code, is held back and records nothing.
+  EXPECT_THAT(Status(tracking, code), IsOk());
+  EXPECT_THAT(Evaluate(tracking, code, "dissatisfied", "satisfied"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unit_reason")));
+  EXPECT_THAT(Evaluate(tracking, code, "satisfied", "satisfied"),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("tracking number")));
+  EXPECT_THAT(Evaluate(tracking, "22222-22222", "satisfied", "satisfied"),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  auto c = server_.GetCase(tracking, kClerk);
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->state(), "served");
+}
+
 }  // namespace
 }  // namespace xinfang
