@@ -137,6 +137,7 @@ class Validator {
   std::vector<Problem> Run() {
     CheckHeader();
     CheckStates();
+    CheckDocuments();
     CheckActions();
     CheckTimers();
     CheckLadder();
@@ -177,6 +178,32 @@ class Validator {
       Add(loc_.Top("version", -1), "version", "version must be 1 or more");
     }
     if (def_.states().empty()) Add(0, "states", "the definition has no states");
+  }
+
+  void CheckDocuments() {
+    std::set<std::pair<std::string, std::string>> titles;
+    for (int i = 0; i < def_.documents_size(); ++i) {
+      const xinfang::v1::DocumentKind& k = def_.documents(i);
+      const int line = loc_.Nested("documents", i, "kind");
+      if (!IsSnakeName(k.kind())) {
+        Add(line, k.kind(), "document kind must be a non-empty lower_snake_case name");
+        continue;
+      }
+      if (!documents_.insert(k.kind()).second) {
+        Add(line, k.kind(), "duplicate document kind");
+        continue;
+      }
+      if (k.title().empty()) Add(line, k.kind(), "document has no title");
+      if (k.series().empty()) {
+        Add(line, k.kind(), "document has no series (the 文号's series code)");
+      } else if (k.series().size() > 30 || k.series().find_first_of(" \t\n{}") != std::string::npos) {
+        Add(loc_.Nested("documents", i, "series"), k.kind(),
+            "series must be a short code without spaces or braces");
+      }
+      if (k.recipient() == xinfang::v1::DOCUMENT_RECIPIENT_UNSPECIFIED) {
+        Add(line, k.kind(), "document has no recipient");
+      }
+    }
   }
 
   void CheckStates() {
@@ -247,6 +274,10 @@ class Validator {
       }
       CheckFields(i, a);
       CheckEffects(i, a);
+      if (!a.document().empty() && documents_.count(a.document()) == 0) {
+        Add(loc_.Nested("actions", i, "document"), name,
+            absl::StrCat("document \"", a.document(), "\" is not a kind of the definition's documents"));
+      }
       if (!a.within_timer().empty() && timers_.count(a.within_timer()) == 0) {
         Add(loc_.Nested("actions", i, "within_timer"), name,
             absl::StrCat("within_timer names unknown timer \"", a.within_timer(), "\""));
@@ -510,6 +541,10 @@ class Validator {
         a.roles().end()) {
       Add(line, name, absl::StrCat("expiry action \"", a.name(), "\" does not allow ROLE_SYSTEM"));
     }
+    if (!a.document().empty()) {
+      // The sweeper takes it with no one to write the document.
+      Add(line, name, absl::StrCat("expiry action \"", a.name(), "\" issues a document"));
+    }
     for (const FieldSpec& f : a.fields()) {
       if (f.required()) {
         Add(line, name,
@@ -618,6 +653,7 @@ class Validator {
   Locator loc_;
   std::map<std::string, int> states_, actions_, timers_;
   std::vector<Problem> problems_;
+  std::set<std::string> documents_;
 };
 
 }  // namespace
@@ -698,6 +734,13 @@ const xinfang::v1::Timer* Definition::TimerFor(xinfang::v1::TimerPurpose purpose
   if (purpose == xinfang::v1::TIMER_PURPOSE_UNSPECIFIED) return nullptr;
   for (const xinfang::v1::Timer& t : proto_.timers()) {
     if (t.purpose() == purpose) return &t;
+  }
+  return nullptr;
+}
+
+const xinfang::v1::DocumentKind* Definition::FindDocument(const std::string& kind) const {
+  for (const auto& d : proto_.documents()) {
+    if (d.kind() == kind) return &d;
   }
   return nullptr;
 }

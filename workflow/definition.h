@@ -76,6 +76,8 @@ class Definition {
   // The timer with `purpose` (at most one: Validate); nullptr when none or
   // for TIMER_PURPOSE_UNSPECIFIED.
   const xinfang::v1::Timer* TimerFor(xinfang::v1::TimerPurpose purpose) const;
+  // The document kind of that name; nullptr if none.
+  const xinfang::v1::DocumentKind* FindDocument(const std::string& kind) const;
   // Actions that may be taken in `state`, in definition order.
   std::vector<const xinfang::v1::Action*> ActionsFrom(const std::string& state) const;
 

@@ -720,6 +720,11 @@ class Rules {
 
     d.events.push_back(Event{a.event_kind().empty() ? a.name() : a.event_kind(), a.name(), c.state,
                              n.state, req.fields, req.note});
+    if (const xinfang::v1::DocumentKind* doc = def_.FindDocument(a.document())) {
+      if (doc->recipient() != xinfang::v1::DOCUMENT_RECIPIENT_PETITIONER || !c.anonymous) {
+        d.documents.push_back(DocumentDue{doc->kind(), d.events.size() - 1});
+      }
+    }
     DiffTimers(c, n, d);
     d.next = std::move(n);
     return d;
@@ -1021,6 +1026,10 @@ absl::StatusOr<Decision> Engine::StartCase(const CaseStart& start, const Actor& 
   absl::StatusOr<Decision> refused =
       Rules(def, calendar_).Apply(d.next, refuse, SystemActor(), now, no_units);
   if (!refused.ok()) return refused.status();
+  for (DocumentDue& doc : refused->documents) {
+    doc.event += d.events.size();
+    d.documents.push_back(std::move(doc));
+  }
   for (Event& e : refused->events) d.events.push_back(std::move(e));
   d.notices = std::move(refused->notices);
   d.next = std::move(refused->next);

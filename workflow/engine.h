@@ -198,9 +198,19 @@ struct CaseFacts {
   friend bool operator==(const CaseFacts&, const CaseFacts&) = default;
 };
 
+// A written document the decision issues (Action.document): the service
+// writes it, storage numbers it and records its number and hash in the
+// action's event. Not owed to an anonymous petitioner.
+struct DocumentDue {
+  std::string kind;  // a DocumentKind of the definition
+  size_t event = 0;  // the action's event: an index into Decision::events
+  friend bool operator==(const DocumentDue&, const DocumentDue&) = default;
+};
+
 struct Decision {
   CaseSnapshot next;                         // the case after the decision
   std::vector<Event> events;                 // in order
+  std::vector<DocumentDue> documents;        // written documents issued
   std::vector<TimerState> timers_set;        // started or changed timers (also in next.timers)
   std::vector<std::string> timers_cancelled; // names of timers that stop
   std::vector<Notice> notices;

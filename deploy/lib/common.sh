@@ -9,7 +9,7 @@ XF_PACKAGES="cmake g++ make pkg-config ccache tzdata
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsoci-dev libboost-dev libpq-dev libssl-dev postgresql
   libgtest-dev libgmock-dev clang-14 libclang-rt-14-dev openssl
-  libsodium-dev libqrencode-dev curl jq chromium fonts-noto-cjk pgbackrest
+  libsodium-dev libqrencode-dev curl jq chromium fonts-noto-cjk pgbackrest python3-aiosmtpd
   prometheus-cpp-dev prometheus patroni etcd-server etcd-client haproxy"
 
 xf_log() { printf '==> %s\n' "$*" >&2; }

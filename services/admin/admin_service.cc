@@ -11,6 +11,7 @@
 #include "services/common/auth.h"
 #include "services/common/grpc_util.h"
 #include "services/common/log.h"
+#include "services/common/mail.h"
 #include "services/storage/reference_store.h"
 #include "services/common/validate.h"
 
@@ -28,6 +29,7 @@ xinfang::v1::Account ToProto(const storage::Account& a) {
   *out.mutable_created_at() = xinfang::ToProto(a.created_at);
   out.set_created_by(a.created_by);
   out.set_disabled(a.disabled_at.has_value());
+  out.set_email(a.email);
   return out;
 }
 
@@ -129,6 +131,9 @@ absl::StatusOr<xinfang::v1::CreateAccountResponse> Admin::CreateAccount(
   if (auto s = CheckText("account.display_name", in.display_name(), 64, false); !s.ok()) {
     return s;
   }
+  if (!in.email().empty() && !IsEmailAddress(in.email())) {
+    return absl::InvalidArgumentError("account.email: not an e-mail address");
+  }
   if (in.role() == xinfang::v1::ROLE_UNSPECIFIED || in.role() == xinfang::v1::ROLE_SYSTEM ||
       in.role() == xinfang::v1::ROLE_PETITIONER || !xinfang::v1::Role_IsValid(in.role())) {
     return absl::InvalidArgumentError(
@@ -148,6 +153,7 @@ absl::StatusOr<xinfang::v1::CreateAccountResponse> Admin::CreateAccount(
   account.unit = *unit;
   account.created_at = core_.clock().Now();
   account.created_by = actor.account;
+  account.email = in.email();
   if (auto s = core_.identity().CreateAccount(account); !s.ok()) return s;
   xinfang::v1::CreateAccountResponse r;
   *r.mutable_account() = ToProto(account);
@@ -183,6 +189,20 @@ absl::StatusOr<xinfang::v1::SetAccountDisabledResponse> Admin::SetAccountDisable
   if (req.disabled()) at = core_.clock().Now();
   if (auto s = core_.identity().SetDisabled(account->name, at); !s.ok()) return s;
   account->disabled_at = at;
+  xinfang::v1::SetAccountDisabledResponse r;
+  *r.mutable_account() = ToProto(*account);
+  return r;
+}
+
+absl::StatusOr<xinfang::v1::SetAccountDisabledResponse> Admin::SetAccountEmail(
+    const workflow::Actor& actor, const xinfang::v1::SetAccountEmailRequest& req) {
+  if (!req.email().empty() && !IsEmailAddress(req.email())) {
+    return absl::InvalidArgumentError("email: not an e-mail address");
+  }
+  auto account = AccountInScope(actor, "name", req.name());
+  if (!account.ok()) return account.status();
+  if (auto s = core_.identity().SetEmail(account->name, req.email()); !s.ok()) return s;
+  account->email = req.email();
   xinfang::v1::SetAccountDisabledResponse r;
   *r.mutable_account() = ToProto(*account);
   return r;
@@ -463,6 +483,116 @@ absl::StatusOr<xinfang::v1::PutCategoryResponse> Admin::PutCategory(
   return r;
 }
 
+absl::StatusOr<xinfang::v1::MigrateCasesResponse> Admin::MigrateCases(
+    const workflow::Actor& actor, const xinfang::v1::MigrateCasesRequest& req) {
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  // The procedure is the whole office's: so are its versions.
+  if (!AtTop(actor, **org)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "cases are moved between procedure versions by an administrator of the top unit, not of ",
+        actor.unit));
+  }
+  const std::string workflow = req.workflow().empty() ? kDefaultWorkflow : req.workflow();
+  if (req.from_version() <= 0) return absl::InvalidArgumentError("from_version: required");
+  const workflow::Engine* from = core_.EngineFor(workflow, req.from_version());
+  if (from == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("from_version: ", workflow, "@",
+                                                   req.from_version(), " is not loaded"));
+  }
+  int to_version = req.to_version();
+  if (to_version == 0) {
+    auto latest = core_.definitions().Latest(workflow);
+    if (!latest.ok()) return latest.status();
+    to_version = (*latest)->version();
+  }
+  const workflow::Engine* to = core_.EngineFor(workflow, to_version);
+  if (to == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("to_version: ", workflow, "@", to_version, " is not loaded"));
+  }
+  if (to_version == req.from_version()) {
+    return absl::InvalidArgumentError("to_version: the same as from_version");
+  }
+  const int limit = req.limit() == 0 ? 500 : req.limit();
+  if (auto s = CheckRange("limit", limit, 1, 5000, " (0: the default, 500)"); !s.ok()) return s;
+  const std::map<std::string, std::string> states(req.states().begin(), req.states().end());
+  for (const auto& [old_state, new_state] : states) {
+    if (from->definition().FindState(old_state) == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("states: \"", old_state, "\" is no state of ",
+                                                     from->definition().key()));
+    }
+    if (to->definition().FindState(new_state) == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("states: \"", new_state, "\" is no state of ",
+                                                     to->definition().key()));
+    }
+  }
+
+  xinfang::v1::MigrateCasesResponse resp;
+  resp.set_from(from->definition().key());
+  resp.set_to(to->definition().key());
+  resp.set_last_id(req.after_id());
+  int looked = 0;
+  while (looked < limit) {
+    auto ids = core_.store().OpenCasesOf(workflow, req.from_version(), resp.last_id(),
+                                         std::min(100, limit - looked));
+    if (!ids.ok()) return ids.status();
+    if (ids->empty()) break;
+    for (int64_t id : *ids) {
+      ++looked;
+      resp.set_last_id(id);
+      // A change that wins the race since the read is read again.
+      absl::Status moved;
+      std::string tracking;
+      for (int attempt = 0; attempt < 3; ++attempt) {
+        auto rec = core_.store().Get(id);
+        if (!rec.ok()) return rec.status();
+        tracking = rec->tracking_number;
+        if (rec->snapshot.workflow_version != req.from_version()) {  // moved meanwhile
+          moved = absl::AlreadyExistsError("moved meanwhile");
+          break;
+        }
+        const absl::Time now = core_.clock().Now();
+        auto decision = workflow::Engine::Migrate(rec->snapshot, *to, states, now);
+        if (!decision.ok()) {
+          moved = decision.status();
+          break;
+        }
+        if (req.dry_run()) {
+          moved = absl::OkStatus();
+          break;
+        }
+        auto applied = core_.store().Apply(id, rec->version, *decision, actor, now);
+        moved = applied.status();
+        if (!absl::IsAborted(moved)) break;
+      }
+      if (moved.ok()) {
+        resp.set_migrated(resp.migrated() + 1);
+      } else if (!absl::IsAlreadyExists(moved)) {
+        if (!absl::IsFailedPrecondition(moved) && !absl::IsAborted(moved)) return moved;
+        xinfang::v1::MigrationRefusal* r = resp.add_refused();
+        r->set_tracking_number(tracking);
+        r->set_reason(std::string(moved.message()));
+      }
+    }
+  }
+  auto rest = core_.store().OpenCasesOf(workflow, req.from_version(), resp.last_id(), 1);
+  if (!rest.ok()) return rest.status();
+  resp.set_more(!rest->empty());
+  if (!req.dry_run() && resp.migrated() > 0) {
+    LogInfo(absl::StrCat(resp.migrated(), " case(s) moved from ", resp.from(), " to ", resp.to(),
+                         " by ", actor.account));
+  }
+  return resp;
+}
+
+grpc::Status AdminServiceImpl::MigrateCases(grpc::ServerContext* ctx,
+                                            const xinfang::v1::MigrateCasesRequest* req,
+                                            xinfang::v1::MigrateCasesResponse* resp) {
+  return Serve("MigrateCases", core_, ctx, resp,
+               [&](const workflow::Actor& a) { return admin_.MigrateCases(a, *req); });
+}
+
 grpc::Status AdminServiceImpl::GetServerInfo(grpc::ServerContext* ctx,
                                              const xinfang::v1::GetServerInfoRequest* req,
                                              xinfang::v1::GetServerInfoResponse* resp) {
@@ -482,6 +612,13 @@ grpc::Status AdminServiceImpl::WhoAmI(grpc::ServerContext* ctx,
                                       xinfang::v1::WhoAmIResponse* resp) {
   return Serve("WhoAmI", core_, ctx, resp,
                [&](const workflow::Actor& a) { return admin_.WhoAmI(a, *req); });
+}
+
+grpc::Status AdminServiceImpl::SetAccountEmail(grpc::ServerContext* ctx,
+                                               const xinfang::v1::SetAccountEmailRequest* req,
+                                               xinfang::v1::SetAccountDisabledResponse* resp) {
+  return Serve("SetAccountEmail", core_, ctx, resp,
+               [&](const workflow::Actor& a) { return admin_.SetAccountEmail(a, *req); });
 }
 
 grpc::Status AdminServiceImpl::CreateAccount(grpc::ServerContext* ctx,

@@ -31,6 +31,8 @@ class Admin {
       const workflow::Actor& actor, const xinfang::v1::ListAccountsRequest& req);
   absl::StatusOr<xinfang::v1::SetAccountDisabledResponse> SetAccountDisabled(
       const workflow::Actor& actor, const xinfang::v1::SetAccountDisabledRequest& req);
+  absl::StatusOr<xinfang::v1::SetAccountDisabledResponse> SetAccountEmail(
+      const workflow::Actor& actor, const xinfang::v1::SetAccountEmailRequest& req);
   absl::StatusOr<xinfang::v1::IssueTokenResponse> IssueToken(
       const workflow::Actor& actor, const xinfang::v1::IssueTokenRequest& req);
   absl::StatusOr<xinfang::v1::RevokeTokenResponse> RevokeToken(
@@ -58,6 +60,9 @@ class Admin {
                                                        const xinfang::v1::PutUnitRequest& req);
   absl::StatusOr<xinfang::v1::PutCategoryResponse> PutCategory(
       const workflow::Actor& actor, const xinfang::v1::PutCategoryRequest& req);
+  // The open cases of one procedure version moved to another (admin.proto).
+  absl::StatusOr<xinfang::v1::MigrateCasesResponse> MigrateCases(
+      const workflow::Actor& actor, const xinfang::v1::MigrateCasesRequest& req);
 
  private:
   // The account `name`, PERMISSION_DENIED unless its unit is in the actor's scope.
@@ -92,6 +97,9 @@ class AdminServiceImpl final : public xinfang::v1::AdminService::Service {
   grpc::Status SetAccountDisabled(grpc::ServerContext* ctx,
                                   const xinfang::v1::SetAccountDisabledRequest* req,
                                   xinfang::v1::SetAccountDisabledResponse* resp) override;
+  grpc::Status SetAccountEmail(grpc::ServerContext* ctx,
+                               const xinfang::v1::SetAccountEmailRequest* req,
+                               xinfang::v1::SetAccountDisabledResponse* resp) override;
   grpc::Status IssueToken(grpc::ServerContext* ctx, const xinfang::v1::IssueTokenRequest* req,
                           xinfang::v1::IssueTokenResponse* resp) override;
   grpc::Status RevokeToken(grpc::ServerContext* ctx, const xinfang::v1::RevokeTokenRequest* req,
@@ -116,6 +124,8 @@ class AdminServiceImpl final : public xinfang::v1::AdminService::Service {
                        xinfang::v1::PutUnitResponse* resp) override;
   grpc::Status PutCategory(grpc::ServerContext* ctx, const xinfang::v1::PutCategoryRequest* req,
                            xinfang::v1::PutCategoryResponse* resp) override;
+  grpc::Status MigrateCases(grpc::ServerContext* ctx, const xinfang::v1::MigrateCasesRequest* req,
+                            xinfang::v1::MigrateCasesResponse* resp) override;
 
  private:
   Core& core_;

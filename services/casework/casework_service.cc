@@ -1,6 +1,7 @@
 #include "services/casework/casework_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "services/common/act.h"
 #include "services/common/grpc_util.h"
 #include "services/common/validate.h"
 
@@ -69,20 +70,16 @@ absl::StatusOr<xinfang::v1::TakeActionResponse> Casework::TakeAction(
                                            rec->version, ", not ", req.expected_version(),
                                            ": read it again and retry"));
   }
-  const workflow::Engine* engine =
-      core_.EngineFor(rec->snapshot.workflow, rec->snapshot.workflow_version);
-  if (engine == nullptr) {
-    return absl::FailedPreconditionError("the case's workflow version is not loaded");
-  }
   workflow::ActionRequest ar;
   ar.action = req.action();
   ar.fields = {req.fields().begin(), req.fields().end()};
   ar.note = req.note();
-  if (auto s = LookUpAccounts(engine->definition(), &ar); !s.ok()) return s;
-  const absl::Time now = core_.clock().Now();
-  auto decision = engine->Apply(rec->snapshot, ar, actor, now, **org);
-  if (!decision.ok()) return decision.status();
-  auto updated = core_.store().Apply(rec->id, req.expected_version(), *decision, actor, now);
+  const workflow::Engine* engine =
+      core_.EngineFor(rec->snapshot.workflow, rec->snapshot.workflow_version);
+  if (engine != nullptr) {
+    if (auto s = LookUpAccounts(engine->definition(), &ar); !s.ok()) return s;
+  }
+  auto updated = Act(core_, *rec, req.expected_version(), ar, actor, **org);
   if (!updated.ok() && updated.status().code() == absl::StatusCode::kAborted) {
     // Another change won the race after our read: name the case, as above.
     return absl::AbortedError(absl::StrCat("case ", rec->tracking_number,
@@ -91,14 +88,15 @@ absl::StatusOr<xinfang::v1::TakeActionResponse> Casework::TakeAction(
   }
   if (!updated.ok()) return updated.status();
   xinfang::v1::TakeActionResponse resp;
-  auto shown = CaseFor(core_, actor, "TakeAction", updated->record, **org, now);
+  auto shown =
+      CaseFor(core_, actor, "TakeAction", updated->record, **org, core_.clock().Now());
   if (!shown.ok()) return shown.status();
   *resp.mutable_case_() = std::move(*shown);
   const View view = ViewOfRecord(actor, updated->record, **org);
   for (const storage::StoredEvent& e : updated->events) {
     xinfang::v1::CaseEvent* out = resp.add_events();
     *out = ToProto(e, updated->record.tracking_number);
-    Show(view, out, &engine->definition());
+    Show(view, out, &engine->definition());  // Act succeeded: the engine is loaded
   }
   return resp;
 }

@@ -39,6 +39,9 @@ const std::map<std::string, std::set<Role>>& RpcRoles() {
       {"ListCases", {kClerk, kOfficer, kHead, kSupervisor, kAuditor, kService}},
       {"WatchEvents", {kOfficer, kHead, kSupervisor, kAuditor, kService}},
       {"GetStatistics", {kHead, kSupervisor, kAuditor, kService}},
+      {"ListDocuments", {kClerk, kOfficer, kHead, kSupervisor, kAuditor, kService}},
+      {"GetDocument", {kClerk, kOfficer, kHead, kSupervisor, kAuditor, kService}},
+      {"ListNotifications", {kClerk, kOfficer, kHead, kSupervisor, kAuditor}},
       // SupervisionService.
       {"ListDeadlines", {kOfficer, kHead, kSupervisor, kAuditor, kService}},
       {"Dashboard", {kHead, kSupervisor, kAuditor, kService}},
@@ -52,6 +55,7 @@ const std::map<std::string, std::set<Role>>& RpcRoles() {
       {"AdvanceClock", {kSupervisor, kAdmin}},
       {"CreateAccount", {kAdmin}},
       {"SetAccountDisabled", {kAdmin}},
+      {"SetAccountEmail", {kAdmin}},
       {"IssueToken", {kAdmin}},
       {"RevokeToken", {kAdmin}},
       {"ListAccounts", {kAdmin, kAuditor}},
@@ -62,8 +66,10 @@ const std::map<std::string, std::set<Role>>& RpcRoles() {
       {"ListReferenceData", {kClerk, kOfficer, kHead, kSupervisor, kAdmin, kAuditor}},
       {"PutUnit", {kAdmin}},
       {"PutCategory", {kAdmin}},
+      {"MigrateCases", {kAdmin}},
       // SignIn and ChangePassword need no token: the password is the proof.
-      // PublicService (GetPublicStatus, EvaluateCase) neither: the query code is.
+      // PublicService (GetPublicStatus, EvaluateCase, GetPublicDocument) neither: the
+      // query code is.
   };
   return *table;
 }
@@ -141,6 +147,7 @@ void Show(View view, xinfang::v1::Case* c) {
     for (auto& p : *in->mutable_petitioners()) {
       p.set_id_number(MaskIdNumber(p.id_number()));
       p.set_phone(MaskPhone(p.phone()));
+      p.set_email(MaskEmail(p.email()));
     }
     if (in->has_call()) in->mutable_call()->set_caller_number(MaskPhone(in->call().caller_number()));
     return;
@@ -218,13 +225,19 @@ void Show(View view, xinfang::v1::CaseEvent* e, const workflow::Definition* def)
 
 bool HasPersonalNumbers(const xinfang::v1::Case& c) {
   for (const auto& p : c.intake().petitioners()) {
-    if (!p.id_number().empty() || !p.phone().empty()) return true;
+    if (!p.id_number().empty() || !p.phone().empty() || !p.email().empty()) return true;
   }
   return c.intake().has_call() && !c.intake().call().caller_number().empty();
 }
 
 std::string MaskIdNumber(const std::string& id) { return Mask(id, 6, 4); }
 std::string MaskPhone(const std::string& phone) { return Mask(phone, 3, 4); }
+
+std::string MaskEmail(const std::string& email) {
+  const size_t at = email.rfind('@');
+  if (at == std::string::npos) return Mask(email, 0, 0);
+  return Mask(email.substr(0, at), 1, 0) + email.substr(at);
+}
 
 std::string MaskName(const std::string& name) {
   if (name.empty()) return "*";

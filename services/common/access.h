@@ -84,6 +84,8 @@ bool HasPersonalNumbers(const xinfang::v1::Case& c);
 // "110101********1234", "138****5678".
 std::string MaskIdNumber(const std::string& id);
 std::string MaskPhone(const std::string& phone);
+// "z*******@example.com": the first character and the domain.
+std::string MaskEmail(const std::string& email);
 // A person's name as warnings and reports show it: its first character, a
 // star for each other ("张*", "欧阳**"). Never the name itself.
 std::string MaskName(const std::string& name);

@@ -10,6 +10,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "services/common/mail.h"
 #include "services/common/validate.h"
 #include "services/storage/db.h"
 
@@ -56,6 +58,9 @@ constexpr Setting kSettings[] = {
     {"public-status-url", "XINFANG_PUBLIC_STATUS_URL"},
     {"public-lookups-per-address", "XINFANG_PUBLIC_LOOKUPS_PER_ADDRESS"},
     {"public-lookups-per-number", "XINFANG_PUBLIC_LOOKUPS_PER_NUMBER"},
+    {"smtp-server", "XINFANG_SMTP_SERVER"},
+    {"smtp-from", "XINFANG_SMTP_FROM"},
+    {"notify-off", "XINFANG_NOTIFY_OFF"},
 };
 
 // The installed layout (cmake --install): <prefix>/share/xinfang when this
@@ -236,6 +241,24 @@ absl::Status Apply(ServerConfig& c, const std::string& name, const std::string& 
     }
     (name == "public-lookups-per-address" ? c.public_lookups_per_address
                                           : c.public_lookups_per_number) = n;
+  } else if (name == "smtp-server") {
+    if (!value.empty() && !IsHostPort(value)) {
+      return bad(absl::StrCat("'", value, "' is not host:port"));
+    }
+    c.smtp_server = value;
+  } else if (name == "smtp-from") {
+    if (!IsEmailAddress(value)) return bad(absl::StrCat("'", value, "' is not an e-mail address"));
+    c.smtp_from = value;
+  } else if (name == "notify-off") {
+    c.notify_off.clear();
+    for (absl::string_view k : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+      const std::string kind(absl::StripAsciiWhitespace(k));
+      if (kind != "petitioner_document" && kind != "petitioner_window" && kind != "escalation") {
+        return bad(absl::StrCat("'", kind,
+                                "' is not petitioner_document, petitioner_window or escalation"));
+      }
+      c.notify_off.push_back(kind);
+    }
   } else if (name == "sweep-parallel") {
     if (!absl::SimpleAtoi(value, &c.sweep_parallel) || c.sweep_parallel < 1 ||
         c.sweep_parallel > 16) {
@@ -376,6 +399,11 @@ std::string ServerUsage(const std::string& program) {
       "                                                  default 10; 0: no limit\n"
       "  --public-lookups-per-number N  XINFANG_PUBLIC_LOOKUPS_PER_NUMBER  the same per tracking number,\n"
       "                                                  default 5; 0: no limit\n"
+      "  --smtp-server HOST:PORT    XINFANG_SMTP_SERVER  send notifications by e-mail through this SMTP\n"
+      "                                                  relay; empty (the default): none are made\n"
+      "  --smtp-from ADDRESS        XINFANG_SMTP_FROM    their sender, default xinfang@localhost\n"
+      "  --notify-off KINDS         XINFANG_NOTIFY_OFF   kinds not sent, comma-separated: petitioner_document,\n"
+      "                                                  petitioner_window, escalation\n"
       "  --metrics-listen HOST:PORT XINFANG_METRICS_LISTEN  serve only GET /metrics (Prometheus) here;\n"
       "                                                  the --http-listen port serves /metrics too\n"
       "  --bootstrap-admin NAME [--bootstrap-unit CODE] [--token-ttl-days N]\n"

@@ -66,6 +66,13 @@ struct ServerConfig {
   std::string public_status_url = "http://127.0.0.1:8080/status";
   int public_lookups_per_address = 10;
   int public_lookups_per_number = 5;
+  // Notifications (issue 15): e-mail through this SMTP relay (host:port;
+  // empty: no messages are made or sent), from this address, with these
+  // kinds turned off (docs/notifications.md: petitioner_document,
+  // petitioner_window, escalation).
+  std::string smtp_server;               // --smtp-server / XINFANG_SMTP_SERVER
+  std::string smtp_from = "xinfang@localhost";  // --smtp-from / XINFANG_SMTP_FROM
+  std::vector<std::string> notify_off;   // --notify-off / XINFANG_NOTIFY_OFF: comma-separated
   bool help = false;
 };
 

@@ -65,6 +65,15 @@ absl::StatusOr<std::unique_ptr<Core>> Core::Open(const ServerConfig& config) {
   }
   core->default_engine_ = core->engines_.at((*latest)->key()).get();
 
+  std::vector<const workflow::Definition*> definitions;
+  for (const auto& [key, engine] : core->engines_) definitions.push_back(&engine->definition());
+  auto documents = DocumentTemplates::Load(dir + "/documents", definitions);
+  if (!documents.ok()) {
+    return absl::Status(documents.status().code(),
+                        absl::StrCat("document templates: ", documents.status().message()));
+  }
+  core->documents_ = std::move(*documents);
+
   auto rules = workflow::WarningRules::LoadFile(dir + "/warnings/rules.textproto");
   if (!rules.ok()) {
     return absl::Status(rules.status().code(),
@@ -239,6 +248,22 @@ absl::StatusOr<std::shared_ptr<const std::map<std::string, bool>>> Core::Categor
   if (auto s = RefreshReference(); !s.ok()) return s;
   absl::MutexLock lock(&reference_mu_);
   return categories_;
+}
+
+absl::StatusOr<std::vector<storage::DocumentDraft>> Core::DraftDocuments(
+    const workflow::Engine& engine, const workflow::Decision& decision,
+    const xinfang::v1::CaseIntake& intake, const workflow::Actor& actor, absl::Time now) {
+  if (decision.documents.empty()) return std::vector<storage::DocumentDraft>{};
+  auto org = Org();
+  if (!org.ok()) return org.status();
+  auto names = Names();
+  if (!names.ok()) return names.status();
+  absl::TimeZone zone;
+  if (!absl::LoadTimeZone(config_.time_zone, &zone)) {
+    return absl::FailedPreconditionError(absl::StrCat("unknown time zone ", config_.time_zone));
+  }
+  DocumentFacts facts{&intake, &engine, org->get(), names->get(), actor, now, zone};
+  return xinfang::DraftDocuments(*documents_, decision, facts);
 }
 
 absl::StatusOr<std::shared_ptr<const std::map<std::string, std::string>>> Core::Names() {

@@ -20,6 +20,7 @@
 #include "services/common/auth.h"
 #include "services/common/clock.h"
 #include "services/common/config.h"
+#include "services/common/documents.h"
 #include "services/common/metrics.h"
 #include "services/storage/case_store.h"
 #include "services/storage/db.h"
@@ -66,6 +67,14 @@ class Core {
   Metrics& metrics() { return *metrics_; }
   const workflow::Calendar& calendar() const { return calendar_; }
   const workflow::DefinitionRegistry& definitions() const { return registry_; }
+  // The written documents' templates (data_dir/documents, documents.h).
+  const DocumentTemplates& document_templates() const { return *documents_; }
+
+  // The written documents `decision` issues (taken by `actor` at `now` on a
+  // case with `intake`), rendered for the store: empty when it issues none.
+  absl::StatusOr<std::vector<storage::DocumentDraft>> DraftDocuments(
+      const workflow::Engine& engine, const workflow::Decision& decision,
+      const xinfang::v1::CaseIntake& intake, const workflow::Actor& actor, absl::Time now);
 
   // The engine for a case's workflow version; nullptr if unknown.
   const workflow::Engine* EngineFor(const std::string& name, int version) const;
@@ -142,6 +151,7 @@ class Core {
   std::unique_ptr<storage::IdentityStore> identity_;
   std::unique_ptr<storage::WarningStore> warnings_;
   std::optional<workflow::WarningRules> warning_rules_;
+  std::optional<DocumentTemplates> documents_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<Metrics> metrics_ = std::make_unique<Metrics>();
   std::vector<std::function<void()>> clock_listeners_;

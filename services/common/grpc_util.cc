@@ -428,4 +428,24 @@ absl::StatusOr<xinfang::v1::Case> CaseFor(Core& core, const workflow::Actor& act
   return c;
 }
 
+xinfang::v1::Document ToProto(const storage::DocumentRow& d,
+                              const std::map<std::string, std::string>& names) {
+  xinfang::v1::Document out;
+  out.set_number(d.number);
+  out.set_kind(d.kind);
+  out.set_title(d.title);
+  out.set_recipient(static_cast<xinfang::v1::DocumentRecipient>(d.recipient));
+  out.set_tracking_number(d.tracking_number);
+  out.set_unit(d.unit);
+  auto name = names.find("unit:" + d.unit);
+  out.set_unit_name(name == names.end() ? d.unit : name->second);
+  *out.mutable_issued_at() = ToProto(d.issued_at);
+  out.set_issued_by(d.issued_by);
+  out.set_event_seq(d.event_seq);
+  out.set_template_version(d.template_version);
+  out.set_sha256(d.sha256);
+  out.set_html(d.body);
+  return out;
+}
+
 }  // namespace xinfang

@@ -81,6 +81,10 @@ xinfang::v1::Deadline ToProto(const workflow::TimerState& t, absl::Time now,
 xinfang::v1::Case ToProto(const storage::CaseRecord& r, const workflow::Engine* engine,
                           absl::Time now);
 xinfang::v1::CaseEvent ToProto(const storage::StoredEvent& e, const std::string& tracking);
+// A stored document as the API shows it (its text when read with it);
+// `names` gives the unit's name ("unit:<code>").
+xinfang::v1::Document ToProto(const storage::DocumentRow& d,
+                              const std::map<std::string, std::string>& names);
 
 // Loads the case a CaseRef names. INVALID_ARGUMENT when the ref is empty.
 absl::StatusOr<storage::CaseRecord> LoadCase(storage::CaseStore& store,

@@ -1,5 +1,7 @@
 #include "services/common/validate.h"
 
+#include "services/common/mail.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -213,6 +215,9 @@ absl::Status ValidateIntake(xinfang::v1::CaseIntake& in, const IntakeRules& rule
     if (!p.phone().empty() && !IsValidPhone(p.phone())) return err(path + ".phone: not a phone number");
     if (auto s = CheckText(path + ".address", p.address(), 200, false); !s.ok()) return s;
     if (auto s = CheckText(path + ".member_id", p.member_id(), 64, false); !s.ok()) return s;
+    if (!p.email().empty() && !IsEmailAddress(p.email())) {
+      return err(path + ".email: not an e-mail address");
+    }
   }
   if (in.purpose() == xinfang::v1::PURPOSE_UNSPECIFIED || !xinfang::v1::Purpose_IsValid(in.purpose())) {
     return err("intake.purpose: required (claim, suggestion, appeal, accusation or other)");

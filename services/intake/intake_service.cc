@@ -94,7 +94,12 @@ absl::StatusOr<xinfang::v1::RegisterCaseResponse> Intake::Register(
   auto decision = engine.Start(start, actor, now);
   if (!decision.ok()) return decision.status();
 
+  // A petition refused at registration is answered in writing at once.
+  auto documents = core_.DraftDocuments(engine, *decision, in, actor, now);
+  if (!documents.ok()) return documents.status();
+
   storage::NewCase nc;
+  nc.documents = std::move(*documents);
   nc.request_id = rid;
   nc.request_hash = request_hash;
   nc.intake = in;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
+#include "services/common/act.h"
 #include "services/common/grpc_util.h"
 #include "services/common/query_code.h"
 #include "services/common/validate.h"
@@ -165,49 +166,42 @@ absl::StatusOr<v1::GetPublicStatusResponse> PublicStatus::Evaluate(
   for (int attempt = 0;; ++attempt) {
     auto rec = core_.store().Get(*case_id);
     if (!rec.ok()) return rec.status();
-    const workflow::Engine* engine =
-        core_.EngineFor(rec->snapshot.workflow, rec->snapshot.workflow_version);
-    if (engine == nullptr) {
-      return absl::FailedPreconditionError("the case's workflow version is not loaded");
-    }
     auto org = core_.Org();
     if (!org.ok()) return org.status();
-    const absl::Time now = core_.clock().Now();
-    auto decision = engine->Apply(rec->snapshot, action, petitioner, now, **org);
-    if (!decision.ok()) {
-      std::string message(decision.status().message());
-      for (const auto& [outer, inner] : kFields) {
-        const std::string engine_name = absl::StrCat("fields.", inner, ":");
-        if (absl::StartsWith(message, engine_name)) {
-          message = absl::StrCat(outer, ":", message.substr(engine_name.size()));
-          break;
-        }
-      }
-      for (const auto& [outer, inner] : kFields) {  // "required when rating is …"
-        message = absl::StrReplaceAll(message, {{absl::StrCat(" when ", inner, " is "),
-                                                 absl::StrCat(" when ", outer, " is ")}});
-      }
-      if (decision.status().code() == absl::StatusCode::kFailedPrecondition &&
-          !req.unit_rating().empty() && req.unit_rating() != "lapsed" &&
-          !req.office_rating().empty() &&
-          rec->snapshot.evaluation == req.unit_rating() &&
-          rec->snapshot.office_evaluation == req.office_rating()) {
-        break;  // a retry of the evaluation that was taken: its answer again
-      }
-      if (decision.status().code() == absl::StatusCode::kFailedPrecondition ||
-          decision.status().code() == absl::StatusCode::kPermissionDenied) {
-        // Not served yet, already evaluated, or the window lapsed.
-        return absl::FailedPreconditionError(
-            absl::StrCat("the evaluation window is not open for this case (", message, ")"));
-      }
-      return absl::Status(decision.status().code(), message);
-    }
-    auto applied = core_.store().Apply(*case_id, rec->version, *decision, petitioner, now);
+    auto applied = Act(core_, *rec, rec->version, action, petitioner, **org);
     if (applied.ok()) break;
-    if (applied.status().code() != absl::StatusCode::kAborted) return applied.status();
-    if (attempt == 2) {
-      return absl::AbortedError("the case is being changed right now: please try again");
+    const absl::Status& refused = applied.status();
+    if (refused.code() == absl::StatusCode::kAborted) {  // a change won the race: read again
+      if (attempt == 2) {
+        return absl::AbortedError("the case is being changed right now: please try again");
+      }
+      continue;
     }
+    std::string message(refused.message());
+    for (const auto& [outer, inner] : kFields) {
+      const std::string engine_name = absl::StrCat("fields.", inner, ":");
+      if (absl::StartsWith(message, engine_name)) {
+        message = absl::StrCat(outer, ":", message.substr(engine_name.size()));
+        break;
+      }
+    }
+    for (const auto& [outer, inner] : kFields) {  // "required when rating is …"
+      message = absl::StrReplaceAll(message, {{absl::StrCat(" when ", inner, " is "),
+                                               absl::StrCat(" when ", outer, " is ")}});
+    }
+    if (refused.code() == absl::StatusCode::kFailedPrecondition &&
+        !req.unit_rating().empty() && req.unit_rating() != "lapsed" &&
+        !req.office_rating().empty() && rec->snapshot.evaluation == req.unit_rating() &&
+        rec->snapshot.office_evaluation == req.office_rating()) {
+      break;  // a retry of the evaluation that was taken: its answer again
+    }
+    if (refused.code() == absl::StatusCode::kFailedPrecondition ||
+        refused.code() == absl::StatusCode::kPermissionDenied) {
+      // Not served yet, already evaluated, or the window lapsed.
+      return absl::FailedPreconditionError(
+          absl::StrCat("the evaluation window is not open for this case (", message, ")"));
+    }
+    return absl::Status(refused.code(), message);
   }
   return View(*case_id);
 }
@@ -374,7 +368,70 @@ absl::StatusOr<v1::GetPublicStatusResponse> PublicStatus::View(int64_t case_id) 
     p->set_served_on(served->served_on());
     p->set_service_text(ServiceText(*served));
   }
+
+  // The written documents to the petitioner; a decision's or opinion's once served.
+  auto docs = PetitionersDocuments(*rec, c, engine);
+  if (!docs.ok()) return docs.status();
+  for (const storage::DocumentRow& d : *docs) {
+    v1::PublicDocument* p = r.add_documents();
+    p->set_number(d.number);
+    p->set_title(d.title);
+    p->set_issued_on(absl::FormatCivilTime(core_.calendar().LocalDay(d.issued_at)));
+  }
   return r;
+}
+
+absl::StatusOr<std::vector<storage::DocumentRow>> PublicStatus::PetitionersDocuments(
+    const storage::CaseRecord& rec, const v1::Case& c, const workflow::Engine* engine) {
+  auto docs = core_.store().Documents(rec.id);
+  if (!docs.ok()) return docs.status();
+  std::vector<storage::DocumentRow> out;
+  for (storage::DocumentRow& d : *docs) {
+    if (d.recipient != v1::DOCUMENT_RECIPIENT_PETITIONER) continue;
+    // A decision or opinion reaches the petitioner by its service.
+    const v1::Action* a = engine == nullptr ? nullptr : engine->definition().FindAction(d.action);
+    if (a != nullptr && std::find(a->record().begin(), a->record().end(),
+                                  v1::RECORD_KIND_DECISION) != a->record().end()) {
+      const v1::State* to = engine->definition().FindState(a->to());
+      const bool served = to != nullptr && std::any_of(c.services().begin(), c.services().end(),
+                                                       [&](const v1::ServiceRecord& s) {
+                                                         return s.stage() == to->stage();
+                                                       });
+      if (!served) continue;
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+absl::StatusOr<v1::PublicDocument> PublicStatus::Document(
+    const v1::GetPublicDocumentRequest& req, const std::string& peer) {
+  if (req.number().empty()) return absl::InvalidArgumentError("number: required (the 文号)");
+  if (auto s = CheckText("number", req.number(), 200, false); !s.ok()) return s;
+  auto case_id =
+      Authenticate(req.tracking_number(), req.query_code(), peer, "GetPublicDocument");
+  if (!case_id.ok()) return case_id.status();
+  auto rec = core_.store().Get(*case_id);
+  if (!rec.ok()) return rec.status();
+  const workflow::Engine* engine =
+      core_.EngineFor(rec->snapshot.workflow, rec->snapshot.workflow_version);
+  const v1::Case c = ToProto(*rec, engine, core_.clock().Now());
+  auto docs = PetitionersDocuments(*rec, c, engine);
+  if (!docs.ok()) return docs.status();
+  for (const storage::DocumentRow& d : *docs) {
+    if (d.number != req.number()) continue;
+    auto full = core_.store().Document(d.number);
+    if (!full.ok()) return full.status();
+    v1::PublicDocument out;
+    out.set_number(full->number);
+    out.set_title(full->title);
+    out.set_issued_on(absl::FormatCivilTime(core_.calendar().LocalDay(full->issued_at)));
+    out.set_html(full->body);
+    out.set_sha256(full->sha256);
+    return out;
+  }
+  return absl::NotFoundError(
+      absl::StrCat("number: no document ", req.number(), " to the petitioner on this case"));
 }
 
 grpc::Status PublicServiceImpl::GetPublicStatus(grpc::ServerContext* ctx,
@@ -388,6 +445,13 @@ grpc::Status PublicServiceImpl::EvaluateCase(grpc::ServerContext* ctx,
                                              const xinfang::v1::EvaluateCaseRequest* req,
                                              xinfang::v1::GetPublicStatusResponse* resp) {
   return ServeOpen("EvaluateCase", resp, [&] { return status_.Evaluate(*req, PeerOf(*ctx)); });
+}
+
+grpc::Status PublicServiceImpl::GetPublicDocument(grpc::ServerContext* ctx,
+                                                  const xinfang::v1::GetPublicDocumentRequest* req,
+                                                  xinfang::v1::PublicDocument* resp) {
+  return ServeOpen("GetPublicDocument", resp,
+                   [&] { return status_.Document(*req, PeerOf(*ctx)); });
 }
 
 }  // namespace xinfang::query

@@ -51,7 +51,18 @@ class PublicStatus {
   absl::StatusOr<xinfang::v1::GetPublicStatusResponse> Evaluate(
       const xinfang::v1::EvaluateCaseRequest& req, const std::string& peer);
 
+  // A written document to the petitioner, one the status lists, with its
+  // text: checked and limited as Get; NOT_FOUND (naming `number`) for a
+  // number that is not one of them.
+  absl::StatusOr<xinfang::v1::PublicDocument> Document(
+      const xinfang::v1::GetPublicDocumentRequest& req, const std::string& peer);
+
  private:
+  // The case's documents to the petitioner that have reached them: all,
+  // but a decision's or opinion's only once it was served.
+  absl::StatusOr<std::vector<storage::DocumentRow>> PetitionersDocuments(
+      const storage::CaseRecord& rec, const xinfang::v1::Case& c,
+      const workflow::Engine* engine);
   // The case the number and code name, after the checks, the limits and
   // the access-log record of `rpc`; NOT_FOUND (kNoSuchCase) otherwise.
   absl::StatusOr<int64_t> Authenticate(const std::string& tracking_number,
@@ -71,6 +82,9 @@ class PublicServiceImpl final : public xinfang::v1::PublicService::Service {
                                xinfang::v1::GetPublicStatusResponse* resp) override;
   grpc::Status EvaluateCase(grpc::ServerContext* ctx, const xinfang::v1::EvaluateCaseRequest* req,
                             xinfang::v1::GetPublicStatusResponse* resp) override;
+  grpc::Status GetPublicDocument(grpc::ServerContext* ctx,
+                                 const xinfang::v1::GetPublicDocumentRequest* req,
+                                 xinfang::v1::PublicDocument* resp) override;
 
  private:
   PublicStatus status_;

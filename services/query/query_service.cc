@@ -18,6 +18,7 @@
 #include "services/common/grpc_util.h"
 #include "services/common/receipt.h"
 #include "services/common/validate.h"
+#include "services/storage/outbox_store.h"
 
 namespace xinfang::query {
 
@@ -474,6 +475,101 @@ grpc::Status CaseQueryServiceImpl::ListCases(grpc::ServerContext* ctx,
                                              xinfang::v1::ListCasesResponse* resp) {
   return Serve("ListCases", core_, ctx, resp,
                [&](const workflow::Actor& a) { return query_.ListCases(a, *req); });
+}
+
+absl::StatusOr<xinfang::v1::ListDocumentsResponse> Query::ListDocuments(
+    const workflow::Actor& actor, const xinfang::v1::ListDocumentsRequest& req) {
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  auto rec = LoadVisibleCase(core_, actor, req.case_(), **org);
+  if (!rec.ok()) return rec.status();
+  auto docs = core_.store().Documents(rec->id);
+  if (!docs.ok()) return docs.status();
+  auto names = core_.Names();
+  if (!names.ok()) return names.status();
+  xinfang::v1::ListDocumentsResponse resp;
+  for (const storage::DocumentRow& d : *docs) *resp.add_documents() = ToProto(d, **names);
+  return resp;
+}
+
+absl::StatusOr<xinfang::v1::Document> Query::GetDocument(
+    const workflow::Actor& actor, const xinfang::v1::GetDocumentRequest& req) {
+  if (req.number().empty()) return absl::InvalidArgumentError("number: required (the 文号)");
+  if (auto s = CheckText("number", req.number(), 200, false); !s.ok()) return s;
+  auto doc = core_.store().Document(req.number());
+  if (!doc.ok()) return doc.status();
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  xinfang::v1::CaseRef ref;
+  ref.set_id(doc->case_id);
+  auto rec = LoadVisibleCase(core_, actor, ref, **org);
+  if (!rec.ok()) return rec.status();
+  if (doc->recipient == xinfang::v1::DOCUMENT_RECIPIENT_PETITIONER &&
+      ViewOfRecord(actor, *rec, **org) == View::kRedacted) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "document ", doc->number, " names the petitioner, whom you may not see on case ",
+        rec->tracking_number));
+  }
+  auto names = core_.Names();
+  if (!names.ok()) return names.status();
+  return ToProto(*doc, **names);
+}
+
+absl::StatusOr<xinfang::v1::ListNotificationsResponse> Query::ListNotifications(
+    const workflow::Actor& actor, const xinfang::v1::ListNotificationsRequest& req) {
+  auto org = core_.Org();
+  if (!org.ok()) return org.status();
+  auto rec = LoadVisibleCase(core_, actor, req.case_(), **org);
+  if (!rec.ok()) return rec.status();
+  storage::OutboxStore outbox(core_.pool());
+  auto messages = outbox.OfCase(rec->id);
+  if (!messages.ok()) return messages.status();
+  const View view = ViewOfRecord(actor, *rec, **org);
+  xinfang::v1::ListNotificationsResponse resp;
+  for (const storage::OutboxMessage& m : *messages) {
+    xinfang::v1::Notification* n = resp.add_notifications();
+    n->set_id(m.id);
+    n->set_kind(m.draft.kind);
+    n->set_channel(m.draft.channel);
+    // The petitioner's address is theirs: masked as the case's numbers are,
+    // and not for a reader the case is redacted for.
+    const bool petitioner = m.draft.kind != "escalation";
+    if (!petitioner || view == View::kFull) {
+      n->set_recipient(m.draft.recipient);
+    } else if (view == View::kMasked) {
+      n->set_recipient(MaskEmail(m.draft.recipient));
+    }
+    n->set_subject(m.draft.subject);
+    n->set_state(m.state);
+    n->set_attempts(m.attempts);
+    *n->mutable_created_at() = ToProto(m.created_at);
+    if (m.sent_at) *n->mutable_sent_at() = ToProto(*m.sent_at);
+    if (m.state == "pending") *n->mutable_next_attempt_at() = ToProto(m.next_attempt_at);
+    n->set_last_error(m.last_error);
+    n->set_event_id(m.draft.event_id);
+  }
+  return resp;
+}
+
+grpc::Status CaseQueryServiceImpl::ListNotifications(
+    grpc::ServerContext* ctx, const xinfang::v1::ListNotificationsRequest* req,
+    xinfang::v1::ListNotificationsResponse* resp) {
+  return Serve("ListNotifications", core_, ctx, resp,
+               [&](const workflow::Actor& a) { return query_.ListNotifications(a, *req); });
+}
+
+grpc::Status CaseQueryServiceImpl::ListDocuments(grpc::ServerContext* ctx,
+                                                 const xinfang::v1::ListDocumentsRequest* req,
+                                                 xinfang::v1::ListDocumentsResponse* resp) {
+  return Serve("ListDocuments", core_, ctx, resp,
+               [&](const workflow::Actor& a) { return query_.ListDocuments(a, *req); });
+}
+
+grpc::Status CaseQueryServiceImpl::GetDocument(grpc::ServerContext* ctx,
+                                               const xinfang::v1::GetDocumentRequest* req,
+                                               xinfang::v1::Document* resp) {
+  return Serve("GetDocument", core_, ctx, resp,
+               [&](const workflow::Actor& a) { return query_.GetDocument(a, *req); });
 }
 
 grpc::Status CaseQueryServiceImpl::GetCase(grpc::ServerContext* ctx,

@@ -23,6 +23,12 @@ class Query {
       const workflow::Actor& actor, const xinfang::v1::GetStatisticsRequest& req);
   absl::StatusOr<xinfang::v1::GetSituationReportResponse> GetSituationReport(
       const workflow::Actor& actor, const xinfang::v1::GetSituationReportRequest& req);
+  absl::StatusOr<xinfang::v1::ListDocumentsResponse> ListDocuments(
+      const workflow::Actor& actor, const xinfang::v1::ListDocumentsRequest& req);
+  absl::StatusOr<xinfang::v1::Document> GetDocument(const workflow::Actor& actor,
+                                                    const xinfang::v1::GetDocumentRequest& req);
+  absl::StatusOr<xinfang::v1::ListNotificationsResponse> ListNotifications(
+      const workflow::Actor& actor, const xinfang::v1::ListNotificationsRequest& req);
 
  private:
   Core& core_;
@@ -43,6 +49,13 @@ class CaseQueryServiceImpl final : public xinfang::v1::CaseQueryService::Service
                                   xinfang::v1::GetSituationReportResponse* resp) override;
   grpc::Status GetStatistics(grpc::ServerContext* ctx, const xinfang::v1::GetStatisticsRequest* req,
                              xinfang::v1::GetStatisticsResponse* resp) override;
+  grpc::Status ListDocuments(grpc::ServerContext* ctx, const xinfang::v1::ListDocumentsRequest* req,
+                             xinfang::v1::ListDocumentsResponse* resp) override;
+  grpc::Status GetDocument(grpc::ServerContext* ctx, const xinfang::v1::GetDocumentRequest* req,
+                           xinfang::v1::Document* resp) override;
+  grpc::Status ListNotifications(grpc::ServerContext* ctx,
+                                 const xinfang::v1::ListNotificationsRequest* req,
+                                 xinfang::v1::ListNotificationsResponse* resp) override;
   grpc::Status WatchEvents(grpc::ServerContext* ctx, const xinfang::v1::WatchEventsRequest* req,
                            grpc::ServerWriter<xinfang::v1::WatchEventsResponse>* writer) override;
 

@@ -71,6 +71,10 @@ const Sql kDashboardRecount{
     " GROUP BY 1, 2 ORDER BY 1, 2",
     Sql::kPlannedEachCall};
 
+// The open cases of one procedure version, in id order (MigrateCases).
+const Sql kOpenOfVersion{
+    "SELECT id FROM cases WHERE workflow = :w AND workflow_version = :v AND NOT final "
+    "AND id > :after ORDER BY id LIMIT :lim"};
 const Sql kProvisional{
     "SELECT DISTINCT case_id FROM case_timers WHERE provisional AND case_id > :after "
     " ORDER BY case_id LIMIT :lim"};
@@ -84,6 +88,22 @@ absl::StatusOr<std::vector<int64_t>> CaseStore::CasesWithProvisionalTimers(int64
                   [&](Conn& c) -> absl::StatusOr<std::vector<int64_t>> {
                     std::vector<int64_t> ids;
                     for (Row r : c.Run(kProvisional, {{"after", after_id}, {"lim", limit}})) {
+                      ids.push_back(r.i64(0));
+                    }
+                    return ids;
+                  });
+}
+
+absl::StatusOr<std::vector<int64_t>> CaseStore::OpenCasesOf(const std::string& workflow,
+                                                            int version, int64_t after_id,
+                                                            int limit) {
+  return WithConn(pool_, "reading the open cases of a procedure version",
+                  [&](Conn& c) -> absl::StatusOr<std::vector<int64_t>> {
+                    std::vector<int64_t> ids;
+                    for (Row r : c.Run(kOpenOfVersion, {{"w", workflow},
+                                                        {"v", version},
+                                                        {"after", after_id},
+                                                        {"lim", limit}})) {
                       ids.push_back(r.i64(0));
                     }
                     return ids;

@@ -21,6 +21,8 @@ using workflow::TimerState;
 
 const Sql kSelectEvents{
     "SELECT " XF_EVENT_COLUMNS " FROM case_events e WHERE e.case_id = :id ORDER BY e.seq"};
+const Sql kDocumentSeals{
+    "SELECT event_seq, number, body, sha256 FROM documents WHERE case_id = :id ORDER BY id"};
 const Sql kCaseExists{"SELECT id FROM cases WHERE id = :id"};
 const Sql kEarlierCases{R"sql(
   SELECT cp.case_id FROM persons ps
@@ -105,6 +107,36 @@ absl::StatusOr<VerifyResult> CaseStore::Verify(int64_t id) {
     result.detail = absl::StrCat("the history ends at event ", last,
                                  " but the case records event ", rec->head_seq,
                                  " as its last: events are missing or were replaced");
+    return result;
+  }
+  // Each written document matches the hash its issuing event recorded.
+  auto seals = WithConn(pool_, "reading a case's documents",
+                        [&](Conn& c) -> absl::StatusOr<Rows> {
+                          return c.Run(kDocumentSeals, {{"id", id}});
+                        });
+  if (!seals.ok()) return seals.status();
+  for (Row r : *seals) {
+    const int seq = r.i32(0);
+    const std::string number = r.str(1);
+    std::string problem;
+    if (Sha256Hex(r.str(2)) != r.str(3)) {
+      problem = "its text does not match its recorded hash";
+    } else if (seq < 1 || seq > static_cast<int>(history->size())) {
+      problem = absl::StrCat("it names event ", seq, ", which the history does not have");
+    } else {
+      const auto& fields = (*history)[seq - 1].event.fields;
+      auto n = fields.find("document_number");
+      auto h = fields.find("document_sha256");
+      if (n == fields.end() || n->second != number || h == fields.end() || h->second != r.str(3)) {
+        problem = absl::StrCat("event ", seq, " does not record it");
+      }
+    }
+    if (!problem.empty()) {
+      result.intact = false;
+      result.first_broken_seq = seq;
+      result.detail = absl::StrCat("document ", number, ": ", problem);
+      return result;
+    }
   }
   return result;
 }

@@ -66,6 +66,50 @@ struct Applied {
   std::vector<StoredEvent> events;  // the events this change appended
 };
 
+// A written document a change issues (workflow::DocumentDue), as the
+// service rendered it. Its body may hold the tokens kDocumentNumberToken and
+// kTrackingNumberToken, which the store fills inside the change's
+// transaction: the 文号 is number_prefix, the series' next number (per unit,
+// year and series, from 1, without gaps: a rolled-back change gives its
+// number back) and number_suffix. The store then hashes the body and records
+// number and hash in the issuing event (fields document_number,
+// document_sha256) before that event is hashed into the history.
+struct DocumentDraft {
+  std::string kind, title;
+  int recipient = 0;  // xinfang.v1.DocumentRecipient
+  std::string unit;   // the issuing unit
+  int year = 0;       // the local year of issue
+  std::string series;
+  std::string number_prefix, number_suffix;  // "省总工会信受〔2026〕", "号"
+  int template_version = 0;
+  std::string template_sha256;
+  std::string body;
+  size_t event = 0;  // the issuing event: an index into the decision's events
+};
+inline constexpr char kDocumentNumberToken[] = "{{number}}";
+inline constexpr char kTrackingNumberToken[] = "{{tracking_number}}";
+
+// A stored document (table documents, migration 0021).
+struct DocumentRow {
+  int64_t case_id = 0;
+  std::string tracking_number;
+  int event_seq = 0;
+  std::string action;  // that issued it
+  std::string kind, title;
+  int recipient = 0;
+  std::string unit;
+  int year = 0;
+  std::string series;
+  int seq = 0;
+  std::string number;
+  absl::Time issued_at;
+  std::string issued_by;
+  int template_version = 0;
+  std::string template_sha256;
+  std::string sha256;
+  std::string body;  // empty unless asked for
+};
+
 struct NewCase {
   std::string request_id;
   xinfang::v1::CaseIntake intake;  // validated by the caller
@@ -79,6 +123,9 @@ struct NewCase {
   // The query code's salt and keyed hash, hex (query_code_store.h); written
   // in the registration's transaction. Empty: none.
   std::string query_code_salt, query_code_hash;
+  // The written documents the start decision issues (a petition not
+  // accepted at registration is answered in writing).
+  std::vector<DocumentDraft> documents;
 };
 
 struct CreateResult {
@@ -288,9 +335,15 @@ class CaseStore {
 
   // Applies an engine decision to case `id` if its version is still
   // `expected_version`; returns the updated record and the appended events.
+  // `documents` are the written documents it issues (DocumentDraft).
   absl::StatusOr<Applied> Apply(int64_t id, int64_t expected_version,
-                                   const workflow::Decision& decision,
-                                   const workflow::Actor& actor, absl::Time now);
+                                const workflow::Decision& decision, const workflow::Actor& actor,
+                                absl::Time now, const std::vector<DocumentDraft>& documents = {});
+
+  // The case's written documents, oldest first, without their bodies.
+  absl::StatusOr<std::vector<DocumentRow>> Documents(int64_t case_id);
+  // One document by its number (文号), with its body; NOT_FOUND if none.
+  absl::StatusOr<DocumentRow> Document(const std::string& number);
 
   // Decides what a case's due timers mean now. Called on the sweeping
   // thread, one case after another.
@@ -312,6 +365,11 @@ class CaseStore {
   // Ids of cases with an open provisional deadline, above `after_id`, in id
   // order, at most `limit`.
   absl::StatusOr<std::vector<int64_t>> CasesWithProvisionalTimers(int64_t after_id, int limit);
+
+  // Ids of the open (not final) cases of `workflow`@`version` above
+  // `after_id`, in id order, at most `limit`.
+  absl::StatusOr<std::vector<int64_t>> OpenCasesOf(const std::string& workflow, int version,
+                                                   int64_t after_id, int limit);
 
   // The earliest instant any timer fires; nullopt when none.
   absl::StatusOr<std::optional<absl::Time>> NextFireAt();

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "services/storage/case_documents.h"
 #include "services/storage/case_rows.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
@@ -50,7 +51,8 @@ const Sql kNextIds{"SELECT nextval('cases_id_seq'), nextval('tracking_seq')"};
 // it, its version and history head, and the timers it replaces (read under
 // that lock).
 const Sql kLockCase{
-    "SELECT version, head_seq, head_hash FROM cases WHERE id = :id FOR NO KEY UPDATE"};
+    "SELECT version, head_seq, head_hash, tracking_number FROM cases WHERE id = :id "
+    "FOR NO KEY UPDATE"};
 const Sql kOldTimers{
     "SELECT name, xf_us(started_at), xf_us(due_at), owing_unit, overdue, purpose "
     "  FROM case_timers WHERE case_id = :id"};
@@ -98,7 +100,8 @@ const Sql kSweepPutBack{ R"sql(
 const Sql kWriteCases{ R"sql(
   WITH changed AS (
     UPDATE cases c SET
-      version = c.version + 1, state = n.state, stage = n.stage, final = n.final,
+      version = c.version + 1, workflow = n.workflow, workflow_version = n.workflow_version,
+      state = n.state, stage = n.stage, final = n.final,
       responsible_unit = n.responsible_unit,
       forwarder_unit = nullif(n.forwarder_unit, ''), review_unit = nullif(n.review_unit, ''),
       recheck_unit = nullif(n.recheck_unit, ''), case_officer = nullif(n.case_officer, ''),
@@ -110,7 +113,8 @@ const Sql kWriteCases{ R"sql(
       updated_at = xf_ts(:now), state_entered_at = xf_ts(n.state_entered_at),
       unit_received_at = xf_ts(n.unit_received_at), head_seq = n.head_seq,
       head_hash = n.head_hash
-    FROM unnest(CAST(:id AS bigint[]), CAST(:expected AS bigint[]), CAST(:state AS text[]),
+    FROM unnest(CAST(:id AS bigint[]), CAST(:expected AS bigint[]), CAST(:workflow AS text[]),
+                CAST(:workflow_version AS integer[]), CAST(:state AS text[]),
                 CAST(:stage AS smallint[]), CAST(:final AS boolean[]),
                 CAST(:responsible_unit AS text[]), CAST(:forwarder_unit AS text[]),
                 CAST(:review_unit AS text[]), CAST(:recheck_unit AS text[]),
@@ -122,7 +126,7 @@ const Sql kWriteCases{ R"sql(
                 CAST(:attributes AS jsonb[]), CAST(:conflicted AS text[]),
                 CAST(:state_entered_at AS bigint[]), CAST(:unit_received_at AS bigint[]),
                 CAST(:head_seq AS integer[]), CAST(:head_hash AS text[]))
-      AS n(id, expected, state, stage, final, responsible_unit, forwarder_unit, review_unit,
+      AS n(id, expected, workflow, workflow_version, state, stage, final, responsible_unit, forwarder_unit, review_unit,
            recheck_unit, case_officer, accepted_at, decided_at, served_at, closed_at, outcome,
            evaluation, office_evaluation, flags, attributes, conflicted, state_entered_at,
            unit_received_at, head_seq, head_hash)
@@ -389,6 +393,8 @@ class ChangeBatch {
       const CaseColumns c(snap, decision->facts);
       cases_.id.AddInt(id);
       cases_.expected.AddInt(expected);
+      cases_.workflow.AddText(snap.workflow);
+      cases_.workflow_version.AddInt(snap.workflow_version);
       cases_.state.AddText(snap.state);
       cases_.stage.AddInt(c.stage);
       cases_.final.AddBool(c.final != 0);
@@ -460,6 +466,8 @@ class ChangeBatch {
     if (cases_.id.size() > 0) {
       cases_at_ = p.Add(kWriteCases, {{"id", cases_.id.Literal()},
                                       {"expected", cases_.expected.Literal()},
+                                      {"workflow", cases_.workflow.Literal()},
+                                      {"workflow_version", cases_.workflow_version.Literal()},
                                       {"state", cases_.state.Literal()},
                                       {"stage", cases_.stage.Literal()},
                                       {"final", cases_.final.Literal()},
@@ -541,6 +549,7 @@ class ChangeBatch {
                            {"met", closed_.met.Literal()},
                            {"purpose", closed_.purpose.Literal()}});
     }
+    for (const auto& [case_id, doc] : documents_) QueueInsert(p, case_id, doc, actor_.account, now_us_);
     if (replaced_.size() > 0) p.Add(kProjectStats, {{"ids", replaced_.Literal()}});
     if (notify_.size() > 0) p.Add(kWriteNotify, {{"ids", notify_.Literal()}});
     // Sweepers elsewhere need not wait out their interval for a timer
@@ -567,11 +576,15 @@ class ChangeBatch {
 
   int events() const { return events_.case_id.size(); }
 
+  // A written document of case `id`, numbered and sealed (Seal): its row is
+  // written with the change.
+  void AddDocument(int64_t id, SealedDocument doc) { documents_.emplace_back(id, std::move(doc)); }
+
  private:
   workflow::Actor actor_;
   int64_t now_us_;
   struct {
-    SqlArray id, expected, state, stage, final, responsible_unit, forwarder_unit, review_unit,
+    SqlArray id, expected, workflow, workflow_version, state, stage, final, responsible_unit, forwarder_unit, review_unit,
         recheck_unit, case_officer, accepted_at, decided_at, served_at, closed_at, outcome,
         evaluation, office_evaluation, flags, attributes, conflicted, state_entered_at,
         unit_received_at, head_seq, head_hash;
@@ -592,6 +605,7 @@ class ChangeBatch {
     SqlArray case_id, name, unit, started, due, met, purpose;
   } closed_;
   SqlArray notify_;
+  std::vector<std::pair<int64_t, SealedDocument>> documents_;
   bool soon_ = false;
   std::vector<StoredEvent> stored_;
   int cases_at_ = -1, events_at_ = -1;
@@ -695,13 +709,16 @@ absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
     Transaction tx(conn, Transaction::kBegunInPipeline);
     int64_t id = 0;
     std::string tracking;
+    std::vector<Rows> numbered;  // also the documents' numbers
+    std::vector<int> numbered_at;
     {
       Conn::Pipeline p(conn);
       p.AddText("BEGIN");
       const int ids_at = p.Add(kNextIds, {});
-      const std::vector<Rows> r = p.Run();
-      id = r[ids_at][0].i64(0);
-      tracking = absl::StrFormat("%s%06d", c.tracking_prefix, r[ids_at][0].i64(1));
+      numbered_at = QueueNumbering(p, c.documents);
+      numbered = p.Run();
+      id = numbered[ids_at][0].i64(0);
+      tracking = absl::StrFormat("%s%06d", c.tracking_prefix, numbered[ids_at][0].i64(1));
     }
 
     // Round trip 2: each petitioner matched to the registry (or registered)
@@ -744,9 +761,12 @@ absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
     if (!related.empty() && !events.empty()) {
       events.front().fields["repeat_of"] = absl::StrJoin(related, ",");
     }
+    auto sealed = Seal(c.documents, numbered, numbered_at, tracking, 0, &events);
+    if (!sealed.ok()) return sealed.status();
     ChangeBatch batch(c.actor, c.now);
     auto head = batch.Add(id, {}, events, &c.start, 0, {});
     if (!head.ok()) return head.status();
+    for (SealedDocument& d : *sealed) batch.AddDocument(id, std::move(d));
 
     // Round trip 3: the case row, its petitioners and links, the history
     // and timers (the one write path), the commit, and the case as stored.
@@ -823,7 +843,8 @@ absl::StatusOr<CreateResult> CaseStore::Create(const NewCase& c) {
 
 absl::StatusOr<Applied> CaseStore::Apply(int64_t id, int64_t expected_version,
                                          const workflow::Decision& decision,
-                                         const workflow::Actor& actor, absl::Time now) {
+                                         const workflow::Actor& actor, absl::Time now,
+                                         const std::vector<DocumentDraft>& documents) {
   return WithConn(pool_, "applying a change to a case", [&](Conn& conn) -> absl::StatusOr<Applied> {
     // Round trip 1: the case row locked, its version, head and timers.
     Transaction tx(conn, Transaction::kBegunInPipeline);
@@ -831,6 +852,7 @@ absl::StatusOr<Applied> CaseStore::Apply(int64_t id, int64_t expected_version,
     read.AddText("BEGIN");
     const int row_at = read.Add(kLockCase, {{"id", id}});
     const int timers_at = read.Add(kOldTimers, {{"id", id}});
+    const std::vector<int> numbered_at = QueueNumbering(read, documents);
     const std::vector<Rows> before = read.Run();
     if (before[row_at].empty()) return absl::NotFoundError(absl::StrCat("case ", id, " not found"));
     const Row row = before[row_at][0];
@@ -842,10 +864,14 @@ absl::StatusOr<Applied> CaseStore::Apply(int64_t id, int64_t expected_version,
     for (Row r : before[timers_at]) old.push_back(ReadOldTimer(r));
 
     // Round trip 2: the change (the one write path), the commit, the case.
+    std::vector<workflow::Event> events = decision.events;
+    auto sealed = Seal(documents, before, numbered_at, row.str(3), row.i32(1), &events);
+    if (!sealed.ok()) return sealed.status();
     ChangeBatch batch(actor, now);
-    auto head = batch.Add(id, {row.i32(1), row.str(2)}, decision.events, &decision,
-                          expected_version, old);
+    auto head =
+        batch.Add(id, {row.i32(1), row.str(2)}, events, &decision, expected_version, old);
     if (!head.ok()) return head.status();
+    for (SealedDocument& d : *sealed) batch.AddDocument(id, std::move(d));
     Conn::Pipeline write(conn);
     batch.AddTo(write);
     write.AddText("COMMIT");

@@ -20,11 +20,13 @@ namespace {
 
 const Sql kUnitExists{"SELECT 1 FROM units WHERE code = :u"};
 const Sql kInsertAccount{
-    "INSERT INTO accounts (name, display_name, role, unit, created_at, created_by) "
-    "VALUES (:n, :d, :r, :u, xf_ts(:c), :by)"};
-const Sql kSelectAccount{"SELECT " XF_ACCOUNT_COLUMNS " FROM accounts WHERE name = :n"};
+    "INSERT INTO accounts (name, display_name, role, unit, created_at, created_by, email) "
+    "VALUES (:n, :d, :r, :u, xf_ts(:c), :by, :e)"};
+// With the e-mail address as the last column (ReadAccount reads the others).
+const Sql kSelectAccount{"SELECT " XF_ACCOUNT_COLUMNS ", email FROM accounts WHERE name = :n"};
 const Sql kListAccounts{"SELECT " XF_ACCOUNT_COLUMNS
-                        " FROM accounts WHERE (:u = '' OR unit = :u) ORDER BY name"};
+                        ", email FROM accounts WHERE (:u = '' OR unit = :u) ORDER BY name"};
+const Sql kSetEmail{"UPDATE accounts SET email = :e WHERE name = :n"};
 const Sql kSetDisabled{"UPDATE accounts SET disabled_at = xf_ts(:at) WHERE name = :n"};
 const Sql kInsertToken{
     "INSERT INTO tokens (hash, account, label, created_at, created_by, expires_at) "
@@ -158,7 +160,8 @@ absl::Status IdentityStore::CreateAccount(const Account& a) {
                            {"r", a.role},
                            {"u", a.unit},
                            {"c", ToMicros(a.created_at)},
-                           {"by", a.created_by}});
+                           {"by", a.created_by},
+                           {"e", a.email}});
     return absl::OkStatus();
   });
   if (st.code() == absl::StatusCode::kAlreadyExists) {
@@ -171,7 +174,9 @@ absl::StatusOr<Account> IdentityStore::GetAccount(const std::string& name) {
   return WithConn(pool_, "reading an account", [&](Conn& c) -> absl::StatusOr<Account> {
     Rows rows = c.Run(kSelectAccount, {{"n", name}});
     if (rows.empty()) return absl::NotFoundError(absl::StrCat("account: no account '", name, "'"));
-    return ReadAccount(rows[0]);
+    Account a = ReadAccount(rows[0]);
+    a.email = rows[0].str(7);
+    return a;
   });
 }
 
@@ -179,9 +184,21 @@ absl::StatusOr<std::vector<Account>> IdentityStore::ListAccounts(const std::stri
   return WithConn(pool_, "listing accounts",
                   [&](Conn& c) -> absl::StatusOr<std::vector<Account>> {
                     std::vector<Account> out;
-                    for (Row r : c.Run(kListAccounts, {{"u", unit}})) out.push_back(ReadAccount(r));
+                    for (Row r : c.Run(kListAccounts, {{"u", unit}})) {
+                      out.push_back(ReadAccount(r));
+                      out.back().email = r.str(7);
+                    }
                     return out;
                   });
+}
+
+absl::Status IdentityStore::SetEmail(const std::string& name, const std::string& email) {
+  return WithConn(pool_, "setting an account's e-mail", [&](Conn& c) -> absl::Status {
+    if (c.Run(kSetEmail, {{"e", email}, {"n", name}}).affected() == 0) {
+      return absl::NotFoundError(absl::StrCat("account: no account '", name, "'"));
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::Status IdentityStore::SetDisabled(const std::string& name,

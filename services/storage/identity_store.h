@@ -26,6 +26,7 @@ struct Account {
   absl::Time created_at;
   std::string created_by;
   std::optional<absl::Time> disabled_at;
+  std::string email;  // where notifications go; empty: none
 };
 
 struct TokenInfo {
@@ -70,6 +71,8 @@ class IdentityStore {
 
   // ALREADY_EXISTS for a taken name; FAILED_PRECONDITION for an unknown unit.
   absl::Status CreateAccount(const Account& account);
+  // Sets (or clears, empty) the account's e-mail address; NOT_FOUND.
+  absl::Status SetEmail(const std::string& name, const std::string& email);
   // NOT_FOUND for an unknown name.
   absl::StatusOr<Account> GetAccount(const std::string& name);
   // Accounts in name order; `unit` empty: all, else exactly that unit.

@@ -13,6 +13,19 @@ namespace xinfang::supervision {
 
 Supervision::Supervision(Core& core)
     : core_(core), warnings_(std::make_unique<Warnings>(core)) {
+  // Notifications by e-mail, when a relay is configured (docs/notifications.md).
+  if (!core.config().smtp_server.empty()) {
+    notifier_ = std::make_unique<Notifier>(
+        core, std::make_unique<SmtpChannel>(core.config().smtp_server, core.config().smtp_from));
+    Notifier* notifier = notifier_.get();
+    core.AddClockListener([notifier] {
+      if (auto p = notifier->ProcessOnce(); !p.ok()) {
+        LogWarn(absl::StrCat("notifications after the clock moved: ", p.status().message()));
+      }
+    });
+    core.AddServingListener([notifier] { notifier->Start(absl::Seconds(5)); });
+    core.AddStoppingListener([notifier] { notifier->Stop(); });
+  }
   if (core.config().sweep_interval <= absl::ZeroDuration()) return;
   Warnings* warnings = warnings_.get();
   core.AddClockListener([warnings] {

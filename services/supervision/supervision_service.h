@@ -6,6 +6,7 @@
 
 #include "services/common/core.h"
 #include "services/supervision/sweeper.h"
+#include "services/supervision/notifier.h"
 #include "services/supervision/warnings.h"
 #include "xinfang/v1/supervision.grpc.pb.h"
 
@@ -32,6 +33,7 @@ class Supervision {
   Core& core_;
   std::unique_ptr<Sweeper> sweeper_;
   std::unique_ptr<Warnings> warnings_;
+  std::unique_ptr<Notifier> notifier_;  // with --smtp-server
 };
 
 class SupervisionServiceImpl final : public xinfang::v1::SupervisionService::Service {

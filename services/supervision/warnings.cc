@@ -24,7 +24,6 @@ using storage::WarnWave;
 using xinfang::v1::WarningRule;
 
 constexpr int kBatchEvents = 500;
-constexpr absl::Duration kSlice = absl::Milliseconds(200);
 
 std::string DayPlus(const std::string& day, int days) {
   absl::CivilDay d;
@@ -318,50 +317,28 @@ absl::Status Warnings::Decide(storage::WarnBatch& batch, const storage::WarnItem
 }
 
 void Warnings::Start(absl::Duration interval) {
-  absl::MutexLock lock(&mu_);
-  if (thread_.joinable()) return;
-  stop_ = false;
   stopping_ = false;
-  thread_ = std::thread([this, interval] { Loop(interval); });
+  background_.Start(
+      core_.config().db_url, interval, "warnings",
+      [this] {
+        if (auto n = core_.warnings().Rebuild(core_.config().time_zone, false); !n.ok()) {
+          LogWarn(absl::StrCat("warnings: recounting in the office's time zone: ",
+                               n.status().message()));
+        } else if (*n > 0) {
+          LogInfo(absl::StrCat("warnings: recounted ", *n, " petitions in ",
+                               core_.config().time_zone));
+        }
+      },
+      [this] {
+        if (auto n = ProcessOnce(); !n.ok()) {
+          LogWarn(absl::StrCat("warnings: ", n.status().message()));
+        }
+      });
 }
 
 void Warnings::Stop() {
   stopping_ = true;
-  {
-    absl::MutexLock lock(&mu_);
-    stop_ = true;
-  }
-  if (thread_.joinable()) thread_.join();
-}
-
-void Warnings::Loop(absl::Duration interval) {
-  std::unique_ptr<storage::Listener> listener;
-  if (auto l = storage::Listener::Open(core_.config().db_url, {storage::kEventsChannel}); l.ok()) {
-    listener = std::move(*l);
-  } else {
-    LogWarn(absl::StrCat("warnings: no LISTEN connection, interval only: ", l.status().message()));
-  }
-  if (auto n = core_.warnings().Rebuild(core_.config().time_zone, false); !n.ok()) {
-    LogWarn(absl::StrCat("warnings: recounting in the office's time zone: ", n.status().message()));
-  } else if (*n > 0) {
-    LogInfo(absl::StrCat("warnings: recounted ", *n, " petitions in ", core_.config().time_zone));
-  }
-  for (;;) {
-    if (auto n = ProcessOnce(); !n.ok()) LogWarn(absl::StrCat("warnings: ", n.status().message()));
-    const absl::Time until = absl::Now() + interval;
-    for (;;) {
-      {
-        absl::MutexLock lock(&mu_);
-        if (stop_) return;
-        if (listener == nullptr) {
-          mu_.AwaitWithTimeout(absl::Condition(&stop_), std::min(interval, kSlice));
-        }
-      }
-      const absl::Duration left = until - absl::Now();
-      if (left <= absl::ZeroDuration()) break;
-      if (listener != nullptr && listener->Wait(std::min(left, kSlice))) break;
-    }
-  }
+  background_.Stop();
 }
 
 absl::StatusOr<xinfang::v1::ListWarningsResponse> Warnings::List(

@@ -22,6 +22,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "services/common/background.h"
 #include "services/common/core.h"
 #include "services/storage/listener.h"
 #include "xinfang/v1/supervision.pb.h"
@@ -63,14 +64,11 @@ class Warnings {
   // What the rules say of one new petition, or of a group petition whose
   // acceptance window has ended.
   absl::Status Decide(storage::WarnBatch& batch, const storage::WarnItem& item, const Pass& pass);
-  void Loop(absl::Duration interval);
 
   Core& core_;
   absl::Mutex process_mu_;  // one pass at a time in this process
   std::atomic<bool> stopping_{false};  // Stop(): a pass ends after its batch
-  absl::Mutex mu_;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  Background background_;
 };
 
 }  // namespace xinfang::supervision

@@ -268,6 +268,9 @@ const PolicyRow kPolicy[] = {
     {"ListCases",               {"OODD", "OODD", "OODD", "OODD", "DDDD", "OOOO", "OOOO"}},
     {"WatchEvents",             {"DDDD", "OODD", "OODD", "OODD", "DDDD", "OOOO", "OOOO"}},
     {"GetStatistics",           {"DDDD", "DDDD", "OODD", "OODD", "DDDD", "OOOO", "OOOO"}},
+    {"ListDocuments",           {"OODD", "OODD", "OODD", "OODD", "DDDD", "OOOO", "OOOO"}},
+    {"GetDocument",             {"OODD", "OODD", "OODD", "OODD", "DDDD", "OOOO", "OOOO"}},
+    {"ListNotifications",       {"OODD", "OODD", "OODD", "OODD", "DDDD", "OOOO", "DDDD"}},
     {"ListDeadlines",           {"DDDD", "OODD", "OODD", "OODD", "DDDD", "OOOO", "OOOO"}},
     {"Dashboard",               {"DDDD", "DDDD", "OODD", "OODD", "DDDD", "OOOO", "OOOO"}},
     // A warning about petitions registered at prov.organs.edu: out of a
@@ -282,6 +285,7 @@ const PolicyRow kPolicy[] = {
     {"CreateAccount",           {"DDDD", "DDDD", "DDDD", "DDDD", "OODD", "DDDD", "DDDD"}},
     {"ListAccounts",            {"DDDD", "DDDD", "DDDD", "DDDD", "OODD", "OOOO", "DDDD"}},
     {"SetAccountDisabled",      {"DDDD", "DDDD", "DDDD", "DDDD", "OODD", "DDDD", "DDDD"}},
+    {"SetAccountEmail",         {"DDDD", "DDDD", "DDDD", "DDDD", "OODD", "DDDD", "DDDD"}},
     {"IssueToken",              {"DDDD", "DDDD", "DDDD", "DDDD", "OODD", "DDDD", "DDDD"}},
     {"RevokeToken",             {"DDDD", "DDDD", "DDDD", "DDDD", "OODD", "DDDD", "DDDD"}},
     {"ListTokens",              {"DDDD", "DDDD", "DDDD", "DDDD", "OODD", "OOOO", "DDDD"}},
@@ -292,6 +296,8 @@ const PolicyRow kPolicy[] = {
     // (prov), which none of the four callers' units is.
     {"PutUnit",                 {"DDDD", "DDDD", "DDDD", "DDDD", "OODD", "DDDD", "DDDD"}},
     {"PutCategory",             {"DDDD", "DDDD", "DDDD", "DDDD", "DDDD", "DDDD", "DDDD"}},
+    // Procedure versions, too, are the top unit's.
+    {"MigrateCases",            {"DDDD", "DDDD", "DDDD", "DDDD", "DDDD", "DDDD", "DDDD"}},
     // Last: it revokes the token it is called with.
     {"SignOut",                 {"OOOO", "OOOO", "OOOO", "OOOO", "OOOO", "OOOO", "OOOO"}},
 };
@@ -312,7 +318,14 @@ class MatrixTest : public AccessBase {
     ASSERT_THAT(r, testing::IsOk());
     case_x_ = r->case_().tracking_number();
     ASSERT_EQ(r->case_().responsible_unit(), kHome);
-    ASSERT_THAT(Take(Token(kHomeClerk), case_x_, "accept", 1), testing::IsOk());
+    auto accepted = Take(Token(kHomeClerk), case_x_, "accept", 1);
+    ASSERT_THAT(accepted, testing::IsOk());
+    // A written document of the case (anonymous: the unit's supervision notice).
+    ASSERT_THAT(Take(Token(kHomeHead), case_x_, "issue_notice", accepted->case_().version(),
+                     {{"notice_kind", "urge"}, {"notice_text", "请按期答复"}}),
+                testing::IsOk());
+    document_ = server_.db().Query("SELECT number FROM documents WHERE kind = 'supervision_notice'");
+    ASSERT_FALSE(document_.empty());
     // Three anonymous petitions against one employer: a warning.
     for (int i = 0; i < 3; ++i) {
       auto req = AnonymousVisit(absl::StrCat("matrix-employer-", i), kHome);
@@ -398,6 +411,34 @@ class MatrixTest : public AccessBase {
           .status();
     };
     p["VerifyHistory"] = [&](const std::string& tok) { return Verify(tok, case_x_).status(); };
+    p["ListDocuments"] = [&](const std::string& tok) {
+      v1::ListDocumentsRequest req;
+      req.mutable_case_()->set_tracking_number(case_x_);
+      return Call(server_.query(), &v1::CaseQueryService::Stub::ListDocuments, tok, req).status();
+    };
+    p["GetDocument"] = [&](const std::string& tok) {
+      v1::GetDocumentRequest req;
+      req.set_number(document_);
+      return Call(server_.query(), &v1::CaseQueryService::Stub::GetDocument, tok, req).status();
+    };
+    p["ListNotifications"] = [&](const std::string& tok) {
+      v1::ListNotificationsRequest req;
+      req.mutable_case_()->set_tracking_number(case_x_);
+      return Call(server_.query(), &v1::CaseQueryService::Stub::ListNotifications, tok, req)
+          .status();
+    };
+    p["SetAccountEmail"] = [&](const std::string& tok) {
+      v1::SetAccountEmailRequest req;
+      req.set_name(kVictim.account);
+      req.set_email("victim@example.org");
+      return Call(server_.admin(), &v1::AdminService::Stub::SetAccountEmail, tok, req).status();
+    };
+    p["MigrateCases"] = [&](const std::string& tok) {
+      v1::MigrateCasesRequest req;
+      req.set_from_version(2);
+      req.set_dry_run(true);
+      return Call(server_.admin(), &v1::AdminService::Stub::MigrateCases, tok, req).status();
+    };
     p["GetCase"] = [&](const std::string& tok) { return GetCase(tok, case_x_).status(); };
     p["GetHistory"] = [&](const std::string& tok) { return History(tok, case_x_).status(); };
     p["ListCases"] = [&](const std::string& tok) {
@@ -525,6 +566,7 @@ class MatrixTest : public AccessBase {
   }
 
   std::string case_x_;
+  std::string document_;  // a document of case_x_
   int64_t warning_ = 0;
   int n_ = 0;
 };
@@ -595,8 +637,9 @@ TEST_F(MatrixTest, NoTokenOrAGarbageTokenIsUnauthenticatedOnEveryRpc) {
   // Nothing was done by any of them.
   EXPECT_EQ(server_.db().Query("SELECT count(*) FROM accounts WHERE name LIKE 'made-%'"), "0");
   EXPECT_EQ(server_.db().Query("SELECT count(*) FROM tokens WHERE revoked_at IS NOT NULL"), "0");
-  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM case_events WHERE action IN ('issue_notice', "
-                               "'evaluate', 'approve_extension') OR (action = 'accept' AND actor <> 'home-clerk') OR "
+  EXPECT_EQ(server_.db().Query("SELECT count(*) FROM case_events WHERE action IN ('evaluate', "
+                               "'approve_extension') OR (action = 'accept' AND actor <> 'home-clerk') OR "
+                               "(action = 'issue_notice' AND actor <> 'home-head') OR "
                                "(kind = 'registered' AND actor <> 'home-clerk')"),
             "0");
 }

@@ -197,6 +197,17 @@ TEST_F(ProcedureTest, AMatterFinalAfterRecheckIsRegisteredLinkedAndAnswered) {
   EXPECT_THAT(c.attributes().at("article"), HasSubstr("第三十五条"));
   EXPECT_THAT(again->receipt(), HasSubstr(c.tracking_number()));
   EXPECT_THAT(again->receipt(), HasSubstr("不予受理"));
+  // Answered in writing at once: the 不再受理告知书, numbered, naming both cases.
+  auto docs = server_.core().store().Documents(c.id());
+  ASSERT_THAT(docs, IsOk());
+  ASSERT_EQ(docs->size(), 1u);
+  EXPECT_EQ((*docs)[0].kind, "no_further_acceptance_notice");
+  EXPECT_EQ((*docs)[0].event_seq, 2);  // the refusal's event
+  auto doc = server_.core().store().Document((*docs)[0].number);
+  ASSERT_THAT(doc, IsOk());
+  EXPECT_THAT(doc->body, HasSubstr(c.tracking_number()));
+  EXPECT_THAT(doc->body, HasSubstr(first));
+  EXPECT_THAT(doc->body, Not(HasSubstr("{{")));
   // The same petitioner twice within seven days: the early-warning rule
   // raises on the second petition. The background pass may or may not have
   // run yet; one pass here makes the history the same every time.

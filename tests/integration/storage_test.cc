@@ -347,6 +347,29 @@ TEST_F(CaseStoreTest, CallsKeepToTheirRoundTrips) {
   EXPECT_EQ(trips([&] { applied = store.Apply(id, read->version, d, kOfficer1, absl::Now()); }),
             2);
   ASSERT_THAT(applied, IsOk());
+  // A change that issues a written document draws its number in the first
+  // round trip: still two.
+  storage::DocumentDraft doc;
+  doc.kind = "acceptance_notice";
+  doc.title = "受理告知书";
+  doc.recipient = 1;
+  doc.unit = "prov.organs.office";
+  doc.year = 2026;
+  doc.series = "信受";
+  doc.number_prefix = "信受〔2026〕";
+  doc.number_suffix = "号";
+  doc.template_version = 1;
+  doc.template_sha256 = std::string(64, '0');
+  doc.body = "<p>{{number}} {{tracking_number}}</p>";
+  EXPECT_EQ(trips([&] {
+              applied = store.Apply(id, applied->record.version, d, kOfficer1, absl::Now(), {doc});
+            }),
+            2);
+  ASSERT_THAT(applied, IsOk());
+  EXPECT_EQ(applied->events.at(0).event.fields.at("document_number"), "信受〔2026〕1号");
+  auto stored = store.Document("信受〔2026〕1号");
+  ASSERT_THAT(stored, IsOk());
+  EXPECT_EQ(stored->body, absl::StrCat("<p>信受〔2026〕1号 ", created->record.tracking_number, "</p>"));
 
   // The intake notice falls due in 15 days: a sweep long after fires it.
   const absl::Time later = absl::Now() + absl::Hours(24 * 400);

@@ -28,7 +28,7 @@ using xinfang::testing::IsOk;
 using xinfang::testing::StatusIs;
 using xinfang::v1::WorkflowDefinition;
 
-const char kDefaultPath[] = XINFANG_SOURCE_DIR "/deploy/workflows/petition-v2.textproto";
+const char kDefaultPath[] = XINFANG_SOURCE_DIR "/deploy/workflows/petition-v3.textproto";
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -52,10 +52,15 @@ TEST(DefaultDefinitionTest, LoadsAndValidatesWithZeroProblems) {
   std::shared_ptr<const Definition> def = LoadDefault();
   ASSERT_NE(def, nullptr);
   EXPECT_EQ(def->name(), "petition");
-  EXPECT_EQ(def->version(), 2);
-  EXPECT_EQ(def->key(), "petition@2");
+  EXPECT_EQ(def->version(), 3);
+  EXPECT_EQ(def->key(), "petition@3");
   EXPECT_THAT(Definition::Validate(def->proto(), kDefaultPath, ReadFile(kDefaultPath)), IsEmpty());
-  // Version 1 stays for the cases registered under it, and still loads clean.
+  // Versions 1 and 2 stay for the cases registered under them, and still load clean.
+  const std::string v2 = XINFANG_SOURCE_DIR "/deploy/workflows/petition-v2.textproto";
+  absl::StatusOr<std::shared_ptr<const Definition>> second = Definition::LoadFile(v2);
+  ASSERT_THAT(second, IsOk());
+  EXPECT_THAT(Definition::Validate((*second)->proto(), v2, ReadFile(v2)), IsEmpty());
+  EXPECT_THAT((*second)->proto().documents(), IsEmpty());
   const std::string v1 = XINFANG_SOURCE_DIR "/deploy/workflows/petition-v1.textproto";
   absl::StatusOr<std::shared_ptr<const Definition>> old = Definition::LoadFile(v1);
   ASSERT_THAT(old, IsOk());
@@ -364,6 +369,29 @@ TEST(ValidateTest, EachRuleOnTheDefaultDefinition) {
       {"dead end",
        [&](WorkflowDefinition& d) { action(d, "serve_recheck")->set_from(0, "recheck_hearing"); },
        "recheck_decided", "no outgoing action"},
+      {"document of no kind",
+       [&](WorkflowDefinition& d) { action(d, "accept")->set_document("acceptance"); }, "accept",
+       "document \"acceptance\" is not a kind of the definition's documents"},
+      {"expiry action issuing a document",
+       [&](WorkflowDefinition& d) {
+         action(d, "evaluation_lapse")->set_document("acceptance_notice");
+       },
+       "evaluation", "expiry action \"evaluation_lapse\" issues a document"},
+      {"document kind twice",
+       [](WorkflowDefinition& d) { *d.add_documents() = d.documents(0); }, "acceptance_notice",
+       "duplicate document kind"},
+      {"document without series",
+       [](WorkflowDefinition& d) { d.mutable_documents(1)->clear_series(); },
+       "non_acceptance_notice", "no series"},
+      {"series with a brace",
+       [](WorkflowDefinition& d) { d.mutable_documents(1)->set_series("{信}"); },
+       "non_acceptance_notice", "without spaces or braces"},
+      {"document without recipient",
+       [](WorkflowDefinition& d) { d.mutable_documents(2)->clear_recipient(); },
+       "no_further_acceptance_notice", "no recipient"},
+      {"document kind not snake case",
+       [](WorkflowDefinition& d) { d.mutable_documents(3)->set_kind("Transfer"); }, "Transfer",
+       "lower_snake_case"},
       {"value guard without values",
        [&](WorkflowDefinition& d) {
          action(d, "close")->mutable_requires_values(0)->clear_any_of();
@@ -395,21 +423,21 @@ TEST(RegistryTest, LoadsTheDeployDirectory) {
   absl::StatusOr<DefinitionRegistry> reg =
       DefinitionRegistry::LoadDirectory(XINFANG_SOURCE_DIR "/deploy/workflows");
   ASSERT_THAT(reg, IsOk());
-  EXPECT_THAT(reg->Keys(), ::testing::ElementsAre("petition@1", "petition@2"));
+  EXPECT_THAT(reg->Keys(), ::testing::ElementsAre("petition@1", "petition@2", "petition@3"));
   EXPECT_THAT(reg->Get("petition", 1), IsOk());
   absl::StatusOr<std::shared_ptr<const Definition>> latest = reg->Latest("petition");
   ASSERT_THAT(latest, IsOk());
-  EXPECT_EQ((*latest)->version(), 2);  // new cases start under version 2
+  EXPECT_EQ((*latest)->version(), 3);  // new cases start under version 3
   EXPECT_THAT(reg->Get("petition", 99),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("petition@99")));
   EXPECT_THAT(reg->Latest("nothing"), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST(RegistryTest, VersionsAndDuplicates) {
-  std::shared_ptr<const Definition> v1 = LoadDefault();  // petition@2, here the older one
+  std::shared_ptr<const Definition> v1 = LoadDefault();  // petition@3, here the older one
   ASSERT_NE(v1, nullptr);
   WorkflowDefinition p2 = v1->proto();
-  p2.set_version(3);
+  p2.set_version(4);
   std::string text;
   ASSERT_TRUE(google::protobuf::TextFormat::PrintToString(p2, &text));
   absl::StatusOr<std::shared_ptr<const Definition>> v2 = Definition::Parse(text, "v2");
@@ -421,8 +449,8 @@ TEST(RegistryTest, VersionsAndDuplicates) {
   EXPECT_THAT(reg.Add(v1), StatusIs(absl::StatusCode::kAlreadyExists));
   absl::StatusOr<std::shared_ptr<const Definition>> latest = reg.Latest("petition");
   ASSERT_THAT(latest, IsOk());
-  EXPECT_EQ((*latest)->version(), 3);
-  EXPECT_THAT(reg.Keys(), ElementsAre("petition@2", "petition@3"));
+  EXPECT_EQ((*latest)->version(), 4);
+  EXPECT_THAT(reg.Keys(), ElementsAre("petition@3", "petition@4"));
 }
 
 // The fuzzer's seeds stay meaningful: the valid ones load, the broken one does not.

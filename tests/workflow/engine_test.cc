@@ -1,5 +1,5 @@
 // Tests of the workflow engine over the default definition
-// (deploy/workflows/petition-v2.textproto) and the real calendar data
+// (deploy/workflows/petition-v3.textproto) and the real calendar data
 // (deploy/calendar): every action allowed and refused, whole lives, timers,
 // the ladder, extension, suspension, cross-case rules, migration, and a
 // property test that replay reproduces random lives.
@@ -52,7 +52,7 @@ const World& W() {
   static const World* const world = [] {
     auto* w = new World;
     absl::StatusOr<std::shared_ptr<const Definition>> def =
-        Definition::LoadFile(XINFANG_SOURCE_DIR "/deploy/workflows/petition-v2.textproto");
+        Definition::LoadFile(XINFANG_SOURCE_DIR "/deploy/workflows/petition-v3.textproto");
     absl::StatusOr<Calendar> cal = Calendar::LoadDirectory(XINFANG_SOURCE_DIR "/deploy/calendar");
     if (!def.ok()) {
       w->error = def.status().ToString();
@@ -1433,9 +1433,11 @@ TEST_F(EngineTest, AMatterFinalAfterRecheckIsRegisteredAndRefusedAtOnce) {
   EXPECT_THAT(Kinds(l.last.events), ElementsAre("registered", "not_accepted_again"));
   EXPECT_EQ(l.last.events[1].fields.at("prior_case"), "XF-OLD-1");
   EXPECT_EQ(l.last.events[1].fields.at("article"), "《信访工作条例》第三十五条");
-  // The written notice is owed as for any intake decision.
+  // The written notice is owed as for any intake decision, and issued.
   ASSERT_EQ(l.last.notices.size(), 1u);
   EXPECT_EQ(l.last.notices[0].kind, "petitioner");
+  EXPECT_THAT(l.last.documents,
+              ElementsAre(DocumentDue{"no_further_acceptance_notice", 1}));  // the refusal's event
   ExpectTimersConsistent(l.c);
   EXPECT_THAT(Replay(engine(), l.steps, Org()), xinfang::testing::IsOkAndHolds(l.c));
 }
@@ -1452,6 +1454,40 @@ TEST_F(EngineTest, AMatterOpenBelowIsRegisteredAndNotAcceptedHere) {
   EXPECT_EQ(l.c.state, "not_accepted");
   EXPECT_THAT(Kinds(l.last.events), ElementsAre("registered", "not_accepted_here"));
   EXPECT_THAT(l.last.notices, IsEmpty());  // anonymous: no notice is owed
+  EXPECT_THAT(l.last.documents, IsEmpty());
+}
+
+// ---- Written documents (Action.document) ----
+
+TEST_F(EngineTest, EachDocumentIsIssuedByItsActionToItsEvent) {
+  Life l = DriveTo("registered");  // forwarded from city to dist
+  EXPECT_THAT(l.last.documents, ElementsAre(DocumentDue{"transfer_notice", 0}));
+  l.Must("issue_notice", {{"notice_kind", "urge"}, {"notice_text", "请加快办理"}},
+         Actor{"sup", xinfang::v1::ROLE_SUPERVISOR, "city"});
+  EXPECT_THAT(l.last.documents, ElementsAre(DocumentDue{"supervision_notice", 0}));
+  l.Must("accept", {}, Clerk("dist"));
+  EXPECT_THAT(l.last.documents, ElementsAre(DocumentDue{"acceptance_notice", 0}));
+  l.Must("assign_officer", {{"officer", "officer1"}}, Head("dist"));
+  EXPECT_THAT(l.last.documents, IsEmpty());  // no document for an assignment
+  // Every action that names a document issues it, and only those.
+  for (const auto& a : def().proto().actions()) {
+    if (a.document().empty()) continue;
+    EXPECT_NE(def().FindDocument(a.document()), nullptr) << a.name();
+  }
+}
+
+TEST_F(EngineTest, AnAnonymousPetitionerIsOwedNoDocumentButAUnitIs) {
+  Life l;
+  CaseStart start;
+  start.received_at = At(2025, 3, 3, 9);
+  start.registering_unit = "dist";
+  start.anonymous = true;
+  ASSERT_TRUE(l.Start(start, At(2025, 3, 3, 10)));
+  l.Must("accept", {}, Clerk("dist"));
+  EXPECT_THAT(l.last.documents, IsEmpty());
+  l.Must("issue_notice", {{"notice_kind", "urge"}, {"notice_text", "请加快办理"}},
+         Actor{"sup", xinfang::v1::ROLE_SUPERVISOR, "dist"});
+  EXPECT_THAT(l.last.documents, ElementsAre(DocumentDue{"supervision_notice", 0}));
 }
 
 // ---- The accused never hold the case (Arts. 28, 30, 46) ----

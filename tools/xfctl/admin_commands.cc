@@ -115,11 +115,27 @@ CommandResult AccountCreate(Context& ctx, const Args& a) {
   req.mutable_account()->set_role(*role);
   req.mutable_account()->set_unit(a.Get("unit"));
   req.mutable_account()->set_display_name(a.Get("display-name"));
+  req.mutable_account()->set_email(a.Get("email"));
   auto resp = ctx.client.Call(&v1::AdminService::Stub::CreateAccount, req);
   if (!resp.ok()) return resp.status();
   if (ctx.global.json) return PrintJson(*resp);
   std::cout << "created " << resp->account().name() << " (" << RoleLabel(resp->account().role())
             << ", " << resp->account().unit() << ")\n";
+  return 0;
+}
+
+CommandResult AccountEmail(Context& ctx, const Args& a) {
+  if (a.positional.size() != 2) {
+    return absl::InvalidArgumentError("admin account email: NAME ADDRESS (\"\" clears it)");
+  }
+  v1::SetAccountEmailRequest req;
+  req.set_name(a.positional[0]);
+  req.set_email(a.positional[1]);
+  auto resp = ctx.client.Call(&v1::AdminService::Stub::SetAccountEmail, req);
+  if (!resp.ok()) return resp.status();
+  if (ctx.global.json) return PrintJson(*resp);
+  std::cout << resp->account().name() << ": "
+            << (resp->account().email().empty() ? "no e-mail" : resp->account().email()) << "\n";
   return 0;
 }
 
@@ -307,6 +323,54 @@ CommandResult AdminVerbs(Context&, const Args&) {
       "admin: account create|list|disable|enable, token issue|list|revoke, or access-log");
 }
 
+// Calls MigrateCases until no open case of the old version is left (each
+// call a batch), then prints the totals and every case left behind.
+CommandResult MigrateCasesCommand(Context& ctx, const Args& a) {
+  v1::MigrateCasesRequest req;
+  req.set_workflow(a.Get("workflow"));
+  int from = 0, to = 0, limit = 0;
+  if (!absl::SimpleAtoi(a.Get("from"), &from) || from <= 0) {
+    return absl::InvalidArgumentError("--from: the version the cases are on (1, 2, …)");
+  }
+  if (a.Has("to") && (!absl::SimpleAtoi(a.Get("to"), &to) || to <= 0)) {
+    return absl::InvalidArgumentError("--to: a version number");
+  }
+  if (a.Has("limit") && (!absl::SimpleAtoi(a.Get("limit"), &limit) || limit <= 0)) {
+    return absl::InvalidArgumentError("--limit: cases per call, 1..5000");
+  }
+  req.set_from_version(from);
+  req.set_to_version(to);
+  req.set_limit(limit);
+  req.set_dry_run(a.Has("dry-run"));
+  for (const std::string& m : a.All("map")) {
+    const size_t eq = m.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("--map ", m, ": OLD_STATE=NEW_STATE"));
+    }
+    (*req.mutable_states())[m.substr(0, eq)] = m.substr(eq + 1);
+  }
+  v1::MigrateCasesResponse total;
+  for (;;) {
+    auto resp = ctx.client.Call(&v1::AdminService::Stub::MigrateCases, req);
+    if (!resp.ok()) return resp.status();
+    total.set_from(resp->from());
+    total.set_to(resp->to());
+    total.set_migrated(total.migrated() + resp->migrated());
+    for (const auto& r : resp->refused()) *total.add_refused() = r;
+    total.set_last_id(resp->last_id());
+    if (!resp->more()) break;
+    req.set_after_id(resp->last_id());
+  }
+  if (ctx.global.json) return PrintJson(total);
+  std::cout << (req.dry_run() ? "would move " : "moved ") << total.migrated()
+            << " open case(s) from " << total.from() << " to " << total.to() << "\n";
+  for (const auto& r : total.refused()) {
+    std::cout << "  left on " << total.from() << ": " << r.tracking_number() << "  " << r.reason()
+              << "\n";
+  }
+  return total.refused_size() == 0 ? 0 : 3;
+}
+
 }  // namespace
 
 const std::vector<Command>& AdminCommands() {
@@ -316,10 +380,15 @@ const std::vector<Command>& AdminCommands() {
       {{"info"}, "info", "what the server runs", {}, Info},
       {{"whoami"}, "whoami", "the account your token belongs to", {}, WhoAmI},
       {{"admin", "account", "create"},
-       "admin account create NAME --role ROLE --unit UNIT [--display-name TEXT]",
+       "admin account create NAME --role ROLE --unit UNIT [--display-name TEXT] [--email ADDRESS]",
        "",
-       {"role", "unit", "display-name"},
+       {"role", "unit", "display-name", "email"},
        AccountCreate},
+      {{"admin", "account", "email"},
+       "admin account email NAME ADDRESS",
+       "where the account's notifications go (\"\" clears it)",
+       {},
+       AccountEmail},
       {{"admin", "account", "list"},
        "admin account list [--unit U]",
        "accounts (of your unit and below)",
@@ -366,6 +435,12 @@ const std::vector<Command>& AdminCommands() {
        "units and categories (--all: with retired categories)",
        {"all"},
        Reference},
+      {{"admin", "migrate-cases"},
+       "admin migrate-cases --from N [--to N] [--map OLD=NEW]... [--dry-run] [--limit N]",
+       "move the open cases of one procedure version to another (default: the latest),\n"
+       "in batches until none is left; --dry-run only checks",
+       {"from", "to", "map", "dry-run", "limit", "workflow"},
+       MigrateCasesCommand},
       {{"admin", "access-log"},
        "admin access-log [--account A] [--case TRACKING] [--page-size N] [--page-token T]",
        "who read unmasked ID or phone numbers (auditors)",

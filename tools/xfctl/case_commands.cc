@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <random>
@@ -230,6 +231,7 @@ Args PromptForIntake(Args a) {
       {"id-number", "身份证号 ID number"},
       {"phone", "电话 phone"},
       {"address", "地址 address"},
+      {"email", "电子邮箱 e-mail (notifications; optional)"},
       {"purpose", "目的 purpose (claim/suggestion/appeal/accusation/other)"},
       {"category", "类别 category (e.g. wages.arrears)"},
       {"summary", "事项 summary"},
@@ -327,6 +329,7 @@ CommandResult CaseRegister(Context& ctx, const Args& args) {
     p->set_id_number(a.Get("id-number"));
     p->set_phone(a.Get("phone"));
     p->set_address(a.Get("address"));
+    p->set_email(a.Get("email"));
     p->set_same_person_confirmed(a.Has("same-person"));
   }
   for (const auto& n : a.All("co-petitioner")) in.add_petitioners()->set_name(n);
@@ -471,6 +474,75 @@ CommandResult CaseVerify(Context& ctx, const Args& a) {
   return resp->intact() ? 0 : 3;
 }
 
+// The notifications made about a case and what came of each.
+CommandResult CaseNotifications(Context& ctx, const Args& a) {
+  auto req = CaseRequest<v1::ListNotificationsRequest>(a, "case notifications");
+  if (!req.ok()) return req.status();
+  auto resp = ctx.client.Call(&v1::CaseQueryService::Stub::ListNotifications, *req);
+  if (!resp.ok()) return resp.status();
+  if (ctx.global.json) return PrintJson(*resp);
+  std::vector<std::vector<std::string>> rows = {
+      {"made", "kind", "to", "state", "tries", "subject / last error"}};
+  for (const v1::Notification& n : resp->notifications()) {
+    std::string state = n.state();
+    if (n.state() == "sent") absl::StrAppend(&state, " ", Local(n.sent_at()));
+    if (n.state() == "pending" && n.attempts() > 0) {
+      absl::StrAppend(&state, ", next ", Local(n.next_attempt_at()));
+    }
+    rows.push_back({Local(n.created_at()), n.kind(), n.recipient().empty() ? "(hidden)" : n.recipient(),
+                    state, absl::StrCat(n.attempts()),
+                    n.last_error().empty() ? n.subject() : absl::StrCat(n.subject(), " — ", n.last_error())});
+  }
+  std::cout << Table(rows);
+  return 0;
+}
+
+CommandResult CaseDocuments(Context& ctx, const Args& a) {
+  auto req = CaseRequest<v1::ListDocumentsRequest>(a, "case documents");
+  if (!req.ok()) return req.status();
+  auto resp = ctx.client.Call(&v1::CaseQueryService::Stub::ListDocuments, *req);
+  if (!resp.ok()) return resp.status();
+  if (ctx.global.json) return PrintJson(*resp);
+  std::vector<std::vector<std::string>> rows = {{"文号 number", "title", "issued", "by", "event"}};
+  for (const v1::Document& d : resp->documents()) {
+    rows.push_back({d.number(), d.title(), Local(d.issued_at()),
+                    absl::StrCat(d.unit_name(), " / ", d.issued_by()),
+                    absl::StrCat("#", d.event_seq())});
+  }
+  std::cout << Table(rows);
+  if (resp->documents_size() > 0) {
+    std::cout << "(xfctl case document NUMBER --out FILE.html saves one to print)\n";
+  }
+  return 0;
+}
+
+// One document: its particulars, and with --out its page written to a file
+// (an A4 HTML page: open it in a browser to print, or save it as PDF).
+CommandResult CaseDocument(Context& ctx, const Args& a) {
+  if (a.positional.size() != 1) {
+    return absl::InvalidArgumentError("case document: give the document's number (文号)");
+  }
+  v1::GetDocumentRequest req;
+  req.set_number(a.positional[0]);
+  auto resp = ctx.client.Call(&v1::CaseQueryService::Stub::GetDocument, req);
+  if (!resp.ok()) return resp.status();
+  if (auto s = WriteOut(a, resp->html()); !s.ok()) return s;
+  if (ctx.global.json) return PrintJson(*resp);
+  std::cout << "文号 Number      " << resp->number() << "\n"
+            << "文书 Document    " << resp->title() << " (" << resp->kind() << ")\n"
+            << "案件 Case        " << resp->tracking_number() << ", event #" << resp->event_seq()
+            << "\n"
+            << "出具 Issued      " << Local(resp->issued_at()) << "  " << resp->unit_name()
+            << " / " << resp->issued_by() << "\n"
+            << "SHA-256         " << resp->sha256() << "\n";
+  if (a.Has("out")) {
+    std::cout << "written to " << a.Get("out") << " (" << resp->html().size() << " bytes)\n";
+  } else {
+    std::cout << "(--out FILE.html writes the page to print)\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 CommandResult CaseAct(Context& ctx, const Args& a) {
@@ -516,7 +588,7 @@ const std::vector<Command>& CaseCommands() {
       {{"case", "register"},
        "case register [flags]",
        "register a petition (flags below)",
-       {"channel", "received-at", "name", "id-number", "phone", "address", "co-petitioner",
+       {"channel", "received-at", "name", "id-number", "phone", "address", "email", "co-petitioner",
         "anonymous", "purpose", "category", "summary", "request", "facts", "location",
         "complained-about", "complained-unit", "attachment", "people", "representative",
         "caller-number", "call-ref", "postmark", "sender-address", "scan", "platform", "ref",
@@ -548,9 +620,24 @@ const std::vector<Command>& CaseCommands() {
        CaseAct},
       {{"case", "verify"},
        "case verify TRACKING",
-       "check the history's hash chain",
+       "check the history's hash chain and each document's hash",
        {},
        CaseVerify},
+      {{"case", "notifications"},
+       "case notifications TRACKING",
+       "the e-mails made about the case: to whom, sent, pending or failed",
+       {},
+       CaseNotifications},
+      {{"case", "documents"},
+       "case documents TRACKING",
+       "the written documents (文书) the case's actions issued",
+       {},
+       CaseDocuments},
+      {{"case", "document"},
+       "case document NUMBER [--out FILE.html]",
+       "one document by its 文号; --out writes its A4 page",
+       {"out"},
+       CaseDocument},
   };
   return *kCommands;
 }

@@ -1,9 +1,11 @@
 #include "tools/xfctl/print.h"
 
+#include <fstream>
 #include <iostream>
 #include <map>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace xinfang::xfctl {
@@ -26,6 +28,15 @@ std::string Json(const google::protobuf::Message& m) {
   o.add_whitespace = true;
   (void)google::protobuf::util::MessageToJsonString(m, &out, o);
   return out;
+}
+
+absl::Status WriteOut(const Args& a, const std::string& content) {
+  if (!a.Has("out")) return absl::OkStatus();
+  std::ofstream out(a.Get("out"), std::ios::binary | std::ios::trunc);
+  out << content;
+  out.close();
+  if (!out) return absl::InvalidArgumentError(absl::StrCat("--out: cannot write ", a.Get("out")));
+  return absl::OkStatus();
 }
 
 int PrintJson(const google::protobuf::Message& m) {

@@ -20,6 +20,9 @@ std::string Json(const google::protobuf::Message& m);
 // Prints Json(m): a command's whole output with --json. Returns 0, the exit
 // code, for `return PrintJson(resp);`.
 int PrintJson(const google::protobuf::Message& m);
+// With --out FILE, writes `content` there (a document's page); nothing
+// without it. INVALID_ARGUMENT "--out: cannot write FILE".
+absl::Status WriteOut(const Args& a, const std::string& content);
 
 // The office's time zone, Asia/Shanghai (UTC+8 if the zone is not installed).
 absl::TimeZone Zone();

@@ -1,5 +1,6 @@
 // xfctl public status, case reissue-code: the petitioner's side (the query
 // code and PublicService). `public status` needs no token.
+#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -46,6 +47,12 @@ CommandResult PrintStatus(Context& ctx, const v1::GetPublicStatusResponse& r) {
                                    d.service_text(), d.text());
     }
   }
+  if (r.documents_size() > 0) {
+    std::cout << "\n文书 Documents\n";
+    for (const v1::PublicDocument& d : r.documents()) {
+      std::cout << absl::StrFormat("  %s  %s  %s\n", d.issued_on(), d.title(), d.number());
+    }
+  }
   if (r.open_windows_size() > 0) {
     std::cout << "\n可以办理 Open now\n";
     for (const v1::PublicWindow& w : r.open_windows()) {
@@ -85,6 +92,26 @@ CommandResult PublicEvaluateCommand(Context& ctx, const Args& a) {
   return PrintStatus(ctx, *resp);
 }
 
+CommandResult PublicDocumentCommand(Context& ctx, const Args& a) {
+  if (a.positional.size() != 3) {
+    return absl::InvalidArgumentError(
+        "public document: TRACKING CODE NUMBER [--out FILE.html] (the number as the status lists it)");
+  }
+  v1::GetPublicDocumentRequest req;
+  req.set_tracking_number(a.positional[0]);
+  req.set_query_code(a.positional[1]);
+  req.set_number(a.positional[2]);
+  auto resp = ctx.client.Call(&v1::PublicService::Stub::GetPublicDocument, req);
+  if (!resp.ok()) return resp.status();
+  if (auto s = WriteOut(a, resp->html()); !s.ok()) return s;
+  if (ctx.global.json) return PrintJson(*resp);
+  std::cout << resp->title() << "  " << resp->number() << "  " << resp->issued_on() << "\n"
+            << "SHA-256 " << resp->sha256() << "\n"
+            << (a.Has("out") ? absl::StrCat("written to ", a.Get("out"), "\n")
+                             : std::string("(--out FILE.html writes the page to print)\n"));
+  return 0;
+}
+
 CommandResult ReissueCodeCommand(Context& ctx, const Args& a) {
   if (a.positional.size() != 1) {
     return absl::InvalidArgumentError("case reissue-code: TRACKING [--reason TEXT]");
@@ -117,6 +144,11 @@ const std::vector<Command>& PublicCommands() {
        "(RATING: satisfied, basically_satisfied, dissatisfied; a reason with dissatisfied)",
        {"unit", "unit-reason", "office", "office-reason"},
        PublicEvaluateCommand},
+      {{"public", "document"},
+       "public document TRACKING CODE NUMBER [--out FILE.html]",
+       "a written document served on the petitioner, as the status lists it (no token)",
+       {"out"},
+       PublicDocumentCommand},
       {{"case", "reissue-code"},
        "case reissue-code TRACKING [--reason TEXT]",
        "a new query code for a petitioner who lost theirs (the old one stops working)",

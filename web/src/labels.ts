@@ -3,7 +3,7 @@
 // nothing about the procedure. The choice of language is kept in
 // localStorage; Element Plus' own texts follow it (App.vue).
 import { reactive, ref } from "vue";
-import { Channel, Purpose, Role, Stage } from "./gen/xinfang/v1/case_pb";
+import { Channel, DocumentRecipient, Purpose, Role, Stage } from "./gen/xinfang/v1/case_pb";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 
 const zh = {
@@ -44,7 +44,8 @@ const zh = {
   desk: {
     title: "来访来信登记 · 信访事项登记", channel: "渠道", receivedAt: "收到时间", now: "现在（登记时）",
     anonymous: "匿名", name: "信访人姓名", coName: (i: number) => `共同信访人${i}`, id: "身份证号", phone: "联系电话",
-    address: "住址", addPerson: "增加信访人",
+    address: "住址", addPerson: "增加信访人", email: "电子邮箱",
+    emailHint: "可不填；填写后，文书和期限提醒会发到这个邮箱",
     earlier: (n: number) => `此人此前已有 ${n} 件信访，可能为重复信访`,
     people: "来访人数", reps: "代表", repsPlaceholder: "输入代表姓名后回车", callerNumber: "来电号码",
     callRef: "通话编号", postmark: "邮戳日期", sender: "寄信地址", platform: "平台", platformRef: "平台编号",
@@ -103,6 +104,10 @@ const zh = {
     unitSaved: (c: string) => `已保存单位 ${c}`, categorySaved: (c: string) => `已保存类别 ${c}`,
     childOf: (p: string) => `在 ${p} 下增加单位`, renameOf: (c: string) => `修改 ${c} 的名称`,
     newCategory: "新类别",
+    email: "电子邮箱", emailOptional: "可不填（接收督办提醒）", emailClearHint: "留空保存即清除",
+    setEmail: "设置邮箱", changeEmail: "修改", clearEmail: "清除", noEmail: "（未设置）",
+    emailSet: (a: string, e: string) => `已将 ${a} 的电子邮箱设为 ${e}`,
+    emailCleared: (a: string) => `已清除 ${a} 的电子邮箱`,
   },
   warn: {
     title: "预警", open: "未处置", all: "全部", refresh: "刷新", severity: "级别", rule: "预警规则", subject: "对象",
@@ -141,11 +146,37 @@ const zh = {
     days: (d: number) => `${d} 日`, told: "告知信访人", waitApproval: "待审批", opinion: "意见", service: "送达",
     hearing: "听证", ongoing: "进行中",
   },
+  doc: {
+    section: "文书", number: "文号", title: "文书名称", issued: "签发", unit: "签发单位", to: "送达对象",
+    open: "查看 / 打印", none: "尚未出具文书", view: "文书", print: "打印", download: "下载 HTML",
+    verified: "与签发时的记录一致", mismatch: "与签发时记录的 SHA-256 不一致",
+    loading: "正在载入文书…", noNumber: "未指定文书编号（文号）",
+    denied: "无权查看此文书",
+    notFound: (n: string) => `没有文号为“${n}”的文书`, case: "案件",
+    withheld: "已隐去（载有信访人身份）", listError: "文书列表未能载入",
+    recipient: { [DocumentRecipient.PETITIONER]: "信访人", [DocumentRecipient.UNIT]: "责任单位" } as Record<number, string>,
+  },
+  // The notifications made about a case (ListNotifications): kinds, channels and
+  // states are codes in the API.
+  notify: {
+    section: "通知", none: "暂无通知", created: "生成时间", kind: "类型", recipient: "收件人", subject: "主题",
+    state: "状态", lastError: "最近一次错误",
+    kinds: { petitioner_document: "文书送达通知", petitioner_window: "期限提醒", escalation: "督办提醒" } as Record<string, string>,
+    channels: { email: "电子邮件" } as Record<string, string>,
+    hidden: "已隐去",
+    sent: (t: string) => `已发送（${t}）`,
+    pending: (n: number, next: string) => (n ? `待发送（已尝试 ${n} 次，下次 ${next}）` : `待发送（将于 ${next} 发送）`),
+    failed: (n: number) => `发送失败（共尝试 ${n} 次）`,
+    listError: "通知列表未能载入",
+  },
   action: {
     unitCode: "单位代码", account: "账号", note: "备注", conflict: "此案件已被他人修改，请重新加载后再提交（已填写的内容会保留）",
     reload: "重新加载", required: "必填",
   },
   pub: {
+    documents: "文书", docHint: "点击查看、打印或保存", back: "返回", docPrint: "打印 / 保存为PDF",
+    docSave: "下载文件", docLoading: "正在载入…", docNotFound: "未找到该文书，请重新查询",
+    issuedOn: (d: string) => `${d} 出具`,
     title: "信访事项办理情况查询", tracking: "信访编号", code: "查询码", submit: "查询",
     hint: "请输入回执上的编号和查询码", notFound: "编号或查询码不正确，请核对回执",
     tooMany: "查询过于频繁，请稍后再试", received: "收到日期", stage: "办理阶段", unit: "办理单位",
@@ -201,7 +232,8 @@ const en: Messages = {
   desk: {
     title: "Reception desk · register a petition", channel: "Channel", receivedAt: "Received at", now: "now (on registration)",
     anonymous: "Anonymous", name: "Petitioner", coName: (i: number) => `Co-petitioner ${i}`, id: "ID number", phone: "Phone",
-    address: "Address", addPerson: "Add a petitioner",
+    address: "Address", addPerson: "Add a petitioner", email: "E-mail",
+    emailHint: "optional: the documents and deadline reminders are sent there",
     earlier: (n: number) => `This person has ${n} earlier petition(s): possibly a repeat`,
     people: "People present", reps: "Representatives", repsPlaceholder: "type a name, then Enter", callerNumber: "Caller number",
     callRef: "Call reference", postmark: "Postmark date", sender: "Sender address", platform: "Platform", platformRef: "Platform reference",
@@ -259,6 +291,10 @@ const en: Messages = {
     unitSaved: (c: string) => `Unit ${c} saved`, categorySaved: (c: string) => `Category ${c} saved`,
     childOf: (p: string) => `New unit under ${p}`, renameOf: (c: string) => `Rename ${c}`,
     newCategory: "New category",
+    email: "E-mail", emailOptional: "optional (for escalation notices)", emailClearHint: "save it empty to clear it",
+    setEmail: "Set e-mail", changeEmail: "Change", clearEmail: "Clear", noEmail: "(none)",
+    emailSet: (a: string, e: string) => `${a}'s e-mail is now ${e}`,
+    emailCleared: (a: string) => `${a}'s e-mail cleared`,
   },
   warn: {
     title: "Warnings", open: "open", all: "all", refresh: "Refresh", severity: "Level", rule: "Rule", subject: "Subject",
@@ -297,11 +333,35 @@ const en: Messages = {
     days: (d: number) => `${d} days`, told: "petitioner told", waitApproval: "awaiting approval", opinion: "Opinion", service: "Served",
     hearing: "Hearing", ongoing: "ongoing",
   },
+  doc: {
+    section: "Documents", number: "Number", title: "Document", issued: "Issued", unit: "Issuing unit", to: "To",
+    open: "View / print", none: "No documents issued yet", view: "Document", print: "Print", download: "Download HTML",
+    verified: "matches the record made at issue", mismatch: "does not match the SHA-256 recorded at issue",
+    loading: "Loading the document…", noNumber: "No document number given",
+    denied: "Not allowed to see this document",
+    notFound: (n: string) => `There is no document numbered “${n}”`, case: "Case",
+    withheld: "withheld (names the petitioner)", listError: "The documents could not be loaded",
+    recipient: { [DocumentRecipient.PETITIONER]: "petitioner", [DocumentRecipient.UNIT]: "responsible unit" },
+  },
+  notify: {
+    section: "Notifications", none: "No notifications", created: "Made", kind: "Kind", recipient: "To", subject: "Subject",
+    state: "State", lastError: "Last error",
+    kinds: { petitioner_document: "document to the petitioner", petitioner_window: "deadline reminder", escalation: "escalation" },
+    channels: { email: "e-mail" },
+    hidden: "withheld",
+    sent: (t: string) => `sent (${t})`,
+    pending: (n: number, next: string) => (n ? `pending (${n} tries, next ${next})` : `pending (to be sent ${next})`),
+    failed: (n: number) => `failed (after ${n} tries)`,
+    listError: "The notifications could not be loaded",
+  },
   action: {
     unitCode: "unit code", account: "account", note: "Note", conflict: "Changed by someone else — reload, then submit again (your input is kept)",
     reload: "Reload", required: "Required",
   },
   pub: {
+    documents: "Documents", docHint: "Tap one to read, print or save it", back: "Back", docPrint: "Print / save as PDF",
+    docSave: "Download the file", docLoading: "Loading…", docNotFound: "The document was not found: look the case up again",
+    issuedOn: (d: string) => `issued ${d}`,
     title: "Petition status", tracking: "Tracking number", code: "Query code", submit: "Look up",
     hint: "Enter the tracking number and the query code printed on your receipt",
     notFound: "The tracking number or the query code is not right: check the receipt",

@@ -10,6 +10,9 @@ export const router = createRouter({
     { path: "/desk", component: () => import("./views/Desk.vue") },
     { path: "/queue", component: () => import("./views/Queue.vue") },
     { path: "/case/:tracking", component: () => import("./views/CasePage.vue"), props: true },
+    // A written document to print or save: /document?number=<文号> (a query, as a
+    // 文号 may hold characters a path would not).
+    { path: "/document", component: () => import("./views/DocumentView.vue") },
     { path: "/board", component: () => import("./views/Board.vue") },
     { path: "/stats", component: () => import("./views/Stats.vue") },
     { path: "/report", component: () => import("./views/Report.vue") },

@@ -4,6 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -18,10 +19,12 @@ const secrets = {
   phone: "13812345678",
   summary: "秘密指控某领导克扣工资XYZ",
   request: "请求查处克扣行为QRS",
+  email: "zhang.mimi.7319@example.cn",
 };
 let ctx;
 let tracking = "";
 let queryCode = ""; // the petitioner's, from the printed receipt
+let docNumber = ""; // the 文号 of the 受理告知书 the clerk's acceptance issued
 // Petitions received in the simulated month: the script's (XF_REGISTERED) and this file's.
 let registered = Number(env.XF_REGISTERED ?? 0);
 const LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -78,6 +81,19 @@ async function pick(page, sel, optionText) {
     }
   }
   assert.fail(`${sel}: ${optionText} could not be picked`);
+}
+// What an input (or the input inside an Element Plus wrapper) holds.
+async function valueOf(page, sel) {
+  return page.locator(`input${sel}, textarea${sel}, ${sel} input, ${sel} textarea`).first().inputValue();
+}
+// The answers of one API method a page received: status and JSON body.
+function recordMethod(page, method) {
+  const seen = [];
+  page.on("response", async (r) => {
+    if (!r.url().endsWith(`/xinfang.v1.${method}`)) return;
+    try { seen.push({ status: r.status(), body: JSON.parse(await r.text()) }); } catch { seen.push({ status: r.status(), body: null }); }
+  });
+  return seen;
 }
 async function shot(page, name) { await page.screenshot({ path: join(ART, `${name}.png`), fullPage: true }); }
 
@@ -202,6 +218,72 @@ test("an administrator adds a unit and a category, retires one; the server's fie
   await page.close();
 });
 
+test("an administrator creates an account with an e-mail, changes it and clears it; a refused address is marked on its field", async () => {
+  const page = await ctx.newPage();
+  await signInAgain(page, "admin1");
+  const token = await page.evaluate(() => sessionStorage.getItem("xinfang.session"));
+  assert.ok(token, "the administrator's session");
+  const accountOf = async (name) => (await api(token, "AdminService/ListAccounts", {})).accounts.find((a) => a.name === name);
+  await page.goto(`${URL}/admin`);
+  await page.waitForSelector("[data-test=new-account-create]");
+  await fill(page, "[data-test=new-account-name]", "officer9");
+  await fill(page, "[data-test=new-account-display]", "王承办");
+  await pick(page, "[data-test=new-account-role]", "承办人");
+  await pick(page, "[data-test=new-account-unit]", "（prov.organs.office）");
+  // A space in it: the server refuses it, on the e-mail field; nothing typed is lost, nothing created.
+  await fill(page, "[data-test=new-account-email]", "wang officer9@example.org");
+  await page.click("[data-test=new-account-create]");
+  await page.waitForSelector("[data-test=admin-error]");
+  const newEmail = page.locator(".el-form-item", { has: page.locator("[data-test=new-account-email]") });
+  assert.match(await newEmail.locator(".el-form-item__error").innerText(), /not an e-mail address/);
+  assert.match(await newEmail.locator(".el-form-item__label").innerText(), /电子邮箱/);
+  assert.equal(await valueOf(page, "[data-test=new-account-name]"), "officer9", "what was typed stays");
+  assert.equal(await valueOf(page, "[data-test=new-account-display]"), "王承办");
+  assert.equal(await valueOf(page, "[data-test=new-account-email]"), "wang officer9@example.org");
+  assert.equal(await accountOf("officer9"), undefined, "not created");
+  await shot(page, "11b-admin-email-refused");
+  await fill(page, "[data-test=new-account-email]", "wang.officer9@example.org");
+  await page.click("[data-test=new-account-create]");
+  await page.locator("[data-test=admin-done]", { hasText: "已创建 officer9" }).waitFor();
+  await newEmail.locator(".el-form-item__error").waitFor({ state: "detached" }); // the mark is gone
+  const cell = page.locator("[data-test=email-of-officer9]");
+  assert.equal(await cell.locator("[data-test=email-value]").innerText(), "wang.officer9@example.org");
+  let a = await accountOf("officer9");
+  assert.equal(a.email, "wang.officer9@example.org");
+  assert.equal(a.role, "ROLE_CASE_OFFICER");
+  // Changed in its row: a refused address first (marked there, kept, nothing changed), then a good one.
+  await cell.locator("[data-test=email-edit]").click();
+  assert.equal(await valueOf(cell, "[data-test=email-input]"), "wang.officer9@example.org", "the form starts from the address");
+  await fill(cell, "[data-test=email-input]", "wang@@example.org");
+  await cell.locator("[data-test=email-save]").click();
+  const mailItem = cell.locator(".el-form-item", { has: page.locator("[data-test=email-input]") });
+  await mailItem.locator(".el-form-item__error", { hasText: "not an e-mail address" }).waitFor();
+  assert.equal(await valueOf(cell, "[data-test=email-input]"), "wang@@example.org");
+  assert.equal((await accountOf("officer9")).email, "wang.officer9@example.org", "unchanged");
+  await shot(page, "11c-admin-email-change-refused");
+  await fill(cell, "[data-test=email-input]", "wang.new@example.org");
+  await cell.locator("[data-test=email-save]").click();
+  await page.locator("[data-test=admin-done]", { hasText: "已将 officer9 的电子邮箱设为 wang.new@example.org" }).waitFor();
+  assert.equal(await cell.locator("[data-test=email-input]").count(), 0, "the row's form closed");
+  assert.equal(await cell.locator("[data-test=email-value]").innerText(), "wang.new@example.org");
+  assert.equal((await accountOf("officer9")).email, "wang.new@example.org");
+  // Cleared: no address, none kept.
+  await cell.locator("[data-test=email-edit]").click();
+  await cell.locator("[data-test=email-clear]").click();
+  await page.locator("[data-test=admin-done]", { hasText: "已清除 officer9 的电子邮箱" }).waitFor();
+  assert.equal(await cell.locator("[data-test=email-value]").innerText(), "（未设置）");
+  assert.equal((await accountOf("officer9")).email ?? "", "");
+  // Set again after a reload: the list shows what the server keeps.
+  await cell.locator("[data-test=email-edit]").click();
+  await fill(cell, "[data-test=email-input]", "wang.officer9@example.org");
+  await cell.locator("[data-test=email-save]").click();
+  await page.locator("[data-test=admin-done]", { hasText: "设为 wang.officer9@example.org" }).waitFor();
+  await page.reload();
+  await page.locator("[data-test=email-of-officer9] [data-test=email-value]", { hasText: "wang.officer9@example.org" }).waitFor();
+  await shot(page, "11d-admin-email");
+  await page.close();
+});
+
 test("a clerk signs in, registers a visit with every field checked as typed, prints the receipt", async () => {
   const page = await ctx.newPage();
   await signIn(page, "clerk1");
@@ -228,6 +310,31 @@ test("a clerk signs in, registers a visit with every field checked as typed, pri
   await fill(page, "[data-test=request]", secrets.request);
   await fill(page, "[data-test=complained]", "某领导");
   await pick(page, "[data-test=complained-unit]", "（prov.organs.edu）");
+  // An e-mail the server refuses (no dot in its domain): its reason beside the field, nothing typed lost.
+  await fill(page, "[data-test=address-0]", "北京市西城区某街1号");
+  await fill(page, "[data-test=email-0]", "zhang.mimi.7319@example");
+  const registrations = [];
+  page.on("request", (r) => { if (r.url().endsWith("IntakeService/RegisterCase")) registrations.push(JSON.parse(r.postData())); });
+  await page.click("[data-test=register]");
+  await page.waitForSelector("[data-test=desk-error]");
+  assert.equal(registrations.length, 1, "the server was asked");
+  assert.equal(registrations[0].intake.petitioners[0].email, "zhang.mimi.7319@example");
+  const emailItem = page.locator(".el-form-item", { has: page.locator("[data-test=email-0]") });
+  assert.match(await emailItem.locator(".el-form-item__error").innerText(), /not an e-mail address/);
+  assert.match(await emailItem.locator(".el-form-item__label").innerText(), /电子邮箱/);
+  assert.equal(await page.locator(".el-form-item__error").count(), 1, "only the e-mail is marked");
+  assert.equal(await page.locator("[data-test=receipt]").count(), 0);
+  for (const [sel, v] of [["[data-test=name-0]", secrets.name], ["[data-test=id-0]", secrets.id],
+    ["[data-test=phone-0]", secrets.phone], ["[data-test=address-0]", "北京市西城区某街1号"],
+    ["[data-test=email-0]", "zhang.mimi.7319@example"], ["[data-test=summary]", secrets.summary],
+    ["[data-test=request]", secrets.request], ["[data-test=complained]", "某领导"], ["[data-test=people]", "2"]]) {
+    assert.equal(await valueOf(page, sel), v, `${sel} kept`);
+  }
+  assert.match(await page.locator("[data-test=category]").first().innerText(), /（wages\.arrears）/, "the category kept");
+  assert.match(await page.locator("[data-test=complained-unit]").first().innerText(), /（prov\.organs\.edu）/, "the unit kept");
+  await shot(page, "02a-desk-email-refused");
+  // Corrected (spaces around it are dropped), and registered with it.
+  await fill(page, "[data-test=email-0]", ` ${secrets.email} `);
   await shot(page, "02-desk");
   await page.click("[data-test=register]");
   await page.waitForSelector("[data-test=receipt], [data-test=desk-error]");
@@ -245,18 +352,192 @@ test("a clerk signs in, registers a visit with every field checked as typed, pri
   await page.click("[data-test=print]");
   assert.equal(await page.evaluate(() => window.__printed), 1);
   await shot(page, "03-receipt");
+  assert.equal(registrations.at(-1).intake.petitioners[0].email, secrets.email);
+  // The case carries the e-mail, over the API and on its page.
+  const kept = await api(env.XF_HEAD_TOKEN, "CaseQueryService/GetCase", { case: { trackingNumber: tracking } });
+  assert.equal(kept.case.intake.petitioners[0].email, secrets.email);
+  assert.equal(kept.case.intake.petitioners[0].address, "北京市西城区某街1号");
   // Reprintable from the case page.
+  const listed = recordMethod(page, "CaseQueryService/ListNotifications");
   await page.goto(`${URL}/case/${tracking}`);
   await page.waitForSelector("[data-test=case-page]");
+  assert.equal(await page.locator("[data-test=petitioner-email]").innerText(), secrets.email);
+  // Notifications: none made (no mail server in this test: the server makes none), said quietly.
+  const notices = page.locator("[data-test=notifications]");
+  assert.match(await notices.locator(".el-card__header").innerText(), /^通知$/);
+  assert.equal(await notices.locator("[data-test=notifications-none]").innerText(), "暂无通知");
+  assert.equal(await notices.locator("table, [data-test=notifications-error]").count(), 0, "no table, no error");
+  await until("the notifications listed", async () => listed.length === 1);
+  assert.equal(listed[0].status, 200);
+  assert.deepEqual(listed[0].body.notifications ?? [], [], "the server listed none");
   await shot(page, "03b-case");
   await page.waitForSelector("[data-test=reprint]");
   await page.click("[data-test=reprint]");
   assert.equal(await page.evaluate(() => window.__printed), 1); // a fresh page: counted anew
+  // No written document before the acceptance.
+  assert.equal(await page.locator("[data-test=documents] [data-test=doc-row-number]").count(), 0);
   // The clerk accepts it at the desk.
   await fill(page, "[data-test=action-accept] [data-test=field-notice]", "已受理");
   await page.click("[data-test=do-accept]");
   await page.waitForSelector("text=accepted");
+  // The acceptance issued a 受理告知书, listed without reloading the page.
+  const docRow = page.locator("[data-test=documents] tbody tr", { hasText: "受理告知书" });
+  await docRow.waitFor();
+  // The notifications were asked for again with the rest of the page.
+  await until("the notifications listed again", async () => listed.length === 2);
+  assert.equal(listed[1].status, 200);
+  assert.equal(await notices.locator("[data-test=notifications-none]").innerText(), "暂无通知");
+  docNumber = (await docRow.locator("[data-test=doc-row-number]").innerText()).trim();
+  assert.match(docNumber, /^省直机关工会信访办公室信受〔2026〕\d+号$/);
+  assert.match(await docRow.innerText(), /受理告知书[\s\S]*2026\/3\/2 09:00[\s\S]*clerk1[\s\S]*省直机关工会信访办公室[\s\S]*信访人[\s\S]*查看 \/ 打印/);
   await page.close();
+});
+
+test("a role the server does not let read the notifications (a service account) still gets the whole case page", async () => {
+  assert.ok(tracking, "the clerk's test registered the case");
+  const page = await ctx.newPage();
+  await signInAgain(page, "admin1");
+  const adminToken = await page.evaluate(() => sessionStorage.getItem("xinfang.session"));
+  await api(adminToken, "AdminService/CreateAccount",
+    { account: { name: "svc-e2e", displayName: "对接系统", role: "ROLE_SERVICE", unit: "prov" } });
+  const { secret } = await api(adminToken, "AdminService/IssueToken", { account: "svc-e2e", label: "console e2e" });
+  assert.match(secret, /^xf_/);
+  // The server lets it read the case, not its notifications.
+  await api(secret, "CaseQueryService/GetCase", { case: { trackingNumber: tracking } });
+  const refused = await fetch(`${URL}/xinfang.v1.CaseQueryService/ListNotifications`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${secret}` },
+    body: JSON.stringify({ case: { trackingNumber: tracking } }),
+  });
+  assert.equal(refused.status, 403);
+  assert.equal((await refused.json()).code, "permission_denied");
+  // The console with its token.
+  await page.evaluate((t) => sessionStorage.setItem("xinfang.session", t), secret);
+  const listed = recordMethod(page, "CaseQueryService/ListNotifications");
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${URL}/case/${tracking}`);
+  await page.waitForSelector("[data-test=case-page]");
+  await page.locator("[data-test=documents] tbody tr", { hasText: "受理告知书" }).waitFor();
+  await until("the notifications asked for", async () => listed.length === 1);
+  assert.equal(listed[0].status, 403, "refused by the server");
+  assert.equal(await page.locator("[data-test=notifications]").count(), 0, "no section for a role that may not read it");
+  assert.equal(await page.locator(".el-alert--error, [data-test=notifications-error]").count(), 0, "no error on the page");
+  assert.ok(await page.locator("[data-test=deadlines]").isVisible(), "the rest of the page is there");
+  assert.ok(await page.locator(".el-card__header", { hasText: "办理过程" }).isVisible());
+  assert.deepEqual(errors, []);
+  await shot(page, "03d-case-service");
+  await page.evaluate(() => sessionStorage.removeItem("xinfang.session"));
+  await page.close();
+});
+
+// The PDF's page sizes (points), its page count and the fonts it embeds.
+function pdfFacts(buf) {
+  const s = buf.toString("latin1");
+  const boxes = [...s.matchAll(/\/MediaBox\s*\[\s*([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s*\]/g)]
+    .map((m) => [Number(m[3]) - Number(m[1]), Number(m[4]) - Number(m[2])]);
+  const pages = (s.match(/\/Type\s*\/Page(?![A-Za-z])/g) ?? []).length;
+  const fonts = [...s.matchAll(/\/(?:FontName|BaseFont)\s*\/([^\s/<>\[\]()]+)/g)].map((m) => m[1]);
+  return { boxes, pages, fonts };
+}
+const isA4 = ([w, h]) => Math.abs(w - 595.28) < 3 && Math.abs(h - 841.89) < 3;
+
+test("the 受理告知书 in its print view: the stored page under the server's CSP, printed alone on A4 in Noto CJK, saved byte for byte", async () => {
+  assert.ok(docNumber, "the clerk's test found the document");
+  const stored = await api(env.XF_HEAD_TOKEN, "CaseQueryService/GetDocument", { number: docNumber });
+  assert.equal(createHash("sha256").update(stored.html, "utf8").digest("hex"), stored.sha256);
+  const page = await ctx.newPage();
+  const complaints = [];
+  page.on("console", (m) => { if (/Content Security Policy|Ignored call to 'print\(\)'/.test(m.text())) complaints.push(m.text()); });
+  page.on("pageerror", (e) => complaints.push(e.message));
+  await signInAgain(page, "clerk1");
+  const served = await page.goto(`${URL}/case/${tracking}`);
+  const csp = served.headers()["content-security-policy"] ?? "";
+  assert.match(csp, /script-src 'self'/, "the console is served under its CSP");
+  assert.match(csp, /frame-ancestors 'none'/);
+  const row = page.locator("[data-test=documents] tbody tr", { hasText: docNumber });
+  await row.waitFor();
+  await row.locator("[data-test=doc-open]").click();
+  await page.waitForURL((u) => u.pathname === "/document" && u.searchParams.get("number") === docNumber);
+  const frameEl = page.locator("[data-test=doc-frame]");
+  const frame = page.frameLocator("[data-test=doc-frame]");
+  await frame.locator("h1").waitFor();
+  // Exactly as stored, in a frame of its own that runs no script of it.
+  assert.equal(await frameEl.evaluate((f) => f.srcdoc), stored.html, "the frame holds the stored page unchanged");
+  const sandbox = (await frameEl.getAttribute("sandbox")).split(/\s+/);
+  assert.ok(sandbox.includes("allow-modals") && !sandbox.includes("allow-scripts"), `sandbox ${sandbox}`);
+  const text = await frame.locator("body").innerText();
+  assert.ok(text.includes(secrets.name), "the petitioner's name");
+  assert.ok(text.includes(docNumber), "the 文号");
+  assert.ok(text.includes(tracking), "the tracking number");
+  assert.match(text, /受理告知书[\s\S]*已受理/);
+  // Its own styles apply (the console's body is in Noto Sans; the document's in Noto Serif, its title 22pt).
+  assert.match(await frame.locator("body").evaluate((b) => getComputedStyle(b).fontFamily), /^"Noto Serif CJK SC"/);
+  const h1Size = parseFloat(await frame.locator("h1").evaluate((h) => getComputedStyle(h).fontSize));
+  assert.ok(Math.abs(h1Size - (22 * 4) / 3) < 0.1, `the title in 22pt: ${h1Size}px`);
+  // The whole page is shown: the frame as tall as the document, no scrolling inside it.
+  assert.ok(await frameEl.evaluate((f) => f.contentDocument.documentElement.scrollHeight <= f.clientHeight + 1),
+    "the frame shows the whole document");
+  // Number, SHA-256 (in small type), checked against what arrived.
+  assert.equal(await page.locator("[data-test=doc-number]").innerText(), docNumber);
+  const sha = page.locator("[data-test=doc-sha]");
+  assert.match(await sha.innerText(), new RegExp(stored.sha256));
+  assert.ok(parseFloat(await sha.evaluate((n) => getComputedStyle(n).fontSize)) <= 13, "the SHA-256 in small type");
+  await page.locator("[data-test=doc-verified]").waitFor();
+  await shot(page, "20-document");
+  // 打印 prints the document alone: its own window's print(), not the console's.
+  const printed = () => page.evaluate(() => [window.__printed ?? 0,
+    document.querySelector("[data-test=doc-frame]").contentWindow.__printed ?? 0]);
+  await page.click("[data-test=doc-print]");
+  assert.deepEqual(await printed(), [0, 1]);
+  await page.keyboard.press("Control+p"); // the browser's shortcut too
+  assert.deepEqual(await printed(), [0, 2]);
+  // 下载 HTML: "<文号>.html", the stored bytes.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("[data-test=doc-download]")]);
+  assert.equal(download.suggestedFilename(), `${docNumber}.html`);
+  const saved = readFileSync(await download.path());
+  assert.equal(createHash("sha256").update(saved).digest("hex"), stored.sha256, "the saved file is the stored page");
+  // Printed as a page (the browser's menu, or a PDF): the document only, on one A4 page, in its Noto CJK fonts.
+  await page.emulateMedia({ media: "print" });
+  assert.equal(await page.locator("[data-test=doc-toolbar]").isVisible(), false, "no toolbar in print");
+  assert.equal(await page.locator(".top").isVisible(), false, "no navigation in print");
+  assert.ok(await frameEl.isVisible());
+  await shot(page, "21-document-print");
+  const pdf = await page.pdf({ format: "A4", path: join(ART, "21-document.pdf") });
+  await page.emulateMedia({ media: "screen" });
+  const facts = pdfFacts(pdf);
+  assert.ok(facts.boxes.length >= 1 && facts.boxes.every(isA4), `A4 pages: ${JSON.stringify(facts.boxes)}`);
+  assert.equal(facts.pages, 1, "the 受理告知书 is one page, nothing of the console added to it");
+  assert.ok(facts.fonts.some((f) => /Noto(Serif|Sans)CJK/.test(f)), `a Noto CJK font embedded: ${facts.fonts}`);
+  assert.ok(facts.fonts.every((f) => /Noto/.test(f)), `only the document's fonts: ${facts.fonts}`);
+  // Bookmarkable: the address alone brings it back.
+  const again = await page.reload();
+  assert.match(again.headers()["content-security-policy"] ?? "", /default-src 'self'/);
+  await frame.locator("h1").waitFor();
+  assert.ok((await frame.locator("body").innerText()).includes(docNumber));
+  // An unknown number: said plainly, no frame.
+  await page.goto(`${URL}/document?number=${encodeURIComponent(docNumber.replace(/\d+号$/, "99999号"))}`);
+  await page.waitForSelector("[data-test=doc-error]");
+  assert.match(await page.locator("[data-test=doc-error]").innerText(), /没有文号为“.+99999号”的文书/);
+  assert.equal(await frameEl.count(), 0);
+  assert.deepEqual(complaints, [], "no CSP violation, no error, no print ignored");
+  await page.close();
+
+  // Without the stand-in: the browser's own print() of the sandboxed frame is let through.
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: LAUNCH_ARGS });
+  try {
+    const real = await (await browser.newContext({ locale: "zh-CN" })).newPage();
+    const ignored = [];
+    real.on("console", (m) => { if (/print/.test(m.text())) ignored.push(m.text()); });
+    await signInAgain(real, "clerk1");
+    await real.goto(`${URL}/document?number=${encodeURIComponent(docNumber)}`);
+    await real.frameLocator("[data-test=doc-frame]").locator("h1").waitFor();
+    await real.click("[data-test=doc-print]");
+    await real.waitForTimeout(500);
+    assert.deepEqual(ignored, [], "print() is not blocked in the frame");
+  } finally {
+    await browser.close();
+  }
 });
 
 test("an officer takes it to served; a stale version says reload and keeps the input", async () => {
@@ -340,7 +621,7 @@ test("the petitioner looks the case up on a phone with the code from the receipt
     /申请复查[\s\S]*截止 2026-04-01[\s\S]*向 省直机关工会 书面申请复查/);
   assert.match(await page.locator("[data-test=pub-dates]").innerText(), /书面告知是否受理[\s\S]*按期/);
   // No staff names, no personal numbers: not on the page, not in what reached the browser.
-  for (const s of ["officer1", "head1", "clerk1", secrets.name, secrets.id, secrets.phone]) {
+  for (const s of ["officer1", "head1", "clerk1", secrets.name, secrets.id, secrets.phone, secrets.email]) {
     assert.ok(!text.includes(s), `the page shows ${s}`);
     assert.ok(!bodies.some((b) => b.includes(s)), `an API answer carries ${s}`);
   }
@@ -639,6 +920,119 @@ test("the situation report of the month: three periods side by side, charts, Eng
   await page.close();
 });
 
+test("the petitioner reads the 受理告知书 on a phone, prints or saves it, and comes back to the status and the evaluation draft", async () => {
+  // A case of its own, accepted through the API (late in the simulated month).
+  const reg = JSON.parse(xfctl(env.XF_CLERK_TOKEN, "--json", "case", "register", "--channel", "call",
+    "--caller-number", "12357", "--name", "郑七", "--category", "contract.dismissal", "--summary", "被无故辞退",
+    "--complained-about", "某快递公司"));
+  registered++;
+  const t = reg.case.tracking_number, code = reg.query_code.code;
+  xfctl(env.XF_HEAD_TOKEN, "case", "act", t, "accept", "--field", "notice=请保持电话畅通");
+  const [issued] = (await api(env.XF_HEAD_TOKEN, "CaseQueryService/ListDocuments", { case: { trackingNumber: t } })).documents;
+  assert.equal(issued.title, "受理告知书");
+  const number = issued.number;
+  const issuedOn = new Date(Date.parse(issued.issuedAt) + 8 * 3600e3).toISOString().slice(0, 10); // Beijing time
+
+  const page = await ctx.newPage(); // a tab of its own: no session
+  await page.setViewportSize({ width: 390, height: 844 });
+  const fetched = [];
+  page.on("request", (r) => { if (r.url().includes("PublicService/GetPublicDocument")) fetched.push(r.postData()); });
+  const lookUp = async () => {
+    await fill(page, "[data-test=pub-tracking]", t);
+    await fill(page, "[data-test=pub-code]", code);
+    await page.click("[data-test=pub-submit]");
+    await page.waitForSelector("[data-test=pub-result]");
+  };
+  await page.goto(`${URL}/status`);
+  await lookUp();
+  const list = page.locator("[data-test=pub-documents]");
+  const items = list.locator("button");
+  assert.equal(await items.count(), 1, "one document to the petitioner so far");
+  const item = items.filter({ hasText: "受理告知书" });
+  const itemText = await item.innerText();
+  assert.ok(itemText.includes(number), `the 文号 in ${itemText}`);
+  assert.ok(itemText.includes(issuedOn), `the date in ${itemText}`);
+  const box = await item.boundingBox();
+  assert.ok(box.height >= 44 && box.width >= 300, `a finger-sized row: ${box.width}×${box.height}`);
+  assert.equal(fetched.length, 0, "no document fetched before it is asked for");
+  await shot(page, "22-public-documents");
+  // Tapped: fetched with the same number and code, shown as stored.
+  await item.click();
+  const frame = page.frameLocator("[data-test=doc-frame]");
+  await frame.locator("h1").waitFor();
+  assert.equal(fetched.length, 1);
+  assert.deepEqual(JSON.parse(fetched[0]), { trackingNumber: t, queryCode: code, number });
+  const text = await frame.locator("body").innerText();
+  for (const s of ["受理告知书", "郑七", number, t, "请保持电话畅通"]) assert.ok(text.includes(s), `the document shows ${s}`);
+  // Readable on the phone: the text flows to the screen's width in the document's own type, nothing sideways.
+  const fit = await page.locator("[data-test=doc-frame]").evaluate((f) => {
+    const d = f.contentDocument;
+    return { frame: f.getBoundingClientRect().width, inner: d.documentElement.scrollWidth, client: d.documentElement.clientWidth,
+      tall: d.documentElement.scrollHeight <= f.clientHeight + 1, size: parseFloat(getComputedStyle(d.querySelector("p")).fontSize),
+      font: getComputedStyle(d.body).fontFamily };
+  });
+  assert.ok(fit.frame <= 390 && fit.inner <= fit.client, `fits the phone: ${JSON.stringify(fit)}`);
+  assert.ok(fit.tall, "the whole document is on the page (no scrolling inside a box)");
+  assert.ok(fit.size >= 16, `readable type: ${fit.size}px`);
+  assert.match(fit.font, /^"Noto Serif CJK SC"/);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), "no horizontal scrolling at 390 px");
+  assert.match(await page.locator("[data-test=pub-doc-sha]").innerText(), /SHA-256 [0-9a-f]{64}/);
+  await shot(page, "23-public-document");
+  // 打印 / 保存: the document's own print (to paper or PDF), and the file.
+  await page.click("[data-test=pub-doc-print]");
+  assert.deepEqual(await page.evaluate(() => [window.__printed ?? 0,
+    document.querySelector("[data-test=doc-frame]").contentWindow.__printed ?? 0]), [0, 1]);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("[data-test=pub-doc-save]")]);
+  assert.equal(download.suggestedFilename(), `${number}.html`);
+  const saved = readFileSync(await download.path(), "utf8");
+  assert.ok(saved.includes("郑七") && saved.startsWith("<!DOCTYPE html>"));
+  const sha = (await page.locator("[data-test=pub-doc-sha]").innerText()).match(/[0-9a-f]{64}/)[0];
+  assert.equal(createHash("sha256").update(saved, "utf8").digest("hex"), sha);
+  // Printed from the browser's menu: the document alone.
+  await page.emulateMedia({ media: "print" });
+  for (const sel of ["[data-test=pub-doc-back]", "[data-test=pub-doc-print]", "h2", "[data-test=lang]"]) {
+    assert.equal(await page.locator(sel).first().isVisible(), false, `${sel} hidden in print`);
+  }
+  await page.emulateMedia({ media: "screen" });
+  // The phone's back button returns to the status.
+  await page.goBack();
+  await page.waitForSelector("[data-test=pub-result]");
+  assert.equal(await page.locator("[data-test=doc-frame]").count(), 0);
+  assert.equal(await items.count(), 1);
+
+  // Later the decision is served: the evaluation form and a second document. A choice made,
+  // a document read, and back with the page's own button: the choice and its draft are kept.
+  xfctl(env.XF_HEAD_TOKEN, "case", "act", t, "assign_officer", "--field", "officer=officer1");
+  xfctl(env.XF_HEAD_TOKEN, "case", "act", t, "decide", "--field", "outcome=explain",
+    "--field", "decision_text=经核实，公司系依法解除劳动合同，已向信访人解释");
+  xfctl(env.XF_HEAD_TOKEN, "case", "act", t, "serve", "--field", `served_on=${issuedOn}`,
+    "--field", "method=in_person", "--field", "receipt=signed", "--field", "signed_by=信访人本人");
+  await page.click("[data-test=pub-again]");
+  await lookUp();
+  await page.waitForSelector("[data-test=pub-evaluate]");
+  await until("two documents", async () => (await items.count()) === 2);
+  await page.click("[data-test=eval-office-dissatisfied]");
+  await fill(page, "[data-test=eval-office-reason]", "解释不清");
+  const draftKey = `xinfang.evaluation.${t}`;
+  await until("the draft kept", async () => (await page.evaluate((k) => sessionStorage.getItem(k), draftKey))?.includes("解释不清"));
+  await items.filter({ hasText: "处理意见书" }).click();
+  await frame.locator("h1").waitFor();
+  assert.match(await frame.locator("body").innerText(), /信访事项处理意见书[\s\S]*已向信访人解释/);
+  await page.click("[data-test=pub-doc-back]");
+  await page.waitForSelector("[data-test=pub-evaluate]");
+  assert.equal(new globalThis.URL(page.url()).searchParams.get("doc"), null, "back at the status's own address");
+  assert.equal(await page.locator("[data-test=eval-office-dissatisfied].is-active").count(), 1, "the choice stays");
+  assert.equal(await page.locator("textarea[data-test=eval-office-reason], [data-test=eval-office-reason] textarea").first().inputValue(), "解释不清");
+  assert.match(await page.evaluate((k) => sessionStorage.getItem(k), draftKey), /"office_rating":"dissatisfied"/);
+  // Opened again: already here, not fetched again.
+  await items.filter({ hasText: "处理意见书" }).click();
+  await frame.locator("h1").waitFor();
+  assert.equal(fetched.length, 2, "each document fetched once");
+  await page.click("[data-test=pub-doc-back]");
+  await page.waitForSelector("[data-test=pub-evaluate]");
+  await page.close();
+});
+
 test("a reader of the complained-about unit sees none of the petitioner's identity or accusation", async () => {
   const page = await ctx.newPage();
   const bodies = recordApi(page);
@@ -646,6 +1040,21 @@ test("a reader of the complained-about unit sees none of the petitioner's identi
   await page.goto(`${URL}/case/${tracking}`);
   await page.waitForSelector("[data-test=case-page]");
   await page.waitForSelector("text=已隐去信访人身份与反映内容");
+  // An auditor may read the notifications: the section is there (none made here).
+  assert.equal(await page.locator("[data-test=notifications] [data-test=notifications-none]").innerText(), "暂无通知");
+  // The 受理告知书 names the petitioner: listed, withheld, and refused at its own address.
+  const docRow = page.locator("[data-test=documents] tbody tr", { hasText: docNumber });
+  await docRow.waitFor();
+  assert.equal(await docRow.locator("[data-test=doc-withheld]").count(), 1);
+  assert.equal(await docRow.locator("[data-test=doc-open]").count(), 0);
+  await page.goto(`${URL}/document?number=${encodeURIComponent(docNumber)}`);
+  await page.waitForSelector("[data-test=doc-error]");
+  const denied = await page.locator("[data-test=doc-error]").innerText();
+  assert.match(denied, /无权查看此文书/);
+  assert.ok(denied.includes(docNumber), `the server's reason names the document: ${denied}`);
+  assert.equal(await page.locator("[data-test=doc-frame]").count(), 0);
+  assert.ok(!(await page.content()).includes(secrets.name));
+  await shot(page, "09b-document-denied");
   await page.goto(`${URL}/queue`);
   await page.waitForSelector("[data-test=queue]");
   await page.goto(`${URL}/case/${tracking}`);
