@@ -298,4 +298,11 @@ absl::Status Core::RefreshReference() {
 }
 
 
+std::string NameOf(const std::map<std::string, std::string>& names, const std::string& kind,
+                   const std::string& code) {
+  if (code.empty()) return "";
+  auto it = names.find(absl::StrCat(kind, ":", code));
+  return it == names.end() ? code : it->second;
+}
+
 }  // namespace xinfang

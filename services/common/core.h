@@ -166,6 +166,11 @@ class Core {
   std::chrono::steady_clock::time_point reference_read_ ABSL_GUARDED_BY(reference_mu_);
 };
 
+// The name people read for a code of `kind` ("unit", "category") in
+// Core::Names(): "prov" -> "省总工会"; the code itself when it has none.
+std::string NameOf(const std::map<std::string, std::string>& names, const std::string& kind,
+                   const std::string& code);
+
 // The data directory used when --data-dir is not given.
 std::string DefaultDataDir();
 

@@ -1,5 +1,7 @@
 #include "services/common/documents.h"
 
+#include "services/common/core.h"
+
 #include <fstream>
 #include <sstream>
 
@@ -113,13 +115,6 @@ std::string Escape(const std::string& v) {
     }
   }
   return out;
-}
-
-std::string Name(const std::map<std::string, std::string>& names, const std::string& prefix,
-                 const std::string& code) {
-  if (code.empty()) return "";
-  auto it = names.find(absl::StrCat(prefix, ":", code));
-  return it == names.end() ? code : it->second;
 }
 
 const char* ChannelName(xinfang::v1::Channel c) {
@@ -375,11 +370,11 @@ std::map<std::string, std::string> DocumentValues(const workflow::Decision& deci
   v["action"] = event.action;
   if (const auto* kind = def.FindDocument(due.kind)) v["title"] = kind->title();
   const std::string issuer = facts.actor.unit.empty() ? n.responsible_unit : facts.actor.unit;
-  v["issuer"] = Name(names, "unit", issuer);
+  v["issuer"] = NameOf(names, "unit", issuer);
   v["issued_date"] = ChineseDate(absl::ToCivilDay(facts.now, facts.zone));
-  v["recipient_unit"] = Name(names, "unit", n.responsible_unit);
+  v["recipient_unit"] = NameOf(names, "unit", n.responsible_unit);
   auto target = event.fields.find("target_unit");
-  if (target != event.fields.end()) v["target_unit"] = Name(names, "unit", target->second);
+  if (target != event.fields.end()) v["target_unit"] = NameOf(names, "unit", target->second);
   if (facts.intake != nullptr) {
     const xinfang::v1::CaseIntake& in = *facts.intake;
     std::vector<std::string> people;
@@ -388,7 +383,7 @@ std::map<std::string, std::string> DocumentValues(const workflow::Decision& deci
     if (in.petitioners_size() > 0) v["petitioner_address"] = in.petitioners(0).address();
     v["channel"] = ChannelName(in.channel());
     v["purpose"] = PurposeName(in.purpose());
-    v["category"] = Name(names, "category", in.category());
+    v["category"] = NameOf(names, "category", in.category());
     v["summary"] = in.summary();
     v["request"] = in.request();
     v["complained_about"] = in.complained_about();
@@ -404,11 +399,11 @@ std::map<std::string, std::string> DocumentValues(const workflow::Decision& deci
   // The relief path: where review and re-check go (the engine decides) and
   // the windows' lengths (the definition's).
   if (auto body = workflow::ReviewBody(n, *facts.org); body.ok()) {
-    v["review_body"] = Name(names, "unit", *body);
+    v["review_body"] = NameOf(names, "unit", *body);
   }
   if (!n.review_unit.empty()) {
     if (auto body = workflow::RecheckBody(n, *facts.org); body.ok()) {
-      v["recheck_body"] = Name(names, "unit", *body);
+      v["recheck_body"] = NameOf(names, "unit", *body);
     }
   }
   const std::pair<xinfang::v1::TimerPurpose, const char*> windows[] = {

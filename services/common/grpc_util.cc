@@ -437,8 +437,7 @@ xinfang::v1::Document ToProto(const storage::DocumentRow& d,
   out.set_recipient(static_cast<xinfang::v1::DocumentRecipient>(d.recipient));
   out.set_tracking_number(d.tracking_number);
   out.set_unit(d.unit);
-  auto name = names.find("unit:" + d.unit);
-  out.set_unit_name(name == names.end() ? d.unit : name->second);
+  out.set_unit_name(NameOf(names, "unit", d.unit));
   *out.mutable_issued_at() = ToProto(d.issued_at);
   out.set_issued_by(d.issued_by);
   out.set_event_seq(d.event_seq);

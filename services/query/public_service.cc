@@ -253,10 +253,7 @@ absl::StatusOr<v1::GetPublicStatusResponse> PublicStatus::View(int64_t case_id) 
   if (!org.ok()) return org.status();
   auto names = core_.Names();
   if (!names.ok()) return names.status();
-  auto name_of = [&](const std::string& unit) {
-    auto it = (*names)->find("unit:" + unit);
-    return it == (*names)->end() ? unit : it->second;
-  };
+  auto name_of = [&](const std::string& unit) { return NameOf(**names, "unit", unit); };
   const workflow::Calendar& cal = core_.calendar();
   auto day = [&](absl::Time t) { return absl::FormatCivilTime(cal.LocalDay(t)); };
 
@@ -390,8 +387,7 @@ absl::StatusOr<std::vector<storage::DocumentRow>> PublicStatus::PetitionersDocum
     if (d.recipient != v1::DOCUMENT_RECIPIENT_PETITIONER) continue;
     // A decision or opinion reaches the petitioner by its service.
     const v1::Action* a = engine == nullptr ? nullptr : engine->definition().FindAction(d.action);
-    if (a != nullptr && std::find(a->record().begin(), a->record().end(),
-                                  v1::RECORD_KIND_DECISION) != a->record().end()) {
+    if (a != nullptr && workflow::DocumentAwaitsService(*a)) {
       const v1::State* to = engine->definition().FindState(a->to());
       const bool served = to != nullptr && std::any_of(c.services().begin(), c.services().end(),
                                                        [&](const v1::ServiceRecord& s) {
