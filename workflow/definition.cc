@@ -745,6 +745,11 @@ const xinfang::v1::DocumentKind* Definition::FindDocument(const std::string& kin
   return nullptr;
 }
 
+bool DocumentAwaitsService(const xinfang::v1::Action& a) {
+  return std::find(a.record().begin(), a.record().end(), xinfang::v1::RECORD_KIND_DECISION) !=
+         a.record().end();
+}
+
 std::vector<const xinfang::v1::Action*> Definition::ActionsFrom(const std::string& state) const {
   std::vector<const xinfang::v1::Action*> out;
   for (const Action& a : proto_.actions()) {

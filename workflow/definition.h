@@ -89,6 +89,12 @@ class Definition {
 
 // The definitions a server knows, by name and version. Cases keep the
 // version they started with.
+// Whether the written document `a` issues reaches the petitioner by its
+// service, not when it is written: a decision or an opinion (the action
+// records RECORD_KIND_DECISION). Its service is recorded from the state `a`
+// leads to. The petitioner's status and the notifications both ask here.
+bool DocumentAwaitsService(const xinfang::v1::Action& a);
+
 class DefinitionRegistry {
  public:
   // ALREADY_EXISTS if name@version is registered.

@@ -15,12 +15,6 @@ namespace v1 = xinfang::v1;
 constexpr int kFeedBatch = 200;
 constexpr int kDeliverBatch = 50;
 
-// Whether `a` records a decision or an opinion (its document reaches the
-// petitioner by service, not when it is written).
-bool RecordsDecision(const v1::Action& a) {
-  return std::find(a.record().begin(), a.record().end(), v1::RECORD_KIND_DECISION) !=
-         a.record().end();
-}
 bool RecordsService(const v1::Action& a) {
   return std::find(a.record().begin(), a.record().end(), v1::RECORD_KIND_SERVICE) !=
          a.record().end();
@@ -84,7 +78,9 @@ absl::Status Notifier::MessagesOf(const storage::FeedEvent& fe,
     const v1::Action* a = def.FindAction(e.action);
     std::string number;
     auto n = e.fields.find("document_number");
-    if (a != nullptr && n != e.fields.end() && !RecordsDecision(*a)) number = n->second;
+    if (a != nullptr && n != e.fields.end() && !workflow::DocumentAwaitsService(*a)) {
+      number = n->second;
+    }
     if (a != nullptr && RecordsService(*a)) {
       // The decision or opinion served: the document of the action that led
       // to the state the service was recorded in.
@@ -92,7 +88,9 @@ absl::Status Notifier::MessagesOf(const storage::FeedEvent& fe,
       if (!docs.ok()) return docs.status();
       for (const storage::DocumentRow& d : *docs) {
         const v1::Action* by = def.FindAction(d.action);
-        if (by != nullptr && by->to() == e.from_state && RecordsDecision(*by)) number = d.number;
+        if (by != nullptr && by->to() == e.from_state && workflow::DocumentAwaitsService(*by)) {
+          number = d.number;
+        }
       }
     }
     if (!number.empty()) {
