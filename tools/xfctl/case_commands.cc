@@ -493,6 +493,10 @@ CommandResult CaseNotifications(Context& ctx, const Args& a) {
                     state, absl::StrCat(n.attempts()),
                     n.last_error().empty() ? n.subject() : absl::StrCat(n.subject(), " — ", n.last_error())});
   }
+  if (resp->notifications().empty()) {
+    std::cout << "no notifications (none made yet, or the server sends none: --smtp-server)\n";
+    return 0;
+  }
   std::cout << Table(rows);
   return 0;
 }
