@@ -62,13 +62,13 @@ constexpr char kWatch[] =
 // The rules' questions: functions of migration 0014 (their plans are made
 // once per connection).
 constexpr char kPersonCases[] =
-    "SELECT case_id, received_us FROM xf_warn_person_cases(:key, xf_ts(:at), "
+    "SELECT case_id, received_us, registering_unit, complained_unit FROM xf_warn_person_cases(:key, xf_ts(:at), "
     "  :win * interval '1 microsecond', CAST(:units AS text[]), CAST(:cats AS text[]), :lim)";
 constexpr char kEmployerCases[] =
-    "SELECT case_id, received_us FROM xf_warn_employer_cases(:key, CAST(:sim AS real), xf_ts(:at), "
+    "SELECT case_id, received_us, registering_unit, complained_unit FROM xf_warn_employer_cases(:key, CAST(:sim AS real), xf_ts(:at), "
     "  :win * interval '1 microsecond', CAST(:units AS text[]), CAST(:cats AS text[]), :lim)";
 constexpr char kComplainedCases[] =
-    "SELECT case_id, received_us FROM xf_warn_complained_cases(:key, xf_ts(:at), "
+    "SELECT case_id, received_us, registering_unit, complained_unit FROM xf_warn_complained_cases(:key, xf_ts(:at), "
     "  :win * interval '1 microsecond', CAST(:units AS text[]), CAST(:cats AS text[]), :lim)";
 constexpr char kCategoryDays[] =
     "SELECT before, recent FROM xf_warn_category_days(:key, CAST(:lo AS date), "
@@ -78,8 +78,8 @@ constexpr char kUnitDays[] =
     "  CAST(:split AS date), CAST(:hi AS date), CAST(:scope AS text[]))";
 constexpr char kWave[] =
     "SELECT id, raised::int FROM xf_warn_wave(:rule, :kind, :severity, :title, :subject, :label, "
-    "  xf_ts(:now), xf_ts(:start), xf_ts(:end), xf_ts(:at), CAST(:ids AS bigint[]), :detail, "
-    "  :trigger)";
+    "  xf_ts(:now), xf_ts(:start), xf_ts(:end), xf_ts(:at), CAST(:ids AS bigint[]), "
+    "  CAST(:units AS text[]), CAST(:complained AS text[]), :detail, :trigger)";
 
 constexpr char kInsertStep[] = R"sql(
   INSERT INTO warning_steps (warning_id, seq, state, by_account, at, note)
@@ -259,7 +259,14 @@ class Batch final : public WarnBatch {
   }
 
   std::pair<int64_t, bool> RaiseOrExtend(const WarnWave& w) override {
-    const std::string ids = IntLiteral(w.case_ids);
+    SqlArray id_list, unit_list, complained_list;
+    for (const CaseAt& c : w.cases) {
+      id_list.AddInt(c.case_id);
+      unit_list.AddText(c.unit);
+      complained_list.AddText(c.complained_unit);
+    }
+    const std::string ids = id_list.Literal(), units = unit_list.Literal(),
+                      complained = complained_list.Literal();
     const long long at = ToMicros(w.at), start = ToMicros(w.start), end = ToMicros(w.end);
     const long long now = ToMicros(now_), trigger = w.trigger_case_id;
     long long id = 0;
@@ -268,7 +275,8 @@ class Batch final : public WarnBatch {
         soci::use(w.severity, "severity"), soci::use(w.rule_title, "title"),
         soci::use(w.subject, "subject"), soci::use(w.subject_label, "label"),
         soci::use(now, "now"), soci::use(start, "start"), soci::use(end, "end"),
-        soci::use(at, "at"), soci::use(ids, "ids"), soci::use(w.detail, "detail"),
+        soci::use(at, "at"), soci::use(ids, "ids"), soci::use(units, "units"),
+        soci::use(complained, "complained"), soci::use(w.detail, "detail"),
         soci::use(trigger, "trigger"), soci::into(id), soci::into(raised);
     if (raised != 0) {
       const int state = 1;  // WARNING_STATE_RAISED
@@ -315,7 +323,8 @@ class Batch final : public WarnBatch {
           st.exchange(soci::use(limit, "lim"));
         },
         [&](const soci::row& r) {
-          out.push_back(CaseAt{r.get<long long>(0), FromMicros(r.get<long long>(1))});
+          out.push_back(CaseAt{r.get<long long>(0), FromMicros(r.get<long long>(1)),
+                               r.get<std::string>(2), r.get<std::string>(3)});
         });
     std::sort(out.begin(), out.end(), [](const CaseAt& x, const CaseAt& y) {
       return x.received_at != y.received_at ? x.received_at < y.received_at

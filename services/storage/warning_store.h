@@ -54,6 +54,8 @@ struct WarnScope {
 struct CaseAt {
   int64_t case_id = 0;
   absl::Time received_at;
+  std::string unit;             // the registering unit
+  std::string complained_unit;  // the complained-about unit, when one of ours
 };
 
 // A rule needs at most its threshold, and a warning links at most that many
@@ -68,7 +70,7 @@ struct WarnWave {
   absl::Time start;  // receipt of the earliest petition counted
   absl::Time end;    // the wave goes on for petitions received before this
   absl::Time at;     // receipt of the petition that triggers it now
-  std::vector<int64_t> case_ids;  // the petitions counted (linked)
+  std::vector<CaseAt> cases;      // the petitions counted (linked)
   int64_t trigger_case_id = 0;    // its history records the raise
 };
 

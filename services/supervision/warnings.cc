@@ -58,12 +58,6 @@ std::vector<CaseAt> Wave(absl::Time t, const std::vector<CaseAt>& around) {
   return after.size() > before.size() ? after : before;
 }
 
-std::vector<int64_t> Ids(const std::vector<CaseAt>& cases) {
-  std::vector<int64_t> ids;
-  for (const CaseAt& c : cases) ids.push_back(c.case_id);
-  return ids;
-}
-
 xinfang::v1::Warning ToProto(const storage::WarningRow& w) {
   xinfang::v1::Warning out;
   out.set_id(w.id);
@@ -207,7 +201,7 @@ absl::Status Warnings::Decide(storage::WarnBatch& batch, const storage::WarnItem
     w.subject_label = std::move(label);
     w.start = p.received_at;
     w.end = p.received_at + absl::Hours(24) * r.window_days();
-    w.case_ids = {p.case_id};
+    w.cases = {CaseAt{p.case_id, p.received_at, p.unit, p.complained_unit}};
     w.detail = std::move(detail);
     return w;
   };
@@ -226,7 +220,7 @@ absl::Status Warnings::Decide(storage::WarnBatch& batch, const storage::WarnItem
       const absl::Duration window = absl::Hours(24) * r.window_days();
       w.start = cases.front().received_at;
       w.end = cases.back().received_at + window;
-      w.case_ids = Ids(cases);
+      w.cases = cases;
       const int n = static_cast<int>(cases.size());
       w.detail = absl::StrFormat("%s%d日内%s%d件（阈值%d）", what, r.window_days(),
                                  n >= storage::kMaxCounted ? "至少" : "", n, r.threshold());

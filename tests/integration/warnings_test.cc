@@ -9,8 +9,11 @@
 #include <map>
 #include <optional>
 #include <thread>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/substitute.h"
 #include "absl/time/civil_time.h"
 #include "services/supervision/warnings.h"
 #include "tests/testing/status_matchers.h"
@@ -642,6 +645,43 @@ TEST_F(WarningsTest, TheKeptCountsEqualARecount) {
             server_.db().Query("SELECT string_agg(month || unit || key || n, ',' "
                                "ORDER BY month, unit, key) FROM situation_months "
                                "WHERE dim = 'channel'"));
+  // The per-day totals (migration 0023) equal the raw counts by unit and by
+  // category, and the rules' questions give the same sums from them as
+  // from petition_days (a rule scoped to every category or every unit).
+  const char* kUnitTotals =
+      "SELECT string_agg(day || unit || n, ',' ORDER BY unit, day) FROM petition_unit_days";
+  const char* kCategoryTotals =
+      "SELECT string_agg(day || category || n, ',' ORDER BY category, day) "
+      "FROM petition_category_days";
+  EXPECT_EQ(server_.db().Query(kUnitTotals),
+            server_.db().Query(
+                "SELECT string_agg(d || u || n, ',' ORDER BY u, d) FROM (SELECT "
+                "(received_at AT TIME ZONE 'Asia/Shanghai')::date AS d, registering_unit AS u, "
+                "count(*) AS n FROM cases GROUP BY 1, 2) raw"));
+  EXPECT_EQ(server_.db().Query(kCategoryTotals),
+            server_.db().Query(
+                "SELECT string_agg(d || k || n, ',' ORDER BY k, d) FROM (SELECT "
+                "(received_at AT TIME ZONE 'Asia/Shanghai')::date AS d, category AS k, "
+                "count(*) AS n FROM cases GROUP BY 1, 2) raw"));
+  const char* kBothWays =
+      "SELECT string_agg(format('%s %s/%s %s/%s', k, a.before, a.recent, b.before, b.recent), "
+      "',' ORDER BY k) FROM (SELECT DISTINCT $1 AS k FROM cases) keys, "
+      "LATERAL $0(k, DATE '2026-02-01', DATE '2026-03-20', DATE '2026-06-30', '{}') a, "
+      "LATERAL $0(k, DATE '2026-02-01', DATE '2026-03-20', DATE '2026-06-30', "
+      "  (SELECT array_agg(DISTINCT $2) FROM cases)) b";
+  for (const auto& [fn, key, other] :
+       {std::tuple{"xf_warn_unit_days", "registering_unit", "split_part(category, '.', 1)"},
+        std::tuple{"xf_warn_category_days", "category", "registering_unit"}}) {
+    const std::string sums = server_.db().Query(absl::Substitute(kBothWays, fn, key, other));
+    for (absl::string_view row : absl::StrSplit(sums, ',')) {
+      std::vector<std::string> parts = absl::StrSplit(row, ' ');
+      ASSERT_EQ(parts.size(), 3u) << row;
+      EXPECT_EQ(parts[1], parts[2]) << fn << ": " << row;
+    }
+    EXPECT_THAT(sums, ::testing::ContainsRegex("[1-9][0-9]*/[1-9]")) << fn << ": " << sums;
+  }
+  const std::string kept_unit_totals = server_.db().Query(kUnitTotals);
+  const std::string kept_category_totals = server_.db().Query(kCategoryTotals);
   const std::string kept_days =
       server_.db().Query("SELECT string_agg(day || unit || category || n, ',' "
                          "ORDER BY day, unit, category) FROM petition_days");
@@ -658,6 +698,8 @@ TEST_F(WarningsTest, TheKeptCountsEqualARecount) {
                                "ORDER BY month, unit, dim, key) FROM situation_months"),
             kept_months);
   EXPECT_NE(kept_months, "");
+  EXPECT_EQ(server_.db().Query(kUnitTotals), kept_unit_totals);
+  EXPECT_EQ(server_.db().Query(kCategoryTotals), kept_category_totals);
 }
 
 class ReportTest : public WarningsTest {
