@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "services/common/config.h"
 #include "services/common/validate.h"
 #include "services/storage/db.h"
@@ -13,6 +16,7 @@ namespace {
 
 using testing::IsOk;
 using testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 TEST(ValidateTest, ResidentIdChecksumAndBirthDate) {
@@ -115,6 +119,29 @@ TEST(ConninfoTest, MultiHostUrlsKeepEveryHostAndPort) {
   EXPECT_EQ(*storage::ToConninfo("postgresql://a:5433,b/x"), "port=5433, host=a,b dbname=x");
   EXPECT_THAT(storage::ToConninfo("postgresql://a:5433,b:0/x"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bad port '0'")));
+}
+
+TEST(ConfigTest, NotificationSettings) {
+  auto c = ParseServerConfig({"--db=x", "--smtp-server=127.0.0.1:2525",
+                              "--smtp-from=xinfang@union.example", "--notify-off",
+                              "escalation, petitioner_window"},
+                             NoEnv);
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->smtp_server, "127.0.0.1:2525");
+  EXPECT_EQ(c->smtp_from, "xinfang@union.example");
+  EXPECT_EQ(c->notify_off, (std::vector<std::string>{"escalation", "petitioner_window"}));
+  auto defaults = ParseServerConfig({"--db=x"}, NoEnv);
+  ASSERT_THAT(defaults, IsOk());
+  EXPECT_EQ(defaults->smtp_server, "");  // no mail: the outbox is not fed
+  EXPECT_TRUE(defaults->notify_off.empty());
+  EXPECT_THAT(ParseServerConfig({"--db=x", "--smtp-server=mail.example"}, NoEnv),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("--smtp-server"), HasSubstr("host:port"))));
+  EXPECT_THAT(ParseServerConfig({"--db=x", "--smtp-from=not-an-address"}, NoEnv),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--smtp-from")));
+  EXPECT_THAT(ParseServerConfig({"--db=x", "--notify-off=escalation,sms"}, NoEnv),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("--notify-off"), HasSubstr("'sms'"))));
 }
 
 }  // namespace
