@@ -5,6 +5,7 @@
 // situation report against counts the test keeps itself.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <soci/soci.h>
 
 #include <map>
 #include <optional>
@@ -500,6 +501,23 @@ TEST_F(WarningsTest, AWarningMovesOnAndOnlyOn) {
   EXPECT_THAT(Update(kSupervisor, id, closed->version(), v1::WARNING_STATE_CLOSED),
               testing::StatusIs(absl::StatusCode::kFailedPrecondition));
   ASSERT_EQ(closed->steps_size(), 4);
+  // Closed is the end of its life: it is never deleted (its links rely on it).
+  {
+    auto lease = server_.core().pool().Acquire();
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    for (const char* sql : {"DELETE FROM warnings", "TRUNCATE warnings CASCADE"}) {
+      bool refused = false;
+      try {
+        lease->session() << std::string(sql);
+      } catch (const std::exception& e) {
+        refused = std::string(e.what()).find("never deleted") != std::string::npos;
+      }
+      EXPECT_TRUE(refused) << sql;
+    }
+  }
+  EXPECT_EQ(server_.db().Query(absl::StrCat("SELECT count(*) FROM warning_cases WHERE warning_id = ",
+                                            id)),
+            "2");
   EXPECT_EQ(closed->steps(0).by(), "system");
   EXPECT_EQ(closed->steps(2).by(), kEduHead.account);
   EXPECT_EQ(closed->steps(2).note(), "已约谈");

@@ -109,13 +109,26 @@ BEGIN
   END IF;
 END $$;
 
--- A warning links the petitions it counted; each link checked that its
--- case exists, by a row lock on the case (FOR KEY SHARE: writing the
--- case's tuple) — a raise at a million cases spent most of its time there.
--- A case that has petitions to count cannot go: its history references it
--- and refuses deletion (migrations 0001, 0003, 0007). The link to the
--- warning stays checked.
+-- A warning links the petitions it counted (about 25 at a raise); each
+-- link checked by foreign key that its case and its warning exist, by a row
+-- lock on each (FOR KEY SHARE: writing the case's tuple) — a raise at a
+-- million cases spent most of its time there. Both are kept otherwise:
+-- a case cannot go, its history references it and refuses deletion
+-- (migrations 0001, 0003, 0007); a warning is never deleted either (its
+-- life ends in "closed"), which is now enforced here, and the links are
+-- written only by xf_warn_wave, with the warning it found or raised.
 ALTER TABLE warning_cases DROP CONSTRAINT warning_cases_case_id_fkey;
+ALTER TABLE warning_cases DROP CONSTRAINT warning_cases_warning_id_fkey;
+
+CREATE FUNCTION xf_refuse_warning_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'a warning is closed, never deleted (% refused)', TG_OP
+    USING ERRCODE = 'insufficient_privilege';
+END $$;
+CREATE TRIGGER warnings_never_deleted BEFORE DELETE ON warnings
+  FOR EACH ROW EXECUTE FUNCTION xf_refuse_warning_delete();
+CREATE TRIGGER warnings_never_truncated BEFORE TRUNCATE ON warnings
+  FOR EACH STATEMENT EXECUTE FUNCTION xf_refuse_warning_delete();
 
 -- The questions return each petition's registering unit and complained-
 -- about unit ('' for none) beside it, which they read anyway, so that a
@@ -186,9 +199,10 @@ BEGIN
      AND w.window_start <= at AND w.window_end > at
    ORDER BY w.window_start DESC, w.id DESC LIMIT 1;
   IF id IS NULL THEN
-    SELECT w.id INTO id FROM warning_cases wc JOIN warnings w ON w.id = wc.warning_id
-     WHERE wc.case_id = ANY (ids) AND w.rule = xf_warn_wave.rule AND w.state < 3
-       AND w.window_end > at
+    SELECT w.id INTO id FROM unnest(ids) AS x (case_id)
+      JOIN warning_cases wc ON wc.case_id = x.case_id
+      JOIN warnings w ON w.id = wc.warning_id
+     WHERE w.rule = xf_warn_wave.rule AND w.state < 3 AND w.window_end > at
      ORDER BY w.window_end DESC, w.id DESC LIMIT 1;
   END IF;
   raised := id IS NULL;
