@@ -58,24 +58,14 @@ constexpr char kWatch[] =
     "INSERT INTO warning_watch (rule, case_id, fire_at) VALUES (:rule, :id, xf_ts(:at)) "
     "ON CONFLICT DO NOTHING";
 
-// A rule's scope over warning_petitions w (:units, :cats: array literals).
-// The rules' questions: functions of migration 0014 (their plans are made
-// once per connection).
-constexpr char kPersonCases[] =
-    "SELECT case_id, received_us, registering_unit, complained_unit FROM xf_warn_person_cases(:key, xf_ts(:at), "
-    "  :win * interval '1 microsecond', CAST(:units AS text[]), CAST(:cats AS text[]), :lim)";
-constexpr char kEmployerCases[] =
-    "SELECT case_id, received_us, registering_unit, complained_unit FROM xf_warn_employer_cases(:key, CAST(:sim AS real), xf_ts(:at), "
-    "  :win * interval '1 microsecond', CAST(:units AS text[]), CAST(:cats AS text[]), :lim)";
-constexpr char kComplainedCases[] =
-    "SELECT case_id, received_us, registering_unit, complained_unit FROM xf_warn_complained_cases(:key, xf_ts(:at), "
-    "  :win * interval '1 microsecond', CAST(:units AS text[]), CAST(:cats AS text[]), :lim)";
-constexpr char kCategoryDays[] =
-    "SELECT before, recent FROM xf_warn_category_days(:key, CAST(:lo AS date), "
-    "  CAST(:split AS date), CAST(:hi AS date), CAST(:scope AS text[]))";
-constexpr char kUnitDays[] =
-    "SELECT before, recent FROM xf_warn_unit_days(:key, CAST(:lo AS date), "
-    "  CAST(:split AS date), CAST(:hi AS date), CAST(:scope AS text[]))";
+// The rules' questions: functions of migrations 0014 and 0023 (their plans
+// are made once per connection), all of a petition's in one call.
+constexpr char kAsk[] =
+    "SELECT q, case_id, received_us, registering_unit, complained_unit, before, recent "
+    "  FROM xf_warn_ask(CAST(:kinds AS text[]), CAST(:keys AS text[]), CAST(:sims AS real[]), "
+    "    CAST(:ats AS bigint[]), CAST(:wins AS bigint[]), CAST(:units AS text[]), "
+    "    CAST(:cats AS text[]), CAST(:los AS text[]), CAST(:splits AS text[]), "
+    "    CAST(:his AS text[]), :lim)";
 constexpr char kWave[] =
     "SELECT id, raised::int FROM xf_warn_wave(:rule, :kind, :severity, :title, :subject, :label, "
     "  xf_ts(:now), xf_ts(:start), xf_ts(:end), xf_ts(:at), CAST(:ids AS bigint[]), "
@@ -226,36 +216,58 @@ class Batch final : public WarnBatch {
  public:
   Batch(Conn& conn, absl::Time now) : conn_(conn), s_(conn.session()), now_(now) {}
 
-  std::vector<CaseAt> PersonCases(int64_t person, absl::Time at, absl::Duration window,
-                                  const WarnScope& scope) override {
-    const std::string key = absl::StrCat(person);
-    return Cases(kPersonCases, key, at, window, scope, nullptr);
-  }
-
-  std::vector<CaseAt> EmployerCases(const std::string& employer, double similarity,
-                                    absl::Time at, absl::Duration window,
-                                    const WarnScope& scope) override {
-    // Stored similarities are reals: compare at that precision.
-    const std::string sim = absl::StrCat(static_cast<float>(similarity));
-    return Cases(kEmployerCases, employer, at, window, scope,
-                 [&](soci::statement& st) { st.exchange(soci::use(sim, "sim")); });
-  }
-
-  std::vector<CaseAt> ComplainedCases(const std::string& unit, absl::Time at,
-                                      absl::Duration window, const WarnScope& scope) override {
-    return Cases(kComplainedCases, unit, at, window, scope, nullptr);
-  }
-
-  std::pair<int, int> CategoryDays(const std::string& category, const std::string& lo,
-                                   const std::string& split, const std::string& hi,
-                                   const WarnScope& scope) override {
-    return Days(kCategoryDays, category, lo, split, hi, Literal(scope.units));
-  }
-
-  std::pair<int, int> UnitDays(const std::string& unit, const std::string& lo,
-                               const std::string& split, const std::string& hi,
-                               const WarnScope& scope) override {
-    return Days(kUnitDays, unit, lo, split, hi, Literal(scope.categories));
+  std::vector<WarnAnswer> Ask(const std::vector<WarnQuestion>& questions) override {
+    std::vector<WarnAnswer> out(questions.size());
+    if (questions.empty()) return out;
+    SqlArray kinds, keys, sims, ats, wins, units, cats, los, splits, his;
+    for (const WarnQuestion& q : questions) {
+      kinds.AddText(KindName(q.kind));
+      keys.AddText(q.key);
+      // Stored similarities are reals: compare at that precision.
+      sims.AddText(absl::StrCat(static_cast<float>(q.similarity)));
+      ats.AddInt(ToMicros(q.at));
+      wins.AddInt(absl::ToInt64Microseconds(q.window));
+      units.AddText(Literal(q.scope->units));
+      cats.AddText(Literal(q.scope->categories));
+      los.AddText(q.lo);
+      splits.AddText(q.split);
+      his.AddText(q.hi);
+    }
+    const int limit = 2 * kMaxCounted + 1;
+    ForEachRow(
+        s_, kAsk,
+        [&](soci::statement& st) {
+          st.exchange(soci::use(kinds.Literal(), "kinds"));
+          st.exchange(soci::use(keys.Literal(), "keys"));
+          st.exchange(soci::use(sims.Literal(), "sims"));
+          st.exchange(soci::use(ats.Literal(), "ats"));
+          st.exchange(soci::use(wins.Literal(), "wins"));
+          st.exchange(soci::use(units.Literal(), "units"));
+          st.exchange(soci::use(cats.Literal(), "cats"));
+          st.exchange(soci::use(los.Literal(), "los"));
+          st.exchange(soci::use(splits.Literal(), "splits"));
+          st.exchange(soci::use(his.Literal(), "his"));
+          st.exchange(soci::use(limit, "lim"));
+        },
+        [&](const soci::row& r) {
+          const int i = r.get<int>(0) - 1;
+          if (i < 0 || i >= static_cast<int>(out.size())) return;
+          const WarnQuestion::Kind kind = questions[i].kind;
+          if (kind == WarnQuestion::Kind::kCategoryDays || kind == WarnQuestion::Kind::kUnitDays) {
+            out[i].before = r.get<int>(5);
+            out[i].recent = r.get<int>(6);
+          } else {
+            out[i].cases.push_back(CaseAt{r.get<long long>(1), FromMicros(r.get<long long>(2)),
+                                          r.get<std::string>(3), r.get<std::string>(4)});
+          }
+        });
+    for (WarnAnswer& a : out) {
+      std::sort(a.cases.begin(), a.cases.end(), [](const CaseAt& x, const CaseAt& y) {
+        return x.received_at != y.received_at ? x.received_at < y.received_at
+                                              : x.case_id < y.case_id;
+      });
+    }
+    return out;
   }
 
   std::pair<int64_t, bool> RaiseOrExtend(const WarnWave& w) override {
@@ -302,45 +314,20 @@ class Batch final : public WarnBatch {
   }
 
  private:
-  // The petitions within `window` of `at`, at most 2 * kMaxCounted + 1 of
-  // those nearest it, oldest first.
-  std::vector<CaseAt> Cases(const char* sql, const std::string& key, absl::Time at,
-                            absl::Duration window, const WarnScope& scope,
-                            const std::function<void(soci::statement&)>& bind_more) {
-    const std::string units = Literal(scope.units), cats = Literal(scope.categories);
-    const long long a = ToMicros(at), win = absl::ToInt64Microseconds(window);
-    const int limit = 2 * kMaxCounted + 1;
-    std::vector<CaseAt> out;
-    ForEachRow(
-        s_, sql,
-        [&](soci::statement& st) {
-          st.exchange(soci::use(key, "key"));
-          if (bind_more) bind_more(st);
-          st.exchange(soci::use(a, "at"));
-          st.exchange(soci::use(win, "win"));
-          st.exchange(soci::use(units, "units"));
-          st.exchange(soci::use(cats, "cats"));
-          st.exchange(soci::use(limit, "lim"));
-        },
-        [&](const soci::row& r) {
-          out.push_back(CaseAt{r.get<long long>(0), FromMicros(r.get<long long>(1)),
-                               r.get<std::string>(2), r.get<std::string>(3)});
-        });
-    std::sort(out.begin(), out.end(), [](const CaseAt& x, const CaseAt& y) {
-      return x.received_at != y.received_at ? x.received_at < y.received_at
-                                            : x.case_id < y.case_id;
-    });
-    return out;
-  }
-
-  std::pair<int, int> Days(const char* sql, const std::string& key, const std::string& lo,
-                           const std::string& split, const std::string& hi,
-                           const std::string& scope) {
-    std::pair<int, int> out;
-    s_ << sql, soci::use(key, "key"), soci::use(lo, "lo"), soci::use(split, "split"),
-        soci::use(hi, "hi"), soci::use(scope, "scope"), soci::into(out.first),
-        soci::into(out.second);
-    return out;
+  static const char* KindName(WarnQuestion::Kind k) {
+    switch (k) {
+      case WarnQuestion::Kind::kPerson:
+        return "person";
+      case WarnQuestion::Kind::kEmployer:
+        return "employer";
+      case WarnQuestion::Kind::kComplained:
+        return "complained";
+      case WarnQuestion::Kind::kCategoryDays:
+        return "category_days";
+      case WarnQuestion::Kind::kUnitDays:
+        return "unit_days";
+    }
+    return "";
   }
 
   Conn& conn_;

@@ -74,32 +74,46 @@ struct WarnWave {
   int64_t trigger_case_id = 0;    // its history records the raise
 };
 
+// One question a rule asks about a petition (docs/warnings.md).
+struct WarnQuestion {
+  enum class Kind {
+    // Petitions in scope received within `window` before or after `at`
+    // (ends included): of a person (`key`: the registry id); against an
+    // employer whose normalised name is at least `similarity` similar
+    // (pg_trgm) to `key`; against one of our units (`key`).
+    kPerson,
+    kEmployer,
+    kComplained,
+    // Petitions a day summed over days (lo, split] and (split, hi] (days
+    // YYYY-MM-DD): of a category (`key`) within the scope's units, or of a
+    // unit (`key`) within the scope's categories.
+    kCategoryDays,
+    kUnitDays,
+  };
+  Kind kind = Kind::kPerson;
+  std::string key;
+  double similarity = 0;
+  absl::Time at;
+  absl::Duration window;
+  std::string lo, split, hi;
+  const WarnScope* scope = nullptr;  // the rule's; never null
+};
+
+struct WarnAnswer {
+  // A petitions question: oldest first, at most 2 * kMaxCounted + 1 of
+  // those nearest `at`.
+  std::vector<CaseAt> cases;
+  // A days question: the sums over (lo, split] and (split, hi].
+  int before = 0, recent = 0;
+};
+
 // The facts and writes of one batch; valid only inside WarningStore::Process.
 class WarnBatch {
  public:
   virtual ~WarnBatch() = default;
 
-  // Petitions in scope received within `window` before or after `at`
-  // (ends included), oldest first, at most 2 * kMaxCounted + 1 of those
-  // nearest `at` (in one statement): of a person; against an employer
-  // whose normalised name is at least `similarity` similar (pg_trgm) to
-  // `employer`; against one of our units.
-  virtual std::vector<CaseAt> PersonCases(int64_t person, absl::Time at, absl::Duration window,
-                                          const WarnScope& scope) = 0;
-  virtual std::vector<CaseAt> EmployerCases(const std::string& employer, double similarity,
-                                            absl::Time at, absl::Duration window,
-                                            const WarnScope& scope) = 0;
-  virtual std::vector<CaseAt> ComplainedCases(const std::string& unit, absl::Time at,
-                                              absl::Duration window, const WarnScope& scope) = 0;
-  // Petitions a day summed over days (lo, split] and (split, hi] (days
-  // YYYY-MM-DD): of a category within the scope's units, or of a unit
-  // within the scope's categories.
-  virtual std::pair<int, int> CategoryDays(const std::string& category, const std::string& lo,
-                                           const std::string& split, const std::string& hi,
-                                           const WarnScope& scope) = 0;
-  virtual std::pair<int, int> UnitDays(const std::string& unit, const std::string& lo,
-                                       const std::string& split, const std::string& hi,
-                                       const WarnScope& scope) = 0;
+  // Answers every question of one petition in one round trip, in order.
+  virtual std::vector<WarnAnswer> Ask(const std::vector<WarnQuestion>& questions) = 0;
 
   // Raises the wave, or extends a live open warning (raised or
   // acknowledged, its window holding wave.at) of the same rule for the same

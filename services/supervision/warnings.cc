@@ -226,70 +226,106 @@ absl::Status Warnings::Decide(storage::WarnBatch& batch, const storage::WarnItem
                                  n >= storage::kMaxCounted ? "至少" : "", n, r.threshold());
       raise(std::move(w));
     };
+    // Each rule's questions, asked together in one round trip; first[i]:
+    // where rule i's questions start (kNone: it asks none).
+    constexpr size_t kNone = static_cast<size_t>(-1);
+    std::vector<storage::WarnQuestion> questions;
+    std::vector<size_t> first(rules.size(), kNone);
+    using Kind = storage::WarnQuestion::Kind;
+    auto ask = [&](size_t i, Kind kind, std::string key) -> storage::WarnQuestion& {
+      if (first[i] == kNone) first[i] = questions.size();
+      storage::WarnQuestion& q = questions.emplace_back();
+      q.kind = kind;
+      q.key = std::move(key);
+      q.at = p.received_at;
+      q.window = absl::Hours(24) * rules[i]->window_days();
+      q.scope = &scopes[i];
+      return q;
+    };
+    auto days = [&](size_t i, Kind kind, std::string key, int lo, int split) {
+      storage::WarnQuestion& q = ask(i, kind, std::move(key));
+      q.lo = DayPlus(p.day, lo);
+      q.split = DayPlus(p.day, split);
+      q.hi = p.day;
+    };
     for (size_t i = 0; i < rules.size(); ++i) {
       const WarningRule& r = *rules[i];
       if (!in_scope(p, i)) continue;
-      const WarnScope& scope = scopes[i];
-      const absl::Duration window = absl::Hours(24) * r.window_days();
-      const absl::Time t = p.received_at;
+      const int w_days = r.window_days();
       switch (r.kind()) {
         case v1::WARNING_RULE_KIND_REPEAT_PETITIONER:
-          for (const auto& [person, name] : p.persons) {
+          for (const auto& person : p.persons) ask(i, Kind::kPerson, absl::StrCat(person.first));
+          break;
+        case v1::WARNING_RULE_KIND_SAME_EMPLOYER:
+          if (!p.complained_unit.empty()) {
+            ask(i, Kind::kComplained, p.complained_unit);
+          } else if (!p.employer.empty()) {
+            ask(i, Kind::kEmployer, p.employer).similarity = r.similarity();
+          }
+          break;
+        case v1::WARNING_RULE_KIND_CATEGORY_SURGE:
+          days(i, Kind::kCategoryDays, p.category, -w_days * (1 + r.baseline_windows()), -w_days);
+          break;
+        case v1::WARNING_RULE_KIND_UNIT_VOLUME_RISE:
+          days(i, Kind::kUnitDays, p.unit, -2 * w_days, -w_days);
+          break;
+        default:
+          break;
+      }
+    }
+    const std::vector<storage::WarnAnswer> answers = batch.Ask(questions);
+    for (size_t i = 0; i < rules.size(); ++i) {
+      const WarningRule& r = *rules[i];
+      if (!in_scope(p, i)) continue;
+      const int w_days = r.window_days();
+      const absl::Time t = p.received_at;
+      const storage::WarnAnswer* a = first[i] == kNone ? nullptr : &answers[first[i]];
+      switch (r.kind()) {
+        case v1::WARNING_RULE_KIND_REPEAT_PETITIONER:
+          for (size_t k = 0; k < p.persons.size(); ++k) {
             WarnWave w = wave_of(r, p);
-            w.subject = absl::StrCat("person:", person);
-            w.subject_label = MaskName(name);
-            counted(r, std::move(w), Wave(t, batch.PersonCases(person, t, window, scope)),
-                    "同一信访人");
+            w.subject = absl::StrCat("person:", p.persons[k].first);
+            w.subject_label = MaskName(p.persons[k].second);
+            counted(r, std::move(w), Wave(t, a[k].cases), "同一信访人");
           }
           break;
         case v1::WARNING_RULE_KIND_SAME_EMPLOYER: {
+          if (a == nullptr) break;
           WarnWave w = wave_of(r, p);
           if (!p.complained_unit.empty()) {
             w.subject = absl::StrCat("unit:", p.complained_unit);
             w.subject_label = name_of(absl::StrCat("unit:", p.complained_unit));
-            counted(r, std::move(w),
-                    Wave(t, batch.ComplainedCases(p.complained_unit, t, window, scope)),
-                    "反映同一单位");
-          } else if (!p.employer.empty()) {
+            counted(r, std::move(w), Wave(t, a->cases), "反映同一单位");
+          } else {
             w.subject = absl::StrCat("employer:", p.employer);
             w.subject_label = p.employer;
-            counted(r, std::move(w),
-                    Wave(t, batch.EmployerCases(p.employer, r.similarity(), t, window, scope)),
-                    "反映同一用人单位");
+            counted(r, std::move(w), Wave(t, a->cases), "反映同一用人单位");
           }
           break;
         }
         case v1::WARNING_RULE_KIND_GROUP_NOT_ACCEPTED:
           if (p.people >= r.min_people() && !p.accepted && !p.final) {
-            batch.Watch(r.name(), p.case_id, t + window);
+            batch.Watch(r.name(), p.case_id, t + absl::Hours(24) * w_days);
           }
           break;
         case v1::WARNING_RULE_KIND_CATEGORY_SURGE: {
-          const int w_days = r.window_days();
-          const auto [base, recent] =
-              batch.CategoryDays(p.category, DayPlus(p.day, -w_days * (1 + r.baseline_windows())),
-                                 DayPlus(p.day, -w_days), p.day, scope);
-          const double mean = static_cast<double>(base) / r.baseline_windows();
-          if (recent >= r.threshold() && recent > r.factor() * mean) {
+          const double mean = static_cast<double>(a->before) / r.baseline_windows();
+          if (a->recent >= r.threshold() && a->recent > r.factor() * mean) {
             const std::string subject = absl::StrCat("category:", p.category);
             raise(about_one(r, p, subject, name_of(subject),
-                            absl::StrFormat("%d日内%d件，前%d期均值%.1f（倍数%.1f）", w_days, recent,
-                                            r.baseline_windows(), mean, r.factor())));
+                            absl::StrFormat("%d日内%d件，前%d期均值%.1f（倍数%.1f）", w_days,
+                                            a->recent, r.baseline_windows(), mean, r.factor())));
           }
           break;
         }
-        case v1::WARNING_RULE_KIND_UNIT_VOLUME_RISE: {
-          const int w_days = r.window_days();
-          const auto [previous, recent] = batch.UnitDays(
-              p.unit, DayPlus(p.day, -2 * w_days), DayPlus(p.day, -w_days), p.day, scope);
-          if (recent >= r.threshold() && recent >= r.factor() * previous) {
+        case v1::WARNING_RULE_KIND_UNIT_VOLUME_RISE:
+          if (a->recent >= r.threshold() && a->recent >= r.factor() * a->before) {
             const std::string subject = absl::StrCat("unit:", p.unit);
             raise(about_one(r, p, subject, name_of(subject),
-                            absl::StrFormat("%d日内%d件，上期%d件（倍数%.1f）", w_days, recent,
-                                            previous, r.factor())));
+                            absl::StrFormat("%d日内%d件，上期%d件（倍数%.1f）", w_days, a->recent,
+                                            a->before, r.factor())));
           }
           break;
-        }
         default:
           break;
       }

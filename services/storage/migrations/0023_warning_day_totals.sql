@@ -243,3 +243,51 @@ BEGIN
                               ORDER BY 1)
   FROM added WHERE w.id = xf_warn_wave.id;
 END $$;
+
+-- Every question of one petition in one round trip: question i (from 1) is
+-- kinds[i] ('person', 'employer', 'complained', 'category_days',
+-- 'unit_days') about keys[i], with its similarity, receipt and window
+-- (microseconds), its scope (array literals of units and of categories) and
+-- its days (lo, split, hi). A petitions question returns its rows (before
+-- and recent 0); a days question one row (the petition's columns 0 and '').
+CREATE FUNCTION xf_warn_ask(kinds text[], keys text[], sims real[], ats bigint[], wins bigint[],
+                            scope_units text[], scope_cats text[], los text[], splits text[],
+                            his text[], lim int)
+  RETURNS TABLE (q int, case_id bigint, received_us bigint, registering_unit text,
+                 complained_unit text, before int, recent int)
+  LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  i int;
+  units text[];
+  cats text[];
+  at timestamptz;
+  win interval;
+BEGIN
+  FOR i IN 1 .. coalesce(cardinality(kinds), 0) LOOP
+    units := CAST(scope_units[i] AS text[]);
+    cats := CAST(scope_cats[i] AS text[]);
+    at := xf_ts(ats[i]);
+    win := wins[i] * interval '1 microsecond';
+    CASE kinds[i]
+    WHEN 'person' THEN
+      RETURN QUERY SELECT i, c.case_id, c.received_us, c.registering_unit, c.complained_unit, 0, 0
+        FROM xf_warn_person_cases(CAST(keys[i] AS bigint), at, win, units, cats, lim) c;
+    WHEN 'employer' THEN
+      RETURN QUERY SELECT i, c.case_id, c.received_us, c.registering_unit, c.complained_unit, 0, 0
+        FROM xf_warn_employer_cases(keys[i], sims[i], at, win, units, cats, lim) c;
+    WHEN 'complained' THEN
+      RETURN QUERY SELECT i, c.case_id, c.received_us, c.registering_unit, c.complained_unit, 0, 0
+        FROM xf_warn_complained_cases(keys[i], at, win, units, cats, lim) c;
+    WHEN 'category_days' THEN
+      RETURN QUERY SELECT i, 0::bigint, 0::bigint, ''::text, ''::text, d.before, d.recent
+        FROM xf_warn_category_days(keys[i], CAST(los[i] AS date), CAST(splits[i] AS date),
+                                   CAST(his[i] AS date), units) d;
+    WHEN 'unit_days' THEN
+      RETURN QUERY SELECT i, 0::bigint, 0::bigint, ''::text, ''::text, d.before, d.recent
+        FROM xf_warn_unit_days(keys[i], CAST(los[i] AS date), CAST(splits[i] AS date),
+                               CAST(his[i] AS date), cats) d;
+    ELSE
+      RAISE EXCEPTION 'xf_warn_ask: question % is of no kind known (%)', i, kinds[i];
+    END CASE;
+  END LOOP;
+END $$;
