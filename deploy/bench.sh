@@ -65,7 +65,9 @@
 # last three years (xfctl stats), the dashboard of the top unit (xfctl sup
 # dashboard) and the first page of its overdue cases (xfctl case list
 # --overdue). A RESULT line per read: p50, max and the first call's time,
-# and what it returned (received cases, open cases, rows).
+# the call's mean time at the server (its own latency histogram, from
+# /metrics: without xfctl's start and the network), and what it returned
+# (received cases, open cases, rows).
 #
 # soak: --duration seconds of mixed calls (20% register, 50% get, 30% list)
 # against one server, sampling its VmRSS; RESULT says whether it stayed flat
@@ -421,18 +423,29 @@ run_warnings() {
 # The supervisor's reads, one call at a time, as xfctl makes them.
 READS_FAILED=0
 run_reads() {
-  start_server server-reads
-  local pid=$PID address="127.0.0.1:$PORT"
+  XINFANG_HTTP_PORT_FILE="$TMP/reads.http" start_server server-reads --http-listen 127.0.0.1:0
+  local pid=$PID address="127.0.0.1:$PORT" http; http=$(cat "$TMP/reads.http")
+  # rpc_totals METHOD: "SUM COUNT" of the server's own latency histogram for
+  # the method (xinfang_rpc_duration_seconds), to tell the call's time at the
+  # server from xfctl's start and the network.
+  rpc_totals() {
+    curl -fsS "http://127.0.0.1:$http/metrics" | awk -v m="method=\"$1\"" '
+      index($0, "xinfang_rpc_duration_seconds_sum{") == 1 && index($0, m) { s += $NF }
+      index($0, "xinfang_rpc_duration_seconds_count{") == 1 && index($0, m) { c += $NF }
+      END { printf "%.6f %d\n", s, c }'
+  }
   local sup_token; sup_token=$(awk '$1 == "supervisor" {print $2}' "$TOKENS")
   local top; top=$(psql "$DB" -qAtc "SELECT code FROM units WHERE parent IS NULL ORDER BY code LIMIT 1")
   local to; to=$(date -u -d tomorrow +%F)
   local from1; from1=$(date -u -d '1 year ago' +%F)
   local from3; from3=$(date -u -d '3 years ago' +%F)
-  # read_calls NAME WHAT XFCTL-ARGS...: K calls; each call's output is kept (the last
-  # one in reads-NAME.out), its wall time in ms in reads-NAME.ms.
+  # read_calls NAME METHOD WHAT XFCTL-ARGS...: K calls; each call's output is kept
+  # (the last one in reads-NAME.out), its wall time in ms in reads-NAME.ms; the
+  # RESULT line adds the mean time of METHOD at the server over those calls.
   read_calls() {
-    local name=$1 what=$2; shift 2
-    local times=() errors=0 k t0 t1
+    local name=$1 method=$2 what=$3; shift 3
+    local times=() errors=0 k t0 t1 before after
+    before=$(rpc_totals "$method")
     xf_log "reads: $name ($what), $READS_CALLS calls one at a time"
     for k in $(seq "$READS_CALLS"); do
       t0=$(date +%s%N)
@@ -444,6 +457,10 @@ run_reads() {
       t1=$(date +%s%N)
       times+=($(( (t1 - t0) / 1000000 )))
     done
+    after=$(rpc_totals "$method")
+    local at_server; at_server=$(awk -v b="$before" -v a="$after" 'BEGIN {
+      split(b, x, " "); split(a, y, " "); n = y[2] - x[2];
+      if (n > 0) printf "%.1fms", 1000 * (y[1] - x[1]) / n; else printf "n/a" }')
     printf '%s\n' "${times[@]}" >"$TMP/results/reads-$name.ms"
     local returned=""
     case "$name" in
@@ -452,25 +469,25 @@ run_reads() {
       overdue-list) returned="rows=$(grep -c '"tracking_number"' "$TMP/results/reads-$name.out" || true)" ;;
     esac
     printf '%s\n' "${times[@]}" | sort -n | awk -v name="reads-$name" -v cases="$CASES" -v what="$what" \
-        -v first="${times[0]}" -v errors="$errors" -v returned="$returned" '
+        -v first="${times[0]}" -v errors="$errors" -v returned="$returned" -v at_server="$at_server" '
       { a[NR] = $1 } END {
         n = NR
-        printf "RESULT %s cases=%s calls=%d p50=%sms max=%sms first=%sms errors=%s%s what=\"%s\"\n",
-          name, cases, n, a[int((n + 1) / 2)], a[n], first, errors, (returned != "" ? " " returned : ""), what
+        printf "RESULT %s cases=%s calls=%d p50=%sms max=%sms first=%sms at_server_mean=%s errors=%s%s what=\"%s\"\n",
+          name, cases, n, a[int((n + 1) / 2)], a[n], first, at_server, errors, (returned != "" ? " " returned : ""), what
       }' | tee -a "$TMP/results/results.txt"
   }
-  read_calls whoami "xfctl start and one authenticated call: the floor of the figures below" whoami
-  read_calls stats-1y "statistics, whole tree ($top), $from1 to $to" \
+  read_calls whoami WhoAmI "xfctl start and one authenticated call: the floor of the figures below" whoami
+  read_calls stats-1y GetStatistics "statistics, whole tree ($top), $from1 to $to" \
     stats --from "$from1" --to "$to" --unit "$top" --format json
-  read_calls stats-3y "statistics, whole tree ($top), $from3 to $to" \
+  read_calls stats-3y GetStatistics "statistics, whole tree ($top), $from3 to $to" \
     stats --from "$from3" --to "$to" --unit "$top" --format json
   # The same periods counted from the cases (the old way, and the check of
   # the kept counts): one call each, and the figures must be equal.
   local calls=$READS_CALLS
   READS_CALLS=1
-  read_calls recount-1y "statistics counted from the cases, $from1 to $to" \
+  read_calls recount-1y GetStatistics "statistics counted from the cases, $from1 to $to" \
     stats --from "$from1" --to "$to" --unit "$top" --format json --recount
-  read_calls recount-3y "statistics counted from the cases, $from3 to $to" \
+  read_calls recount-3y GetStatistics "statistics counted from the cases, $from3 to $to" \
     stats --from "$from3" --to "$to" --unit "$top" --format json --recount
   READS_CALLS=$calls
   # same_output RESULT-NAME A B: the kept counts' output A equals the recount's B
@@ -487,12 +504,12 @@ run_reads() {
   }
   same_output kept-equals-recount-1y stats-1y recount-1y
   same_output kept-equals-recount-3y stats-3y recount-3y
-  read_calls dashboard "dashboard of $top (counts per unit and stage)" --json sup dashboard --unit "$top"
+  read_calls dashboard Dashboard "dashboard of $top (counts per unit and stage)" --json sup dashboard --unit "$top"
   READS_CALLS=1
-  read_calls dashboard-recount "dashboard counted from the cases" --json sup dashboard --unit "$top" --recount
+  read_calls dashboard-recount Dashboard "dashboard counted from the cases" --json sup dashboard --unit "$top" --recount
   READS_CALLS=$calls
   same_output dashboard-kept-equals-recount dashboard dashboard-recount
-  read_calls overdue-list "first page of $top's overdue cases" --json case list --unit "$top" --overdue
+  read_calls overdue-list ListCases "first page of $top's overdue cases" --json case list --unit "$top" --overdue
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
 }
 
