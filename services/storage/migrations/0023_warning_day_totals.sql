@@ -191,22 +191,40 @@ END $$;
 
 -- As migration 0014's, with each petition's registering unit (`units`)
 -- and complained-about unit (`complained`, '' for none) beside `ids`.
+-- Every statement in it finds rows by key. Its plans are kept per
+-- connection; made while warnings and warning_cases are new and nearly
+-- empty (after this migration, or on a new database) they scanned those
+-- tables whole, once per linked petition, until the next ANALYZE: 4.6 ms a
+-- raise at a million cases instead of 0.1 ms. Without sequential scans
+-- the plans use the keys whatever the statistics say.
 CREATE FUNCTION xf_warn_wave(rule text, kind int, severity int, title text, subject text,
                              label text, now timestamptz, start timestamptz, finish timestamptz,
                              at timestamptz, ids bigint[], units text[], complained text[],
                              detail text, trigger_id bigint, OUT id bigint, OUT raised boolean)
-  LANGUAGE plpgsql AS $$
+  LANGUAGE plpgsql SET enable_seqscan = off AS $$
+DECLARE
+  linked bigint;
+  found_id bigint;
+  found_end timestamptz;
+  best_end timestamptz;
 BEGIN
   SELECT w.id INTO id FROM warnings w
    WHERE w.rule = xf_warn_wave.rule AND w.subject = xf_warn_wave.subject AND w.state < 3
      AND w.window_start <= at AND w.window_end > at
    ORDER BY w.window_start DESC, w.id DESC LIMIT 1;
   IF id IS NULL THEN
-    SELECT w.id INTO id FROM unnest(ids) AS x (case_id)
-      JOIN warning_cases wc ON wc.case_id = x.case_id
-      JOIN warnings w ON w.id = wc.warning_id
-     WHERE w.rule = xf_warn_wave.rule AND w.state < 3 AND w.window_end > at
-     ORDER BY w.window_end DESC, w.id DESC LIMIT 1;
+    -- The live open warning of the rule with the latest end that links one
+    -- of `ids`: one table at a time, by key. (As one join, a plan made
+    -- while the tables were new started from all the rule's open warnings.)
+    FOR linked IN SELECT DISTINCT wc.warning_id FROM warning_cases wc WHERE wc.case_id = ANY (ids)
+    LOOP
+      SELECT w.id, w.window_end INTO found_id, found_end FROM warnings w
+       WHERE w.id = linked AND w.rule = xf_warn_wave.rule AND w.state < 3 AND w.window_end > at;
+      IF found_id IS NOT NULL AND (id IS NULL OR (found_end, found_id) > (best_end, id)) THEN
+        id := found_id;
+        best_end := found_end;
+      END IF;
+    END LOOP;
   END IF;
   raised := id IS NULL;
   IF NOT raised AND EXISTS (SELECT 1 FROM warnings w WHERE w.id = xf_warn_wave.id
