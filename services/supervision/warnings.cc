@@ -231,6 +231,7 @@ absl::Status Warnings::Decide(storage::WarnBatch& batch, const storage::WarnItem
     constexpr size_t kNone = static_cast<size_t>(-1);
     std::vector<storage::WarnQuestion> questions;
     std::vector<size_t> first(rules.size(), kNone);
+    std::vector<bool> applies(rules.size());
     using Kind = storage::WarnQuestion::Kind;
     auto ask = [&](size_t i, Kind kind, std::string key) -> storage::WarnQuestion& {
       if (first[i] == kNone) first[i] = questions.size();
@@ -250,7 +251,8 @@ absl::Status Warnings::Decide(storage::WarnBatch& batch, const storage::WarnItem
     };
     for (size_t i = 0; i < rules.size(); ++i) {
       const WarningRule& r = *rules[i];
-      if (!in_scope(p, i)) continue;
+      applies[i] = in_scope(p, i);
+      if (!applies[i]) continue;
       const int w_days = r.window_days();
       switch (r.kind()) {
         case v1::WARNING_RULE_KIND_REPEAT_PETITIONER:
@@ -275,8 +277,8 @@ absl::Status Warnings::Decide(storage::WarnBatch& batch, const storage::WarnItem
     }
     const std::vector<storage::WarnAnswer> answers = batch.Ask(questions);
     for (size_t i = 0; i < rules.size(); ++i) {
+      if (!applies[i]) continue;
       const WarningRule& r = *rules[i];
-      if (!in_scope(p, i)) continue;
       const int w_days = r.window_days();
       const absl::Time t = p.received_at;
       const storage::WarnAnswer* a = first[i] == kNone ? nullptr : &answers[first[i]];
