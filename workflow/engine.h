@@ -136,6 +136,8 @@ class MapOrgTree final : public OrgTree {
   bool Contains(const std::string& unit) const override { return parent_of_.count(unit) > 0; }
   // `unit` and every unit below it, in code order.
   std::vector<std::string> Subtree(const std::string& unit) const;
+  // How many units the tree has.
+  std::size_t size() const { return parent_of_.size(); }
 
  private:
   std::map<std::string, std::string> parent_of_;

@@ -3,6 +3,7 @@
 #include "services/storage/case_store.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <set>
 #include <utility>
@@ -158,6 +159,13 @@ absl::StatusOr<std::vector<DueRow>> CaseStore::ListDue(const DueQuery& q) {
 // id), migration 0008 — yields at most `limit` rows each, and the newest of
 // those are the answer: the cost follows the page size and the number of
 // units, not the table. Only the filters given are in the statement.
+//
+// The overdue list walks the running deadlines past due instead, newest
+// case first (migration 0024): one step per case, each the next case below
+// the last among the deadlines the sweeper has marked overdue and those past
+// due it has not marked yet (normally none), until `limit` cases pass the
+// other filters. It stops by itself, so its cost follows the page, not the
+// newest cases whose deadlines are still running.
 absl::StatusOr<std::vector<CaseRow>> CaseStore::ListCases(const CaseFilter& f) {
   SqlArray unit_list, category_list;
   for (const std::string& u : f.units) unit_list.AddText(u);
@@ -171,13 +179,17 @@ absl::StatusOr<std::vector<CaseRow>> CaseStore::ListCases(const CaseFilter& f) {
   // A scan per unit pays while the units are few; a wide scope (a whole
   // city, the province) is better served by one scan filtering on them.
   constexpr std::size_t kMaxUnitScans = 8;
-  const bool per_unit = !f.units.empty() && f.units.size() <= kMaxUnitScans;
+  const bool walk_overdue = f.overdue_only;
+  const bool per_unit = !walk_overdue && !f.units.empty() && f.units.size() <= kMaxUnitScans;
+  const bool per_category = !walk_overdue && !f.categories.empty();
+  // The overdue walk scopes by the deadlines' copy of their case's unit
+  // (case_timers.case_unit, rewritten with the case's every change).
   when(per_unit, "c.responsible_unit = u.code");
-  when(!per_unit && !f.units.empty(), "c.responsible_unit = ANY(:units::text[])");
+  when(!walk_overdue && !per_unit && !f.units.empty(), "c.responsible_unit = ANY(:units::text[])");
   if (!f.units.empty()) args.emplace_back("units", unit_list.Literal());
-  if (when(!f.categories.empty(), "c.category = k.code")) {
-    args.emplace_back("categories", category_list.Literal());
-  }
+  when(per_category, "c.category = k.code");
+  when(!per_category && !f.categories.empty(), "c.category = ANY(:categories::text[])");
+  if (!f.categories.empty()) args.emplace_back("categories", category_list.Literal());
   if (when(f.before_id > 0, "c.id < :before_id")) args.emplace_back("before_id", f.before_id);
   if (when(!f.state.empty(), "c.state = :state")) args.emplace_back("state", f.state);
   if (when(f.stage != 0, "c.stage = :stage")) args.emplace_back("stage", f.stage);
@@ -188,9 +200,6 @@ absl::StatusOr<std::vector<CaseRow>> CaseStore::ListCases(const CaseFilter& f) {
   if (when(f.received_before.has_value(), "c.received_at < xf_ts(:before)")) {
     args.emplace_back("before", ToMicros(*f.received_before));
   }
-  when(f.overdue_only,
-       "EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id "
-       "AND t.suspended_at IS NULL AND t.due_at <= xf_ts(:now))");
   if (when(!f.petitioner.empty(),
            "EXISTS (SELECT 1 FROM case_petitioners cp JOIN persons p ON p.id = cp.person_id "
            "WHERE cp.case_id = c.id AND (p.name = :who OR p.id_number = upper(:who) "
@@ -199,23 +208,56 @@ absl::StatusOr<std::vector<CaseRow>> CaseStore::ListCases(const CaseFilter& f) {
   }
   args.emplace_back("now", ToMicros(f.now));
   args.emplace_back("lim", f.limit);
-  std::string sources;
-  if (per_unit) absl::StrAppend(&sources, "unnest(:units::text[]) AS u(code) CROSS JOIN ");
-  if (!f.categories.empty()) {
-    absl::StrAppend(&sources, "unnest(:categories::text[]) AS k(code) CROSS JOIN ");
-  }
-  const Sql& sql = Sql::Intern(absl::StrCat(
+  const char* kColumns =
       "SELECT c.id, c.tracking_number, c.state, c.stage::int, c.channel::int, c.category, "
       "       c.responsible_unit, xf_us(c.received_at), c.summary, "
       "       EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id "
       "                  AND t.suspended_at IS NULL AND t.due_at <= xf_ts(:now)), "
       "       coalesce(c.complained_about_unit, ''), c.conflicted_accounts, "
       "       CASE WHEN c.responsible_unit = c.registering_unit THEN c.registering_unit "
-      "            ELSE '' END "
-      "  FROM ", sources,
-      "       LATERAL (SELECT c.* FROM cases c WHERE ", conditions,
-      "                 ORDER BY c.id DESC LIMIT :lim) c "
-      " ORDER BY c.id DESC LIMIT :lim"));
+      "            ELSE '' END ";
+  std::string text;
+  if (walk_overdue) {
+    args.emplace_back("start", f.before_id > 0 ? f.before_id
+                                               : std::numeric_limits<int64_t>::max());
+    const std::string timer_scope =
+        f.units.empty() ? "" : " AND t.case_unit = ANY(:units::text[])";
+    // The newest case below `bound` with a running deadline past due.
+    auto next_below = [&](const char* bound) {
+      return absl::StrCat(
+          "greatest((SELECT t.case_id FROM case_timers t "
+          "           WHERE t.overdue AND t.suspended_at IS NULL AND t.due_at <= xf_ts(:now)",
+          timer_scope, " AND t.case_id < ", bound,
+          "           ORDER BY t.case_id DESC LIMIT 1), "
+          "          (SELECT max(x) FROM unmarked, unnest(unmarked.ids) AS x WHERE x < ", bound,
+          "))");
+    };
+    text = absl::StrCat(
+        "WITH RECURSIVE unmarked AS MATERIALIZED ("
+        "  SELECT coalesce(array_agg(DISTINCT t.case_id), '{}') AS ids FROM case_timers t "
+        "   WHERE NOT t.overdue AND t.suspended_at IS NULL AND t.due_at <= xf_ts(:now)",
+        timer_scope, "), "
+        "walk(id, found) AS ("
+        "  SELECT ", next_below(":start"), ", 0 "
+        "  UNION ALL "
+        "  SELECT ", next_below("w.id"), ", "
+        "         w.found + (EXISTS (SELECT 1 FROM cases c WHERE c.id = w.id AND ", conditions,
+        "))::int "
+        "    FROM walk w WHERE w.id IS NOT NULL AND w.found < :lim) ",
+        kColumns, "  FROM walk w JOIN cases c ON c.id = w.id WHERE ", conditions,
+        " ORDER BY c.id DESC LIMIT :lim");
+  } else {
+    std::string sources;
+    if (per_unit) absl::StrAppend(&sources, "unnest(:units::text[]) AS u(code) CROSS JOIN ");
+    if (per_category) {
+      absl::StrAppend(&sources, "unnest(:categories::text[]) AS k(code) CROSS JOIN ");
+    }
+    text = absl::StrCat(kColumns, "  FROM ", sources,
+                        "       LATERAL (SELECT c.* FROM cases c WHERE ", conditions,
+                        "                 ORDER BY c.id DESC LIMIT :lim) c "
+                        " ORDER BY c.id DESC LIMIT :lim");
+  }
+  const Sql& sql = Sql::Intern(text);
   return WithConn(pool_, "listing cases", [&](Conn& conn) -> absl::StatusOr<std::vector<CaseRow>> {
     std::vector<CaseRow> out;
     for (Row r : conn.Run(sql, args)) {

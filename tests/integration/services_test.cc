@@ -610,6 +610,82 @@ TEST_F(ServicesTest, ListCasesFilters) {
   EXPECT_THAT(ListCases(server_, bad), testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_size")));
 }
 
+// The overdue list: the cases with a running deadline past due at the
+// server's clock, newest first, in pages, with the other filters. A
+// suspended deadline does not count; a deadline past due counts whether or
+// not the sweeper has marked it overdue yet, and a mark on a deadline moved
+// into the future does not.
+TEST_F(ServicesTest, ListCasesOverdue) {
+  const Caller kEduClerk{"edu1", "intake_clerk", "prov.organs.edu"};
+  std::vector<std::string> t;  // oldest first, one a day
+  for (int i = 0; i < 6; ++i) {
+    v1::RegisterCaseRequest r = ChannelRequest(i % 2 ? v1::CHANNEL_ONLINE : v1::CHANNEL_CALL,
+                                               absl::StrCat("req-overdue-", i));
+    r.mutable_intake()->mutable_petitioners(0)->set_name(absl::StrCat("来电人", i));
+    r.mutable_intake()->mutable_petitioners(0)->clear_id_number();
+    r.mutable_intake()->mutable_petitioners(0)->set_phone(absl::StrCat("1390000000", i));
+    auto c = Register(r, i == 4 ? kEduClerk : kClerk);
+    ASSERT_THAT(c, testing::IsOk());
+    t.push_back(c->case_().tracking_number());
+    ASSERT_THAT(server_.AdvanceTo(server_.core().clock().Now() + absl::Hours(24)), testing::IsOk());
+  }
+  ASSERT_THAT(Act(t[2], "accept", kClerk), testing::IsOk());  // handling runs 60 days
+  // Four weeks on: every 15-day intake notice but t[2]'s is past due.
+  ASSERT_THAT(server_.AdvanceTo(Monday() + absl::Hours(24 * 28)), testing::IsOk());
+  v1::RegisterCaseRequest fresh_req = ChannelRequest(v1::CHANNEL_CALL, "req-overdue-fresh");
+  fresh_req.mutable_intake()->mutable_petitioners(0)->set_name("新来电人");
+  fresh_req.mutable_intake()->mutable_petitioners(0)->clear_id_number();
+  auto fresh = Register(fresh_req);
+  ASSERT_THAT(fresh, testing::IsOk());
+
+  auto page = [&](std::function<void(v1::ListCasesRequest&)> set) {
+    v1::ListCasesRequest req;
+    req.set_overdue_only(true);
+    set(req);
+    auto r = ListCases(server_, req);
+    EXPECT_THAT(r, testing::IsOk());
+    if (r.ok()) {
+      for (const auto& c : r->cases()) EXPECT_TRUE(c.overdue()) << c.tracking_number();
+    }
+    return r.ok() ? *r : v1::ListCasesResponse{};
+  };
+  auto list = [&](std::function<void(v1::ListCasesRequest&)> set) { return Trackings(page(set)); };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(list([](auto&) {}), (V{t[5], t[4], t[3], t[1], t[0]}));
+  EXPECT_EQ(list([](auto& r) { r.set_unit("prov"); }), (V{t[5], t[4], t[3], t[1], t[0]}));
+  EXPECT_EQ(list([](auto& r) { r.set_unit("prov.organs.edu"); }), (V{t[4]}));
+  EXPECT_EQ(list([](auto& r) { r.set_unit("prov.organs.office"); }), (V{t[5], t[3], t[1], t[0]}));
+  EXPECT_EQ(list([](auto& r) { r.set_unit("prov.city-a"); }), (V{}));
+  EXPECT_EQ(list([](auto& r) { r.set_channel(v1::CHANNEL_ONLINE); }), (V{t[5], t[3], t[1]}));
+  EXPECT_EQ(list([](auto& r) { r.set_stage(v1::STAGE_HANDLING); }), (V{}));
+  // Pages of two: each overdue case once, in order.
+  V seen;
+  std::string token;
+  for (int pages = 0; pages < 10; ++pages) {
+    v1::ListCasesResponse p = page([&](auto& r) {
+      r.set_page_size(2);
+      r.set_page_token(token);
+    });
+    for (const auto& c : p.cases()) seen.push_back(c.tracking_number());
+    token = p.next_page_token();
+    if (token.empty()) break;
+  }
+  EXPECT_EQ(seen, (V{t[5], t[4], t[3], t[1], t[0]}));
+
+  auto timers_of = [&](const std::string& tracking) {
+    return absl::StrCat("case_id = (SELECT id FROM cases WHERE tracking_number = '", tracking, "')");
+  };
+  // A suspended deadline is not overdue.
+  server_.db().Exec(absl::StrCat("UPDATE case_timers SET suspended_at = due_at WHERE ", timers_of(t[3])));
+  // Past due but not (yet) marked by the sweeper: overdue all the same.
+  server_.db().Exec(absl::StrCat("UPDATE case_timers SET overdue = false WHERE ", timers_of(t[5])));
+  // Marked, but due in the future: not overdue.
+  server_.db().Exec(absl::StrCat("UPDATE case_timers SET overdue = true WHERE ",
+                                 timers_of(fresh->case_().tracking_number())));
+  EXPECT_EQ(list([](auto&) {}), (V{t[5], t[4], t[1], t[0]}));
+  EXPECT_EQ(list([](auto& r) { r.set_unit("prov.organs.office"); }), (V{t[5], t[1], t[0]}));
+}
+
 // Paging newest-first while another client keeps registering: every case
 // committed before paging began is listed exactly once, in order.
 TEST_F(ServicesTest, ListCasesPagesStayStableUnderConcurrentInserts) {
