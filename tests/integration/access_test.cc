@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "google/protobuf/descriptor.h"
+#include "tests/testing/petitions.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
 
@@ -27,6 +28,8 @@ namespace xinfang {
 namespace {
 
 namespace v1 = xinfang::v1;
+using testing::AnonymousWagesVisit;
+using testing::Monday;
 using testing::Caller;
 using testing::TestServer;
 using ::testing::HasSubstr;
@@ -38,11 +41,6 @@ constexpr auto kDenied = absl::StatusCode::kPermissionDenied;
 constexpr auto kInvalid = absl::StatusCode::kInvalidArgument;
 constexpr auto kExhausted = absl::StatusCode::kResourceExhausted;
 constexpr auto kPrecondition = absl::StatusCode::kFailedPrecondition;
-
-// 2026-03-02 09:00 in Shanghai, a Monday.
-absl::Time Monday() {
-  return absl::FromCivil(absl::CivilSecond(2026, 3, 2, 9, 0, 0), absl::FixedTimeZone(8 * 3600));
-}
 
 using testing::FromGrpc;
 
@@ -56,22 +54,6 @@ absl::StatusOr<Resp> Call(const std::unique_ptr<Stub>& stub,
   grpc::Status s = (stub.get()->*method)(ctx.get(), req, &resp);
   if (!s.ok()) return FromGrpc(s);
   return resp;
-}
-
-// An anonymous visit registered for `unit` (no petitioner: no rule across
-// cases can interfere).
-v1::RegisterCaseRequest AnonymousVisit(const std::string& request_id, const std::string& unit) {
-  v1::RegisterCaseRequest r;
-  r.set_request_id(request_id);
-  v1::CaseIntake* in = r.mutable_intake();
-  in->set_channel(v1::CHANNEL_VISIT);
-  in->mutable_visit()->set_people_present(1);
-  in->set_purpose(v1::PURPOSE_CLAIM);
-  in->set_category("wages.arrears");
-  in->set_summary("匿名反映欠薪");
-  in->set_anonymous(true);
-  in->set_registering_unit(unit);
-  return r;
 }
 
 // Shared by every fixture: a server on a simulated clock and typed calls.
@@ -314,7 +296,7 @@ class MatrixTest : public AccessBase {
   const Caller kVictim{"victim", "case_officer", kHome};
 
   void SetUp() override {
-    auto r = Register(Token(kHomeClerk), AnonymousVisit("matrix-case-x", kHome));
+    auto r = Register(Token(kHomeClerk), AnonymousWagesVisit("matrix-case-x", kHome));
     ASSERT_THAT(r, testing::IsOk());
     case_x_ = r->case_().tracking_number();
     ASSERT_EQ(r->case_().responsible_unit(), kHome);
@@ -328,7 +310,7 @@ class MatrixTest : public AccessBase {
     ASSERT_FALSE(document_.empty());
     // Three anonymous petitions against one employer: a warning.
     for (int i = 0; i < 3; ++i) {
-      auto req = AnonymousVisit(absl::StrCat("matrix-employer-", i), kHome);
+      auto req = AnonymousWagesVisit(absl::StrCat("matrix-employer-", i), kHome);
       req.mutable_intake()->set_complained_about("矩阵测试有限公司");
       ASSERT_THAT(Register(Token(kHomeClerk), req), testing::IsOk());
     }
@@ -342,7 +324,7 @@ class MatrixTest : public AccessBase {
   // A new case of prov.organs.edu in state "registered", "extension_requested"
   // or "served"; its tracking number and version.
   std::pair<std::string, int64_t> FreshCase(const std::string& state) {
-    auto r = Register(Token(kHomeClerk), AnonymousVisit(absl::StrCat("matrix-fresh-", ++n_), kHome));
+    auto r = Register(Token(kHomeClerk), AnonymousWagesVisit(absl::StrCat("matrix-fresh-", ++n_), kHome));
     EXPECT_THAT(r, testing::IsOk());
     if (!r.ok()) return {"", 0};
     const std::string t = r->case_().tracking_number();
@@ -378,7 +360,7 @@ class MatrixTest : public AccessBase {
   std::map<std::string, std::function<absl::Status(const std::string&)>> Probes() {
     std::map<std::string, std::function<absl::Status(const std::string&)>> p;
     p["RegisterCase"] = [&](const std::string& tok) {
-      return Register(tok, AnonymousVisit(absl::StrCat("matrix-reg-", ++n_), kHome)).status();
+      return Register(tok, AnonymousWagesVisit(absl::StrCat("matrix-reg-", ++n_), kHome)).status();
     };
     p["ReissueQueryCode"] = [&](const std::string& tok) {
       v1::ReissueQueryCodeRequest req;
@@ -755,7 +737,7 @@ TEST_F(TokenTest, ARevokedTokenIsRefusedAtOnceOthersStillWork) {
   EXPECT_TRUE(revoked->revoked());
   // The very next call with it, on any RPC.
   EXPECT_THAT(WhoAmI(first->secret()), testing::StatusIs(kUnauthenticated, HasSubstr("revoked")));
-  EXPECT_THAT(Register(first->secret(), AnonymousVisit("rev-user-0001", "prov.organs.office")),
+  EXPECT_THAT(Register(first->secret(), AnonymousWagesVisit("rev-user-0001", "prov.organs.office")),
               testing::StatusIs(kUnauthenticated));
   EXPECT_EQ(server_.db().Query("SELECT count(*) FROM cases"), "0");
   // The account's other token is unaffected.
@@ -1398,24 +1380,24 @@ class LimitsTest : public AccessBase {
 };
 
 TEST_F(LimitsTest, ARequestOverTheMaximumMessageSizeIsRefusedAndWritesNothing) {
-  v1::RegisterCaseRequest huge = AnonymousVisit("limits-huge-0001", "prov.organs.office");
+  v1::RegisterCaseRequest huge = AnonymousWagesVisit("limits-huge-0001", "prov.organs.office");
   huge.mutable_intake()->set_summary(std::string(2 << 20, 'a'));
   EXPECT_THAT(Register(Token(kClerk), huge), testing::StatusIs(kExhausted));
   EXPECT_EQ(server_.db().Query("SELECT count(*) FROM cases"), "0");
   // Under the limit, an over-long field is named instead.
-  v1::RegisterCaseRequest long_facts = AnonymousVisit("limits-facts-0001", "prov.organs.office");
+  v1::RegisterCaseRequest long_facts = AnonymousWagesVisit("limits-facts-0001", "prov.organs.office");
   long_facts.mutable_intake()->set_facts_and_reasons(std::string(600 * 1024, 'f'));
   EXPECT_THAT(Register(Token(kClerk), long_facts),
               testing::StatusIs(kInvalid, HasSubstr("intake.facts_and_reasons")));
   EXPECT_EQ(server_.db().Query("SELECT count(*) FROM cases"), "0");
   // And the server still serves.
-  EXPECT_THAT(Register(Token(kClerk), AnonymousVisit("limits-fine-0001", "prov.organs.office")),
+  EXPECT_THAT(Register(Token(kClerk), AnonymousWagesVisit("limits-fine-0001", "prov.organs.office")),
               testing::IsOk());
   EXPECT_EQ(server_.db().Query("SELECT count(*) FROM cases"), "1");
 }
 
 TEST_F(LimitsTest, TooLongFieldsAreNamed) {
-  auto r = Register(Token(kClerk), AnonymousVisit("limits-fields-01", "prov.organs.office"));
+  auto r = Register(Token(kClerk), AnonymousWagesVisit("limits-fields-01", "prov.organs.office"));
   ASSERT_THAT(r, testing::IsOk());
   const std::string t = r->case_().tracking_number();
   const int64_t v = r->case_().version();
@@ -1424,7 +1406,7 @@ TEST_F(LimitsTest, TooLongFieldsAreNamed) {
   EXPECT_THAT(Take(Token(kClerk), t, "accept", v, {{"notice", std::string(20001, 'x')}}),
               testing::StatusIs(kInvalid, HasSubstr("fields.notice")));
   // Characters, not bytes: 500 Chinese characters are a valid summary, 501 are not.
-  v1::RegisterCaseRequest summary = AnonymousVisit("limits-summary-1", "prov.organs.office");
+  v1::RegisterCaseRequest summary = AnonymousWagesVisit("limits-summary-1", "prov.organs.office");
   std::string chars;
   for (int i = 0; i < 501; ++i) chars += "字";
   summary.mutable_intake()->set_summary(chars);
@@ -1511,7 +1493,7 @@ TEST_F(LimitsTest, AFloodOfBadTokensDoesNotLockOutAGoodOneFromTheSameAddress) {
 // name is not.
 TEST_F(LimitsTest, SearchingByAWholeIdOrPhoneNumberIsRecordedInTheAccessLog) {
   const Caller auditor{"lim-auditor", "auditor", "prov"};
-  v1::RegisterCaseRequest req = AnonymousVisit("limits-lookup-01", "prov.organs.office");
+  v1::RegisterCaseRequest req = AnonymousWagesVisit("limits-lookup-01", "prov.organs.office");
   v1::CaseIntake* in = req.mutable_intake();
   in->set_anonymous(false);
   auto* p = in->add_petitioners();

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "soci/soci.h"
 #include "services/common/documents.h"
+#include "tests/testing/petitions.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
 #include "xinfang/v1/public.grpc.pb.h"
@@ -21,6 +22,7 @@ namespace xinfang {
 namespace {
 
 namespace v1 = xinfang::v1;
+using testing::Monday;
 using testing::Caller;
 using testing::FromGrpc;
 using ::testing::AllOf;
@@ -41,25 +43,16 @@ const Caller kOrgansClerk{"organsclerk", "intake_clerk", "prov.organs"};
 const Caller kNobody{"", "", ""};
 const char kOffice[] = "省直机关工会信访办公室";
 
-// 2026-03-02 09:00 in Shanghai, a Monday.
-absl::Time Monday() {
-  return absl::FromCivil(absl::CivilSecond(2026, 3, 2, 9, 0, 0), absl::FixedTimeZone(8 * 3600));
-}
-
+// The usual petition, its summary with markup the documents must escape;
+// 张三 gives an address instead of numbers, or no name at all.
 v1::RegisterCaseRequest Visit(const std::string& request_id, bool anonymous = false) {
-  v1::RegisterCaseRequest r;
-  r.set_request_id(request_id);
+  v1::RegisterCaseRequest r = testing::WagesVisit(request_id);
   v1::CaseIntake* in = r.mutable_intake();
-  in->set_channel(v1::CHANNEL_VISIT);
-  in->mutable_visit()->set_people_present(1);
-  in->set_purpose(v1::PURPOSE_CLAIM);
-  in->set_category("wages.arrears");
   in->set_summary("某公司拖欠三个月工资<b>");
-  in->set_request("请求督促公司支付工资");
-  in->set_complained_about("某建筑公司");
   in->set_anonymous(anonymous);
+  in->clear_petitioners();
   if (!anonymous) {
-    auto* p = in->add_petitioners();
+    v1::Petitioner* p = in->add_petitioners();
     p->set_name("张三");
     p->set_address("某市某区某路1号");
   }
@@ -109,15 +102,7 @@ class DocumentsTest : public ::testing::Test {
 
   absl::StatusOr<v1::GetPublicStatusResponse> PublicStatus(const std::string& tracking,
                                                            const std::string& code) {
-    v1::PublicService::Stub stub(server_.channel());
-    auto ctx = server_.Context(kNobody);
-    v1::GetPublicStatusRequest req;
-    req.set_tracking_number(tracking);
-    req.set_query_code(code);
-    v1::GetPublicStatusResponse resp;
-    grpc::Status s = stub.GetPublicStatus(ctx.get(), req, &resp);
-    if (!s.ok()) return FromGrpc(s);
-    return resp;
+    return server_.PublicStatus(tracking, code);
   }
 
   absl::StatusOr<v1::PublicDocument> PublicDocument(const std::string& tracking,

@@ -41,6 +41,7 @@
 #include "absl/time/civil_time.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "services/storage/db.h"
+#include "tests/testing/petitions.h"
 #include "tests/testing/test_server.h"
 
 namespace xinfang {
@@ -48,16 +49,13 @@ namespace {
 
 namespace pb = google::protobuf;
 namespace v1 = xinfang::v1;
+using testing::Monday;
 using testing::Caller;
 using testing::TestServer;
 
 // The whole run makes calls for at most this long (ctest's limit is 300 s). Alone it
 // takes about 30 s; the margin is for a 2-core machine running other tests beside it.
 constexpr auto kBudget = std::chrono::seconds(150);
-
-absl::Time Monday() {
-  return absl::FromCivil(absl::CivilSecond(2026, 3, 2, 9, 0, 0), absl::FixedTimeZone(8 * 3600));
-}
 
 // Every role once, each where it may do the most.
 const std::vector<Caller> kCallers = {

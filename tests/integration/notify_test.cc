@@ -20,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "services/common/mail.h"
 #include "services/supervision/notifier.h"
+#include "tests/testing/petitions.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
 #include "xinfang/v1/admin.grpc.pb.h"
@@ -30,6 +31,7 @@ namespace xinfang {
 namespace {
 
 namespace v1 = xinfang::v1;
+using testing::Monday;
 using supervision::Notifier;
 using testing::Caller;
 using testing::FromGrpc;
@@ -44,10 +46,6 @@ const Caller kClerk{"clerk1", "intake_clerk", "prov.organs.office"};
 const Caller kOfficer{"officer1", "case_officer", "prov.organs.office"};
 const Caller kHead{"head1", "unit_head", "prov.organs.office"};
 const Caller kAdmin{"admin1", "administrator", "prov"};
-
-absl::Time Monday() {
-  return absl::FromCivil(absl::CivilSecond(2026, 3, 2, 9, 0, 0), absl::FixedTimeZone(8 * 3600));
-}
 
 int FreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -163,18 +161,13 @@ class SmtpSink {
   std::filesystem::path dir_;
 };
 
+// The usual petition by 张三, who gives an e-mail address instead of numbers.
 v1::RegisterCaseRequest Visit(const std::string& request_id, const std::string& email) {
-  v1::RegisterCaseRequest r;
-  r.set_request_id(request_id);
-  v1::CaseIntake* in = r.mutable_intake();
-  in->set_channel(v1::CHANNEL_VISIT);
-  in->mutable_visit()->set_people_present(1);
-  in->set_purpose(v1::PURPOSE_CLAIM);
-  in->set_category("wages.arrears");
-  in->set_summary("某公司拖欠三个月工资");
-  in->set_complained_about("某建筑公司");
-  auto* p = in->add_petitioners();
-  p->set_name("张三");
+  v1::RegisterCaseRequest r = testing::WagesVisit(request_id);
+  r.mutable_intake()->clear_request();
+  v1::Petitioner* p = r.mutable_intake()->mutable_petitioners(0);
+  p->clear_id_number();
+  p->clear_phone();
   p->set_email(email);
   return r;
 }

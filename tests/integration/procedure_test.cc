@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "services/supervision/sweeper.h"
+#include "tests/testing/petitions.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
 
@@ -20,6 +21,7 @@ namespace xinfang {
 namespace {
 
 namespace v1 = xinfang::v1;
+using testing::Monday;
 using testing::Caller;
 using ::testing::Contains;
 using ::testing::HasSubstr;
@@ -40,25 +42,14 @@ const Caller kRecheckClerk{"rc-clerk", "intake_clerk", "prov"};
 const Caller kEduClerk{"edu-clerk", "intake_clerk", "prov.organs.edu"};
 const Caller kHealthClerk{"health-clerk", "intake_clerk", "prov.organs.health"};
 
-// 2026-03-02 09:00 in Shanghai, a Monday.
-absl::Time Monday() {
-  return absl::FromCivil(absl::CivilSecond(2026, 3, 2, 9, 0, 0), absl::FixedTimeZone(8 * 3600));
-}
-
+// The usual petition, by 王五 against 某建筑公司.
 v1::RegisterCaseRequest Petition(const std::string& request_id) {
-  v1::RegisterCaseRequest r;
-  r.set_request_id(request_id);
+  v1::RegisterCaseRequest r = testing::WagesVisit(request_id);
   v1::CaseIntake* in = r.mutable_intake();
-  in->set_channel(v1::CHANNEL_VISIT);
-  in->mutable_visit()->set_people_present(1);
-  in->set_purpose(v1::PURPOSE_CLAIM);
-  in->set_category("wages.arrears");
   in->set_summary("某建筑公司拖欠三个月工资");
-  in->set_complained_about("某建筑公司");
-  auto* p = in->add_petitioners();
-  p->set_name("王五");
-  p->set_id_number("11010519491231002X");
-  p->set_phone("13800000001");
+  in->clear_request();
+  in->mutable_petitioners(0)->set_name("王五");
+  in->mutable_petitioners(0)->set_phone("13800000001");
   return r;
 }
 

@@ -13,6 +13,7 @@
 #include "services/common/auth.h"
 #include "services/common/query_code.h"
 #include "services/query/public_service.h"
+#include "tests/testing/petitions.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
 #include "xinfang/v1/public.grpc.pb.h"
@@ -21,6 +22,8 @@ namespace xinfang {
 namespace {
 
 namespace v1 = xinfang::v1;
+using testing::Monday;
+using testing::WagesVisit;
 using testing::Caller;
 using testing::FromGrpc;
 using ::testing::HasSubstr;
@@ -34,29 +37,6 @@ const Caller kOfficer{"officer1", "case_officer", "prov.organs.office"};
 const Caller kHead{"head1", "unit_head", "prov.organs.office"};
 const Caller kAuditor{"audit1", "auditor", "prov"};
 const Caller kNobody{"", "", ""};
-
-// 2026-03-02 09:00 in Shanghai, a Monday.
-absl::Time Monday() {
-  return absl::FromCivil(absl::CivilSecond(2026, 3, 2, 9, 0, 0), absl::FixedTimeZone(8 * 3600));
-}
-
-v1::RegisterCaseRequest Visit(const std::string& request_id) {
-  v1::RegisterCaseRequest r;
-  r.set_request_id(request_id);
-  v1::CaseIntake* in = r.mutable_intake();
-  in->set_channel(v1::CHANNEL_VISIT);
-  in->mutable_visit()->set_people_present(1);
-  in->set_purpose(v1::PURPOSE_CLAIM);
-  in->set_category("wages.arrears");
-  in->set_summary("某公司拖欠三个月工资");
-  in->set_request("请求督促公司支付工资");
-  in->set_complained_about("某建筑公司");
-  auto* p = in->add_petitioners();
-  p->set_name("张三");
-  p->set_id_number("11010519491231002X");
-  p->set_phone("13800000000");
-  return r;
-}
 
 std::string Json(const google::protobuf::Message& m) {
   std::string out;
@@ -79,7 +59,7 @@ class PublicTest : public ::testing::Test {
   }
 
   v1::RegisterCaseResponse Register(const std::string& request_id = "public-0001") {
-    auto r = server_.Register(Visit(request_id), kClerk);
+    auto r = server_.Register(WagesVisit(request_id), kClerk);
     EXPECT_THAT(r, IsOk());
     return r.ok() ? *r : v1::RegisterCaseResponse();
   }
@@ -87,15 +67,7 @@ class PublicTest : public ::testing::Test {
   // GetPublicStatus without any token, as a petitioner's phone calls it.
   absl::StatusOr<v1::GetPublicStatusResponse> Status(const std::string& tracking,
                                                      const std::string& code) {
-    v1::PublicService::Stub stub(server_.channel());
-    auto ctx = server_.Context(kNobody);
-    v1::GetPublicStatusRequest req;
-    req.set_tracking_number(tracking);
-    req.set_query_code(code);
-    v1::GetPublicStatusResponse resp;
-    grpc::Status s = stub.GetPublicStatus(ctx.get(), req, &resp);
-    if (!s.ok()) return FromGrpc(s);
-    return resp;
+    return server_.PublicStatus(tracking, code);
   }
 
   // EvaluateCase without any token: ratings of the handling body and the
@@ -533,7 +505,7 @@ TEST_F(PublicTest, EveryOtherRpcStillNeedsAToken) {
               StatusIs(absl::StatusCode::kUnauthenticated));
   auto ctx2 = server_.Context(kNobody);
   v1::RegisterCaseResponse reg;
-  EXPECT_THAT(FromGrpc(server_.intake()->RegisterCase(ctx2.get(), Visit("public-none-1"), &reg)),
+  EXPECT_THAT(FromGrpc(server_.intake()->RegisterCase(ctx2.get(), WagesVisit("public-none-1"), &reg)),
               StatusIs(absl::StatusCode::kUnauthenticated));
 }
 

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "services/storage/db.h"
+#include "tests/testing/petitions.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_db.h"
 #include "tests/testing/test_server.h"
@@ -28,6 +29,7 @@ namespace xinfang {
 namespace {
 
 namespace v1 = xinfang::v1;
+using testing::Monday;
 using ::testing::AllOf;
 using testing::Caller;
 using ::testing::HasSubstr;
@@ -39,10 +41,6 @@ constexpr auto kInvalid = absl::StatusCode::kInvalidArgument;
 const Caller kClerk{"rel-clerk", "intake_clerk", "prov.organs.office"};
 const Caller kSupervisor{"rel-sup", "supervisor", "prov"};
 const Caller kAdmin{"rel-admin", "administrator", "prov"};
-
-absl::Time Monday() {
-  return absl::FromCivil(absl::CivilSecond(2026, 3, 2, 9, 0, 0), absl::FixedTimeZone(8 * 3600));
-}
 
 using testing::FromGrpc;
 
@@ -86,15 +84,7 @@ class ReliabilityTest : public ::testing::Test {
         .status();
   }
   std::string Register(const std::string& request_id) {
-    v1::RegisterCaseRequest r;
-    r.set_request_id(request_id);
-    v1::CaseIntake* in = r.mutable_intake();
-    in->set_channel(v1::CHANNEL_VISIT);
-    in->mutable_visit()->set_people_present(1);
-    in->set_purpose(v1::PURPOSE_CLAIM);
-    in->set_category("wages.arrears");
-    in->set_summary("匿名反映欠薪");
-    in->set_anonymous(true);
+    v1::RegisterCaseRequest r = testing::AnonymousWagesVisit(request_id);
     auto resp = Call(server_.intake(), &v1::IntakeService::Stub::RegisterCase, kClerk, r);
     EXPECT_THAT(resp, testing::IsOk());
     return resp.ok() ? resp->case_().tracking_number() : "";

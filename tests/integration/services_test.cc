@@ -11,6 +11,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1/reflection.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "tests/testing/petitions.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
 
@@ -18,6 +19,7 @@ namespace xinfang {
 namespace {
 
 namespace v1 = xinfang::v1;
+using testing::Monday;
 using testing::Caller;
 using testing::TestServer;
 using ::testing::HasSubstr;
@@ -27,26 +29,13 @@ const Caller kOfficer{"officer1", "case_officer", "prov.organs.office"};
 const Caller kHead{"head1", "unit_head", "prov.organs.office"};
 const Caller kSupervisor{"sup1", "supervisor", "prov.organs"};
 
-// 2026-03-02 09:00 in Shanghai, a Monday.
-absl::Time Monday() {
-  return absl::FromCivil(absl::CivilSecond(2026, 3, 2, 9, 0, 0), absl::FixedTimeZone(8 * 3600));
-}
-
+// The usual petition brought by two people, 李四 speaking for them, against
+// no named employer.
 v1::RegisterCaseRequest VisitRequest(const std::string& request_id) {
-  v1::RegisterCaseRequest r;
-  r.set_request_id(request_id);
-  v1::CaseIntake* in = r.mutable_intake();
-  in->set_channel(v1::CHANNEL_VISIT);
-  in->mutable_visit()->set_people_present(2);
-  in->mutable_visit()->add_representatives("李四");
-  in->set_purpose(v1::PURPOSE_CLAIM);
-  in->set_category("wages.arrears");
-  in->set_summary("某公司拖欠三个月工资");
-  in->set_request("请求督促公司支付工资");
-  auto* p = in->add_petitioners();
-  p->set_name("张三");
-  p->set_id_number("11010519491231002X");
-  p->set_phone("13800000000");
+  v1::RegisterCaseRequest r = testing::WagesVisit(request_id);
+  r.mutable_intake()->mutable_visit()->set_people_present(2);
+  r.mutable_intake()->mutable_visit()->add_representatives("李四");
+  r.mutable_intake()->clear_complained_about();
   return r;
 }
 
@@ -73,7 +62,6 @@ class ServicesTest : public ::testing::Test {
                                int64_t version = 0) {
     return server_.Act(tracking, action, who, fields, version);
   }
-
 
   TestServer server_;
 };

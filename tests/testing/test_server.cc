@@ -49,6 +49,19 @@ TestServer::~TestServer() {
   server_->Wait();
 }
 
+absl::StatusOr<xinfang::v1::GetPublicStatusResponse> TestServer::PublicStatus(
+    const std::string& tracking, const std::string& code) {
+  xinfang::v1::PublicService::Stub stub(channel_);
+  auto ctx = TokenContext("");
+  xinfang::v1::GetPublicStatusRequest req;
+  req.set_tracking_number(tracking);
+  req.set_query_code(code);
+  xinfang::v1::GetPublicStatusResponse resp;
+  grpc::Status s = stub.GetPublicStatus(ctx.get(), req, &resp);
+  if (!s.ok()) return FromGrpc(s);
+  return resp;
+}
+
 absl::StatusOr<int> TestServer::ProcessWarnings() {
   for (const auto& s : services_) {
     if (auto* sup = dynamic_cast<supervision::SupervisionServiceImpl*>(s.get())) {

@@ -22,6 +22,7 @@
 #include "xinfang/v1/admin.grpc.pb.h"
 #include "xinfang/v1/casework.grpc.pb.h"
 #include "xinfang/v1/intake.grpc.pb.h"
+#include "xinfang/v1/public.grpc.pb.h"
 #include "xinfang/v1/query.grpc.pb.h"
 #include "xinfang/v1/supervision.grpc.pb.h"
 
@@ -73,6 +74,11 @@ class TestServer {
                                         const Caller& who,
                                         const std::map<std::string, std::string>& fields = {},
                                         int64_t version = 0);
+  // PublicService.GetPublicStatus without any token, as a petitioner's
+  // phone calls it.
+  absl::StatusOr<xinfang::v1::GetPublicStatusResponse> PublicStatus(const std::string& tracking,
+                                                                    const std::string& code);
+
   // Moves the simulated clock to `to` through AdminService (which sweeps).
   absl::Status AdvanceTo(absl::Time to);
 
