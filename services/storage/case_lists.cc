@@ -208,7 +208,7 @@ absl::StatusOr<std::vector<CaseRow>> CaseStore::ListCases(const CaseFilter& f) {
   }
   args.emplace_back("now", ToMicros(f.now));
   args.emplace_back("lim", f.limit);
-  const char* kColumns =
+  static constexpr char kColumns[] =
       "SELECT c.id, c.tracking_number, c.state, c.stage::int, c.channel::int, c.category, "
       "       c.responsible_unit, xf_us(c.received_at), c.summary, "
       "       EXISTS (SELECT 1 FROM case_timers t WHERE t.case_id = c.id "

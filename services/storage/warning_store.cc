@@ -365,10 +365,9 @@ absl::StatusOr<ProcessResult> WarningStore::Process(int max_events, absl::Time n
   soci::session& s = lease->session();
   try {
     soci::transaction tx(s);
-    // As a case's write (case_writes.cc, BeginWrite): the prepared
-    // statements below keep one plan (the petitions' facts by an array of
-    // ids would otherwise be planned anew for every batch, 1.2 ms at 1M).
-    s << "SET LOCAL plan_cache_mode = force_generic_plan";
+    // One plan per prepared statement below (pq.h; the petitions' facts by
+    // an array of ids had been planned anew for every batch, 1.2 ms at 1M).
+    s << kKeepGenericPlans;
     ProcessResult result;
     long long after = 0;
     std::string zone;
