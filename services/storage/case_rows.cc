@@ -8,8 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
+#include "services/storage/json.h"
 
 namespace xinfang::storage {
 namespace internal {
@@ -122,9 +121,8 @@ StoredEvent ReadEvent(const Row& r, int i) {
   e.actor.unit = r.str(i++);
   e.at = FromMicros(r.i64(i++));
   e.event.note = r.str(i++);
-  google::protobuf::Struct fields;
-  if (google::protobuf::util::JsonStringToMessage(r.str(i++), &fields).ok()) {
-    for (const auto& [k, v] : fields.fields()) e.event.fields[k] = v.string_value();
+  if (auto fields = ParseStringMap(r.view(i++)); fields.has_value()) {
+    e.event.fields = std::move(*fields);
   }
   e.prev_hash = r.str(i++);
   e.hash = r.str(i++);
@@ -169,38 +167,34 @@ absl::StatusOr<CaseRecord> ParseCase(const Row& r) {
   c.head_hash = r.str(i++);
   c.registered_at = FromMicros(r.i64(i++));
   c.registered_by = r.str(i++);
-  const std::string intake_json = r.str(i++);
+  const absl::string_view intake_json = r.view(i++);
   CaseSnapshot& snap = c.snapshot;
   i = ReadSnapshot(r, i, &snap);
   const absl::string_view petitioners = r.view(i++);
   const absl::string_view related = r.view(i++);
-  const std::string attributes = r.str(i++);
-  const std::string actions = r.str(i++);
+  const absl::string_view attributes = r.view(i++);
+  const absl::string_view actions = r.view(i++);
   snap.timers = ParseTimers(r.view(i++));
-  google::protobuf::util::JsonParseOptions jopts;
-  jopts.ignore_unknown_fields = true;
-  if (!google::protobuf::util::JsonStringToMessage(intake_json, &c.intake, jopts).ok()) {
+  if (!JsonToMessage(intake_json, &c.intake)) {
     return absl::InternalError(absl::StrCat("case ", c.id, ": stored intake does not parse"));
   }
-  google::protobuf::Struct attribute_values;
-  if (!google::protobuf::util::JsonStringToMessage(attributes, &attribute_values).ok()) {
+  auto attribute_values = ParseStringMap(attributes);
+  if (!attribute_values.has_value()) {
     return absl::InternalError(absl::StrCat("case ", c.id, ": stored attributes do not parse"));
   }
-  for (const auto& [key, value] : attribute_values.fields()) {
-    snap.attributes[key] = value.string_value();
-  }
-  google::protobuf::ListValue taken;
-  if (!google::protobuf::util::JsonStringToMessage(actions, &taken).ok()) {
+  snap.attributes = std::move(*attribute_values);
+  std::optional<JsonValue> taken = ParseJson(actions);
+  if (!taken.has_value() || taken->kind != JsonValue::Kind::kArray) {
     return absl::InternalError(absl::StrCat("case ", c.id, ": stored actions do not parse"));
   }
-  for (const google::protobuf::Value& v : taken.values()) {
-    const auto& a = v.list_value().values();
+  for (const JsonValue& v : taken->items) {
+    const std::vector<JsonValue>& a = v.items;
     if (a.size() != 7) continue;
-    TakenAction t{a[0].string_value(), a[1].string_value(), a[2].string_value(),
-                  a[3].string_value(), a[4].string_value(), absl::InfinitePast(), {}};
+    TakenAction t{std::string(a[0].str()), std::string(a[1].str()), std::string(a[2].str()),
+                  std::string(a[3].str()), std::string(a[4].str()), absl::InfinitePast(), {}};
     long long us = 0;
-    if (absl::SimpleAtoi(a[5].string_value(), &us)) t.at = FromMicros(us);
-    for (const auto& [key, value] : a[6].struct_value().fields()) t.fields[key] = value.string_value();
+    if (absl::SimpleAtoi(a[5].str(), &us)) t.at = FromMicros(us);
+    for (const auto& [key, value] : a[6].members) t.fields[key] = std::string(value.str());
     c.actions.push_back(std::move(t));
   }
   for (absl::string_view entry : absl::StrSplit(petitioners, ',', absl::SkipEmpty())) {
