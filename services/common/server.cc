@@ -2,6 +2,7 @@
 
 #include "services/storage/reference_store.h"
 
+#include <algorithm>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/impl/client_unary_call.h>
@@ -168,6 +169,8 @@ std::unique_ptr<grpc::Server> StartServer(const std::string& listen,
   builder.AddListeningPort(
       listen, options.credentials ? options.credentials : grpc::InsecureServerCredentials(), port);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.SetSyncServerOption(grpc::ServerBuilder::MAX_POLLERS,
+                              std::max(2, options.handler_threads));
   for (const auto& s : services) builder.RegisterService(s.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<UndecodableRequestFactory>());
@@ -311,7 +314,8 @@ int ServerMain(int argc, char** argv, const std::string& program, const ServiceF
   int port = 0;
   std::unique_ptr<grpc::Server> server = StartServer(
       config->listen, services, &port,
-      ListenOptions{*credentials, config->max_message_bytes, &(*core)->metrics()});
+      ListenOptions{*credentials, config->max_message_bytes, &(*core)->metrics(),
+                    config->pool_size});
   if (server == nullptr) {
     std::fprintf(stderr, "%s: cannot listen on %s\n", program.c_str(), config->listen.c_str());
     return 1;

@@ -26,6 +26,11 @@ struct ListenOptions {
   std::shared_ptr<grpc::ServerCredentials> credentials;  // nullptr: plaintext
   int max_message_bytes = 1 << 20;  // larger requests: RESOURCE_EXHAUSTED
   Metrics* metrics = nullptr;  // counts every call; nullptr: none (request ids still)
+  // Threads kept waiting for calls. gRPC's default keeps two: with more calls
+  // in flight it starts a thread per call and ends it after (a thread's
+  // start and exit cost more than a case read). The pool's size is the
+  // useful most: calls beyond it wait for a connection anyway.
+  int handler_threads = 8;
 };
 
 // Builds and starts a gRPC server on `listen` hosting `services`, with the
