@@ -419,6 +419,7 @@ class ChangeBatch {
       cases_.head_hash.AddText(head.hash);
     }
     replaced_.AddInt(id);
+    if (expected != 0) stored_before_.AddInt(id);
     for (const OldTimer& o : old) {
       if (!Closes(o, snap)) continue;
       closed_.case_id.AddInt(id);
@@ -513,7 +514,9 @@ class ChangeBatch {
                                         {"prev_hash", events_.prev_hash.Literal()},
                                         {"hash", events_.hash.Literal()}});
     }
-    if (replaced_.size() > 0) p.Add(kWriteDeleteTimers, {{"ids", replaced_.Literal()}});
+    if (stored_before_.size() > 0) {
+      p.Add(kWriteDeleteTimers, {{"ids", stored_before_.Literal()}});
+    }
     if (timers_.case_id.size() > 0) {
       p.Add(kWriteTimers, {{"case_id", timers_.case_id.Literal()},
                            {"name", timers_.name.Literal()},
@@ -596,6 +599,7 @@ class ChangeBatch {
     SqlArray case_id, seq, kind, action, from_state, to_state, note, fields, prev_hash, hash;
   } events_;
   SqlArray replaced_;  // cases whose timers are replaced
+  SqlArray stored_before_;  // those of them with timers to remove (not new ones)
   struct {
     SqlArray case_id, name, started_at, due_day, due_at, warn_at, provisional, suspended_at,
         extended, warned, overdue, rung, next_fire_at, owing_unit, counted_from, base_days,
