@@ -102,9 +102,9 @@ class Parser {
     if (Eat('}')) return true;
     do {
       Space();
-      std::pair<std::string, JsonValue>& m = v->members.emplace_back();
-      if (at_ >= s_.size() || s_[at_] != '"' || !String(&m.first) || !Eat(':') ||
-          !Value(&m.second, depth + 1)) {
+      JsonMember& m = v->members.emplace_back();
+      if (at_ >= s_.size() || s_[at_] != '"' || !String(&m.key) || !Eat(':') ||
+          !Value(&m.value, depth + 1)) {
         return false;
       }
     } while (Eat(','));

@@ -9,7 +9,6 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include <google/protobuf/message.h>
@@ -23,6 +22,8 @@ std::string JsonQuote(absl::string_view s);
 // {"k":"v",...} in key order.
 std::string JsonObject(const std::map<std::string, std::string>& m);
 
+struct JsonMember;
+
 // A parsed JSON value.
 struct JsonValue {
   enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject };
@@ -30,10 +31,15 @@ struct JsonValue {
   bool boolean = false;
   std::string text;  // kString: the string, unescaped; kNumber: the literal
   std::vector<JsonValue> items;                            // kArray
-  std::vector<std::pair<std::string, JsonValue>> members;  // kObject, as written
+  std::vector<JsonMember> members;  // kObject, as written
 
   // A string's text; "" for any other value (as protobuf's Value.string_value).
   absl::string_view str() const { return kind == Kind::kString ? absl::string_view(text) : absl::string_view(); }
+};
+
+struct JsonMember {
+  std::string key;
+  JsonValue value;
 };
 
 // The value `json` holds (RFC 8259; surrounding white space allowed);

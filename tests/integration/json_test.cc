@@ -21,7 +21,7 @@ TEST(JsonTest, ParsesValuesAndUnescapesStrings) {
   ASSERT_TRUE(v.has_value());
   ASSERT_EQ(v->kind, Kind::kObject);
   ASSERT_EQ(v->members.size(), 3u);
-  const JsonValue& a = v->members[0].second;
+  const JsonValue& a = v->members[0].value;
   ASSERT_EQ(a.kind, Kind::kArray);
   ASSERT_EQ(a.items.size(), 5u);
   EXPECT_EQ(a.items[0].text, "1");
@@ -30,9 +30,9 @@ TEST(JsonTest, ParsesValuesAndUnescapesStrings) {
   EXPECT_EQ(a.items[3].kind, Kind::kBool);
   EXPECT_FALSE(a.items[3].boolean);
   EXPECT_EQ(a.items[4].kind, Kind::kNull);
-  EXPECT_EQ(v->members[1].second.str(), "x\"\\/\b\f\n\r\t\xc3\xa9\xe4\xbf\xa1\xf0\x9f\x98\x80");
-  EXPECT_EQ(v->members[2].first, "");
-  EXPECT_EQ(v->members[2].second.kind, Kind::kObject);
+  EXPECT_EQ(v->members[1].value.str(), "x\"\\/\b\f\n\r\t\xc3\xa9\xe4\xbf\xa1\xf0\x9f\x98\x80");
+  EXPECT_EQ(v->members[2].key, "");
+  EXPECT_EQ(v->members[2].value.kind, Kind::kObject);
   EXPECT_EQ(a.items[0].str(), "");  // not a string
   EXPECT_EQ(ParseJson("\"\xe4\xbf\xa1\"")->str(), "\xe4\xbf\xa1");  // UTF-8 as it is
 }
