@@ -9,9 +9,12 @@
 --   CaseStore::Create in one transaction, in three round trips: BEGIN with
 --   the case's id and tracking number; the petitioner resolved
 --   (xf_resolve_petitioner, migration 0015); then, pipelined, the case row
---   with its history's head, its petitioner, the contact details, the first
---   event, the timers replaced (the one write path, ChangeBatch), the
---   notification, COMMIT and the case as stored.
+--   with its history's head, its petitioner, the contact details, the query
+--   code's hash, the first event, the first timer (the one write path,
+--   ChangeBatch; a new case has no timers to replace), the kept statistics'
+--   projection (xf_stats_project), the notification, COMMIT and the case as
+--   stored. The transaction starts with SET LOCAL plan_cache_mode (pq.h).
+-- Re-captured 2026-12-01.
 -- A fresh petitioner has no previous case: no repeat link (kInsertLink).
 -- Units and categories are cached in the server (no statement); the event
 -- sequencer's own transaction is left out.
@@ -45,6 +48,7 @@ SELECT cp.case_id FROM persons ps
           OR position(',final_after_recheck,' IN ',' || c.flags || ',') > 0)
    ORDER BY cp.case_id DESC LIMIT 200;
 BEGIN;
+SET LOCAL plan_cache_mode = force_generic_plan;
 \endpipeline
 SELECT nextval('cases_id_seq') AS id, nextval('tracking_seq') AS seqno \gset
 SELECT person_id AS person, registered_name, previous_case
@@ -66,6 +70,7 @@ VALUES (:id, 'PGB-' || :seqno, :r, 'petition', 1, 'registered', 1,
         CAST('{}' AS jsonb), 1, 'c505b340c8965726a826f0e9f7a0ca5482c8886fc92b77fd2f0036d3a671582a');
 INSERT INTO case_petitioners (case_id, position, person_id, category) VALUES (:id, 0, :person, 'rights.women');
 UPDATE persons SET phone = coalesce(nullif('13699903373', ''), phone),                    address = coalesce(nullif('A市高新区人民路455号16栋726室', ''), address)  WHERE id = :person AND (phone IS DISTINCT FROM coalesce(nullif('13699903373', ''), phone)                      OR address IS DISTINCT FROM coalesce(nullif('A市高新区人民路455号16栋726室', ''), address));
+INSERT INTO case_query_codes (case_id, salt, hash, issued_at, issued_by) VALUES (:id, decode('0f1e2d3c4b5a69788796a5b4c3d2e1f0', 'hex'), decode('5db8684966e902da6b06025da148e04f2eb98a30e3e8f3ab8c6b40a44cd417d8', 'hex'), xf_ts(:now), 'bench-clerk');
 INSERT INTO case_events (case_id, seq, kind, action, from_state, to_state, actor, actor_role,
                          actor_unit, at, note, fields, prev_hash, hash)
 SELECT n.case_id, n.seq, n.kind, n.action, n.from_state, n.to_state, CAST('bench-clerk' AS text),
@@ -80,15 +85,14 @@ SELECT n.case_id, n.seq, n.kind, n.action, n.from_state, n.to_state, CAST('bench
     AS n(case_id, seq, kind, action, from_state, to_state, note, fields, prev_hash, hash, i)
  ORDER BY n.i
 RETURNING id, case_id, seq;
-DELETE FROM case_timers WHERE case_id = ANY (CAST(ARRAY[:id] AS bigint[]));
 INSERT INTO case_timers (case_id, name, started_at, due_day, due_at, warn_at, provisional,
                          suspended_at, extended, warned, overdue, rung, next_fire_at,
                          owing_unit, counted_from, base_days, extension_days, stopped_days,
-                         rolled)
+                         rolled, purpose, position, case_unit, case_stage)
 SELECT n.case_id, n.name, xf_ts(n.started_at), n.due_day, xf_ts(n.due_at), xf_ts(n.warn_at),
        n.provisional, xf_ts(n.suspended_at), n.extended, n.warned, n.overdue, n.rung,
        xf_ts(n.next_fire_at), n.owing_unit, n.counted_from, n.base_days, n.extension_days,
-       n.stopped_days, n.rolled
+       n.stopped_days, n.rolled, n.purpose, n.position, n.case_unit, n.case_stage
   FROM unnest(CAST(ARRAY[:id] AS bigint[]), CAST('{intake_notice}' AS text[]),
               CAST(ARRAY[:received] AS bigint[]), CAST('{2026-12-15}' AS date[]),
               CAST(ARRAY[:due] AS bigint[]), CAST(ARRAY[:warn] AS bigint[]),
@@ -98,10 +102,13 @@ SELECT n.case_id, n.name, xf_ts(n.started_at), n.due_day, xf_ts(n.due_at), xf_ts
               CAST(ARRAY[:warn] AS bigint[]), CAST('{prov.city-c.dist-4}' AS text[]),
               CAST('{2026-11-30}' AS date[]), CAST('{15}' AS integer[]),
               CAST('{0}' AS integer[]), CAST('{0}' AS integer[]),
-              CAST('{f}' AS boolean[]))
+              CAST('{f}' AS boolean[]), CAST('{1}' AS smallint[]),
+              CAST('{1}' AS smallint[]), CAST('{prov.city-c.dist-4}' AS text[]),
+              CAST('{1}' AS smallint[]))
     AS n(case_id, name, started_at, due_day, due_at, warn_at, provisional, suspended_at,
          extended, warned, overdue, rung, next_fire_at, owing_unit, counted_from, base_days,
-         extension_days, stopped_days, rolled);
+         extension_days, stopped_days, rolled, purpose, position, case_unit, case_stage);
+SELECT xf_stats_project(CAST(ARRAY[:id] AS bigint[]));
 SELECT count(*)::int FROM (SELECT pg_notify('xinfang_events', CAST(n.id AS text))   FROM unnest(CAST(ARRAY[:id] AS bigint[])) AS n(id)) notified;
 COMMIT;
 SELECT id, tracking_number, version, head_seq, head_hash, xf_us(registered_at),        registered_by, intake::text, workflow, workflow_version, state, xf_us(received_at), responsible_unit, coalesce(forwarder_unit, ''), coalesce(review_unit, ''), coalesce(recheck_unit, ''), coalesce(case_officer, ''), anonymous::int, xf_us(accepted_at), xf_us(decided_at), xf_us(served_at), xf_us(closed_at), coalesce(outcome, ''), coalesce(evaluation, ''), flags, conflicted_accounts, xf_us(state_entered_at), xf_us(unit_received_at), coalesce(complained_about_unit, ''),        (SELECT coalesce(string_agg(p.position || ':' || p.person_id, ','), '')           FROM case_petitioners p WHERE p.case_id = cases.id),        (SELECT coalesce(string_agg(r.tracking_number, ',' ORDER BY r.id), '')           FROM cases r WHERE r.id IN (            SELECT e.case_id FROM case_petitioners p JOIN case_petitioners e                 ON e.person_id = p.person_id AND e.category = p.category                AND e.case_id < p.case_id              WHERE p.case_id = cases.id)),        attributes::text,        (SELECT coalesce(json_agg(json_build_array(e.action, e.from_state, e.to_state,                         e.actor, e.actor_unit, xf_us(e.at)::text, e.fields) ORDER BY e.seq),                         '[]')::text           FROM case_events e WHERE e.case_id = cases.id AND e.action <> ''),        (SELECT coalesce(string_agg(concat_ws(',', t.name, xf_us(t.started_at), t.due_day, xf_us(t.due_at), xf_us(t.warn_at), t.provisional::int, coalesce(xf_us(t.suspended_at)::text, ''), t.extended::int, t.warned::int, t.overdue::int, t.rung, t.counted_from, t.base_days, t.extension_days, t.stopped_days, t.rolled::int), ';'), '')           FROM case_timers t WHERE t.case_id = cases.id)   FROM cases WHERE id = :id;
