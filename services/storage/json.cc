@@ -4,8 +4,11 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
+#include <algorithm>
 #include <cstdint>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 
@@ -251,7 +254,15 @@ bool FillInt(const JsonValue& v, google::protobuf::Message* m,
              void (Reflection::*add)(google::protobuf::Message*,
                                      const google::protobuf::FieldDescriptor*, Int) const) {
   Int x = 0;
-  if (v.kind != JsonValue::Kind::kNumber && v.kind != JsonValue::Kind::kString) return false;
+  if (v.kind == JsonValue::Kind::kString) {  // digits only (SimpleAtoi also takes "+1", " 1")
+    const absl::string_view t = v.text;
+    const absl::string_view digits = absl::StartsWith(t, "-") ? t.substr(1) : t;
+    if (digits.empty() || !std::all_of(digits.begin(), digits.end(), absl::ascii_isdigit)) {
+      return false;
+    }
+  } else if (v.kind != JsonValue::Kind::kNumber) {
+    return false;
+  }
   if (!absl::SimpleAtoi(v.text, &x)) return false;
   (m->GetReflection()->*(f->is_repeated() ? add : set))(m, f, x);
   return true;

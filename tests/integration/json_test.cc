@@ -172,6 +172,10 @@ TEST(JsonTest, AnythingElseIsProtobufsAnswer) {
            R"({"channel": "NO_SUCH_CHANNEL", "category": "x"})",  // unknown enum name
            R"({"visit": {"peoplePresent": 1.0}})",                 // integral double
            R"({"visit": {"peoplePresent": "7"}})",                 // int as string
+           R"({"visit": {"peoplePresent": " 7"}})",
+           R"({"visit": {"peoplePresent": "+7"}})",
+           R"({"visit": {"peoplePresent": "-"}})",
+           R"({"petitioners": [{"personId": "-12"}]})",
            R"({"visit": {"peoplePresent": 1e2}})",
            R"({"visit": {"peoplePresent": 3000000000}})",          // out of range
            R"({"visit": {}, "call": {}})",                         // two of a oneof
