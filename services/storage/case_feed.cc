@@ -56,13 +56,21 @@ absl::StatusOr<int> CaseStore::SequenceEvents(int max) {
   return WithConn(pool_, "sequencing events", [&](Conn& conn) -> absl::StatusOr<int> {
     // Idle: nothing unplaced (a partial-index probe), so no lock and no write.
     if (conn.Run(kAnyUnsequenced, {}).empty()) return 0;
-    Transaction tx(conn);
-    // The row lock serialises sequencers (one per query process may run).
-    conn.Run(kLockSequencer, {});
-    const int placed = conn.Run(kSequence, {{"max", max}})[0].i32(0);
-    if (placed > 0) conn.Run(kNotifyFeed, {});
-    tx.Commit();
-    return placed;
+    // The rest in one round trip. The row lock serialises sequencers (one
+    // per query process may run); the placing statement that follows takes
+    // its snapshot after the lock is granted, so it sees what the sequencer
+    // before it placed. Listeners are told even when a sequencer in between
+    // placed everything (they find nothing new).
+    Transaction tx(conn, Transaction::kBegunInPipeline);
+    Conn::Pipeline p(conn);
+    p.AddText("BEGIN");
+    p.Add(kLockSequencer, {});
+    const int sequenced_at = p.Add(kSequence, {{"max", max}});
+    p.Add(kNotifyFeed, {});
+    p.AddText("COMMIT");
+    const std::vector<Rows> results = p.Run();
+    tx.Committed();
+    return results[sequenced_at][0].i32(0);
   });
 }
 
