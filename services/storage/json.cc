@@ -183,9 +183,10 @@ class Parser {
     }
   }
 
-  // At the opening quote. Bytes at or above 0x80 pass through as they are
-  // (the database holds valid UTF-8; protobuf checks it again for string
-  // fields).
+  // At the opening quote. Bytes at or above 0x80 pass through unchecked:
+  // the database's encoding is UTF-8 (initdb -E UTF8), so what it returns
+  // is valid UTF-8. (Protobuf's parser refuses invalid UTF-8; this one
+  // does not look.)
   bool String(std::string* out) {
     ++at_;  // "
     out->clear();
@@ -334,6 +335,14 @@ const google::protobuf::FieldDescriptor* FieldNamed(const google::protobuf::Desc
   return d->FindFieldByName(key);
 }
 
+// A field of one of protobuf's own types (a well-known message or enum).
+bool OfWellKnownType(const google::protobuf::FieldDescriptor* f) {
+  const std::string* name = f->message_type() != nullptr ? &f->message_type()->full_name()
+                            : f->enum_type() != nullptr  ? &f->enum_type()->full_name()
+                                                         : nullptr;
+  return name != nullptr && name->rfind("google.protobuf.", 0) == 0;
+}
+
 bool Fill(const JsonValue& v, google::protobuf::Message* m) {
   if (v.kind != JsonValue::Kind::kObject) return false;
   const google::protobuf::Descriptor* d = m->GetDescriptor();
@@ -342,7 +351,12 @@ bool Fill(const JsonValue& v, google::protobuf::Message* m) {
     const google::protobuf::FieldDescriptor* f = FieldNamed(d, key);
     if (f == nullptr) continue;  // unknown: ignored
     if (f->is_map()) return false;
-    if (value.kind == JsonValue::Kind::kNull) continue;  // the default
+    if (value.kind == JsonValue::Kind::kNull) {
+      // The default, except where null is a value itself
+      // (google.protobuf.Value, NullValue): protobuf's.
+      if (OfWellKnownType(f)) return false;
+      continue;
+    }
     if (!f->is_repeated()) {
       const google::protobuf::OneofDescriptor* o = f->containing_oneof();
       if (o != nullptr && m->GetReflection()->HasOneof(*m, o)) return false;  // two of a oneof

@@ -55,8 +55,8 @@ std::optional<std::map<std::string, std::string>> ParseStringMap(absl::string_vi
 // enums, nested and repeated messages and google.protobuf.Timestamp are
 // read here; a message using anything else (maps, bytes, other well-known
 // types) goes to protobuf's parser, as does any value this reader does not
-// take as it stands (so the result is always protobuf's). False when the
-// JSON does not parse into `m`.
+// take as it stands, so for valid UTF-8 (the database's encoding) the
+// result is always protobuf's. False when the JSON does not parse into `m`.
 bool JsonToMessage(absl::string_view json, google::protobuf::Message* m);
 
 namespace internal {
